@@ -32,11 +32,11 @@ void hmac_sha1_precompute(IMB_MGR* mgr, const std::array<uint8_t, 20>& key, Half
     for (std::size_t i = 0; i < block.size(); ++i) {
         block[i] = static_cast<uint8_t>((i < key.size() ? key[i] : 0) ^ 0x36);
     }
-    IMB_SHA1_ONE_BLOCK(mgr, block.data(), out.hmac_ipad.data());
+    IMB_SHA1_ONE_BLOCK(mgr, block.data(), out.cm.hmac_ipad.data());
     for (std::size_t i = 0; i < block.size(); ++i) {
         block[i] = static_cast<uint8_t>((i < key.size() ? key[i] : 0) ^ 0x5c);
     }
-    IMB_SHA1_ONE_BLOCK(mgr, block.data(), out.hmac_opad.data());
+    IMB_SHA1_ONE_BLOCK(mgr, block.data(), out.cm.hmac_opad.data());
     OPENSSL_cleanse(block.data(), block.size());
 }
 
@@ -53,10 +53,10 @@ bool expand_half(IMB_MGR* mgr, const SuiteInfo& info, const SessionKeys& keys, H
     } else {
         alignas(16) std::array<uint8_t, 16 * 15> dec_unused{};
         if (info.master_key_len == 16) {
-            IMB_AES_KEYEXP_128(mgr, keys.cipher_key.data(), out.aes_enc_keys.data(),
+            IMB_AES_KEYEXP_128(mgr, keys.cipher_key.data(), out.cm.aes_enc_keys.data(),
                                dec_unused.data());
         } else {
-            IMB_AES_KEYEXP_256(mgr, keys.cipher_key.data(), out.aes_enc_keys.data(),
+            IMB_AES_KEYEXP_256(mgr, keys.cipher_key.data(), out.cm.aes_enc_keys.data(),
                                dec_unused.data());
         }
         OPENSSL_cleanse(dec_unused.data(), dec_unused.size());

@@ -53,13 +53,17 @@ struct ContextOptions {
 };
 
 // Key material of one half (SRTP or SRTCP), as IPsec-MB wants it.
+struct CmKeys {  // AES-CM + HMAC-SHA1 suites
+    alignas(16) std::array<uint8_t, 16 * 15> aes_enc_keys;  // expanded, 128 or 256
+    alignas(16) std::array<uint8_t, 32> hmac_ipad;  // SHA-1 state after (key ^ 0x36..) block
+    alignas(16) std::array<uint8_t, 32> hmac_opad;  // SHA-1 state after (key ^ 0x5c..) block
+};
 struct alignas(64) HalfKeys {
-    // AES-CM + HMAC-SHA1 suites
-    alignas(16) std::array<uint8_t, 16 * 15> aes_enc_keys{};  // expanded, 128 or 256
-    alignas(16) std::array<uint8_t, 32> hmac_ipad{};  // SHA-1 state after (key ^ 0x36..) block
-    alignas(16) std::array<uint8_t, 32> hmac_opad{};  // SHA-1 state after (key ^ 0x5c..) block
-    // AEAD suites: IPsec-MB's struct gcm_key_data (arch-specific layout)
-    alignas(64) std::array<uint8_t, 1024> gcm_key{};
+    union {
+        CmKeys cm;
+        // AEAD suites: IPsec-MB's struct gcm_key_data (arch-specific layout)
+        alignas(64) std::array<uint8_t, 1024> gcm_key{};
+    };
     // Session salt, zero padded (14 octets for AES-CM, 12 for GCM)
     alignas(16) std::array<uint8_t, 16> salt{};
 };

@@ -71,8 +71,8 @@ inline void gcm_iv(uint8_t* iv, const HalfKeys& k, uint32_t ssrc, uint64_t index
 inline void fill_cm_job(IMB_JOB* job, const HalfKeys& k, uint64_t key_len, uint8_t* buf,
                         uint32_t c_off, uint32_t c_len, uint32_t h_len, bool encrypt,
                         PacketSlot& slot) {
-    job->enc_keys = k.aes_enc_keys.data();
-    job->dec_keys = k.aes_enc_keys.data();  // CTR uses the encryption schedule both ways
+    job->enc_keys = k.cm.aes_enc_keys.data();
+    job->dec_keys = k.cm.aes_enc_keys.data();  // CTR uses the encryption schedule both ways
     job->key_len_in_bytes = key_len;
     job->src = buf;
     job->dst = buf + c_off;  // in place: dst is where output of src + offset goes
@@ -84,8 +84,8 @@ inline void fill_cm_job(IMB_JOB* job, const HalfKeys& k, uint64_t key_len, uint8
     job->iv_len_in_bytes = 16;
     job->auth_tag_output = slot.tag.data();
     job->auth_tag_output_len_in_bytes = IMB_SHA1_DIGEST_SIZE_IN_BYTES;
-    job->u.HMAC._hashed_auth_key_xor_ipad = k.hmac_ipad.data();
-    job->u.HMAC._hashed_auth_key_xor_opad = k.hmac_opad.data();
+    job->u.HMAC._hashed_auth_key_xor_ipad = k.cm.hmac_ipad.data();
+    job->u.HMAC._hashed_auth_key_xor_opad = k.cm.hmac_opad.data();
     // IPsec-MB refuses zero-length CTR jobs; an empty payload is only hashed.
     job->cipher_mode = c_len != 0 ? IMB_CIPHER_CNTR : IMB_CIPHER_NULL;
     job->cipher_direction = encrypt ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
