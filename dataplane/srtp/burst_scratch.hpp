@@ -25,7 +25,10 @@ struct alignas(64) PacketSlot {
     uint64_t index;         // SRTP 48-bit or SRTCP 31-bit index of the packet
     uint32_t ssrc;
     uint32_t out_len;       // packet length on success
+    uint32_t header_len;    // RTP header octets (AAD / clear part)
+    uint16_t seq;           // RTP sequence number
     uint8_t tag_len;        // octets of tag compared or appended
+    bool submitted;         // a job was submitted; false: verdict deferred to complete()
     bool job_ok;            // IPsec-MB reported the job completed
 };
 

@@ -146,6 +146,7 @@ inline void run_burst(Engine& engine, std::span<PacketOp> ops, Prepare prepare,
             slot.op = &op;
             slot.job_ok = false;
             IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
+            slot.submitted = true;
             const Status st = prepare(op, slot, job);
             if (st != Status::Ok) [[unlikely]] {
                 op.status = st;
@@ -153,6 +154,7 @@ inline void run_burst(Engine& engine, std::span<PacketOp> ops, Prepare prepare,
                 continue;
             }
             sc.pending[pending++] = &slot;
+            if (!slot.submitted) [[unlikely]] continue;  // complete() decides in burst order
             IMB_JOB* done = checks ? IMB_SUBMIT_JOB(mgr) : IMB_SUBMIT_JOB_NOCHECK(mgr);
             while (done != nullptr) {
                 mark_done(done);
@@ -163,11 +165,26 @@ inline void run_burst(Engine& engine, std::span<PacketOp> ops, Prepare prepare,
 
         for (std::size_t k = 0; k < pending; ++k) {
             PacketSlot& slot = *sc.pending[k];
-            const Status st = slot.job_ok ? complete(slot) : Status::CryptoError;
+            const Status st = (slot.job_ok || !slot.submitted) ? complete(slot) : Status::CryptoError;
             slot.op->status = st;
             counters.add(kOp, st);
         }
     }
+}
+
+// Runs one already-filled job to completion on an idle manager (the rare
+// re-run path of unprotect_rtp). Returns whether it completed.
+inline bool run_job_now(Engine& engine, IMB_JOB* job, PacketSlot& slot) {
+    IMB_MGR* mgr = engine.mgr();
+    job->user_data = &slot;
+    slot.job_ok = false;
+    IMB_JOB* done = engine.job_checks() ? IMB_SUBMIT_JOB(mgr) : IMB_SUBMIT_JOB_NOCHECK(mgr);
+    while (done != nullptr) {
+        mark_done(done);
+        done = IMB_GET_COMPLETED_JOB(mgr);
+    }
+    while (IMB_JOB* d = IMB_FLUSH_JOB(mgr)) mark_done(d);
+    return slot.job_ok;
 }
 
 inline bool context_usable(const PacketOp& op) { return op.ctx != nullptr && op.ctx->ready(); }
@@ -221,6 +238,46 @@ void protect_rtp(Engine& engine, std::span<PacketOp> ops) {
     run_burst<Op::ProtectRtp>(engine, ops, prepare, complete);
 }
 
+namespace {
+
+// The job that authenticates and decrypts an SRTP packet as index `idx`.
+// AES-CM: the ROC goes where the tag was (saved in slot.rx_tag first).
+inline void fill_unprotect_rtp_job(IMB_JOB* job, const Context& ctx, PacketOp& op,
+                                   PacketSlot& slot, uint64_t idx) {
+    const SuiteInfo& si = ctx.info();
+    const uint32_t body = slot.out_len;
+    const uint32_t payload = body - slot.header_len;
+    if (si.aead) {
+        gcm_iv(slot.iv.data(), ctx.rtp_keys, slot.ssrc, idx);
+        fill_gcm_job(job, ctx.rtp_keys, si.master_key_len, op.data, slot.header_len, payload,
+                     op.data, slot.header_len, slot.tag.data(), false, slot);
+    } else {
+        aes_cm_iv(slot.iv.data(), ctx.rtp_keys, slot.ssrc, idx);
+        store_be32(op.data + body, static_cast<uint32_t>(idx >> 16));  // ROC (RFC 3711 4.2)
+        fill_cm_job(job, ctx.rtp_keys, si.master_key_len, op.data, slot.header_len, payload,
+                    body + 4, false, slot);
+    }
+}
+
+// Undoes a decryption made with the keystream of slot.iv (CTR: applying the
+// same keystream again gives the ciphertext back).
+inline void fill_undo_decrypt_job(IMB_JOB* job, const Context& ctx, PacketOp& op,
+                                  PacketSlot& slot) {
+    const SuiteInfo& si = ctx.info();
+    const uint32_t payload = slot.out_len - slot.header_len;
+    if (si.aead) {
+        fill_gcm_job(job, ctx.rtp_keys, si.master_key_len, op.data, slot.header_len, payload,
+                     op.data, slot.header_len, slot.tag.data(), true, slot);
+    } else {
+        fill_cm_job(job, ctx.rtp_keys, si.master_key_len, op.data, slot.header_len, payload,
+                    0, true, slot);
+        job->hash_alg = IMB_AUTH_NULL;
+        job->auth_tag_output_len_in_bytes = 0;
+    }
+}
+
+}  // namespace
+
 void unprotect_rtp(Engine& engine, std::span<PacketOp> ops) {
     const auto prepare = [](PacketOp& op, PacketSlot& slot, IMB_JOB* job) -> Status {
         if (!context_usable(op)) return Status::UnknownContext;
@@ -236,43 +293,58 @@ void unprotect_rtp(Engine& engine, std::span<PacketOp> ops) {
         const uint64_t highest = stream != nullptr ? stream->rtp.highest() : 0;
         const int64_t delta = estimate_index_delta(highest, h.seq);
         const int64_t index = static_cast<int64_t>(highest) + delta;
+        slot.ssrc = h.ssrc;
+        slot.seq = h.seq;
+        slot.header_len = h.header_len;
+        slot.tag_len = si.rtp_tag_len;
+        slot.out_len = op.len - si.rtp_tag_len;
+        // A replayed or stale packet costs no crypto; complete() gives its
+        // verdict in burst order, as one packet at a time would.
+        if (index < 0 || (stream != nullptr && stream->rtp.check(delta) != Status::Ok)) {
+            slot.submitted = false;
+            return Status::Ok;
+        }
+        slot.index = static_cast<uint64_t>(index);
+        std::memcpy(slot.rx_tag.data(), op.data + slot.out_len, si.rtp_tag_len);
+        fill_unprotect_rtp_job(job, ctx, op, slot, slot.index);
+        return Status::Ok;
+    };
+    const auto complete = [&engine](PacketSlot& slot) -> Status {
+        PacketOp& op = *slot.op;
+        Context& ctx = *op.ctx;
+        // Decide against the stream as the earlier packets of this burst left it.
+        Stream* stream = ctx.find_stream(slot.ssrc);
+        const uint64_t highest = stream != nullptr ? stream->rtp.highest() : 0;
+        const int64_t delta = estimate_index_delta(highest, slot.seq);
+        const int64_t index = static_cast<int64_t>(highest) + delta;
         if (index < 0) return Status::ReplayOld;
         if (stream != nullptr) {
             if (const Status st = stream->rtp.check(delta); st != Status::Ok) return st;
         }
         const auto idx = static_cast<uint64_t>(index);
-        slot.stream = stream;
-        slot.ssrc = h.ssrc;
-        slot.index = idx;
-        slot.tag_len = si.rtp_tag_len;
-        const uint32_t body = op.len - si.rtp_tag_len;
-        slot.out_len = body;
-        const uint32_t payload = body - h.header_len;
-        if (si.aead) {
-            gcm_iv(slot.iv.data(), ctx.rtp_keys, h.ssrc, idx);
-            fill_gcm_job(job, ctx.rtp_keys, si.master_key_len, op.data, h.header_len, payload,
-                         op.data, h.header_len, slot.tag.data(), false, slot);
-            std::memcpy(slot.rx_tag.data(), op.data + body, 16);
-        } else {
-            aes_cm_iv(slot.iv.data(), ctx.rtp_keys, h.ssrc, idx);
-            std::memcpy(slot.rx_tag.data(), op.data + body, si.rtp_tag_len);
-            store_be32(op.data + body, static_cast<uint32_t>(idx >> 16));  // ROC (RFC 3711 4.2)
-            fill_cm_job(job, ctx.rtp_keys, si.master_key_len, op.data, h.header_len, payload,
-                        body + 4, false, slot);
+        if (!slot.submitted || idx != slot.index) [[unlikely]] {
+            // prepare() estimated another index (e.g. a new stream wrapping
+            // inside its first burst): run the crypto again with this one.
+            IMB_MGR* mgr = engine.mgr();
+            if (slot.submitted) {  // the payload was decrypted with the wrong keystream
+                IMB_JOB* undo = IMB_GET_NEXT_JOB(mgr);
+                fill_undo_decrypt_job(undo, ctx, op, slot);
+                if (!run_job_now(engine, undo, slot)) return Status::CryptoError;
+            } else {
+                std::memcpy(slot.rx_tag.data(), op.data + slot.out_len, slot.tag_len);
+            }
+            slot.index = idx;
+            IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
+            fill_unprotect_rtp_job(job, ctx, op, slot, idx);
+            if (!run_job_now(engine, job, slot)) return Status::CryptoError;
         }
-        return Status::Ok;
-    };
-    const auto complete = [](PacketSlot& slot) -> Status {
-        PacketOp& op = *slot.op;
         if (!tags_equal(slot.tag.data(), slot.rx_tag.data(), slot.tag_len)) {
             return Status::AuthFail;
         }
-        Stream* stream = slot.stream != nullptr ? slot.stream : op.ctx->find_or_add_stream(slot.ssrc);
-        if (stream == nullptr) return Status::UnknownSsrc;  // slots taken earlier in this burst
-        // Re-check: an earlier packet of this burst may have taken the index.
-        const int64_t delta =
-            static_cast<int64_t>(slot.index) - static_cast<int64_t>(stream->rtp.highest());
-        if (const Status st = stream->rtp.check(delta); st != Status::Ok) return st;
+        if (stream == nullptr) {
+            stream = ctx.find_or_add_stream(slot.ssrc);
+            if (stream == nullptr) return Status::UnknownSsrc;  // slots taken earlier in this burst
+        }
         stream->rtp.accept(delta);
         op.len = slot.out_len;
         return Status::Ok;
@@ -349,16 +421,17 @@ void unprotect_rtcp(Engine& engine, std::span<PacketOp> ops) {
 
         Stream* stream = ctx.find_stream(ssrc);
         if (stream == nullptr && !ctx.has_free_stream()) return Status::UnknownSsrc;
-        if (stream != nullptr) {
-            const int64_t delta =
-                int64_t{index} - static_cast<int64_t>(stream->rtcp.highest());
-            if (const Status st = stream->rtcp.check(delta); st != Status::Ok) return st;
-        }
         slot.stream = stream;
         slot.ssrc = ssrc;
         slot.index = index;
         slot.tag_len = si.rtcp_tag_len;
         slot.out_len = body;
+        if (stream != nullptr &&
+            stream->rtcp.check(int64_t{index} - static_cast<int64_t>(stream->rtcp.highest())) !=
+                Status::Ok) {
+            slot.submitted = false;  // no crypto; complete() gives the verdict in burst order
+            return Status::Ok;
+        }
         if (si.aead) {
             gcm_iv(slot.iv.data(), ctx.rtcp_keys, ssrc, index);
             std::memcpy(slot.rx_tag.data(), op.data + body, 16);
@@ -384,14 +457,22 @@ void unprotect_rtcp(Engine& engine, std::span<PacketOp> ops) {
     };
     const auto complete = [](PacketSlot& slot) -> Status {
         PacketOp& op = *slot.op;
+        Stream* stream = slot.stream != nullptr ? slot.stream : op.ctx->find_stream(slot.ssrc);
+        const int64_t delta = static_cast<int64_t>(slot.index) -
+                              static_cast<int64_t>(stream != nullptr ? stream->rtcp.highest() : 0);
+        if (stream != nullptr) {
+            if (const Status st = stream->rtcp.check(delta); st != Status::Ok) return st;
+        }
+        // The SRTCP index is explicit and windows only move forward, so a
+        // packet refused in prepare() is refused here too.
+        if (!slot.submitted) return Status::Replay;
         if (!tags_equal(slot.tag.data(), slot.rx_tag.data(), slot.tag_len)) {
             return Status::AuthFail;
         }
-        Stream* stream = slot.stream != nullptr ? slot.stream : op.ctx->find_or_add_stream(slot.ssrc);
-        if (stream == nullptr) return Status::UnknownSsrc;
-        const int64_t delta =
-            static_cast<int64_t>(slot.index) - static_cast<int64_t>(stream->rtcp.highest());
-        if (const Status st = stream->rtcp.check(delta); st != Status::Ok) return st;
+        if (stream == nullptr) {
+            stream = op.ctx->find_or_add_stream(slot.ssrc);
+            if (stream == nullptr) return Status::UnknownSsrc;
+        }
         stream->rtcp.accept(delta);
         op.len = slot.out_len;
         return Status::Ok;
