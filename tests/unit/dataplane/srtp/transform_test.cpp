@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hex.hpp"
+#include "rtp_packets.hpp"
 #include "srtp/rtp_header.hpp"
 #include "test_engines.hpp"
 
@@ -32,30 +33,23 @@ Packet make_rtp(uint32_t ssrc, uint16_t seq, std::size_t payload, uint8_t cc = 0
                 bool marker = false) {
     Packet p;
     std::vector<uint8_t>& b = p.buf;
-    b.push_back(static_cast<uint8_t>(0x80 | (padding ? 0x20 : 0) | (ext_words >= 0 ? 0x10 : 0) | cc));
-    b.push_back(static_cast<uint8_t>((marker ? 0x80 : 0) | 111));
-    b.push_back(static_cast<uint8_t>(seq >> 8));
-    b.push_back(static_cast<uint8_t>(seq));
-    for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(0x10 + i));  // timestamp
-    b.resize(8 + 4);
-    store_be32(b.data() + 8, ssrc);
-    for (uint8_t i = 0; i < cc; ++i) {
-        b.resize(b.size() + 4);
-        store_be32(b.data() + b.size() - 4, 0xC0000000U + i);
-    }
+    test::append_rtp_fixed_header(b, {.padding = padding != 0,
+                                      .extension = ext_words >= 0,
+                                      .cc = cc,
+                                      .marker = marker,
+                                      .payload_type = 111,
+                                      .seq = seq,
+                                      .timestamp = 0x10111213U,
+                                      .ssrc = ssrc});
+    for (uint8_t i = 0; i < cc; ++i) test::push_be32(b, 0xC0000000U + i);
     if (ext_words >= 0) {
-        b.push_back(static_cast<uint8_t>(ext_profile >> 8));
-        b.push_back(static_cast<uint8_t>(ext_profile));
-        b.push_back(0);
-        b.push_back(static_cast<uint8_t>(ext_words));
+        test::push_be16(b, ext_profile);
+        test::push_be16(b, static_cast<uint32_t>(ext_words));
         for (int i = 0; i < ext_words * 4; ++i) b.push_back(static_cast<uint8_t>(0xE0 + i));
     }
     p.header_len = static_cast<uint32_t>(b.size());
     for (std::size_t i = 0; i < payload; ++i) b.push_back(static_cast<uint8_t>(i * 7 + 1));
-    if (padding) {
-        for (uint8_t i = 1; i < padding; ++i) b.push_back(0);
-        b.push_back(padding);
-    }
+    test::append_rtp_padding(b, padding);
     p.len = static_cast<uint32_t>(b.size());
     b.resize(b.size() + kSlack);
     return p;
@@ -63,8 +57,8 @@ Packet make_rtp(uint32_t ssrc, uint16_t seq, std::size_t payload, uint8_t cc = 0
 
 Packet make_rtcp(uint32_t ssrc, std::size_t words_after_ssrc) {
     Packet p;
-    p.buf = {0x81, 200, 0, static_cast<uint8_t>(1 + words_after_ssrc), 0, 0, 0, 0};
-    store_be32(p.buf.data() + 4, ssrc);
+    test::append_rtcp_common_header(p.buf, 1, 200, static_cast<uint32_t>(1 + words_after_ssrc));
+    test::push_be32(p.buf, ssrc);
     for (std::size_t i = 0; i < 4 * words_after_ssrc; ++i) p.buf.push_back(static_cast<uint8_t>(i));
     p.len = static_cast<uint32_t>(p.buf.size());
     p.header_len = 8;
