@@ -15,10 +15,14 @@ static_assert(alignof(gcm_key_data) <= 64);
 
 std::string_view setup_status_name(SetupStatus s) {
     switch (s) {
-        case SetupStatus::Ok: return "ok";
-        case SetupStatus::BadKeyLength: return "bad_key_length";
-        case SetupStatus::BadSaltLength: return "bad_salt_length";
-        case SetupStatus::CryptoInit: return "crypto_init";
+        case SetupStatus::Ok:
+            return "ok";
+        case SetupStatus::BadKeyLength:
+            return "bad_key_length";
+        case SetupStatus::BadSaltLength:
+            return "bad_salt_length";
+        case SetupStatus::CryptoInit:
+            return "crypto_init";
     }
     return "?";
 }

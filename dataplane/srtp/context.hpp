@@ -40,9 +40,9 @@ inline constexpr std::size_t kMaxStreams = 8;
 struct Stream {
     uint32_t ssrc = 0;
     bool active = false;
-    ReplayWindow rtp;                // highest 48-bit index (ROC << 16 | SEQ) and window
-    ReplayWindow rtcp;               // receiving: highest SRTCP index and window
-    uint32_t next_srtcp_index = 0;   // sending: index of the next SRTCP packet (RFC 3711 3.4)
+    ReplayWindow rtp;               // highest 48-bit index (ROC << 16 | SEQ) and window
+    ReplayWindow rtcp;              // receiving: highest SRTCP index and window
+    uint32_t next_srtcp_index = 0;  // sending: index of the next SRTCP packet (RFC 3711 3.4)
 };
 
 struct ContextOptions {
@@ -53,7 +53,7 @@ struct ContextOptions {
 };
 
 // Key material of one half (SRTP or SRTCP), as IPsec-MB wants it.
-struct CmKeys {  // AES-CM + HMAC-SHA1 suites
+struct CmKeys {                                             // AES-CM + HMAC-SHA1 suites
     alignas(16) std::array<uint8_t, 16 * 15> aes_enc_keys;  // expanded, 128 or 256
     alignas(16) std::array<uint8_t, 32> hmac_ipad;  // SHA-1 state after (key ^ 0x36..) block
     alignas(16) std::array<uint8_t, 32> hmac_opad;  // SHA-1 state after (key ^ 0x5c..) block
@@ -69,7 +69,7 @@ struct alignas(64) HalfKeys {
 };
 
 class Context {
-public:
+  public:
     Context() = default;
     ~Context() { wipe(); }
     Context(const Context&) = delete;
@@ -114,7 +114,7 @@ public:
     HalfKeys rtp_keys;
     HalfKeys rtcp_keys;
 
-private:
+  private:
     bool ready_ = false;
     Suite suite_ = Suite::AesCm128HmacSha1_80;
     SuiteInfo info_ = suite_info(Suite::AesCm128HmacSha1_80);

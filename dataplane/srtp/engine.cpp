@@ -10,10 +10,14 @@ namespace isthmus::srtp {
 
 std::string_view arch_name(ImbArch arch) {
     switch (arch) {
-        case ImbArch::Auto: return "auto";
-        case ImbArch::Sse: return "sse";
-        case ImbArch::Avx2: return "avx2";
-        case ImbArch::Avx512: return "avx512";
+        case ImbArch::Auto:
+            return "auto";
+        case ImbArch::Sse:
+            return "sse";
+        case ImbArch::Avx2:
+            return "avx2";
+        case ImbArch::Avx512:
+            return "avx512";
     }
     return "?";
 }
@@ -26,9 +30,15 @@ Engine::Engine(ImbArch arch) : scratch_(std::make_unique<detail::BurstScratch>()
             IMB_ARCH chosen = IMB_ARCH_NONE;
             init_mb_mgr_auto(mgr_, &chosen);
             switch (chosen) {
-                case IMB_ARCH_AVX512: arch_ = ImbArch::Avx512; break;
-                case IMB_ARCH_AVX2: arch_ = ImbArch::Avx2; break;
-                case IMB_ARCH_SSE: arch_ = ImbArch::Sse; break;
+                case IMB_ARCH_AVX512:
+                    arch_ = ImbArch::Avx512;
+                    break;
+                case IMB_ARCH_AVX2:
+                    arch_ = ImbArch::Avx2;
+                    break;
+                case IMB_ARCH_SSE:
+                    arch_ = ImbArch::Sse;
+                    break;
                 default:
                     free_mb_mgr(mgr_);
                     throw std::runtime_error(
@@ -37,9 +47,18 @@ Engine::Engine(ImbArch arch) : scratch_(std::make_unique<detail::BurstScratch>()
             }
             break;
         }
-        case ImbArch::Sse: init_mb_mgr_sse(mgr_); arch_ = arch; break;
-        case ImbArch::Avx2: init_mb_mgr_avx2(mgr_); arch_ = arch; break;
-        case ImbArch::Avx512: init_mb_mgr_avx512(mgr_); arch_ = arch; break;
+        case ImbArch::Sse:
+            init_mb_mgr_sse(mgr_);
+            arch_ = arch;
+            break;
+        case ImbArch::Avx2:
+            init_mb_mgr_avx2(mgr_);
+            arch_ = arch;
+            break;
+        case ImbArch::Avx512:
+            init_mb_mgr_avx512(mgr_);
+            arch_ = arch;
+            break;
     }
     if (const int err = imb_get_errno(mgr_); err != 0) {
         free_mb_mgr(mgr_);

@@ -33,7 +33,7 @@ struct BurstScratch;
 }
 
 class Engine {
-public:
+  public:
     // Allocates and initialises the manager. Throws std::runtime_error naming
     // the cause when the CPU lacks the instructions the architecture needs or
     // IPsec-MB cannot be initialised (setup path, never the fast path).
@@ -57,7 +57,7 @@ public:
 
     detail::BurstScratch& scratch() { return *scratch_; }
 
-private:
+  private:
     IMB_MGR* mgr_ = nullptr;
     ImbArch arch_ = ImbArch::Auto;
     bool job_checks_ = true;

@@ -14,7 +14,7 @@
 namespace isthmus::srtp {
 
 class ReplayWindow {
-public:
+  public:
     static constexpr int64_t kSize = 128;  // RFC 3711 3.3.2: at least 64; libsrtp2 uses 128
 
     // Highest index accepted so far (0 before the first packet).
@@ -47,7 +47,7 @@ public:
         bits_[0] = bits_[1] = 0;
     }
 
-private:
+  private:
     // bit k set <=> index highest_ - k was accepted
     bool bit(unsigned k) const { return (bits_[k >> 6] >> (k & 63)) & 1U; }
     void set_bit(unsigned k) { bits_[k >> 6] |= uint64_t{1} << (k & 63); }

@@ -13,11 +13,11 @@
 namespace isthmus::srtp {
 
 // X(Enumerator, "metric_label", "what it means")
-#define ISTHMUS_SRTP_STATUS(X)                                                            \
+#define ISTHMUS_SRTP_STATUS(X)                                                             \
     X(Ok, "ok", "packet protected or unprotected")                                         \
-    X(AuthFail, "auth_fail", "authentication tag did not verify (RFC 3711 3.3 step 5)")  \
-    X(Replay, "replay", "index already seen inside the replay window (RFC 3711 3.3.2)")   \
-    X(ReplayOld, "replay_old", "index older than the replay window (RFC 3711 3.3.2)")     \
+    X(AuthFail, "auth_fail", "authentication tag did not verify (RFC 3711 3.3 step 5)")    \
+    X(Replay, "replay", "index already seen inside the replay window (RFC 3711 3.3.2)")    \
+    X(ReplayOld, "replay_old", "index older than the replay window (RFC 3711 3.3.2)")      \
     X(TooShort, "too_short", "shorter than header + tag (+ SRTCP index)")                  \
     X(BadVersion, "bad_version", "RTP/RTCP version field is not 2")                        \
     X(BadHeader, "bad_header", "CSRC count or header extension runs past the packet")      \

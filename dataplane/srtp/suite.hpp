@@ -29,12 +29,18 @@ struct SuiteInfo {
 
 constexpr SuiteInfo suite_info(Suite s) {
     switch (s) {
-        case Suite::AesCm128HmacSha1_80: return {"AES_CM_128_HMAC_SHA1_80", 16, 14, 14, 10, 10, false};
-        case Suite::AesCm128HmacSha1_32: return {"AES_CM_128_HMAC_SHA1_32", 16, 14, 14, 4, 10, false};
-        case Suite::AesCm256HmacSha1_80: return {"AES_256_CM_HMAC_SHA1_80", 32, 14, 14, 10, 10, false};
-        case Suite::AesCm256HmacSha1_32: return {"AES_256_CM_HMAC_SHA1_32", 32, 14, 14, 4, 10, false};
-        case Suite::AeadAes128Gcm: return {"AEAD_AES_128_GCM", 16, 12, 12, 16, 16, true};
-        case Suite::AeadAes256Gcm: return {"AEAD_AES_256_GCM", 32, 12, 12, 16, 16, true};
+        case Suite::AesCm128HmacSha1_80:
+            return {"AES_CM_128_HMAC_SHA1_80", 16, 14, 14, 10, 10, false};
+        case Suite::AesCm128HmacSha1_32:
+            return {"AES_CM_128_HMAC_SHA1_32", 16, 14, 14, 4, 10, false};
+        case Suite::AesCm256HmacSha1_80:
+            return {"AES_256_CM_HMAC_SHA1_80", 32, 14, 14, 10, 10, false};
+        case Suite::AesCm256HmacSha1_32:
+            return {"AES_256_CM_HMAC_SHA1_32", 32, 14, 14, 4, 10, false};
+        case Suite::AeadAes128Gcm:
+            return {"AEAD_AES_128_GCM", 16, 12, 12, 16, 16, true};
+        case Suite::AeadAes256Gcm:
+            return {"AEAD_AES_256_GCM", 32, 12, 12, 16, 16, true};
     }
     return {"?", 0, 0, 0, 0, 0, false};
 }

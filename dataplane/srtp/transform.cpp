@@ -28,7 +28,8 @@ constexpr uint32_t kSrtcpEBit = 0x80000000U;
 // Constant-time comparison of n octets (n <= 16).
 inline bool tags_equal(const uint8_t* a, const uint8_t* b, std::size_t n) {
     uint8_t diff = 0;
-    for (std::size_t i = 0; i < n; ++i) diff = static_cast<uint8_t>(diff | (a[i] ^ b[i]));
+    for (std::size_t i = 0; i < n; ++i)
+        diff = static_cast<uint8_t>(diff | (a[i] ^ b[i]));
     return diff == 0;
 }
 
@@ -130,8 +131,7 @@ inline void mark_done(IMB_JOB* job) {
 // returns Ok after filling the job, or the packet's failure; Complete(slot)
 // returns the packet's final status.
 template <Op kOp, class Prepare, class Complete>
-inline void run_burst(Engine& engine, std::span<PacketOp> ops, Prepare prepare,
-                      Complete complete) {
+inline void run_burst(Engine& engine, std::span<PacketOp> ops, Prepare prepare, Complete complete) {
     IMB_MGR* mgr = engine.mgr();
     detail::BurstScratch& sc = engine.scratch();
     Counters& counters = engine.counters();
@@ -154,18 +154,21 @@ inline void run_burst(Engine& engine, std::span<PacketOp> ops, Prepare prepare,
                 continue;
             }
             sc.pending[pending++] = &slot;
-            if (!slot.submitted) [[unlikely]] continue;  // complete() decides in burst order
+            if (!slot.submitted) [[unlikely]]
+                continue;  // complete() decides in burst order
             IMB_JOB* done = checks ? IMB_SUBMIT_JOB(mgr) : IMB_SUBMIT_JOB_NOCHECK(mgr);
             while (done != nullptr) {
                 mark_done(done);
                 done = IMB_GET_COMPLETED_JOB(mgr);
             }
         }
-        while (IMB_JOB* done = IMB_FLUSH_JOB(mgr)) mark_done(done);
+        while (IMB_JOB* done = IMB_FLUSH_JOB(mgr))
+            mark_done(done);
 
         for (std::size_t k = 0; k < pending; ++k) {
             PacketSlot& slot = *sc.pending[k];
-            const Status st = (slot.job_ok || !slot.submitted) ? complete(slot) : Status::CryptoError;
+            const Status st =
+                (slot.job_ok || !slot.submitted) ? complete(slot) : Status::CryptoError;
             slot.op->status = st;
             counters.add(kOp, st);
         }
@@ -183,11 +186,14 @@ inline bool run_job_now(Engine& engine, IMB_JOB* job, PacketSlot& slot) {
         mark_done(done);
         done = IMB_GET_COMPLETED_JOB(mgr);
     }
-    while (IMB_JOB* d = IMB_FLUSH_JOB(mgr)) mark_done(d);
+    while (IMB_JOB* d = IMB_FLUSH_JOB(mgr))
+        mark_done(d);
     return slot.job_ok;
 }
 
-inline bool context_usable(const PacketOp& op) { return op.ctx != nullptr && op.ctx->ready(); }
+inline bool context_usable(const PacketOp& op) {
+    return op.ctx != nullptr && op.ctx->ready();
+}
 
 }  // namespace
 
@@ -242,8 +248,8 @@ namespace {
 
 // The job that authenticates and decrypts an SRTP packet as index `idx`.
 // AES-CM: the ROC goes where the tag was (saved in slot.rx_tag first).
-inline void fill_unprotect_rtp_job(IMB_JOB* job, const Context& ctx, PacketOp& op,
-                                   PacketSlot& slot, uint64_t idx) {
+inline void fill_unprotect_rtp_job(IMB_JOB* job, const Context& ctx, PacketOp& op, PacketSlot& slot,
+                                   uint64_t idx) {
     const SuiteInfo& si = ctx.info();
     const uint32_t body = slot.out_len;
     const uint32_t payload = body - slot.header_len;
@@ -269,8 +275,8 @@ inline void fill_undo_decrypt_job(IMB_JOB* job, const Context& ctx, PacketOp& op
         fill_gcm_job(job, ctx.rtp_keys, si.master_key_len, op.data, slot.header_len, payload,
                      op.data, slot.header_len, slot.tag.data(), true, slot);
     } else {
-        fill_cm_job(job, ctx.rtp_keys, si.master_key_len, op.data, slot.header_len, payload,
-                    0, true, slot);
+        fill_cm_job(job, ctx.rtp_keys, si.master_key_len, op.data, slot.header_len, payload, 0,
+                    true, slot);
         job->hash_alg = IMB_AUTH_NULL;
         job->auth_tag_output_len_in_bytes = 0;
     }
@@ -385,8 +391,8 @@ void protect_rtcp(Engine& engine, std::span<PacketOp> ops) {
             // RFC 3711 3.4: E+index follows the encrypted part and is authenticated.
             store_be32(op.data + op.len, e_index);
             aes_cm_iv(slot.iv.data(), ctx.rtcp_keys, ssrc, index);
-            fill_cm_job(job, ctx.rtcp_keys, si.master_key_len, op.data, 8, op.len - 8,
-                        op.len + 4, true, slot);
+            fill_cm_job(job, ctx.rtcp_keys, si.master_key_len, op.data, 8, op.len - 8, op.len + 4,
+                        true, slot);
         }
         return Status::Ok;
     };
@@ -408,8 +414,7 @@ void unprotect_rtcp(Engine& engine, std::span<PacketOp> ops) {
         const SuiteInfo& si = ctx.info();
         const uint32_t trailer = 4U + si.rtcp_tag_len;
         uint32_t ssrc = 0;
-        if (const Status st = parse_rtcp_header(op.data, op.len, trailer, ssrc);
-            st != Status::Ok) {
+        if (const Status st = parse_rtcp_header(op.data, op.len, trailer, ssrc); st != Status::Ok) {
             return st;
         }
         const uint32_t body = op.len - trailer;  // RTCP octets (header + encrypted part)
@@ -450,8 +455,8 @@ void unprotect_rtcp(Engine& engine, std::span<PacketOp> ops) {
         } else {
             aes_cm_iv(slot.iv.data(), ctx.rtcp_keys, ssrc, index);
             std::memcpy(slot.rx_tag.data(), op.data + body + 4, si.rtcp_tag_len);
-            fill_cm_job(job, ctx.rtcp_keys, si.master_key_len, op.data, 8,
-                        encrypted ? body - 8 : 0, body + 4, false, slot);
+            fill_cm_job(job, ctx.rtcp_keys, si.master_key_len, op.data, 8, encrypted ? body - 8 : 0,
+                        body + 4, false, slot);
         }
         return Status::Ok;
     };

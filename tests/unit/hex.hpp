@@ -14,11 +14,16 @@ inline std::vector<uint8_t> from_hex(std::string_view s) {
     int hi = -1;
     for (char c : s) {
         int v;
-        if (c >= '0' && c <= '9') v = c - '0';
-        else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-        else if (c == ' ' || c == '\n' || c == '\t' || c == '\r') continue;
-        else throw std::invalid_argument("from_hex: bad character");
+        if (c >= '0' && c <= '9')
+            v = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v = c - 'A' + 10;
+        else if (c == ' ' || c == '\n' || c == '\t' || c == '\r')
+            continue;
+        else
+            throw std::invalid_argument("from_hex: bad character");
         if (hi < 0) {
             hi = v;
         } else {
@@ -40,6 +45,8 @@ inline std::string to_hex(const uint8_t* p, std::size_t n) {
     }
     return out;
 }
-inline std::string to_hex(const std::vector<uint8_t>& v) { return to_hex(v.data(), v.size()); }
+inline std::string to_hex(const std::vector<uint8_t>& v) {
+    return to_hex(v.data(), v.size());
+}
 
 }  // namespace isthmus::test

@@ -1,7 +1,7 @@
 #include "vectors.hpp"
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -32,15 +32,19 @@ std::string trim(const std::string& s) {
 
 std::vector<uint8_t> VectorSection::hex(const std::string& label) const {
     const auto it = fields.find(label);
-    if (it == fields.end()) throw std::out_of_range("vector field '" + label + "' not in [" + title + "]");
+    if (it == fields.end())
+        throw std::out_of_range("vector field '" + label + "' not in [" + title + "]");
     // Drop parenthesised notes ("(12 octets; SSRC ...)"), which may sit
     // between a value and its continuation line.
     std::string text;
     int depth = 0;
     for (char c : it->second) {
-        if (c == '(') ++depth;
-        else if (c == ')' && depth > 0) --depth;
-        else if (depth == 0) text.push_back(c);
+        if (c == '(')
+            ++depth;
+        else if (c == ')' && depth > 0)
+            --depth;
+        else if (depth == 0)
+            text.push_back(c);
     }
     std::istringstream in(text);
     std::string tok, digits;

@@ -12,8 +12,8 @@ namespace isthmus::test {
 
 struct VectorSection {
     std::string title;
-    std::vector<std::string> lines;              // raw lines, comments dropped
-    std::map<std::string, std::string> fields;   // label -> value text (continuations joined)
+    std::vector<std::string> lines;             // raw lines, comments dropped
+    std::map<std::string, std::string> fields;  // label -> value text (continuations joined)
 
     // The hex octets of a field: the value's leading hex groups, stopping at
     // the first token that is not hex (such as "(12 octets ...)").

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential meson ninja-build pkg-config python3
   dpdk-dev libipsec-mb-dev libssl-dev libsrtp2-dev
-  libgtest-dev libbenchmark-dev libtomlplusplus-dev
+  libgtest-dev libbenchmark-dev libtomlplusplus-dev clang-format
 )
 
 missing=()

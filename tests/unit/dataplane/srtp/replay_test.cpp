@@ -38,9 +38,9 @@ TEST(ReplayWindow, ReorderInsideWindowOnce) {
 TEST(ReplayWindow, ShiftsAcrossWordBoundaries) {
     for (int64_t step : {1, 5, 63, 64, 65, 100, 127, 128, 129, 1000}) {
         ReplayWindow w;
-        w.accept(200);            // highest 200
-        w.accept(-10);            // 190 seen
-        w.accept(step);           // highest 200 + step
+        w.accept(200);   // highest 200
+        w.accept(-10);   // 190 seen
+        w.accept(step);  // highest 200 + step
         const int64_t back190 = -(10 + step);
         if (10 + step < ReplayWindow::kSize) {
             EXPECT_EQ(w.check(back190), Status::Replay) << "step " << step;

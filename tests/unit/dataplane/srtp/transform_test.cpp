@@ -23,7 +23,9 @@ struct Packet {
     std::vector<uint8_t> buf;
     uint32_t len = 0;
     uint32_t header_len = 0;
-    PacketOp op(Context* ctx) { return PacketOp{ctx, buf.data(), len, static_cast<uint32_t>(buf.size()), Status::Ok}; }
+    PacketOp op(Context* ctx) {
+        return PacketOp{ctx, buf.data(), len, static_cast<uint32_t>(buf.size()), Status::Ok};
+    }
 };
 
 // An RTP packet: cc CSRCs, an optional extension of ext_words 32-bit words
@@ -41,14 +43,17 @@ Packet make_rtp(uint32_t ssrc, uint16_t seq, std::size_t payload, uint8_t cc = 0
                                       .seq = seq,
                                       .timestamp = 0x10111213U,
                                       .ssrc = ssrc});
-    for (uint8_t i = 0; i < cc; ++i) test::push_be32(b, 0xC0000000U + i);
+    for (uint8_t i = 0; i < cc; ++i)
+        test::push_be32(b, 0xC0000000U + i);
     if (ext_words >= 0) {
         test::push_be16(b, ext_profile);
         test::push_be16(b, static_cast<uint32_t>(ext_words));
-        for (int i = 0; i < ext_words * 4; ++i) b.push_back(static_cast<uint8_t>(0xE0 + i));
+        for (int i = 0; i < ext_words * 4; ++i)
+            b.push_back(static_cast<uint8_t>(0xE0 + i));
     }
     p.header_len = static_cast<uint32_t>(b.size());
-    for (std::size_t i = 0; i < payload; ++i) b.push_back(static_cast<uint8_t>(i * 7 + 1));
+    for (std::size_t i = 0; i < payload; ++i)
+        b.push_back(static_cast<uint8_t>(i * 7 + 1));
     test::append_rtp_padding(b, padding);
     p.len = static_cast<uint32_t>(b.size());
     b.resize(b.size() + kSlack);
@@ -59,17 +64,20 @@ Packet make_rtcp(uint32_t ssrc, std::size_t words_after_ssrc) {
     Packet p;
     test::append_rtcp_common_header(p.buf, 1, 200, static_cast<uint32_t>(1 + words_after_ssrc));
     test::push_be32(p.buf, ssrc);
-    for (std::size_t i = 0; i < 4 * words_after_ssrc; ++i) p.buf.push_back(static_cast<uint8_t>(i));
+    for (std::size_t i = 0; i < 4 * words_after_ssrc; ++i)
+        p.buf.push_back(static_cast<uint8_t>(i));
     p.len = static_cast<uint32_t>(p.buf.size());
     p.header_len = 8;
     p.buf.resize(p.buf.size() + kSlack);
     return p;
 }
 
-std::vector<uint8_t> bytes(const Packet& p) { return {p.buf.begin(), p.buf.begin() + p.len}; }
+std::vector<uint8_t> bytes(const Packet& p) {
+    return {p.buf.begin(), p.buf.begin() + p.len};
+}
 
 class Transform : public ::testing::TestWithParam<Suite> {
-protected:
+  protected:
     void SetUp() override {
         engine_ = std::make_unique<Engine>(ImbArch::Auto);
         init(tx_);
@@ -78,12 +86,18 @@ protected:
     void init(Context& c, ContextOptions o = {}) {
         const SuiteInfo si = suite_info(GetParam());
         std::vector<uint8_t> key(si.master_key_len), salt(si.master_salt_len);
-        for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(0xA0 + i);
-        for (std::size_t i = 0; i < salt.size(); ++i) salt[i] = static_cast<uint8_t>(0x30 + i);
+        for (std::size_t i = 0; i < key.size(); ++i)
+            key[i] = static_cast<uint8_t>(0xA0 + i);
+        for (std::size_t i = 0; i < salt.size(); ++i)
+            salt[i] = static_cast<uint8_t>(0x30 + i);
         ASSERT_EQ(c.init(*engine_, GetParam(), key, salt, o), SetupStatus::Ok);
     }
-    Status protect(Context& c, Packet& p) { return protect_rtp(*engine_, c, p.buf.data(), p.len, static_cast<uint32_t>(p.buf.size())); }
-    Status unprotect(Context& c, Packet& p) { return unprotect_rtp(*engine_, c, p.buf.data(), p.len); }
+    Status protect(Context& c, Packet& p) {
+        return protect_rtp(*engine_, c, p.buf.data(), p.len, static_cast<uint32_t>(p.buf.size()));
+    }
+    Status unprotect(Context& c, Packet& p) {
+        return unprotect_rtp(*engine_, c, p.buf.data(), p.len);
+    }
     uint8_t tag() const { return suite_info(GetParam()).rtp_tag_len; }
     uint64_t count(Op op, Status s) const { return engine_->counters().get(op, s); }
 
@@ -92,12 +106,21 @@ protected:
 };
 
 TEST_P(Transform, EveryRtpShapeRoundTripsWithOnlyThePayloadEncrypted) {
-    struct Shape { std::size_t payload; uint8_t cc; int ext; uint16_t profile; uint8_t pad; bool marker; };
+    struct Shape {
+        std::size_t payload;
+        uint8_t cc;
+        int ext;
+        uint16_t profile;
+        uint8_t pad;
+        bool marker;
+    };
     const Shape shapes[] = {
-        {160, 0, -1, 0xBEDE, 0, false}, {160, 0, -1, 0xBEDE, 0, true}, {0, 0, -1, 0xBEDE, 0, false},
-        {1, 0, -1, 0xBEDE, 0, false},   {20, 15, -1, 0xBEDE, 0, false}, {33, 2, 1, 0xBEDE, 0, false},
-        {50, 0, 3, 0x1000, 0, false},   {50, 0, 0, 0xBEDE, 0, false},   {40, 1, 2, 0xBEDE, 4, true},
-        {0, 3, 2, 0x1000, 0, false},    {1388, 0, -1, 0xBEDE, 0, false}, {17, 0, -1, 0xBEDE, 3, false},
+        {160, 0, -1, 0xBEDE, 0, false},  {160, 0, -1, 0xBEDE, 0, true},
+        {0, 0, -1, 0xBEDE, 0, false},    {1, 0, -1, 0xBEDE, 0, false},
+        {20, 15, -1, 0xBEDE, 0, false},  {33, 2, 1, 0xBEDE, 0, false},
+        {50, 0, 3, 0x1000, 0, false},    {50, 0, 0, 0xBEDE, 0, false},
+        {40, 1, 2, 0xBEDE, 4, true},     {0, 3, 2, 0x1000, 0, false},
+        {1388, 0, -1, 0xBEDE, 0, false}, {17, 0, -1, 0xBEDE, 3, false},
     };
     uint16_t seq = 100;
     for (const Shape& s : shapes) {
@@ -109,7 +132,8 @@ TEST_P(Transform, EveryRtpShapeRoundTripsWithOnlyThePayloadEncrypted) {
         EXPECT_EQ(std::memcmp(p.buf.data(), plain.data(), p.header_len), 0);
         if (plain.size() - p.header_len >= 4) {
             EXPECT_NE(std::memcmp(p.buf.data() + p.header_len, plain.data() + p.header_len,
-                                  plain.size() - p.header_len), 0);
+                                  plain.size() - p.header_len),
+                      0);
         }
         ASSERT_EQ(unprotect(rx_, p), Status::Ok) << "payload " << s.payload << " cc " << int{s.cc};
         EXPECT_EQ(test::to_hex(bytes(p)), test::to_hex(plain));
@@ -122,7 +146,9 @@ TEST_P(Transform, RtcpRoundTripsAndCarriesTheIndex) {
     for (uint32_t i = 0; i < 5; ++i) {
         Packet p = make_rtcp(0xCAFE0001, 6 * i);
         const auto plain = bytes(p);
-        ASSERT_EQ(protect_rtcp(*engine_, tx_, p.buf.data(), p.len, static_cast<uint32_t>(p.buf.size())), Status::Ok);
+        ASSERT_EQ(
+            protect_rtcp(*engine_, tx_, p.buf.data(), p.len, static_cast<uint32_t>(p.buf.size())),
+            Status::Ok);
         const SuiteInfo si = suite_info(GetParam());
         ASSERT_EQ(p.len, plain.size() + 4 + si.rtcp_tag_len);
         // E flag set and index i, after the tag (GCM) or before it (AES-CM).
@@ -256,8 +282,12 @@ TEST_P(Transform, KeyExhaustion) {
     // SRTCP: the 31-bit index.
     ASSERT_TRUE(tx_.set_next_srtcp_index(9, 0x7fffffffU));
     Packet r1 = make_rtcp(9, 1), r2 = make_rtcp(9, 1);
-    EXPECT_EQ(protect_rtcp(*engine_, tx_, r1.buf.data(), r1.len, static_cast<uint32_t>(r1.buf.size())), Status::Ok);
-    EXPECT_EQ(protect_rtcp(*engine_, tx_, r2.buf.data(), r2.len, static_cast<uint32_t>(r2.buf.size())), Status::KeyExhausted);
+    EXPECT_EQ(
+        protect_rtcp(*engine_, tx_, r1.buf.data(), r1.len, static_cast<uint32_t>(r1.buf.size())),
+        Status::Ok);
+    EXPECT_EQ(
+        protect_rtcp(*engine_, tx_, r2.buf.data(), r2.len, static_cast<uint32_t>(r2.buf.size())),
+        Status::KeyExhausted);
     EXPECT_EQ(count(Op::ProtectRtp, Status::KeyExhausted), 1U);
     EXPECT_EQ(count(Op::ProtectRtcp, Status::KeyExhausted), 1U);
 }
@@ -274,7 +304,8 @@ TEST_P(Transform, BurstsMixContextsAndResolveDuplicatesInOrder) {
         pk.push_back(make_rtp(0x100U + (i % 4U), static_cast<uint16_t>(1000 + i / 4), 40 + i));
         plain.push_back(bytes(pk.back()));
     }
-    for (std::size_t i = 0; i < pk.size(); ++i) ops.push_back(pk[i].op(i % 2 ? &tx2 : &tx_));
+    for (std::size_t i = 0; i < pk.size(); ++i)
+        ops.push_back(pk[i].op(i % 2 ? &tx2 : &tx_));
     protect_rtp(*engine_, ops);
     for (std::size_t i = 0; i < pk.size(); ++i) {
         ASSERT_EQ(ops[i].status, Status::Ok) << i;
@@ -299,7 +330,8 @@ TEST_P(Transform, BurstsMixContextsAndResolveDuplicatesInOrder) {
         }
     }
     std::vector<PacketOp> rops;
-    for (std::size_t i = 0; i < in.size(); ++i) rops.push_back(in[i].op(ctx[i]));
+    for (std::size_t i = 0; i < in.size(); ++i)
+        rops.push_back(in[i].op(ctx[i]));
     unprotect_rtp(*engine_, rops);
     std::size_t orig = 0;
     for (std::size_t i = 0; i < rops.size(); ++i) {

@@ -1,6 +1,8 @@
 // The SRTP engine against the RFC test vectors (tests/vectors/):
 // RFC 3711 B.2 and RFC 6188 7.1 AES-CM keystreams, RFC 7714 16-17 AES-GCM
 // SRTP and SRTCP packets, on every IPsec-MB manager this CPU runs.
+#include "vectors.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -12,7 +14,6 @@
 #include "hex.hpp"
 #include "srtp/transform.hpp"
 #include "test_engines.hpp"
-#include "vectors.hpp"
 
 namespace isthmus::srtp {
 namespace {
@@ -22,7 +23,7 @@ using test::load_vectors;
 using test::to_hex;
 
 class Vectors : public ::testing::TestWithParam<ImbArch> {
-protected:
+  protected:
     void SetUp() override { engine_ = test::make_engine_or_skip(GetParam()); }
     std::unique_ptr<Engine> engine_;
 };
@@ -68,18 +69,17 @@ void check_keystream(Engine& engine, Suite suite, const std::string& file,
               Status::Ok);
     EXPECT_EQ(len, 12U + 48 + suite_info(suite).rtp_tag_len);
     std::string got = to_hex(pkt.data() + 12, 48);
-    for (auto& c : expected) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : expected)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     EXPECT_EQ(got, expected);
 }
 
 TEST_P(Vectors, Rfc3711AesCm128Keystream) {
-    check_keystream(*engine_, Suite::AesCm128HmacSha1_80, "rfc3711-vectors.txt",
-                    "RFC3711-B.2");
+    check_keystream(*engine_, Suite::AesCm128HmacSha1_80, "rfc3711-vectors.txt", "RFC3711-B.2");
 }
 
 TEST_P(Vectors, Rfc6188AesCm256Keystream) {
-    check_keystream(*engine_, Suite::AesCm256HmacSha1_80, "rfc6188-vectors.txt",
-                    "RFC6188-7.1");
+    check_keystream(*engine_, Suite::AesCm256HmacSha1_80, "rfc6188-vectors.txt", "RFC6188-7.1");
 }
 
 // RFC 7714 16.1.1 / 16.2.1: protect gives the printed packet; unprotecting
@@ -110,8 +110,12 @@ void check_gcm_rtp(Engine& engine, Suite suite, const std::string& section) {
     EXPECT_EQ(to_hex(in), to_hex(plain));
 }
 
-TEST_P(Vectors, Rfc7714SrtpAes128Gcm) { check_gcm_rtp(*engine_, Suite::AeadAes128Gcm, "16.1.1"); }
-TEST_P(Vectors, Rfc7714SrtpAes256Gcm) { check_gcm_rtp(*engine_, Suite::AeadAes256Gcm, "16.2.1"); }
+TEST_P(Vectors, Rfc7714SrtpAes128Gcm) {
+    check_gcm_rtp(*engine_, Suite::AeadAes128Gcm, "16.1.1");
+}
+TEST_P(Vectors, Rfc7714SrtpAes256Gcm) {
+    check_gcm_rtp(*engine_, Suite::AeadAes256Gcm, "16.2.1");
+}
 
 constexpr uint32_t kVectorSsrc = 0x4d617273;  // "Mars", the RTCP vectors' SSRC
 constexpr uint32_t kVectorSrtcpIndex = 0x5d4;
