@@ -1,0 +1,152 @@
+// The messages between the control plane and the dataplane (the dpif
+// contract). Fixed size, trivially copyable, versioned; the layout is pinned
+// by static_asserts so both sides built from this header agree byte for byte.
+//
+// Commands flow control plane -> dataplane on the command ring; results and
+// events flow back on the event ring. Every command carries a sequence
+// number that its Result echoes, and the control plane's generation: after
+// either side restarts, the control plane opens a new generation with
+// ResyncBegin, re-sends its sessions, and ResyncEnd makes the dataplane drop
+// every session of an older generation (DESIGN.md "Either side may restart").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+namespace isthmus::dpif {
+
+inline constexpr uint16_t kAbiVersion = 1;
+
+enum class MsgType : uint16_t {
+    // control plane -> dataplane
+    SessionCreate = 1,
+    SessionUpdate = 2,
+    SessionDelete = 3,
+    SessionQuery = 4,
+    ResyncBegin = 5,
+    ResyncEnd = 6,
+    Ping = 7,
+    // dataplane -> control plane
+    Result = 64,       // outcome of one command (echoes its seq)
+    SessionInfo = 65,  // a session the dataplane holds (query answers, resync reports)
+    Pong = 66,
+    IceSelected = 80,  // events (issue 5 onwards)
+    DtlsUp = 81,
+    DtlsFailed = 82,
+    ConsentLost = 83,
+    ConsentRestored = 84,
+    SessionIdle = 85,
+};
+
+// X(Enumerator, "label")
+#define ISTHMUS_DPIF_RESULT(X)                                         \
+    X(Ok, "ok")                                                        \
+    X(BadVersion, "bad_version")           /* ABI version differs */   \
+    X(BadType, "bad_type")                 /* unknown MsgType */       \
+    X(BadParams, "bad_params")             /* a field out of range */  \
+    X(Exists, "exists")                    /* create of a live id */   \
+    X(NotFound, "not_found")               /* no such session */       \
+    X(TableFull, "table_full")             /* no room for a session */ \
+    X(PortInUse, "port_in_use")            /* local port taken */      \
+    X(StaleGeneration, "stale_generation") /* older than current */
+
+enum class ResultCode : uint16_t {
+#define ISTHMUS_X(name, label) name,
+    ISTHMUS_DPIF_RESULT(ISTHMUS_X)
+#undef ISTHMUS_X
+};
+
+constexpr std::string_view result_name(ResultCode r) {
+    switch (r) {
+#define ISTHMUS_X(name, label) \
+    case ResultCode::name:     \
+        return label;
+        ISTHMUS_DPIF_RESULT(ISTHMUS_X)
+#undef ISTHMUS_X
+    }
+    return "?";
+}
+
+// An IPv4 or IPv6 transport address. family 0 = unset.
+struct IpEndpoint {
+    uint8_t family;  // 4, 6 or 0
+    uint8_t reserved;
+    uint16_t port;     // host byte order
+    uint8_t addr[16];  // network byte order; IPv4 in the first 4 octets
+};
+static_assert(sizeof(IpEndpoint) == 20);
+
+// How a leg's media is protected.
+enum class LegSecurity : uint8_t {
+    Rtp = 0,       // plain RTP/RTCP (core leg toward the IMS)
+    Sdes = 1,      // SRTP with keys given here (RFC 4568 a=crypto)
+    DtlsSrtp = 2,  // SRTP keyed by DTLS inside the dataplane (RFC 5764); keys never cross
+};
+
+// SRTP master key and salt of one direction (SDES legs only).
+struct SrtpKeys {
+    uint8_t suite;  // isthmus::srtp::Suite value
+    uint8_t key_len;
+    uint8_t salt_len;
+    uint8_t reserved;
+    uint8_t master_key[32];
+    uint8_t master_salt[16];
+};
+static_assert(sizeof(SrtpKeys) == 52);
+
+struct LegSpec {
+    IpEndpoint local;        // gateway's RTP address and port on this leg
+    IpEndpoint local_rtcp;   // unset when rtcp_mux
+    IpEndpoint remote;       // peer's RTP address (unset: learned from ICE)
+    IpEndpoint remote_rtcp;  // unset when rtcp_mux
+    LegSecurity security;
+    uint8_t rtcp_mux;     // 1: RTP and RTCP on one port (RFC 5761)
+    uint8_t dtls_active;  // DTLS role, 1 active / 0 passive (a=setup)
+    uint8_t reserved;
+    SrtpKeys rx;         // Sdes: keys of packets we receive on this leg
+    SrtpKeys tx;         // Sdes: keys of packets we send on this leg
+    char ice_ufrag[32];  // local ICE credentials (DtlsSrtp legs), NUL padded
+    char ice_pwd[64];
+    char remote_ufrag[32];
+    uint8_t remote_fingerprint[32];  // SHA-256 of the peer's certificate (a=fingerprint)
+};
+static_assert(sizeof(LegSpec) == 348);
+
+struct MsgHeader {
+    uint16_t version;  // kAbiVersion
+    MsgType type;
+    uint32_t reserved;
+    uint64_t seq;         // set by the sender, echoed in Result
+    uint64_t generation;  // control plane generation the message belongs to
+    uint64_t session_id;  // chosen by the control plane; 0 when not about a session
+};
+static_assert(sizeof(MsgHeader) == 32);
+
+// control plane -> dataplane
+struct Command {
+    MsgHeader hdr;
+    LegSpec access;  // W3 leg, browser side
+    LegSpec core;    // Mb leg, IMS side
+    uint8_t reserved[1024 - sizeof(MsgHeader) - 2 * sizeof(LegSpec)];
+};
+static_assert(sizeof(Command) == 1024);
+static_assert(std::is_trivially_copyable_v<Command> && std::is_standard_layout_v<Command>);
+
+// dataplane -> control plane
+struct Event {
+    MsgHeader hdr;
+    ResultCode result;  // Result: outcome; other types: Ok
+    uint16_t worker;    // lcore index owning the session
+    uint32_t reserved;
+    IpEndpoint access_local;  // SessionInfo / Result of create: the legs' bound addresses
+    IpEndpoint core_local;
+    IpEndpoint selected_remote;  // IceSelected: the pair's remote address
+    char detail[64];             // NUL-terminated reason (DtlsFailed, BadParams...)
+    uint8_t reserved2[256 - sizeof(MsgHeader) - 8 - 3 * sizeof(IpEndpoint) - 64];
+};
+static_assert(sizeof(Event) == 256);
+static_assert(std::is_trivially_copyable_v<Event> && std::is_standard_layout_v<Event>);
+
+}  // namespace isthmus::dpif
