@@ -44,30 +44,29 @@ void protect_rtcp(Engine& engine, std::span<PacketOp> ops);
 // SRTCP -> RTCP: accepts E=1 (encrypted) and E=0 (authenticated only).
 void unprotect_rtcp(Engine& engine, std::span<PacketOp> ops);
 
-// Single-packet conveniences over the burst functions.
-inline Status protect_rtp(Engine& e, Context& c, uint8_t* data, uint32_t& len, uint32_t cap) {
+// Single-packet conveniences over the burst functions (tests, slow path).
+namespace detail {
+using BurstFn = void (*)(Engine&, std::span<PacketOp>);
+inline Status run_one(BurstFn fn, Engine& e, Context& c, uint8_t* data, uint32_t& len,
+                      uint32_t cap) {
     PacketOp op{&c, data, len, cap, Status::Ok};
-    protect_rtp(e, std::span(&op, 1));
+    fn(e, std::span(&op, 1));
     len = op.len;
     return op.status;
+}
+}  // namespace detail
+
+inline Status protect_rtp(Engine& e, Context& c, uint8_t* data, uint32_t& len, uint32_t cap) {
+    return detail::run_one(&protect_rtp, e, c, data, len, cap);
 }
 inline Status unprotect_rtp(Engine& e, Context& c, uint8_t* data, uint32_t& len) {
-    PacketOp op{&c, data, len, len, Status::Ok};
-    unprotect_rtp(e, std::span(&op, 1));
-    len = op.len;
-    return op.status;
+    return detail::run_one(&unprotect_rtp, e, c, data, len, len);
 }
 inline Status protect_rtcp(Engine& e, Context& c, uint8_t* data, uint32_t& len, uint32_t cap) {
-    PacketOp op{&c, data, len, cap, Status::Ok};
-    protect_rtcp(e, std::span(&op, 1));
-    len = op.len;
-    return op.status;
+    return detail::run_one(&protect_rtcp, e, c, data, len, cap);
 }
 inline Status unprotect_rtcp(Engine& e, Context& c, uint8_t* data, uint32_t& len) {
-    PacketOp op{&c, data, len, len, Status::Ok};
-    unprotect_rtcp(e, std::span(&op, 1));
-    len = op.len;
-    return op.status;
+    return detail::run_one(&unprotect_rtcp, e, c, data, len, len);
 }
 
 }  // namespace isthmus::srtp
