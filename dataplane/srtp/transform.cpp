@@ -9,6 +9,7 @@
 // never moves a window or creates a stream.
 #include "srtp/transform.hpp"
 
+#include <bit>
 #include <cstring>
 
 #include "srtp/burst_scratch.hpp"
@@ -25,45 +26,55 @@ constexpr uint64_t kMaxSrtpIndex = (uint64_t{1} << 48) - 1;  // RFC 3711 3.2.1
 constexpr uint32_t kMaxSrtcpIndex = 0x7fffffffU;             // RFC 3711 3.4
 constexpr uint32_t kSrtcpEBit = 0x80000000U;
 
-// Constant-time comparison of n octets (n <= 16).
+static_assert(std::endian::native == std::endian::little,
+              "the IV and tag helpers below assume a little-endian CPU (x86-64)");
+
+// Constant-time comparison of n octets (n is 4, 10 or 16; both buffers hold 16).
+inline uint64_t load64(const uint8_t* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+}
 inline bool tags_equal(const uint8_t* a, const uint8_t* b, std::size_t n) {
-    uint8_t diff = 0;
-    for (std::size_t i = 0; i < n; ++i)
-        diff = static_cast<uint8_t>(diff | (a[i] ^ b[i]));
-    return diff == 0;
+    const uint64_t lo = load64(a) ^ load64(b);
+    const uint64_t hi = load64(a + 8) ^ load64(b + 8);
+    const uint64_t mlo = n >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
+    const uint64_t mhi = n >= 16 ? ~uint64_t{0} : n <= 8 ? 0 : (uint64_t{1} << (8 * (n - 8))) - 1;
+    return ((lo & mlo) | (hi & mhi)) == 0;
+}
+inline void copy_tag(uint8_t* dst, const uint8_t* src, std::size_t n) {
+    if (n == 16)
+        std::memcpy(dst, src, 16);
+    else if (n == 10)
+        std::memcpy(dst, src, 10);
+    else
+        std::memcpy(dst, src, 4);
 }
 
 // RFC 3711 4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), where
 // i is the 48-bit SRTP index or the 31-bit SRTCP index.
 inline void aes_cm_iv(uint8_t* iv, const HalfKeys& k, uint32_t ssrc, uint64_t index) {
-    std::memcpy(iv, k.salt.data(), 16);  // salt octets 14, 15 are zero: the block counter
-    iv[4] ^= static_cast<uint8_t>(ssrc >> 24);
-    iv[5] ^= static_cast<uint8_t>(ssrc >> 16);
-    iv[6] ^= static_cast<uint8_t>(ssrc >> 8);
-    iv[7] ^= static_cast<uint8_t>(ssrc);
-    iv[8] ^= static_cast<uint8_t>(index >> 40);
-    iv[9] ^= static_cast<uint8_t>(index >> 32);
-    iv[10] ^= static_cast<uint8_t>(index >> 24);
-    iv[11] ^= static_cast<uint8_t>(index >> 16);
-    iv[12] ^= static_cast<uint8_t>(index >> 8);
-    iv[13] ^= static_cast<uint8_t>(index);
+    uint64_t a, b;
+    std::memcpy(&a, k.salt.data(), 8);
+    std::memcpy(&b, k.salt.data() + 8, 8);
+    a ^= __builtin_bswap64(uint64_t{ssrc});
+    b ^= __builtin_bswap64(index << 16);
+    std::memcpy(iv, &a, 8);
+    std::memcpy(iv + 8, &b, 8);
 }
 
 // RFC 7714 8.1 (SRTP): IV = (00 00 || SSRC || ROC || SEQ) XOR salt;
 // RFC 7714 9.1 (SRTCP): IV = (00 00 || SSRC || 00 00 || 0+index) XOR salt.
 // Both are the 48-bit value `index48` in the last six octets.
 inline void gcm_iv(uint8_t* iv, const HalfKeys& k, uint32_t ssrc, uint64_t index48) {
-    std::memcpy(iv, k.salt.data(), 12);
-    iv[2] ^= static_cast<uint8_t>(ssrc >> 24);
-    iv[3] ^= static_cast<uint8_t>(ssrc >> 16);
-    iv[4] ^= static_cast<uint8_t>(ssrc >> 8);
-    iv[5] ^= static_cast<uint8_t>(ssrc);
-    iv[6] ^= static_cast<uint8_t>(index48 >> 40);
-    iv[7] ^= static_cast<uint8_t>(index48 >> 32);
-    iv[8] ^= static_cast<uint8_t>(index48 >> 24);
-    iv[9] ^= static_cast<uint8_t>(index48 >> 16);
-    iv[10] ^= static_cast<uint8_t>(index48 >> 8);
-    iv[11] ^= static_cast<uint8_t>(index48);
+    uint64_t a;
+    uint32_t b;
+    std::memcpy(&a, k.salt.data(), 8);
+    std::memcpy(&b, k.salt.data() + 8, 4);
+    a ^= __builtin_bswap64((uint64_t{ssrc} << 16) | (index48 >> 32));
+    b ^= __builtin_bswap32(static_cast<uint32_t>(index48));
+    std::memcpy(iv, &a, 8);
+    std::memcpy(iv + 8, &b, 4);
 }
 
 // AES-CM + HMAC-SHA1 job over buf: cipher [c_off, c_off + c_len), then (or,
@@ -311,7 +322,7 @@ void unprotect_rtp(Engine& engine, std::span<PacketOp> ops) {
             return Status::Ok;
         }
         slot.index = static_cast<uint64_t>(index);
-        std::memcpy(slot.rx_tag.data(), op.data + slot.out_len, si.rtp_tag_len);
+        copy_tag(slot.rx_tag.data(), op.data + slot.out_len, si.rtp_tag_len);
         fill_unprotect_rtp_job(job, ctx, op, slot, slot.index);
         return Status::Ok;
     };
@@ -337,7 +348,7 @@ void unprotect_rtp(Engine& engine, std::span<PacketOp> ops) {
                 fill_undo_decrypt_job(undo, ctx, op, slot);
                 if (!run_job_now(engine, undo, slot)) return Status::CryptoError;
             } else {
-                std::memcpy(slot.rx_tag.data(), op.data + slot.out_len, slot.tag_len);
+                copy_tag(slot.rx_tag.data(), op.data + slot.out_len, slot.tag_len);
             }
             slot.index = idx;
             IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
@@ -439,7 +450,7 @@ void unprotect_rtcp(Engine& engine, std::span<PacketOp> ops) {
         }
         if (si.aead) {
             gcm_iv(slot.iv.data(), ctx.rtcp_keys, ssrc, index);
-            std::memcpy(slot.rx_tag.data(), op.data + body, 16);
+            copy_tag(slot.rx_tag.data(), op.data + body, 16);
             if (encrypted) {
                 std::memcpy(slot.aad.data(), op.data, 8);
                 store_be32(slot.aad.data() + 8, e_index);
@@ -454,7 +465,7 @@ void unprotect_rtcp(Engine& engine, std::span<PacketOp> ops) {
             }
         } else {
             aes_cm_iv(slot.iv.data(), ctx.rtcp_keys, ssrc, index);
-            std::memcpy(slot.rx_tag.data(), op.data + body + 4, si.rtcp_tag_len);
+            copy_tag(slot.rx_tag.data(), op.data + body + 4, si.rtcp_tag_len);
             fill_cm_job(job, ctx.rtcp_keys, si.master_key_len, op.data, 8, encrypted ? body - 8 : 0,
                         body + 4, false, slot);
         }
