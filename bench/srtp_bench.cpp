@@ -8,6 +8,9 @@
 //                       imb_auto_arch says which)
 //   isthmus_sse/_avx2   the same on a forced manager
 //   isthmus_burst1[_sse]  one packet per call
+//   isthmus_burstN[_mb] (protect_rtp AES_CM_128_HMAC_SHA1_80 172 only) N
+//                       packets per call, as configured / multi-buffer
+//                       manager only (no SSE companion for small bursts)
 //   isthmus_nocheck     Engine::set_job_checks(false): IPsec-MB does not
 //                       validate the jobs (IMB_SUBMIT_JOB_NOCHECK)
 //   floor[...]          srtp_floor.cpp: only the IPsec-MB cipher + auth jobs of
@@ -136,9 +139,11 @@ void protect_ring(Engine& engine, Context& tx, const Slab& ring, uint32_t size, 
 
 template <BenchOp kOp>
 void bench_isthmus(benchmark::State& state, Suite suite, uint32_t size, ImbArch arch,
-                   std::size_t burst, bool job_checks) try {
+                   std::size_t burst, bool job_checks,
+                   std::size_t small_burst = srtp::kDefaultSmallBurst) try {
     Engine engine(arch);
     engine.set_job_checks(job_checks);
+    engine.set_small_burst(small_burst);
     auto tx = std::make_unique<Context>();
     auto rx = std::make_unique<Context>();
     init_context(*tx, engine, suite);
@@ -158,7 +163,7 @@ void bench_isthmus(benchmark::State& state, Suite suite, uint32_t size, ImbArch 
         uint16_t seq = 0;
         for (auto _ : state) {
             for (std::size_t i = 0; i < burst; ++i) {
-                uint8_t* p = work[slot + i];
+                uint8_t* p = work[(slot + i) % kBurst];
                 if constexpr (kOp == BenchOp::ProtectRtp) set_rtp_seq(p, seq++);
                 ops[i] = {tx.get(), p, size, work.stride(), Status::Ok};
             }
@@ -176,15 +181,16 @@ void bench_isthmus(benchmark::State& state, Suite suite, uint32_t size, ImbArch 
         protect_ring<kProtectOp>(engine, *tx, ring, size, wire_len);
         std::size_t pos = 0;
         for (auto _ : state) {
-            if (pos == kRing) [[unlikely]] {
+            if (pos + burst > kRing) [[unlikely]] {
                 state.PauseTiming();
                 init_context(*rx, engine, suite);  // forget the replay window
                 pos = 0;
                 state.ResumeTiming();
             }
             for (std::size_t i = 0; i < burst; ++i) {
-                std::memcpy(work[slot + i], ring[pos + i], wire_len);
-                ops[i] = {rx.get(), work[slot + i], wire_len, work.stride(), Status::Ok};
+                uint8_t* p = work[(slot + i) % kBurst];
+                std::memcpy(p, ring[pos + i], wire_len);
+                ops[i] = {rx.get(), p, wire_len, work.stride(), Status::Ok};
             }
             transform<kOp>(engine, burst_ops);
             check_ops(burst_ops, size, failures);
@@ -408,6 +414,27 @@ void register_op() {
     }
 }
 
+// Burst-size sweep for AES-CM, where the manager choice matters: the engine
+// as configured (multi-buffer manager from kDefaultSmallBurst packets up, SSE
+// below) against the multi-buffer manager alone (`_mb`, small_burst 0).
+void register_burst_sweep() {
+    constexpr Suite kSuite = Suite::AesCm128HmacSha1_80;
+    constexpr uint32_t kSize = 172;
+    for (const std::size_t burst : std::array<std::size_t, 6>{2, 4, 8, 12, 16, 24}) {
+        const std::string b = std::to_string(burst);
+        const std::string tail = "/" + std::string(srtp::suite_info(kSuite).name) + "/172/";
+        benchmark::RegisterBenchmark(
+            ("protect_rtp" + tail + "isthmus_burst" + b).c_str(), [=](benchmark::State& st) {
+                bench_isthmus<BenchOp::ProtectRtp>(st, kSuite, kSize, ImbArch::Auto, burst, true);
+            });
+        benchmark::RegisterBenchmark(("protect_rtp" + tail + "isthmus_burst" + b + "_mb").c_str(),
+                                     [=](benchmark::State& st) {
+                                         bench_isthmus<BenchOp::ProtectRtp>(
+                                             st, kSuite, kSize, ImbArch::Auto, burst, true, 0);
+                                     });
+    }
+}
+
 std::string engine_auto_arch() {
     try {
         Engine engine(ImbArch::Auto);
@@ -430,6 +457,7 @@ int main(int argc, char** argv) {
     register_op<BenchOp::UnprotectRtp>();
     register_op<BenchOp::ProtectRtcp>();
     register_op<BenchOp::UnprotectRtcp>();
+    register_burst_sweep();
 
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

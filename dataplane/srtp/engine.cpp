@@ -62,13 +62,28 @@ Engine::Engine(ImbArch arch) : scratch_(std::make_unique<detail::BurstScratch>()
     }
     if (const int err = imb_get_errno(mgr_); err != 0) {
         free_mb_mgr(mgr_);
+        mgr_ = nullptr;
         throw std::runtime_error(std::string("IPsec-MB: cannot initialise the ") +
                                  std::string(arch_name(arch)) +
                                  " manager: " + imb_get_strerror(err));
     }
+
+    // A multi-buffer manager gets an SSE companion for small chunks of
+    // AES-CM packets (Engine::cm_mgr).
+    if (arch_ != ImbArch::Sse) {
+        lone_mgr_ = alloc_mb_mgr(0);
+        if (lone_mgr_ != nullptr) {
+            init_mb_mgr_sse(lone_mgr_);
+            if (imb_get_errno(lone_mgr_) != 0) {
+                free_mb_mgr(lone_mgr_);
+                lone_mgr_ = nullptr;  // not fatal: the main manager does everything
+            }
+        }
+    }
 }
 
 Engine::~Engine() {
+    if (lone_mgr_ != nullptr) free_mb_mgr(lone_mgr_);
     if (mgr_ != nullptr) free_mb_mgr(mgr_);
 }
 

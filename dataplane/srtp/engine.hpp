@@ -28,6 +28,10 @@ std::string_view arch_name(ImbArch arch);
 // spans are processed in chunks of this size.
 inline constexpr std::size_t kMaxBurst = 64;
 
+// Chunks of fewer packets than this send AES-CM jobs to the SSE manager (see
+// Engine::cm_mgr); measured crossover in docs/performance.md.
+inline constexpr std::size_t kDefaultSmallBurst = 16;
+
 namespace detail {
 struct BurstScratch;
 }
@@ -46,6 +50,21 @@ class Engine {
     ImbArch arch() const { return arch_; }
     IMB_MGR* mgr() const { return mgr_; }
 
+    // The manager for AES-CM + HMAC-SHA1 jobs of a chunk of `n` packets.
+    // A multi-buffer manager hashes 8 or 16 packets at once and is 3x slower
+    // than the SSE manager (SHA-NI) when it must flush a nearly empty batch,
+    // so small chunks go to a second, SSE manager (docs/performance.md).
+    // AES and HMAC key schedules are the same for every manager; GCM keys
+    // are not, so GCM jobs always use mgr().
+    IMB_MGR* cm_mgr(std::size_t n) const {
+        return (lone_mgr_ != nullptr && n < small_burst_) ? lone_mgr_ : mgr_;
+    }
+    // Chunks below this many packets use the SSE manager for AES-CM (0: never).
+    void set_small_burst(std::size_t n) { small_burst_ = n; }
+    std::size_t small_burst() const { return small_burst_; }
+    // The SSE manager of small chunks, or nullptr when mgr() is SSE already.
+    IMB_MGR* lone_mgr() const { return lone_mgr_; }
+
     Counters& counters() { return counters_; }
     const Counters& counters() const { return counters_; }
 
@@ -59,6 +78,8 @@ class Engine {
 
   private:
     IMB_MGR* mgr_ = nullptr;
+    IMB_MGR* lone_mgr_ = nullptr;
+    std::size_t small_burst_ = kDefaultSmallBurst;
     ImbArch arch_ = ImbArch::Auto;
     bool job_checks_ = true;
     Counters counters_;

@@ -143,21 +143,24 @@ inline void mark_done(IMB_JOB* job) {
 // returns the packet's final status.
 template <Op kOp, class Prepare, class Complete>
 inline void run_burst(Engine& engine, std::span<PacketOp> ops, Prepare prepare, Complete complete) {
-    IMB_MGR* mgr = engine.mgr();
+    IMB_MGR* const main_mgr = engine.mgr();
     detail::BurstScratch& sc = engine.scratch();
     Counters& counters = engine.counters();
     const bool checks = engine.job_checks();
 
     for (std::size_t base = 0; base < ops.size(); base += kMaxBurst) {
         const std::size_t n = std::min(kMaxBurst, ops.size() - base);
+        IMB_MGR* const cm_mgr = engine.cm_mgr(n);
         std::size_t pending = 0;
         for (std::size_t i = 0; i < n; ++i) {
             PacketOp& op = ops[base + i];
             PacketSlot& slot = sc.slots[i];
             slot.op = &op;
             slot.job_ok = false;
-            IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
             slot.submitted = true;
+            // GCM keys are laid out for the main manager; AES-CM keys suit both.
+            IMB_MGR* const mgr = (op.ctx != nullptr && !op.ctx->info().aead) ? cm_mgr : main_mgr;
+            IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
             const Status st = prepare(op, slot, job);
             if (st != Status::Ok) [[unlikely]] {
                 op.status = st;
@@ -173,8 +176,12 @@ inline void run_burst(Engine& engine, std::span<PacketOp> ops, Prepare prepare, 
                 done = IMB_GET_COMPLETED_JOB(mgr);
             }
         }
-        while (IMB_JOB* done = IMB_FLUSH_JOB(mgr))
+        while (IMB_JOB* done = IMB_FLUSH_JOB(main_mgr))
             mark_done(done);
+        if (cm_mgr != main_mgr) {
+            while (IMB_JOB* done = IMB_FLUSH_JOB(cm_mgr))
+                mark_done(done);
+        }
 
         for (std::size_t k = 0; k < pending; ++k) {
             PacketSlot& slot = *sc.pending[k];
