@@ -78,7 +78,11 @@ TEST(SpscRing, PartialBurstWhenNearlyFull) {
 template <class R>
 void produce(R& ring, uint64_t n) {
     for (uint64_t i = 0; i < n;) {
-        if (ring.try_push({i, ~i})) ++i;
+        if (ring.try_push({i, ~i})) {
+            ++i;
+        } else {
+            std::this_thread::yield();  // full: let the consumer run (one-core machines)
+        }
     }
 }
 
@@ -88,6 +92,7 @@ uint64_t consume(R& ring, uint64_t n) {
     std::array<Msg, 32> out{};
     while (expected < n) {
         const std::size_t k = ring.pop_burst(out);
+        if (k == 0) std::this_thread::yield();
         for (std::size_t i = 0; i < k; ++i) {
             if (out[i].seq != expected || out[i].check != ~expected) ++bad;
             ++expected;
