@@ -95,6 +95,7 @@ SetupStatus Context::init_with_session_keys(Engine& engine, Suite suite, const S
         wipe();
         return SetupStatus::CryptoInit;
     }
+    engine_arch_ = engine.arch();
     ready_ = true;
     return SetupStatus::Ok;
 }
@@ -134,6 +135,14 @@ Stream* Context::find_or_add_stream(uint32_t ssrc) {
         }
     }
     return nullptr;
+}
+
+bool Context::remove_stream(uint32_t ssrc) {
+    Stream* s = find_stream(ssrc);
+    if (s == nullptr) return false;
+    *s = Stream{};
+    --active_streams_;
+    return true;
 }
 
 bool Context::set_rollover_counter(uint32_t ssrc, uint32_t roc, uint16_t seq) {

@@ -16,13 +16,12 @@
 #include <cstdint>
 #include <span>
 
+#include "srtp/engine.hpp"
 #include "srtp/kdf.hpp"
 #include "srtp/replay.hpp"
 #include "srtp/suite.hpp"
 
 namespace isthmus::srtp {
-
-class Engine;
 
 enum class SetupStatus : uint8_t {
     Ok,
@@ -89,6 +88,9 @@ class Context {
     void wipe();
 
     bool ready() const { return ready_; }
+    // The manager architecture of the Engine the keys were expanded for;
+    // transforms refuse (UnknownContext) an Engine of another one.
+    ImbArch engine_arch() const { return engine_arch_; }
     Suite suite() const { return suite_; }
     const SuiteInfo& info() const { return info_; }
 
@@ -99,6 +101,12 @@ class Context {
     // an SSRC known out of band, creating the stream if needed. Returns false
     // when no stream slot is free.
     bool set_rollover_counter(uint32_t ssrc, uint32_t roc, uint16_t seq);
+
+    // Forgets an SSRC's stream (the control plane, when the SSRC leaves the
+    // session: BYE, a new offer). Receiving contexts only: a sending context
+    // that saw the SSRC again would restart its index and reuse keystream, so
+    // it must be re-keyed (init) instead. Returns whether it existed.
+    bool remove_stream(uint32_t ssrc);
 
     // Sending: the SRTCP index the next protected RTCP packet of an SSRC
     // gets (RFC 3711 3.4; 0 for a new stream), for key continuity across a
@@ -116,6 +124,7 @@ class Context {
 
   private:
     bool ready_ = false;
+    ImbArch engine_arch_ = ImbArch::Auto;
     Suite suite_ = Suite::AesCm128HmacSha1_80;
     SuiteInfo info_ = suite_info(Suite::AesCm128HmacSha1_80);
     ContextOptions options_{};

@@ -14,6 +14,8 @@ std::string_view arch_name(ImbArch arch) {
             return "auto";
         case ImbArch::Sse:
             return "sse";
+        case ImbArch::Avx:
+            return "avx";
         case ImbArch::Avx2:
             return "avx2";
         case ImbArch::Avx512:
@@ -36,17 +38,25 @@ Engine::Engine(ImbArch arch) : scratch_(std::make_unique<detail::BurstScratch>()
                 case IMB_ARCH_AVX2:
                     arch_ = ImbArch::Avx2;
                     break;
+                case IMB_ARCH_AVX:
+                    arch_ = ImbArch::Avx;
+                    break;
                 case IMB_ARCH_SSE:
                     arch_ = ImbArch::Sse;
                     break;
                 default:
                     free_mb_mgr(mgr_);
+                    mgr_ = nullptr;
                     throw std::runtime_error(
                         "IPsec-MB: this CPU has no SSE4.2/AES-NI manager (arch " +
                         std::to_string(static_cast<int>(chosen)) + ")");
             }
             break;
         }
+        case ImbArch::Avx:
+            init_mb_mgr_avx(mgr_);
+            arch_ = arch;
+            break;
         case ImbArch::Sse:
             init_mb_mgr_sse(mgr_);
             arch_ = arch;

@@ -20,7 +20,7 @@ namespace isthmus::srtp {
 // hash many packets at once and shine with full bursts; the SSE manager uses
 // SHA-NI one packet at a time and wins for lone packets (see
 // docs/performance.md for the figures on this machine).
-enum class ImbArch : uint8_t { Auto, Sse, Avx2, Avx512 };
+enum class ImbArch : uint8_t { Auto, Sse, Avx, Avx2, Avx512 };
 
 std::string_view arch_name(ImbArch arch);
 

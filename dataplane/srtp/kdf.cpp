@@ -1,5 +1,6 @@
 #include "srtp/kdf.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <cstring>
@@ -72,9 +73,9 @@ bool derive_session_keys(Suite suite, std::span<const uint8_t> master_key,
         ok = derive(KdfLabel::RtpAuth, keys.rtp.auth_key) &&
              derive(KdfLabel::RtcpAuth, keys.rtcp.auth_key);
     }
-    if (!ok) return false;
-    out = keys;
-    return true;
+    if (ok) out = keys;
+    OPENSSL_cleanse(&keys, sizeof keys);
+    return ok;
 }
 
 }  // namespace isthmus::srtp

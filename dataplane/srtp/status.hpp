@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -59,17 +60,21 @@ constexpr std::string_view op_name(Op op) {
 }
 
 // Per-engine (so per-lcore) counters: one row per operation, one column per
-// status. Written only by the engine's owning thread; readers on other
-// threads see eventually-consistent 64-bit values (aligned, never torn on
-// x86-64).
+// status. Written only by the engine's owning thread (add); any thread may
+// read them (get), seeing each counter's latest or a recent value.
 struct Counters {
     std::array<std::array<uint64_t, kStatusCount>, kOpCount> packets{};
 
+    // Readable from any thread (relaxed atomic load).
     uint64_t get(Op op, Status s) const {
-        return packets[static_cast<std::size_t>(op)][static_cast<std::size_t>(s)];
+        return std::atomic_ref<const uint64_t>(
+                   packets[static_cast<std::size_t>(op)][static_cast<std::size_t>(s)])
+            .load(std::memory_order_relaxed);
     }
+    // Owner thread only: a relaxed store, a plain add on x86-64 (no lock).
     void add(Op op, Status s, uint64_t n = 1) {
-        packets[static_cast<std::size_t>(op)][static_cast<std::size_t>(s)] += n;
+        uint64_t& c = packets[static_cast<std::size_t>(op)][static_cast<std::size_t>(s)];
+        std::atomic_ref<uint64_t>(c).store(c + n, std::memory_order_relaxed);
     }
 };
 

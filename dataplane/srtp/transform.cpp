@@ -193,10 +193,9 @@ inline void run_burst(Engine& engine, std::span<PacketOp> ops, Prepare prepare, 
     }
 }
 
-// Runs one already-filled job to completion on an idle manager (the rare
-// re-run path of unprotect_rtp). Returns whether it completed.
-inline bool run_job_now(Engine& engine, IMB_JOB* job, PacketSlot& slot) {
-    IMB_MGR* mgr = engine.mgr();
+// Runs one already-filled job of `mgr` to completion on that idle manager
+// (the rare re-run path of unprotect_rtp). Returns whether it completed.
+inline bool run_job_now(Engine& engine, IMB_MGR* mgr, IMB_JOB* job, PacketSlot& slot) {
     job->user_data = &slot;
     slot.job_ok = false;
     IMB_JOB* done = engine.job_checks() ? IMB_SUBMIT_JOB(mgr) : IMB_SUBMIT_JOB_NOCHECK(mgr);
@@ -209,8 +208,8 @@ inline bool run_job_now(Engine& engine, IMB_JOB* job, PacketSlot& slot) {
     return slot.job_ok;
 }
 
-inline bool context_usable(const PacketOp& op) {
-    return op.ctx != nullptr && op.ctx->ready();
+inline bool context_usable(const Engine& engine, const PacketOp& op) {
+    return op.ctx != nullptr && op.ctx->ready() && op.ctx->engine_arch() == engine.arch();
 }
 
 }  // namespace
@@ -218,8 +217,8 @@ inline bool context_usable(const PacketOp& op) {
 // ---------------------------------------------------------------- SRTP
 
 void protect_rtp(Engine& engine, std::span<PacketOp> ops) {
-    const auto prepare = [](PacketOp& op, PacketSlot& slot, IMB_JOB* job) -> Status {
-        if (!context_usable(op)) return Status::UnknownContext;
+    const auto prepare = [&engine](PacketOp& op, PacketSlot& slot, IMB_JOB* job) -> Status {
+        if (!context_usable(engine, op)) return Status::UnknownContext;
         Context& ctx = *op.ctx;
         const SuiteInfo& si = ctx.info();
         RtpHeaderInfo h;
@@ -303,8 +302,8 @@ inline void fill_undo_decrypt_job(IMB_JOB* job, const Context& ctx, PacketOp& op
 }  // namespace
 
 void unprotect_rtp(Engine& engine, std::span<PacketOp> ops) {
-    const auto prepare = [](PacketOp& op, PacketSlot& slot, IMB_JOB* job) -> Status {
-        if (!context_usable(op)) return Status::UnknownContext;
+    const auto prepare = [&engine](PacketOp& op, PacketSlot& slot, IMB_JOB* job) -> Status {
+        if (!context_usable(engine, op)) return Status::UnknownContext;
         Context& ctx = *op.ctx;
         const SuiteInfo& si = ctx.info();
         RtpHeaderInfo h;
@@ -324,7 +323,8 @@ void unprotect_rtp(Engine& engine, std::span<PacketOp> ops) {
         slot.out_len = op.len - si.rtp_tag_len;
         // A replayed or stale packet costs no crypto; complete() gives its
         // verdict in burst order, as one packet at a time would.
-        if (index < 0 || (stream != nullptr && stream->rtp.check(delta) != Status::Ok)) {
+        if (index < 0 || static_cast<uint64_t>(index) > kMaxSrtpIndex ||
+            (stream != nullptr && stream->rtp.check(delta) != Status::Ok)) {
             slot.submitted = false;
             return Status::Ok;
         }
@@ -342,6 +342,7 @@ void unprotect_rtp(Engine& engine, std::span<PacketOp> ops) {
         const int64_t delta = estimate_index_delta(highest, slot.seq);
         const int64_t index = static_cast<int64_t>(highest) + delta;
         if (index < 0) return Status::ReplayOld;
+        if (static_cast<uint64_t>(index) > kMaxSrtpIndex) return Status::KeyExhausted;
         if (stream != nullptr) {
             if (const Status st = stream->rtp.check(delta); st != Status::Ok) return st;
         }
@@ -349,18 +350,20 @@ void unprotect_rtp(Engine& engine, std::span<PacketOp> ops) {
         if (!slot.submitted || idx != slot.index) [[unlikely]] {
             // prepare() estimated another index (e.g. a new stream wrapping
             // inside its first burst): run the crypto again with this one.
-            IMB_MGR* mgr = engine.mgr();
+            // A lone job: the SSE companion for AES-CM (a multi-buffer
+            // manager flushing one lane costs 3x), the main manager for GCM.
+            IMB_MGR* mgr = ctx.info().aead ? engine.mgr() : engine.cm_mgr(1);
             if (slot.submitted) {  // the payload was decrypted with the wrong keystream
                 IMB_JOB* undo = IMB_GET_NEXT_JOB(mgr);
                 fill_undo_decrypt_job(undo, ctx, op, slot);
-                if (!run_job_now(engine, undo, slot)) return Status::CryptoError;
+                if (!run_job_now(engine, mgr, undo, slot)) return Status::CryptoError;
             } else {
                 copy_tag(slot.rx_tag.data(), op.data + slot.out_len, slot.tag_len);
             }
             slot.index = idx;
             IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
             fill_unprotect_rtp_job(job, ctx, op, slot, idx);
-            if (!run_job_now(engine, job, slot)) return Status::CryptoError;
+            if (!run_job_now(engine, mgr, job, slot)) return Status::CryptoError;
         }
         if (!tags_equal(slot.tag.data(), slot.rx_tag.data(), slot.tag_len)) {
             return Status::AuthFail;
@@ -379,8 +382,8 @@ void unprotect_rtp(Engine& engine, std::span<PacketOp> ops) {
 // --------------------------------------------------------------- SRTCP
 
 void protect_rtcp(Engine& engine, std::span<PacketOp> ops) {
-    const auto prepare = [](PacketOp& op, PacketSlot& slot, IMB_JOB* job) -> Status {
-        if (!context_usable(op)) return Status::UnknownContext;
+    const auto prepare = [&engine](PacketOp& op, PacketSlot& slot, IMB_JOB* job) -> Status {
+        if (!context_usable(engine, op)) return Status::UnknownContext;
         Context& ctx = *op.ctx;
         const SuiteInfo& si = ctx.info();
         uint32_t ssrc = 0;
@@ -426,8 +429,8 @@ void protect_rtcp(Engine& engine, std::span<PacketOp> ops) {
 }
 
 void unprotect_rtcp(Engine& engine, std::span<PacketOp> ops) {
-    const auto prepare = [](PacketOp& op, PacketSlot& slot, IMB_JOB* job) -> Status {
-        if (!context_usable(op)) return Status::UnknownContext;
+    const auto prepare = [&engine](PacketOp& op, PacketSlot& slot, IMB_JOB* job) -> Status {
+        if (!context_usable(engine, op)) return Status::UnknownContext;
         Context& ctx = *op.ctx;
         const SuiteInfo& si = ctx.info();
         const uint32_t trailer = 4U + si.rtcp_tag_len;

@@ -11,8 +11,10 @@
 // Each packet ends with op.status set and the engine's counter of that
 // status incremented; op.len is changed only when the status is Ok.
 // On any failure other than Ok the buffer's contents are unspecified (it may
-// have been decrypted in place before its tag was found wrong); the stream
-// state is untouched by a packet that failed.
+// have been decrypted in place before its tag was found wrong). Receiving:
+// a packet that failed leaves the stream state untouched. Sending: an index
+// once assigned is used up even if the job then fails (never reused, so
+// keystream is never repeated).
 //
 // Thread-safety: call from the thread that owns `engine` and the contexts.
 #pragma once

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "rtp_packets.hpp"
+#include "test_engines.hpp"
 
 namespace isthmus::srtp::crosscheck {
 
@@ -46,6 +47,8 @@ const char* arch_label(ImbArch a) {
     switch (a) {
         case ImbArch::Sse:
             return "Sse";
+        case ImbArch::Avx:
+            return "Avx";
         case ImbArch::Avx2:
             return "Avx2";
         case ImbArch::Avx512:
@@ -58,24 +61,8 @@ const char* arch_label(ImbArch a) {
 
 namespace {
 
-// Whether the CPU has what IPsec-MB's manager needs; a manager that fails to
-// start on a CPU that has it is a failure, not a skip.
 bool cpu_has(ImbArch arch) {
-    __builtin_cpu_init();
-    const bool aes = __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul");
-    switch (arch) {
-        case ImbArch::Sse:
-            return aes && __builtin_cpu_supports("sse4.2");
-        case ImbArch::Avx2:
-            return aes && __builtin_cpu_supports("avx2");
-        case ImbArch::Avx512:
-            return aes && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                   __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-                   __builtin_cpu_supports("avx512cd");
-        case ImbArch::Auto:
-            return true;
-    }
-    return false;
+    return test::cpu_supports(arch);
 }
 
 std::size_t suite_index(Suite s) {

@@ -371,3 +371,74 @@ INSTANTIATE_TEST_SUITE_P(Suites, Transform, ::testing::ValuesIn(kAllSuites),
 
 }  // namespace
 }  // namespace isthmus::srtp
+
+namespace isthmus::srtp {
+namespace {
+
+class TransformEdges : public ::testing::Test {
+  protected:
+    void init(Engine& e, Context& c, Suite s = Suite::AesCm128HmacSha1_80, ContextOptions o = {}) {
+        const SuiteInfo si = suite_info(s);
+        std::vector<uint8_t> key(si.master_key_len, 0x5a), salt(si.master_salt_len, 0x3c);
+        ASSERT_EQ(c.init(e, s, key, salt, o), SetupStatus::Ok);
+    }
+};
+
+// RFC 3711 3.3.1: no index beyond 2^48 - 1 on the receiving side either (a
+// wrapped index would reuse the IV and ROC of index 0 and let old packets in).
+TEST_F(TransformEdges, ReceiverRefusesIndexBeyond2To48) {
+    Engine e(ImbArch::Auto);
+    Context rx;
+    init(e, rx);
+    ASSERT_TRUE(rx.set_rollover_counter(9, 0xffffffffU, 0xfff0));
+    std::vector<uint8_t> pkt(64, 0);
+    pkt[0] = 0x80;
+    pkt[3] = 5;  // seq 5: after 0xfff0 that is ROC 2^32
+    store_be32(pkt.data() + 8, 9);
+    uint32_t len = 12 + 20 + 10;
+    EXPECT_EQ(unprotect_rtp(e, rx, pkt.data(), len), Status::KeyExhausted);
+    EXPECT_EQ(e.counters().get(Op::UnprotectRtp, Status::KeyExhausted), 1U);
+}
+
+// Keys expanded for one manager are refused by an engine of another: GCM key
+// tables differ per architecture, and a mix-up must not fail silently.
+TEST_F(TransformEdges, ContextOfAnotherEnginesArchIsRefused) {
+    Engine sse(ImbArch::Sse), other(ImbArch::Auto);
+    ASSERT_NE(other.arch(), ImbArch::Sse) << "needs a CPU with more than SSE";
+    Context tx;
+    init(sse, tx, Suite::AeadAes128Gcm);
+    std::vector<uint8_t> pkt(64, 0);
+    pkt[0] = 0x80;
+    store_be32(pkt.data() + 8, 1);
+    uint32_t len = 30;
+    EXPECT_EQ(protect_rtp(other, tx, pkt.data(), len, 64), Status::UnknownContext);
+    EXPECT_EQ(protect_rtp(sse, tx, pkt.data(), len, 64), Status::Ok);
+}
+
+// A receiving context's stream slots come back when the control plane
+// removes an SSRC that left the session.
+TEST_F(TransformEdges, RemovedStreamsFreeTheirSlot) {
+    Engine e(ImbArch::Auto);
+    Context tx, rx;
+    init(e, tx);
+    init(e, rx, Suite::AesCm128HmacSha1_80, ContextOptions{.max_streams = 1});
+    auto send = [&](uint32_t ssrc, uint16_t seq) {
+        std::vector<uint8_t> pkt(64, 0);
+        pkt[0] = 0x80;
+        pkt[3] = static_cast<uint8_t>(seq);
+        store_be32(pkt.data() + 8, ssrc);
+        uint32_t len = 30;
+        EXPECT_EQ(protect_rtp(e, tx, pkt.data(), len, 64), Status::Ok);
+        return unprotect_rtp(e, rx, pkt.data(), len);
+    };
+    EXPECT_EQ(send(0xA, 1), Status::Ok);
+    EXPECT_EQ(send(0xB, 1), Status::UnknownSsrc);
+    EXPECT_TRUE(rx.remove_stream(0xA));
+    EXPECT_FALSE(rx.remove_stream(0xA));
+    EXPECT_EQ(send(0xB, 2), Status::Ok);
+    EXPECT_NE(rx.find_stream(0xB), nullptr);
+    EXPECT_EQ(rx.find_stream(0xA), nullptr);
+}
+
+}  // namespace
+}  // namespace isthmus::srtp
