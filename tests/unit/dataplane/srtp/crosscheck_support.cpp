@@ -195,7 +195,11 @@ Status from_libsrtp(srtp_err_status_t e) {
 
 Status run_one(SpanFn fn, Engine& e, Context* c, Bytes& b) {
     const auto n = static_cast<uint32_t>(b.size());
-    b.resize(n + kSlack);
+    // Only protect appends; unprotect gets exactly the packet, so that
+    // AddressSanitizer sees any read past a short or hostile packet.
+    const bool appends =
+        fn == static_cast<SpanFn>(&protect_rtp) || fn == static_cast<SpanFn>(&protect_rtcp);
+    if (appends) b.resize(n + kSlack);
     PacketOp op{c, b.data(), n, static_cast<uint32_t>(b.size()), Status::Ok};
     fn(e, std::span(&op, 1));
     b.resize(op.status == Status::Ok ? op.len : n);
