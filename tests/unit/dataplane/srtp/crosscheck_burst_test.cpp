@@ -134,7 +134,9 @@ class SrtpCrossBurst : public ::testing::TestWithParam<ImbArch> {
             if (items[i].expect) {
                 EXPECT_EQ(name(oa[i].status), name(*items[i].expect)) << where;
             }
-            if (items[i].must_fail) EXPECT_NE(name(oa[i].status), name(Status::Ok)) << where;
+            if (items[i].must_fail) {
+                EXPECT_NE(name(oa[i].status), name(Status::Ok)) << where;
+            }
             if (oa[i].status == Status::Ok && ob[i].status == Status::Ok) {
                 EXPECT_TRUE(same_bytes(oa[i].bytes, ob[i].bytes)) << where;
             }
