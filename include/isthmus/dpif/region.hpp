@@ -37,6 +37,11 @@ struct alignas(64) RegionHeader {
     std::atomic<uint64_t> heartbeat_ns;          // CLOCK_MONOTONIC, refreshed by the main lcore
     std::atomic<uint64_t> control_generation;    // last ResyncBegin generation seen
     std::atomic<uint64_t> commands_dropped;      // commands the dataplane could not parse
+    // The one process producing commands and consuming events (a Client);
+    // 0 when none. Claimed with compare-exchange so that a second producer
+    // (say isthmus-ctl beside a running control plane) is refused, not
+    // interleaved into the single-producer ring.
+    std::atomic<uint32_t> client_pid;
 };
 
 struct Region {

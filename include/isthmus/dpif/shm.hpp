@@ -4,6 +4,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,16 +51,32 @@ class SharedRegion {
     // restarts. The name is unlinked again when the owner is destroyed.
     static SharedRegion create(const std::string& name) {
         uint64_t previous = 0;
+        pid_t busy = 0;
         try {
             SharedRegion old = attach(name);
-            previous = old.get()->header.dataplane_generation.load();
+            RegionHeader& h = old->header;
+            const auto pid = static_cast<pid_t>(h.dataplane_pid.load());
+            if (h.state.load() == static_cast<uint32_t>(DataplaneState::Running) &&
+                pid != ::getpid() && ::kill(pid, 0) == 0) {
+                busy = pid;
+            } else {
+                previous = h.dataplane_generation.load();
+                // Whoever still maps the old region sees that it is gone.
+                h.state.store(static_cast<uint32_t>(DataplaneState::Stopped));
+            }
         } catch (const std::runtime_error&) {
             // no usable old region
+        }
+        if (busy != 0) {
+            throw std::runtime_error("dpif region " + name +
+                                     " is served by a running dataplane (pid " +
+                                     std::to_string(busy) + "): give this one another region name");
         }
         ::shm_unlink(name.c_str());
         const int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
         if (fd < 0) fail("create", name, errno);
-        if (::ftruncate(fd, static_cast<off_t>(sizeof(Region))) != 0) {
+        struct stat st {};
+        if (::ftruncate(fd, static_cast<off_t>(sizeof(Region))) != 0 || ::fstat(fd, &st) != 0) {
             const int err = errno;
             ::close(fd);
             ::shm_unlink(name.c_str());
@@ -72,8 +89,9 @@ class SharedRegion {
             ::shm_unlink(name.c_str());
             fail("map", name, err);
         }
-        // ftruncate zero-fills: a zeroed SpscRing is an empty ring.
-        auto* r = static_cast<Region*>(p);
+        // ftruncate zero-filled the object; constructing the Region in it
+        // starts the atomics' lifetimes (a zeroed SpscRing is an empty ring).
+        auto* r = new (p) Region;
         r->header.abi_version = kAbiVersion;
         r->header.header_size = sizeof(RegionHeader);
         r->header.region_size = sizeof(Region);
@@ -86,7 +104,7 @@ class SharedRegion {
         out.region_ = r;
         out.name_ = name;
         out.owner_ = true;
-        out.inode_ = inode_of(name);
+        out.inode_ = st.st_ino;
         return out;
     }
 
@@ -108,6 +126,10 @@ class SharedRegion {
             ::close(fd);
             fail("stat", name, err);
         }
+        if (st.st_size == 0) {
+            ::close(fd);
+            throw std::runtime_error("dpif region " + name + " is not initialised yet");
+        }
         if (static_cast<uint64_t>(st.st_size) != sizeof(Region)) {
             ::close(fd);
             throw std::runtime_error("dpif region " + name + " has size " +
@@ -120,10 +142,13 @@ class SharedRegion {
         const int err = errno;
         ::close(fd);
         if (p == MAP_FAILED) fail("map", name, err);
+        // The dataplane constructed the Region in this object; this mapping
+        // views the same bytes.
         auto* r = static_cast<Region*>(p);
         SharedRegion out;
         out.region_ = r;
         out.name_ = name;
+        out.inode_ = st.st_ino;
         const uint64_t magic =
             std::atomic_ref<uint64_t>(r->header.magic).load(std::memory_order_acquire);
         if (magic != kRegionMagic) {
@@ -139,6 +164,9 @@ class SharedRegion {
     }
 
     Region* get() const { return region_; }
+    // True when the name now refers to another region than this mapping
+    // (the dataplane restarted, or stopped and unlinked it).
+    bool replaced() const { return inode_of(name_) != inode_; }
     Region* operator->() const { return region_; }
     const std::string& name() const { return name_; }
     bool owner() const { return owner_; }

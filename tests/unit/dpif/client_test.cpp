@@ -2,9 +2,11 @@
 #include "isthmus/dpif/client.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -113,6 +115,101 @@ TEST(DpifClient, FullRingIsReportedNotBlocked) {
 
 TEST(DpifClient, AttachFailsClearlyWithoutDataplane) {
     EXPECT_THROW(Client(unique_name("none"), 1), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace isthmus::dpif
+
+namespace isthmus::dpif {
+namespace {
+
+TEST(DpifClient, OneClientAtATime) {
+    const std::string name = unique_name("claim");
+    SharedRegion dp = SharedRegion::create(name);
+    {
+        Client first(name, 1);
+        EXPECT_EQ(dp->header.client_pid.load(), static_cast<uint32_t>(::getpid()));
+        try {
+            Client second(name, 2);
+            FAIL() << "a second producer was let in";
+        } catch (const std::runtime_error& e) {
+            EXPECT_NE(std::string(e.what()).find("already has a client"), std::string::npos)
+                << e.what();
+        }
+    }
+    EXPECT_EQ(dp->header.client_pid.load(), 0U);  // released
+    EXPECT_NO_THROW(Client(name, 3));
+
+    // A claim left by a process that died is taken over.
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) ::_exit(0);
+    ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+    dp->header.client_pid.store(static_cast<uint32_t>(child));
+    EXPECT_NO_THROW(Client(name, 4));
+}
+
+TEST(DpifClient, LateAnswerToAnEarlierClientIsNotTaken) {
+    const std::string name = unique_name("stale");
+    SharedRegion dp = SharedRegion::create(name);
+    // An earlier client (generation 1) timed out; its answer arrives late.
+    Event late{};
+    late.hdr = {kAbiVersion, MsgType::Result, 0, 1, 1, 0};
+    late.result = ResultCode::NotFound;
+    ASSERT_TRUE(dp->events.try_push(late));
+    Client client(name, 2);
+    Command cmd{};
+    cmd.hdr.type = MsgType::Ping;
+    int passed_aside = 0;
+    EXPECT_FALSE(client.call(cmd, std::chrono::milliseconds(30), [&](const Event& e) {
+        EXPECT_EQ(e.hdr.generation, 1U);
+        ++passed_aside;
+    }));
+    EXPECT_EQ(passed_aside, 1);
+}
+
+TEST(DpifClient, SeesTheDataplaneGo) {
+    const std::string name = unique_name("gone");
+    auto dp = std::make_unique<SharedRegion>(SharedRegion::create(name));
+    Client client(name, 1);
+    EXPECT_FALSE(client.dataplane_gone());
+    *dp = SharedRegion::create(name);  // the dataplane restarted
+    EXPECT_TRUE(client.dataplane_gone());
+    Client again(name, 2);
+    EXPECT_FALSE(again.dataplane_gone());
+    EXPECT_EQ(again.dataplane_generation(), 2U);
+}
+
+TEST(SharedRegionCreate, RefusesToTakeOverARunningDataplane) {
+    const std::string name = unique_name("busy");
+    int ready[2], release[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    ASSERT_EQ(::pipe(release), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        SharedRegion mine = SharedRegion::create(name);
+        mine->header.state.store(static_cast<uint32_t>(DataplaneState::Running));
+        char c = 1;
+        (void)!::write(ready[1], &c, 1);
+        (void)!::read(release[0], &c, 1);  // serve until told to stop
+        ::_exit(0);                        // a crash: no clean-up
+    }
+    char c = 0;
+    ASSERT_EQ(::read(ready[0], &c, 1), 1);
+    try {
+        (void)SharedRegion::create(name);
+        ADD_FAILURE() << "took over a running dataplane's region";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("running dataplane"), std::string::npos) << e.what();
+    }
+    ASSERT_EQ(::write(release[1], &c, 1), 1);
+    ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+    // The crashed dataplane's region is replaced by the next one.
+    SharedRegion next = SharedRegion::create(name);
+    EXPECT_EQ(next->header.dataplane_generation.load(), 2U);
+    for (int fd : {ready[0], ready[1], release[0], release[1]})
+        ::close(fd);
 }
 
 }  // namespace
