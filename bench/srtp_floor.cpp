@@ -55,6 +55,9 @@ ManagerPtr make_manager(ImbArch arch, IMB_ARCH* picked = nullptr) {
         case ImbArch::Sse:
             init_mb_mgr_sse(mgr.get());
             break;
+        case ImbArch::Avx:
+            init_mb_mgr_avx(mgr.get());
+            break;
         case ImbArch::Avx2:
             init_mb_mgr_avx2(mgr.get());
             break;
