@@ -50,7 +50,8 @@ enum class MsgType : uint16_t {
     X(NotFound, "not_found")               /* no such session */       \
     X(TableFull, "table_full")             /* no room for a session */ \
     X(PortInUse, "port_in_use")            /* local port taken */      \
-    X(StaleGeneration, "stale_generation") /* older than current */
+    X(StaleGeneration, "stale_generation") /* older than current */    \
+    X(NotSupported, "not_supported")       /* this dataplane cannot do it yet */
 
 enum class ResultCode : uint16_t {
 #define ISTHMUS_X(name, label) name,

@@ -1,0 +1,178 @@
+// isthmus-dataplane: the eIMS-AGW's DPDK primary process.
+//
+// This first step brings up the EAL on the configured devices, creates the
+// dpif region and serves its command ring on the main lcore (Ping, resync
+// bracketing); sessions, ports and workers come next (issue 4), and until
+// then session commands are answered NotSupported rather than ignored.
+#include <time.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "dpdk.hpp"
+#include "isthmus/config/config_impl.hpp"
+#include "isthmus/dpif/shm.hpp"
+
+namespace {
+
+volatile std::sig_atomic_t g_quit = 0;
+void on_signal(int) {
+    g_quit = 1;
+}
+
+constexpr const char* kUsage =
+    "usage: isthmus-dataplane [--config FILE] [--check-config]\n"
+    "\n"
+    "The eIMS-AGW media gateway (DPDK). Reads the [dataplane] section of FILE\n"
+    "(default: configs/isthmus.toml), starts the EAL with its `eal` arguments,\n"
+    "creates the dpif shared-memory region `region` and serves it until SIGINT\n"
+    "or SIGTERM.\n"
+    "\n"
+    "  --config FILE    configuration file\n"
+    "  --check-config   load and check the configuration, then exit (0 = valid)\n"
+    "  --help           this text\n";
+
+uint64_t monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+using isthmus::dpif::Command;
+using isthmus::dpif::Event;
+using isthmus::dpif::MsgType;
+using isthmus::dpif::ResultCode;
+
+// The answer to one command (main lcore).
+Event answer(const Command& cmd, isthmus::dpif::RegionHeader& hdr) {
+    Event ev{};
+    ev.hdr = cmd.hdr;
+    ev.hdr.version = isthmus::dpif::kAbiVersion;
+    ev.hdr.type = MsgType::Result;
+    ev.result = ResultCode::Ok;
+    auto detail = [&ev](const char* text) {
+        std::snprintf(ev.detail, sizeof ev.detail, "%s", text);
+    };
+    if (cmd.hdr.version != isthmus::dpif::kAbiVersion) {
+        ev.result = ResultCode::BadVersion;
+        detail("ABI version differs");
+        return ev;
+    }
+    switch (cmd.hdr.type) {
+        case MsgType::Ping:
+            ev.hdr.type = MsgType::Pong;
+            break;
+        case MsgType::ResyncBegin:
+            hdr.control_generation.store(cmd.hdr.generation);
+            break;
+        case MsgType::ResyncEnd:
+            break;
+        case MsgType::SessionCreate:
+        case MsgType::SessionUpdate:
+        case MsgType::SessionDelete:
+        case MsgType::SessionQuery:
+            ev.result = ResultCode::NotSupported;
+            detail("sessions are not implemented in this dataplane yet");
+            break;
+        default:
+            ev.result = ResultCode::BadType;
+            detail("not a command");
+            break;
+    }
+    return ev;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string config_path = "configs/isthmus.toml";
+    bool check_only = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--help" || a == "-h") {
+            std::fputs(kUsage, stdout);
+            return 0;
+        } else if (a == "--check-config") {
+            check_only = true;
+        } else if (a == "--config" && i + 1 < argc) {
+            config_path = argv[++i];
+        } else {
+            std::fprintf(stderr, "isthmus-dataplane: unknown argument '%s'\n\n%s", a.c_str(),
+                         kUsage);
+            return 2;
+        }
+    }
+
+    isthmus::config::DataplaneConfig cfg;
+    try {
+        cfg = isthmus::config::load_dataplane(config_path);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "isthmus-dataplane: %s\n", e.what());
+        return 2;
+    }
+    if (check_only) {
+        std::printf("isthmus-dataplane: %s: configuration is valid\n", config_path.c_str());
+        return 0;
+    }
+
+    std::vector<std::string> eal_args = {argv[0]};
+    eal_args.insert(eal_args.end(), cfg.eal.begin(), cfg.eal.end());
+    std::vector<char*> eal_argv;
+    for (auto& s : eal_args)
+        eal_argv.push_back(s.data());
+    if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
+        std::fprintf(stderr, "isthmus-dataplane: EAL init failed: %s\n", rte_strerror(rte_errno));
+        return 1;
+    }
+
+    int rc = 0;
+    {
+        isthmus::dpif::SharedRegion region;
+        try {
+            region = isthmus::dpif::SharedRegion::create(cfg.region);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "isthmus-dataplane: %s\n", e.what());
+            rte_eal_cleanup();
+            return 1;
+        }
+        std::signal(SIGINT, on_signal);
+        std::signal(SIGTERM, on_signal);
+        isthmus::dpif::RegionHeader& hdr = region->header;
+        hdr.heartbeat_ns.store(monotonic_ns());
+        hdr.state.store(static_cast<uint32_t>(isthmus::dpif::DataplaneState::Running));
+        std::printf(
+            "level=info event=started region=%s generation=%llu ports=%u lcores=%u pid=%d\n",
+            cfg.region.c_str(), static_cast<unsigned long long>(hdr.dataplane_generation.load()),
+            static_cast<unsigned>(rte_eth_dev_count_avail()), rte_lcore_count(), getpid());
+        std::fflush(stdout);
+
+        const uint64_t beat_ns = uint64_t{cfg.heartbeat_ms} * 1000000ULL;
+        uint64_t next_beat = monotonic_ns() + beat_ns;
+        uint64_t served = 0, events_dropped = 0;
+        Command cmds[32];
+        while (g_quit == 0) {
+            const std::size_t n = region->commands.pop_burst(cmds);
+            for (std::size_t i = 0; i < n; ++i) {
+                // The event ring is read by the control plane; if it is full
+                // the answer is dropped and counted, the loop never blocks.
+                if (!region->events.try_push(answer(cmds[i], hdr))) ++events_dropped;
+            }
+            served += n;
+            const uint64_t now = monotonic_ns();
+            if (now >= next_beat) {
+                hdr.heartbeat_ns.store(now);
+                next_beat = now + beat_ns;
+            }
+            if (n == 0) rte_delay_us_sleep(100);  // the main lcore idles; workers poll
+        }
+        std::printf("level=info event=stopping commands=%llu events_dropped=%llu\n",
+                    static_cast<unsigned long long>(served),
+                    static_cast<unsigned long long>(events_dropped));
+        std::fflush(stdout);
+    }  // region: marked Stopped and unlinked
+    if (rte_eal_cleanup() != 0) rc = 1;
+    return rc;
+}

@@ -1,0 +1,66 @@
+// The implementation of config.hpp, header-only as the shared contract is
+// (include it in exactly one translation unit per binary).
+#pragma once
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#include <toml++/toml.h>
+#pragma GCC diagnostic pop
+
+#include <set>
+#include <sstream>
+
+#include "isthmus/config/config.hpp"
+
+namespace isthmus::config {
+
+inline DataplaneConfig load_dataplane(const std::string& path) {
+    toml::table root;
+    try {
+        root = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+        std::ostringstream msg;
+        msg << path << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
+            << e.description();
+        throw ConfigError(msg.str());
+    }
+    DataplaneConfig cfg;
+    const toml::table* dp = root["dataplane"].as_table();
+    if (dp == nullptr) throw ConfigError(path + ": no [dataplane] section");
+    static const std::set<std::string> known = {"region", "eal", "heartbeat_ms"};
+    for (const auto& [k, v] : *dp) {
+        if (known.count(std::string(k.str())) == 0) {
+            throw ConfigError(path + ": dataplane." + std::string(k.str()) + ": unknown key");
+        }
+    }
+    if (const auto* n = dp->get("region")) {
+        const auto s = n->value<std::string>();
+        if (!s || s->size() < 2 || (*s)[0] != '/' || s->find('/', 1) != std::string::npos) {
+            throw ConfigError(path + ": dataplane.region: must be a string like \"/isthmus-dpif\"");
+        }
+        cfg.region = *s;
+    }
+    if (const auto* n = dp->get("eal")) {
+        const toml::array* a = n->as_array();
+        if (a == nullptr) throw ConfigError(path + ": dataplane.eal: must be an array of strings");
+        for (const auto& e : *a) {
+            const auto s = e.value<std::string>();
+            if (!s) throw ConfigError(path + ": dataplane.eal: must be an array of strings");
+            cfg.eal.push_back(*s);
+        }
+    }
+    if (const auto* n = dp->get("heartbeat_ms")) {
+        const auto v = n->value<int64_t>();
+        if (!v || *v < 1 || *v > 10000) {
+            throw ConfigError(path + ": dataplane.heartbeat_ms: must be an integer 1..10000");
+        }
+        cfg.heartbeat_ms = static_cast<uint32_t>(*v);
+    }
+    return cfg;
+}
+
+}  // namespace isthmus::config
