@@ -16,4 +16,13 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
 #pragma GCC diagnostic pop
+
+namespace isthmus::dataplane {
+// rte_pktmbuf_mtod() without the C casts: the first octet of the packet data.
+inline uint8_t* mbuf_data(rte_mbuf* m) {
+    return static_cast<uint8_t*>(m->buf_addr) + m->data_off;
+}
+}  // namespace isthmus::dataplane

@@ -9,10 +9,12 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "dpdk.hpp"
+#include "exception_path.hpp"
 #include "isthmus/config/config_impl.hpp"
 #include "isthmus/dpif/shm.hpp"
 
@@ -138,6 +140,30 @@ int main(int argc, char** argv) {
             rte_eal_cleanup();
             return 1;
         }
+        // Ports: each configured device with its exception TAP.
+        rte_mempool* pool = nullptr;
+        std::vector<std::unique_ptr<isthmus::dataplane::PortPair>> pairs;
+        try {
+            if (!cfg.ports.empty()) {
+                pool = rte_pktmbuf_pool_create("isthmus_mbufs", 8191, 256, 0,
+                                               RTE_MBUF_DEFAULT_BUF_SIZE,
+                                               static_cast<int>(rte_socket_id()));
+                if (pool == nullptr) {
+                    throw std::runtime_error(std::string("cannot create the mbuf pool: ") +
+                                             rte_strerror(rte_errno));
+                }
+            }
+            for (const auto& pc : cfg.ports) {
+                pairs.push_back(std::make_unique<isthmus::dataplane::PortPair>(pc.name, pc.device,
+                                                                               pc.exception, pool));
+            }
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "isthmus-dataplane: %s\n", e.what());
+            pairs.clear();
+            region = isthmus::dpif::SharedRegion();
+            rte_eal_cleanup();
+            return 1;
+        }
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
         isthmus::dpif::RegionHeader& hdr = region->header;
@@ -154,6 +180,9 @@ int main(int argc, char** argv) {
         uint64_t served = 0, events_dropped = 0;
         Command cmds[32];
         while (g_quit == 0) {
+            unsigned moved = 0;
+            for (auto& pair : pairs)
+                moved += pair->poll();
             const std::size_t n = region->commands.pop_burst(cmds);
             for (std::size_t i = 0; i < n; ++i) {
                 // The event ring is read by the control plane; if it is full
@@ -166,12 +195,33 @@ int main(int argc, char** argv) {
                 hdr.heartbeat_ns.store(now);
                 next_beat = now + beat_ns;
             }
-            if (n == 0) rte_delay_us_sleep(100);  // the main lcore idles; workers poll
+            // With no ports the main lcore only serves the rings: idle gently.
+            if (n == 0 && pairs.empty()) rte_delay_us_sleep(100);
+            (void)moved;
         }
         std::printf("level=info event=stopping commands=%llu events_dropped=%llu\n",
                     static_cast<unsigned long long>(served),
                     static_cast<unsigned long long>(events_dropped));
+        for (const auto& pair : pairs) {
+            const auto& c = pair->counters();
+            std::printf(
+                "level=info event=port_counters port=%s rx=%llu to_kernel=%llu "
+                "from_kernel=%llu tx_full=%llu",
+                pair->name().c_str(), static_cast<unsigned long long>(c.rx),
+                static_cast<unsigned long long>(c.to_kernel),
+                static_cast<unsigned long long>(c.from_kernel),
+                static_cast<unsigned long long>(c.tx_full));
+            for (std::size_t r = 1; r < c.drops.size(); ++r) {
+                std::printf(" drop_%s=%llu",
+                            std::string(isthmus::pkt::drop_name(static_cast<isthmus::pkt::Drop>(r)))
+                                .c_str(),
+                            static_cast<unsigned long long>(c.drops[r]));
+            }
+            std::printf("\n");
+        }
         std::fflush(stdout);
+        pairs.clear();
+        if (pool != nullptr) rte_mempool_free(pool);
     }  // region: marked Stopped and unlinked
     if (rte_eal_cleanup() != 0) rc = 1;
     return rc;

@@ -31,7 +31,7 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
     DataplaneConfig cfg;
     const toml::table* dp = root["dataplane"].as_table();
     if (dp == nullptr) throw ConfigError(path + ": no [dataplane] section");
-    static const std::set<std::string> known = {"region", "eal", "heartbeat_ms"};
+    static const std::set<std::string> known = {"region", "eal", "heartbeat_ms", "port"};
     for (const auto& [k, v] : *dp) {
         if (known.count(std::string(k.str())) == 0) {
             throw ConfigError(path + ": dataplane." + std::string(k.str()) + ": unknown key");
@@ -59,6 +59,35 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
             throw ConfigError(path + ": dataplane.heartbeat_ms: must be an integer 1..10000");
         }
         cfg.heartbeat_ms = static_cast<uint32_t>(*v);
+    }
+    if (const auto* n = dp->get("port")) {
+        const toml::array* a = n->as_array();
+        if (a == nullptr)
+            throw ConfigError(path + ": dataplane.port: must be [[dataplane.port]] tables");
+        std::set<std::string> names;
+        for (std::size_t i = 0; i < a->size(); ++i) {
+            const toml::table* t = (*a)[i].as_table();
+            const std::string where = path + ": dataplane.port[" + std::to_string(i) + "]";
+            if (t == nullptr) throw ConfigError(where + ": must be a table");
+            PortConfig pc;
+            for (const auto& [k, v] : *t) {
+                const std::string key(k.str());
+                const auto s = v.value<std::string>();
+                if (key != "name" && key != "device" && key != "exception") {
+                    throw ConfigError(where + "." + key + ": unknown key");
+                }
+                if (!s || s->empty())
+                    throw ConfigError(where + "." + key + ": must be a non-empty string");
+                (key == "name" ? pc.name : key == "device" ? pc.device : pc.exception) = *s;
+            }
+            if (pc.name.empty()) throw ConfigError(where + ".name: missing");
+            if (pc.device.empty()) throw ConfigError(where + ".device: missing");
+            if (pc.exception.empty()) throw ConfigError(where + ".exception: missing");
+            if (!names.insert(pc.name).second) {
+                throw ConfigError(where + ".name: \"" + pc.name + "\" used twice");
+            }
+            cfg.ports.push_back(pc);
+        }
     }
     return cfg;
 }
