@@ -54,6 +54,39 @@ PortPair::~PortPair() {
     rte_eth_dev_stop(exception_);
 }
 
+namespace {
+constexpr const char* kPairCounterNames[] = {"rx", "to_kernel", "from_kernel", "tx_full"};
+constexpr uint32_t kPairCounters = 4;
+}  // namespace
+
+void PortPair::describe(dpif::StatBlock& block) const {
+    dpif::stat_set_label(block.kind, sizeof block.kind, "port");
+    dpif::stat_set_label(block.name, sizeof block.name, name_);
+    uint32_t k = 0;
+    for (const char* n : kPairCounterNames) {
+        dpif::stat_set_label(block.counter[k++].name, sizeof block.counter[0].name, n);
+    }
+    for (std::size_t r = 1; r < pkt::kDropCount; ++r) {
+        const std::string n = "drop_" + std::string(pkt::drop_name(static_cast<pkt::Drop>(r)));
+        dpif::stat_set_label(block.counter[k++].name, sizeof block.counter[0].name, n);
+    }
+    block.counters = k;
+    publish(block);
+}
+
+void PortPair::publish(dpif::StatBlock& block) const {
+    const uint64_t v[kPairCounters] = {counters_.rx, counters_.to_kernel, counters_.from_kernel,
+                                       counters_.tx_full};
+    uint32_t k = 0;
+    for (uint64_t x : v)
+        dpif::stat_store(block.counter[k++], x);
+    for (std::size_t r = 1; r < pkt::kDropCount; ++r) {
+        dpif::stat_store(block.counter[k++], counters_.drops[r]);
+    }
+}
+
+static_assert(kPairCounters + pkt::kDropCount - 1 <= dpif::kMaxStatCounters);
+
 unsigned PortPair::poll() {
     rte_mbuf* in[kBurst];
     rte_mbuf* out[kBurst];

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "dpdk.hpp"
+#include "isthmus/dpif/stats.hpp"
 #include "pkt/drop.hpp"
 
 namespace isthmus::dataplane {
@@ -42,6 +43,11 @@ class PortPair {
     const std::string& name() const { return name_; }
     uint16_t port_id() const { return port_; }
     const PortPairCounters& counters() const { return counters_; }
+
+    // The dpif stats block of this pair: names once at start (describe),
+    // values every heartbeat (publish), from the lcore that polls the pair.
+    void describe(dpif::StatBlock& block) const;
+    void publish(dpif::StatBlock& block) const;
 
   private:
     std::string name_;

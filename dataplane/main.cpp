@@ -6,6 +6,7 @@
 // then session commands are answered NotSupported rather than ignored.
 #include <time.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -164,6 +165,12 @@ int main(int argc, char** argv) {
             rte_eal_cleanup();
             return 1;
         }
+        // Counters: one stats block per port pair, published every heartbeat.
+        for (std::size_t i = 0; i < pairs.size() && i < isthmus::dpif::kMaxStatBlocks; ++i) {
+            pairs[i]->describe(region->stats.block[i]);
+        }
+        region->stats.blocks.store(static_cast<uint32_t>(
+            std::min<std::size_t>(pairs.size(), isthmus::dpif::kMaxStatBlocks)));
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
         isthmus::dpif::RegionHeader& hdr = region->header;
@@ -192,6 +199,10 @@ int main(int argc, char** argv) {
             served += n;
             const uint64_t now = monotonic_ns();
             if (now >= next_beat) {
+                for (std::size_t i = 0; i < pairs.size() && i < isthmus::dpif::kMaxStatBlocks;
+                     ++i) {
+                    pairs[i]->publish(region->stats.block[i]);
+                }
                 hdr.heartbeat_ns.store(now);
                 next_beat = now + beat_ns;
             }

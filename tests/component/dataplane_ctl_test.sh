@@ -62,6 +62,7 @@ sleep 0.1
 age=$("$ctl" --region "$region" status | sed -n 's/.*heartbeat_age_ms=\([0-9]*\).*/\1/p')
 check "the heartbeat is fresh (${age} ms)" test "${age:-9999}" -lt 1000
 check "ping gets a pong through the rings" bash -c "'$ctl' --region '$region' ping | grep -q '^pong from generation 1'"
+check "counters says when no port publishes any" bash -c "'$ctl' --region '$region' counters | grep -q 'no counters published'"
 kill -TERM "$pid"
 wait "$pid"; rc=$?
 pid=""

@@ -8,6 +8,7 @@
 set -uo pipefail
 build=${1:?build dir}
 dp=$build/dataplane/isthmus-dataplane
+ctl=$build/tools/isthmus-ctl
 [ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }
 command -v ping >/dev/null || { echo "ping (iputils-ping) missing: run tools/lib/deps.sh"; exit 1; }
 
@@ -51,6 +52,7 @@ region = "/isthmus-ns-$S"
 eal = ["-l", "0", "--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--no-telemetry",
        "--file-prefix", "isthns$S",
        "--vdev", "net_af_packet0,iface=$veth_gw", "--vdev", "net_tap0,iface=$tap"]
+heartbeat_ms = 20
 [[dataplane.port]]
 name = "access"
 device = "net_af_packet0"
@@ -79,6 +81,9 @@ udp = bytes.fromhex("9c40c350000c0000") + b"abcd"
 s.send(eth + ip + udp)
 PY
 sleep 0.3
+live=$("$ctl" --region "/isthmus-ns-$S" counters 2>&1)
+check "isthmus-ctl counters shows the port and the drop ($live)" \
+  grep -q '^port=access rx=[1-9].* drop_bad_ip_checksum=1' <<< "$live"
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
 check "the dataplane stops cleanly (exit $rc)" test "$rc" -eq 0
 counters=$(grep 'event=port_counters' "$tmp/dp.log")

@@ -2,12 +2,14 @@
 //
 //   isthmus-ctl [--region NAME] status   what the dpif region says about the dataplane
 //   isthmus-ctl [--region NAME] ping     a command round trip through the rings
+//   isthmus-ctl [--region NAME] counters the counters the dataplane publishes
 //
 // Exit status: 0 done, 1 the dataplane is not there or did not answer,
 // 2 usage error. Sessions and counters arrive with the dataplane (issue 4).
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -23,6 +25,7 @@ constexpr const char* kUsage =
     "Commands:\n"
     "  status   state, pid, generation and heartbeat of the dataplane, ring depths\n"
     "  ping     send a Ping through the command ring and wait for the Pong\n"
+    "  counters the dataplane's counters (per port: frames, drops by reason)\n"
     "\n"
     "  --region NAME   dpif shared-memory region (default /isthmus-dpif)\n"
     "  --help          this text\n";
@@ -57,6 +60,26 @@ int status(const std::string& region_name) {
         static_cast<unsigned long long>(h.dataplane_generation.load()),
         static_cast<unsigned long long>(now > beat ? (now - beat) / 1000000ULL : 0),
         region->commands.size(), region->events.size(), h.client_pid.load());
+    return 0;
+}
+
+int counters(const std::string& region_name) {
+    const isthmus::dpif::SharedRegion region = isthmus::dpif::SharedRegion::attach(region_name);
+    const isthmus::dpif::StatsArea& st = region->stats;
+    const uint32_t blocks = std::min(st.blocks.load(), isthmus::dpif::kMaxStatBlocks);
+    for (uint32_t b = 0; b < blocks; ++b) {
+        const isthmus::dpif::StatBlock& blk = st.block[b];
+        std::printf("%.*s=%.*s", static_cast<int>(sizeof blk.kind), blk.kind,
+                    static_cast<int>(sizeof blk.name), blk.name);
+        const uint32_t n = std::min(blk.counters, isthmus::dpif::kMaxStatCounters);
+        for (uint32_t c = 0; c < n; ++c) {
+            std::printf(" %.*s=%llu", static_cast<int>(sizeof blk.counter[c].name),
+                        blk.counter[c].name,
+                        static_cast<unsigned long long>(isthmus::dpif::stat_load(blk.counter[c])));
+        }
+        std::printf("\n");
+    }
+    if (blocks == 0) std::printf("no counters published (no ports configured)\n");
     return 0;
 }
 
@@ -101,6 +124,7 @@ int main(int argc, char** argv) {
     try {
         if (command == "status") return status(region);
         if (command == "ping") return ping(region);
+        if (command == "counters") return counters(region);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "isthmus-ctl: %s\n", e.what());
         return 1;

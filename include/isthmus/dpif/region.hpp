@@ -4,8 +4,8 @@
 // The dataplane creates the region at start (a fresh POSIX shared-memory
 // object each time, so a restarted dataplane never inherits half-read rings)
 // and bumps `dataplane_generation`; the control plane and isthmus-ctl attach
-// to it by name. Stats (per-lcore counters) get a region of their own with
-// the dataplane (issue 4).
+// to it by name. The dataplane publishes its counters in the same region
+// (StatsArea, stats.hpp).
 #pragma once
 
 #include <atomic>
@@ -13,6 +13,7 @@
 
 #include "isthmus/dpif/messages.hpp"
 #include "isthmus/dpif/spsc_ring.hpp"
+#include "isthmus/dpif/stats.hpp"
 
 namespace isthmus::dpif {
 
@@ -48,6 +49,7 @@ struct Region {
     RegionHeader header;
     SpscRing<Command, kCommandRingSlots> commands;  // control plane -> dataplane
     SpscRing<Event, kEventRingSlots> events;        // dataplane -> control plane
+    StatsArea stats;                                // counters, published every heartbeat
 };
 
 }  // namespace isthmus::dpif
