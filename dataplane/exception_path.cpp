@@ -50,8 +50,12 @@ PortPair::PortPair(std::string name, const std::string& device, const std::strin
 }
 
 PortPair::~PortPair() {
+    // Close, not only stop: closing frees the mbufs still in the queues,
+    // which must happen before their mempool goes (found by the hugepage test).
     rte_eth_dev_stop(port_);
     rte_eth_dev_stop(exception_);
+    rte_eth_dev_close(port_);
+    rte_eth_dev_close(exception_);
 }
 
 namespace {
