@@ -48,14 +48,12 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpedantic"
 #pragma GCC diagnostic ignored "-Wold-style-cast"
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-#include <intel-ipsec-mb.h>
 #include <srtp2/srtp.h>
 #pragma GCC diagnostic pop
 
 #include "srtp/context.hpp"
 #include "srtp/engine.hpp"
+#include "srtp/imb.hpp"
 #include "srtp/suite.hpp"
 #include "srtp/transform.hpp"
 #include "srtp_floor.hpp"

@@ -7,13 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpedantic"
-#pragma GCC diagnostic ignored "-Wold-style-cast"
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-#include <intel-ipsec-mb.h>
-#pragma GCC diagnostic pop
+#include "srtp/imb.hpp"
 
 namespace isthmus::bench {
 namespace {

@@ -3,14 +3,13 @@
 # driven by isthmus-ctl through the dpif region; configuration errors.
 # Usage: dataplane_ctl_test.sh BUILD_DIR
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 build=${1:?build dir}
 dp=$build/dataplane/isthmus-dataplane
 ctl=$build/tools/isthmus-ctl
 tmp=$(mktemp -d)
 region=/isthmus-ctest-$$
 pid=""
-failures=0
-checks=0
 
 cleanup() {
   [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
@@ -19,11 +18,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {  # description, then a command that must succeed
-  local what=$1; shift
-  checks=$((checks + 1))
-  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
-}
 
 cat > "$tmp/good.toml" <<TOML
 [dataplane]
@@ -49,12 +43,7 @@ check "ctl says when no dataplane runs" test "$rc" -eq 1 -a -n "$(echo "$out" | 
 
 "$dp" --config "$tmp/good.toml" > "$tmp/dp.log" 2>&1 &
 pid=$!
-running=no
-for _ in $(seq 1 100); do
-  if "$ctl" --region "$region" status 2>/dev/null | grep -q 'state=running'; then running=yes; break; fi
-  sleep 0.1
-done
-check "the dataplane starts and serves its region" test "$running" = yes
+check "the dataplane starts and serves its region" wait_running "$ctl" "$region"
 check "it reports both null ports" grep -q 'ports=2' "$tmp/dp.log"
 status=$("$ctl" --region "$region" status)
 check "status shows generation 1" grep -q 'generation=1' <<< "$status"
@@ -70,5 +59,4 @@ check "SIGTERM stops it cleanly (exit $rc)" test "$rc" -eq 0
 check "it logged its stop with the commands served" grep -q 'event=stopping commands=1' "$tmp/dp.log"
 check "the region is gone after the stop" test ! -e "/dev/shm${region}"
 
-echo "$((checks - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+summary

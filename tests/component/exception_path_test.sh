@@ -6,6 +6,7 @@
 # namespaces, links and processes are removed on exit.
 # Usage: exception_path_test.sh BUILD_DIR      (root; exit 77 = skipped)
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 build=${1:?build dir}
 dp=$build/dataplane/isthmus-dataplane
 ctl=$build/tools/isthmus-ctl
@@ -17,7 +18,6 @@ gw=isth-gw-$S host=isth-h-$S
 veth_gw=ig$S veth_host=ih$S tap=it$S
 tmp=$(mktemp -d)
 pid=""
-failures=0 checks=0
 
 cleanup() {
   [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
@@ -27,11 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {
-  local what=$1; shift
-  checks=$((checks + 1))
-  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
-}
 
 ip netns add "$gw" && ip netns add "$host" || exit 1
 ip link add "$veth_gw" type veth peer name "$veth_host" || exit 1
@@ -94,5 +89,4 @@ check "frames crossed both ways (rx=$rx to_kernel=$to_kernel from_kernel=$from_k
   test "${to_kernel:-0}" -ge 4 -a "${from_kernel:-0}" -ge 4
 check "the bad checksum was dropped and counted" grep -q 'drop_bad_ip_checksum=1' <<< "$counters"
 
-echo "$((checks - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+summary

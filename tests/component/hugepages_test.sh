@@ -5,6 +5,7 @@
 # back: the page count, the mount and the files.
 # Usage: hugepages_test.sh BUILD_DIR      (root; exit 77 = skipped)
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 build=${1:?build dir}
 dp=$build/dataplane/isthmus-dataplane
 ctl=$build/tools/isthmus-ctl
@@ -15,7 +16,6 @@ tmp=$(mktemp -d)
 region=/isthmus-huge-$S
 orig=$(cat /proc/sys/vm/nr_hugepages)
 pid=""
-failures=0 checks=0
 
 cleanup() {
   [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
@@ -25,11 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {
-  local what=$1; shift
-  checks=$((checks + 1))
-  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
-}
 
 want=$((orig + 96))
 echo "$want" > /proc/sys/vm/nr_hugepages
@@ -55,12 +50,7 @@ TOML
 
 "$dp" --config "$tmp/huge.toml" > "$tmp/dp.log" 2>&1 &
 pid=$!
-running=no
-for _ in $(seq 1 100); do
-  if "$ctl" --region "$region" status 2>/dev/null | grep -q 'state=running'; then running=yes; break; fi
-  sleep 0.1
-done
-check "the dataplane runs on hugepages" test "$running" = yes
+check "the dataplane runs on hugepages" wait_running "$ctl" "$region"
 used=$(( $(grep HugePages_Total /proc/meminfo | awk '{print $2}') - $(grep HugePages_Free /proc/meminfo | awk '{print $2}') ))
 check "it took hugepages ($used in use)" test "$used" -gt 0
 sleep 0.1
@@ -79,5 +69,4 @@ check "every hugepage is free again once the mount is gone" test "$free_after" -
 echo "$orig" > /proc/sys/vm/nr_hugepages
 check "the hugepage reservation is back to $orig" test "$(cat /proc/sys/vm/nr_hugepages)" -eq "$orig"
 
-echo "$((checks - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+summary
