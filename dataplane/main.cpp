@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "control/command_service.hpp"
 #include "dpdk.hpp"
 #include "exception_path.hpp"
 #include "isthmus/config/config_impl.hpp"
@@ -42,50 +43,6 @@ uint64_t monotonic_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-using isthmus::dpif::Command;
-using isthmus::dpif::Event;
-using isthmus::dpif::MsgType;
-using isthmus::dpif::ResultCode;
-
-// The answer to one command (main lcore).
-Event answer(const Command& cmd, isthmus::dpif::RegionHeader& hdr) {
-    Event ev{};
-    ev.hdr = cmd.hdr;
-    ev.hdr.version = isthmus::dpif::kAbiVersion;
-    ev.hdr.type = MsgType::Result;
-    ev.result = ResultCode::Ok;
-    auto detail = [&ev](const char* text) {
-        std::snprintf(ev.detail, sizeof ev.detail, "%s", text);
-    };
-    if (cmd.hdr.version != isthmus::dpif::kAbiVersion) {
-        ev.result = ResultCode::BadVersion;
-        detail("ABI version differs");
-        return ev;
-    }
-    switch (cmd.hdr.type) {
-        case MsgType::Ping:
-            ev.hdr.type = MsgType::Pong;
-            break;
-        case MsgType::ResyncBegin:
-            hdr.control_generation.store(cmd.hdr.generation);
-            break;
-        case MsgType::ResyncEnd:
-            break;
-        case MsgType::SessionCreate:
-        case MsgType::SessionUpdate:
-        case MsgType::SessionDelete:
-        case MsgType::SessionQuery:
-            ev.result = ResultCode::NotSupported;
-            detail("sessions are not implemented in this dataplane yet");
-            break;
-        default:
-            ev.result = ResultCode::BadType;
-            detail("not a command");
-            break;
-    }
-    return ev;
 }
 
 }  // namespace
@@ -185,7 +142,8 @@ int main(int argc, char** argv) {
         const uint64_t beat_ns = uint64_t{cfg.heartbeat_ms} * 1000000ULL;
         uint64_t next_beat = monotonic_ns() + beat_ns;
         uint64_t served = 0, events_dropped = 0;
-        Command cmds[32];
+        isthmus::dpif::Command cmds[32];
+        isthmus::dataplane::CommandService service;
         while (g_quit == 0) {
             unsigned moved = 0;
             for (auto& pair : pairs)
@@ -194,7 +152,12 @@ int main(int argc, char** argv) {
             for (std::size_t i = 0; i < n; ++i) {
                 // The event ring is read by the control plane; if it is full
                 // the answer is dropped and counted, the loop never blocks.
-                if (!region->events.try_push(answer(cmds[i], hdr))) ++events_dropped;
+                const isthmus::dpif::Event ev = service.handle(cmds[i]);
+                if (cmds[i].hdr.type == isthmus::dpif::MsgType::ResyncBegin &&
+                    ev.result == isthmus::dpif::ResultCode::Ok) {
+                    hdr.control_generation.store(service.generation());
+                }
+                if (!region->events.try_push(ev)) ++events_dropped;
             }
             served += n;
             const uint64_t now = monotonic_ns();
