@@ -102,8 +102,17 @@ int main(int argc, char** argv) {
         rte_mempool* pool = nullptr;
         std::vector<std::unique_ptr<isthmus::dataplane::PortPair>> pairs;
         try {
+            if (cfg.ports.size() > isthmus::dpif::kMaxStatBlocks) {
+                throw std::runtime_error("at most " +
+                                         std::to_string(isthmus::dpif::kMaxStatBlocks) +
+                                         " [[dataplane.port]] entries are supported");
+            }
             if (!cfg.ports.empty()) {
-                pool = rte_pktmbuf_pool_create("isthmus_mbufs", 8191, 256, 0,
+                // Enough for every RX and TX ring of every port pair to be full
+                // (2 devices x 2 x 1024 descriptors each) plus the lcore caches.
+                const auto mbufs = static_cast<unsigned>(
+                    std::max<std::size_t>(8191, cfg.ports.size() * 4096 + 1023));
+                pool = rte_pktmbuf_pool_create("isthmus_mbufs", mbufs, 256, 0,
                                                RTE_MBUF_DEFAULT_BUF_SIZE,
                                                static_cast<int>(rte_socket_id()));
                 if (pool == nullptr) {
@@ -145,9 +154,8 @@ int main(int argc, char** argv) {
         isthmus::dpif::Command cmds[32];
         isthmus::dataplane::CommandService service;
         while (g_quit == 0) {
-            unsigned moved = 0;
             for (auto& pair : pairs)
-                moved += pair->poll();
+                pair->poll();
             const std::size_t n = region->commands.pop_burst(cmds);
             for (std::size_t i = 0; i < n; ++i) {
                 // The event ring is read by the control plane; if it is full
@@ -171,7 +179,6 @@ int main(int argc, char** argv) {
             }
             // With no ports the main lcore only serves the rings: idle gently.
             if (n == 0 && pairs.empty()) rte_delay_us_sleep(100);
-            (void)moved;
         }
         std::printf("level=info event=stopping commands=%llu events_dropped=%llu\n",
                     static_cast<unsigned long long>(served),
