@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Component test in network namespaces: a host pings the gateway's address,
-# which lives on the dataplane's exception TAP; ARP and ICMP cross the
-# dataplane (net_af_packet on a veth <-> net_tap) both ways, and a frame with
-# a bad IPv4 checksum is dropped and counted. Addresses from 198.18.0.0/15;
+# Component test in network namespaces: a host pings the gateway's IPv4 and
+# IPv6 addresses, which live on the dataplane's exception TAP; ARP, ND and
+# ICMP/ICMPv6 cross the dataplane (net_af_packet on a veth <-> net_tap) both
+# ways, and a frame with a bad IPv4 checksum is dropped and counted.
+# Addresses from 198.18.0.0/15 and its IPv6 twin 2001:2::/48 (RFC 5180);
 # namespaces, links and processes are removed on exit.
 # Usage: exception_path_test.sh BUILD_DIR      (root; exit 77 = skipped)
 set -uo pipefail
@@ -33,6 +34,8 @@ ip link add "$veth_gw" type veth peer name "$veth_host" || exit 1
 ip link set "$veth_gw" netns "$gw"
 ip link set "$veth_host" netns "$host"
 ip -n "$host" addr add 198.18.0.1/24 dev "$veth_host"
+# IPv6 from the benchmarking range 2001:2::/48 (RFC 5180), the IPv6 twin of 198.18.0.0/15.
+ip -n "$host" addr add 2001:2::1/64 dev "$veth_host" nodad
 ip -n "$host" link set "$veth_host" up
 ip -n "$host" link set lo up
 # The gateway's address belongs to the TAP; the kernel must not answer for it
@@ -58,12 +61,17 @@ ip netns exec "$gw" "$dp" --config "$tmp/ns.toml" > "$tmp/dp.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do ip -n "$gw" link show "$tap" >/dev/null 2>&1 && break; sleep 0.1; done
 ip -n "$gw" addr add 198.18.0.2/24 dev "$tap"
+ip -n "$gw" addr add 2001:2::2/64 dev "$tap" nodad
 ip -n "$gw" link set "$tap" up
 
 out=$(ip netns exec "$host" ping -c 3 -i 0.2 -W 2 198.18.0.2 2>&1)
 check "the host pings the gateway's address through the dataplane" grep -q ' 0% packet loss' <<< "$out"
 check "no duplicate answers (the kernel does not answer on the veth itself)" bash -c "! grep -q DUP <<< '$out'"
 check "the host learned the gateway's MAC by ARP" bash -c "ip -n '$host' neigh show 198.18.0.2 | grep -q lladdr"
+out6=$(ip netns exec "$host" ping -6 -c 3 -i 0.2 -W 2 2001:2::2 2>&1)
+check "the host pings the gateway's IPv6 address (neighbour discovery through the TAP)" \
+  grep -q ' 0% packet loss' <<< "$out6"
+check "no duplicate IPv6 answers" bash -c "! grep -q DUP <<< '$out6'"
 
 # A UDP frame whose IPv4 header checksum is wrong, sent raw from the host.
 ip netns exec "$host" python3 - "$veth_host" <<'PY'
