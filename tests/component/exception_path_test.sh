@@ -40,8 +40,10 @@ ip -n "$host" link set "$veth_host" up
 ip -n "$host" link set lo up
 # The gateway's address belongs to the TAP; the kernel must not answer for it
 # on the veth the dataplane reads (DESIGN.md, net_af_packet note).
-ip netns exec "$gw" sysctl -qw "net.ipv4.conf.$veth_gw.arp_ignore=1" \
-  "net.ipv4.conf.$veth_gw.rp_filter=1" "net.ipv6.conf.$veth_gw.disable_ipv6=1"
+# (Written to /proc/sys directly: no dependency on procps.)
+ip netns exec "$gw" sh -c "echo 1 > /proc/sys/net/ipv4/conf/$veth_gw/arp_ignore &&
+  echo 1 > /proc/sys/net/ipv4/conf/$veth_gw/rp_filter &&
+  echo 1 > /proc/sys/net/ipv6/conf/$veth_gw/disable_ipv6" || exit 1
 ip -n "$gw" link set "$veth_gw" up
 
 cat > "$tmp/ns.toml" <<TOML
