@@ -24,7 +24,8 @@ enum class MsgType : uint16_t {
     SessionCreate = 1,
     SessionUpdate = 2,
     SessionDelete = 3,
-    SessionQuery = 4,
+    SessionQuery = 4,  // session_id != 0: that session; 0: every session. Answered with one
+                       // SessionInfo per session, then the Result (Ok, or NotFound)
     ResyncBegin = 5,
     ResyncEnd = 6,
     Ping = 7,
@@ -143,11 +144,17 @@ struct Event {
     uint32_t reserved;
     IpEndpoint access_local;  // SessionInfo / Result of create: the legs' bound addresses
     IpEndpoint core_local;
-    IpEndpoint selected_remote;  // IceSelected: the pair's remote address
+    IpEndpoint selected_remote;  // IceSelected: the pair's remote address; SessionInfo:
+                                 // the access leg's remote (given or learned)
     char detail[64];             // NUL-terminated reason (DtlsFailed, BadParams...)
-    uint8_t reserved2[256 - sizeof(MsgHeader) - 8 - 3 * sizeof(IpEndpoint) - 64];
+    IpEndpoint core_remote;      // SessionInfo: the core leg's remote RTP address
+    uint64_t relayed[2];         // SessionInfo: packets relayed access->core [0], core->access [1]
+    uint64_t dropped[2];  // SessionInfo: packets of the session dropped, arrived on access [0],
+                          // on core [1]
+    uint8_t reserved2[256 - sizeof(MsgHeader) - 8 - 4 * sizeof(IpEndpoint) - 64 - 32];
 };
 static_assert(sizeof(Event) == 256);
+static_assert(offsetof(Event, relayed) == 184);
 static_assert(std::is_trivially_copyable_v<Event> && std::is_standard_layout_v<Event>);
 
 }  // namespace isthmus::dpif

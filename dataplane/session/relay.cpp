@@ -1,0 +1,249 @@
+#include "session/relay.hpp"
+
+#include <cstring>
+
+#include "pkt/build.hpp"
+#include "pkt/demux.hpp"
+#include "srtp/transform.hpp"
+
+namespace isthmus::session {
+
+namespace {
+
+// What the relay knows about one packet between the stages of a chunk.
+struct Pending {
+    uint32_t slot;
+    Side side;       // the leg it arrived on
+    bool rtcp;       // RTCP (separate port, or muxed and told apart by PT)
+    bool rtcp_port;  // arrived on the leg's separate RTCP port
+    bool live;       // still on its way (not dropped / to kernel)
+    uint32_t payload_len;
+};
+
+bool source_is(const pkt::Frame& f, const Endpoint& e) {
+    const std::size_t n = f.ip_version == 6 ? 16 : 4;
+    return e.family == f.ip_version && e.port == f.src_port && std::memcmp(e.addr, f.src, n) == 0;
+}
+
+void learn_endpoint(Endpoint& e, const pkt::Frame& f) {
+    e = Endpoint{};
+    e.family = f.ip_version;
+    e.port = f.src_port;
+    std::memcpy(e.addr, f.src, f.ip_version == 6 ? 16 : 4);
+}
+
+}  // namespace
+
+Relay::Relay(SessionTable& table, srtp::Engine& engine, const uint8_t access_mac[6],
+             const uint8_t core_mac[6])
+    : table_(table), engine_(engine) {
+    std::memcpy(mac_[0], access_mac, 6);
+    std::memcpy(mac_[1], core_mac, 6);
+}
+
+void Relay::process(std::span<RelayPacket> pkts) {
+    while (!pkts.empty()) {
+        const std::size_t n = pkts.size() < srtp::kMaxBurst ? pkts.size() : srtp::kMaxBurst;
+        process_chunk(pkts.first(n));
+        pkts = pkts.subspan(n);
+    }
+}
+
+void Relay::process_chunk(std::span<RelayPacket> pkts) {
+    constexpr std::size_t kMax = srtp::kMaxBurst;
+    const std::size_t n = pkts.size();
+    pkt::Frame frames[kMax];
+    Pending pend[kMax];
+    flow::FlowKey keys[kMax];
+    uint32_t values[kMax];
+    uint8_t key_of[kMax];  // keys[j] belongs to pkts[key_of[j]]
+    std::size_t nkeys = 0;
+
+    const auto drop = [this, &pkts, &pend](std::size_t i, RelayDrop why) {
+        pkts[i].action = Action::Drop;
+        pkts[i].drop = why;
+        ++counters_.drops[static_cast<std::size_t>(why)];
+        if (pend[i].live) {
+            ++table_.at(pend[i].slot).dropped[static_cast<std::size_t>(pend[i].side)];
+            pend[i].live = false;
+        }
+    };
+
+    // 1. Parse every frame; media candidates get a flow key.
+    for (std::size_t i = 0; i < n; ++i) {
+        RelayPacket& p = pkts[i];
+        pend[i].live = false;
+        p.drop = RelayDrop::None;
+        const auto side = static_cast<std::size_t>(p.arrived);
+        ++counters_.rx_packets[side];
+        counters_.rx_bytes[side] += p.len;
+        switch (pkt::parse_frame(p.data, p.len, frames[i], p.parse)) {
+            case pkt::Verdict::Drop:
+                ++counters_.malformed[static_cast<std::size_t>(frames[i].drop)];
+                drop(i, RelayDrop::Malformed);
+                break;
+            case pkt::Verdict::Exception:
+                p.action = Action::ToKernel;
+                ++counters_.to_kernel;
+                break;
+            case pkt::Verdict::Udp: {
+                const pkt::Frame& f = frames[i];
+                keys[nkeys] = f.ip_version == 6 ? flow::FlowKey::ipv6(f.dst, f.dst_port)
+                                                : flow::FlowKey::ipv4(f.dst, f.dst_port);
+                key_of[nkeys++] = static_cast<uint8_t>(i);
+                break;
+            }
+        }
+    }
+
+    // 2. Bulk lookup; then source check and demux, and the unprotect jobs.
+    if (nkeys != 0) table_.flows().find_bulk(keys, nkeys, values);
+    srtp::PacketOp in_rtp[kMax], in_rtcp[kMax];
+    uint8_t in_rtp_of[kMax], in_rtcp_of[kMax];
+    std::size_t n_in_rtp = 0, n_in_rtcp = 0;
+    for (std::size_t j = 0; j < nkeys; ++j) {
+        const std::size_t i = key_of[j];
+        RelayPacket& p = pkts[i];
+        if (values[j] == flow::FlowTable::kNotFound) {
+            p.action = Action::ToKernel;
+            ++counters_.to_kernel;
+            continue;
+        }
+        const FlowRef ref = FlowRef::decode(values[j]);
+        const pkt::Frame& f = frames[i];
+        Leg& leg = table_.at(ref.slot).leg[static_cast<std::size_t>(ref.side)];
+        pend[i] = {ref.slot, ref.side, false, ref.rtcp_port, true, f.payload_len};
+        const Endpoint& expect = ref.rtcp_port ? leg.remote_rtcp : leg.remote;
+        if (expect.set() ? !source_is(f, expect) : !leg.learn_remote) {
+            drop(i, RelayDrop::WrongSource);
+            continue;
+        }
+        uint8_t* payload = p.data + f.payload_offset;
+        const pkt::Demux kind = pkt::classify(payload, f.payload_len);
+        if (kind == pkt::Demux::Rtcp || (ref.rtcp_port && kind == pkt::Demux::Rtp)) {
+            pend[i].rtcp = true;
+        } else if (kind != pkt::Demux::Rtp) {
+            drop(i, RelayDrop::NotMedia);
+            continue;
+        }
+        if (leg.security != dpif::LegSecurity::Sdes) continue;
+        const srtp::PacketOp op{leg.rx, payload, f.payload_len, f.payload_len, srtp::Status::Ok};
+        if (pend[i].rtcp) {
+            in_rtcp_of[n_in_rtcp] = static_cast<uint8_t>(i);
+            in_rtcp[n_in_rtcp++] = op;
+        } else {
+            in_rtp_of[n_in_rtp] = static_cast<uint8_t>(i);
+            in_rtp[n_in_rtp++] = op;
+        }
+    }
+    if (n_in_rtp != 0) srtp::unprotect_rtp(engine_, std::span(in_rtp, n_in_rtp));
+    if (n_in_rtcp != 0) srtp::unprotect_rtcp(engine_, std::span(in_rtcp, n_in_rtcp));
+    const auto unprotected = [&](srtp::PacketOp* ops, const uint8_t* of, std::size_t count) {
+        for (std::size_t k = 0; k < count; ++k) {
+            if (ops[k].status != srtp::Status::Ok) {
+                drop(of[k], RelayDrop::SrtpIn);
+            } else {
+                pend[of[k]].payload_len = ops[k].len;
+            }
+        }
+    };
+    unprotected(in_rtp, in_rtp_of, n_in_rtp);
+    unprotected(in_rtcp, in_rtcp_of, n_in_rtcp);
+
+    // 3. Accepted: learn what the leg did not know; check the way out; the
+    // protect jobs.
+    srtp::PacketOp out_rtp[kMax], out_rtcp[kMax];
+    uint8_t out_rtp_of[kMax], out_rtcp_of[kMax];
+    std::size_t n_out_rtp = 0, n_out_rtcp = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!pend[i].live) continue;
+        const pkt::Frame& f = frames[i];
+        RelayPacket& p = pkts[i];
+        Session& s = table_.at(pend[i].slot);
+        Leg& in = s.leg[static_cast<std::size_t>(pend[i].side)];
+        if (in.learn_remote) {
+            Endpoint& e = pend[i].rtcp_port ? in.remote_rtcp : in.remote;
+            if (!e.set()) learn_endpoint(e, f);
+        }
+        if (!in.mac_known) {
+            std::memcpy(in.next_hop_mac, p.data + 6, 6);  // Ethernet source
+            in.mac_known = true;
+        }
+        const Leg& out = s.leg[static_cast<std::size_t>(other(pend[i].side))];
+        const bool own_rtcp = pend[i].rtcp && !out.rtcp_mux;
+        if (!(own_rtcp ? out.remote_rtcp : out.remote).set()) {
+            drop(i, RelayDrop::NoRemote);
+            continue;
+        }
+        if (!out.mac_known) {
+            drop(i, RelayDrop::NoNeighbour);
+            continue;
+        }
+        if (out.security != dpif::LegSecurity::Sdes) continue;
+        uint8_t* payload = p.data + f.payload_offset;
+        const uint8_t* end = p.data + p.len + p.tailroom;
+        const srtp::PacketOp op{out.tx, payload, pend[i].payload_len,
+                                static_cast<uint32_t>(end - payload), srtp::Status::Ok};
+        if (pend[i].rtcp) {
+            out_rtcp_of[n_out_rtcp] = static_cast<uint8_t>(i);
+            out_rtcp[n_out_rtcp++] = op;
+        } else {
+            out_rtp_of[n_out_rtp] = static_cast<uint8_t>(i);
+            out_rtp[n_out_rtp++] = op;
+        }
+    }
+    if (n_out_rtp != 0) srtp::protect_rtp(engine_, std::span(out_rtp, n_out_rtp));
+    if (n_out_rtcp != 0) srtp::protect_rtcp(engine_, std::span(out_rtcp, n_out_rtcp));
+    const auto protected_ = [&](srtp::PacketOp* ops, const uint8_t* of, std::size_t count) {
+        for (std::size_t k = 0; k < count; ++k) {
+            if (ops[k].status != srtp::Status::Ok) {
+                drop(of[k], RelayDrop::SrtpOut);
+            } else {
+                pend[of[k]].payload_len = ops[k].len;
+            }
+        }
+    };
+    protected_(out_rtp, out_rtp_of, n_out_rtp);
+    protected_(out_rtcp, out_rtcp_of, n_out_rtcp);
+
+    // 4. The other leg's headers in front of the payload.
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!pend[i].live) continue;
+        RelayPacket& p = pkts[i];
+        Session& s = table_.at(pend[i].slot);
+        const Side out_side = other(pend[i].side);
+        const Leg& out = s.leg[static_cast<std::size_t>(out_side)];
+        const bool own_rtcp = pend[i].rtcp && !out.rtcp_mux;
+        const Endpoint& src = own_rtcp ? out.local_rtcp : out.local;
+        const Endpoint& dst = own_rtcp ? out.remote_rtcp : out.remote;
+        pkt::UdpEgress e;
+        std::memcpy(e.src_mac, mac_[static_cast<std::size_t>(out_side)], 6);
+        std::memcpy(e.dst_mac, out.next_hop_mac, 6);
+        e.family = dst.family;
+        std::memcpy(e.src, src.addr, 16);
+        std::memcpy(e.dst, dst.addr, 16);
+        e.src_port = src.port;
+        e.dst_port = dst.port;
+        e.ttl = 64;
+        uint8_t* const buf = p.data - p.headroom;
+        uint8_t* const buf_end = p.data + p.len + p.tailroom;
+        uint8_t* payload = p.data + frames[i].payload_offset;
+        uint8_t* frame = pkt::write_udp_headers(payload, static_cast<std::size_t>(payload - buf),
+                                                pend[i].payload_len, e);
+        if (frame == nullptr) {
+            drop(i, RelayDrop::NoRoom);
+            continue;
+        }
+        p.data = frame;
+        p.len = pend[i].payload_len + static_cast<uint32_t>(pkt::udp_header_room(e.family));
+        p.headroom = static_cast<uint32_t>(frame - buf);
+        p.tailroom = static_cast<uint32_t>(buf_end - (frame + p.len));
+        p.action = out_side == Side::Access ? Action::ToAccess : Action::ToCore;
+        const auto in_side = static_cast<std::size_t>(pend[i].side);
+        ++s.relayed[in_side];
+        ++counters_.relayed_packets[in_side];
+        counters_.relayed_bytes[in_side] += p.len;
+    }
+}
+
+}  // namespace isthmus::session

@@ -1,0 +1,122 @@
+// The media relay of one worker, sans I/O: a burst of received frames in,
+// each frame rewritten in place and given an action (send on the access or
+// core port, hand to the kernel, drop with a reason).
+//
+// Per packet (issue 4, DESIGN.md "Fast path per burst"): parse Ethernet/IP/
+// UDP; look the destination (the gateway's local address + port) up in the
+// worker's flow table, in bulk; frames no flow owns go to the kernel. Check
+// the source against the leg's remote (a leg whose remote is still open
+// learns it from the first packet that authenticates); RFC 7983 demux
+// (RTP/RTCP only for now: STUN and DTLS arrive with issue 5); SRTP/SRTCP
+// unprotect with the arrival leg's keys, protect with the other leg's, both
+// batched per burst; write the other leg's Ethernet/IP/UDP headers in front
+// of the payload. Payload types, SSRCs and sequence numbers pass unchanged.
+//
+// The I/O around it (dataplane/worker.cpp) maps mbufs to RelayPacket and
+// back: data/len/headroom/tailroom describe the buffer, and process() moves
+// `data` within it when the new headers are longer or shorter.
+//
+// Thread-safety: one Relay per worker lcore, with that worker's
+// SessionTable and Engine. No allocation, locks, system calls or virtual
+// calls.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "pkt/drop.hpp"
+#include "pkt/parse.hpp"
+#include "session/session_table.hpp"
+#include "srtp/engine.hpp"
+
+namespace isthmus::session {
+
+// X(Enumerator, "label")
+#define ISTHMUS_RELAY_DROP(X)                                                     \
+    X(None, "none")                /* not dropped */                              \
+    X(Malformed, "malformed")      /* the parser refused it (by pkt::Drop) */     \
+    X(WrongSource, "wrong_source") /* not from the leg's remote address */        \
+    X(NotMedia, "not_media")       /* STUN/DTLS/other on a leg not taking it */   \
+    X(SrtpIn, "srtp_in")           /* unprotect failed (srtp counters say why) */ \
+    X(SrtpOut, "srtp_out")         /* protect failed (srtp counters say why) */   \
+    X(NoRemote, "no_remote")       /* the other leg's remote is not known yet */  \
+    X(NoNeighbour, "no_neighbour") /* next-hop link address not resolved yet */   \
+    X(NoRoom, "no_room")           /* buffer too small for the new headers */     \
+    X(TxFull, "tx_full")           /* TX queue or hand-off ring full (I/O side) */
+
+enum class RelayDrop : uint8_t {
+#define ISTHMUS_X(name, label) name,
+    ISTHMUS_RELAY_DROP(ISTHMUS_X)
+#undef ISTHMUS_X
+};
+
+inline constexpr std::size_t kRelayDropCount = 0
+#define ISTHMUS_X(name, label) +1
+    ISTHMUS_RELAY_DROP(ISTHMUS_X)
+#undef ISTHMUS_X
+    ;
+
+constexpr std::string_view relay_drop_name(RelayDrop d) {
+    constexpr std::array<std::string_view, kRelayDropCount> names = {
+#define ISTHMUS_X(name, label) label,
+        ISTHMUS_RELAY_DROP(ISTHMUS_X)
+#undef ISTHMUS_X
+    };
+    return names[static_cast<std::size_t>(d)];
+}
+
+enum class Action : uint8_t {
+    Drop,      // RelayPacket::drop says why
+    ToKernel,  // no flow owns it (ARP, ICMP, other UDP): the exception port
+    ToAccess,  // send on the access port
+    ToCore,    // send on the core port
+};
+
+struct RelayPacket {
+    uint8_t* data;            // in: the received Ethernet frame; out: the frame to send
+    uint32_t len;             // octets of frame at data
+    uint32_t headroom;        // octets writable before data
+    uint32_t tailroom;        // octets writable after data + len
+    Side arrived;             // the port it came in on
+    pkt::ParseOptions parse;  // checksums the NIC already verified
+    Action action;            // out
+    RelayDrop drop;           // out: reason when action == Drop
+};
+
+// Worker counters; `by arrival side` arrays are indexed by Side.
+struct RelayCounters {
+    uint64_t rx_packets[2] = {};  // frames given to the relay, by arrival side
+    uint64_t rx_bytes[2] = {};
+    uint64_t relayed_packets[2] = {};  // frames sent on the other port, by arrival side
+    uint64_t relayed_bytes[2] = {};    // octets of the frames sent
+    uint64_t to_kernel = 0;
+    std::array<uint64_t, kRelayDropCount> drops{};
+    std::array<uint64_t, pkt::kDropCount> malformed{};  // Malformed drops by parser reason
+};
+
+class Relay {
+  public:
+    // `mac[side]`: the Ethernet address of the port on that side.
+    Relay(SessionTable& table, srtp::Engine& engine, const uint8_t access_mac[6],
+          const uint8_t core_mac[6]);
+
+    // Decides and rewrites every packet of `pkts` (any size; worked through
+    // in chunks of srtp::kMaxBurst). Sets action (and drop) on each.
+    void process(std::span<RelayPacket> pkts);
+
+    RelayCounters& counters() { return counters_; }
+    const RelayCounters& counters() const { return counters_; }
+
+  private:
+    void process_chunk(std::span<RelayPacket> pkts);
+
+    SessionTable& table_;
+    srtp::Engine& engine_;
+    uint8_t mac_[2][6];
+    RelayCounters counters_;
+};
+
+}  // namespace isthmus::session

@@ -1,0 +1,408 @@
+#include "session/session_table.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "srtp/suite.hpp"
+
+namespace isthmus::session {
+
+using dpif::LegSecurity;
+using dpif::ResultCode;
+
+Endpoint to_endpoint(const dpif::IpEndpoint& e) {
+    Endpoint out;
+    out.family = e.family;
+    out.port = e.port;
+    if (e.family == 4) {
+        std::memcpy(out.addr, e.addr, 4);
+    } else if (e.family == 6) {
+        std::memcpy(out.addr, e.addr, 16);
+    }
+    return out;
+}
+
+dpif::IpEndpoint to_ip_endpoint(const Endpoint& e) {
+    dpif::IpEndpoint out{};
+    out.family = e.family;
+    out.port = e.port;
+    std::memcpy(out.addr, e.addr, 16);
+    return out;
+}
+
+flow::FlowKey flow_key(const Endpoint& e) {
+    return e.family == 6 ? flow::FlowKey::ipv6(e.addr, e.port)
+                         : flow::FlowKey::ipv4(e.addr, e.port);
+}
+
+// Session ids live in a second FlowTable under a family no address uses.
+flow::FlowKey SessionTable::id_key(uint64_t id) {
+    flow::FlowKey k{};
+    std::memcpy(k.addr, &id, sizeof id);
+    k.family = 0xff;
+    return k;
+}
+
+struct SessionTable::LegPlan {
+    Leg leg;
+    dpif::SrtpKeys rx{};
+    dpif::SrtpKeys tx{};
+};
+
+namespace {
+
+uint32_t checked_sessions(uint32_t n) {
+    if (n == 0 || n > (1U << 28)) {
+        throw std::invalid_argument("max_sessions must be 1..2^28");
+    }
+    return n;
+}
+
+bool same_addr(const Endpoint& a, const Endpoint& b) {
+    return a.family == b.family && a.port == b.port && std::memcmp(a.addr, b.addr, 16) == 0;
+}
+
+bool valid_endpoint(const Endpoint& e) {
+    return (e.family == 4 || e.family == 6) && e.port != 0;
+}
+
+bool keys_valid(const dpif::SrtpKeys& k) {
+    if (k.suite >= srtp::kSuiteCount) return false;
+    const srtp::SuiteInfo info = srtp::suite_info(static_cast<srtp::Suite>(k.suite));
+    return k.key_len == info.master_key_len && k.salt_len == info.master_salt_len;
+}
+
+bool keys_equal(const dpif::SrtpKeys& a, const dpif::SrtpKeys& b) {
+    return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+const char* side_name(Side s) {
+    return s == Side::Access ? "access" : "core";
+}
+
+}  // namespace
+
+SessionTable::SessionTable(srtp::Engine& engine, TableLimits limits)
+    : engine_(engine),
+      limits_{checked_sessions(limits.max_sessions),
+              limits.srtp_contexts != 0 ? limits.srtp_contexts : 2 * limits.max_sessions},
+      sessions_(new Session[limits_.max_sessions]),
+      contexts_(new srtp::Context[limits_.srtp_contexts]),
+      flows_(4 * limits_.max_sessions),
+      ids_(limits_.max_sessions) {
+    free_slots_.reserve(limits_.max_sessions);
+    for (uint32_t s = limits_.max_sessions; s-- > 0;)
+        free_slots_.push_back(s);
+    free_contexts_.reserve(limits_.srtp_contexts);
+    for (uint32_t c = limits_.srtp_contexts; c-- > 0;)
+        free_contexts_.push_back(c);
+}
+
+SessionTable::~SessionTable() = default;
+
+std::size_t SessionTable::memory_bytes() const {
+    return std::size_t{limits_.max_sessions} * sizeof(Session) +
+           std::size_t{limits_.srtp_contexts} * sizeof(srtp::Context) + flows_.memory_bytes() +
+           ids_.memory_bytes() + (free_slots_.capacity() + free_contexts_.capacity()) * 4;
+}
+
+uint32_t SessionTable::slot_of(uint64_t id) const {
+    if (id == 0) return kNoSlot;
+    const uint32_t v = ids_.find(id_key(id));
+    return v == flow::FlowTable::kNotFound ? kNoSlot : v;
+}
+
+bool SessionTable::plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan,
+                            std::string& detail) const {
+    const std::string where = side_name(side);
+    Leg& leg = plan.leg;
+    leg = Leg{};
+    leg.local = to_endpoint(spec.local);
+    leg.local_rtcp = to_endpoint(spec.local_rtcp);
+    leg.remote = to_endpoint(spec.remote);
+    leg.remote_rtcp = to_endpoint(spec.remote_rtcp);
+    leg.rtcp_mux = spec.rtcp_mux != 0;
+    leg.security = spec.security;
+    if (!valid_endpoint(leg.local)) {
+        detail = where + ".local: needs an IPv4 or IPv6 address and a non-zero port";
+        return false;
+    }
+    if (leg.rtcp_mux) {
+        if (leg.local_rtcp.set() || leg.remote_rtcp.set()) {
+            detail = where + ": rtcp-mux legs have no separate RTCP endpoints";
+            return false;
+        }
+    } else {
+        if (!valid_endpoint(leg.local_rtcp) || leg.local_rtcp.family != leg.local.family) {
+            detail = where + ".local_rtcp: needed without rtcp-mux, same family as local";
+            return false;
+        }
+        if (same_addr(leg.local_rtcp, leg.local)) {
+            detail = where + ".local_rtcp: must differ from local without rtcp-mux";
+            return false;
+        }
+    }
+    if (leg.remote.set()) {
+        if (!valid_endpoint(leg.remote) || leg.remote.family != leg.local.family) {
+            detail = where + ".remote: needs a non-zero port and the family of local";
+            return false;
+        }
+        if (!leg.rtcp_mux &&
+            (!valid_endpoint(leg.remote_rtcp) || leg.remote_rtcp.family != leg.local.family)) {
+            detail = where + ".remote_rtcp: needed without rtcp-mux when remote is given";
+            return false;
+        }
+    } else {
+        if (leg.remote_rtcp.set()) {
+            detail = where + ".remote_rtcp: given without remote";
+            return false;
+        }
+        if (side == Side::Core) {
+            detail = "core.remote: the IMS side's address is required";
+            return false;
+        }
+        if (leg.security != LegSecurity::Sdes) {
+            // Latching onto whoever sends first is only safe when the
+            // packets authenticate (no RTP bleed/injection).
+            detail = where + ".remote: can only be learned on an SRTP leg";
+            return false;
+        }
+        leg.learn_remote = true;
+    }
+    switch (leg.security) {
+        case LegSecurity::Rtp:
+            break;
+        case LegSecurity::Sdes:
+            if (!keys_valid(spec.rx) || !keys_valid(spec.tx)) {
+                detail = where + ": SRTP keys need a known suite and its key and salt lengths";
+                return false;
+            }
+            plan.rx = spec.rx;
+            plan.tx = spec.tx;
+            break;
+        case LegSecurity::DtlsSrtp:
+            detail = where + ": DTLS-SRTP legs are not supported by this dataplane yet";
+            return false;
+        default:
+            detail = where + ".security: unknown value";
+            return false;
+    }
+    return true;
+}
+
+bool SessionTable::endpoints_free(const LegPlan (&plans)[2], uint32_t own_slot,
+                                  std::string& detail) const {
+    const Endpoint* eps[4] = {&plans[0].leg.local, &plans[0].leg.local_rtcp, &plans[1].leg.local,
+                              &plans[1].leg.local_rtcp};
+    for (int i = 0; i < 4; ++i) {
+        if (!eps[i]->set()) continue;
+        for (int j = 0; j < i; ++j) {
+            if (eps[j]->set() && same_addr(*eps[i], *eps[j])) {
+                detail = "a local endpoint is used twice in the session";
+                return false;
+            }
+        }
+        const uint32_t v = flows_.find(flow_key(*eps[i]));
+        if (v != flow::FlowTable::kNotFound && FlowRef::decode(v).slot != own_slot) {
+            detail = "local port " + std::to_string(eps[i]->port) + " belongs to session " +
+                     std::to_string(sessions_[FlowRef::decode(v).slot].id);
+            return false;
+        }
+    }
+    return true;
+}
+
+srtp::Context* SessionTable::take_context() {
+    const uint32_t c = free_contexts_.back();
+    free_contexts_.pop_back();
+    return &contexts_[c];
+}
+
+void SessionTable::give_context(srtp::Context*& c) {
+    if (c == nullptr) return;
+    c->wipe();
+    free_contexts_.push_back(static_cast<uint32_t>(c - contexts_.get()));
+    c = nullptr;
+}
+
+void SessionTable::uninstall_flows(uint32_t slot) {
+    Session& s = sessions_[slot];
+    for (const Leg& leg : s.leg) {
+        if (leg.local.set()) flows_.erase(flow_key(leg.local));
+        if (leg.local_rtcp.set()) flows_.erase(flow_key(leg.local_rtcp));
+    }
+}
+
+namespace {
+
+bool init_context(srtp::Engine& engine, srtp::Context& c, const dpif::SrtpKeys& k) {
+    const auto st = c.init(engine, static_cast<srtp::Suite>(k.suite),
+                           std::span<const uint8_t>(k.master_key, k.key_len),
+                           std::span<const uint8_t>(k.master_salt, k.salt_len));
+    return st == srtp::SetupStatus::Ok;
+}
+
+}  // namespace
+
+dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& detail) {
+    const uint64_t id = cmd.hdr.session_id;
+    if (id == 0) {
+        detail = "session id 0 is reserved";
+        return ResultCode::BadParams;
+    }
+    if (slot_of(id) != kNoSlot) {
+        detail = "session " + std::to_string(id) + " exists";
+        return ResultCode::Exists;
+    }
+    LegPlan plans[2];
+    if (!plan_leg(cmd.access, Side::Access, plans[0], detail) ||
+        !plan_leg(cmd.core, Side::Core, plans[1], detail)) {
+        return plans[0].leg.security == LegSecurity::DtlsSrtp ||
+                       plans[1].leg.security == LegSecurity::DtlsSrtp
+                   ? ResultCode::NotSupported
+                   : ResultCode::BadParams;
+    }
+    if (!endpoints_free(plans, kNoSlot, detail)) return ResultCode::PortInUse;
+    std::size_t need = 0;
+    for (const LegPlan& p : plans)
+        if (p.leg.security == LegSecurity::Sdes) need += 2;
+    if (free_slots_.empty() || free_contexts_.size() < need) {
+        detail = free_slots_.empty() ? "no free session slot on this worker"
+                                     : "no free SRTP context on this worker";
+        return ResultCode::TableFull;
+    }
+    const uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    Session& s = sessions_[slot];
+    s = Session{};
+    for (int i = 0; i < 2; ++i) {
+        Leg& leg = s.leg[i];
+        leg = plans[i].leg;
+        if (leg.security != LegSecurity::Sdes) continue;
+        leg.rx_keys = plans[i].rx;
+        leg.tx_keys = plans[i].tx;
+        leg.rx = take_context();
+        leg.tx = take_context();
+        if (!init_context(engine_, *leg.rx, plans[i].rx) ||
+            !init_context(engine_, *leg.tx, plans[i].tx)) {
+            for (Leg& l : s.leg) {
+                give_context(l.rx);
+                give_context(l.tx);
+            }
+            free_slots_.push_back(slot);
+            detail = "SRTP key setup failed";
+            return ResultCode::BadParams;
+        }
+    }
+    s.id = id;
+    s.generation = cmd.hdr.generation;
+    for (int i = 0; i < 2; ++i) {
+        const Leg& leg = s.leg[i];
+        const Side side = static_cast<Side>(i);
+        flows_.insert(flow_key(leg.local), FlowRef::encode(slot, side, false));
+        if (leg.local_rtcp.set())
+            flows_.insert(flow_key(leg.local_rtcp), FlowRef::encode(slot, side, true));
+    }
+    ids_.insert(id_key(id), slot);
+    ++live_;
+    return ResultCode::Ok;
+}
+
+dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& detail) {
+    const uint64_t id = cmd.hdr.session_id;
+    const uint32_t slot = slot_of(id);
+    if (slot == kNoSlot) {
+        detail = "no session " + std::to_string(id);
+        return ResultCode::NotFound;
+    }
+    LegPlan plans[2];
+    if (!plan_leg(cmd.access, Side::Access, plans[0], detail) ||
+        !plan_leg(cmd.core, Side::Core, plans[1], detail)) {
+        return ResultCode::BadParams;
+    }
+    if (!endpoints_free(plans, slot, detail)) return ResultCode::PortInUse;
+    Session& s = sessions_[slot];
+    // A leg keeps its contexts (and so its SRTP stream state: ROC, replay
+    // window, SRTCP index) when its keys did not change (RFC 4568 7.1.4).
+    bool keep[2] = {false, false};
+    std::size_t need = 0, freed = 0;
+    for (int i = 0; i < 2; ++i) {
+        const Leg& old = s.leg[i];
+        const bool old_sdes = old.security == LegSecurity::Sdes;
+        const bool new_sdes = plans[i].leg.security == LegSecurity::Sdes;
+        keep[i] = old_sdes && new_sdes && keys_equal(old.rx_keys, plans[i].rx) &&
+                  keys_equal(old.tx_keys, plans[i].tx);
+        if (new_sdes && !keep[i]) need += 2;
+        if (old_sdes && !keep[i]) freed += 2;
+    }
+    if (free_contexts_.size() + freed < need) {
+        detail = "no free SRTP context on this worker";
+        return ResultCode::TableFull;
+    }
+    uninstall_flows(slot);
+    for (int i = 0; i < 2; ++i) {
+        Leg& leg = s.leg[i];
+        srtp::Context* rx = leg.rx;
+        srtp::Context* tx = leg.tx;
+        const bool learned = leg.learn_remote && leg.remote.set();
+        const Endpoint learned_remote = leg.remote, learned_rtcp = leg.remote_rtcp;
+        if (!keep[i]) {
+            give_context(rx);
+            give_context(tx);
+        }
+        leg = plans[i].leg;
+        leg.rx = rx;
+        leg.tx = tx;
+        // A learned remote stays learned while the update leaves it open.
+        if (leg.learn_remote && learned) {
+            leg.remote = learned_remote;
+            leg.remote_rtcp = learned_rtcp;
+        }
+        leg.rx_keys = plans[i].rx;
+        leg.tx_keys = plans[i].tx;
+        if (leg.security == LegSecurity::Sdes && !keep[i]) {
+            leg.rx = take_context();
+            leg.tx = take_context();
+            // Lengths were checked: init cannot fail short of a broken
+            // IPsec-MB; then the leg drops its packets as unknown_context.
+            init_context(engine_, *leg.rx, plans[i].rx);
+            init_context(engine_, *leg.tx, plans[i].tx);
+        }
+    }
+    s.generation = cmd.hdr.generation;
+    for (int i = 0; i < 2; ++i) {
+        const Leg& leg = s.leg[i];
+        const Side side = static_cast<Side>(i);
+        flows_.insert(flow_key(leg.local), FlowRef::encode(slot, side, false));
+        if (leg.local_rtcp.set())
+            flows_.insert(flow_key(leg.local_rtcp), FlowRef::encode(slot, side, true));
+    }
+    return ResultCode::Ok;
+}
+
+bool SessionTable::set_next_hop(uint64_t id, Side side, const uint8_t mac[6]) {
+    const uint32_t slot = slot_of(id);
+    if (slot == kNoSlot) return false;
+    Leg& leg = sessions_[slot].leg[static_cast<std::size_t>(side)];
+    std::memcpy(leg.next_hop_mac, mac, 6);
+    leg.mac_known = true;
+    return true;
+}
+
+bool SessionTable::remove(uint64_t id) {
+    const uint32_t slot = slot_of(id);
+    if (slot == kNoSlot) return false;
+    uninstall_flows(slot);
+    Session& s = sessions_[slot];
+    for (Leg& leg : s.leg) {
+        give_context(leg.rx);
+        give_context(leg.tx);
+    }
+    ids_.erase(id_key(id));
+    s = Session{};
+    free_slots_.push_back(slot);
+    --live_;
+    return true;
+}
+
+}  // namespace isthmus::session

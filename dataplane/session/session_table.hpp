@@ -1,0 +1,178 @@
+// A worker's sessions: what each relayed call is (two legs, their transport
+// addresses and SRTP contexts) and the flow-table entries that find a
+// session from a packet's destination (the gateway's local address + port).
+//
+// A session has an access leg (W3, browser side) and a core leg (Mb, IMS
+// side). Each leg owns up to two local endpoints (RTP, and RTCP unless
+// rtcp-mux, RFC 5761) and, for SDES legs, two SRTP contexts: `rx` checks and
+// decrypts what arrives on the leg, `tx` protects what the leg sends.
+//
+// Ownership and threads: one SessionTable per worker lcore, touched only by
+// that worker: commands from its ring (create / update / remove) and lookups
+// from its fast path. All memory (session slots, SRTP contexts, the flow and
+// id indexes) is allocated once at construction; create() refuses with
+// TableFull when slots or contexts run out, never allocates.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "flow/flow_table.hpp"
+#include "isthmus/dpif/messages.hpp"
+#include "srtp/context.hpp"
+#include "srtp/engine.hpp"
+
+namespace isthmus::session {
+
+enum class Side : uint8_t { Access = 0, Core = 1 };
+constexpr Side other(Side s) {
+    return s == Side::Access ? Side::Core : Side::Access;
+}
+
+// A transport address. family 0 = unset.
+struct Endpoint {
+    uint8_t family = 0;  // 4, 6 or 0
+    uint8_t addr[16] = {};
+    uint16_t port = 0;  // host byte order
+    bool set() const { return family != 0; }
+};
+
+struct Leg {
+    Endpoint local;        // gateway's RTP address on this leg
+    Endpoint local_rtcp;   // unset when rtcp_mux
+    Endpoint remote;       // peer's RTP address; unset until learned (access legs)
+    Endpoint remote_rtcp;  // unset when rtcp_mux
+    dpif::LegSecurity security = dpif::LegSecurity::Rtp;
+    bool rtcp_mux = false;
+    // The remote was not given: the first packet that authenticates on the
+    // leg sets it (SDES legs only; issue 5 replaces this with ICE checks).
+    bool learn_remote = false;
+    bool mac_known = false;
+    uint8_t next_hop_mac[6] = {};  // link address toward remote (learned or resolved)
+    srtp::Context* rx = nullptr;   // Sdes: unprotects what arrives on this leg
+    srtp::Context* tx = nullptr;   // Sdes: protects what this leg sends
+    // The SDES keys the contexts were made from, to tell an update that
+    // keeps them from one that re-keys (zeroed with the session).
+    dpif::SrtpKeys rx_keys{};
+    dpif::SrtpKeys tx_keys{};
+};
+
+struct Session {
+    uint64_t id = 0;  // 0: slot free
+    uint64_t generation = 0;
+    Leg leg[2];                // indexed by Side
+    uint64_t relayed[2] = {};  // packets relayed, by the side they arrived on
+    uint64_t dropped[2] = {};  // packets of this session dropped, by arrival side
+};
+
+// What a flow-table value says: which session, which leg, RTP or RTCP port.
+struct FlowRef {
+    uint32_t slot;
+    Side side;
+    bool rtcp_port;  // the leg's separate RTCP port (not mux)
+    static uint32_t encode(uint32_t slot, Side side, bool rtcp_port) {
+        return (slot << 2) | (static_cast<uint32_t>(side) << 1) | (rtcp_port ? 1U : 0U);
+    }
+    static FlowRef decode(uint32_t v) {
+        return {v >> 2, static_cast<Side>((v >> 1) & 1U), (v & 1U) != 0};
+    }
+};
+
+struct TableLimits {
+    uint32_t max_sessions = 4096;  // session slots
+    uint32_t srtp_contexts = 0;    // SRTP contexts; 0: 2 per session (SDES access legs)
+};
+
+class SessionTable {
+  public:
+    // Allocates everything up front. Throws std::invalid_argument for
+    // max_sessions 0 or above 2^28, std::bad_alloc when memory is short.
+    SessionTable(srtp::Engine& engine, TableLimits limits);
+    ~SessionTable();
+    SessionTable(const SessionTable&) = delete;
+    SessionTable& operator=(const SessionTable&) = delete;
+
+    // SessionCreate: validates both legs, takes a slot and the contexts it
+    // needs, keys them, inserts the flow entries. Result: Ok, Exists (id
+    // live), BadParams (detail says which field), PortInUse (a local
+    // endpoint belongs to another session), TableFull. Nothing changes
+    // unless Ok.
+    dpif::ResultCode create(const dpif::Command& cmd, std::string& detail);
+    // SessionUpdate: replaces both legs of a live session (a new offer/
+    // answer), keeping the slot; SRTP stream state is kept when a leg's keys
+    // are unchanged and reset when they change. Same results as create,
+    // NotFound for an unknown id. Nothing changes unless Ok.
+    dpif::ResultCode update(const dpif::Command& cmd, std::string& detail);
+    // SessionDelete: removes the flows, wipes the keys, frees the slot.
+    bool remove(uint64_t id);
+    // Removes every session whose generation is older than `generation`
+    // (ResyncEnd); calls on_removed(const Session&) before each removal.
+    template <class F>
+    std::size_t remove_older(uint64_t generation, F&& on_removed);
+
+    // The next-hop link address toward a leg's remote, resolved by the main
+    // lcore (neighbour table) or known otherwise; the relay also learns it
+    // from the first accepted packet of the leg. False for an unknown id.
+    bool set_next_hop(uint64_t id, Side side, const uint8_t mac[6]);
+
+    // The slot of a live session id, or kNoSlot.
+    static constexpr uint32_t kNoSlot = UINT32_MAX;
+    uint32_t slot_of(uint64_t id) const;
+    Session& at(uint32_t slot) { return sessions_[slot]; }
+    const Session& at(uint32_t slot) const { return sessions_[slot]; }
+    uint32_t capacity() const { return limits_.max_sessions; }
+    uint32_t size() const { return live_; }
+    const flow::FlowTable& flows() const { return flows_; }
+    template <class F>
+    void for_each(F&& f) const {
+        for (uint32_t s = 0; s < limits_.max_sessions; ++s)
+            if (sessions_[s].id != 0) f(sessions_[s]);
+    }
+
+    // Memory this table holds, for docs/performance.md and the startup log.
+    std::size_t memory_bytes() const;
+
+  private:
+    struct LegPlan;
+    bool plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan, std::string& detail) const;
+    bool endpoints_free(const LegPlan (&plans)[2], uint32_t own_slot, std::string& detail) const;
+    void install(uint32_t slot, const LegPlan (&plans)[2], bool keep_rx[2], bool keep_tx[2]);
+    void uninstall_flows(uint32_t slot);
+    srtp::Context* take_context();
+    void give_context(srtp::Context*& c);
+
+    static flow::FlowKey id_key(uint64_t id);
+
+    srtp::Engine& engine_;
+    TableLimits limits_;
+    std::unique_ptr<Session[]> sessions_;
+    std::unique_ptr<srtp::Context[]> contexts_;
+    std::vector<uint32_t> free_slots_;     // stack, reserved at construction
+    std::vector<uint32_t> free_contexts_;  // stack, reserved at construction
+    flow::FlowTable flows_;                // local endpoint -> FlowRef
+    flow::FlowTable ids_;                  // session id -> slot
+    uint32_t live_ = 0;
+};
+
+template <class F>
+std::size_t SessionTable::remove_older(uint64_t generation, F&& on_removed) {
+    std::size_t n = 0;
+    for (uint32_t s = 0; s < limits_.max_sessions; ++s) {
+        Session& ss = sessions_[s];
+        if (ss.id == 0 || ss.generation >= generation) continue;
+        on_removed(static_cast<const Session&>(ss));
+        remove(ss.id);
+        ++n;
+    }
+    return n;
+}
+
+// Converts between the dpif wire form and the table's.
+Endpoint to_endpoint(const dpif::IpEndpoint& e);
+dpif::IpEndpoint to_ip_endpoint(const Endpoint& e);
+flow::FlowKey flow_key(const Endpoint& e);
+
+}  // namespace isthmus::session

@@ -1,0 +1,442 @@
+// The relay, fed with frames as a port would give them: SRTP made by
+// libsrtp2 in, RTP out (and back), RTCP both ways, every drop reason, source
+// checks and learning, IPv6 <-> IPv4. What leaves is parsed again and, where
+// it is SRTP, decrypted by libsrtp2.
+#include "session/relay.hpp"
+
+#include <gtest/gtest.h>
+#include <srtp2/srtp.h>
+
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "pkt/build.hpp"
+#include "pkt/parse.hpp"
+#include "rtp_packets.hpp"
+#include "session_fixtures.hpp"
+
+namespace isthmus::session {
+namespace {
+
+using dpif::ResultCode;
+using test::endpoint4;
+using test::endpoint6;
+using Bytes = std::vector<uint8_t>;
+
+constexpr uint8_t kAccessMac[6] = {0x02, 0, 0, 0, 0xaa, 0x01};
+constexpr uint8_t kCoreMac[6] = {0x02, 0, 0, 0, 0xcc, 0x01};
+constexpr uint8_t kBrowserMac[6] = {0x02, 0, 0, 0, 0xb0, 0x01};
+constexpr uint8_t kImsMac[6] = {0x02, 0, 0, 0, 0x1a, 0x01};
+
+// A libsrtp2 session for one direction.
+class LibSrtp {
+  public:
+    LibSrtp(const dpif::SrtpKeys& k, bool inbound) {
+        static const bool once = [] { return srtp_init() == srtp_err_status_ok; }();
+        EXPECT_TRUE(once);
+        key_ = test::key_and_salt(k);
+        srtp_policy_t p{};
+        EXPECT_EQ(k.suite, 0) << "these tests use AES_CM_128_HMAC_SHA1_80 toward libsrtp2";
+        srtp_crypto_policy_set_rtp_default(&p.rtp);
+        srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+        p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+        p.key = key_.data();
+        p.window_size = 128;
+        EXPECT_EQ(srtp_create(&s_, &p), srtp_err_status_ok);
+    }
+    ~LibSrtp() { srtp_dealloc(s_); }
+    Bytes protect(Bytes b, bool rtcp) {
+        int len = static_cast<int>(b.size());
+        b.resize(b.size() + SRTP_MAX_TRAILER_LEN + 4);
+        EXPECT_EQ(rtcp ? srtp_protect_rtcp(s_, b.data(), &len) : srtp_protect(s_, b.data(), &len),
+                  srtp_err_status_ok);
+        b.resize(static_cast<std::size_t>(len));
+        return b;
+    }
+    bool unprotect(Bytes& b, bool rtcp) {
+        int len = static_cast<int>(b.size());
+        const auto st =
+            rtcp ? srtp_unprotect_rtcp(s_, b.data(), &len) : srtp_unprotect(s_, b.data(), &len);
+        b.resize(static_cast<std::size_t>(len));
+        return st == srtp_err_status_ok;
+    }
+
+  private:
+    srtp_t s_ = nullptr;
+    Bytes key_;
+};
+
+Bytes rtp(uint16_t seq, uint32_t ssrc = 0x11223344, std::size_t payload = 160) {
+    Bytes b;
+    test::append_rtp_fixed_header(
+        b, {.payload_type = 0, .seq = seq, .timestamp = seq * 160U, .ssrc = ssrc});
+    for (std::size_t i = 0; i < payload; ++i)
+        b.push_back(static_cast<uint8_t>(seq + i));
+    return b;
+}
+// A receiver report with one report block (RFC 3550 6.4.2).
+Bytes rtcp_rr(uint32_t ssrc) {
+    Bytes b;
+    test::append_rtcp_common_header(b, 1, 201, 7);
+    test::push_be32(b, ssrc);
+    for (int i = 0; i < 6; ++i)
+        test::push_be32(b, 0x01010101U * static_cast<uint32_t>(i + 1));
+    return b;
+}
+
+// One packet buffer laid out as an mbuf's: headroom, frame, tailroom.
+struct Buffer {
+    static constexpr uint32_t kHeadroom = 128;
+    static constexpr uint32_t kSize = 2048;
+    std::array<uint8_t, kSize> mem{};
+    RelayPacket pkt{};
+};
+
+void frame_into(Buffer& buf, Side arrived, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+                const dpif::IpEndpoint& src, const dpif::IpEndpoint& dst, const Bytes& payload) {
+    pkt::UdpEgress e{};
+    std::memcpy(e.src_mac, src_mac, 6);
+    std::memcpy(e.dst_mac, dst_mac, 6);
+    e.family = src.family;
+    std::memcpy(e.src, src.addr, 16);
+    std::memcpy(e.dst, dst.addr, 16);
+    e.src_port = src.port;
+    e.dst_port = dst.port;
+    e.ttl = 64;
+    uint8_t* pl = buf.mem.data() + Buffer::kHeadroom + 62;
+    std::memcpy(pl, payload.data(), payload.size());
+    uint8_t* f = pkt::write_udp_headers(pl, 62 + Buffer::kHeadroom, payload.size(), e);
+    ASSERT_NE(f, nullptr);
+    buf.pkt = {};
+    buf.pkt.data = f;
+    buf.pkt.len = static_cast<uint32_t>(pkt::udp_header_room(src.family) + payload.size());
+    buf.pkt.headroom = static_cast<uint32_t>(f - buf.mem.data());
+    buf.pkt.tailroom = static_cast<uint32_t>(Buffer::kSize - buf.pkt.headroom - buf.pkt.len);
+    buf.pkt.arrived = arrived;
+}
+
+struct Sent {
+    pkt::Frame f;
+    Bytes payload;
+    const uint8_t* dst_mac;
+    const uint8_t* src_mac;
+};
+Sent parse_sent(const RelayPacket& p) {
+    Sent s{};
+    EXPECT_EQ(pkt::parse_frame(p.data, p.len, s.f), pkt::Verdict::Udp);
+    s.payload.assign(p.data + s.f.payload_offset, p.data + s.f.payload_offset + s.f.payload_len);
+    s.dst_mac = p.data;
+    s.src_mac = p.data + 6;
+    // The buffer bookkeeping stays consistent.
+    EXPECT_EQ(p.headroom + p.len + p.tailroom, Buffer::kSize);
+    return s;
+}
+bool is_endpoint(const pkt::Frame& f, bool source, const dpif::IpEndpoint& e) {
+    const uint8_t* a = source ? f.src : f.dst;
+    const uint16_t port = source ? f.src_port : f.dst_port;
+    return f.ip_version == e.family && port == e.port &&
+           std::memcmp(a, e.addr, e.family == 6 ? 16 : 4) == 0;
+}
+
+class RelayTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        cmd_ = test::srtp_to_rtp_command(1);
+        std::string why;
+        ASSERT_EQ(table_.create(cmd_, why), ResultCode::Ok) << why;
+    }
+    // Relays one frame; returns its packet.
+    RelayPacket& run(Buffer& b) {
+        relay_.process(std::span(&b.pkt, 1));
+        return b.pkt;
+    }
+    // A browser SRTP (or SRTCP) packet to the access port.
+    void from_browser(Buffer& b, const Bytes& plain, bool rtcp, LibSrtp& tx) {
+        frame_into(b, Side::Access, kBrowserMac, kAccessMac, cmd_.access.remote, cmd_.access.local,
+                   tx.protect(plain, rtcp));
+    }
+    void from_ims(Buffer& b, const Bytes& plain, bool rtcp) {
+        frame_into(b, Side::Core, kImsMac, kCoreMac,
+                   rtcp ? cmd_.core.remote_rtcp : cmd_.core.remote,
+                   rtcp ? cmd_.core.local_rtcp : cmd_.core.local, plain);
+    }
+    uint64_t drops(RelayDrop d) const {
+        return relay_.counters().drops[static_cast<std::size_t>(d)];
+    }
+
+    srtp::Engine engine_{srtp::ImbArch::Auto};
+    SessionTable table_{engine_, {16, 0}};
+    Relay relay_{table_, engine_, kAccessMac, kCoreMac};
+    dpif::Command cmd_{};
+    LibSrtp browser_tx_{test::sdes_keys(srtp::Suite::AesCm128HmacSha1_80, 0x10), false};
+    LibSrtp browser_rx_{test::sdes_keys(srtp::Suite::AesCm128HmacSha1_80, 0x80), true};
+};
+
+TEST_F(RelayTest, SrtpFromBrowserLeavesAsRtpTowardTheIms) {
+    ASSERT_TRUE(table_.set_next_hop(1, Side::Core, kImsMac));
+    for (uint16_t seq = 100; seq < 110; ++seq) {
+        Buffer b;
+        const Bytes plain = rtp(seq);
+        from_browser(b, plain, false, browser_tx_);
+        const RelayPacket& p = run(b);
+        ASSERT_EQ(p.action, Action::ToCore) << relay_drop_name(p.drop);
+        const Sent s = parse_sent(p);
+        EXPECT_TRUE(is_endpoint(s.f, true, cmd_.core.local));
+        EXPECT_TRUE(is_endpoint(s.f, false, cmd_.core.remote));
+        EXPECT_EQ(0, std::memcmp(s.dst_mac, kImsMac, 6));
+        EXPECT_EQ(0, std::memcmp(s.src_mac, kCoreMac, 6));
+        EXPECT_EQ(s.payload, plain);  // PT, SSRC, seq, timestamp and payload unchanged
+    }
+    EXPECT_EQ(relay_.counters().relayed_packets[0], 10U);
+    EXPECT_EQ(table_.at(table_.slot_of(1)).relayed[0], 10U);
+}
+
+TEST_F(RelayTest, RtpFromTheImsLeavesAsSrtpThatLibsrtpDecrypts) {
+    // The browser's MAC is learned from its first accepted packet.
+    ASSERT_TRUE(table_.set_next_hop(1, Side::Core, kImsMac));
+    Buffer first;
+    from_browser(first, rtp(1), false, browser_tx_);
+    ASSERT_EQ(run(first).action, Action::ToCore);
+    for (uint16_t seq = 5000; seq < 5010; ++seq) {
+        Buffer b;
+        const Bytes plain = rtp(seq, 0xabcdef01);
+        from_ims(b, plain, false);
+        const RelayPacket& p = run(b);
+        ASSERT_EQ(p.action, Action::ToAccess) << relay_drop_name(p.drop);
+        Sent s = parse_sent(p);
+        EXPECT_TRUE(is_endpoint(s.f, true, cmd_.access.local));
+        EXPECT_TRUE(is_endpoint(s.f, false, cmd_.access.remote));
+        EXPECT_EQ(0, std::memcmp(s.dst_mac, kBrowserMac, 6));
+        EXPECT_EQ(0, std::memcmp(s.src_mac, kAccessMac, 6));
+        EXPECT_EQ(s.payload.size(), plain.size() + 10);
+        ASSERT_TRUE(browser_rx_.unprotect(s.payload, false));
+        EXPECT_EQ(s.payload, plain);
+    }
+}
+
+TEST_F(RelayTest, RtcpBothWaysMuxedOnTheAccessLegOwnPortsOnTheCore) {
+    ASSERT_TRUE(table_.set_next_hop(1, Side::Core, kImsMac));
+    Buffer a;
+    const Bytes rr = rtcp_rr(0x11223344);
+    from_browser(a, rr, true, browser_tx_);
+    const RelayPacket& pa = run(a);
+    ASSERT_EQ(pa.action, Action::ToCore) << relay_drop_name(pa.drop);
+    const Sent sa = parse_sent(pa);
+    EXPECT_TRUE(is_endpoint(sa.f, true, cmd_.core.local_rtcp));
+    EXPECT_TRUE(is_endpoint(sa.f, false, cmd_.core.remote_rtcp));
+    EXPECT_EQ(sa.payload, rr);
+
+    Buffer c;
+    const Bytes rr2 = rtcp_rr(0xabcdef01);
+    from_ims(c, rr2, true);
+    const RelayPacket& pc = run(c);
+    ASSERT_EQ(pc.action, Action::ToAccess) << relay_drop_name(pc.drop);
+    Sent sc = parse_sent(pc);
+    EXPECT_TRUE(is_endpoint(sc.f, true, cmd_.access.local));  // rtcp-mux
+    EXPECT_TRUE(is_endpoint(sc.f, false, cmd_.access.remote));
+    ASSERT_TRUE(browser_rx_.unprotect(sc.payload, true));
+    EXPECT_EQ(sc.payload, rr2);
+}
+
+TEST_F(RelayTest, ForgedReplayedAndMisaddressedPacketsAreDroppedAndCounted) {
+    ASSERT_TRUE(table_.set_next_hop(1, Side::Core, kImsMac));
+    Buffer good;
+    from_browser(good, rtp(7), false, browser_tx_);
+    const Bytes copy(good.pkt.data, good.pkt.data + good.pkt.len);
+    ASSERT_EQ(run(good).action, Action::ToCore);
+
+    Buffer replay;  // the same packet again
+    frame_into(replay, Side::Access, kBrowserMac, kAccessMac, cmd_.access.remote, cmd_.access.local,
+               Bytes(copy.begin() + 42, copy.end()));
+    EXPECT_EQ(run(replay).drop, RelayDrop::SrtpIn);
+
+    Buffer forged;
+    Bytes srtp = browser_tx_.protect(rtp(8), false);
+    srtp[20] ^= 1;
+    frame_into(forged, Side::Access, kBrowserMac, kAccessMac, cmd_.access.remote, cmd_.access.local,
+               srtp);
+    EXPECT_EQ(run(forged).drop, RelayDrop::SrtpIn);
+    EXPECT_EQ(engine_.counters().get(srtp::Op::UnprotectRtp, srtp::Status::AuthFail), 1U);
+    EXPECT_EQ(engine_.counters().get(srtp::Op::UnprotectRtp, srtp::Status::Replay), 1U);
+
+    Buffer stranger;  // right keys, wrong source address
+    frame_into(stranger, Side::Access, kBrowserMac, kAccessMac, endpoint4("198.18.0.66", 5000),
+               cmd_.access.local, browser_tx_.protect(rtp(9), false));
+    EXPECT_EQ(run(stranger).drop, RelayDrop::WrongSource);
+
+    Buffer ims_stranger;  // plain RTP from anyone but the IMS UE
+    frame_into(ims_stranger, Side::Core, kImsMac, kCoreMac, endpoint4("198.18.1.21", 6000),
+               cmd_.core.local, rtp(1));
+    EXPECT_EQ(run(ims_stranger).drop, RelayDrop::WrongSource);
+
+    Buffer stun;
+    Bytes binding = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42};
+    binding.resize(20, 0);
+    frame_into(stun, Side::Core, kImsMac, kCoreMac, cmd_.core.remote, cmd_.core.local, binding);
+    EXPECT_EQ(run(stun).drop, RelayDrop::NotMedia);
+
+    Buffer bad_sum;
+    from_ims(bad_sum, rtp(2), false);
+    bad_sum.pkt.data[24] ^= 0xff;  // IPv4 header checksum
+    EXPECT_EQ(run(bad_sum).drop, RelayDrop::Malformed);
+    EXPECT_EQ(relay_.counters().malformed[static_cast<std::size_t>(pkt::Drop::BadIpChecksum)], 1U);
+
+    EXPECT_EQ(drops(RelayDrop::SrtpIn), 2U);
+    EXPECT_EQ(drops(RelayDrop::WrongSource), 2U);
+    EXPECT_EQ(drops(RelayDrop::NotMedia), 1U);
+    EXPECT_EQ(drops(RelayDrop::Malformed), 1U);
+    const Session& s = table_.at(table_.slot_of(1));
+    EXPECT_EQ(s.dropped[0], 3U);  // replay, forged, stranger
+    EXPECT_EQ(s.dropped[1], 2U);  // stranger, STUN (the bad checksum has no session)
+}
+
+TEST_F(RelayTest, FramesNoFlowOwnsGoToTheKernel) {
+    Buffer other_port;
+    frame_into(other_port, Side::Core, kImsMac, kCoreMac, cmd_.core.remote,
+               endpoint4("198.18.1.2", 50010), rtp(1));
+    EXPECT_EQ(run(other_port).action, Action::ToKernel);
+    Buffer arp;
+    arp.pkt = {};
+    uint8_t* f = arp.mem.data() + Buffer::kHeadroom;
+    std::memset(f, 0xff, 6);
+    std::memcpy(f + 6, kImsMac, 6);
+    f[12] = 0x08;
+    f[13] = 0x06;
+    arp.pkt.data = f;
+    arp.pkt.len = 60;
+    arp.pkt.headroom = Buffer::kHeadroom;
+    arp.pkt.tailroom = Buffer::kSize - Buffer::kHeadroom - 60;
+    arp.pkt.arrived = Side::Core;
+    EXPECT_EQ(run(arp).action, Action::ToKernel);
+    EXPECT_EQ(relay_.counters().to_kernel, 2U);
+}
+
+TEST_F(RelayTest, NothingLeavesWithoutAnAddressOrANextHop) {
+    Buffer b;
+    from_browser(b, rtp(1), false, browser_tx_);
+    EXPECT_EQ(run(b).drop, RelayDrop::NoNeighbour);  // the IMS UE has not been resolved
+    Buffer c;
+    from_ims(c, rtp(1), false);  // teaches the IMS UE's MAC
+    ASSERT_EQ(run(c).action, Action::ToAccess);
+    Buffer d;
+    from_browser(d, rtp(2), false, browser_tx_);
+    EXPECT_EQ(run(d).action, Action::ToCore);
+}
+
+TEST_F(RelayTest, AnOpenAccessLegLearnsItsRemoteOnlyFromAnAuthenticPacket) {
+    dpif::Command c = test::srtp_to_rtp_command(2);
+    c.access.local.port = 41000;
+    c.access.remote = {};
+    c.core.local.port = 51000;
+    c.core.local_rtcp.port = 51001;
+    std::string why;
+    ASSERT_EQ(table_.create(c, why), ResultCode::Ok) << why;
+    ASSERT_TRUE(table_.set_next_hop(2, Side::Core, kImsMac));
+    const auto from = [&](Buffer& b, const char* ip, const Bytes& srtp) {
+        frame_into(b, Side::Access, kBrowserMac, kAccessMac, endpoint4(ip, 5555), c.access.local,
+                   srtp);
+    };
+    Buffer toward_browser;  // nothing is known about the browser yet
+    frame_into(toward_browser, Side::Core, kImsMac, kCoreMac, c.core.remote, c.core.local, rtp(1));
+    EXPECT_EQ(run(toward_browser).drop, RelayDrop::NoRemote);
+
+    Buffer forged;
+    Bytes bad = browser_tx_.protect(rtp(1), false);
+    bad.back() ^= 1;
+    from(forged, "198.18.0.77", bad);
+    EXPECT_EQ(run(forged).drop, RelayDrop::SrtpIn);
+    EXPECT_FALSE(table_.at(table_.slot_of(2)).leg[0].remote.set());
+
+    Buffer good;
+    from(good, "198.18.0.11", browser_tx_.protect(rtp(2), false));
+    EXPECT_EQ(run(good).action, Action::ToCore);
+    const Endpoint& learned = table_.at(table_.slot_of(2)).leg[0].remote;
+    ASSERT_TRUE(learned.set());
+    EXPECT_EQ(learned.port, 5555);
+
+    Buffer other;  // a second source with valid packets is not followed
+    from(other, "198.18.0.12", browser_tx_.protect(rtp(3), false));
+    EXPECT_EQ(run(other).drop, RelayDrop::WrongSource);
+
+    Buffer back;
+    frame_into(back, Side::Core, kImsMac, kCoreMac, c.core.remote, c.core.local, rtp(2));
+    ASSERT_EQ(run(back).action, Action::ToAccess);
+    const Sent s = parse_sent(back.pkt);
+    EXPECT_TRUE(is_endpoint(s.f, false, endpoint4("198.18.0.11", 5555)));
+}
+
+TEST_F(RelayTest, Ipv6BrowserToIpv4Ims) {
+    dpif::Command c = test::srtp_to_rtp_command(3);
+    c.access.local = endpoint6("2001:2::2", 40000);
+    c.access.remote = endpoint6("2001:2::10", 5000);
+    c.core.local.port = 53000;
+    c.core.local_rtcp.port = 53001;
+    std::string why;
+    ASSERT_EQ(table_.create(c, why), ResultCode::Ok) << why;
+    ASSERT_TRUE(table_.set_next_hop(3, Side::Core, kImsMac));
+    ASSERT_TRUE(table_.set_next_hop(3, Side::Access, kBrowserMac));
+    Buffer in;
+    const Bytes plain = rtp(10);
+    frame_into(in, Side::Access, kBrowserMac, kAccessMac, c.access.remote, c.access.local,
+               browser_tx_.protect(plain, false));
+    ASSERT_EQ(run(in).action, Action::ToCore);
+    const Sent s = parse_sent(in.pkt);
+    EXPECT_EQ(s.f.ip_version, 4);
+    EXPECT_EQ(s.payload, plain);
+
+    Buffer out;
+    const Bytes back = rtp(20, 0x99);
+    frame_into(out, Side::Core, kImsMac, kCoreMac, c.core.remote, c.core.local, back);
+    ASSERT_EQ(run(out).action, Action::ToAccess);
+    Sent s6 = parse_sent(out.pkt);  // parse_frame checks the (mandatory) UDP checksum
+    EXPECT_EQ(s6.f.ip_version, 6);
+    EXPECT_TRUE(is_endpoint(s6.f, false, c.access.remote));
+    ASSERT_TRUE(browser_rx_.unprotect(s6.payload, false));
+    EXPECT_EQ(s6.payload, back);
+}
+
+TEST_F(RelayTest, ABurstOfManySessionsAndKindsKeepsEachVerdict) {
+    // 3 sessions x (browser SRTP, IMS RTP) interleaved with junk, one burst.
+    std::string why;
+    for (uint64_t id = 10; id < 13; ++id) {
+        dpif::Command c = test::srtp_to_rtp_command(id);
+        const auto off = static_cast<uint16_t>(id * 10);
+        c.access.local.port = static_cast<uint16_t>(40000 + off);
+        c.core.local.port = static_cast<uint16_t>(50000 + off);
+        c.core.local_rtcp.port = static_cast<uint16_t>(50001 + off);
+        ASSERT_EQ(table_.create(c, why), ResultCode::Ok) << why;
+        ASSERT_TRUE(table_.set_next_hop(id, Side::Core, kImsMac));
+        ASSERT_TRUE(table_.set_next_hop(id, Side::Access, kBrowserMac));
+    }
+    std::vector<Buffer> bufs(9);
+    std::vector<Action> want;
+    std::vector<Bytes> plain;
+    for (uint64_t id = 10; id < 13; ++id) {
+        const std::size_t k = (id - 10) * 3;
+        const auto off = static_cast<uint16_t>(id * 10);
+        const Bytes p = rtp(static_cast<uint16_t>(id));
+        frame_into(bufs[k], Side::Access, kBrowserMac, kAccessMac, cmd_.access.remote,
+                   endpoint4("198.18.0.2", static_cast<uint16_t>(40000 + off)),
+                   browser_tx_.protect(p, false));
+        frame_into(bufs[k + 1], Side::Core, kImsMac, kCoreMac, cmd_.core.remote,
+                   endpoint4("198.18.1.2", static_cast<uint16_t>(50000 + off)), p);
+        frame_into(bufs[k + 2], Side::Core, kImsMac, kCoreMac, cmd_.core.remote,
+                   endpoint4("198.18.1.2", static_cast<uint16_t>(50005 + off)), p);
+        want.insert(want.end(), {Action::ToCore, Action::ToAccess, Action::ToKernel});
+        plain.push_back(p);
+    }
+    std::vector<RelayPacket> burst;
+    for (auto& b : bufs)
+        burst.push_back(b.pkt);
+    relay_.process(burst);
+    for (std::size_t i = 0; i < burst.size(); ++i) {
+        EXPECT_EQ(burst[i].action, want[i]) << i << " " << relay_drop_name(burst[i].drop);
+        if (burst[i].action == Action::ToCore) {
+            EXPECT_EQ(parse_sent(burst[i]).payload, plain[i / 3]);
+        }
+    }
+}
+
+}  // namespace
+}  // namespace isthmus::session

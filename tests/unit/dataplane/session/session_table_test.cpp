@@ -1,0 +1,193 @@
+// SessionTable: validation of both legs, slots and SRTP contexts taken and
+// given back, flow entries, update semantics, generations.
+#include "session/session_table.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "session_fixtures.hpp"
+
+namespace isthmus::session {
+namespace {
+
+using dpif::ResultCode;
+using test::endpoint4;
+using test::endpoint6;
+using test::sdes_keys;
+
+class SessionTableTest : public ::testing::Test {
+  protected:
+    srtp::Engine engine_{srtp::ImbArch::Auto};
+};
+
+TEST_F(SessionTableTest, CreateInsertsEveryLocalEndpointAndRemoveFreesThem) {
+    SessionTable t(engine_, {8, 0});
+    std::string why;
+    const dpif::Command c = test::srtp_to_rtp_command(7);
+    ASSERT_EQ(t.create(c, why), ResultCode::Ok) << why;
+    EXPECT_EQ(t.size(), 1U);
+    // access is rtcp-mux (1 flow), core has RTP + RTCP ports (2 flows)
+    EXPECT_EQ(t.flows().size(), 3U);
+    const uint32_t slot = t.slot_of(7);
+    ASSERT_NE(slot, SessionTable::kNoSlot);
+    const uint32_t v = t.flows().find(flow_key(to_endpoint(c.core.local_rtcp)));
+    ASSERT_NE(v, flow::FlowTable::kNotFound);
+    EXPECT_EQ(FlowRef::decode(v).slot, slot);
+    EXPECT_EQ(FlowRef::decode(v).side, Side::Core);
+    EXPECT_TRUE(FlowRef::decode(v).rtcp_port);
+    EXPECT_NE(t.at(slot).leg[0].rx, nullptr);
+    EXPECT_TRUE(t.at(slot).leg[0].rx->ready());
+    EXPECT_EQ(t.at(slot).leg[1].rx, nullptr);  // plain RTP core leg
+
+    EXPECT_TRUE(t.remove(7));
+    EXPECT_FALSE(t.remove(7));
+    EXPECT_EQ(t.size(), 0U);
+    EXPECT_EQ(t.flows().size(), 0U);
+    EXPECT_EQ(t.slot_of(7), SessionTable::kNoSlot);
+}
+
+TEST_F(SessionTableTest, RefusesDuplicatesAndTakenPorts) {
+    SessionTable t(engine_, {8, 0});
+    std::string why;
+    ASSERT_EQ(t.create(test::srtp_to_rtp_command(1), why), ResultCode::Ok);
+    EXPECT_EQ(t.create(test::srtp_to_rtp_command(1), why), ResultCode::Exists);
+    dpif::Command c = test::srtp_to_rtp_command(2);  // same local ports as session 1
+    EXPECT_EQ(t.create(c, why), ResultCode::PortInUse);
+    EXPECT_NE(why.find("session 1"), std::string::npos) << why;
+    c.access.local.port = 41000;
+    c.core.local.port = 51000;
+    c.core.local_rtcp.port = 51001;
+    EXPECT_EQ(t.create(c, why), ResultCode::Ok) << why;
+    // one endpoint twice inside a session
+    dpif::Command d = test::srtp_to_rtp_command(3);
+    d.access.local.port = 42000;
+    d.core.local = d.access.local;
+    d.core.local_rtcp.port = 42001;
+    EXPECT_EQ(t.create(d, why), ResultCode::PortInUse);
+    EXPECT_EQ(t.size(), 2U);
+}
+
+TEST_F(SessionTableTest, ValidatesLegs) {
+    SessionTable t(engine_, {8, 0});
+    std::string why;
+    const auto expect_bad = [&](dpif::Command c, const char* field) {
+        EXPECT_EQ(t.create(c, why), ResultCode::BadParams) << field;
+        EXPECT_NE(why.find(field), std::string::npos) << why;
+    };
+    dpif::Command c = test::srtp_to_rtp_command(1);
+    c.hdr.session_id = 0;
+    EXPECT_EQ(t.create(c, why), ResultCode::BadParams);
+
+    c = test::srtp_to_rtp_command(1);
+    c.access.local.port = 0;
+    expect_bad(c, "access.local");
+    c = test::srtp_to_rtp_command(1);
+    c.core.local_rtcp = {};
+    expect_bad(c, "core.local_rtcp");
+    c = test::srtp_to_rtp_command(1);
+    c.core.remote = {};
+    c.core.remote_rtcp = {};
+    expect_bad(c, "core.remote");
+    c = test::srtp_to_rtp_command(1);
+    c.core.remote = endpoint6("2001:2::9", 6000);
+    expect_bad(c, "core.remote");
+    c = test::srtp_to_rtp_command(1);
+    c.access.rx.key_len = 15;
+    expect_bad(c, "access: SRTP keys");
+    c = test::srtp_to_rtp_command(1);
+    c.access.tx.suite = 9;
+    expect_bad(c, "access: SRTP keys");
+    c = test::srtp_to_rtp_command(1);
+    c.access.local_rtcp = endpoint4("198.18.0.2", 40001);  // rtcp-mux leg
+    expect_bad(c, "rtcp-mux");
+    // a plain RTP access leg cannot learn its remote (no authentication)
+    c = test::srtp_to_rtp_command(1);
+    c.access.security = dpif::LegSecurity::Rtp;
+    c.access.remote = {};
+    expect_bad(c, "learned");
+    c = test::srtp_to_rtp_command(1);
+    c.access.security = dpif::LegSecurity::DtlsSrtp;
+    EXPECT_EQ(t.create(c, why), ResultCode::NotSupported);
+    EXPECT_EQ(t.size(), 0U);
+    EXPECT_EQ(t.flows().size(), 0U);
+}
+
+TEST_F(SessionTableTest, FullTablesRefuseWithoutSideEffects) {
+    SessionTable t(engine_, {2, 3});  // 2 slots, 3 contexts: one SDES leg
+    std::string why;
+    ASSERT_EQ(t.create(test::srtp_to_rtp_command(1), why), ResultCode::Ok);
+    dpif::Command c = test::srtp_to_rtp_command(2);
+    c.access.local.port = 41000;
+    c.core.local.port = 51000;
+    c.core.local_rtcp.port = 51001;
+    EXPECT_EQ(t.create(c, why), ResultCode::TableFull);
+    EXPECT_NE(why.find("SRTP context"), std::string::npos);
+    c.access.security = dpif::LegSecurity::Rtp;  // needs no context
+    EXPECT_EQ(t.create(c, why), ResultCode::Ok) << why;
+    c.hdr.session_id = 3;
+    c.access.local.port = 43000;
+    c.core.local.port = 53000;
+    c.core.local_rtcp.port = 53001;
+    EXPECT_EQ(t.create(c, why), ResultCode::TableFull);
+    EXPECT_NE(why.find("slot"), std::string::npos);
+    EXPECT_EQ(t.size(), 2U);
+    EXPECT_TRUE(t.remove(1));
+    EXPECT_EQ(t.create(c, why), ResultCode::Ok) << why;
+}
+
+TEST_F(SessionTableTest, UpdateMovesPortsAndKeepsContextsWhenKeysStay) {
+    SessionTable t(engine_, {4, 0});
+    std::string why;
+    dpif::Command c = test::srtp_to_rtp_command(5);
+    ASSERT_EQ(t.create(c, why), ResultCode::Ok);
+    const uint32_t slot = t.slot_of(5);
+    srtp::Context* rx = t.at(slot).leg[0].rx;
+    ASSERT_TRUE(rx->set_rollover_counter(0x1234, 3, 0));
+
+    c.hdr.type = dpif::MsgType::SessionUpdate;
+    c.core.remote = endpoint4("198.18.1.30", 7000);
+    c.core.remote_rtcp = endpoint4("198.18.1.30", 7001);
+    c.core.local.port = 52000;
+    c.core.local_rtcp.port = 52001;
+    ASSERT_EQ(t.update(c, why), ResultCode::Ok) << why;
+    EXPECT_EQ(t.at(slot).leg[0].rx, rx);  // same keys: same context, state kept
+    ASSERT_NE(rx->find_stream(0x1234), nullptr);
+    EXPECT_EQ(t.flows().find(flow_key(to_endpoint(endpoint4("198.18.1.2", 50000)))),
+              flow::FlowTable::kNotFound);
+    EXPECT_NE(t.flows().find(flow_key(to_endpoint(c.core.local))), flow::FlowTable::kNotFound);
+    EXPECT_EQ(t.at(slot).leg[1].remote.port, 7000);
+
+    c.access.rx = sdes_keys(srtp::Suite::AeadAes128Gcm, 0x50);  // re-keyed: fresh state
+    ASSERT_EQ(t.update(c, why), ResultCode::Ok) << why;
+    ASSERT_NE(t.at(slot).leg[0].rx, nullptr);
+    EXPECT_EQ(t.at(slot).leg[0].rx->suite(), srtp::Suite::AeadAes128Gcm);
+    EXPECT_EQ(t.at(slot).leg[0].rx->find_stream(0x1234), nullptr);
+
+    c.hdr.session_id = 6;
+    EXPECT_EQ(t.update(c, why), ResultCode::NotFound);
+}
+
+TEST_F(SessionTableTest, RemoveOlderDropsEarlierGenerationsOnly) {
+    SessionTable t(engine_, {8, 0});
+    std::string why;
+    for (uint64_t id = 1; id <= 4; ++id) {
+        dpif::Command c = test::srtp_to_rtp_command(id);
+        c.hdr.generation = id <= 2 ? 10 : 11;
+        const auto p = static_cast<uint16_t>(id * 10);
+        c.access.local.port = static_cast<uint16_t>(40000 + p);
+        c.core.local.port = static_cast<uint16_t>(50000 + p);
+        c.core.local_rtcp.port = static_cast<uint16_t>(50001 + p);
+        ASSERT_EQ(t.create(c, why), ResultCode::Ok) << why;
+    }
+    std::vector<uint64_t> gone;
+    EXPECT_EQ(t.remove_older(11, [&](const Session& s) { gone.push_back(s.id); }), 2U);
+    EXPECT_EQ(gone, (std::vector<uint64_t>{1, 2}));
+    EXPECT_EQ(t.size(), 2U);
+    EXPECT_EQ(t.flows().size(), 6U);
+}
+
+}  // namespace
+}  // namespace isthmus::session
