@@ -1,8 +1,7 @@
 #include "exception_path.hpp"
 
+#include <cstring>
 #include <stdexcept>
-
-#include "pkt/parse.hpp"
 
 namespace isthmus::dataplane {
 
@@ -49,6 +48,12 @@ PortPair::PortPair(std::string name, const std::string& device, const std::strin
     start_port(exception_, exception, pool);
 }
 
+void PortPair::mac(uint8_t out[6]) const {
+    rte_ether_addr a{};
+    rte_eth_macaddr_get(port_, &a);
+    std::memcpy(out, a.addr_bytes, 6);
+}
+
 PortPair::~PortPair() {
     // Close, not only stop: closing frees the mbufs still in the queues,
     // which must happen before their mempool goes (found by the hugepage test).
@@ -59,8 +64,11 @@ PortPair::~PortPair() {
 }
 
 namespace {
-constexpr const char* kPairCounterNames[] = {"rx", "to_kernel", "from_kernel", "tx_full"};
-constexpr uint32_t kPairCounters = 4;
+constexpr const char* kPairCounterNames[] = {"to_kernel", "from_kernel", "kernel_full", "ipackets",
+                                             "opackets",  "ibytes",      "obytes",      "imissed",
+                                             "ierrors",   "oerrors",     "rx_nombuf"};
+constexpr uint32_t kPairCounters = sizeof kPairCounterNames / sizeof kPairCounterNames[0];
+static_assert(kPairCounters <= dpif::kMaxStatCounters);
 }  // namespace
 
 void PortPair::describe(dpif::StatBlock& block) const {
@@ -70,69 +78,63 @@ void PortPair::describe(dpif::StatBlock& block) const {
     for (const char* n : kPairCounterNames) {
         dpif::stat_set_label(block.counter[k++].name, sizeof block.counter[0].name, n);
     }
-    for (std::size_t r = 1; r < pkt::kDropCount; ++r) {
-        const std::string n = "drop_" + std::string(pkt::drop_name(static_cast<pkt::Drop>(r)));
-        dpif::stat_set_label(block.counter[k++].name, sizeof block.counter[0].name, n);
-    }
     block.counters = k;
     publish(block);
 }
 
 void PortPair::publish(dpif::StatBlock& block) const {
-    const uint64_t v[kPairCounters] = {counters_.rx, counters_.to_kernel, counters_.from_kernel,
-                                       counters_.tx_full};
+    rte_eth_stats st{};
+    rte_eth_stats_get(port_, &st);
+    const uint64_t v[kPairCounters] = {counters_.to_kernel,
+                                       counters_.from_kernel,
+                                       counters_.kernel_full,
+                                       st.ipackets,
+                                       st.opackets,
+                                       st.ibytes,
+                                       st.obytes,
+                                       st.imissed,
+                                       st.ierrors,
+                                       st.oerrors,
+                                       st.rx_nombuf};
     uint32_t k = 0;
     for (uint64_t x : v)
         dpif::stat_store(block.counter[k++], x);
-    for (std::size_t r = 1; r < pkt::kDropCount; ++r) {
-        dpif::stat_store(block.counter[k++], counters_.drops[r]);
-    }
 }
 
-static_assert(kPairCounters + pkt::kDropCount - 1 <= dpif::kMaxStatCounters);
+bool PortPair::send_frame(const uint8_t* frame, std::size_t len, rte_mempool* pool,
+                          MbufRing& to_port) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    if (m == nullptr) return false;
+    if (len > rte_pktmbuf_tailroom(m) || !to_port.try_push(m)) {
+        rte_pktmbuf_free(m);
+        return false;
+    }
+    std::memcpy(mbuf_data(m), frame, len);
+    m->data_len = static_cast<uint16_t>(len);
+    m->pkt_len = static_cast<uint32_t>(len);
+    return true;
+}
 
-unsigned PortPair::poll() {
+unsigned PortPair::poll_kernel(MbufRing& to_port) {
     rte_mbuf* in[kBurst];
-    rte_mbuf* out[kBurst];
-    unsigned moved = 0;
-
-    // Port -> kernel, by way of the parser: malformed frames stop here.
-    const uint16_t n = rte_eth_rx_burst(port_, 0, in, kBurst);
-    if (n != 0) {
-        counters_.rx += n;
-        uint16_t k = 0;
-        for (uint16_t i = 0; i < n; ++i) {
-            pkt::Frame f;
-            const uint8_t* data = mbuf_data(in[i]);
-            const pkt::Verdict v = pkt::parse_frame(data, rte_pktmbuf_data_len(in[i]), f);
-            if (v == pkt::Verdict::Drop) [[unlikely]] {
-                ++counters_.drops[static_cast<std::size_t>(f.drop)];
-                rte_pktmbuf_free(in[i]);
-                continue;
-            }
-            out[k++] = in[i];  // Udp with no flow yet, or the kernel's by nature
-        }
-        const uint16_t sent = k != 0 ? rte_eth_tx_burst(exception_, 0, out, k) : 0;
-        counters_.to_kernel += sent;
-        for (uint16_t i = sent; i < k; ++i) {
-            ++counters_.tx_full;
-            rte_pktmbuf_free(out[i]);
-        }
-        moved += n;
-    }
-
-    // Kernel -> port.
     const uint16_t m = rte_eth_rx_burst(exception_, 0, in, kBurst);
-    if (m != 0) {
-        const uint16_t sent = rte_eth_tx_burst(port_, 0, in, m);
-        counters_.from_kernel += sent;
-        for (uint16_t i = sent; i < m; ++i) {
-            ++counters_.tx_full;
-            rte_pktmbuf_free(in[i]);
-        }
-        moved += m;
+    if (m == 0) return 0;
+    const std::size_t queued = to_port.push_burst(std::span<rte_mbuf* const>(in, m));
+    counters_.from_kernel += queued;
+    for (std::size_t i = queued; i < m; ++i) {
+        ++counters_.kernel_full;
+        rte_pktmbuf_free(in[i]);
     }
-    return moved;
+    return m;
+}
+
+void PortPair::to_kernel(rte_mbuf** m, uint16_t n) {
+    const uint16_t sent = rte_eth_tx_burst(exception_, 0, m, n);
+    counters_.to_kernel += sent;
+    for (uint16_t i = sent; i < n; ++i) {
+        ++counters_.kernel_full;
+        rte_pktmbuf_free(m[i]);
+    }
 }
 
 }  // namespace isthmus::dataplane

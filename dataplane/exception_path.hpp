@@ -1,11 +1,11 @@
-// The first forwarding the dataplane does: between a DPDK port and its
-// kernel TAP (exception port). Frames no flow owns (until sessions exist:
-// every valid frame) go to the kernel, so the gateway's addresses answer
-// ARP, ping and ND like a host's; what the kernel sends goes out the port.
-// Malformed frames are dropped and counted by reason (pkt::Drop).
+// A DPDK port and its kernel exception TAP. Frames no flow owns reach the
+// kernel through the TAP, so the gateway's addresses answer ARP, ping and ND
+// like a host's; what the kernel sends back comes out of the TAP and goes
+// out of the port. The worker owns the port's queues; the main lcore owns
+// the TAP (net_tap makes a system call per burst, kept off the worker):
+// frames cross between them through the worker's mbuf rings.
 //
-// Runs on the polling lcore that owns the port pair: no locks, no
-// allocation, no system calls; a full TX queue drops and counts.
+// Threads: everything here runs on the main lcore.
 #pragma once
 
 #include <array>
@@ -13,39 +13,49 @@
 #include <string>
 
 #include "dpdk.hpp"
+#include "isthmus/dpif/spsc_ring.hpp"
 #include "isthmus/dpif/stats.hpp"
-#include "pkt/drop.hpp"
 
 namespace isthmus::dataplane {
 
 struct PortPairCounters {
-    uint64_t rx = 0;                                // frames received on the port
-    uint64_t to_kernel = 0;                         // handed to the exception port
-    uint64_t from_kernel = 0;                       // sent on the port for the kernel
-    uint64_t tx_full = 0;                           // dropped: a TX queue was full
-    std::array<uint64_t, pkt::kDropCount> drops{};  // by pkt::Drop
+    uint64_t to_kernel = 0;    // frames handed to the TAP
+    uint64_t from_kernel = 0;  // frames of the kernel handed to the worker to send
+    uint64_t kernel_full = 0;  // dropped: the TAP's queue or the worker's ring was full
 };
+
+using MbufRing = dpif::SpscRing<rte_mbuf*, 1024>;
 
 class PortPair {
   public:
-    // Sets up both devices (one RX and one TX queue each, mbufs from `pool`)
-    // and starts them. Throws std::runtime_error naming the device and the
-    // cause (setup path).
+    // Sets up both devices (one RX and one TX queue each, mbufs from
+    // `pool`) and starts them. Throws std::runtime_error naming the device
+    // and the cause (setup path).
     PortPair(std::string name, const std::string& device, const std::string& exception,
              rte_mempool* pool);
     ~PortPair();
     PortPair(const PortPair&) = delete;
     PortPair& operator=(const PortPair&) = delete;
 
-    // One polling pass over both directions; returns the frames moved.
-    unsigned poll();
+    // Kernel -> port: one burst from the TAP onto the worker's ring for this
+    // port. Returns the frames moved.
+    unsigned poll_kernel(MbufRing& to_port);
+    // Port -> kernel: frames the worker handed over, sent to the TAP (the
+    // mbufs are consumed either way).
+    void to_kernel(rte_mbuf** m, uint16_t n);
+    // Queues one frame built by the main lcore (an ARP request, a Neighbour
+    // Solicitation) for the worker to send. False when no mbuf or no room.
+    bool send_frame(const uint8_t* frame, std::size_t len, rte_mempool* pool, MbufRing& to_port);
 
     const std::string& name() const { return name_; }
     uint16_t port_id() const { return port_; }
+    uint16_t exception_id() const { return exception_; }
+    void mac(uint8_t out[6]) const;
     const PortPairCounters& counters() const { return counters_; }
 
     // The dpif stats block of this pair: names once at start (describe),
-    // values every heartbeat (publish), from the lcore that polls the pair.
+    // values every heartbeat (publish), from the main lcore: the kernel
+    // direction's counters and the device's own (rte_eth_stats).
     void describe(dpif::StatBlock& block) const;
     void publish(dpif::StatBlock& block) const;
 

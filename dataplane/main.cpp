@@ -1,9 +1,10 @@
 // isthmus-dataplane: the eIMS-AGW's DPDK primary process.
 //
-// This first step brings up the EAL on the configured devices, creates the
-// dpif region and serves its command ring on the main lcore (Ping, resync
-// bracketing); sessions, ports and workers come next (issue 4), and until
-// then session commands are answered NotSupported rather than ignored.
+// Lcores: the main lcore sets up, serves the dpif command ring (routing
+// session commands to their worker), resolves next hops, forwards the
+// kernel's frames from the exception TAPs to the ports and publishes the
+// heartbeat. One worker relays media (worker.hpp): on the first EAL worker
+// lcore when there is one, otherwise inline on the main lcore's loop.
 #include <time.h>
 
 #include <algorithm>
@@ -15,10 +16,13 @@
 #include <vector>
 
 #include "control/command_service.hpp"
+#include "control/neighbour_resolver.hpp"
 #include "dpdk.hpp"
 #include "exception_path.hpp"
 #include "isthmus/config/config_impl.hpp"
 #include "isthmus/dpif/shm.hpp"
+#include "pkt/neighbour.hpp"
+#include "worker.hpp"
 
 namespace {
 
@@ -131,76 +135,253 @@ int main(int argc, char** argv) {
             rte_eal_cleanup();
             return 1;
         }
-        // Counters: one stats block per port pair, published every heartbeat.
-        for (std::size_t i = 0; i < pairs.size() && i < isthmus::dpif::kMaxStatBlocks; ++i) {
-            pairs[i]->describe(region->stats.block[i]);
+        // The worker: both ports' queues, every session.
+        std::unique_ptr<isthmus::dataplane::Worker> worker;
+        std::vector<isthmus::dataplane::PortPair*> by_side(2, nullptr);
+        try {
+            isthmus::dataplane::WorkerSetup ws;
+            for (auto& pair : pairs) {
+                const std::size_t side = pair->name() == "access" ? 0 : 1;
+                if (by_side[side] != nullptr) {
+                    throw std::runtime_error("two ports named \"" + pair->name() + "\"");
+                }
+                by_side[side] = pair.get();
+                ws.ports[side].present = true;
+                ws.ports[side].port = pair->port_id();
+                pair->mac(ws.ports[side].mac);
+            }
+            ws.limits = {cfg.sessions_per_worker, cfg.srtp_contexts_per_worker};
+            ws.publish_cycles = rte_get_tsc_hz() * cfg.heartbeat_ms / 1000;
+            worker = std::make_unique<isthmus::dataplane::Worker>(ws);
+            std::printf(
+                "level=info event=worker_ready worker=0 sessions=%u session_memory_mib=%zu\n",
+                cfg.sessions_per_worker, worker->table().memory_bytes() >> 20);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "isthmus-dataplane: worker setup: %s\n", e.what());
+            worker.reset();
+            pairs.clear();
+            if (pool != nullptr) rte_mempool_free(pool);
+            region = isthmus::dpif::SharedRegion();
+            rte_eal_cleanup();
+            return 1;
         }
-        region->stats.blocks.store(static_cast<uint32_t>(
-            std::min<std::size_t>(pairs.size(), isthmus::dpif::kMaxStatBlocks)));
+        // Counters: one stats block per port pair (main lcore publishes them
+        // every heartbeat), then the worker's (it publishes its own).
+        std::size_t blocks = 0;
+        for (std::size_t i = 0; i < pairs.size(); ++i)
+            pairs[i]->describe(region->stats.block[blocks++]);
+        worker->describe(&region->stats.block[blocks++]);
+        region->stats.blocks.store(static_cast<uint32_t>(blocks));
+
+        const unsigned worker_lcore = rte_get_next_lcore(static_cast<unsigned>(-1), 1, 0);
+        const bool inline_worker = worker_lcore >= RTE_MAX_LCORE;
+        if (!inline_worker) {
+            if (rte_eal_remote_launch(&isthmus::dataplane::Worker::run, worker.get(),
+                                      worker_lcore) != 0) {
+                std::fprintf(stderr, "isthmus-dataplane: cannot launch the worker on lcore %u\n",
+                             worker_lcore);
+                return 1;
+            }
+        }
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
         isthmus::dpif::RegionHeader& hdr = region->header;
         hdr.heartbeat_ns.store(monotonic_ns());
         hdr.state.store(static_cast<uint32_t>(isthmus::dpif::DataplaneState::Running));
         std::printf(
-            "level=info event=started region=%s generation=%llu ports=%u lcores=%u pid=%d\n",
+            "level=info event=started region=%s generation=%llu devices=%u ports=%zu lcores=%u "
+            "worker_lcore=%s pid=%d\n",
             cfg.region.c_str(), static_cast<unsigned long long>(hdr.dataplane_generation.load()),
-            static_cast<unsigned>(rte_eth_dev_count_avail()), rte_lcore_count(), getpid());
+            static_cast<unsigned>(rte_eth_dev_count_avail()), pairs.size(), rte_lcore_count(),
+            inline_worker ? "main" : std::to_string(worker_lcore).c_str(), getpid());
         std::fflush(stdout);
 
         const uint64_t beat_ns = uint64_t{cfg.heartbeat_ms} * 1000000ULL;
         uint64_t next_beat = monotonic_ns() + beat_ns;
-        uint64_t served = 0, events_dropped = 0;
+        uint64_t served = 0, events_dropped = 0, requests_sent = 0, requests_failed = 0;
         isthmus::dpif::Command cmds[32];
-        isthmus::dataplane::CommandService service;
+        isthmus::dataplane::CommandService service(1);
+        isthmus::dataplane::NeighbourResolver resolver(65536);
+        std::vector<isthmus::dataplane::ResolveRequest> requests;
+        std::vector<isthmus::dataplane::NextHopUpdate> updates;
+        isthmus::dpif::Event evs[64];
+        rte_mbuf* kernel_bound[64];
+        const auto to_worker = [&](const isthmus::dataplane::WorkerMsg& m) {
+            // Room was checked before the command was taken off the ring.
+            if (!worker->inbox.try_push(m)) ++events_dropped;
+        };
+        const auto send_requests = [&] {
+            for (const auto& r : requests) {
+                isthmus::dataplane::PortPair* pair = by_side[r.side & 1U];
+                if (pair == nullptr) continue;
+                uint8_t frame[128];
+                uint8_t mac[6];
+                pair->mac(mac);
+                const std::size_t len = r.family == 4
+                                            ? isthmus::pkt::build_arp_request(
+                                                  frame, sizeof frame, mac, r.source, r.target)
+                                            : isthmus::pkt::build_neighbour_solicitation(
+                                                  frame, sizeof frame, mac, r.source, r.target);
+                if (len != 0 &&
+                    pair->send_frame(frame, len, pool, worker->from_kernel[r.side & 1U])) {
+                    ++requests_sent;
+                } else {
+                    ++requests_failed;
+                }
+            }
+            requests.clear();
+        };
+        const auto push_updates = [&] {
+            for (const auto& u : updates) {
+                isthmus::dataplane::WorkerMsg m{};
+                m.kind = isthmus::dataplane::WorkerMsg::Kind::SetNextHop;
+                m.session_id = u.session_id;
+                m.side = u.side;
+                std::memcpy(m.mac, u.mac, 6);
+                to_worker(m);
+            }
+            updates.clear();
+        };
         while (g_quit == 0) {
-            for (auto& pair : pairs)
-                pair->poll();
-            const std::size_t n = region->commands.pop_burst(cmds);
+            unsigned work = 0;
+            if (inline_worker) work += worker->poll();
+            for (std::size_t side = 0; side < 2; ++side) {
+                if (by_side[side] != nullptr)
+                    work += by_side[side]->poll_kernel(worker->from_kernel[side]);
+            }
+            // Commands only while the worker's inbox has room for a whole
+            // burst and its next hops: otherwise they wait in the region's
+            // ring (the control plane sees it fill), never dropped.
+            const std::size_t room = worker->inbox.kCapacity - worker->inbox.size();
+            std::size_t n = 0;
+            if (room >= 3 * std::size(cmds) + 8) n = region->commands.pop_burst(cmds);
+            const uint64_t now = monotonic_ns();
             for (std::size_t i = 0; i < n; ++i) {
-                // The event ring is read by the control plane; if it is full
-                // the answer is dropped and counted, the loop never blocks.
-                const isthmus::dpif::Event ev = service.handle(cmds[i]);
-                if (cmds[i].hdr.type == isthmus::dpif::MsgType::ResyncBegin &&
-                    ev.result == isthmus::dpif::ResultCode::Ok) {
+                const isthmus::dpif::Command& c = cmds[i];
+                const isthmus::dataplane::Routed r = service.handle(c);
+                if (c.hdr.type == isthmus::dpif::MsgType::ResyncBegin &&
+                    r.reply.result == isthmus::dpif::ResultCode::Ok) {
                     hdr.control_generation.store(service.generation());
                 }
-                if (!region->events.try_push(ev)) ++events_dropped;
+                if (r.release_older != 0) {
+                    isthmus::dataplane::WorkerMsg m{};
+                    m.kind = isthmus::dataplane::WorkerMsg::Kind::ReleaseOlder;
+                    m.generation = r.release_older;
+                    to_worker(m);
+                }
+                if (r.to == isthmus::dataplane::Routed::To::Reply) {
+                    // The event ring is read by the control plane; if it is
+                    // full the answer is dropped and counted, never waited for.
+                    if (!region->events.try_push(r.reply)) ++events_dropped;
+                    continue;
+                }
+                isthmus::dataplane::WorkerMsg m{};
+                m.kind = isthmus::dataplane::WorkerMsg::Kind::Command;
+                m.cmd = c;
+                to_worker(m);
+                if (c.hdr.type == isthmus::dpif::MsgType::SessionCreate ||
+                    c.hdr.type == isthmus::dpif::MsgType::SessionUpdate) {
+                    // Next hops toward both remotes, known or asked for.
+                    const isthmus::dpif::LegSpec* legs[2] = {&c.access, &c.core};
+                    for (uint8_t side = 0; side < 2; ++side) {
+                        const uint8_t* mac =
+                            resolver.need(c.hdr.session_id, r.worker, side, legs[side]->local,
+                                          legs[side]->remote, now, requests);
+                        if (mac != nullptr) {
+                            isthmus::dataplane::NextHopUpdate u{
+                                c.hdr.session_id, r.worker, side, {}};
+                            std::memcpy(u.mac, mac, 6);
+                            updates.push_back(u);
+                        }
+                    }
+                }
             }
             served += n;
-            const uint64_t now = monotonic_ns();
-            if (now >= next_beat) {
-                for (std::size_t i = 0; i < pairs.size() && i < isthmus::dpif::kMaxStatBlocks;
-                     ++i) {
-                    pairs[i]->publish(region->stats.block[i]);
+            work += static_cast<unsigned>(n);
+            // The worker's events on their way to the control plane.
+            const std::size_t ne = worker->outbox.pop_burst(evs);
+            for (std::size_t i = 0; i < ne; ++i) {
+                if (service.on_worker_event(evs[i]) && !region->events.try_push(evs[i]))
+                    ++events_dropped;
+            }
+            work += static_cast<unsigned>(ne);
+            // Frames for the kernel: learn neighbours from ARP/ND on the way.
+            const std::size_t nk = worker->to_kernel.pop_burst(std::span(kernel_bound));
+            for (std::size_t i = 0; i < nk; ++i) {
+                rte_mbuf* m = kernel_bound[i];
+                isthmus::pkt::NeighbourObservation obs;
+                if (isthmus::pkt::snoop_neighbour(isthmus::dataplane::mbuf_data(m),
+                                                  rte_pktmbuf_data_len(m), obs)) {
+                    resolver.learned(obs, now, updates);
                 }
+                isthmus::dataplane::PortPair* pair =
+                    by_side[0] != nullptr && m->port == by_side[0]->port_id() ? by_side[0]
+                                                                              : by_side[1];
+                if (pair == nullptr) {
+                    rte_pktmbuf_free(m);
+                } else {
+                    pair->to_kernel(&m, 1);
+                }
+            }
+            work += static_cast<unsigned>(nk);
+            if (now >= next_beat) {
+                resolver.tick(now, requests);
+                for (std::size_t i = 0; i < pairs.size(); ++i)
+                    pairs[i]->publish(region->stats.block[i]);
                 hdr.heartbeat_ns.store(now);
                 next_beat = now + beat_ns;
             }
-            // With no ports the main lcore only serves the rings: idle gently.
-            if (n == 0 && pairs.empty()) rte_delay_us_sleep(100);
+            send_requests();
+            push_updates();
+            // Without an inline worker the main lcore only serves rings and
+            // the kernel's frames: idle gently when there is nothing.
+            if (work == 0 && !inline_worker) rte_delay_us_sleep(50);
+            if (work == 0 && inline_worker && pairs.empty()) rte_delay_us_sleep(100);
         }
+        worker->stop.store(true);
+        if (!inline_worker) rte_eal_wait_lcore(worker_lcore);
         std::printf("level=info event=stopping commands=%llu events_dropped=%llu\n",
                     static_cast<unsigned long long>(served),
                     static_cast<unsigned long long>(events_dropped));
         for (const auto& pair : pairs) {
             const auto& c = pair->counters();
             std::printf(
-                "level=info event=port_counters port=%s rx=%llu to_kernel=%llu "
-                "from_kernel=%llu tx_full=%llu",
-                pair->name().c_str(), static_cast<unsigned long long>(c.rx),
-                static_cast<unsigned long long>(c.to_kernel),
+                "level=info event=port_counters port=%s to_kernel=%llu from_kernel=%llu "
+                "kernel_full=%llu\n",
+                pair->name().c_str(), static_cast<unsigned long long>(c.to_kernel),
                 static_cast<unsigned long long>(c.from_kernel),
-                static_cast<unsigned long long>(c.tx_full));
+                static_cast<unsigned long long>(c.kernel_full));
+        }
+        {
+            const auto& c = worker->counters();
+            std::printf(
+                "level=info event=worker_counters worker=0 sessions=%u rx_access=%llu rx_core=%llu "
+                "relayed_access_to_core=%llu relayed_core_to_access=%llu to_kernel=%llu "
+                "neighbour_requests=%llu neighbour_request_failures=%llu",
+                worker->table().size(), static_cast<unsigned long long>(c.rx_packets[0]),
+                static_cast<unsigned long long>(c.rx_packets[1]),
+                static_cast<unsigned long long>(c.relayed_packets[0]),
+                static_cast<unsigned long long>(c.relayed_packets[1]),
+                static_cast<unsigned long long>(c.to_kernel),
+                static_cast<unsigned long long>(requests_sent),
+                static_cast<unsigned long long>(requests_failed));
             for (std::size_t r = 1; r < c.drops.size(); ++r) {
                 std::printf(" drop_%s=%llu",
-                            std::string(isthmus::pkt::drop_name(static_cast<isthmus::pkt::Drop>(r)))
+                            std::string(isthmus::session::relay_drop_name(
+                                            static_cast<isthmus::session::RelayDrop>(r)))
                                 .c_str(),
                             static_cast<unsigned long long>(c.drops[r]));
+            }
+            for (std::size_t r = 1; r < c.malformed.size(); ++r) {
+                std::printf(" malformed_%s=%llu",
+                            std::string(isthmus::pkt::drop_name(static_cast<isthmus::pkt::Drop>(r)))
+                                .c_str(),
+                            static_cast<unsigned long long>(c.malformed[r]));
             }
             std::printf("\n");
         }
         std::fflush(stdout);
+        worker.reset();
         pairs.clear();
         if (pool != nullptr) rte_mempool_free(pool);
     }  // region: marked Stopped and unlinked

@@ -1,22 +1,33 @@
 #include "control/command_service.hpp"
 
 #include <cstdio>
+#include <string>
 
 namespace isthmus::dataplane {
 
 using dpif::MsgType;
 using dpif::ResultCode;
 
-dpif::Event CommandService::handle(const dpif::Command& cmd) {
-    dpif::Event ev{};
+CommandService::CommandService(uint16_t workers) : workers_(workers == 0 ? 1 : workers) {}
+
+Routed CommandService::handle(const dpif::Command& cmd) {
+    Routed r;
+    dpif::Event& ev = r.reply;
     ev.hdr = cmd.hdr;
     ev.hdr.version = dpif::kAbiVersion;
     ev.hdr.type = MsgType::Result;
+    ev.hdr.reserved = static_cast<uint32_t>(cmd.hdr.type);
     ev.result = ResultCode::Ok;
-    const auto refuse = [&ev](ResultCode code, const char* why) {
-        ev.result = code;
-        std::snprintf(ev.detail, sizeof ev.detail, "%s", why);
-        return ev;
+    const auto refuse = [&r](ResultCode code, const std::string& why) {
+        r.to = Routed::To::Reply;
+        r.reply.result = code;
+        std::snprintf(r.reply.detail, sizeof r.reply.detail, "%s", why.c_str());
+        return r;
+    };
+    const auto to_worker = [&r](uint16_t w) {
+        r.to = Routed::To::Worker;
+        r.worker = w;
+        return r;
     };
     if (cmd.hdr.version != dpif::kAbiVersion) {
         return refuse(ResultCode::BadVersion, "ABI version differs");
@@ -27,30 +38,86 @@ dpif::Event CommandService::handle(const dpif::Command& cmd) {
         }
         generation_ = cmd.hdr.generation;
         resyncing_ = true;
-        return ev;
+        return r;
     }
     if (cmd.hdr.generation < generation_) {
         return refuse(ResultCode::StaleGeneration, "command of an older control-plane generation");
     }
+    const uint64_t id = cmd.hdr.session_id;
+    const auto it = owner_.find(id);
     switch (cmd.hdr.type) {
         case MsgType::Ping:
             ev.hdr.type = MsgType::Pong;
-            return ev;
+            return r;
         case MsgType::ResyncEnd:
             if (!resyncing_ || cmd.hdr.generation != generation_) {
                 return refuse(ResultCode::BadParams, "no resync of this generation is open");
             }
             resyncing_ = false;
-            return ev;
-        case MsgType::SessionCreate:
+            r.release_older = generation_;
+            return r;
+        case MsgType::SessionCreate: {
+            if (id == 0) return refuse(ResultCode::BadParams, "session id 0 is reserved");
+            if (it != owner_.end()) {
+                return refuse(ResultCode::Exists, "session " + std::to_string(id) + " exists");
+            }
+            const uint16_t w = owner_of(cmd.access.local.port, workers_);
+            for (const dpif::IpEndpoint* e :
+                 {&cmd.core.local, &cmd.core.local_rtcp, &cmd.access.local_rtcp}) {
+                if (e->family != 0 && owner_of(e->port, workers_) != w) {
+                    return refuse(ResultCode::BadParams,
+                                  "local port " + std::to_string(e->port) +
+                                      " belongs to another worker than access.local");
+                }
+            }
+            owner_.emplace(id, w);
+            return to_worker(w);
+        }
         case MsgType::SessionUpdate:
-        case MsgType::SessionDelete:
+            if (it == owner_.end()) {
+                return refuse(ResultCode::NotFound, "no session " + std::to_string(id));
+            }
+            return to_worker(it->second);
+        case MsgType::SessionDelete: {
+            if (it == owner_.end()) {
+                return refuse(ResultCode::NotFound, "no session " + std::to_string(id));
+            }
+            const uint16_t w = it->second;
+            owner_.erase(it);
+            return to_worker(w);
+        }
         case MsgType::SessionQuery:
-            return refuse(ResultCode::NotSupported,
-                          "sessions are not implemented in this dataplane yet");
+            if (id == 0) {
+                open_queries_[cmd.hdr.seq] = workers_;
+                r.to = Routed::To::AllWorkers;
+                return r;
+            }
+            if (it == owner_.end()) {
+                return refuse(ResultCode::NotFound, "no session " + std::to_string(id));
+            }
+            return to_worker(it->second);
         default:
             return refuse(ResultCode::BadType, "not a command");
     }
+}
+
+bool CommandService::on_worker_event(const dpif::Event& ev) {
+    if (ev.hdr.type == MsgType::SessionInfo && ev.result == ResultCode::StaleGeneration) {
+        owner_.erase(ev.hdr.session_id);  // released by ResyncEnd
+        return true;
+    }
+    if (ev.hdr.type != MsgType::Result) return true;
+    const auto of = static_cast<MsgType>(ev.hdr.reserved);
+    if (of == MsgType::SessionCreate && ev.result != ResultCode::Ok) {
+        owner_.erase(ev.hdr.session_id);
+    }
+    if (of == MsgType::SessionQuery && ev.hdr.session_id == 0) {
+        const auto q = open_queries_.find(ev.hdr.seq);
+        if (q == open_queries_.end()) return true;
+        if (--q->second != 0) return false;  // the last worker's Result closes the list
+        open_queries_.erase(q);
+    }
+    return true;
 }
 
 }  // namespace isthmus::dataplane

@@ -1,34 +1,74 @@
 // The dataplane's answers to dpif commands, as a sans-I/O state machine: a
-// Command in, an Event out. The main lcore feeds it from the command ring and
-// pushes what it returns onto the event ring.
+// Command in, a decision out — answer now, or hand the command to the worker
+// that owns the session. The main lcore feeds it from the command ring,
+// carries out the decision, and passes the workers' events back through
+// on_worker_event() on their way to the event ring.
 //
 // Generations (docs/dpif.md): ResyncBegin opens a control-plane generation
 // that must be newer than the current one; afterwards commands of an older
 // generation are refused (StaleGeneration) so a restarted control plane's
 // predecessor cannot interfere. ResyncEnd closes the resync of the current
-// generation. Sessions are not implemented yet: session commands get
-// NotSupported.
+// generation and makes every worker release the sessions of older ones.
 //
-// Thread-safety: one thread (the main lcore).
+// Ownership (issue 4): a session belongs to the worker its access leg's
+// local RTP port names, worker = (port / 2) mod workers (an RTP/RTCP pair of
+// ports shares a worker); the core leg's local ports must name the same
+// worker (the control plane allocates them so). This service keeps the map
+// session id -> worker so that update, delete and query find the owner.
+//
+// Thread-safety: one thread (the main lcore). It allocates (the id map), so
+// it never runs on a worker.
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 
 #include "isthmus/dpif/messages.hpp"
 
 namespace isthmus::dataplane {
 
+struct Routed {
+    enum class To : uint8_t {
+        Reply,       // push `reply` onto the event ring
+        Worker,      // hand the command to `worker`
+        AllWorkers,  // hand the command to every worker (query of all sessions)
+    };
+    To to = To::Reply;
+    uint16_t worker = 0;
+    dpif::Event reply{};
+    // Non-zero: also tell every worker to release sessions of generations
+    // older than this (ResyncEnd).
+    uint64_t release_older = 0;
+};
+
 class CommandService {
   public:
-    dpif::Event handle(const dpif::Command& cmd);
+    explicit CommandService(uint16_t workers = 1);
+
+    Routed handle(const dpif::Command& cmd);
+
+    // A worker's event on its way out. Keeps the id map right (a failed
+    // create, a released session) and merges the per-worker Results of a
+    // query of all sessions into one. Returns whether to forward `ev`.
+    bool on_worker_event(const dpif::Event& ev);
+
+    static uint16_t owner_of(uint16_t local_port, uint16_t workers) {
+        return static_cast<uint16_t>((local_port >> 1) % workers);
+    }
 
     // The control-plane generation of the last ResyncBegin (0: none yet).
     uint64_t generation() const { return generation_; }
     bool resyncing() const { return resyncing_; }
+    std::size_t sessions() const { return owner_.size(); }
+    uint16_t workers() const { return workers_; }
 
   private:
+    uint16_t workers_;
     uint64_t generation_ = 0;
     bool resyncing_ = false;
+    std::unordered_map<uint64_t, uint16_t> owner_;  // session id -> worker
+    // Queries of all sessions still waiting for some workers: seq -> count.
+    std::unordered_map<uint64_t, uint16_t> open_queries_;
 };
 
 }  // namespace isthmus::dataplane

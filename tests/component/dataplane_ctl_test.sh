@@ -44,19 +44,47 @@ check "ctl says when no dataplane runs" test "$rc" -eq 1 -a -n "$(echo "$out" | 
 "$dp" --config "$tmp/good.toml" > "$tmp/dp.log" 2>&1 &
 pid=$!
 check "the dataplane starts and serves its region" wait_running "$ctl" "$region"
-check "it reports both null ports" grep -q 'ports=2' "$tmp/dp.log"
+check "it reports both null devices" grep -q 'devices=2 ports=0' "$tmp/dp.log"
 status=$("$ctl" --region "$region" status)
 check "status shows generation 1" grep -q 'generation=1' <<< "$status"
 sleep 0.1
 age=$("$ctl" --region "$region" status | sed -n 's/.*heartbeat_age_ms=\([0-9]*\).*/\1/p')
 check "the heartbeat is fresh (${age} ms)" test "${age:-9999}" -lt 1000
 check "ping gets a pong through the rings" bash -c "'$ctl' --region '$region' ping | grep -q '^pong from generation 1'"
-check "counters says when no port publishes any" bash -c "'$ctl' --region '$region' counters | grep -q 'no counters published'"
+check "counters shows the worker's block" bash -c "'$ctl' --region '$region' counters | grep -q '^worker=worker0 sessions=0 '"
+
+# Sessions through isthmus-ctl (no ports: nothing is relayed, the tables work).
+key_a="AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
+key_b="AES_CM_128_HMAC_SHA1_80 inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk"
+add() {
+  "$ctl" --region "$region" session add --id "$1" --access-local "198.18.0.2:$2" --access-rtcp-mux \
+    --access-rx-key "$key_a" --access-tx-key "$key_b" \
+    --core-local "198.18.1.2:$3" --core-remote 198.18.1.20:6000
+}
+out=$(add 11 40000 50000); rc=$?
+check "session add is accepted ($out)" test "$rc" -eq 0 -a -n "$(grep -F 'id=11 result=ok worker=0' <<< "$out")"
+out=$(add 12 40002 50002); rc=$?
+check "a second session is accepted" test "$rc" -eq 0
+out=$(add 13 40000 50010 2>&1); rc=$?
+check "a taken local port is refused ($out)" test "$rc" -eq 1 -a -n "$(grep -F 'port_in_use' <<< "$out")"
+out=$(add 11 40020 50020 2>&1); rc=$?
+check "a live id is refused" test "$rc" -eq 1 -a -n "$(grep -F 'exists' <<< "$out")"
+out=$("$ctl" --region "$region" session add --id 14 --access-local 198.18.0.2:40030 2>&1); rc=$?
+check "a malformed add is a usage error ($rc)" test "$rc" -eq 2
+list=$("$ctl" --region "$region" session list)
+check "session list shows both ($list)" test "$(grep -c '^id=1[12] ' <<< "$list")" -eq 2
+check "session show names the core remote" bash -c "'$ctl' --region '$region' session show 12 | grep -q 'core_remote=198.18.1.20:6000'"
+check "session delete removes one" bash -c "'$ctl' --region '$region' session delete 11 | grep -q 'id=11 result=ok'"
+out=$("$ctl" --region "$region" session delete 11 2>&1); rc=$?
+check "deleting it again is not_found" test "$rc" -eq 1 -a -n "$(grep -F 'not_found' <<< "$out")"
+check "one session is left" bash -c "test \$('$ctl' --region '$region' session list | wc -l) -eq 1"
+sleep 0.1
+check "the worker counts one session" bash -c "'$ctl' --region '$region' counters | grep -q '^worker=worker0 sessions=1 '"
 kill -TERM "$pid"
 wait "$pid"; rc=$?
 pid=""
 check "SIGTERM stops it cleanly (exit $rc)" test "$rc" -eq 0
-check "it logged its stop with the commands served" grep -q 'event=stopping commands=1' "$tmp/dp.log"
+check "it logged its stop with the commands served" grep -q 'event=stopping commands=1[0-9] ' "$tmp/dp.log"
 check "the region is gone after the stop" test ! -e "/dev/shm${region}"
 
 summary

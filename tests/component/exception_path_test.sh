@@ -87,16 +87,19 @@ s.send(eth + ip + udp)
 PY
 sleep 0.3
 live=$("$ctl" --region "/isthmus-ns-$S" counters 2>&1)
-check "isthmus-ctl counters shows the port and the drop ($live)" \
-  grep -q '^port=access rx=[1-9].* drop_bad_ip_checksum=1' <<< "$live"
+check "isthmus-ctl counters shows the port's frames ($live)" \
+  grep -q '^port=access to_kernel=[1-9][0-9]* from_kernel=[1-9][0-9]* .*ipackets=[1-9]' <<< "$live"
+check "and the worker's drop by reason" \
+  grep -q '^worker=worker0 .*rx_access=[1-9].* malformed_bad_ip_checksum=1' <<< "$live"
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
 check "the dataplane stops cleanly (exit $rc)" test "$rc" -eq 0
 counters=$(grep 'event=port_counters' "$tmp/dp.log")
-rx=$(sed -n 's/.* rx=\([0-9]*\).*/\1/p' <<< "$counters")
+worker_counters=$(grep 'event=worker_counters' "$tmp/dp.log")
+rx=$(sed -n 's/.* rx_access=\([0-9]*\).*/\1/p' <<< "$worker_counters")
 to_kernel=$(sed -n 's/.* to_kernel=\([0-9]*\).*/\1/p' <<< "$counters")
 from_kernel=$(sed -n 's/.* from_kernel=\([0-9]*\).*/\1/p' <<< "$counters")
 check "frames crossed both ways (rx=$rx to_kernel=$to_kernel from_kernel=$from_kernel)" \
   test "${to_kernel:-0}" -ge 4 -a "${from_kernel:-0}" -ge 4
-check "the bad checksum was dropped and counted" grep -q 'drop_bad_ip_checksum=1' <<< "$counters"
+check "the bad checksum was dropped and counted" grep -q 'malformed_bad_ip_checksum=1' <<< "$worker_counters"
 
 summary

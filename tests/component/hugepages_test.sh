@@ -56,7 +56,7 @@ check "it took hugepages ($used in use)" test "$used" -gt 0
 sleep 0.1
 out=$("$ctl" --region "$region" counters)
 check "its port polls null frames into the kernel path ($(cut -c1-60 <<< "$out"))" \
-  grep -q '^port=access rx=[1-9]' <<< "$out"
+  grep -q '^worker=worker0 .*rx_access=[1-9]' <<< "$out"
 check "ping through the rings" bash -c "'$ctl' --region '$region' ping | grep -q pong"
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
 check "it stops cleanly (exit $rc)" test "$rc" -eq 0

@@ -1,11 +1,16 @@
 // isthmus-ctl: the operator's one-shot CLI to a running isthmus-dataplane.
 //
-//   isthmus-ctl [--region NAME] status   what the dpif region says about the dataplane
-//   isthmus-ctl [--region NAME] ping     a command round trip through the rings
-//   isthmus-ctl [--region NAME] counters the counters the dataplane publishes
+//   isthmus-ctl [--region NAME] status             what the dpif region says about the dataplane
+//   isthmus-ctl [--region NAME] ping               a command round trip through the rings
+//   isthmus-ctl [--region NAME] counters           the counters the dataplane publishes
+//   isthmus-ctl [--region NAME] session add OPTS   create a relay session (SessionCreate)
+//   isthmus-ctl [--region NAME] session delete ID  remove one (SessionDelete)
+//   isthmus-ctl [--region NAME] session list       every session the dataplane holds
+//   isthmus-ctl [--region NAME] session show ID    one session (SessionQuery)
 //
-// Exit status: 0 done, 1 the dataplane is not there or did not answer,
-// 2 usage error. Sessions and counters arrive with the dataplane (issue 4).
+// Output is key=value lines on stdout. Exit status: 0 done, 1 the dataplane
+// is not there, did not answer, or refused (stderr: "error: <result> <detail>"),
+// 2 usage error. The session options are parsed in session_args.cpp.
 #include <time.h>
 #include <unistd.h>
 
@@ -14,21 +19,54 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
+#include "ctl/session_args.hpp"
 #include "isthmus/dpif/client.hpp"
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: isthmus-ctl [--region NAME] COMMAND\n"
+    "usage: isthmus-ctl [--region NAME] COMMAND [ARGS]\n"
     "\n"
     "Commands:\n"
-    "  status   state, pid, generation and heartbeat of the dataplane, ring depths\n"
-    "  ping     send a Ping through the command ring and wait for the Pong\n"
-    "  counters the dataplane's counters (per port: frames, drops by reason)\n"
+    "  status               state, pid, generation and heartbeat of the dataplane, ring depths\n"
+    "  ping                 send a Ping through the command ring and wait for the Pong\n"
+    "  counters             the dataplane's counters (per port: frames, drops by reason)\n"
+    "  session add OPTIONS  create a relay session (options below); prints its id, worker\n"
+    "                       and bound addresses\n"
+    "  session delete ID    delete session ID\n"
+    "  session list         every session, one line each (none: no lines)\n"
+    "  session show ID      session ID: worker, addresses, packets relayed and dropped\n"
+    "\n"
+    "session add OPTIONS (EP: ADDR:PORT, IPv6 as [ADDR]:PORT; KEY: \"SUITE inline:BASE64\"\n"
+    "with BASE64 the master key and salt, RFC 4568):\n"
+    "  --id N                  session id, a non-zero number (required)\n"
+    "  --access-local EP       the gateway's RTP address on the access (WebRTC) leg (required)\n"
+    "  --access-remote EP      the browser's RTP address (default: learned from the first\n"
+    "                          authenticated packet)\n"
+    "  --access-rtcp-mux       RTP and RTCP on one port (RFC 5761)\n"
+    "  --access-rtcp-local EP  RTCP address without rtcp-mux (default: local port + 1)\n"
+    "  --access-rtcp-remote EP (default: remote port + 1 when --access-remote is given)\n"
+    "  --access-rx-key KEY     SRTP key of packets from the browser (required)\n"
+    "  --access-tx-key KEY     SRTP key of packets to the browser (required)\n"
+    "  --core-local EP         the gateway's RTP address on the core (IMS) leg (required)\n"
+    "  --core-remote EP        the IMS media address (required)\n"
+    "  --core-rtcp-mux, --core-rtcp-local EP, --core-rtcp-remote EP   as on the access leg\n"
+    "  --core-rx-key KEY, --core-tx-key KEY   both: SRTP; neither: plain RTP\n"
+    "  SUITE: AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, AES_256_CM_HMAC_SHA1_80,\n"
+    "         AES_256_CM_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM (no MKI)\n"
     "\n"
     "  --region NAME   dpif shared-memory region (default /isthmus-dpif)\n"
-    "  --help          this text\n";
+    "  --help          this text\n"
+    "\n"
+    "Exit status: 0 done; 1 the dataplane is not running, did not answer or refused\n"
+    "(\"error: <result> <detail>\" on stderr); 2 usage error.\n";
+
+// How long a command waits for its Result. A session list streams one
+// SessionInfo per session before it, so it gets longer.
+constexpr std::chrono::seconds kAnswerTimeout{2};
+constexpr std::chrono::seconds kListTimeout{10};
 
 const char* state_name(uint32_t s) {
     switch (static_cast<isthmus::dpif::DataplaneState>(s)) {
@@ -102,29 +140,148 @@ int ping(const std::string& region_name) {
     return 0;
 }
 
+int no_answer(std::chrono::seconds waited) {
+    std::fprintf(stderr, "isthmus-ctl: no answer from the dataplane within %lld s\n",
+                 static_cast<long long>(waited.count()));
+    return 1;
+}
+
+// A Result other than Ok: "error: <result_name> <detail>".
+int refused(const isthmus::dpif::Event& ev) {
+    std::fprintf(stderr, "error: %s\n", isthmus::ctl::format_result_error(ev).c_str());
+    return 1;
+}
+
+int session_usage_error(const std::string& what) {
+    std::fprintf(stderr, "isthmus-ctl: %s\n(isthmus-ctl --help lists the commands and options)\n",
+                 what.c_str());
+    return 2;
+}
+
+int session_add(const std::string& region_name, const isthmus::dpif::Command& cmd) {
+    isthmus::dpif::Client client(region_name, monotonic_ns());
+    const auto ev = client.call(cmd, kAnswerTimeout);
+    if (!ev) return no_answer(kAnswerTimeout);
+    if (ev->result != isthmus::dpif::ResultCode::Ok) return refused(*ev);
+    std::printf("%s\n", isthmus::ctl::format_session_created(*ev).c_str());
+    return 0;
+}
+
+int session_delete(const std::string& region_name, uint64_t id) {
+    isthmus::dpif::Client client(region_name, monotonic_ns());
+    isthmus::dpif::Command cmd{};
+    cmd.hdr.type = isthmus::dpif::MsgType::SessionDelete;
+    cmd.hdr.session_id = id;
+    const auto ev = client.call(cmd, kAnswerTimeout);
+    if (!ev) return no_answer(kAnswerTimeout);
+    if (ev->result != isthmus::dpif::ResultCode::Ok) return refused(*ev);
+    std::printf("id=%llu result=ok\n", static_cast<unsigned long long>(id));
+    return 0;
+}
+
+// SessionQuery: `id` 0 asks for every session. The dataplane answers one
+// SessionInfo per session, then the Result; the SessionInfo events reach us
+// through call()'s on_other. Ours are those of this Client's generation (a
+// fresh one per run) with result Ok, so a resync report (StaleGeneration) or
+// a late answer to an earlier client is not printed.
+int session_query(const std::string& region_name, uint64_t id) {
+    isthmus::dpif::Client client(region_name, monotonic_ns());
+    isthmus::dpif::Command cmd{};
+    cmd.hdr.type = isthmus::dpif::MsgType::SessionQuery;
+    cmd.hdr.session_id = id;
+    const uint64_t generation = client.generation();
+    std::vector<isthmus::dpif::Event> infos;
+    const auto timeout = id == 0 ? kListTimeout : kAnswerTimeout;
+    const auto ev = client.call(cmd, timeout, [&](const isthmus::dpif::Event& e) {
+        if (e.hdr.type == isthmus::dpif::MsgType::SessionInfo && e.hdr.generation == generation &&
+            e.result == isthmus::dpif::ResultCode::Ok && (id == 0 || e.hdr.session_id == id)) {
+            infos.push_back(e);
+        }
+    });
+    if (!ev) return no_answer(timeout);
+    if (ev->result != isthmus::dpif::ResultCode::Ok) return refused(*ev);
+    for (const isthmus::dpif::Event& info : infos) {
+        std::printf("%s\n", isthmus::ctl::format_session_info(info).c_str());
+    }
+    if (id != 0 && infos.empty()) {
+        std::fprintf(stderr, "error: the dataplane answered ok but sent no SessionInfo for %llu\n",
+                     static_cast<unsigned long long>(id));
+        return 1;
+    }
+    return 0;
+}
+
+// "session add|delete|list|show ...": usage errors (exit 2) are found before
+// the region is attached.
+int session(const std::string& region_name, const std::vector<std::string>& args) {
+    if (args.empty()) return session_usage_error("session: give add, delete, list or show");
+    const std::string& verb = args[0];
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    std::string error;
+    if (verb == "add") {
+        isthmus::dpif::Command cmd{};
+        if (!isthmus::ctl::parse_session_add(rest, cmd, error)) {
+            return session_usage_error("session add: " + error);
+        }
+        return session_add(region_name, cmd);
+    }
+    if (verb == "list") {
+        if (!rest.empty()) return session_usage_error("session list: unexpected '" + rest[0] + "'");
+        return session_query(region_name, 0);
+    }
+    if (verb == "delete" || verb == "show") {
+        if (rest.size() != 1)
+            return session_usage_error("session " + verb + ": give one session ID");
+        uint64_t id = 0;
+        if (!isthmus::ctl::parse_session_id(rest[0], id, error)) {
+            return session_usage_error("session " + verb + ": " + error);
+        }
+        return verb == "delete" ? session_delete(region_name, id) : session_query(region_name, id);
+    }
+    return session_usage_error("session: unknown subcommand '" + verb +
+                               "' (add, delete, list or show)");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string region = isthmus::dpif::kDefaultRegionName;
-    std::string command;
+    // The command and its arguments. --region and --help may stand anywhere:
+    // no option value starts with "--".
+    std::vector<std::string> words;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--help" || a == "-h") {
             std::fputs(kUsage, stdout);
             return 0;
-        } else if (a == "--region" && i + 1 < argc) {
+        } else if (a == "--region") {
+            if (i + 1 == argc) {
+                std::fprintf(stderr, "isthmus-ctl: --region needs a value\n\n%s", kUsage);
+                return 2;
+            }
             region = argv[++i];
-        } else if (command.empty() && a[0] != '-') {
-            command = a;
-        } else {
+        } else if (words.empty() && a[0] == '-') {
             std::fprintf(stderr, "isthmus-ctl: unexpected argument '%s'\n\n%s", a.c_str(), kUsage);
             return 2;
+        } else {
+            words.push_back(a);
         }
+    }
+    const std::string command = words.empty() ? std::string() : words[0];
+    const std::vector<std::string> args(words.empty() ? words.end() : words.begin() + 1,
+                                        words.end());
+    const bool known =
+        command == "status" || command == "ping" || command == "counters" || command == "session";
+    if (known && command != "session" && !args.empty()) {
+        std::fprintf(stderr, "isthmus-ctl: unexpected argument '%s'\n\n%s", args[0].c_str(),
+                     kUsage);
+        return 2;
     }
     try {
         if (command == "status") return status(region);
         if (command == "ping") return ping(region);
         if (command == "counters") return counters(region);
+        if (command == "session") return session(region, args);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "isthmus-ctl: %s\n", e.what());
         return 1;

@@ -17,17 +17,19 @@ struct ConfigError : std::runtime_error {
 // [[dataplane.port]]: a DPDK port and the kernel TAP that gets what no
 // flow owns (ARP, ICMP, ND, ...), so the gateway's address behaves like a host's.
 struct PortConfig {
-    std::string name;       // "access", "core", ...: unique, used in logs
+    std::string name;       // "access" (W3, browsers) or "core" (Mb, the IMS): the port's role
     std::string device;     // DPDK device name as created by the EAL (--vdev / PCI)
     std::string exception;  // DPDK device name of the exception port (net_tap)
 };
 
 // [dataplane]
 struct DataplaneConfig {
-    std::string region = "/isthmus-dpif";  // dpif shared-memory region name
-    std::vector<std::string> eal;          // DPDK EAL arguments (after argv[0])
-    uint32_t heartbeat_ms = 100;           // how often the region's heartbeat is refreshed
-    std::vector<PortConfig> ports;         // [[dataplane.port]]
+    std::string region = "/isthmus-dpif";   // dpif shared-memory region name
+    std::vector<std::string> eal;           // DPDK EAL arguments (after argv[0])
+    uint32_t heartbeat_ms = 100;            // how often the region's heartbeat is refreshed
+    std::vector<PortConfig> ports;          // [[dataplane.port]]: at most one access, one core
+    uint32_t sessions_per_worker = 4096;    // session slots of each worker (table sizes)
+    uint32_t srtp_contexts_per_worker = 0;  // SRTP contexts of each worker; 0: 2 per session
 };
 
 // Reads the [dataplane] section of `path`. Keys not listed above are

@@ -31,7 +31,8 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
     DataplaneConfig cfg;
     const toml::table* dp = root["dataplane"].as_table();
     if (dp == nullptr) throw ConfigError(path + ": no [dataplane] section");
-    static const std::set<std::string> known = {"region", "eal", "heartbeat_ms", "port"};
+    static const std::set<std::string> known = {
+        "region", "eal", "heartbeat_ms", "port", "sessions_per_worker", "srtp_contexts_per_worker"};
     for (const auto& [k, v] : *dp) {
         if (known.count(std::string(k.str())) == 0) {
             throw ConfigError(path + ": dataplane." + std::string(k.str()) + ": unknown key");
@@ -60,6 +61,18 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
         }
         cfg.heartbeat_ms = static_cast<uint32_t>(*v);
     }
+    const auto count = [&](const char* key, int64_t lo, int64_t hi, uint32_t& out) {
+        if (const auto* n = dp->get(key)) {
+            const auto v = n->value<int64_t>();
+            if (!v || *v < lo || *v > hi) {
+                throw ConfigError(path + ": dataplane." + key + ": must be an integer " +
+                                  std::to_string(lo) + ".." + std::to_string(hi));
+            }
+            out = static_cast<uint32_t>(*v);
+        }
+    };
+    count("sessions_per_worker", 1, int64_t{1} << 28, cfg.sessions_per_worker);
+    count("srtp_contexts_per_worker", 0, int64_t{1} << 29, cfg.srtp_contexts_per_worker);
     if (const auto* n = dp->get("port")) {
         const toml::array* a = n->as_array();
         if (a == nullptr)
@@ -81,6 +94,10 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
                 (key == "name" ? pc.name : key == "device" ? pc.device : pc.exception) = *s;
             }
             if (pc.name.empty()) throw ConfigError(where + ".name: missing");
+            if (pc.name != "access" && pc.name != "core") {
+                throw ConfigError(where +
+                                  ".name: must be \"access\" or \"core\" (the port's role)");
+            }
             if (pc.device.empty()) throw ConfigError(where + ".device: missing");
             if (pc.exception.empty()) throw ConfigError(where + ".exception: missing");
             if (!names.insert(pc.name).second) {

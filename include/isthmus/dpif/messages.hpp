@@ -31,7 +31,8 @@ enum class MsgType : uint16_t {
     Ping = 7,
     // dataplane -> control plane
     Result = 64,       // outcome of one command (echoes its seq)
-    SessionInfo = 65,  // a session the dataplane holds (query answers, resync reports)
+    SessionInfo = 65,  // a session the dataplane holds (query answers); with result
+                       // StaleGeneration: a session ResyncEnd released
     Pong = 66,
     IceSelected = 80,  // events (issue 5 onwards)
     DtlsUp = 81,
@@ -119,7 +120,7 @@ static_assert(sizeof(LegSpec) == 348);
 struct MsgHeader {
     uint16_t version;  // kAbiVersion
     MsgType type;
-    uint32_t reserved;
+    uint32_t reserved;    // commands: 0; Result: the MsgType of the command it answers
     uint64_t seq;         // set by the sender, echoed in Result
     uint64_t generation;  // control plane generation the message belongs to
     uint64_t session_id;  // chosen by the control plane; 0 when not about a session

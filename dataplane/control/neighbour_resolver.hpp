@@ -1,0 +1,91 @@
+// Next-hop resolution for session legs, on the main lcore, sans I/O.
+//
+// The relay needs the Ethernet address toward each leg's remote. A leg
+// learns it from its own first accepted packet, but a peer that only
+// receives (or has not sent yet) must be resolved: this resolver keeps the
+// bindings the workers saw in ARP/ND frames on their way to the kernel
+// (pkt::snoop_neighbour), answers at once when a binding is known, and
+// otherwise asks for an ARP request / Neighbour Solicitation to go out of
+// that side's port, repeated every second up to kMaxTries, and hands out the
+// binding to every waiting leg when it arrives.
+//
+// Remotes are taken to be on-link (the access and core subnets are the
+// gateway's own); a routed next hop (a gateway address per port) is not
+// configured yet.
+//
+// Thread-safety: main lcore only; it allocates (pending lists).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "isthmus/dpif/messages.hpp"
+#include "pkt/neighbour.hpp"
+#include "pkt/neighbour_table.hpp"
+
+namespace isthmus::dataplane {
+
+struct NextHopUpdate {
+    uint64_t session_id;
+    uint16_t worker;
+    uint8_t side;  // session::Side
+    uint8_t mac[6];
+};
+
+struct ResolveRequest {
+    uint8_t side;  // which port to send it from
+    uint8_t family;
+    uint8_t source[16];  // the gateway's address on that leg
+    uint8_t target[16];
+};
+
+class NeighbourResolver {
+  public:
+    static constexpr int kMaxTries = 5;
+    static constexpr uint64_t kRetryNs = 1000000000ULL;
+
+    explicit NeighbourResolver(uint32_t max_entries) : table_(max_entries) {}
+
+    // A leg (`side` of session `id`, owned by `worker`) sends from `local`
+    // to `remote`. Returns the MAC when the binding is known; otherwise
+    // remembers the leg and, unless a request for `remote` is already out,
+    // appends one to `requests`.
+    const uint8_t* need(uint64_t id, uint16_t worker, uint8_t side, const dpif::IpEndpoint& local,
+                        const dpif::IpEndpoint& remote, uint64_t now_ns,
+                        std::vector<ResolveRequest>& requests);
+
+    // A binding seen on a port: learned, and every leg waiting for it gets
+    // an update.
+    void learned(const pkt::NeighbourObservation& o, uint64_t now_ns,
+                 std::vector<NextHopUpdate>& updates);
+
+    // Repeats requests not answered within kRetryNs; gives up on an address
+    // after kMaxTries (its legs stay without a next hop; the relay counts
+    // their packets as no_neighbour). Returns the addresses given up.
+    std::size_t tick(uint64_t now_ns, std::vector<ResolveRequest>& requests);
+
+    std::size_t bindings() const { return table_.size(); }
+    std::size_t pending() const { return pending_.size(); }
+
+  private:
+    struct Waiter {
+        uint64_t id;
+        uint16_t worker;
+        uint8_t side;
+    };
+    struct Pending {
+        ResolveRequest request;
+        uint64_t last_ns;
+        int tries;
+        std::vector<Waiter> waiters;
+    };
+    using Key = std::array<uint8_t, 17>;  // family, then the address octets (zero padded)
+    static Key key(uint8_t family, const uint8_t addr[16]);
+
+    pkt::NeighbourTable table_;
+    std::map<Key, Pending> pending_;
+};
+
+}  // namespace isthmus::dataplane

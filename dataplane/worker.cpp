@@ -1,0 +1,316 @@
+#include "worker.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+namespace isthmus::dataplane {
+
+using dpif::MsgType;
+using dpif::ResultCode;
+using session::Side;
+
+namespace {
+
+constexpr uint16_t kBurst = 32;
+
+// Counter names of a worker's stats block, in publish() order.
+constexpr const char* kFixedNames[] = {
+    "sessions",
+    "rx_access",
+    "rx_core",
+    "relayed_access_to_core",
+    "relayed_core_to_access",
+    "relayed_bytes_access_to_core",
+    "relayed_bytes_core_to_access",
+    "to_kernel",
+    "srtp_auth_fail",
+    "srtp_replay",
+    "from_kernel",
+    "kernel_tx_full",
+};
+constexpr uint32_t kFixed = sizeof kFixedNames / sizeof kFixedNames[0];
+static_assert(kFixed + (session::kRelayDropCount - 1) + (pkt::kDropCount - 1) <=
+              dpif::kMaxStatCounters);
+
+}  // namespace
+
+Worker::Worker(const WorkerSetup& setup)
+    : setup_(setup),
+      engine_(srtp::ImbArch::Auto),
+      table_(engine_, setup.limits),
+      relay_(table_, engine_, setup.ports[0].mac, setup.ports[1].mac) {
+    // Transforms already build only valid jobs; IPsec-MB's own checks cost
+    // ~12-15 ns/packet (docs/performance.md).
+    engine_.set_job_checks(false);
+}
+
+void Worker::describe(dpif::StatBlock* block) {
+    block_ = block;
+    if (block == nullptr) return;
+    dpif::stat_set_label(block->kind, sizeof block->kind, "worker");
+    dpif::stat_set_label(block->name, sizeof block->name, "worker" + std::to_string(setup_.index));
+    uint32_t k = 0;
+    for (const char* n : kFixedNames)
+        dpif::stat_set_label(block->counter[k++].name, sizeof block->counter[0].name, n);
+    for (std::size_t r = 1; r < session::kRelayDropCount; ++r) {
+        const std::string n =
+            "drop_" + std::string(session::relay_drop_name(static_cast<session::RelayDrop>(r)));
+        dpif::stat_set_label(block->counter[k++].name, sizeof block->counter[0].name, n);
+    }
+    for (std::size_t r = 1; r < pkt::kDropCount; ++r) {
+        const std::string n = "malformed_" + std::string(pkt::drop_name(static_cast<pkt::Drop>(r)));
+        dpif::stat_set_label(block->counter[k++].name, sizeof block->counter[0].name, n);
+    }
+    block->counters = k;
+    publish();
+}
+
+void Worker::publish() {
+    if (block_ == nullptr) return;
+    const session::RelayCounters& c = relay_.counters();
+    const srtp::Counters& sc = engine_.counters();
+    const uint64_t fixed[kFixed] = {
+        table_.size(),
+        c.rx_packets[0],
+        c.rx_packets[1],
+        c.relayed_packets[0],
+        c.relayed_packets[1],
+        c.relayed_bytes[0],
+        c.relayed_bytes[1],
+        c.to_kernel,
+        sc.get(srtp::Op::UnprotectRtp, srtp::Status::AuthFail) +
+            sc.get(srtp::Op::UnprotectRtcp, srtp::Status::AuthFail),
+        sc.get(srtp::Op::UnprotectRtp, srtp::Status::Replay) +
+            sc.get(srtp::Op::UnprotectRtp, srtp::Status::ReplayOld) +
+            sc.get(srtp::Op::UnprotectRtcp, srtp::Status::Replay) +
+            sc.get(srtp::Op::UnprotectRtcp, srtp::Status::ReplayOld),
+        kernel_sent_,
+        kernel_tx_full_,
+    };
+    uint32_t k = 0;
+    for (uint64_t v : fixed)
+        dpif::stat_store(block_->counter[k++], v);
+    for (std::size_t r = 1; r < session::kRelayDropCount; ++r)
+        dpif::stat_store(block_->counter[k++], c.drops[r]);
+    for (std::size_t r = 1; r < pkt::kDropCount; ++r)
+        dpif::stat_store(block_->counter[k++], c.malformed[r]);
+}
+
+void Worker::emit(const dpif::Event& ev) {
+    if (!outbox.try_push(ev)) ++events_dropped_;
+}
+
+void Worker::answer(const dpif::Command& cmd, ResultCode rc, const std::string& detail) {
+    dpif::Event ev{};
+    ev.hdr = cmd.hdr;
+    ev.hdr.type = MsgType::Result;
+    ev.hdr.reserved = static_cast<uint32_t>(cmd.hdr.type);
+    ev.result = rc;
+    ev.worker = static_cast<uint16_t>(setup_.index);
+    std::snprintf(ev.detail, sizeof ev.detail, "%s", detail.c_str());
+    const uint32_t slot = table_.slot_of(cmd.hdr.session_id);
+    if (slot != session::SessionTable::kNoSlot && rc == ResultCode::Ok) {
+        const session::Session& s = table_.at(slot);
+        ev.access_local = session::to_ip_endpoint(s.leg[0].local);
+        ev.core_local = session::to_ip_endpoint(s.leg[1].local);
+    }
+    emit(ev);
+}
+
+void Worker::info(const session::Session& s, const dpif::MsgHeader& hdr, ResultCode rc) {
+    dpif::Event ev{};
+    ev.hdr = hdr;
+    ev.hdr.type = MsgType::SessionInfo;
+    ev.hdr.session_id = s.id;
+    ev.result = rc;
+    ev.worker = static_cast<uint16_t>(setup_.index);
+    ev.access_local = session::to_ip_endpoint(s.leg[0].local);
+    ev.core_local = session::to_ip_endpoint(s.leg[1].local);
+    ev.selected_remote = session::to_ip_endpoint(s.leg[0].remote);
+    ev.core_remote = session::to_ip_endpoint(s.leg[1].remote);
+    for (int i = 0; i < 2; ++i) {
+        ev.relayed[i] = s.relayed[i];
+        ev.dropped[i] = s.dropped[i];
+    }
+    if (rc == ResultCode::StaleGeneration) {
+        std::snprintf(ev.detail, sizeof ev.detail, "released: generation %llu ended",
+                      static_cast<unsigned long long>(s.generation));
+    }
+    emit(ev);
+}
+
+void Worker::handle(const WorkerMsg& m) {
+    std::string detail;
+    switch (m.kind) {
+        case WorkerMsg::Kind::SetNextHop:
+            table_.set_next_hop(m.session_id, static_cast<Side>(m.side & 1U), m.mac);
+            return;
+        case WorkerMsg::Kind::ReleaseOlder: {
+            dpif::MsgHeader hdr{};
+            hdr.version = dpif::kAbiVersion;
+            hdr.generation = m.generation;
+            table_.remove_older(m.generation, [&](const session::Session& s) {
+                info(s, hdr, ResultCode::StaleGeneration);
+            });
+            return;
+        }
+        case WorkerMsg::Kind::Command:
+            break;
+    }
+    const dpif::Command& cmd = m.cmd;
+    switch (cmd.hdr.type) {
+        case MsgType::SessionCreate: {
+            const ResultCode rc = table_.create(cmd, detail);
+            answer(cmd, rc, detail);
+            return;
+        }
+        case MsgType::SessionUpdate: {
+            const ResultCode rc = table_.update(cmd, detail);
+            answer(cmd, rc, detail);
+            return;
+        }
+        case MsgType::SessionDelete: {
+            // The session's final figures go out before it is gone.
+            const uint32_t slot = table_.slot_of(cmd.hdr.session_id);
+            if (slot != session::SessionTable::kNoSlot)
+                info(table_.at(slot), cmd.hdr, ResultCode::Ok);
+            const bool ok = table_.remove(cmd.hdr.session_id);
+            answer(cmd, ok ? ResultCode::Ok : ResultCode::NotFound, ok ? "" : "no such session");
+            return;
+        }
+        case MsgType::SessionQuery: {
+            if (cmd.hdr.session_id == 0) {
+                table_.for_each(
+                    [&](const session::Session& s) { info(s, cmd.hdr, ResultCode::Ok); });
+                answer(cmd, ResultCode::Ok, "");
+                return;
+            }
+            const uint32_t slot = table_.slot_of(cmd.hdr.session_id);
+            if (slot == session::SessionTable::kNoSlot) {
+                answer(cmd, ResultCode::NotFound, "no such session");
+                return;
+            }
+            info(table_.at(slot), cmd.hdr, ResultCode::Ok);
+            answer(cmd, ResultCode::Ok, "");
+            return;
+        }
+        default:
+            answer(cmd, ResultCode::BadType, "not a session command");
+            return;
+    }
+}
+
+unsigned Worker::poll() {
+    // Commands first: a few per pass so a burst of commands cannot stall media.
+    WorkerMsg msgs[8];
+    const std::size_t nm = inbox.pop_burst(msgs);
+    for (std::size_t i = 0; i < nm; ++i)
+        handle(msgs[i]);
+
+    // The kernel's frames (and the main lcore's ARP/ND requests).
+    unsigned kernel_frames = 0;
+    for (std::size_t s = 0; s < 2; ++s) {
+        rte_mbuf* out[kBurst];
+        const std::size_t k = from_kernel[s].pop_burst(std::span(out));
+        if (k == 0) continue;
+        kernel_frames += static_cast<unsigned>(k);
+        const uint16_t sent =
+            setup_.ports[s].present
+                ? rte_eth_tx_burst(setup_.ports[s].port, 0, out, static_cast<uint16_t>(k))
+                : 0;
+        kernel_sent_ += sent;
+        for (std::size_t i = sent; i < k; ++i) {
+            ++kernel_tx_full_;
+            rte_pktmbuf_free(out[i]);
+        }
+    }
+
+    rte_mbuf* mbufs[2 * kBurst];
+    session::RelayPacket pkts[2 * kBurst];
+    uint16_t n = 0;
+    for (int s = 0; s < 2; ++s) {
+        const WorkerPort& port = setup_.ports[s];
+        if (!port.present) continue;
+        const uint16_t got = rte_eth_rx_burst(port.port, 0, mbufs + n, kBurst);
+        for (uint16_t i = n; i < n + got; ++i) {
+            rte_mbuf* m = mbufs[i];
+            rte_prefetch0(mbuf_data(m));
+            session::RelayPacket& p = pkts[i];
+            // Multi-segment frames are seen by their first segment only: a
+            // datagram longer than it fails the IP length check (malformed).
+            p.data = mbuf_data(m);
+            p.len = rte_pktmbuf_data_len(m);
+            p.headroom = rte_pktmbuf_headroom(m);
+            p.tailroom = rte_pktmbuf_tailroom(m);
+            p.arrived = static_cast<Side>(s);
+            p.parse.ip_checksum_verified =
+                (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+            p.parse.udp_checksum_verified =
+                (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+        }
+        n = static_cast<uint16_t>(n + got);
+    }
+    const uint64_t now = rte_get_tsc_cycles();
+    if (now >= next_publish_) [[unlikely]] {
+        publish();
+        next_publish_ = now + setup_.publish_cycles;
+    }
+    if (n == 0) return static_cast<unsigned>(nm) + kernel_frames;
+
+    relay_.process(std::span(pkts, n));
+
+    rte_mbuf* tx[2][2 * kBurst];
+    uint16_t ntx[2] = {0, 0};
+    session::RelayCounters& c = relay_.counters();
+    for (uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = mbufs[i];
+        const session::RelayPacket& p = pkts[i];
+        switch (p.action) {
+            case session::Action::ToAccess:
+            case session::Action::ToCore: {
+                const auto side = p.action == session::Action::ToAccess ? 0U : 1U;
+                if (!setup_.ports[side].present) [[unlikely]] {
+                    ++c.drops[static_cast<std::size_t>(session::RelayDrop::TxFull)];
+                    rte_pktmbuf_free(m);
+                    break;
+                }
+                m->data_off = static_cast<uint16_t>(p.data - static_cast<uint8_t*>(m->buf_addr));
+                m->data_len = static_cast<uint16_t>(p.len);
+                m->pkt_len = p.len;
+                m->ol_flags = 0;
+                tx[side][ntx[side]++] = m;
+                break;
+            }
+            case session::Action::ToKernel:
+                // The main lcore hands it to the TAP (and learns neighbours).
+                if (!to_kernel.try_push(m)) [[unlikely]] {
+                    ++c.drops[static_cast<std::size_t>(session::RelayDrop::TxFull)];
+                    rte_pktmbuf_free(m);
+                }
+                break;
+            case session::Action::Drop:
+                rte_pktmbuf_free(m);
+                break;
+        }
+    }
+    for (std::size_t s = 0; s < 2; ++s) {
+        if (ntx[s] == 0) continue;
+        const uint16_t sent = rte_eth_tx_burst(setup_.ports[s].port, 0, tx[s], ntx[s]);
+        for (uint16_t i = sent; i < ntx[s]; ++i) {
+            // Counted as relayed by the relay; a full queue takes it back.
+            ++c.drops[static_cast<std::size_t>(session::RelayDrop::TxFull)];
+            rte_pktmbuf_free(tx[s][i]);
+        }
+    }
+    return n;
+}
+
+int Worker::run(void* self) {
+    auto* w = static_cast<Worker*>(self);
+    while (!w->stop.load(std::memory_order_relaxed))
+        w->poll();
+    w->publish();
+    return 0;
+}
+
+}  // namespace isthmus::dataplane

@@ -1,0 +1,112 @@
+// A worker lcore: polls the access and core ports' RX queue, relays what
+// its sessions own (session/relay.hpp), hands the rest to the kernel's
+// exception TAP, and applies the commands the main lcore hands it.
+//
+// Threads: everything in a Worker is touched only by its own lcore, except
+// the rings (inbox, from_kernel: main -> worker; outbox, to_kernel: worker ->
+// main; each single-producer/single-consumer) and the stats block the
+// worker writes and any process reads. The loop never blocks, allocates or
+// makes system calls; full rings and queues drop and count.
+//
+// This step runs one worker, which owns RX queue 0 and TX queue 0 of both
+// ports, so any DPDK port works. The exception TAPs are the main lcore's
+// (net_tap makes a system call per burst): frames for the kernel go to it
+// through `to_kernel`, and what the kernel (or the main lcore's neighbour
+// resolution) sends comes back through `from_kernel[side]` to be sent on
+// the worker's TX queue. Several workers need the software hand-off or
+// rte_flow steering (issue 4, still open).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dpdk.hpp"
+#include "isthmus/dpif/messages.hpp"
+#include "isthmus/dpif/spsc_ring.hpp"
+#include "isthmus/dpif/stats.hpp"
+#include "session/relay.hpp"
+#include "session/session_table.hpp"
+#include "srtp/engine.hpp"
+
+namespace isthmus::dataplane {
+
+// Main lcore -> worker.
+struct WorkerMsg {
+    enum class Kind : uint32_t {
+        Command,       // a dpif session command (create, update, delete, query)
+        SetNextHop,    // session_id's leg `side` reaches its remote through `mac`
+        ReleaseOlder,  // ResyncEnd: release sessions of generations < generation
+    };
+    Kind kind;
+    uint8_t side;
+    uint8_t mac[6];
+    uint64_t session_id;
+    uint64_t generation;
+    dpif::Command cmd;
+};
+
+// One side's port as the worker sees it.
+struct WorkerPort {
+    bool present = false;
+    uint16_t port = 0;  // DPDK port id
+    uint8_t mac[6] = {};
+};
+
+struct WorkerSetup {
+    unsigned index = 0;
+    WorkerPort ports[2];  // by session::Side
+    session::TableLimits limits;
+    uint64_t publish_cycles = 0;  // TSC cycles between stats publications
+};
+
+class alignas(64) Worker {
+  public:
+    // Setup path: builds the engine and the session table (all memory).
+    // Throws std::runtime_error / std::bad_alloc naming the cause.
+    explicit Worker(const WorkerSetup& setup);
+
+    // One pass: commands, one RX burst per port, relay, TX. Returns the
+    // frames handled (0: idle).
+    unsigned poll();
+    // Runs poll() until stop is set (rte_eal_remote_launch entry point).
+    static int run(void* self);
+    std::atomic<bool> stop{false};
+
+    // The stats block this worker writes: names once (describe, before the
+    // loop starts), values every publish period from the loop.
+    void describe(dpif::StatBlock* block);
+
+    dpif::SpscRing<WorkerMsg, 1024> inbox;
+    dpif::SpscRing<dpif::Event, 4096> outbox;
+    dpif::SpscRing<rte_mbuf*, 1024> to_kernel;       // mbuf->port says which port it came in on
+    dpif::SpscRing<rte_mbuf*, 1024> from_kernel[2];  // to send on the side's port
+
+    const session::SessionTable& table() const { return table_; }
+    const session::RelayCounters& counters() const { return relay_.counters(); }
+    uint64_t events_dropped() const { return events_dropped_; }
+    // The kernel's frames sent on the ports / dropped on a full TX queue
+    // (read by the main lcore at exit only).
+    uint64_t kernel_sent() const { return kernel_sent_; }
+    uint64_t kernel_tx_full() const { return kernel_tx_full_; }
+
+  private:
+    void handle(const WorkerMsg& m);
+    void answer(const dpif::Command& cmd, dpif::ResultCode rc, const std::string& detail);
+    void info(const session::Session& s, const dpif::MsgHeader& hdr, dpif::ResultCode rc);
+    void emit(const dpif::Event& ev);
+    void publish();
+
+    WorkerSetup setup_;
+    srtp::Engine engine_;
+    session::SessionTable table_;
+    session::Relay relay_;
+    dpif::StatBlock* block_ = nullptr;
+    uint64_t next_publish_ = 0;
+    uint64_t events_dropped_ = 0;
+    uint64_t kernel_sent_ = 0;
+    uint64_t kernel_tx_full_ = 0;
+};
+
+}  // namespace isthmus::dataplane
