@@ -238,6 +238,8 @@ int main(int argc, char** argv) {
                 m.session_id = u.session_id;
                 m.side = u.side;
                 std::memcpy(m.mac, u.mac, 6);
+                m.family = u.family;
+                std::memcpy(m.addr, u.addr, 16);
                 to_worker(m);
             }
             updates.clear();
@@ -288,9 +290,13 @@ int main(int argc, char** argv) {
                             resolver.need(c.hdr.session_id, r.worker, side, legs[side]->local,
                                           legs[side]->remote, now, requests);
                         if (mac != nullptr) {
-                            isthmus::dataplane::NextHopUpdate u{
-                                c.hdr.session_id, r.worker, side, {}};
+                            isthmus::dataplane::NextHopUpdate u{};
+                            u.session_id = c.hdr.session_id;
+                            u.worker = r.worker;
+                            u.side = side;
                             std::memcpy(u.mac, mac, 6);
+                            u.family = legs[side]->remote.family;
+                            std::memcpy(u.addr, legs[side]->remote.addr, 16);
                             updates.push_back(u);
                         }
                     }

@@ -143,7 +143,8 @@ void Worker::handle(const WorkerMsg& m) {
     std::string detail;
     switch (m.kind) {
         case WorkerMsg::Kind::SetNextHop:
-            table_.set_next_hop(m.session_id, static_cast<Side>(m.side & 1U), m.mac);
+            table_.set_next_hop(m.session_id, static_cast<Side>(m.side & 1U), m.mac, m.family,
+                                m.addr);
             return;
         case WorkerMsg::Kind::ReleaseOlder: {
             dpif::MsgHeader hdr{};

@@ -42,6 +42,8 @@ struct WorkerMsg {
     Kind kind;
     uint8_t side;
     uint8_t mac[6];
+    uint8_t family;    // SetNextHop: the remote the MAC is for
+    uint8_t addr[16];  //   (applied only while the leg still sends there)
     uint64_t session_id;
     uint64_t generation;
     dpif::Command cmd;

@@ -38,8 +38,9 @@ void NeighbourResolver::learned(const pkt::NeighbourObservation& o, uint64_t now
     const auto it = pending_.find(key(o.family, o.addr));
     if (it == pending_.end()) return;
     for (const Waiter& w : it->second.waiters) {
-        NextHopUpdate u{w.id, w.worker, w.side, {}};
+        NextHopUpdate u{w.id, w.worker, w.side, {}, o.family, {}};
         std::memcpy(u.mac, o.mac, 6);
+        std::memcpy(u.addr, o.addr, 16);
         updates.push_back(u);
     }
     pending_.erase(it);

@@ -32,6 +32,8 @@ struct NextHopUpdate {
     uint16_t worker;
     uint8_t side;  // session::Side
     uint8_t mac[6];
+    uint8_t family;    // the remote it is for: the worker applies it only while
+    uint8_t addr[16];  // the leg still sends there (an id may be reused)
 };
 
 struct ResolveRequest {

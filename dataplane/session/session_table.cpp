@@ -380,10 +380,15 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
     return ResultCode::Ok;
 }
 
-bool SessionTable::set_next_hop(uint64_t id, Side side, const uint8_t mac[6]) {
+bool SessionTable::set_next_hop(uint64_t id, Side side, const uint8_t mac[6], uint8_t family,
+                                const uint8_t addr[16]) {
     const uint32_t slot = slot_of(id);
     if (slot == kNoSlot) return false;
     Leg& leg = sessions_[slot].leg[static_cast<std::size_t>(side)];
+    if (family != 0 && (leg.remote.family != family ||
+                        std::memcmp(leg.remote.addr, addr, family == 6 ? 16 : 4) != 0)) {
+        return false;
+    }
     std::memcpy(leg.next_hop_mac, mac, 6);
     leg.mac_known = true;
     return true;

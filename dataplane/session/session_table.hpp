@@ -115,8 +115,12 @@ class SessionTable {
 
     // The next-hop link address toward a leg's remote, resolved by the main
     // lcore (neighbour table) or known otherwise; the relay also learns it
-    // from the first accepted packet of the leg. False for an unknown id.
-    bool set_next_hop(uint64_t id, Side side, const uint8_t mac[6]);
+    // from the first accepted packet of the leg. With `family` non-zero the
+    // MAC is taken only if the leg's remote is still that address (the id
+    // may have been reused since the address was asked for). False when
+    // nothing was set.
+    bool set_next_hop(uint64_t id, Side side, const uint8_t mac[6], uint8_t family = 0,
+                      const uint8_t addr[16] = nullptr);
 
     // The slot of a live session id, or kNoSlot.
     static constexpr uint32_t kNoSlot = UINT32_MAX;

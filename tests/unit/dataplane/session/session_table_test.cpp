@@ -189,5 +189,19 @@ TEST_F(SessionTableTest, RemoveOlderDropsEarlierGenerationsOnly) {
     EXPECT_EQ(t.flows().size(), 6U);
 }
 
+TEST_F(SessionTableTest, NextHopsApplyOnlyWhileTheLegStillSendsThere) {
+    SessionTable t(engine_, {4, 0});
+    std::string why;
+    const dpif::Command c = test::srtp_to_rtp_command(1);
+    ASSERT_EQ(t.create(c, why), ResultCode::Ok);
+    const uint8_t mac[6] = {2, 0, 0, 0, 0, 9};
+    const dpif::IpEndpoint other = endpoint4("198.18.1.99", 6000);
+    EXPECT_FALSE(t.set_next_hop(1, Side::Core, mac, 4, other.addr));
+    EXPECT_FALSE(t.at(t.slot_of(1)).leg[1].mac_known);
+    EXPECT_TRUE(t.set_next_hop(1, Side::Core, mac, 4, c.core.remote.addr));
+    EXPECT_TRUE(t.at(t.slot_of(1)).leg[1].mac_known);
+    EXPECT_FALSE(t.set_next_hop(2, Side::Core, mac));  // no such session
+}
+
 }  // namespace
 }  // namespace isthmus::session

@@ -1,0 +1,97 @@
+// NeighbourResolver: known bindings answered at once, unknown ones asked for
+// once (not once per leg), retried, given up, and handed to every waiting leg.
+#include "control/neighbour_resolver.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+namespace isthmus::dataplane {
+namespace {
+
+dpif::IpEndpoint ep(const char* ip, uint16_t port) {
+    dpif::IpEndpoint e{};
+    e.port = port;
+    if (inet_pton(AF_INET, ip, e.addr) == 1) {
+        e.family = 4;
+    } else {
+        EXPECT_EQ(inet_pton(AF_INET6, ip, e.addr), 1) << ip;
+        e.family = 6;
+    }
+    return e;
+}
+
+pkt::NeighbourObservation seen(const char* ip, uint8_t last) {
+    const dpif::IpEndpoint e = ep(ip, 0);
+    pkt::NeighbourObservation o{};
+    o.family = e.family;
+    std::memcpy(o.addr, e.addr, 16);
+    const uint8_t mac[6] = {2, 0, 0, 0, 0, last};
+    std::memcpy(o.mac, mac, 6);
+    return o;
+}
+
+constexpr uint64_t kSec = 1000000000ULL;
+
+TEST(NeighbourResolver, UnknownRemotesAreAskedForOnceAndEveryWaitingLegIsTold) {
+    NeighbourResolver r(64);
+    std::vector<ResolveRequest> req;
+    const auto local = ep("198.18.1.2", 50000);
+    EXPECT_EQ(r.need(1, 0, 1, local, ep("198.18.1.20", 6000), 0, req), nullptr);
+    EXPECT_EQ(r.need(2, 0, 1, local, ep("198.18.1.20", 6002), 0, req), nullptr);
+    ASSERT_EQ(req.size(), 1U);  // one ARP request for two legs
+    EXPECT_EQ(req[0].family, 4);
+    EXPECT_EQ(req[0].side, 1);
+    EXPECT_EQ(0, std::memcmp(req[0].source, local.addr, 4));
+    EXPECT_EQ(0, std::memcmp(req[0].target, ep("198.18.1.20", 0).addr, 4));
+    EXPECT_EQ(r.pending(), 1U);
+
+    std::vector<NextHopUpdate> up;
+    r.learned(seen("198.18.1.99", 9), 1, up);  // someone else: nobody waits
+    EXPECT_TRUE(up.empty());
+    r.learned(seen("198.18.1.20", 7), 2, up);
+    ASSERT_EQ(up.size(), 2U);
+    EXPECT_EQ(up[0].session_id, 1U);
+    EXPECT_EQ(up[1].session_id, 2U);
+    EXPECT_EQ(up[1].mac[5], 7);
+    EXPECT_EQ(r.pending(), 0U);
+    // Now known: answered at once, nothing asked.
+    req.clear();
+    const uint8_t* mac = r.need(3, 0, 1, local, ep("198.18.1.20", 6004), 3, req);
+    ASSERT_NE(mac, nullptr);
+    EXPECT_EQ(mac[5], 7);
+    EXPECT_TRUE(req.empty());
+}
+
+TEST(NeighbourResolver, RequestsAreRetriedEverySecondThenGivenUp) {
+    NeighbourResolver r(64);
+    std::vector<ResolveRequest> req;
+    EXPECT_EQ(r.need(1, 0, 0, ep("2001:2::2", 40000), ep("2001:2::10", 5000), 0, req), nullptr);
+    ASSERT_EQ(req.size(), 1U);
+    EXPECT_EQ(req[0].family, 6);
+    req.clear();
+    EXPECT_EQ(r.tick(kSec / 2, req), 0U);
+    EXPECT_TRUE(req.empty());  // not yet
+    uint64_t t = 0;
+    for (int i = 1; i < NeighbourResolver::kMaxTries; ++i) {
+        t += kSec;
+        EXPECT_EQ(r.tick(t, req), 0U);
+        EXPECT_EQ(req.size(), static_cast<std::size_t>(i));
+    }
+    t += kSec;
+    EXPECT_EQ(r.tick(t, req), 1U);  // given up
+    EXPECT_EQ(r.pending(), 0U);
+}
+
+TEST(NeighbourResolver, LegsWithoutARemoteNeedNothing) {
+    NeighbourResolver r(64);
+    std::vector<ResolveRequest> req;
+    EXPECT_EQ(r.need(1, 0, 0, ep("198.18.0.2", 40000), dpif::IpEndpoint{}, 0, req), nullptr);
+    EXPECT_TRUE(req.empty());
+    EXPECT_EQ(r.pending(), 0U);
+}
+
+}  // namespace
+}  // namespace isthmus::dataplane
