@@ -236,6 +236,9 @@ unsigned Worker::poll() {
         for (uint16_t i = n; i < n + got; ++i) {
             rte_mbuf* m = mbufs[i];
             rte_prefetch0(mbuf_data(m));
+            // Not every PMD sets it (net_ring does not); the main lcore picks
+            // the exception TAP by it.
+            m->port = port.port;
             session::RelayPacket& p = pkts[i];
             // Multi-segment frames are seen by their first segment only: a
             // datagram longer than it fails the IP length check (malformed).
