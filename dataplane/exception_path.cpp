@@ -1,5 +1,6 @@
 #include "exception_path.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -20,19 +21,26 @@ uint16_t find_port(const std::string& device) {
     return id;
 }
 
-void start_port(uint16_t id, const std::string& device, rte_mempool* pool) {
+// Starts a device with `rx` RX and `tx` TX queues (the TAP: one of each).
+void start_port(uint16_t id, const std::string& device, rte_mempool* pool, uint16_t rx,
+                uint16_t tx) {
     rte_eth_conf conf{};
     auto fail = [&](const char* what, int rc) {
         throw std::runtime_error("port \"" + device + "\": " + what + ": " + rte_strerror(-rc));
     };
-    if (int rc = rte_eth_dev_configure(id, 1, 1, &conf); rc != 0) fail("configure", rc);
+    if (int rc = rte_eth_dev_configure(id, rx, tx, &conf); rc != 0) fail("configure", rc);
     uint16_t rxd = kRxDesc, txd = kTxDesc;
     if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &rxd, &txd); rc != 0) fail("descriptors", rc);
     const int socket = rte_eth_dev_socket_id(id);
     const unsigned sock = socket < 0 ? 0U : static_cast<unsigned>(socket);
-    if (int rc = rte_eth_rx_queue_setup(id, 0, rxd, sock, nullptr, pool); rc != 0)
-        fail("rx queue", rc);
-    if (int rc = rte_eth_tx_queue_setup(id, 0, txd, sock, nullptr); rc != 0) fail("tx queue", rc);
+    for (uint16_t q = 0; q < rx; ++q) {
+        if (int rc = rte_eth_rx_queue_setup(id, q, rxd, sock, nullptr, pool); rc != 0)
+            fail("rx queue", rc);
+    }
+    for (uint16_t q = 0; q < tx; ++q) {
+        if (int rc = rte_eth_tx_queue_setup(id, q, txd, sock, nullptr); rc != 0)
+            fail("tx queue", rc);
+    }
     if (int rc = rte_eth_dev_start(id); rc != 0) fail("start", rc);
     // The port carries frames for the gateway's own MAC and the exception
     // TAP's; promiscuous mode keeps the PMD from filtering either.
@@ -42,10 +50,23 @@ void start_port(uint16_t id, const std::string& device, rte_mempool* pool) {
 }  // namespace
 
 PortPair::PortPair(std::string name, const std::string& device, const std::string& exception,
-                   rte_mempool* pool)
+                   rte_mempool* pool, uint16_t workers)
     : name_(std::move(name)), port_(find_port(device)), exception_(find_port(exception)) {
-    start_port(port_, device, pool);
-    start_port(exception_, exception, pool);
+    rte_eth_dev_info info{};
+    if (int rc = rte_eth_dev_info_get(port_, &info); rc != 0) {
+        throw std::runtime_error("port \"" + device + "\": device info: " + rte_strerror(-rc));
+    }
+    if (info.max_tx_queues < workers) {
+        throw std::runtime_error("port \"" + device + "\": " + std::to_string(workers) +
+                                 " workers need as many TX queues, the device has " +
+                                 std::to_string(info.max_tx_queues) +
+                                 " (net_af_packet: qpairs=N; net_ring: nodeaction/rings)");
+    }
+    // As many RX queues as workers where the device has them (RSS, or
+    // net_af_packet's fanout), else fewer: the hand-off sorts frames out.
+    rx_queues_ = std::max<uint16_t>(1, std::min<uint16_t>(workers, info.max_rx_queues));
+    start_port(port_, device, pool, rx_queues_, workers);
+    start_port(exception_, exception, pool, 1, 1);
 }
 
 void PortPair::mac(uint8_t out[6]) const {

@@ -28,11 +28,12 @@ using MbufRing = dpif::SpscRing<rte_mbuf*, 1024>;
 
 class PortPair {
   public:
-    // Sets up both devices (one RX and one TX queue each, mbufs from
-    // `pool`) and starts them. Throws std::runtime_error naming the device
-    // and the cause (setup path).
+    // Sets up both devices (mbufs from `pool`) and starts them. Throws
+    // std::runtime_error naming the device and the cause (setup path).
+    // `workers`: TX queues to set up (one per worker) and the most RX queues
+    // to use (fewer when the device has fewer).
     PortPair(std::string name, const std::string& device, const std::string& exception,
-             rte_mempool* pool);
+             rte_mempool* pool, uint16_t workers);
     ~PortPair();
     PortPair(const PortPair&) = delete;
     PortPair& operator=(const PortPair&) = delete;
@@ -50,6 +51,7 @@ class PortPair {
     const std::string& name() const { return name_; }
     uint16_t port_id() const { return port_; }
     uint16_t exception_id() const { return exception_; }
+    uint16_t rx_queues() const { return rx_queues_; }
     void mac(uint8_t out[6]) const;
     const PortPairCounters& counters() const { return counters_; }
 
@@ -63,6 +65,7 @@ class PortPair {
     std::string name_;
     uint16_t port_ = 0;
     uint16_t exception_ = 0;
+    uint16_t rx_queues_ = 1;
     PortPairCounters counters_;
 };
 

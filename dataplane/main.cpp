@@ -125,8 +125,8 @@ int main(int argc, char** argv) {
                 }
             }
             for (const auto& pc : cfg.ports) {
-                pairs.push_back(std::make_unique<isthmus::dataplane::PortPair>(pc.name, pc.device,
-                                                                               pc.exception, pool));
+                pairs.push_back(std::make_unique<isthmus::dataplane::PortPair>(
+                    pc.name, pc.device, pc.exception, pool, static_cast<uint16_t>(cfg.workers)));
             }
         } catch (const std::exception& e) {
             std::fprintf(stderr, "isthmus-dataplane: %s\n", e.what());
@@ -135,10 +135,23 @@ int main(int argc, char** argv) {
             rte_eal_cleanup();
             return 1;
         }
-        // The worker: both ports' queues, every session.
-        std::unique_ptr<isthmus::dataplane::Worker> worker;
+        // The workers: each polls its queue of both ports and owns the
+        // sessions its local ports name.
+        using isthmus::dataplane::Worker;
+        std::vector<std::unique_ptr<Worker>> workers;
         std::vector<isthmus::dataplane::PortPair*> by_side(2, nullptr);
+        const unsigned n_workers = cfg.workers;
         try {
+            if (cfg.workers > isthmus::dataplane::kMaxWorkers)
+                throw std::runtime_error("too many workers");
+            const unsigned lcores = rte_lcore_count();
+            if (!(lcores >= n_workers + 1 || (n_workers == 1 && lcores == 1))) {
+                throw std::runtime_error(
+                    "workers = " + std::to_string(n_workers) + " needs " +
+                    std::to_string(n_workers + 1) +
+                    " EAL lcores (-l: the main lcore and one per worker); a single worker "
+                    "may also run on the main lcore alone (-l with one lcore)");
+            }
             isthmus::dataplane::WorkerSetup ws;
             for (auto& pair : pairs) {
                 const std::size_t side = pair->name() == "access" ? 0 : 1;
@@ -148,17 +161,26 @@ int main(int argc, char** argv) {
                 by_side[side] = pair.get();
                 ws.ports[side].present = true;
                 ws.ports[side].port = pair->port_id();
+                ws.ports[side].rx_queues = pair->rx_queues();
                 pair->mac(ws.ports[side].mac);
             }
+            ws.workers = n_workers;
             ws.limits = {cfg.sessions_per_worker, cfg.srtp_contexts_per_worker};
             ws.publish_cycles = rte_get_tsc_hz() * cfg.heartbeat_ms / 1000;
-            worker = std::make_unique<isthmus::dataplane::Worker>(ws);
-            std::printf(
-                "level=info event=worker_ready worker=0 sessions=%u session_memory_mib=%zu\n",
-                cfg.sessions_per_worker, worker->table().memory_bytes() >> 20);
+            for (unsigned w = 0; w < n_workers; ++w) {
+                ws.index = w;
+                ws.tx_queue = static_cast<uint16_t>(w);
+                workers.push_back(std::make_unique<Worker>(ws));
+                std::printf(
+                    "level=info event=worker_ready worker=%u sessions=%u session_memory_mib=%zu\n",
+                    w, cfg.sessions_per_worker, workers.back()->table().memory_bytes() >> 20);
+            }
+            for (unsigned j = 0; j < n_workers; ++j)
+                for (unsigned k = 0; k < n_workers; ++k)
+                    workers[j]->handoff_out[k] = &workers[k]->handoff_in[j];
         } catch (const std::exception& e) {
             std::fprintf(stderr, "isthmus-dataplane: worker setup: %s\n", e.what());
-            worker.reset();
+            workers.clear();
             pairs.clear();
             if (pool != nullptr) rte_mempool_free(pool);
             region = isthmus::dpif::SharedRegion();
@@ -166,21 +188,30 @@ int main(int argc, char** argv) {
             return 1;
         }
         // Counters: one stats block per port pair (main lcore publishes them
-        // every heartbeat), then the worker's (it publishes its own).
+        // every heartbeat), then one per worker (each publishes its own).
         std::size_t blocks = 0;
         for (std::size_t i = 0; i < pairs.size(); ++i)
             pairs[i]->describe(region->stats.block[blocks++]);
-        worker->describe(&region->stats.block[blocks++]);
+        for (auto& w : workers)
+            w->describe(blocks < isthmus::dpif::kMaxStatBlocks ? &region->stats.block[blocks++]
+                                                               : nullptr);
         region->stats.blocks.store(static_cast<uint32_t>(blocks));
 
-        const unsigned worker_lcore = rte_get_next_lcore(static_cast<unsigned>(-1), 1, 0);
-        const bool inline_worker = worker_lcore >= RTE_MAX_LCORE;
+        // A single worker with a single lcore runs inline on the main lcore.
+        const bool inline_worker = rte_lcore_count() == 1;
+        std::vector<unsigned> worker_lcores;
+        std::string lcore_list;
         if (!inline_worker) {
-            if (rte_eal_remote_launch(&isthmus::dataplane::Worker::run, worker.get(),
-                                      worker_lcore) != 0) {
-                std::fprintf(stderr, "isthmus-dataplane: cannot launch the worker on lcore %u\n",
-                             worker_lcore);
-                return 1;
+            unsigned lcore = static_cast<unsigned>(-1);
+            for (auto& w : workers) {
+                lcore = rte_get_next_lcore(lcore, 1, 0);
+                if (rte_eal_remote_launch(&Worker::run, w.get(), lcore) != 0) {
+                    std::fprintf(stderr, "isthmus-dataplane: cannot launch a worker on lcore %u\n",
+                                 lcore);
+                    return 1;
+                }
+                worker_lcores.push_back(lcore);
+                lcore_list += (lcore_list.empty() ? "" : ",") + std::to_string(lcore);
             }
         }
         std::signal(SIGINT, on_signal);
@@ -190,26 +221,29 @@ int main(int argc, char** argv) {
         hdr.state.store(static_cast<uint32_t>(isthmus::dpif::DataplaneState::Running));
         std::printf(
             "level=info event=started region=%s generation=%llu devices=%u ports=%zu lcores=%u "
-            "worker_lcore=%s pid=%d\n",
+            "workers=%u worker_lcores=%s pid=%d\n",
             cfg.region.c_str(), static_cast<unsigned long long>(hdr.dataplane_generation.load()),
             static_cast<unsigned>(rte_eth_dev_count_avail()), pairs.size(), rte_lcore_count(),
-            inline_worker ? "main" : std::to_string(worker_lcore).c_str(), getpid());
+            n_workers, inline_worker ? "main" : lcore_list.c_str(), getpid());
         std::fflush(stdout);
 
         const uint64_t beat_ns = uint64_t{cfg.heartbeat_ms} * 1000000ULL;
         uint64_t next_beat = monotonic_ns() + beat_ns;
         uint64_t served = 0, events_dropped = 0, requests_sent = 0, requests_failed = 0;
         isthmus::dpif::Command cmds[32];
-        isthmus::dataplane::CommandService service(1);
+        isthmus::dataplane::CommandService service(static_cast<uint16_t>(n_workers));
         isthmus::dataplane::NeighbourResolver resolver(65536);
         std::vector<isthmus::dataplane::ResolveRequest> requests;
         std::vector<isthmus::dataplane::NextHopUpdate> updates;
         isthmus::dpif::Event evs[64];
         rte_mbuf* kernel_bound[64];
-        const auto to_worker = [&](const isthmus::dataplane::WorkerMsg& m) {
+        const auto to_worker = [&](unsigned w, const isthmus::dataplane::WorkerMsg& m) {
             // Room was checked before the command was taken off the ring.
-            if (!worker->inbox.try_push(m)) ++events_dropped;
+            if (!workers[w]->inbox.try_push(m)) ++events_dropped;
         };
+        // The kernel's frames and the resolver's requests go out through
+        // worker 0's TX queues.
+        Worker& sender = *workers[0];
         const auto send_requests = [&] {
             for (const auto& r : requests) {
                 isthmus::dataplane::PortPair* pair = by_side[r.side & 1U];
@@ -223,7 +257,7 @@ int main(int argc, char** argv) {
                                             : isthmus::pkt::build_neighbour_solicitation(
                                                   frame, sizeof frame, mac, r.source, r.target);
                 if (len != 0 &&
-                    pair->send_frame(frame, len, pool, worker->from_kernel[r.side & 1U])) {
+                    pair->send_frame(frame, len, pool, sender.from_kernel[r.side & 1U])) {
                     ++requests_sent;
                 } else {
                     ++requests_failed;
@@ -240,21 +274,23 @@ int main(int argc, char** argv) {
                 std::memcpy(m.mac, u.mac, 6);
                 m.family = u.family;
                 std::memcpy(m.addr, u.addr, 16);
-                to_worker(m);
+                to_worker(u.worker, m);
             }
             updates.clear();
         };
         while (g_quit == 0) {
             unsigned work = 0;
-            if (inline_worker) work += worker->poll();
+            if (inline_worker) work += workers[0]->poll();
             for (std::size_t side = 0; side < 2; ++side) {
                 if (by_side[side] != nullptr)
-                    work += by_side[side]->poll_kernel(worker->from_kernel[side]);
+                    work += by_side[side]->poll_kernel(sender.from_kernel[side]);
             }
             // Commands only while the worker's inbox has room for a whole
             // burst and its next hops: otherwise they wait in the region's
             // ring (the control plane sees it fill), never dropped.
-            const std::size_t room = worker->inbox.kCapacity - worker->inbox.size();
+            std::size_t room = SIZE_MAX;
+            for (auto& w : workers)
+                room = std::min<std::size_t>(room, w->inbox.kCapacity - w->inbox.size());
             std::size_t n = 0;
             if (room >= 3 * std::size(cmds) + 8) n = region->commands.pop_burst(cmds);
             const uint64_t now = monotonic_ns();
@@ -269,7 +305,8 @@ int main(int argc, char** argv) {
                     isthmus::dataplane::WorkerMsg m{};
                     m.kind = isthmus::dataplane::WorkerMsg::Kind::ReleaseOlder;
                     m.generation = r.release_older;
-                    to_worker(m);
+                    for (unsigned w = 0; w < n_workers; ++w)
+                        to_worker(w, m);
                 }
                 if (r.to == isthmus::dataplane::Routed::To::Reply) {
                     // The event ring is read by the control plane; if it is
@@ -280,7 +317,12 @@ int main(int argc, char** argv) {
                 isthmus::dataplane::WorkerMsg m{};
                 m.kind = isthmus::dataplane::WorkerMsg::Kind::Command;
                 m.cmd = c;
-                to_worker(m);
+                if (r.to == isthmus::dataplane::Routed::To::AllWorkers) {
+                    for (unsigned w = 0; w < n_workers; ++w)
+                        to_worker(w, m);
+                    continue;
+                }
+                to_worker(r.worker, m);
                 if (c.hdr.type == isthmus::dpif::MsgType::SessionCreate ||
                     c.hdr.type == isthmus::dpif::MsgType::SessionUpdate) {
                     // Next hops toward both remotes, known or asked for.
@@ -304,32 +346,34 @@ int main(int argc, char** argv) {
             }
             served += n;
             work += static_cast<unsigned>(n);
-            // The worker's events on their way to the control plane.
-            const std::size_t ne = worker->outbox.pop_burst(evs);
-            for (std::size_t i = 0; i < ne; ++i) {
-                if (service.on_worker_event(evs[i]) && !region->events.try_push(evs[i]))
-                    ++events_dropped;
-            }
-            work += static_cast<unsigned>(ne);
-            // Frames for the kernel: learn neighbours from ARP/ND on the way.
-            const std::size_t nk = worker->to_kernel.pop_burst(std::span(kernel_bound));
-            for (std::size_t i = 0; i < nk; ++i) {
-                rte_mbuf* m = kernel_bound[i];
-                isthmus::pkt::NeighbourObservation obs;
-                if (isthmus::pkt::snoop_neighbour(isthmus::dataplane::mbuf_data(m),
-                                                  rte_pktmbuf_data_len(m), obs)) {
-                    resolver.learned(obs, now, updates);
+            for (auto& w : workers) {
+                // The worker's events on their way to the control plane.
+                const std::size_t ne = w->outbox.pop_burst(evs);
+                for (std::size_t i = 0; i < ne; ++i) {
+                    if (service.on_worker_event(evs[i]) && !region->events.try_push(evs[i]))
+                        ++events_dropped;
                 }
-                isthmus::dataplane::PortPair* pair =
-                    by_side[0] != nullptr && m->port == by_side[0]->port_id() ? by_side[0]
-                                                                              : by_side[1];
-                if (pair == nullptr) {
-                    rte_pktmbuf_free(m);
-                } else {
-                    pair->to_kernel(&m, 1);
+                work += static_cast<unsigned>(ne);
+                // Frames for the kernel: learn neighbours from ARP/ND on the way.
+                const std::size_t nk = w->to_kernel.pop_burst(std::span(kernel_bound));
+                for (std::size_t i = 0; i < nk; ++i) {
+                    rte_mbuf* m = kernel_bound[i];
+                    isthmus::pkt::NeighbourObservation obs;
+                    if (isthmus::pkt::snoop_neighbour(isthmus::dataplane::mbuf_data(m),
+                                                      rte_pktmbuf_data_len(m), obs)) {
+                        resolver.learned(obs, now, updates);
+                    }
+                    isthmus::dataplane::PortPair* pair =
+                        by_side[0] != nullptr && m->port == by_side[0]->port_id() ? by_side[0]
+                                                                                  : by_side[1];
+                    if (pair == nullptr) {
+                        rte_pktmbuf_free(m);
+                    } else {
+                        pair->to_kernel(&m, 1);
+                    }
                 }
+                work += static_cast<unsigned>(nk);
             }
-            work += static_cast<unsigned>(nk);
             if (now >= next_beat) {
                 resolver.tick(now, requests);
                 for (std::size_t i = 0; i < pairs.size(); ++i)
@@ -344,8 +388,22 @@ int main(int argc, char** argv) {
             if (work == 0 && !inline_worker) rte_delay_us_sleep(50);
             if (work == 0 && inline_worker && pairs.empty()) rte_delay_us_sleep(100);
         }
-        worker->stop.store(true);
-        if (!inline_worker) rte_eal_wait_lcore(worker_lcore);
+        for (auto& w : workers)
+            w->stop.store(true);
+        for (unsigned lcore : worker_lcores)
+            rte_eal_wait_lcore(lcore);
+        // Frames still in flight between the lcores go back to the pool.
+        for (auto& w : workers) {
+            rte_mbuf* m = nullptr;
+            while (w->to_kernel.try_pop(m))
+                rte_pktmbuf_free(m);
+            for (auto& ring : w->from_kernel)
+                while (ring.try_pop(m))
+                    rte_pktmbuf_free(m);
+            for (auto& ring : w->handoff_in)
+                while (ring.try_pop(m))
+                    rte_pktmbuf_free(m);
+        }
         std::printf("level=info event=stopping commands=%llu events_dropped=%llu\n",
                     static_cast<unsigned long long>(served),
                     static_cast<unsigned long long>(events_dropped));
@@ -358,13 +416,15 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(c.from_kernel),
                 static_cast<unsigned long long>(c.kernel_full));
         }
-        {
+        for (std::size_t wi = 0; wi < workers.size(); ++wi) {
+            const Worker* worker = workers[wi].get();
             const auto& c = worker->counters();
             std::printf(
-                "level=info event=worker_counters worker=0 sessions=%u rx_access=%llu rx_core=%llu "
+                "level=info event=worker_counters worker=%zu sessions=%u rx_access=%llu "
+                "rx_core=%llu "
                 "relayed_access_to_core=%llu relayed_core_to_access=%llu to_kernel=%llu "
                 "neighbour_requests=%llu neighbour_request_failures=%llu",
-                worker->table().size(), static_cast<unsigned long long>(c.rx_packets[0]),
+                wi, worker->table().size(), static_cast<unsigned long long>(c.rx_packets[0]),
                 static_cast<unsigned long long>(c.rx_packets[1]),
                 static_cast<unsigned long long>(c.relayed_packets[0]),
                 static_cast<unsigned long long>(c.relayed_packets[1]),
@@ -387,7 +447,7 @@ int main(int argc, char** argv) {
             std::printf("\n");
         }
         std::fflush(stdout);
-        worker.reset();
+        workers.clear();
         pairs.clear();
         if (pool != nullptr) rte_mempool_free(pool);
     }  // region: marked Stopped and unlinked

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "pkt/parse.hpp"
+
 namespace isthmus::dataplane {
 
 using dpif::MsgType;
@@ -12,6 +14,8 @@ using session::Side;
 namespace {
 
 constexpr uint16_t kBurst = 32;
+// Frames one poll relays: both ports' bursts and what other workers handed over.
+constexpr uint16_t kMaxPerPoll = 4 * kBurst;
 
 // Counter names of a worker's stats block, in publish() order.
 constexpr const char* kFixedNames[] = {
@@ -27,6 +31,7 @@ constexpr const char* kFixedNames[] = {
     "srtp_replay",
     "from_kernel",
     "kernel_tx_full",
+    "handed_off",
 };
 constexpr uint32_t kFixed = sizeof kFixedNames / sizeof kFixedNames[0];
 static_assert(kFixed + (session::kRelayDropCount - 1) + (pkt::kDropCount - 1) <=
@@ -86,6 +91,7 @@ void Worker::publish() {
             sc.get(srtp::Op::UnprotectRtcp, srtp::Status::ReplayOld),
         kernel_sent_,
         kernel_tx_full_,
+        handed_off_,
     };
     uint32_t k = 0;
     for (uint64_t v : fixed)
@@ -215,10 +221,10 @@ unsigned Worker::poll() {
         const std::size_t k = from_kernel[s].pop_burst(std::span(out));
         if (k == 0) continue;
         kernel_frames += static_cast<unsigned>(k);
-        const uint16_t sent =
-            setup_.ports[s].present
-                ? rte_eth_tx_burst(setup_.ports[s].port, 0, out, static_cast<uint16_t>(k))
-                : 0;
+        const uint16_t sent = setup_.ports[s].present
+                                  ? rte_eth_tx_burst(setup_.ports[s].port, setup_.tx_queue, out,
+                                                     static_cast<uint16_t>(k))
+                                  : 0;
         kernel_sent_ += sent;
         for (std::size_t i = sent; i < k; ++i) {
             ++kernel_tx_full_;
@@ -226,33 +232,71 @@ unsigned Worker::poll() {
         }
     }
 
-    rte_mbuf* mbufs[2 * kBurst];
-    session::RelayPacket pkts[2 * kBurst];
+    rte_mbuf* mbufs[kMaxPerPoll];
+    session::RelayPacket pkts[kMaxPerPoll];
     uint16_t n = 0;
+    const auto take = [&](rte_mbuf* m, Side side) {
+        session::RelayPacket& p = pkts[n];
+        mbufs[n++] = m;
+        // Multi-segment frames are seen by their first segment only: a
+        // datagram longer than it fails the IP length check (malformed).
+        p.data = mbuf_data(m);
+        p.len = rte_pktmbuf_data_len(m);
+        p.headroom = rte_pktmbuf_headroom(m);
+        p.tailroom = rte_pktmbuf_tailroom(m);
+        p.arrived = side;
+        p.parse.ip_checksum_verified =
+            (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+        p.parse.udp_checksum_verified =
+            (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    };
+    session::RelayCounters& c = relay_.counters();
     for (int s = 0; s < 2; ++s) {
         const WorkerPort& port = setup_.ports[s];
-        if (!port.present) continue;
-        const uint16_t got = rte_eth_rx_burst(port.port, 0, mbufs + n, kBurst);
-        for (uint16_t i = n; i < n + got; ++i) {
-            rte_mbuf* m = mbufs[i];
-            rte_prefetch0(mbuf_data(m));
+        if (!port.present || setup_.index >= port.rx_queues) continue;
+        rte_mbuf* rx[kBurst];
+        const uint16_t got =
+            rte_eth_rx_burst(port.port, static_cast<uint16_t>(setup_.index), rx, kBurst);
+        for (uint16_t i = 0; i < got; ++i) {
+            rte_mbuf* m = rx[i];
             // Not every PMD sets it (net_ring does not); the main lcore picks
-            // the exception TAP by it.
+            // the exception TAP by it, hand-off receivers the side.
             m->port = port.port;
-            session::RelayPacket& p = pkts[i];
-            // Multi-segment frames are seen by their first segment only: a
-            // datagram longer than it fails the IP length check (malformed).
-            p.data = mbuf_data(m);
-            p.len = rte_pktmbuf_data_len(m);
-            p.headroom = rte_pktmbuf_headroom(m);
-            p.tailroom = rte_pktmbuf_tailroom(m);
-            p.arrived = static_cast<Side>(s);
-            p.parse.ip_checksum_verified =
-                (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-            p.parse.udp_checksum_verified =
-                (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+            if (setup_.workers > 1) {
+                // Software hand-off (single-queue ports, or RSS that does not
+                // know the owners): the UDP destination port names the worker.
+                const int dst = pkt::peek_udp_dst_port(mbuf_data(m), rte_pktmbuf_data_len(m));
+                const unsigned owner =
+                    dst < 0 ? setup_.index
+                            : session::owner_of(static_cast<uint16_t>(dst),
+                                                static_cast<uint16_t>(setup_.workers));
+                if (owner != setup_.index) {
+                    if (handoff_out[owner]->try_push(m)) {
+                        ++handed_off_;
+                    } else {
+                        ++c.drops[static_cast<std::size_t>(session::RelayDrop::HandoffFull)];
+                        rte_pktmbuf_free(m);
+                    }
+                    continue;
+                }
+            }
+            rte_prefetch0(mbuf_data(m));
+            take(m, static_cast<Side>(s));
         }
-        n = static_cast<uint16_t>(n + got);
+    }
+    // What other workers received for this one.
+    for (unsigned j = 0; j < setup_.workers; ++j) {
+        if (j == setup_.index || n >= kMaxPerPoll) continue;
+        rte_mbuf* in[kBurst];
+        const std::size_t left = std::size_t{kMaxPerPoll} - n;
+        const std::size_t room = left < kBurst ? left : kBurst;
+        const std::size_t k = handoff_in[j].pop_burst(std::span(in, room));
+        for (std::size_t i = 0; i < k; ++i) {
+            rte_prefetch0(mbuf_data(in[i]));
+            take(in[i], in[i]->port == setup_.ports[0].port && setup_.ports[0].present
+                            ? Side::Access
+                            : Side::Core);
+        }
     }
     const uint64_t now = rte_get_tsc_cycles();
     if (now >= next_publish_) [[unlikely]] {
@@ -263,9 +307,8 @@ unsigned Worker::poll() {
 
     relay_.process(std::span(pkts, n));
 
-    rte_mbuf* tx[2][2 * kBurst];
+    rte_mbuf* tx[2][kMaxPerPoll];
     uint16_t ntx[2] = {0, 0};
-    session::RelayCounters& c = relay_.counters();
     for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = mbufs[i];
         const session::RelayPacket& p = pkts[i];
@@ -299,7 +342,8 @@ unsigned Worker::poll() {
     }
     for (std::size_t s = 0; s < 2; ++s) {
         if (ntx[s] == 0) continue;
-        const uint16_t sent = rte_eth_tx_burst(setup_.ports[s].port, 0, tx[s], ntx[s]);
+        const uint16_t sent =
+            rte_eth_tx_burst(setup_.ports[s].port, setup_.tx_queue, tx[s], ntx[s]);
         for (uint16_t i = sent; i < ntx[s]; ++i) {
             // Counted as relayed by the relay; a full queue takes it back.
             ++c.drops[static_cast<std::size_t>(session::RelayDrop::TxFull)];

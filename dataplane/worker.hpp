@@ -8,13 +8,19 @@
 // worker writes and any process reads. The loop never blocks, allocates or
 // makes system calls; full rings and queues drop and count.
 //
-// This step runs one worker, which owns RX queue 0 and TX queue 0 of both
-// ports, so any DPDK port works. The exception TAPs are the main lcore's
-// (net_tap makes a system call per burst): frames for the kernel go to it
-// through `to_kernel`, and what the kernel (or the main lcore's neighbour
-// resolution) sends comes back through `from_kernel[side]` to be sent on
-// the worker's TX queue. Several workers need the software hand-off or
-// rte_flow steering (issue 4, still open).
+// Queues: worker k polls RX queue k of each port that has more than k RX
+// queues (a single-queue port is polled by worker 0 alone) and sends on TX
+// queue k. Every session belongs to one worker, named by its local UDP
+// ports (session::owner_of); a frame received by another worker is handed
+// to its owner through an SPSC mbuf ring (handoff_out -> the owner's
+// handoff_in), so single-queue ports and RSS that knows nothing of owners
+// both work. rte_flow steering would make the hand-off idle; no port here
+// offers it (docs/dataplane.md).
+//
+// The exception TAPs are the main lcore's (net_tap makes a system call per
+// burst): frames for the kernel go to it through `to_kernel`, and what the
+// kernel (or the main lcore's neighbour resolution) sends comes back
+// through `from_kernel[side]` to be sent on the worker's TX queue.
 #pragma once
 
 #include <atomic>
@@ -52,13 +58,19 @@ struct WorkerMsg {
 // One side's port as the worker sees it.
 struct WorkerPort {
     bool present = false;
-    uint16_t port = 0;  // DPDK port id
+    uint16_t port = 0;       // DPDK port id
+    uint16_t rx_queues = 1;  // RX queues the port was set up with
     uint8_t mac[6] = {};
 };
 
+inline constexpr unsigned kMaxWorkers = 16;
+using MbufRing = dpif::SpscRing<rte_mbuf*, 1024>;
+
 struct WorkerSetup {
-    unsigned index = 0;
-    WorkerPort ports[2];  // by session::Side
+    unsigned index = 0;     // this worker: RX and TX queue `index` of each port
+    unsigned workers = 1;   // how many there are (1..kMaxWorkers)
+    uint16_t tx_queue = 0;  // normally == index
+    WorkerPort ports[2];    // by session::Side
     session::TableLimits limits;
     uint64_t publish_cycles = 0;  // TSC cycles between stats publications
 };
@@ -82,8 +94,13 @@ class alignas(64) Worker {
 
     dpif::SpscRing<WorkerMsg, 1024> inbox;
     dpif::SpscRing<dpif::Event, 4096> outbox;
-    dpif::SpscRing<rte_mbuf*, 1024> to_kernel;       // mbuf->port says which port it came in on
-    dpif::SpscRing<rte_mbuf*, 1024> from_kernel[2];  // to send on the side's port
+    MbufRing to_kernel;       // mbuf->port says which port it came in on
+    MbufRing from_kernel[2];  // to send on the side's port
+    // Hand-off: handoff_in[j] carries frames worker j received for this one;
+    // handoff_out[k] points at worker k's handoff_in[index] (set up by the
+    // main lcore before the loops start).
+    MbufRing handoff_in[kMaxWorkers];
+    MbufRing* handoff_out[kMaxWorkers] = {};
 
     const session::SessionTable& table() const { return table_; }
     const session::RelayCounters& counters() const { return relay_.counters(); }
@@ -109,6 +126,7 @@ class alignas(64) Worker {
     uint64_t events_dropped_ = 0;
     uint64_t kernel_sent_ = 0;
     uint64_t kernel_tx_full_ = 0;
+    uint64_t handed_off_ = 0;
 };
 
 }  // namespace isthmus::dataplane

@@ -24,6 +24,7 @@
 #include <unordered_map>
 
 #include "isthmus/dpif/messages.hpp"
+#include "session/session_table.hpp"
 
 namespace isthmus::dataplane {
 
@@ -53,7 +54,7 @@ class CommandService {
     bool on_worker_event(const dpif::Event& ev);
 
     static uint16_t owner_of(uint16_t local_port, uint16_t workers) {
-        return static_cast<uint16_t>((local_port >> 1) % workers);
+        return session::owner_of(local_port, workers);
     }
 
     // The control-plane generation of the last ResyncBegin (0: none yet).

@@ -113,6 +113,24 @@ uint16_t fold_checksum(uint32_t sum) {
     return static_cast<uint16_t>(~sum & 0xffffU);
 }
 
+int peek_udp_dst_port(const uint8_t* p, std::size_t len) {
+    if (len < kEthHeader + 20) return -1;
+    const uint16_t ethertype = be16(p + 12);
+    const uint8_t* ip = p + kEthHeader;
+    std::size_t l4 = 0;
+    if (ethertype == kEtherIpv4) {
+        if ((be16(ip + 6) & 0x3fffU) != 0 || ip[9] != kProtoUdp) return -1;
+        l4 = kEthHeader + std::size_t{ip[0] & 0x0fU} * 4;
+    } else if (ethertype == kEtherIpv6) {
+        if (ip[6] != kProtoUdp) return -1;
+        l4 = kEthHeader + 40;
+    } else {
+        return -1;
+    }
+    if (len < l4 + 4) return -1;
+    return be16(p + l4 + 2);
+}
+
 Verdict parse_frame(const uint8_t* p, std::size_t len, Frame& out, ParseOptions opt) {
     out.drop = Drop::None;
     if (len < kEthHeader) return drop(out, Drop::TooShort);

@@ -42,6 +42,12 @@ struct ParseOptions {
 // else is promised.
 Verdict parse_frame(const uint8_t* p, std::size_t len, Frame& out, ParseOptions opt = {});
 
+// The UDP destination port of an unfragmented IPv4/IPv6 UDP frame, or -1
+// (not UDP, a fragment, too short to tell). Checks nothing else: it only
+// steers a frame to the worker that owns the port, whose parse_frame()
+// then validates it. Pure; reads at most the first 14 + 60 + 4 octets.
+int peek_udp_dst_port(const uint8_t* p, std::size_t len);
+
 // RFC 1071 one's-complement sum of `len` octets added to `sum` (not folded).
 uint32_t ones_complement_add(const uint8_t* p, std::size_t len, uint32_t sum);
 // Folds a sum to 16 bits and complements it: the checksum field value.

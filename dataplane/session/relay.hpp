@@ -45,7 +45,8 @@ namespace isthmus::session {
     X(NoRemote, "no_remote")       /* the other leg's remote is not known yet */  \
     X(NoNeighbour, "no_neighbour") /* next-hop link address not resolved yet */   \
     X(NoRoom, "no_room")           /* buffer too small for the new headers */     \
-    X(TxFull, "tx_full")           /* TX queue or hand-off ring full (I/O side) */
+    X(TxFull, "tx_full")           /* TX queue or kernel ring full (I/O side) */  \
+    X(HandoffFull, "handoff_full") /* the owning worker's hand-off ring was full */
 
 enum class RelayDrop : uint8_t {
 #define ISTHMUS_X(name, label) name,

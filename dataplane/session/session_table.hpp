@@ -28,6 +28,14 @@
 namespace isthmus::session {
 
 enum class Side : uint8_t { Access = 0, Core = 1 };
+
+// The worker that owns a session whose leg has this local UDP port (issue 4:
+// "its local UDP ports tell which"): an RTP/RTCP pair of ports (2n, 2n+1)
+// shares a worker. The control plane allocates both legs' ports so that
+// they name the same worker.
+constexpr uint16_t owner_of(uint16_t local_port, uint16_t workers) {
+    return static_cast<uint16_t>((local_port >> 1) % workers);
+}
 constexpr Side other(Side s) {
     return s == Side::Access ? Side::Core : Side::Access;
 }

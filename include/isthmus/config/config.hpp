@@ -28,6 +28,8 @@ struct DataplaneConfig {
     std::vector<std::string> eal;           // DPDK EAL arguments (after argv[0])
     uint32_t heartbeat_ms = 100;            // how often the region's heartbeat is refreshed
     std::vector<PortConfig> ports;          // [[dataplane.port]]: at most one access, one core
+    uint32_t workers = 1;                   // worker lcores (1..16); EAL -l needs workers + 1
+                                            // lcores, or exactly 1 (one worker inline on main)
     uint32_t sessions_per_worker = 4096;    // session slots of each worker (table sizes)
     uint32_t srtp_contexts_per_worker = 0;  // SRTP contexts of each worker; 0: 2 per session
 };

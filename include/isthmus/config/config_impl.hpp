@@ -31,8 +31,13 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
     DataplaneConfig cfg;
     const toml::table* dp = root["dataplane"].as_table();
     if (dp == nullptr) throw ConfigError(path + ": no [dataplane] section");
-    static const std::set<std::string> known = {
-        "region", "eal", "heartbeat_ms", "port", "sessions_per_worker", "srtp_contexts_per_worker"};
+    static const std::set<std::string> known = {"region",
+                                                "eal",
+                                                "heartbeat_ms",
+                                                "port",
+                                                "sessions_per_worker",
+                                                "workers",
+                                                "srtp_contexts_per_worker"};
     for (const auto& [k, v] : *dp) {
         if (known.count(std::string(k.str())) == 0) {
             throw ConfigError(path + ": dataplane." + std::string(k.str()) + ": unknown key");
@@ -71,6 +76,7 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
             out = static_cast<uint32_t>(*v);
         }
     };
+    count("workers", 1, 16, cfg.workers);
     count("sessions_per_worker", 1, int64_t{1} << 28, cfg.sessions_per_worker);
     count("srtp_contexts_per_worker", 0, int64_t{1} << 29, cfg.srtp_contexts_per_worker);
     if (const auto* n = dp->get("port")) {

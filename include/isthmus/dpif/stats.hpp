@@ -15,7 +15,7 @@
 
 namespace isthmus::dpif {
 
-inline constexpr uint32_t kMaxStatBlocks = 16;  // ports, workers, ...
+inline constexpr uint32_t kMaxStatBlocks = 32;  // ports, workers, ...
 inline constexpr uint32_t kMaxStatCounters = 32;
 
 struct StatCounter {

@@ -30,6 +30,26 @@ const std::vector<uint8_t> kIpv6Udp = from_hex(
 
 constexpr std::size_t kL3 = 14;
 
+TEST(PeekUdpDstPort, FindsThePortOfUdpAndNothingElse) {
+    EXPECT_EQ(peek_udp_dst_port(kIpv4Udp.data(), kIpv4Udp.size()), 50000);
+    EXPECT_EQ(peek_udp_dst_port(kIpv6Udp.data(), kIpv6Udp.size()), 50000);
+    for (std::size_t n = 0; n < 14 + 20 + 4; ++n)
+        EXPECT_EQ(peek_udp_dst_port(kIpv4Udp.data(), n), -1) << n;
+    std::vector<uint8_t> f = kIpv4Udp;
+    f[kL3 + 6] |= 0x20;  // a fragment: no port to steer by
+    EXPECT_EQ(peek_udp_dst_port(f.data(), f.size()), -1);
+    f = kIpv4Udp;
+    f[kL3 + 9] = 6;  // TCP
+    EXPECT_EQ(peek_udp_dst_port(f.data(), f.size()), -1);
+    f = kIpv6Udp;
+    f[kL3 + 6] = 58;  // ICMPv6
+    EXPECT_EQ(peek_udp_dst_port(f.data(), f.size()), -1);
+    f = kIpv4Udp;
+    f[12] = 0x08;
+    f[13] = 0x06;  // ARP
+    EXPECT_EQ(peek_udp_dst_port(f.data(), f.size()), -1);
+}
+
 TEST(ParseFrame, Ipv4Udp) {
     Frame f;
     ASSERT_EQ(parse_frame(kIpv4Udp.data(), kIpv4Udp.size(), f), Verdict::Udp);
