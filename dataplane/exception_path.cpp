@@ -67,6 +67,18 @@ PortPair::PortPair(std::string name, const std::string& device, const std::strin
     rx_queues_ = std::max<uint16_t>(1, std::min<uint16_t>(workers, info.max_rx_queues));
     start_port(port_, device, pool, rx_queues_, workers);
     start_port(exception_, exception, pool, 1, 1);
+    // One link address for the gateway on this port: the kernel behind the
+    // TAP answers ARP/ND with the port's MAC, the same one relayed media and
+    // the dataplane's own ARP requests carry, so hosts never learn a second
+    // MAC whose frames the TAP would then refuse.
+    rte_ether_addr mac{};
+    if (int rc = rte_eth_macaddr_get(port_, &mac); rc != 0) {
+        throw std::runtime_error("port \"" + device + "\": MAC address: " + rte_strerror(-rc));
+    }
+    if (int rc = rte_eth_dev_default_mac_addr_set(exception_, &mac); rc != 0) {
+        throw std::runtime_error("exception port \"" + exception +
+                                 "\": cannot take the port's MAC address: " + rte_strerror(-rc));
+    }
 }
 
 void PortPair::mac(uint8_t out[6]) const {
