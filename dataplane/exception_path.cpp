@@ -138,13 +138,18 @@ bool PortPair::send_frame(const uint8_t* frame, std::size_t len, rte_mempool* po
                           MbufRing& to_port) {
     rte_mbuf* m = rte_pktmbuf_alloc(pool);
     if (m == nullptr) return false;
-    if (len > rte_pktmbuf_tailroom(m) || !to_port.try_push(m)) {
+    if (len > rte_pktmbuf_tailroom(m)) {
         rte_pktmbuf_free(m);
         return false;
     }
+    // Written in full before the worker can see it (the push publishes it).
     std::memcpy(mbuf_data(m), frame, len);
     m->data_len = static_cast<uint16_t>(len);
     m->pkt_len = static_cast<uint32_t>(len);
+    if (!to_port.try_push(m)) {
+        rte_pktmbuf_free(m);
+        return false;
+    }
     return true;
 }
 

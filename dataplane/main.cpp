@@ -208,6 +208,16 @@ int main(int argc, char** argv) {
                 if (rte_eal_remote_launch(&Worker::run, w.get(), lcore) != 0) {
                     std::fprintf(stderr, "isthmus-dataplane: cannot launch a worker on lcore %u\n",
                                  lcore);
+                    // Stop what runs already, then leave as any setup failure.
+                    for (auto& other : workers)
+                        other->stop.store(true);
+                    for (unsigned l : worker_lcores)
+                        rte_eal_wait_lcore(l);
+                    workers.clear();
+                    pairs.clear();
+                    if (pool != nullptr) rte_mempool_free(pool);
+                    region = isthmus::dpif::SharedRegion();
+                    rte_eal_cleanup();
                     return 1;
                 }
                 worker_lcores.push_back(lcore);
@@ -358,14 +368,14 @@ int main(int argc, char** argv) {
                 const std::size_t nk = w->to_kernel.pop_burst(std::span(kernel_bound));
                 for (std::size_t i = 0; i < nk; ++i) {
                     rte_mbuf* m = kernel_bound[i];
+                    const uint8_t side =
+                        by_side[0] != nullptr && m->port == by_side[0]->port_id() ? 0 : 1;
                     isthmus::pkt::NeighbourObservation obs;
                     if (isthmus::pkt::snoop_neighbour(isthmus::dataplane::mbuf_data(m),
                                                       rte_pktmbuf_data_len(m), obs)) {
-                        resolver.learned(obs, now, updates);
+                        resolver.learned(side, obs, now, updates);
                     }
-                    isthmus::dataplane::PortPair* pair =
-                        by_side[0] != nullptr && m->port == by_side[0]->port_id() ? by_side[0]
-                                                                                  : by_side[1];
+                    isthmus::dataplane::PortPair* pair = by_side[side];
                     if (pair == nullptr) {
                         rte_pktmbuf_free(m);
                     } else {

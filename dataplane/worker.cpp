@@ -152,15 +152,11 @@ void Worker::handle(const WorkerMsg& m) {
             table_.set_next_hop(m.session_id, static_cast<Side>(m.side & 1U), m.mac, m.family,
                                 m.addr);
             return;
-        case WorkerMsg::Kind::ReleaseOlder: {
-            dpif::MsgHeader hdr{};
-            hdr.version = dpif::kAbiVersion;
-            hdr.generation = m.generation;
-            table_.remove_older(m.generation, [&](const session::Session& s) {
-                info(s, hdr, ResultCode::StaleGeneration);
-            });
+        case WorkerMsg::Kind::ReleaseOlder:
+            // Reported and released a few at a time (continue_listing).
+            listing_ = Listing{true, true, m.generation, {}, 0};
+            listing_.hdr.version = dpif::kAbiVersion;
             return;
-        }
         case WorkerMsg::Kind::Command:
             break;
     }
@@ -187,9 +183,8 @@ void Worker::handle(const WorkerMsg& m) {
         }
         case MsgType::SessionQuery: {
             if (cmd.hdr.session_id == 0) {
-                table_.for_each(
-                    [&](const session::Session& s) { info(s, cmd.hdr, ResultCode::Ok); });
-                answer(cmd, ResultCode::Ok, "");
+                // Every session, a few per pass, then the Result.
+                listing_ = Listing{true, false, 0, cmd.hdr, 0};
                 return;
             }
             const uint32_t slot = table_.slot_of(cmd.hdr.session_id);
@@ -207,12 +202,50 @@ void Worker::handle(const WorkerMsg& m) {
     }
 }
 
+void Worker::continue_listing() {
+    // Bounded per pass (slots looked at, events emitted) so that listing a
+    // million sessions neither stalls media nor overflows the outbox.
+    constexpr uint32_t kSlotsPerPass = 4096;
+    const std::size_t room = outbox.kCapacity - outbox.size();
+    std::size_t emitted = 0;
+    const uint32_t end = table_.capacity();
+    uint32_t looked = 0;
+    while (listing_.next_slot < end && looked < kSlotsPerPass && emitted + 2 < room) {
+        const session::Session& s = table_.at(listing_.next_slot++);
+        ++looked;
+        if (s.id == 0) continue;
+        if (listing_.release) {
+            if (s.generation >= listing_.generation) continue;
+            dpif::MsgHeader hdr = listing_.hdr;
+            hdr.generation = s.generation;  // the session's own: see CommandService
+            info(s, hdr, ResultCode::StaleGeneration);
+            table_.remove(s.id);
+        } else {
+            info(s, listing_.hdr, ResultCode::Ok);
+        }
+        ++emitted;
+    }
+    if (listing_.next_slot < end || emitted + 2 >= room) return;
+    if (!listing_.release) {
+        dpif::Command cmd{};
+        cmd.hdr = listing_.hdr;
+        answer(cmd, ResultCode::Ok, "");
+    }
+    listing_.active = false;
+}
+
 unsigned Worker::poll() {
-    // Commands first: a few per pass so a burst of commands cannot stall media.
-    WorkerMsg msgs[8];
-    const std::size_t nm = inbox.pop_burst(msgs);
-    for (std::size_t i = 0; i < nm; ++i)
-        handle(msgs[i]);
+    // Commands first: a few per pass so a burst of commands cannot stall
+    // media; none while a listing is under way (they keep their order).
+    std::size_t nm = 0;
+    if (listing_.active) [[unlikely]] {
+        continue_listing();
+    } else {
+        WorkerMsg msgs[8];
+        nm = inbox.pop_burst(msgs);
+        for (std::size_t i = 0; i < nm; ++i)
+            handle(msgs[i]);
+    }
 
     // The kernel's frames (and the main lcore's ARP/ND requests).
     unsigned kernel_frames = 0;

@@ -116,6 +116,7 @@ class alignas(64) Worker {
     void info(const session::Session& s, const dpif::MsgHeader& hdr, dpif::ResultCode rc);
     void emit(const dpif::Event& ev);
     void publish();
+    void continue_listing();
 
     WorkerSetup setup_;
     srtp::Engine engine_;
@@ -127,6 +128,16 @@ class alignas(64) Worker {
     uint64_t kernel_sent_ = 0;
     uint64_t kernel_tx_full_ = 0;
     uint64_t handed_off_ = 0;
+    // A query of every session or a release of older generations, walked a
+    // bounded number of slots per poll.
+    struct Listing {
+        bool active = false;
+        bool release = false;     // ReleaseOlder (else: SessionQuery of all)
+        uint64_t generation = 0;  // release: sessions older than this go
+        dpif::MsgHeader hdr{};    // query: the command's header, echoed
+        uint32_t next_slot = 0;
+    };
+    Listing listing_;
 };
 
 }  // namespace isthmus::dataplane

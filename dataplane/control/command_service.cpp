@@ -58,61 +58,105 @@ Routed CommandService::handle(const dpif::Command& cmd) {
             return r;
         case MsgType::SessionCreate: {
             if (id == 0) return refuse(ResultCode::BadParams, "session id 0 is reserved");
+            uint16_t w = 0;
+            std::string why;
+            if (!one_owner(cmd, w, why)) return refuse(ResultCode::BadParams, why);
             if (it != owner_.end()) {
-                return refuse(ResultCode::Exists, "session " + std::to_string(id) + " exists");
-            }
-            const uint16_t w = owner_of(cmd.access.local.port, workers_);
-            for (const dpif::IpEndpoint* e :
-                 {&cmd.core.local, &cmd.core.local_rtcp, &cmd.access.local_rtcp}) {
-                if (e->family != 0 && owner_of(e->port, workers_) != w) {
-                    return refuse(ResultCode::BadParams,
-                                  "local port " + std::to_string(e->port) +
-                                      " belongs to another worker than access.local");
+                // Adoption only inside a resync (ResyncBegin .. ResyncEnd).
+                if (!resyncing_ || cmd.hdr.generation != generation_ ||
+                    cmd.hdr.generation <= it->second.generation) {
+                    return refuse(ResultCode::Exists, "session " + std::to_string(id) + " exists");
                 }
+                if (w != it->second.worker) {
+                    return refuse(ResultCode::BadParams,
+                                  "an adopted session cannot move to another worker");
+                }
+                // Adoption (resync): the worker applies it as an update.
+                it->second =
+                    Owned{w, cmd.hdr.generation, cmd.hdr.seq, false, true, it->second.generation};
+                return to_worker(w);
             }
-            owner_.emplace(id, w);
+            owner_.emplace(id, Owned{w, cmd.hdr.generation, cmd.hdr.seq, false, false, 0});
             return to_worker(w);
         }
-        case MsgType::SessionUpdate:
+        case MsgType::SessionUpdate: {
             if (it == owner_.end()) {
                 return refuse(ResultCode::NotFound, "no session " + std::to_string(id));
             }
-            return to_worker(it->second);
+            uint16_t w = 0;
+            std::string why;
+            if (!one_owner(cmd, w, why)) return refuse(ResultCode::BadParams, why);
+            if (w != it->second.worker) {
+                return refuse(ResultCode::BadParams,
+                              "the new local ports belong to another worker (port / 2 mod " +
+                                  std::to_string(workers_) + ")");
+            }
+            return to_worker(w);
+        }
         case MsgType::SessionDelete: {
             if (it == owner_.end()) {
                 return refuse(ResultCode::NotFound, "no session " + std::to_string(id));
             }
-            const uint16_t w = it->second;
+            const uint16_t w = it->second.worker;
             owner_.erase(it);
             return to_worker(w);
         }
         case MsgType::SessionQuery:
             if (id == 0) {
-                open_queries_[cmd.hdr.seq] = workers_;
+                open_queries_[{cmd.hdr.generation, cmd.hdr.seq}] = workers_;
                 r.to = Routed::To::AllWorkers;
                 return r;
             }
             if (it == owner_.end()) {
                 return refuse(ResultCode::NotFound, "no session " + std::to_string(id));
             }
-            return to_worker(it->second);
+            return to_worker(it->second.worker);
         default:
             return refuse(ResultCode::BadType, "not a command");
     }
 }
 
+bool CommandService::one_owner(const dpif::Command& cmd, uint16_t& worker, std::string& why) const {
+    worker = owner_of(cmd.access.local.port, workers_);
+    for (const dpif::IpEndpoint* e :
+         {&cmd.core.local, &cmd.core.local_rtcp, &cmd.access.local_rtcp}) {
+        if (e->family != 0 && owner_of(e->port, workers_) != worker) {
+            why = "local port " + std::to_string(e->port) +
+                  " belongs to another worker than access.local";
+            return false;
+        }
+    }
+    return true;
+}
+
 bool CommandService::on_worker_event(const dpif::Event& ev) {
     if (ev.hdr.type == MsgType::SessionInfo && ev.result == ResultCode::StaleGeneration) {
-        owner_.erase(ev.hdr.session_id);  // released by ResyncEnd
+        // Released by ResyncEnd (the event carries the session's own
+        // generation); unless an adoption moved the id on since.
+        const auto it = owner_.find(ev.hdr.session_id);
+        if (it != owner_.end() && it->second.generation <= ev.hdr.generation) owner_.erase(it);
         return true;
     }
     if (ev.hdr.type != MsgType::Result) return true;
     const auto of = static_cast<MsgType>(ev.hdr.reserved);
-    if (of == MsgType::SessionCreate && ev.result != ResultCode::Ok) {
-        owner_.erase(ev.hdr.session_id);
+    if (of == MsgType::SessionCreate) {
+        const auto it = owner_.find(ev.hdr.session_id);
+        // Only the answer to the create that made the entry may drop it
+        // (not a late failure of an earlier create of a reused id).
+        if (it != owner_.end() && !it->second.confirmed && it->second.create_seq == ev.hdr.seq &&
+            it->second.generation == ev.hdr.generation) {
+            if (ev.result == ResultCode::Ok) {
+                it->second.confirmed = true;
+            } else if (it->second.adopting) {
+                it->second.generation = it->second.prev_generation;  // the old one lives on
+                it->second.confirmed = true;
+            } else {
+                owner_.erase(it);
+            }
+        }
     }
     if (of == MsgType::SessionQuery && ev.hdr.session_id == 0) {
-        const auto q = open_queries_.find(ev.hdr.seq);
+        const auto q = open_queries_.find({ev.hdr.generation, ev.hdr.seq});
         if (q == open_queries_.end()) return true;
         if (--q->second != 0) return false;  // the last worker's Result closes the list
         open_queries_.erase(q);

@@ -13,15 +13,24 @@
 // Ownership (issue 4): a session belongs to the worker its access leg's
 // local RTP port names, worker = (port / 2) mod workers (an RTP/RTCP pair of
 // ports shares a worker); the core leg's local ports must name the same
-// worker (the control plane allocates them so). This service keeps the map
-// session id -> worker so that update, delete and query find the owner.
+// worker (the control plane allocates them so; an update may not move a
+// session to another worker). This service keeps the map session id ->
+// worker so that update, delete and query find the owner.
+//
+// Resync: a SessionCreate for a live id, sent between ResyncBegin and
+// ResyncEnd of a newer generation than the one that made it, is an adoption (the restarted control
+// plane re-sends the calls it still has): it goes to the owner, which applies it as an update and
+// moves the session into the new generation, so ResyncEnd keeps it.
 //
 // Thread-safety: one thread (the main lcore). It allocates (the id map), so
 // it never runs on a worker.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "isthmus/dpif/messages.hpp"
 #include "session/session_table.hpp"
@@ -67,9 +76,21 @@ class CommandService {
     uint16_t workers_;
     uint64_t generation_ = 0;
     bool resyncing_ = false;
-    std::unordered_map<uint64_t, uint16_t> owner_;  // session id -> worker
-    // Queries of all sessions still waiting for some workers: seq -> count.
-    std::unordered_map<uint64_t, uint16_t> open_queries_;
+    struct Owned {
+        uint16_t worker;
+        uint64_t generation;       // of the last create (or adoption) sent
+        uint64_t create_seq;       // the create in flight, to tell its Result
+        bool confirmed;            // the worker answered that create
+        bool adopting;             // that create adopts a live session (resync)
+        uint64_t prev_generation;  // adopting: the generation if it fails
+    };
+    std::unordered_map<uint64_t, Owned> owner_;  // session id -> its worker
+    // Queries of all sessions still waiting for some workers:
+    // (generation, seq) -> workers yet to answer.
+    std::map<std::pair<uint64_t, uint64_t>, uint16_t> open_queries_;
+
+    // The worker all of `cmd`'s local ports name, or an error in `why`.
+    bool one_owner(const dpif::Command& cmd, uint16_t& worker, std::string& why) const;
 };
 
 }  // namespace isthmus::dataplane

@@ -4,10 +4,12 @@
 
 namespace isthmus::dataplane {
 
-NeighbourResolver::Key NeighbourResolver::key(uint8_t family, const uint8_t addr[16]) {
+NeighbourResolver::Key NeighbourResolver::key(uint8_t side, uint8_t family,
+                                              const uint8_t addr[16]) {
     Key k{};
-    k[0] = family;
-    std::memcpy(k.data() + 1, addr, family == 6 ? 16 : 4);
+    k[0] = side;
+    k[1] = family;
+    std::memcpy(k.data() + 2, addr, family == 6 ? 16 : 4);
     return k;
 }
 
@@ -16,8 +18,9 @@ const uint8_t* NeighbourResolver::need(uint64_t id, uint16_t worker, uint8_t sid
                                        const dpif::IpEndpoint& remote, uint64_t now_ns,
                                        std::vector<ResolveRequest>& requests) {
     if (remote.family != 4 && remote.family != 6) return nullptr;
-    if (const uint8_t* mac = table_.find(remote.family, remote.addr)) return mac;
-    auto [it, fresh] = pending_.try_emplace(key(remote.family, remote.addr));
+    side &= 1U;
+    if (const uint8_t* mac = table_[side].find(remote.family, remote.addr)) return mac;
+    auto [it, fresh] = pending_.try_emplace(key(side, remote.family, remote.addr));
     Pending& p = it->second;
     p.waiters.push_back({id, worker, side});
     if (fresh) {
@@ -32,10 +35,11 @@ const uint8_t* NeighbourResolver::need(uint64_t id, uint16_t worker, uint8_t sid
     return nullptr;
 }
 
-void NeighbourResolver::learned(const pkt::NeighbourObservation& o, uint64_t now_ns,
+void NeighbourResolver::learned(uint8_t side, const pkt::NeighbourObservation& o, uint64_t now_ns,
                                 std::vector<NextHopUpdate>& updates) {
-    table_.learn(o, now_ns);
-    const auto it = pending_.find(key(o.family, o.addr));
+    side &= 1U;
+    table_[side].learn(o, now_ns);
+    const auto it = pending_.find(key(side, o.family, o.addr));
     if (it == pending_.end()) return;
     for (const Waiter& w : it->second.waiters) {
         NextHopUpdate u{w.id, w.worker, w.side, {}, o.family, {}};
@@ -47,6 +51,8 @@ void NeighbourResolver::learned(const pkt::NeighbourObservation& o, uint64_t now
 }
 
 std::size_t NeighbourResolver::tick(uint64_t now_ns, std::vector<ResolveRequest>& requests) {
+    for (auto& t : table_)
+        t.expire(now_ns, kMaxAgeNs);
     std::size_t given_up = 0;
     for (auto it = pending_.begin(); it != pending_.end();) {
         Pending& p = it->second;

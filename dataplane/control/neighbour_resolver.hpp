@@ -9,6 +9,11 @@
 // that side's port, repeated every second up to kMaxTries, and hands out the
 // binding to every waiting leg when it arrives.
 //
+// Bindings are kept per side (port): what is seen on the access port never
+// serves a core leg, so an access-side host cannot claim an IMS address
+// (and overlapping address plans stay apart). Bindings not seen again for
+// kMaxAgeNs are forgotten (a leg that has its MAC keeps it).
+//
 // Remotes are taken to be on-link (the access and core subnets are the
 // gateway's own); a routed next hop (a gateway address per port) is not
 // configured yet.
@@ -47,8 +52,10 @@ class NeighbourResolver {
   public:
     static constexpr int kMaxTries = 5;
     static constexpr uint64_t kRetryNs = 1000000000ULL;
+    static constexpr uint64_t kMaxAgeNs = 300ULL * 1000000000ULL;
 
-    explicit NeighbourResolver(uint32_t max_entries) : table_(max_entries) {}
+    explicit NeighbourResolver(uint32_t max_entries)
+        : table_{pkt::NeighbourTable(max_entries), pkt::NeighbourTable(max_entries)} {}
 
     // A leg (`side` of session `id`, owned by `worker`) sends from `local`
     // to `remote`. Returns the MAC when the binding is known; otherwise
@@ -58,17 +65,18 @@ class NeighbourResolver {
                         const dpif::IpEndpoint& remote, uint64_t now_ns,
                         std::vector<ResolveRequest>& requests);
 
-    // A binding seen on a port: learned, and every leg waiting for it gets
-    // an update.
-    void learned(const pkt::NeighbourObservation& o, uint64_t now_ns,
+    // A binding seen on the port of `side`: learned, and every leg of that
+    // side waiting for it gets an update.
+    void learned(uint8_t side, const pkt::NeighbourObservation& o, uint64_t now_ns,
                  std::vector<NextHopUpdate>& updates);
 
     // Repeats requests not answered within kRetryNs; gives up on an address
     // after kMaxTries (its legs stay without a next hop; the relay counts
-    // their packets as no_neighbour). Returns the addresses given up.
+    // their packets as no_neighbour); forgets bindings older than
+    // kMaxAgeNs. Returns the addresses given up.
     std::size_t tick(uint64_t now_ns, std::vector<ResolveRequest>& requests);
 
-    std::size_t bindings() const { return table_.size(); }
+    std::size_t bindings() const { return table_[0].size() + table_[1].size(); }
     std::size_t pending() const { return pending_.size(); }
 
   private:
@@ -83,10 +91,10 @@ class NeighbourResolver {
         int tries;
         std::vector<Waiter> waiters;
     };
-    using Key = std::array<uint8_t, 17>;  // family, then the address octets (zero padded)
-    static Key key(uint8_t family, const uint8_t addr[16]);
+    using Key = std::array<uint8_t, 18>;  // side, family, the address octets (zero padded)
+    static Key key(uint8_t side, uint8_t family, const uint8_t addr[16]);
 
-    pkt::NeighbourTable table_;
+    pkt::NeighbourTable table_[2];  // by side
     std::map<Key, Pending> pending_;
 };
 

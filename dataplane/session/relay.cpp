@@ -113,16 +113,21 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         const pkt::Frame& f = frames[i];
         Leg& leg = table_.at(ref.slot).leg[static_cast<std::size_t>(ref.side)];
         pend[i] = {ref.slot, ref.side, false, ref.rtcp_port, true, f.payload_len};
+        // A leg's packets come in on its own side's port (no injection of
+        // "IMS" media from the browsers' network) from its remote.
         const Endpoint& expect = ref.rtcp_port ? leg.remote_rtcp : leg.remote;
-        if (expect.set() ? !source_is(f, expect) : !leg.learn_remote) {
+        if (ref.side != p.arrived || (expect.set() ? !source_is(f, expect) : !leg.learn_remote)) {
             drop(i, RelayDrop::WrongSource);
             continue;
         }
         uint8_t* payload = p.data + f.payload_offset;
         const pkt::Demux kind = pkt::classify(payload, f.payload_len);
-        if (kind == pkt::Demux::Rtcp || (ref.rtcp_port && kind == pkt::Demux::Rtp)) {
-            pend[i].rtcp = true;
-        } else if (kind != pkt::Demux::Rtp) {
+        if (kind == pkt::Demux::Rtp || kind == pkt::Demux::Rtcp) {
+            // RFC 5761 4: the payload type tells RTCP from RTP only where
+            // they share a port; a separate RTCP port carries RTCP, a
+            // non-muxed RTP port RTP (whatever its marker bit and PT).
+            pend[i].rtcp = ref.rtcp_port || (leg.rtcp_mux && kind == pkt::Demux::Rtcp);
+        } else {
             drop(i, RelayDrop::NotMedia);
             continue;
         }

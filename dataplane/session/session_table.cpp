@@ -66,6 +66,18 @@ bool valid_endpoint(const Endpoint& e) {
     return (e.family == 4 || e.family == 6) && e.port != 0;
 }
 
+// A remote media address must be one host's (RFC 1122 3.2.1.3, RFC 4291
+// 2.5.2-2.7): not unspecified, loopback, multicast or broadcast.
+bool unicast_host(const Endpoint& e) {
+    if (e.family == 4) {
+        return e.addr[0] != 0 && e.addr[0] != 127 && e.addr[0] < 224;
+    }
+    static constexpr uint8_t kZero[16] = {};
+    static constexpr uint8_t kLoop[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    return e.addr[0] != 0xff && std::memcmp(e.addr, kZero, 16) != 0 &&
+           std::memcmp(e.addr, kLoop, 16) != 0;
+}
+
 bool keys_valid(const dpif::SrtpKeys& k) {
     if (k.suite >= srtp::kSuiteCount) return false;
     const srtp::SuiteInfo info = srtp::suite_info(static_cast<srtp::Suite>(k.suite));
@@ -145,6 +157,11 @@ bool SessionTable::plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan,
     if (leg.remote.set()) {
         if (!valid_endpoint(leg.remote) || leg.remote.family != leg.local.family) {
             detail = where + ".remote: needs a non-zero port and the family of local";
+            return false;
+        }
+        if (!unicast_host(leg.remote) ||
+            (leg.remote_rtcp.set() && !unicast_host(leg.remote_rtcp))) {
+            detail = where + ".remote: must be a unicast host address";
             return false;
         }
         if (!leg.rtcp_mux &&
@@ -250,7 +267,10 @@ dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& det
         detail = "session id 0 is reserved";
         return ResultCode::BadParams;
     }
-    if (slot_of(id) != kNoSlot) {
+    if (const uint32_t live = slot_of(id); live != kNoSlot) {
+        // A newer control-plane generation re-creating a session it still
+        // has (resync) adopts it: applied as an update, state kept.
+        if (cmd.hdr.generation > sessions_[live].generation) return update(cmd, detail);
         detail = "session " + std::to_string(id) + " exists";
         return ResultCode::Exists;
     }
@@ -322,50 +342,69 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
     }
     if (!endpoints_free(plans, slot, detail)) return ResultCode::PortInUse;
     Session& s = sessions_[slot];
-    // A leg keeps its contexts (and so its SRTP stream state: ROC, replay
-    // window, SRTCP index) when its keys did not change (RFC 4568 7.1.4).
-    bool keep[2] = {false, false};
+    // Each direction of a leg keeps its context (and so its SRTP stream
+    // state: ROC, replay window, SRTCP index) when its keys did not change
+    // (RFC 4568 7.1.4), independently of the other direction: re-keying a
+    // sending context under an unchanged key would restart its indexes and
+    // reuse keystream (a two-time pad; a nonce reuse with GCM).
+    bool keep_rx[2] = {false, false}, keep_tx[2] = {false, false};
     std::size_t need = 0, freed = 0;
     for (int i = 0; i < 2; ++i) {
         const Leg& old = s.leg[i];
         const bool old_sdes = old.security == LegSecurity::Sdes;
         const bool new_sdes = plans[i].leg.security == LegSecurity::Sdes;
-        keep[i] = old_sdes && new_sdes && keys_equal(old.rx_keys, plans[i].rx) &&
-                  keys_equal(old.tx_keys, plans[i].tx);
-        if (new_sdes && !keep[i]) need += 2;
-        if (old_sdes && !keep[i]) freed += 2;
+        keep_rx[i] = old_sdes && new_sdes && keys_equal(old.rx_keys, plans[i].rx);
+        keep_tx[i] = old_sdes && new_sdes && keys_equal(old.tx_keys, plans[i].tx);
+        const std::size_t changed = (keep_rx[i] ? 0U : 1U) + (keep_tx[i] ? 0U : 1U);
+        if (new_sdes) need += changed;
+        if (old_sdes) freed += changed;
     }
     if (free_contexts_.size() + freed < need) {
         detail = "no free SRTP context on this worker";
         return ResultCode::TableFull;
     }
     uninstall_flows(slot);
+    // Every context that goes is given back before any is taken.
+    for (int i = 0; i < 2; ++i) {
+        if (!keep_rx[i]) give_context(s.leg[i].rx);
+        if (!keep_tx[i]) give_context(s.leg[i].tx);
+    }
     for (int i = 0; i < 2; ++i) {
         Leg& leg = s.leg[i];
-        srtp::Context* rx = leg.rx;
-        srtp::Context* tx = leg.tx;
-        const bool learned = leg.learn_remote && leg.remote.set();
-        const Endpoint learned_remote = leg.remote, learned_rtcp = leg.remote_rtcp;
-        if (!keep[i]) {
-            give_context(rx);
-            give_context(tx);
-        }
+        // What survives of the old leg (not its keys: no copies of secrets).
+        struct {
+            srtp::Context* rx;
+            srtp::Context* tx;
+            bool learn_remote;
+            Endpoint remote, remote_rtcp;
+            bool mac_known;
+            uint8_t next_hop_mac[6];
+        } old{leg.rx, leg.tx, leg.learn_remote, leg.remote, leg.remote_rtcp, leg.mac_known, {}};
+        std::memcpy(old.next_hop_mac, leg.next_hop_mac, 6);
         leg = plans[i].leg;
-        leg.rx = rx;
-        leg.tx = tx;
+        leg.rx = old.rx;
+        leg.tx = old.tx;
         // A learned remote stays learned while the update leaves it open.
-        if (leg.learn_remote && learned) {
-            leg.remote = learned_remote;
-            leg.remote_rtcp = learned_rtcp;
+        if (leg.learn_remote && old.learn_remote && old.remote.set()) {
+            leg.remote = old.remote;
+            leg.remote_rtcp = old.remote_rtcp;
+        }
+        // The next hop stays while the remote does.
+        if (old.mac_known && same_addr(leg.remote, old.remote)) {
+            leg.mac_known = true;
+            std::memcpy(leg.next_hop_mac, old.next_hop_mac, 6);
         }
         leg.rx_keys = plans[i].rx;
         leg.tx_keys = plans[i].tx;
-        if (leg.security == LegSecurity::Sdes && !keep[i]) {
+        if (leg.security != LegSecurity::Sdes) continue;
+        // Lengths were checked: init cannot fail short of a broken IPsec-MB;
+        // then the leg drops its packets (unknown_context).
+        if (leg.rx == nullptr) {
             leg.rx = take_context();
-            leg.tx = take_context();
-            // Lengths were checked: init cannot fail short of a broken
-            // IPsec-MB; then the leg drops its packets as unknown_context.
             init_context(engine_, *leg.rx, plans[i].rx);
+        }
+        if (leg.tx == nullptr) {
+            leg.tx = take_context();
             init_context(engine_, *leg.tx, plans[i].tx);
         }
     }

@@ -105,9 +105,11 @@ class SessionTable {
 
     // SessionCreate: validates both legs, takes a slot and the contexts it
     // needs, keys them, inserts the flow entries. Result: Ok, Exists (id
-    // live), BadParams (detail says which field), PortInUse (a local
-    // endpoint belongs to another session), TableFull. Nothing changes
-    // unless Ok.
+    // live, same or older generation), BadParams (detail says which field),
+    // PortInUse (a local endpoint belongs to another session), TableFull.
+    // A create of a live id from a newer generation adopts it (resync): it
+    // is applied as update() and moves the session to that generation.
+    // Nothing changes unless Ok.
     dpif::ResultCode create(const dpif::Command& cmd, std::string& detail);
     // SessionUpdate: replaces both legs of a live session (a new offer/
     // answer), keeping the slot; SRTP stream state is kept when a leg's keys

@@ -235,11 +235,14 @@ class WorkerRingTest : public ::testing::Test {
         m.kind = WorkerMsg::Kind::Command;
         m.cmd = c;
         EXPECT_TRUE(worker_->inbox.try_push(m));
-        worker_->poll();
         dpif::Event ev{};
-        while (worker_->outbox.try_pop(ev)) {
-            if (ev.hdr.type == dpif::MsgType::Result) return ev;
-            if (infos != nullptr) infos->push_back(ev);
+        // Listings (a query of all) take a few passes.
+        for (int pass = 0; pass < 16; ++pass) {
+            worker_->poll();
+            while (worker_->outbox.try_pop(ev)) {
+                if (ev.hdr.type == dpif::MsgType::Result) return ev;
+                if (infos != nullptr) infos->push_back(ev);
+            }
         }
         ADD_FAILURE() << "no Result";
         return ev;
@@ -394,7 +397,8 @@ TEST_F(WorkerRingTest, SessionCommandsAreAnswered) {
     rel.kind = WorkerMsg::Kind::ReleaseOlder;
     rel.generation = 5;
     ASSERT_TRUE(worker_->inbox.try_push(rel));
-    worker_->poll();
+    worker_->poll();  // takes the command
+    worker_->poll();  // walks the table
     dpif::Event ev{};
     ASSERT_TRUE(worker_->outbox.try_pop(ev));
     EXPECT_EQ(ev.hdr.type, dpif::MsgType::SessionInfo);
@@ -497,6 +501,72 @@ TEST_F(WorkerRingTest, EveryDropReasonIsCountedByName) {
         EXPECT_GT(stat("drop_tx_full"), 0U);
         EXPECT_EQ(stat("drop_tx_full") + sent(Side::Core).size(), kRingSize + 40U);
     }
+}
+
+// More sessions than the outbox holds: a query of all and a release of an
+// older generation still report every one, then the Result, none lost.
+TEST(WorkerListing, ListsLongerThanTheOutboxArriveWhole) {
+    WorkerSetup ws;  // no ports: commands only
+    ws.limits = {6000, 0};
+    Worker w(ws);
+    constexpr uint32_t kSessions = 5000;  // outbox: 4096 events
+    std::size_t results = 0;
+    const auto drain = [&](std::vector<dpif::Event>& infos) {
+        dpif::Event ev{};
+        while (w.outbox.try_pop(ev)) {
+            if (ev.hdr.type == dpif::MsgType::Result) {
+                EXPECT_EQ(ev.result, ResultCode::Ok) << ev.detail;
+                ++results;
+            } else {
+                infos.push_back(ev);
+            }
+        }
+    };
+    std::vector<dpif::Event> infos;
+    for (uint32_t i = 0; i < kSessions; ++i) {
+        dpif::Command c = test::srtp_to_rtp_command(i + 1);
+        c.access.security = dpif::LegSecurity::Rtp;
+        c.access.local.port = static_cast<uint16_t>(2 + 2 * i);
+        c.core.local.port = static_cast<uint16_t>(20002 + 2 * i);
+        c.core.local_rtcp.port = static_cast<uint16_t>(20003 + 2 * i);
+        WorkerMsg m{};
+        m.kind = WorkerMsg::Kind::Command;
+        m.cmd = c;
+        while (!w.inbox.try_push(m)) {
+            w.poll();
+            drain(infos);
+        }
+    }
+    for (int i = 0; i < 2000 && w.table().size() < kSessions; ++i) {
+        w.poll();
+        drain(infos);
+    }
+    ASSERT_EQ(w.table().size(), kSessions);
+    ASSERT_EQ(results, kSessions);
+    infos.clear();
+    results = 0;
+    WorkerMsg q{};
+    q.kind = WorkerMsg::Kind::Command;
+    q.cmd.hdr = {dpif::kAbiVersion, dpif::MsgType::SessionQuery, 0, 77, 1, 0};
+    ASSERT_TRUE(w.inbox.try_push(q));
+    for (int i = 0; i < 100 && results == 0; ++i) {
+        w.poll();
+        drain(infos);  // the control plane reads while the worker lists
+    }
+    EXPECT_EQ(results, 1U);
+    EXPECT_EQ(infos.size(), kSessions);
+    infos.clear();
+    WorkerMsg rel{};
+    rel.kind = WorkerMsg::Kind::ReleaseOlder;
+    rel.generation = 2;
+    ASSERT_TRUE(w.inbox.try_push(rel));
+    for (int i = 0; i < 100 && w.table().size() != 0; ++i) {
+        w.poll();
+        drain(infos);
+    }
+    EXPECT_EQ(w.table().size(), 0U);
+    EXPECT_EQ(infos.size(), kSessions);
+    EXPECT_EQ(w.events_dropped(), 0U);
 }
 
 // Two workers, single-queue ports: worker 0 receives everything and hands

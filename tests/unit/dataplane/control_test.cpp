@@ -136,9 +136,70 @@ TEST(CommandService, ResyncEndReleasesOlderGenerationsInEveryWorker) {
     dpif::Event released{};
     released.hdr.type = MsgType::SessionInfo;
     released.hdr.session_id = 1;
+    released.hdr.generation = 1;  // the released session's own generation
     released.result = ResultCode::StaleGeneration;
     EXPECT_TRUE(s.on_worker_event(released));
     EXPECT_EQ(s.sessions(), 0U);
+}
+
+TEST(CommandService, ARestartedControlPlaneAdoptsItsLiveSessions) {
+    CommandService s(2);
+    ASSERT_EQ(s.handle(create(1, 40000, 50000)).to, Routed::To::Worker);
+    // Generation 1 again: the id is live.
+    EXPECT_EQ(s.handle(create(1, 40000, 50000)).reply.result, ResultCode::Exists);
+    ASSERT_EQ(s.handle(cmd(MsgType::ResyncBegin, 7)).reply.result, ResultCode::Ok);
+    Command again = create(1, 40000, 50000, 3);
+    again.hdr.generation = 7;
+    Routed r = s.handle(again);  // adoption: to the owner, which updates it
+    ASSERT_EQ(r.to, Routed::To::Worker);
+    EXPECT_EQ(r.worker, 0U);
+    // The adoption fails in the worker: the old session is still the one.
+    dpif::Event fail = r.reply;
+    fail.result = ResultCode::PortInUse;
+    EXPECT_TRUE(s.on_worker_event(fail));
+    EXPECT_EQ(s.sessions(), 1U);
+    // ...so ResyncEnd's release of it (generation 1) forgets the id.
+    dpif::Event released{};
+    released.hdr.type = MsgType::SessionInfo;
+    released.hdr.session_id = 1;
+    released.hdr.generation = 1;
+    released.result = ResultCode::StaleGeneration;
+    EXPECT_TRUE(s.on_worker_event(released));
+    EXPECT_EQ(s.sessions(), 0U);
+    // An adoption onto another worker is refused.
+    Command two = create(2, 40000, 50000);
+    two.hdr.generation = 7;
+    ASSERT_EQ(s.handle(two).to, Routed::To::Worker);
+    ASSERT_EQ(s.handle(cmd(MsgType::ResyncBegin, 8)).reply.result, ResultCode::Ok);
+    Command moved = create(2, 40002, 50002);
+    moved.hdr.generation = 8;
+    EXPECT_EQ(s.handle(moved).reply.result, ResultCode::BadParams);
+}
+
+TEST(CommandService, OnlyTheAnswerToTheCreateThatMadeAnEntryDropsIt) {
+    CommandService s(1);
+    const Routed first = s.handle(create(5, 40000, 50000, 10));
+    Command del = create(5, 40000, 50000, 11);
+    del.hdr.type = MsgType::SessionDelete;
+    ASSERT_EQ(s.handle(del).to, Routed::To::Worker);
+    ASSERT_EQ(s.handle(create(5, 40000, 50000, 12)).to, Routed::To::Worker);
+    dpif::Event late = first.reply;  // the first create's late failure
+    late.result = ResultCode::PortInUse;
+    EXPECT_TRUE(s.on_worker_event(late));
+    EXPECT_EQ(s.sessions(), 1U);  // the second create's entry stays
+}
+
+TEST(CommandService, UpdatesMayNotMoveASessionToAnotherWorker) {
+    CommandService s(2);
+    ASSERT_EQ(s.handle(create(1, 40000, 50000)).to, Routed::To::Worker);
+    Command u = create(1, 40002, 50002);
+    u.hdr.type = MsgType::SessionUpdate;
+    const Routed r = s.handle(u);
+    EXPECT_EQ(r.to, Routed::To::Reply);
+    EXPECT_EQ(r.reply.result, ResultCode::BadParams);
+    u = create(1, 40004, 50004);  // (port / 2) mod 2 == 0: same worker
+    u.hdr.type = MsgType::SessionUpdate;
+    EXPECT_EQ(s.handle(u).to, Routed::To::Worker);
 }
 
 }  // namespace

@@ -49,9 +49,11 @@ TEST(NeighbourResolver, UnknownRemotesAreAskedForOnceAndEveryWaitingLegIsTold) {
     EXPECT_EQ(r.pending(), 1U);
 
     std::vector<NextHopUpdate> up;
-    r.learned(seen("198.18.1.99", 9), 1, up);  // someone else: nobody waits
+    r.learned(1, seen("198.18.1.99", 9), 1, up);  // someone else: nobody waits
     EXPECT_TRUE(up.empty());
-    r.learned(seen("198.18.1.20", 7), 2, up);
+    r.learned(0, seen("198.18.1.20", 7), 2, up);  // seen on the access port: not for core legs
+    EXPECT_TRUE(up.empty());
+    r.learned(1, seen("198.18.1.20", 7), 2, up);
     ASSERT_EQ(up.size(), 2U);
     EXPECT_EQ(up[0].session_id, 1U);
     EXPECT_EQ(up[1].session_id, 2U);

@@ -291,6 +291,30 @@ TEST_F(RelayTest, ForgedReplayedAndMisaddressedPacketsAreDroppedAndCounted) {
     EXPECT_EQ(s.dropped[1], 2U);  // stranger, STUN (the bad checksum has no session)
 }
 
+TEST_F(RelayTest, ALegTakesPacketsOnlyFromItsOwnSidesPort) {
+    ASSERT_TRUE(table_.set_next_hop(1, Side::Access, kBrowserMac));
+    // "IMS" RTP with the IMS UE's source address, but arriving on the access
+    // port (injected from the browsers' network).
+    Buffer b;
+    frame_into(b, Side::Access, kImsMac, kAccessMac, cmd_.core.remote, cmd_.core.local, rtp(1));
+    EXPECT_EQ(run(b).drop, RelayDrop::WrongSource);
+    EXPECT_FALSE(table_.at(table_.slot_of(1)).leg[1].mac_known);  // nothing learned from it
+}
+
+TEST_F(RelayTest, OnANonMuxedRtpPortEveryPayloadTypeIsRtp) {
+    ASSERT_TRUE(table_.set_next_hop(1, Side::Access, kBrowserMac));
+    // Marker set and PT 72: the second octet is 200, RTCP's SR type on a
+    // muxed port (RFC 5761 4); the core leg is not muxed, so it is RTP.
+    Bytes b = rtp(33);
+    b[1] = 0x80 | 72;
+    Buffer in;
+    from_ims(in, b, false);
+    ASSERT_EQ(run(in).action, Action::ToAccess) << relay_drop_name(in.pkt.drop);
+    Sent s = parse_sent(in.pkt);
+    ASSERT_TRUE(browser_rx_.unprotect(s.payload, false));  // protected as SRTP, not SRTCP
+    EXPECT_EQ(s.payload, b);
+}
+
 TEST_F(RelayTest, FramesNoFlowOwnsGoToTheKernel) {
     Buffer other_port;
     frame_into(other_port, Side::Core, kImsMac, kCoreMac, cmd_.core.remote,

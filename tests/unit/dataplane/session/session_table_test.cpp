@@ -203,5 +203,79 @@ TEST_F(SessionTableTest, NextHopsApplyOnlyWhileTheLegStillSendsThere) {
     EXPECT_FALSE(t.set_next_hop(2, Side::Core, mac));  // no such session
 }
 
+TEST_F(SessionTableTest, ChangingOneDirectionsKeyKeepsTheOtherDirectionsState) {
+    SessionTable t(engine_, {4, 0});
+    std::string why;
+    dpif::Command c = test::srtp_to_rtp_command(1);
+    ASSERT_EQ(t.create(c, why), ResultCode::Ok);
+    const uint32_t slot = t.slot_of(1);
+    srtp::Context* tx = t.at(slot).leg[0].tx;
+    srtp::Context* rx = t.at(slot).leg[0].rx;
+    ASSERT_TRUE(tx->set_next_srtcp_index(0x77, 1234));
+    // The browser re-keys its direction only (a new a=crypto in a re-INVITE).
+    c.hdr.type = dpif::MsgType::SessionUpdate;
+    c.access.rx = sdes_keys(srtp::Suite::AesCm128HmacSha1_80, 0x33);
+    ASSERT_EQ(t.update(c, why), ResultCode::Ok) << why;
+    // Our sending context is the same one, its SRTCP index not restarted
+    // (no keystream reuse); the receiving one is new.
+    EXPECT_EQ(t.at(slot).leg[0].tx, tx);
+    ASSERT_NE(tx->find_stream(0x77), nullptr);
+    EXPECT_EQ(tx->find_stream(0x77)->next_srtcp_index, 1234U);
+    EXPECT_NE(t.at(slot).leg[0].rx, nullptr);
+    (void)rx;
+}
+
+TEST_F(SessionTableTest, MovingSdesFromOneLegToTheOtherWithAFullPoolIsSafe) {
+    SessionTable t(engine_, {2, 2});  // two contexts: exactly one SDES leg
+    std::string why;
+    dpif::Command c = test::srtp_to_rtp_command(1);
+    c.access.security = dpif::LegSecurity::Rtp;
+    c.core.security = dpif::LegSecurity::Sdes;
+    c.core.rx = sdes_keys(srtp::Suite::AesCm128HmacSha1_80, 0x10);
+    c.core.tx = sdes_keys(srtp::Suite::AesCm128HmacSha1_80, 0x20);
+    ASSERT_EQ(t.create(c, why), ResultCode::Ok) << why;
+    c = test::srtp_to_rtp_command(1);  // SDES on the access leg, RTP on the core
+    c.hdr.type = dpif::MsgType::SessionUpdate;
+    ASSERT_EQ(t.update(c, why), ResultCode::Ok) << why;
+    const Session& s = t.at(t.slot_of(1));
+    EXPECT_NE(s.leg[0].rx, nullptr);
+    EXPECT_NE(s.leg[0].tx, nullptr);
+    EXPECT_EQ(s.leg[1].rx, nullptr);
+    EXPECT_EQ(s.leg[1].tx, nullptr);
+    EXPECT_TRUE(t.remove(1));
+}
+
+TEST_F(SessionTableTest, ANewerGenerationsCreateAdoptsALiveSession) {
+    SessionTable t(engine_, {4, 0});
+    std::string why;
+    dpif::Command c = test::srtp_to_rtp_command(1);
+    ASSERT_EQ(t.create(c, why), ResultCode::Ok);
+    srtp::Context* tx = t.at(t.slot_of(1)).leg[0].tx;
+    EXPECT_EQ(t.create(c, why), ResultCode::Exists);  // same generation
+    c.hdr.generation = 2;
+    ASSERT_EQ(t.create(c, why), ResultCode::Ok) << why;  // a restarted control plane
+    EXPECT_EQ(t.size(), 1U);
+    EXPECT_EQ(t.at(t.slot_of(1)).generation, 2U);
+    EXPECT_EQ(t.at(t.slot_of(1)).leg[0].tx, tx);  // same keys: the call goes on
+    EXPECT_EQ(t.remove_older(2, [](const Session&) {}), 0U);
+}
+
+TEST_F(SessionTableTest, RemotesMustBeUnicastHosts) {
+    SessionTable t(engine_, {4, 0});
+    std::string why;
+    for (const char* bad : {"224.0.0.1", "255.255.255.255", "0.0.0.0", "127.0.0.1"}) {
+        dpif::Command c = test::srtp_to_rtp_command(1);
+        c.core.remote = endpoint4(bad, 6000);
+        c.core.remote_rtcp = endpoint4(bad, 6001);
+        EXPECT_EQ(t.create(c, why), ResultCode::BadParams) << bad;
+    }
+    for (const char* bad : {"ff02::1", "::", "::1"}) {
+        dpif::Command c = test::srtp_to_rtp_command(1);
+        c.access.local = endpoint6("2001:2::2", 40000);
+        c.access.remote = endpoint6(bad, 5000);
+        EXPECT_EQ(t.create(c, why), ResultCode::BadParams) << bad;
+    }
+}
+
 }  // namespace
 }  // namespace isthmus::session
