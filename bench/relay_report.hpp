@@ -1,0 +1,103 @@
+// relay_bench's results, the dpdk-testpmd runs beside them, and their
+// report: a markdown table on stdout and a JSON file (docs/relay_bench.json).
+// Bench code: allocates freely, never on a timed path.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "relay_traffic.hpp"
+
+namespace isthmus::bench {
+
+struct Options {
+    std::vector<uint32_t> sessions = {1, 1000, 10000, 1000000};
+    std::vector<Direction> directions = {Direction::SrtpToRtp, Direction::RtpToSrtp};
+    uint64_t packets = 2000000;
+    uint32_t batch = 4096;
+    bool rx_csum_offload = false;
+    unsigned cpu = 1;
+    std::string testpmd = "/usr/bin/dpdk-testpmd";
+    unsigned testpmd_seconds = 10;
+    std::string json;
+};
+
+// ns/packet of the SRTP engine alone (bursts of 32, one context).
+struct EngineCost {
+    double unprotect_ns = 0;
+    double protect_ns = 0;
+};
+
+// One dpdk-testpmd run in io forward mode on two vdevs.
+struct TestpmdRun {
+    std::string vdev;     // net_ring (two loopback ports, --tx-first) or net_null
+    std::string command;  // what was run
+    double mpps = 0;      // both ports' Rx-pps summed: packets forwarded per second, one core
+    unsigned samples = 0;
+    std::string error;  // empty when it ran and reported
+};
+
+struct SessionSetup {
+    uint32_t sessions = 0;
+    double worker_setup_s = 0;  // constructing the Worker (table memory)
+    double table_mib = 0;       // SessionTable::memory_bytes()
+    double create_ns = 0;       // per session: SessionCreate + 2 SetNextHop through the inbox
+};
+
+// One session count and direction.
+struct RelayCase {
+    uint32_t sessions = 0;
+    Direction direction = Direction::SrtpToRtp;
+    bool rx_csum_offload = false;
+    uint64_t packets = 0;  // timed packets offered
+    uint64_t worker_cycles = 0;
+    uint64_t feeder_cycles = 0;
+    uint64_t worker_cpu_ns = 0;    // thread CPU time in the timed loops (< TSC time: preempted)
+    std::vector<double> batch_ns;  // worker ns/packet of each timed batch
+    uint64_t rx = 0;               // worker's rx counter, arrival side
+    uint64_t relayed = 0;          // worker's relayed counter, arrival side
+    uint64_t sent = 0;             // frames found on the other port's TX ring
+    uint64_t dropped = 0;          // any drop reason
+    uint64_t to_kernel = 0;        // handed to the exception path
+    uint64_t wrong_port = 0;
+    std::string drops;  // "reason=n,..." when dropped
+    std::string check;  // "ok" or what was wrong with the first frame sent
+
+    bool ok() const {
+        return rx == packets && relayed == packets && sent == packets && dropped == 0 &&
+               to_kernel == 0 && wrong_port == 0 && check == "ok";
+    }
+};
+
+struct Results {
+    Options options;
+    std::string command;  // the bench's own command line
+    std::string commit;
+    std::string load_before, load_after;  // /proc/loadavg
+    uint64_t tsc_hz = 0;
+    double io_ns = 0;
+    EngineCost engine;
+    std::vector<TestpmdRun> testpmd;
+    std::string testpmd_note;  // why it did not run
+    std::vector<SessionSetup> setups;
+    std::vector<RelayCase> cases;
+};
+
+// Runs dpdk-testpmd (o.testpmd) in io mode on two `vdev` ports ("net_ring"
+// or "net_null") for o.testpmd_seconds, main lcore on the other CPU and the
+// forwarding lcore on o.cpu; the median of its per-second figures after the
+// first.
+TestpmdRun run_testpmd(const Options& o, const std::string& vdev);
+
+// `git describe --always --dirty` of the source tree, or "unknown".
+std::string source_commit();
+// The first line of /proc/loadavg.
+std::string load_average();
+
+void print_report(std::FILE* out, const Results& r);
+// Throws std::runtime_error when the file cannot be written.
+void write_json(const std::string& path, const Results& r);
+
+}  // namespace isthmus::bench
