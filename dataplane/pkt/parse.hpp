@@ -48,7 +48,9 @@ Verdict parse_frame(const uint8_t* p, std::size_t len, Frame& out, ParseOptions 
 // then validates it. Pure; reads at most the first 14 + 60 + 4 octets.
 int peek_udp_dst_port(const uint8_t* p, std::size_t len);
 
-// RFC 1071 one's-complement sum of `len` octets added to `sum` (not folded).
+// RFC 1071 one's-complement sum of `len` octets (as 16-bit big-endian words,
+// an odd last octet padded with zero) added to `sum`; the result is congruent
+// to it modulo 0xffff, not necessarily folded: give it to fold_checksum.
 uint32_t ones_complement_add(const uint8_t* p, std::size_t len, uint32_t sum);
 // Folds a sum to 16 bits and complements it: the checksum field value.
 uint16_t fold_checksum(uint32_t sum);

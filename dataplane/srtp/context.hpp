@@ -113,6 +113,19 @@ class Context {
     // restart and for test vectors. Returns false when no slot is free.
     bool set_next_srtcp_index(uint32_t ssrc, uint32_t index);
 
+    // Starts loading the lines an RTP transform of this context touches
+    // (keys, salt, suite and stream state) into the cache: the relay calls
+    // it for every packet of a burst before running the transforms, so that
+    // with many sessions the misses overlap instead of queueing.
+    void prefetch() const {
+        const auto* k = reinterpret_cast<const char*>(&rtp_keys);
+        for (int line = 0; line < 5; ++line)
+            __builtin_prefetch(k + 64 * line);
+        __builtin_prefetch(&rtp_keys.salt);
+        __builtin_prefetch(&ready_);
+        __builtin_prefetch(reinterpret_cast<const char*>(&streams_) + 64);
+    }
+
     // --- used by the transforms (transform.cpp) -------------------------
     Stream* find_stream(uint32_t ssrc);
     // The stream for ssrc, creating it in a free slot; nullptr when full.
