@@ -32,6 +32,12 @@
 
 namespace {
 
+pid_t g_child = 0;  // the dataplane this bench started, stopped on any exit
+void fail_exit() {
+    if (g_child > 0) kill(g_child, SIGKILL);
+    std::exit(1);
+}
+
 using isthmus::dpif::Command;
 using isthmus::dpif::Event;
 using isthmus::dpif::MsgType;
@@ -131,13 +137,13 @@ double pump(isthmus::dpif::Client& client, std::vector<Command>& cmds) {
                              static_cast<unsigned long long>(evs[i].hdr.session_id),
                              std::string(isthmus::dpif::result_name(evs[i].result)).c_str(),
                              evs[i].detail);
-                std::exit(1);
+                fail_exit();
             }
             ++answered;
         }
         if (now_s() > deadline) {
             std::fprintf(stderr, "timed out: %zu of %zu answered\n", answered, cmds.size());
-            std::exit(1);
+            fail_exit();
         }
     }
     return now_s() - t0;
@@ -162,6 +168,7 @@ void rings_rate(const std::string& dataplane, uint32_t n, bool sdes) {
               static_cast<char*>(nullptr));
         _exit(127);
     }
+    g_child = pid;
     std::unique_ptr<isthmus::dpif::Client> client;
     for (int i = 0; i < 200 && !client; ++i) {
         try {
@@ -174,8 +181,7 @@ void rings_rate(const std::string& dataplane, uint32_t n, bool sdes) {
     }
     if (!client) {
         std::fprintf(stderr, "the dataplane did not come up (%s)\n", dataplane.c_str());
-        kill(pid, SIGKILL);
-        std::exit(1);
+        fail_exit();
     }
     std::vector<Command> creates, deletes;
     for (uint32_t i = 0; i < n; ++i) {
@@ -193,6 +199,7 @@ void rings_rate(const std::string& dataplane, uint32_t n, bool sdes) {
     kill(pid, SIGTERM);
     int status = 0;
     waitpid(pid, &status, 0);
+    g_child = 0;
     std::remove(cfg.c_str());
 }
 

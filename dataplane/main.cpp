@@ -358,7 +358,13 @@ int main(int argc, char** argv) {
             work += static_cast<unsigned>(n);
             for (auto& w : workers) {
                 // The worker's events on their way to the control plane.
-                const std::size_t ne = w->outbox.pop_burst(evs);
+                // Only as many as the region's event ring takes: the rest
+                // wait in the outbox, the worker then waits with its
+                // commands, and the control plane finds the command ring
+                // full — back-pressure all the way, no answer lost.
+                const std::size_t ev_room = region->events.kCapacity - region->events.size();
+                const std::size_t ne =
+                    w->outbox.pop_burst(std::span(evs, std::min(std::size(evs), ev_room)));
                 for (std::size_t i = 0; i < ne; ++i) {
                     if (service.on_worker_event(evs[i]) && !region->events.try_push(evs[i]))
                         ++events_dropped;

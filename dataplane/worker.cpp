@@ -241,8 +241,12 @@ unsigned Worker::poll() {
     if (listing_.active) [[unlikely]] {
         continue_listing();
     } else {
+        // Each command answers with at most two events (SessionInfo +
+        // Result): take only what the outbox has room to answer, so that
+        // no answer is ever dropped; the rest waits in the inbox.
         WorkerMsg msgs[8];
-        nm = inbox.pop_burst(msgs);
+        const std::size_t room = (outbox.kCapacity - outbox.size()) / 2;
+        nm = inbox.pop_burst(std::span(msgs, room < 8 ? room : 8));
         for (std::size_t i = 0; i < nm; ++i)
             handle(msgs[i]);
     }

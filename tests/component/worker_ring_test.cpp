@@ -569,6 +569,42 @@ TEST(WorkerListing, ListsLongerThanTheOutboxArriveWhole) {
     EXPECT_EQ(w.events_dropped(), 0U);
 }
 
+// A control plane that does not read: the worker stops taking commands when
+// its outbox could not hold their answers, and loses none.
+TEST(WorkerListing, AnOutboxNobodyReadsHoldsBackCommandsNotAnswers) {
+    WorkerSetup ws;
+    ws.limits = {8192, 0};
+    Worker w(ws);
+    uint32_t pushed = 0;
+    for (int round = 0; round < 2000; ++round) {
+        for (;;) {
+            dpif::Command c = test::srtp_to_rtp_command(pushed + 1);
+            c.access.security = dpif::LegSecurity::Rtp;
+            c.access.local.port = static_cast<uint16_t>(2 + 2 * pushed);
+            c.core.local.port = static_cast<uint16_t>(20002 + 2 * pushed);
+            c.core.local_rtcp.port = static_cast<uint16_t>(20003 + 2 * pushed);
+            WorkerMsg m{};
+            m.kind = WorkerMsg::Kind::Command;
+            m.cmd = c;
+            if (pushed >= 6000 || !w.inbox.try_push(m)) break;
+            ++pushed;
+        }
+        w.poll();
+    }
+    EXPECT_EQ(w.events_dropped(), 0U);
+    EXPECT_GE(w.outbox.size(), w.outbox.kCapacity - 1);  // full, and waiting
+    std::size_t answers = 0;
+    dpif::Event ev{};
+    for (int round = 0; round < 4000 && answers < pushed; ++round) {
+        while (w.outbox.try_pop(ev))
+            answers += ev.result == ResultCode::Ok ? 1 : 0;
+        w.poll();
+    }
+    EXPECT_EQ(answers, pushed);
+    EXPECT_EQ(w.table().size(), pushed);
+    EXPECT_EQ(w.events_dropped(), 0U);
+}
+
 // Two workers, single-queue ports: worker 0 receives everything and hands
 // each frame to the worker its destination port names; each sends on its
 // own TX queue.
