@@ -105,7 +105,7 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         const FlowRef ref = FlowRef::decode(values[j]);
         const Session& s = table_.at(ref.slot);
         const auto* base = reinterpret_cast<const char*>(&s);
-        for (std::size_t off = 0; off < sizeof(Session); off += 64)
+        for (std::size_t off = 0; off < kSessionHotBytes; off += 64)
             __builtin_prefetch(base + off);
     }
     srtp::PacketOp in_rtp[kMax], in_rtcp[kMax];

@@ -98,8 +98,8 @@ SessionTable::SessionTable(srtp::Engine& engine, TableLimits limits)
     : engine_(engine),
       limits_{checked_sessions(limits.max_sessions),
               limits.srtp_contexts != 0 ? limits.srtp_contexts : 2 * limits.max_sessions},
-      sessions_(new Session[limits_.max_sessions]),
-      contexts_(new srtp::Context[limits_.srtp_contexts]),
+      sessions_(limits_.max_sessions),
+      contexts_(limits_.srtp_contexts),
       flows_(4 * limits_.max_sessions),
       ids_(limits_.max_sessions) {
     free_slots_.reserve(limits_.max_sessions);
@@ -113,9 +113,8 @@ SessionTable::SessionTable(srtp::Engine& engine, TableLimits limits)
 SessionTable::~SessionTable() = default;
 
 std::size_t SessionTable::memory_bytes() const {
-    return std::size_t{limits_.max_sessions} * sizeof(Session) +
-           std::size_t{limits_.srtp_contexts} * sizeof(srtp::Context) + flows_.memory_bytes() +
-           ids_.memory_bytes() + (free_slots_.capacity() + free_contexts_.capacity()) * 4;
+    return sessions_.bytes() + contexts_.bytes() + flows_.memory_bytes() + ids_.memory_bytes() +
+           (free_slots_.capacity() + free_contexts_.capacity()) * 4;
 }
 
 uint32_t SessionTable::slot_of(uint64_t id) const {
@@ -299,8 +298,8 @@ dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& det
         Leg& leg = s.leg[i];
         leg = plans[i].leg;
         if (leg.security != LegSecurity::Sdes) continue;
-        leg.rx_keys = plans[i].rx;
-        leg.tx_keys = plans[i].tx;
+        s.keys[i][0] = plans[i].rx;
+        s.keys[i][1] = plans[i].tx;
         leg.rx = take_context();
         leg.tx = take_context();
         if (!init_context(engine_, *leg.rx, plans[i].rx) ||
@@ -353,8 +352,8 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
         const Leg& old = s.leg[i];
         const bool old_sdes = old.security == LegSecurity::Sdes;
         const bool new_sdes = plans[i].leg.security == LegSecurity::Sdes;
-        keep_rx[i] = old_sdes && new_sdes && keys_equal(old.rx_keys, plans[i].rx);
-        keep_tx[i] = old_sdes && new_sdes && keys_equal(old.tx_keys, plans[i].tx);
+        keep_rx[i] = old_sdes && new_sdes && keys_equal(s.keys[i][0], plans[i].rx);
+        keep_tx[i] = old_sdes && new_sdes && keys_equal(s.keys[i][1], plans[i].tx);
         const std::size_t changed = (keep_rx[i] ? 0U : 1U) + (keep_tx[i] ? 0U : 1U);
         if (new_sdes) need += changed;
         if (old_sdes) freed += changed;
@@ -394,8 +393,8 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
             leg.mac_known = true;
             std::memcpy(leg.next_hop_mac, old.next_hop_mac, 6);
         }
-        leg.rx_keys = plans[i].rx;
-        leg.tx_keys = plans[i].tx;
+        s.keys[i][0] = plans[i].rx;
+        s.keys[i][1] = plans[i].tx;
         if (leg.security != LegSecurity::Sdes) continue;
         // Lengths were checked: init cannot fail short of a broken IPsec-MB;
         // then the leg drops its packets (unknown_context).

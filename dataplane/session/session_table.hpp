@@ -22,6 +22,7 @@
 
 #include "flow/flow_table.hpp"
 #include "isthmus/dpif/messages.hpp"
+#include "session/huge_array.hpp"
 #include "srtp/context.hpp"
 #include "srtp/engine.hpp"
 
@@ -62,19 +63,26 @@ struct Leg {
     uint8_t next_hop_mac[6] = {};  // link address toward remote (learned or resolved)
     srtp::Context* rx = nullptr;   // Sdes: unprotects what arrives on this leg
     srtp::Context* tx = nullptr;   // Sdes: protects what this leg sends
-    // The SDES keys the contexts were made from, to tell an update that
-    // keeps them from one that re-keys (zeroed with the session).
-    dpif::SrtpKeys rx_keys{};
-    dpif::SrtpKeys tx_keys{};
 };
+static_assert(sizeof(Leg) == 112);
 
-struct Session {
-    uint64_t id = 0;  // 0: slot free
-    uint64_t generation = 0;
+// Hot first: what the relay reads and writes per packet (both legs and the
+// counters) fills the first four cache lines exactly; what only commands
+// touch follows.
+struct alignas(64) Session {
     Leg leg[2];                // indexed by Side
     uint64_t relayed[2] = {};  // packets relayed, by the side they arrived on
     uint64_t dropped[2] = {};  // packets of this session dropped, by arrival side
+    // --- cold: commands only
+    uint64_t id = 0;  // 0: slot free
+    uint64_t generation = 0;
+    // The SDES keys each leg's contexts were made from ([side][0 rx, 1 tx]),
+    // to tell an update that keeps them from one that re-keys (zeroed with
+    // the session).
+    dpif::SrtpKeys keys[2][2]{};
 };
+inline constexpr std::size_t kSessionHotBytes = 256;
+static_assert(offsetof(Session, id) == kSessionHotBytes);
 
 // What a flow-table value says: which session, which leg, RTP or RTCP port.
 struct FlowRef {
@@ -162,8 +170,8 @@ class SessionTable {
 
     srtp::Engine& engine_;
     TableLimits limits_;
-    std::unique_ptr<Session[]> sessions_;
-    std::unique_ptr<srtp::Context[]> contexts_;
+    HugeArray<Session> sessions_;
+    HugeArray<srtp::Context> contexts_;
     std::vector<uint32_t> free_slots_;     // stack, reserved at construction
     std::vector<uint32_t> free_contexts_;  // stack, reserved at construction
     flow::FlowTable flows_;                // local endpoint -> FlowRef
