@@ -57,14 +57,16 @@ struct CmKeys {                                             // AES-CM + HMAC-SHA
     alignas(16) std::array<uint8_t, 32> hmac_ipad;  // SHA-1 state after (key ^ 0x36..) block
     alignas(16) std::array<uint8_t, 32> hmac_opad;  // SHA-1 state after (key ^ 0x5c..) block
 };
+// The salt first: with AES-CM a packet then reads one run of lines (salt,
+// key schedule, HMAC pads: lines 0-5) instead of a line 1 KiB away.
 struct alignas(64) HalfKeys {
+    // Session salt, zero padded (14 octets for AES-CM, 12 for GCM)
+    alignas(16) std::array<uint8_t, 16> salt{};
     union {
         CmKeys cm;
         // AEAD suites: IPsec-MB's struct gcm_key_data (arch-specific layout)
         alignas(64) std::array<uint8_t, 1024> gcm_key{};
     };
-    // Session salt, zero padded (14 octets for AES-CM, 12 for GCM)
-    alignas(16) std::array<uint8_t, 16> salt{};
 };
 
 class Context {
@@ -119,11 +121,10 @@ class Context {
     // with many sessions the misses overlap instead of queueing.
     void prefetch() const {
         const auto* k = reinterpret_cast<const char*>(&rtp_keys);
-        for (int line = 0; line < 5; ++line)
+        for (int line = 0; line < 6; ++line)  // salt, AES-CM keys and HMAC pads
             __builtin_prefetch(k + 64 * line);
-        __builtin_prefetch(&rtp_keys.salt);
-        __builtin_prefetch(&ready_);
-        __builtin_prefetch(reinterpret_cast<const char*>(&streams_) + 64);
+        __builtin_prefetch(&ready_);    // suite
+        __builtin_prefetch(&streams_);  // the first stream
     }
 
     // --- used by the transforms (transform.cpp) -------------------------
