@@ -12,7 +12,7 @@ FlowTable::FlowTable(uint32_t max_flows) : max_flows_(max_flows) {
     while (slots < 2 * uint64_t{max_flows})
         slots <<= 1;
     mask_ = static_cast<uint32_t>(slots - 1);
-    slots_ = std::make_unique<Slot[]>(slots);  // value-initialised: every tag 0
+    slots_ = dataplane::HugeArray<Slot>(slots);  // value-initialised: every tag 0
 }
 
 uint32_t FlowTable::hash(const FlowKey& key) {

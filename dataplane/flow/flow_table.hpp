@@ -14,6 +14,8 @@
 #include <cstring>
 #include <memory>
 
+#include "huge_array.hpp"
+
 namespace isthmus::flow {
 
 struct FlowKey {
@@ -81,7 +83,7 @@ class FlowTable {
 
     uint32_t find_hashed(const FlowKey& key, uint32_t h) const;
 
-    std::unique_ptr<Slot[]> slots_;
+    dataplane::HugeArray<Slot> slots_;  // transparent huge pages advised (huge_array.hpp)
     uint32_t mask_ = 0;
     uint32_t size_ = 0;
     uint32_t max_flows_ = 0;

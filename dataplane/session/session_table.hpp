@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "flow/flow_table.hpp"
+#include "huge_array.hpp"
 #include "isthmus/dpif/messages.hpp"
-#include "session/huge_array.hpp"
 #include "srtp/context.hpp"
 #include "srtp/engine.hpp"
 
@@ -170,8 +170,8 @@ class SessionTable {
 
     srtp::Engine& engine_;
     TableLimits limits_;
-    HugeArray<Session> sessions_;
-    HugeArray<srtp::Context> contexts_;
+    dataplane::HugeArray<Session> sessions_;
+    dataplane::HugeArray<srtp::Context> contexts_;
     std::vector<uint32_t> free_slots_;     // stack, reserved at construction
     std::vector<uint32_t> free_contexts_;  // stack, reserved at construction
     flow::FlowTable flows_;                // local endpoint -> FlowRef

@@ -13,11 +13,12 @@
 #include <cstddef>
 #include <new>
 
-namespace isthmus::session {
+namespace isthmus::dataplane {
 
 template <class T>
 class HugeArray {
   public:
+    HugeArray() = default;
     explicit HugeArray(std::size_t n) : n_(n) {
         static_assert(alignof(T) <= 4096);
         constexpr std::size_t kHuge = std::size_t{2} << 20;
@@ -30,13 +31,24 @@ class HugeArray {
         for (std::size_t i = 0; i < n; ++i)
             new (data_ + i) T();
     }
-    ~HugeArray() {
-        for (std::size_t i = n_; i-- > 0;)
-            data_[i].~T();
-        munmap(data_, bytes_);
-    }
+    ~HugeArray() { release(); }
     HugeArray(const HugeArray&) = delete;
     HugeArray& operator=(const HugeArray&) = delete;
+    HugeArray(HugeArray&& o) noexcept : data_(o.data_), n_(o.n_), bytes_(o.bytes_) {
+        o.data_ = nullptr;
+        o.n_ = o.bytes_ = 0;
+    }
+    HugeArray& operator=(HugeArray&& o) noexcept {
+        if (this != &o) {
+            release();
+            data_ = o.data_;
+            n_ = o.n_;
+            bytes_ = o.bytes_;
+            o.data_ = nullptr;
+            o.n_ = o.bytes_ = 0;
+        }
+        return *this;
+    }
 
     T& operator[](std::size_t i) { return data_[i]; }
     const T& operator[](std::size_t i) const { return data_[i]; }
@@ -45,9 +57,17 @@ class HugeArray {
     std::size_t bytes() const { return bytes_; }
 
   private:
+    void release() {
+        if (data_ == nullptr) return;
+        for (std::size_t i = n_; i-- > 0;)
+            data_[i].~T();
+        munmap(data_, bytes_);
+        data_ = nullptr;
+    }
+
     T* data_ = nullptr;
     std::size_t n_ = 0;
     std::size_t bytes_ = 0;
 };
 
-}  // namespace isthmus::session
+}  // namespace isthmus::dataplane
