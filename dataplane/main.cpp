@@ -243,6 +243,12 @@ int main(int argc, char** argv) {
         isthmus::dpif::Command cmds[32];
         isthmus::dataplane::CommandService service(static_cast<uint16_t>(n_workers));
         isthmus::dataplane::NeighbourResolver resolver(65536);
+        // Next-hop rules per side ([[dataplane.port]] networks / gateway / gateway6).
+        std::vector<isthmus::dataplane::PortRoute> routes(2);
+        for (const auto& pc : cfg.ports) {
+            routes[pc.name == "access" ? 0 : 1] =
+                isthmus::dataplane::PortRoute(pc.networks, pc.gateway, pc.gateway6);
+        }
         std::vector<isthmus::dataplane::ResolveRequest> requests;
         std::vector<isthmus::dataplane::NextHopUpdate> updates;
         isthmus::dpif::Event evs[64];
@@ -338,9 +344,9 @@ int main(int argc, char** argv) {
                     // Next hops toward both remotes, known or asked for.
                     const isthmus::dpif::LegSpec* legs[2] = {&c.access, &c.core};
                     for (uint8_t side = 0; side < 2; ++side) {
-                        const uint8_t* mac =
-                            resolver.need(c.hdr.session_id, r.worker, side, legs[side]->local,
-                                          legs[side]->remote, now, requests);
+                        const uint8_t* mac = resolver.need(
+                            c.hdr.session_id, r.worker, side, legs[side]->local, legs[side]->remote,
+                            routes[side].next_hop(legs[side]->remote), now, requests);
                         if (mac != nullptr) {
                             isthmus::dataplane::NextHopUpdate u{};
                             u.session_id = c.hdr.session_id;

@@ -14,9 +14,10 @@
 // (and overlapping address plans stay apart). Bindings not seen again for
 // kMaxAgeNs are forgotten (a leg that has its MAC keeps it).
 //
-// Remotes are taken to be on-link (the access and core subnets are the
-// gateway's own); a routed next hop (a gateway address per port) is not
-// configured yet.
+// Routes (PortRoute): a remote inside the port's on-link networks is
+// resolved itself, any other through the port's gateway for its family
+// (`[[dataplane.port]] networks / gateway / gateway6`); with no networks
+// configured every remote is taken as on-link.
 //
 // Thread-safety: main lcore only; it allocates (pending lists).
 #pragma once
@@ -24,6 +25,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "isthmus/dpif/messages.hpp"
@@ -48,6 +50,31 @@ struct ResolveRequest {
     uint8_t target[16];
 };
 
+// One port's next-hop rule, from its configuration. Pure.
+class PortRoute {
+  public:
+    // Throws std::invalid_argument on a malformed CIDR or address (the
+    // configuration loader has checked them already).
+    PortRoute(const std::vector<std::string>& networks, const std::string& gateway,
+              const std::string& gateway6);
+    PortRoute() = default;
+
+    // The address whose MAC carries packets to `remote` (family 4 or 6):
+    // the remote itself when on-link (or when no gateway of its family is
+    // configured), else the gateway.
+    dpif::IpEndpoint next_hop(const dpif::IpEndpoint& remote) const;
+    bool on_link(const dpif::IpEndpoint& remote) const;
+
+  private:
+    struct Prefix {
+        uint8_t family;
+        uint8_t bits;
+        uint8_t addr[16];
+    };
+    std::vector<Prefix> networks_;
+    dpif::IpEndpoint gateway_[2]{};  // [0] IPv4, [1] IPv6; family 0: none
+};
+
 class NeighbourResolver {
   public:
     static constexpr int kMaxTries = 5;
@@ -58,12 +85,15 @@ class NeighbourResolver {
         : table_{pkt::NeighbourTable(max_entries), pkt::NeighbourTable(max_entries)} {}
 
     // A leg (`side` of session `id`, owned by `worker`) sends from `local`
-    // to `remote`. Returns the MAC when the binding is known; otherwise
-    // remembers the leg and, unless a request for `remote` is already out,
-    // appends one to `requests`.
+    // to `remote` through `next_hop` (the remote itself when on-link, else
+    // the port's gateway: PortRoute). Returns the next hop's MAC when the
+    // binding is known; otherwise remembers the leg and, unless a request
+    // for `next_hop` is already out, appends one to `requests`. The update
+    // that answers it names `remote` (the worker checks the leg still
+    // sends there).
     const uint8_t* need(uint64_t id, uint16_t worker, uint8_t side, const dpif::IpEndpoint& local,
-                        const dpif::IpEndpoint& remote, uint64_t now_ns,
-                        std::vector<ResolveRequest>& requests);
+                        const dpif::IpEndpoint& remote, const dpif::IpEndpoint& next_hop,
+                        uint64_t now_ns, std::vector<ResolveRequest>& requests);
 
     // A binding seen on the port of `side`: learned, and every leg of that
     // side waiting for it gets an update.
@@ -84,6 +114,7 @@ class NeighbourResolver {
         uint64_t id;
         uint16_t worker;
         uint8_t side;
+        dpif::IpEndpoint remote;
     };
     struct Pending {
         ResolveRequest request;

@@ -30,6 +30,17 @@ printf '[dataplane]\nregion = "/x"\nheartbeats_ms = 5\n' > "$tmp/typo.toml"
 printf '[dataplane]\nregion = 5\n' > "$tmp/type.toml"
 printf '[dataplane\n' > "$tmp/syntax.toml"
 
+port_cfg() {  # port_cfg EXTRA_LINE: a config with one port and one extra key
+  printf '[dataplane]\nregion = "/x"\n[[dataplane.port]]\nname = "core"\ndevice = "d"\nexception = "e"\n%s\n' "$1"
+}
+port_cfg 'networks = ["198.18.1.0/24", "2001:2:1::/48"]
+gateway = "198.18.1.254"
+gateway6 = "2001:2:1::1"' > "$tmp/routes.toml"
+port_cfg 'networks = ["198.18.1.0/33"]' > "$tmp/badnet.toml"
+port_cfg 'gateway = "2001:2::1"' > "$tmp/badgw.toml"
+port_cfg 'name2 = "x"' > "$tmp/portkey.toml"
+printf '[dataplane]\nregion = "/x"\n[[dataplane.port]]\nname = "uplink"\ndevice = "d"\nexception = "e"\n' > "$tmp/role.toml"
+printf '[dataplane]\nregion = "/x"\nworkers = 0\n' > "$tmp/workers.toml"
 check "--help exits 0" bash -c "'$dp' --help > /dev/null"
 check "a valid configuration checks" bash -c "'$dp' --check-config --config '$tmp/good.toml' > /dev/null"
 out=$("$dp" --check-config --config "$tmp/typo.toml" 2>&1); rc=$?
@@ -38,6 +49,14 @@ out=$("$dp" --check-config --config "$tmp/type.toml" 2>&1); rc=$?
 check "a wrong type is refused with the key" test "$rc" -eq 2 -a -n "$(echo "$out" | grep -F 'dataplane.region')"
 out=$("$dp" --check-config --config "$tmp/syntax.toml" 2>&1); rc=$?
 check "a TOML syntax error names file and line" test "$rc" -eq 2 -a -n "$(echo "$out" | grep -F 'syntax.toml:')"
+check "port routes (networks, gateway, gateway6) check" bash -c "'$dp' --check-config --config '$tmp/routes.toml' > /dev/null"
+for bad in "badnet:dataplane.port[0].networks" "badgw:dataplane.port[0].gateway: not an IPv4" \
+           "portkey:dataplane.port[0].name2: unknown key" "role:dataplane.port[0].name: must be" \
+           "workers:dataplane.workers: must be an integer 1..16"; do
+  file=${bad%%:*} want=${bad#*:}
+  out=$("$dp" --check-config --config "$tmp/$file.toml" 2>&1); rc=$?
+  check "$file.toml is refused naming $want ($out)" test "$rc" -eq 2 -a -n "$(grep -F "$want" <<< "$out")"
+done
 out=$("$ctl" --region "$region" status 2>&1); rc=$?
 check "ctl says when no dataplane runs" test "$rc" -eq 1 -a -n "$(echo "$out" | grep -F 'is isthmus-dataplane running?')"
 

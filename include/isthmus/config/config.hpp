@@ -20,6 +20,13 @@ struct PortConfig {
     std::string name;       // "access" (W3, browsers) or "core" (Mb, the IMS): the port's role
     std::string device;     // DPDK device name as created by the EAL (--vdev / PCI)
     std::string exception;  // DPDK device name of the exception port (net_tap)
+    // Next hops (optional). A remote inside one of `networks` (CIDR, IPv4
+    // or IPv6) is on the link and resolved itself; any other remote is
+    // reached through `gateway` (IPv4) or `gateway6` (IPv6), whose MAC is
+    // resolved instead. With no networks every remote is taken as on-link.
+    std::vector<std::string> networks;
+    std::string gateway;
+    std::string gateway6;
 };
 
 // [dataplane]

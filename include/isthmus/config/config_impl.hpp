@@ -11,12 +11,28 @@
 #include <toml++/toml.h>
 #pragma GCC diagnostic pop
 
+#include <arpa/inet.h>
+
 #include <set>
 #include <sstream>
 
 #include "isthmus/config/config.hpp"
 
 namespace isthmus::config {
+
+// "a.b.c.d/n" (n <= 32) or "x::y/n" (n <= 128).
+inline bool valid_cidr(const std::string& text) {
+    const auto slash = text.find('/');
+    if (slash == std::string::npos || slash + 1 >= text.size()) return false;
+    const std::string addr = text.substr(0, slash);
+    const std::string len = text.substr(slash + 1);
+    if (len.size() > 3 || len.find_first_not_of("0123456789") != std::string::npos) return false;
+    const int bits = std::stoi(len);
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, addr.c_str(), buf) == 1) return bits <= 32;
+    if (inet_pton(AF_INET6, addr.c_str(), buf) == 1) return bits <= 128;
+    return false;
+}
 
 inline DataplaneConfig load_dataplane(const std::string& path) {
     toml::table root;
@@ -91,12 +107,37 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
             PortConfig pc;
             for (const auto& [k, v] : *t) {
                 const std::string key(k.str());
+                if (key == "networks") {
+                    const toml::array* nets = v.as_array();
+                    if (nets == nullptr)
+                        throw ConfigError(where + ".networks: must be an array of CIDR strings");
+                    for (const auto& e : *nets) {
+                        const auto net = e.value<std::string>();
+                        if (!net || !valid_cidr(*net)) {
+                            throw ConfigError(where +
+                                              ".networks: each must be a CIDR like "
+                                              "\"198.18.1.0/24\" or \"2001:2:1::/64\"");
+                        }
+                        pc.networks.push_back(*net);
+                    }
+                    continue;
+                }
                 const auto s = v.value<std::string>();
-                if (key != "name" && key != "device" && key != "exception") {
+                if (key != "name" && key != "device" && key != "exception" && key != "gateway" &&
+                    key != "gateway6") {
                     throw ConfigError(where + "." + key + ": unknown key");
                 }
                 if (!s || s->empty())
                     throw ConfigError(where + "." + key + ": must be a non-empty string");
+                if (key == "gateway" || key == "gateway6") {
+                    unsigned char buf[16];
+                    if (inet_pton(key == "gateway" ? AF_INET : AF_INET6, s->c_str(), buf) != 1) {
+                        throw ConfigError(where + "." + key + ": not an " +
+                                          (key == "gateway" ? "IPv4" : "IPv6") + " address");
+                    }
+                    (key == "gateway" ? pc.gateway : pc.gateway6) = *s;
+                    continue;
+                }
                 (key == "name" ? pc.name : key == "device" ? pc.device : pc.exception) = *s;
             }
             if (pc.name.empty()) throw ConfigError(where + ".name: missing");

@@ -39,8 +39,10 @@ TEST(NeighbourResolver, UnknownRemotesAreAskedForOnceAndEveryWaitingLegIsTold) {
     NeighbourResolver r(64);
     std::vector<ResolveRequest> req;
     const auto local = ep("198.18.1.2", 50000);
-    EXPECT_EQ(r.need(1, 0, 1, local, ep("198.18.1.20", 6000), 0, req), nullptr);
-    EXPECT_EQ(r.need(2, 0, 1, local, ep("198.18.1.20", 6002), 0, req), nullptr);
+    EXPECT_EQ(r.need(1, 0, 1, local, ep("198.18.1.20", 6000), ep("198.18.1.20", 0), 0, req),
+              nullptr);
+    EXPECT_EQ(r.need(2, 0, 1, local, ep("198.18.1.20", 6002), ep("198.18.1.20", 0), 0, req),
+              nullptr);
     ASSERT_EQ(req.size(), 1U);  // one ARP request for two legs
     EXPECT_EQ(req[0].family, 4);
     EXPECT_EQ(req[0].side, 1);
@@ -61,7 +63,8 @@ TEST(NeighbourResolver, UnknownRemotesAreAskedForOnceAndEveryWaitingLegIsTold) {
     EXPECT_EQ(r.pending(), 0U);
     // Now known: answered at once, nothing asked.
     req.clear();
-    const uint8_t* mac = r.need(3, 0, 1, local, ep("198.18.1.20", 6004), 3, req);
+    const uint8_t* mac =
+        r.need(3, 0, 1, local, ep("198.18.1.20", 6004), ep("198.18.1.20", 0), 3, req);
     ASSERT_NE(mac, nullptr);
     EXPECT_EQ(mac[5], 7);
     EXPECT_TRUE(req.empty());
@@ -70,7 +73,9 @@ TEST(NeighbourResolver, UnknownRemotesAreAskedForOnceAndEveryWaitingLegIsTold) {
 TEST(NeighbourResolver, RequestsAreRetriedEverySecondThenGivenUp) {
     NeighbourResolver r(64);
     std::vector<ResolveRequest> req;
-    EXPECT_EQ(r.need(1, 0, 0, ep("2001:2::2", 40000), ep("2001:2::10", 5000), 0, req), nullptr);
+    EXPECT_EQ(r.need(1, 0, 0, ep("2001:2::2", 40000), ep("2001:2::10", 5000), ep("2001:2::10", 0),
+                     0, req),
+              nullptr);
     ASSERT_EQ(req.size(), 1U);
     EXPECT_EQ(req[0].family, 6);
     req.clear();
@@ -90,9 +95,49 @@ TEST(NeighbourResolver, RequestsAreRetriedEverySecondThenGivenUp) {
 TEST(NeighbourResolver, LegsWithoutARemoteNeedNothing) {
     NeighbourResolver r(64);
     std::vector<ResolveRequest> req;
-    EXPECT_EQ(r.need(1, 0, 0, ep("198.18.0.2", 40000), dpif::IpEndpoint{}, 0, req), nullptr);
+    EXPECT_EQ(
+        r.need(1, 0, 0, ep("198.18.0.2", 40000), dpif::IpEndpoint{}, dpif::IpEndpoint{}, 0, req),
+        nullptr);
     EXPECT_TRUE(req.empty());
     EXPECT_EQ(r.pending(), 0U);
+}
+
+TEST(PortRoute, OnLinkRemotesThemselvesTheRestThroughTheGateway) {
+    const PortRoute none;  // nothing configured: everything on-link
+    EXPECT_TRUE(none.on_link(ep("203.0.113.9", 1)));
+    const PortRoute r({"198.18.1.0/24", "2001:2:1::/48"}, "198.18.1.254", "");
+    EXPECT_TRUE(r.on_link(ep("198.18.1.20", 1)));
+    EXPECT_FALSE(r.on_link(ep("198.18.2.20", 1)));
+    EXPECT_TRUE(r.on_link(ep("2001:2:1:ffff::9", 1)));
+    EXPECT_FALSE(r.on_link(ep("2001:2:2::9", 1)));
+    const auto hop = r.next_hop(ep("198.19.0.7", 6000));
+    EXPECT_EQ(hop.family, 4);
+    EXPECT_EQ(0, std::memcmp(hop.addr, ep("198.18.1.254", 0).addr, 4));
+    EXPECT_EQ(0, std::memcmp(r.next_hop(ep("198.18.1.20", 1)).addr, ep("198.18.1.20", 0).addr, 4));
+    // No IPv6 gateway: an off-link IPv6 remote is resolved itself.
+    EXPECT_EQ(0, std::memcmp(r.next_hop(ep("2001:2:9::1", 1)).addr, ep("2001:2:9::1", 0).addr, 16));
+    // Prefix bits that do not end on an octet.
+    const PortRoute odd({"198.18.0.0/15"}, "198.18.0.1", "");
+    EXPECT_TRUE(odd.on_link(ep("198.19.255.1", 1)));
+    EXPECT_FALSE(odd.on_link(ep("198.20.0.1", 1)));
+}
+
+TEST(NeighbourResolver, RoutedRemotesWaitForTheGatewayAndAreToldTheirOwnAddress) {
+    NeighbourResolver r(64);
+    const PortRoute route({"198.18.1.0/24"}, "198.18.1.254", "");
+    std::vector<ResolveRequest> req;
+    const auto local = ep("198.18.1.2", 50000);
+    const auto far1 = ep("203.0.113.5", 6000), far2 = ep("203.0.113.6", 6000);
+    EXPECT_EQ(r.need(1, 0, 1, local, far1, route.next_hop(far1), 0, req), nullptr);
+    EXPECT_EQ(r.need(2, 0, 1, local, far2, route.next_hop(far2), 0, req), nullptr);
+    ASSERT_EQ(req.size(), 1U);  // one ARP request, for the gateway
+    EXPECT_EQ(0, std::memcmp(req[0].target, ep("198.18.1.254", 0).addr, 4));
+    std::vector<NextHopUpdate> up;
+    r.learned(1, seen("198.18.1.254", 0x54), 1, up);
+    ASSERT_EQ(up.size(), 2U);
+    EXPECT_EQ(up[0].mac[5], 0x54);
+    EXPECT_EQ(0, std::memcmp(up[0].addr, far1.addr, 4));  // the leg's remote, for the id check
+    EXPECT_EQ(0, std::memcmp(up[1].addr, far2.addr, 4));
 }
 
 }  // namespace
