@@ -32,6 +32,8 @@ constexpr const char* kFixedNames[] = {
     "from_kernel",
     "kernel_tx_full",
     "handed_off",
+    "tsc_cycles",
+    "busy_cycles",
 };
 constexpr uint32_t kFixed = sizeof kFixedNames / sizeof kFixedNames[0];
 static_assert(kFixed + (session::kRelayDropCount - 1) + (pkt::kDropCount - 1) <=
@@ -92,6 +94,8 @@ void Worker::publish() {
         kernel_sent_,
         kernel_tx_full_,
         handed_off_,
+        first_tsc_ == 0 ? 0 : rte_get_tsc_cycles() - first_tsc_,
+        busy_cycles_,
     };
     uint32_t k = 0;
     for (uint64_t v : fixed)
@@ -235,6 +239,9 @@ void Worker::continue_listing() {
 }
 
 unsigned Worker::poll() {
+    const uint64_t start = rte_get_tsc_cycles();
+    if (first_tsc_ == 0) [[unlikely]]
+        first_tsc_ = start;
     // Commands first: a few per pass so a burst of commands cannot stall
     // media; none while a listing is under way (they keep their order).
     std::size_t nm = 0;
@@ -340,7 +347,10 @@ unsigned Worker::poll() {
         publish();
         next_publish_ = now + setup_.publish_cycles;
     }
-    if (n == 0) return static_cast<unsigned>(nm) + kernel_frames;
+    if (n == 0) {
+        if (nm + kernel_frames != 0) busy_cycles_ += rte_get_tsc_cycles() - start;
+        return static_cast<unsigned>(nm) + kernel_frames;
+    }
 
     relay_.process(std::span(pkts, n));
 
@@ -387,6 +397,7 @@ unsigned Worker::poll() {
             rte_pktmbuf_free(tx[s][i]);
         }
     }
+    busy_cycles_ += rte_get_tsc_cycles() - start;
     return n;
 }
 

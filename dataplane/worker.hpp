@@ -128,6 +128,11 @@ class alignas(64) Worker {
     uint64_t kernel_sent_ = 0;
     uint64_t kernel_tx_full_ = 0;
     uint64_t handed_off_ = 0;
+    // Busy ratio (issue 10/12): TSC cycles spent in polls that did work,
+    // against all cycles since the first poll (both published, so a reader
+    // takes the ratio over its own interval).
+    uint64_t first_tsc_ = 0;
+    uint64_t busy_cycles_ = 0;
     // A query of every session or a release of older generations, walked a
     // bounded number of slots per poll.
     struct Listing {

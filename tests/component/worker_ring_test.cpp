@@ -333,6 +333,9 @@ TEST_F(WorkerRingTest, SrtpInRtpOutAndBackThroughRealPorts) {
     EXPECT_EQ(stat("relayed_core_to_access"), 50U);
     EXPECT_EQ(stat("rx_access"), 100U);
     EXPECT_EQ(stat("sessions"), 1U);
+    // The busy ratio's two halves: some cycles were busy, never more than all.
+    EXPECT_GT(stat("busy_cycles"), 0U);
+    EXPECT_LE(stat("busy_cycles"), stat("tsc_cycles"));
 }
 
 TEST_F(WorkerRingTest, RtcpBothWays) {
