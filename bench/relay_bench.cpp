@@ -33,7 +33,14 @@
 // headers, more than this core's L2). The ring PMD neither allocates nor
 // frees mbufs, so the io bound has no mempool cost; a NIC PMD would add it.
 //
+// Two more sections, off by default (relay_worker.hpp): --handoff, two
+// workers on one thread, the software hand-off from one RX queue against
+// RX queues steered by owner (relay_handoff.cpp); --command-latency, the
+// time from a SessionCreate to the session's first packet out
+// (relay_latency.cpp).
+//
 //   build/bench/relay_bench [--sessions 1,1000,10000,1000000] [--json FILE] ...
+//   build/bench/relay_bench --sessions none --testpmd none --handoff --command-latency
 // (--help lists every option; docs/performance.md "Relay (issue 4)").
 #include <unistd.h>
 
@@ -43,7 +50,6 @@
 #include <cstring>
 #include <exception>
 #include <memory>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -52,18 +58,23 @@
 #include "relay_report.hpp"
 #include "relay_rig.hpp"
 #include "relay_traffic.hpp"
+#include "relay_worker.hpp"
 #include "worker.hpp"
 
 namespace isthmus::bench {
 namespace {
 
 using dataplane::Worker;
-using dataplane::WorkerMsg;
+
+constexpr uint64_t kHandoffPackets = 131072;  // timed per case and repetition
+constexpr unsigned kHandoffReps = 16;
+constexpr uint32_t kLatencySessions = 2000;
 
 constexpr const char* kUsage =
     "usage: relay_bench [options]\n"
     "\n"
-    "  --sessions LIST        session counts, comma separated (default 1,1000,10000,1000000)\n"
+    "  --sessions LIST|none   session counts, comma separated (default 1,1000,10000,1000000);\n"
+    "                         none: only the bounds and the sections below\n"
     "  --directions LIST      srtp_to_rtp, rtp_to_srtp or both (default both)\n"
     "  --packets N            timed packets per session count and direction, at least\n"
     "                         two rounds of every session (default 2000000)\n"
@@ -73,7 +84,12 @@ constexpr const char* kUsage =
     "  --cpu N                the lcore to run on (default 1)\n"
     "  --testpmd PATH|none    dpdk-testpmd to run in io mode (default /usr/bin/dpdk-testpmd)\n"
     "  --testpmd-seconds S    how long each testpmd run lasts (default 10)\n"
-    "  --json FILE            write the results there (e.g. docs/relay_bench.json)\n";
+    "  --json FILE            write the results there (e.g. docs/relay_bench.json)\n"
+    "  --handoff              also: 1,000 sessions on two workers polled on this thread,\n"
+    "                         software hand-off from one RX queue against two RX queues\n"
+    "                         steered by owner (~10 s)\n"
+    "  --command-latency      also: SessionCreate to the session's first packet out,\n"
+    "                         2,000 sessions, idle and busy worker (~2 s)\n";
 
 uint64_t parse_count(const std::string& s, const char* what) {
     char* end = nullptr;
@@ -95,7 +111,9 @@ Options parse_options(int argc, char** argv) {
             std::exit(0);
         } else if (a == "--sessions") {
             o.sessions.clear();
-            std::stringstream ss(value());
+            const std::string list = value();
+            if (list == "none") continue;
+            std::stringstream ss(list);
             for (std::string item; std::getline(ss, item, ',');) {
                 const uint64_t n = parse_count(item, "session count");
                 if (n > (1U << 24)) die("at most 16777216 sessions");
@@ -128,84 +146,16 @@ Options parse_options(int argc, char** argv) {
             o.testpmd_seconds = static_cast<unsigned>(parse_count(value(), "seconds"));
         } else if (a == "--json") {
             o.json = value();
+        } else if (a == "--handoff") {
+            o.handoff = true;
+        } else if (a == "--command-latency") {
+            o.command_latency = true;
         } else {
             die("unknown argument '" + a + "'\n\n" + kUsage);
         }
     }
     return o;
 }
-// Which session sends next: every session once per round, in a new random
-// order each round.
-class Cursor {
-  public:
-    explicit Cursor(uint32_t sessions) : order_(sessions), rng_(sessions) {
-        for (uint32_t i = 0; i < sessions; ++i)
-            order_[i] = i;
-        std::shuffle(order_.begin(), order_.end(), rng_);
-    }
-    void next(uint32_t& session, uint64_t& round) {
-        if (pos_ == order_.size()) {
-            std::shuffle(order_.begin(), order_.end(), rng_);
-            pos_ = 0;
-            ++round_;
-        }
-        session = order_[pos_++];
-        round = round_;
-    }
-
-  private:
-    std::vector<uint32_t> order_;
-    std::mt19937 rng_;
-    std::size_t pos_ = 0;
-    uint64_t round_ = 0;
-};
-
-// Creates sessions 0..n-1 through the worker's inbox, with both next hops.
-// Returns the ns per session; dies naming the first failure.
-double create_sessions(Worker& w, uint32_t n) {
-    uint32_t next = 0, answered = 0, failed = 0;
-    std::string first_failure;
-    dpif::Event evs[64];
-    const uint64_t t0 = rte_rdtsc();
-    while (answered < n) {
-        while (next < n && w.inbox.kCapacity - w.inbox.size() >= 3) {
-            WorkerMsg m{};
-            m.kind = WorkerMsg::Kind::Command;
-            m.cmd = create_command(next);
-            w.inbox.try_push(m);
-            for (uint8_t side = 0; side < 2; ++side) {
-                WorkerMsg h{};
-                h.kind = WorkerMsg::Kind::SetNextHop;
-                h.session_id = m.cmd.hdr.session_id;
-                h.side = side;
-                std::memcpy(h.mac, side == 0 ? kBrowserRouterMac : kImsRouterMac, 6);
-                // For the leg's remote, as the main lcore's neighbour resolution says.
-                const dpif::IpEndpoint& remote =
-                    side == 0 ? m.cmd.access.remote : m.cmd.core.remote;
-                h.family = remote.family;
-                std::memcpy(h.addr, remote.addr, 16);
-                w.inbox.try_push(h);
-            }
-            ++next;
-        }
-        w.poll();
-        const std::size_t ne = w.outbox.pop_burst(evs);
-        for (std::size_t k = 0; k < ne; ++k) {
-            if (evs[k].hdr.type != dpif::MsgType::Result) continue;
-            ++answered;
-            if (evs[k].result != dpif::ResultCode::Ok && failed++ == 0) {
-                first_failure =
-                    std::string(dpif::result_name(evs[k].result)) + " (" + evs[k].detail + ")";
-            }
-        }
-    }
-    const uint64_t cycles = rte_rdtsc() - t0;
-    if (failed != 0 || w.events_dropped() != 0 || w.table().size() != n) {
-        die(std::to_string(failed) + " session creates failed, first: " + first_failure);
-    }
-    return ns_per(cycles, n);
-}
-
 struct Snapshot {
     uint64_t rx = 0, relayed = 0, to_kernel = 0, dropped = 0;
     std::vector<uint64_t> drops;
@@ -381,7 +331,10 @@ int main(int argc, char** argv) try {
             auto w = std::make_unique<isthmus::dataplane::Worker>(ws);
             setup.worker_setup_s = static_cast<double>(ns_cycles(rte_rdtsc() - t0)) / 1e9;
             setup.table_mib = static_cast<double>(w->table().memory_bytes()) / (1 << 20);
-            setup.create_ns = create_sessions(*w, sessions);
+            std::vector<uint32_t> all(sessions);
+            for (uint32_t i = 0; i < sessions; ++i)
+                all[i] = i;
+            setup.create_ns = create_sessions(*w, all);
             res.setups.push_back(setup);
             Cursor cursors[2] = {Cursor(sessions), Cursor(sessions)};  // by Direction
             for (const bool csum : {false, true}) {
@@ -399,6 +352,8 @@ int main(int argc, char** argv) try {
                          static_cast<double>(ns_cycles(rte_rdtsc() - t0)) / 1e9);
         }
     }
+    if (o.handoff) res.handoff = measure_handoff(o.batch, kHandoffPackets, kHandoffReps);
+    if (o.command_latency) res.latency = measure_command_latency(kLatencySessions);
     res.load_after = load_average();
     res.commit = source_commit();
     print_report(stdout, res);
@@ -406,6 +361,10 @@ int main(int argc, char** argv) try {
     rte_eal_cleanup();
     bool all_ok = true;
     for (const auto& c : res.cases)
+        all_ok = all_ok && c.ok();
+    for (const auto& c : res.handoff)
+        all_ok = all_ok && c.ok();
+    for (const auto& c : res.latency)
         all_ok = all_ok && c.ok();
     return all_ok ? 0 : 1;
 } catch (const std::exception& e) {

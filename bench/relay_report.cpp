@@ -91,6 +91,171 @@ std::string first_line(const char* cmd) {
     return out;
 }
 
+// The q-quantile (0..1) of v, nearest rank.
+double quantile(std::vector<double> v, double q) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+    return v[std::min(k, v.size() - 1)];
+}
+double per_packet(const Results& r, uint64_t cycles, uint64_t packets) {
+    if (packets == 0 || r.tsc_hz == 0) return 0;
+    return static_cast<double>(cycles) * 1e9 / static_cast<double>(r.tsc_hz) /
+           static_cast<double>(packets);
+}
+const HandoffCase* handoff_case(const Results& r, const char* name) {
+    for (const auto& c : r.handoff)
+        if (c.name == name) return &c;
+    return nullptr;
+}
+// ns/pkt in both workers' poll(), the median of the repetitions; busy:
+// polls that handled nothing left out.
+double handoff_ns(const HandoffCase& c) {
+    return quantile(c.rep_ns, 0.5);
+}
+double handoff_busy_ns(const HandoffCase& c) {
+    return quantile(c.rep_busy_ns, 0.5);
+}
+double handoff_fraction(const HandoffCase& c) {
+    return c.packets == 0 ? 0
+                          : static_cast<double>(c.handed_off[0]) / static_cast<double>(c.packets);
+}
+double per_poll(uint64_t frames, uint64_t polls) {
+    return polls == 0 ? 0 : static_cast<double>(frames) / static_cast<double>(polls);
+}
+
+void print_handoff(std::FILE* out, const Results& r) {
+    if (r.handoff.empty()) return;
+    const HandoffCase& f = r.handoff.front();
+    std::fprintf(
+        out,
+        "\nHand-off (--handoff): %u sessions, SRTP -> RTP; the workers' poll() run "
+        "alternately on ONE thread (lcore %u; this machine has %ld vCPUs), so ns/pkt is "
+        "the CPU time of both workers together; %zu repetitions of %llu packets, "
+        "interleaved. Case c stands in for rte_flow steering, which no port here "
+        "offers (docs/dataplane.md).\n\n",
+        f.sessions, r.options.cpu, sysconf(_SC_NPROCESSORS_ONLN), f.rep_ns.size(),
+        static_cast<unsigned long long>(f.rep_ns.empty() ? 0 : f.packets / f.rep_ns.size()));
+    std::fprintf(
+        out,
+        "| case | what | ns/pkt both workers (median) | reps min-max | busy polls ns/pkt "
+        "| worker 0 ns/pkt | worker 1 ns/pkt | idle polls ns/pkt | frames/busy poll w0, w1 "
+        "| handed off | CPU share | relayed |\n");
+    std::fprintf(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for (const auto& c : r.handoff) {
+        const double cpu =
+            c.cycles == 0 ? 0 : static_cast<double>(c.cpu_ns) / per_packet(r, c.cycles, 1);
+        std::fprintf(
+            out,
+            "| %s | %s | %.1f | %.1f-%.1f | %.1f | %.1f | %.1f | %.1f | %.1f, %.1f | %.1f%% | %.3f "
+            "| %s |\n",
+            c.name.c_str(), c.what.c_str(), handoff_ns(c), quantile(c.rep_ns, 0),
+            quantile(c.rep_ns, 1), handoff_busy_ns(c), per_packet(r, c.worker_cycles[0], c.packets),
+            per_packet(r, c.worker_cycles[1], c.packets),
+            per_packet(r, c.idle_cycles[0] + c.idle_cycles[1], c.packets),
+            per_poll(c.relayed[0] + c.handed_off[0], c.busy_polls[0]),
+            per_poll(c.relayed[1], c.busy_polls[1]), 100.0 * handoff_fraction(c), cpu,
+            c.ok() ? "all" : "**NO**");
+    }
+    for (const auto& c : r.handoff) {
+        std::fprintf(
+            out,
+            "%s: relayed w0 %llu (expected %llu), w1 %llu (expected %llu); handed off w0 "
+            "%llu (expected %llu), w1 %llu; TX queue 0 %llu, 1 %llu; dropped %llu%s%s; "
+            "to kernel %llu; check %s.\n",
+            c.name.c_str(), static_cast<unsigned long long>(c.relayed[0]),
+            static_cast<unsigned long long>(c.expected[0]),
+            static_cast<unsigned long long>(c.relayed[1]),
+            static_cast<unsigned long long>(c.expected[1]),
+            static_cast<unsigned long long>(c.handed_off[0]),
+            static_cast<unsigned long long>(c.expected_handed_off),
+            static_cast<unsigned long long>(c.handed_off[1]),
+            static_cast<unsigned long long>(c.sent[0]), static_cast<unsigned long long>(c.sent[1]),
+            static_cast<unsigned long long>(c.dropped), c.drops.empty() ? "" : " ", c.drops.c_str(),
+            static_cast<unsigned long long>(c.to_kernel), c.check.c_str());
+    }
+    const HandoffCase* one = handoff_case(r, "1 worker");
+    const HandoffCase* a = handoff_case(r, "a");
+    const HandoffCase* b = handoff_case(r, "b");
+    const HandoffCase* c = handoff_case(r, "c");
+    const HandoffCase* d = handoff_case(r, "d");
+    // The median of the repetitions' paired differences (they ran
+    // interleaved, so what else ran on the machine mostly cancels), per
+    // `per`: ns/pkt over all polls, and polls that did something.
+    const auto paired = [](const std::vector<double>& x, const std::vector<double>& y) {
+        std::vector<double> dv;
+        for (std::size_t k = 0; k < x.size() && k < y.size(); ++k)
+            dv.push_back(x[k] - y[k]);
+        return quantile(dv, 0.5);
+    };
+    const auto diff = [&](const HandoffCase* x, const HandoffCase* y, double per) {
+        return fmt("%.1f", paired(x->rep_ns, y->rep_ns) / per) + " (" +
+               fmt("%.1f", paired(x->rep_busy_ns, y->rep_busy_ns) / per) + ")";
+    };
+    std::fprintf(out,
+                 "\nMedians of the repetitions' paired differences, ns (busy polls only in "
+                 "brackets):\n");
+    if (b != nullptr && handoff_fraction(*b) > 0) {
+        const double fr = handoff_fraction(*b);
+        if (a != nullptr) {
+            std::fprintf(out, "- extra CPU per handed-off packet, (b - a) / %.3f: %s\n", fr,
+                         diff(b, a, fr).c_str());
+        }
+        if (c != nullptr) {
+            std::fprintf(out, "- against steering, (b - c) / %.3f: %s\n", fr,
+                         diff(b, c, fr).c_str());
+        }
+        if (d != nullptr) {
+            std::fprintf(out, "- the hand-off's own work, bursts alike, (b - d) / %.3f: %s\n", fr,
+                         diff(b, d, fr).c_str());
+        }
+    }
+    if (c != nullptr && d != nullptr)
+        std::fprintf(
+            out, "- bursts split between the workers (~16) instead of 32, d - c: %s per packet\n",
+            diff(d, c, 1).c_str());
+    if (c != nullptr && a != nullptr) {
+        std::fprintf(out,
+                     "- two steered workers against worker 0 doing all, c - a: %s per packet\n",
+                     diff(c, a, 1).c_str());
+    }
+    if (a != nullptr && one != nullptr) {
+        std::fprintf(out,
+                     "- two workers, nothing handed off, against one worker, a - 1 worker: %s per "
+                     "packet\n",
+                     diff(a, one, 1).c_str());
+    }
+    if (b != nullptr) {
+        std::fprintf(out,
+                     "Worker 0's polls in b that handed frames off and returned 0 (counted busy "
+                     "here): %llu of %llu.\n",
+                     static_cast<unsigned long long>(b->zero_return_handoffs),
+                     static_cast<unsigned long long>(b->polls[0]));
+    }
+}
+
+void print_latency(std::FILE* out, const Results& r) {
+    if (r.latency.empty()) return;
+    std::fprintf(out,
+                 "\nCommand to first packet (--command-latency): %zu sessions per mode created "
+                 "one after another, SRTP -> RTP, the first packet already on the RX ring; time "
+                 "from pushing SessionCreate + SetNextHop (core) into the inbox to the packet on "
+                 "the core port's TX ring (TSC; pushes and polls only).\n\n",
+                 r.latency.front().us.size());
+    std::fprintf(out,
+                 "| mode | what | background sessions | p50 us | p99 us | max us | polls mean, max "
+                 "| a burst of 32 alone, median us | ok |\n");
+    std::fprintf(out, "|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+    for (const auto& c : r.latency) {
+        std::fprintf(out, "| %s | %s | %u | %.2f | %.2f | %.2f | %.2f, %u | %s | %s |\n",
+                     c.mode.c_str(), c.what.c_str(), c.background, quantile(c.us, 0.5),
+                     quantile(c.us, 0.99), quantile(c.us, 1), per_poll(c.polls, c.us.size()),
+                     c.max_polls,
+                     c.burst_us.empty() ? "-" : fmt("%.2f", quantile(c.burst_us, 0.5)).c_str(),
+                     c.ok() ? "yes" : ("**NO**: " + c.check).c_str());
+    }
+}
+
 std::string cpu_model() {
     std::ifstream f("/proc/cpuinfo");
     for (std::string line; std::getline(f, line);) {
@@ -229,6 +394,8 @@ void print_report(std::FILE* out, const Results& r) {
                 static_cast<unsigned long long>(c.wrong_port));
         }
     }
+    print_handoff(out, r);
+    print_latency(out, r);
     std::fprintf(out, "\nLoad average before: %s; after: %s.\n", r.load_before.c_str(),
                  r.load_after.c_str());
     std::fflush(out);
@@ -290,7 +457,50 @@ void write_json(const std::string& path, const Results& r) {
           << ", \"to_kernel\": " << c.to_kernel << ", \"check\": " << json_string(c.check)
           << ", \"ok\": " << (c.ok() ? "true" : "false") << "}";
     }
-    f << "\n  ]\n}\n";
+    f << "\n  ],\n  \"handoff\": [";
+    for (std::size_t i = 0; i < r.handoff.size(); ++i) {
+        const HandoffCase& c = r.handoff[i];
+        f << (i ? ",\n" : "\n") << "    {\"case\": " << json_string(c.name)
+          << ", \"what\": " << json_string(c.what) << ", \"workers\": " << c.workers
+          << ", \"rx_queues\": " << c.rx_queues << ", \"sessions\": " << c.sessions
+          << ", \"sessions_on_worker1\": " << c.on_worker1
+          << ", \"frames_per_queue_per_pass\": " << c.chunk
+          << ", \"ns_per_pkt_median\": " << num(handoff_ns(c)) << ", \"ns_per_pkt_reps\": [";
+        for (std::size_t k = 0; k < c.rep_ns.size(); ++k)
+            f << (k ? ", " : "") << num(c.rep_ns[k]);
+        f << "], \"busy_polls_ns_per_pkt_median\": " << num(handoff_busy_ns(c))
+          << ", \"busy_polls_ns_per_pkt_reps\": [";
+        for (std::size_t k = 0; k < c.rep_busy_ns.size(); ++k)
+            f << (k ? ", " : "") << num(c.rep_busy_ns[k]);
+        f << "], \"worker_ns_per_pkt\": [" << num(per_packet(r, c.worker_cycles[0], c.packets))
+          << ", " << num(per_packet(r, c.worker_cycles[1], c.packets))
+          << "], \"idle_polls_ns_per_pkt\": "
+          << num(per_packet(r, c.idle_cycles[0] + c.idle_cycles[1], c.packets)) << ", \"polls\": ["
+          << c.polls[0] << ", " << c.polls[1] << "], \"busy_polls\": [" << c.busy_polls[0] << ", "
+          << c.busy_polls[1] << "], \"zero_return_handoff_polls\": " << c.zero_return_handoffs
+          << ", \"packets\": " << c.packets << ", \"relayed\": [" << c.relayed[0] << ", "
+          << c.relayed[1] << "], \"expected\": [" << c.expected[0] << ", " << c.expected[1]
+          << "], \"handed_off\": [" << c.handed_off[0] << ", " << c.handed_off[1]
+          << "], \"expected_handed_off\": " << c.expected_handed_off << ", \"sent_per_tx_queue\": ["
+          << c.sent[0] << ", " << c.sent[1] << "], \"dropped\": " << c.dropped
+          << ", \"drops\": " << json_string(c.drops) << ", \"to_kernel\": " << c.to_kernel
+          << ", \"check\": " << json_string(c.check) << ", \"ok\": " << (c.ok() ? "true" : "false")
+          << "}";
+    }
+    f << (r.handoff.empty() ? "" : "\n  ") << "],\n  \"command_latency\": [";
+    for (std::size_t i = 0; i < r.latency.size(); ++i) {
+        const LatencyCase& c = r.latency[i];
+        f << (i ? ",\n" : "\n") << "    {\"mode\": " << json_string(c.mode)
+          << ", \"what\": " << json_string(c.what) << ", \"background_sessions\": " << c.background
+          << ", \"sessions\": " << c.us.size() << ", \"p50_us\": " << num(quantile(c.us, 0.5))
+          << ", \"p99_us\": " << num(quantile(c.us, 0.99))
+          << ", \"max_us\": " << num(quantile(c.us, 1))
+          << ", \"burst_of_32_median_us\": " << num(quantile(c.burst_us, 0.5))
+          << ", \"polls\": " << c.polls << ", \"max_polls\": " << c.max_polls
+          << ", \"failed\": " << c.failed << ", \"check\": " << json_string(c.check)
+          << ", \"ok\": " << (c.ok() ? "true" : "false") << "}";
+    }
+    f << (r.latency.empty() ? "" : "\n  ") << "]\n}\n";
     if (!f) throw std::runtime_error("writing " + path + " failed");
 }
 

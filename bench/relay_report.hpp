@@ -22,6 +22,8 @@ struct Options {
     std::string testpmd = "/usr/bin/dpdk-testpmd";
     unsigned testpmd_seconds = 10;
     std::string json;
+    bool handoff = false;          // --handoff: two workers, hand-off vs steering
+    bool command_latency = false;  // --command-latency: create to first packet
 };
 
 // ns/packet of the SRTP engine alone (bursts of 32, one context).
@@ -71,6 +73,55 @@ struct RelayCase {
     }
 };
 
+// --handoff: one case, its repetitions summed (relay_handoff.cpp).
+struct HandoffCase {
+    std::string name;  // "1 worker", "a" .. "d"
+    std::string what;  // what it is
+    unsigned workers = 1;
+    uint16_t rx_queues = 1;  // per port; TX queues: one per worker
+    uint32_t sessions = 0;
+    uint32_t on_worker1 = 0;          // sessions worker 1 owns
+    uint64_t packets = 0;             // timed, all repetitions
+    uint32_t chunk = 0;               // frames fed (arrival order) before each pass; 0: the batch
+    std::vector<double> rep_ns;       // ns/pkt in both workers' poll(), each repetition
+    std::vector<double> rep_busy_ns;  // the same, polls that handled nothing left out
+    uint64_t cycles = 0;              // the timed poll loops (both workers, one thread)
+    uint64_t worker_cycles[2] = {};   // in each worker's poll()
+    uint64_t idle_cycles[2] = {};     // in polls that handled and handed off nothing
+    uint64_t polls[2] = {}, busy_polls[2] = {};
+    uint64_t zero_return_handoffs = 0;  // worker 0's polls that handed off yet returned 0
+    uint64_t cpu_ns = 0;                // thread CPU time in the timed loops
+    uint64_t relayed[2] = {};           // by worker (relayed_packets, access side)
+    uint64_t expected[2] = {};          // packets fed for that worker's sessions
+    uint64_t handed_off[2] = {};        // by worker ("handed_off" counter)
+    uint64_t expected_handed_off = 0;   // by worker 0: packets of worker 1's sessions
+    uint64_t sent[2] = {};              // frames on the core port's TX queue k
+    uint64_t dropped = 0, to_kernel = 0, wrong_port = 0;
+    std::string drops;
+    std::string check;  // "ok", or what was wrong with the first bad frame
+
+    bool ok() const {
+        return relayed[0] == expected[0] && relayed[1] == expected[1] && sent[0] == expected[0] &&
+               sent[1] == expected[1] && handed_off[0] == expected_handed_off &&
+               handed_off[1] == 0 && dropped == 0 && to_kernel == 0 && wrong_port == 0 &&
+               check == "ok";
+    }
+};
+
+// --command-latency: one way of creating sessions (relay_latency.cpp).
+struct LatencyCase {
+    std::string mode;  // "idle", "busy", "busy, late"
+    std::string what;
+    uint32_t background = 0;       // sessions whose frames fill every poll
+    std::vector<double> us;        // each create's time to its first packet out
+    std::vector<double> burst_us;  // a poll of 32 background frames alone
+    uint64_t polls = 0;            // polls taken, all sessions (from the create on)
+    uint32_t max_polls = 0;
+    uint64_t failed = 0;  // creates answered other than ok, packets not seen
+    std::string check;    // "ok" or the first thing wrong
+    bool ok() const { return failed == 0 && check == "ok"; }
+};
+
 struct Results {
     Options options;
     std::string command;  // the bench's own command line
@@ -83,6 +134,8 @@ struct Results {
     std::string testpmd_note;  // why it did not run
     std::vector<SessionSetup> setups;
     std::vector<RelayCase> cases;
+    std::vector<HandoffCase> handoff;
+    std::vector<LatencyCase> latency;
 };
 
 // Runs dpdk-testpmd (o.testpmd) in io mode on two `vdev` ports ("net_ring"

@@ -45,21 +45,33 @@ inline uint64_t thread_cpu_ns() {
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
-// The two ring ports and the mbufs the feeder writes frames into.
+// The two ring ports and the mbufs the feeder writes frames into. Each
+// port has `rx_queues` RX rings and `tx_queues` TX rings (queue q is ring
+// q); `tag` keeps the names of several rigs in one process apart.
 class Rig {
   public:
-    explicit Rig(uint32_t batch) : batch_(batch) {
+    static constexpr uint16_t kMaxQueues = 2;
+
+    explicit Rig(uint32_t batch, uint16_t rx_queues = 1, uint16_t tx_queues = 1,
+                 const std::string& tag = "")
+        : batch_(batch), rxq_(rx_queues), txq_(tx_queues) {
+        if (rx_queues == 0 || rx_queues > kMaxQueues || tx_queues == 0 || tx_queues > kMaxQueues) {
+            die("at most " + std::to_string(kMaxQueues) + " queues per port");
+        }
         const unsigned ring_size = rte_align32pow2(2 * batch);
         const auto mbufs = static_cast<unsigned>(4 * batch + 1023);
-        pool_ = rte_pktmbuf_pool_create("relaybench", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                        static_cast<int>(rte_socket_id()));
+        pool_ =
+            rte_pktmbuf_pool_create(("relaybench" + tag).c_str(), mbufs, 256, 0,
+                                    RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
         if (pool_ == nullptr) die(std::string("mbuf pool: ") + rte_strerror(rte_errno));
         const char* names[2] = {"access", "core"};
         for (std::size_t s = 0; s < 2; ++s) {
-            const std::string n = names[s];
-            rx_[s] = make_ring(("rb_rx_" + n).c_str(), ring_size);
-            tx_[s] = make_ring(("rb_tx_" + n).c_str(), ring_size);
-            const int id = rte_eth_from_rings(("net_ring_" + n).c_str(), &rx_[s], 1, &tx_[s], 1,
+            const std::string n = names[s] + tag;
+            for (uint16_t q = 0; q < rxq_; ++q)
+                rx_[s][q] = make_ring(("rb_rx_" + n + std::to_string(q)).c_str(), ring_size);
+            for (uint16_t q = 0; q < txq_; ++q)
+                tx_[s][q] = make_ring(("rb_tx_" + n + std::to_string(q)).c_str(), ring_size);
+            const int id = rte_eth_from_rings(("net_ring_" + n).c_str(), rx_[s], rxq_, tx_[s], txq_,
                                               rte_socket_id());
             if (id < 0) die("rte_eth_from_rings " + n + ": " + rte_strerror(rte_errno));
             port_[s] = static_cast<uint16_t>(id);
@@ -74,15 +86,19 @@ class Rig {
             rte_eth_dev_stop(p);
             rte_eth_dev_close(p);
         }
-        for (std::size_t s = 0; s < 2; ++s) {
-            drain_free(rx_[s]);
-            drain_free(tx_[s]);
-        }
+        for (auto& side : rx_)
+            for (rte_ring* r : side)
+                drain_free(r);
+        for (auto& side : tx_)
+            for (rte_ring* r : side)
+                drain_free(r);
         rte_pktmbuf_free_bulk(stash_.data(), static_cast<unsigned>(stash_.size()));
-        for (std::size_t s = 0; s < 2; ++s) {
-            rte_ring_free(rx_[s]);
-            rte_ring_free(tx_[s]);
-        }
+        for (auto& side : rx_)
+            for (rte_ring* r : side)
+                rte_ring_free(r);
+        for (auto& side : tx_)
+            for (rte_ring* r : side)
+                rte_ring_free(r);
         rte_mempool_free(pool_);
     }
     Rig(const Rig&) = delete;
@@ -91,6 +107,8 @@ class Rig {
     uint16_t port(Side s) const { return port_[static_cast<std::size_t>(s)]; }
     const uint8_t* mac(Side s) const { return mac_[static_cast<std::size_t>(s)]; }
     uint32_t batch() const { return batch_; }
+    uint16_t rx_queues() const { return rxq_; }
+    uint16_t tx_queues() const { return txq_; }
 
     // n mbufs for the feeder (reused ones first), reset to an empty frame.
     void take(uint32_t n, rte_mbuf** out) {
@@ -112,22 +130,26 @@ class Rig {
         }
         stash_.resize(stash_.size() - n);
     }
-    // Queues frames on a port's RX ring (room was made for a batch).
-    void receive(Side s, rte_mbuf** m, uint32_t n) {
-        if (rte_ring_enqueue_bulk(rx_[static_cast<std::size_t>(s)],
-                                  reinterpret_cast<void* const*>(m), n, nullptr) != n) {
+    // Queues frames on a port's RX ring `queue` (room was made for a batch).
+    void receive(Side s, rte_mbuf** m, uint32_t n, uint16_t queue = 0) {
+        if (rte_ring_enqueue_bulk(ring(rx_, s, queue), reinterpret_cast<void* const*>(m), n,
+                                  nullptr) != n) {
             die("RX ring full");
         }
     }
-    // Takes what a port sent off its TX ring: calls f(mbuf) on each, then
-    // keeps them for take(). Returns how many.
+    // Frames waiting on a port's RX ring `queue`.
+    unsigned waiting(Side s, uint16_t queue = 0) const {
+        return rte_ring_count(ring(rx_, s, queue));
+    }
+    // Takes what a port sent off its TX ring `queue`: calls f(mbuf) on each,
+    // then keeps them for take(). Returns how many.
     template <class F>
-    uint32_t sent(Side s, F&& f) {
+    uint32_t sent(Side s, F&& f, uint16_t queue = 0) {
         rte_mbuf* m[256];
         uint32_t total = 0;
+        rte_ring* r = ring(tx_, s, queue);
         for (;;) {
-            const unsigned n = rte_ring_dequeue_burst(tx_[static_cast<std::size_t>(s)],
-                                                      reinterpret_cast<void**>(m), 256, nullptr);
+            const unsigned n = rte_ring_dequeue_burst(r, reinterpret_cast<void**>(m), 256, nullptr);
             if (n == 0) return total;
             for (unsigned k = 0; k < n; ++k) {
                 f(m[k]);
@@ -140,6 +162,12 @@ class Rig {
     void keep(rte_mbuf* m) { stash_.push_back(m); }
 
   private:
+    using Rings = rte_ring* [2][kMaxQueues];
+    static rte_ring* ring(const Rings& r, Side s, uint16_t queue) {
+        rte_ring* p = queue < kMaxQueues ? r[static_cast<std::size_t>(s)][queue] : nullptr;
+        if (p == nullptr) die("no queue " + std::to_string(queue));
+        return p;
+    }
     static rte_ring* make_ring(const char* name, unsigned size) {
         rte_ring* r = rte_ring_create(name, size, static_cast<int>(rte_socket_id()),
                                       RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -151,22 +179,26 @@ class Rig {
         const auto check = [&](int rc, const char* what) {
             if (rc != 0) die("port " + name + ": " + what + ": " + rte_strerror(-rc));
         };
-        check(rte_eth_dev_configure(id, 1, 1, &conf), "configure");
+        check(rte_eth_dev_configure(id, rxq_, txq_, &conf), "configure");
         const auto sock = static_cast<unsigned>(std::max(0, rte_eth_dev_socket_id(id)));
-        check(rte_eth_rx_queue_setup(id, 0, 1024, sock, nullptr, pool_), "rx queue");
-        check(rte_eth_tx_queue_setup(id, 0, 1024, sock, nullptr), "tx queue");
+        for (uint16_t q = 0; q < rxq_; ++q)
+            check(rte_eth_rx_queue_setup(id, q, 1024, sock, nullptr, pool_), "rx queue");
+        for (uint16_t q = 0; q < txq_; ++q)
+            check(rte_eth_tx_queue_setup(id, q, 1024, sock, nullptr), "tx queue");
         check(rte_eth_dev_start(id), "start");
     }
     static void drain_free(rte_ring* r) {
+        if (r == nullptr) return;
         void* m = nullptr;
         while (rte_ring_dequeue(r, &m) == 0)
             rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
     }
 
     uint32_t batch_;
+    uint16_t rxq_, txq_;
     rte_mempool* pool_ = nullptr;
-    rte_ring* rx_[2] = {};
-    rte_ring* tx_[2] = {};
+    Rings rx_ = {};
+    Rings tx_ = {};
     uint16_t port_[2] = {};
     uint8_t mac_[2][6] = {};
     std::vector<rte_mbuf*> stash_;

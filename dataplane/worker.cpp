@@ -295,6 +295,7 @@ unsigned Worker::poll() {
             (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
     };
     session::RelayCounters& c = relay_.counters();
+    unsigned handed = 0;  // frames passed to their owners this poll
     for (int s = 0; s < 2; ++s) {
         const WorkerPort& port = setup_.ports[s];
         if (!port.present || setup_.index >= port.rx_queues) continue;
@@ -315,6 +316,7 @@ unsigned Worker::poll() {
                             : session::owner_of(static_cast<uint16_t>(dst),
                                                 static_cast<uint16_t>(setup_.workers));
                 if (owner != setup_.index) {
+                    ++handed;
                     if (handoff_out[owner]->try_push(m)) {
                         ++handed_off_;
                     } else {
@@ -348,8 +350,10 @@ unsigned Worker::poll() {
         next_publish_ = now + setup_.publish_cycles;
     }
     if (n == 0) {
-        if (nm + kernel_frames != 0) busy_cycles_ += rte_get_tsc_cycles() - start;
-        return static_cast<unsigned>(nm) + kernel_frames;
+        // Commands, kernel frames or frames handed to their owners: work too.
+        const unsigned work = static_cast<unsigned>(nm) + kernel_frames + handed;
+        if (work != 0) busy_cycles_ += rte_get_tsc_cycles() - start;
+        return work;
     }
 
     relay_.process(std::span(pkts, n));
@@ -398,7 +402,7 @@ unsigned Worker::poll() {
         }
     }
     busy_cycles_ += rte_get_tsc_cycles() - start;
-    return n;
+    return n + handed;
 }
 
 int Worker::run(void* self) {
