@@ -299,9 +299,13 @@ unsigned Worker::poll() {
     for (int s = 0; s < 2; ++s) {
         const WorkerPort& port = setup_.ports[s];
         if (!port.present || setup_.index >= port.rx_queues) continue;
-        rte_mbuf* rx[kBurst];
+        // With several workers a burst is shared out among them: read twice
+        // as many so that each still relays bursts near kBurst (smaller
+        // bursts cost the SRTP engine more: docs/performance.md, hand-off).
+        rte_mbuf* rx[2 * kBurst];
+        const uint16_t want = setup_.workers > 1 ? 2 * kBurst : kBurst;
         const uint16_t got =
-            rte_eth_rx_burst(port.port, static_cast<uint16_t>(setup_.index), rx, kBurst);
+            rte_eth_rx_burst(port.port, static_cast<uint16_t>(setup_.index), rx, want);
         for (uint16_t i = 0; i < got; ++i) {
             rte_mbuf* m = rx[i];
             // Not every PMD sets it (net_ring does not); the main lcore picks
