@@ -22,9 +22,10 @@ uint16_t find_port(const std::string& device) {
 }
 
 // Starts a device with `rx` RX and `tx` TX queues (the TAP: one of each).
-void start_port(uint16_t id, const std::string& device, rte_mempool* pool, uint16_t rx,
-                uint16_t tx) {
+void start_port(uint16_t id, const std::string& device, rte_mempool* pool, uint16_t rx, uint16_t tx,
+                uint64_t tx_offloads = 0) {
     rte_eth_conf conf{};
+    conf.txmode.offloads = tx_offloads;
     auto fail = [&](const char* what, int rc) {
         throw std::runtime_error("port \"" + device + "\": " + what + ": " + rte_strerror(-rc));
     };
@@ -50,7 +51,7 @@ void start_port(uint16_t id, const std::string& device, rte_mempool* pool, uint1
 }  // namespace
 
 PortPair::PortPair(std::string name, const std::string& device, const std::string& exception,
-                   rte_mempool* pool, uint16_t workers)
+                   rte_mempool* pool, uint16_t workers, bool tx_checksum_offload)
     : name_(std::move(name)), port_(find_port(device)), exception_(find_port(exception)) {
     rte_eth_dev_info info{};
     if (int rc = rte_eth_dev_info_get(port_, &info); rc != 0) {
@@ -65,7 +66,9 @@ PortPair::PortPair(std::string name, const std::string& device, const std::strin
     // As many RX queues as workers where the device has them (RSS, or
     // net_af_packet's fanout), else fewer: the hand-off sorts frames out.
     rx_queues_ = std::max<uint16_t>(1, std::min<uint16_t>(workers, info.max_rx_queues));
-    start_port(port_, device, pool, rx_queues_, workers);
+    constexpr uint64_t kCsum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+    tx_csum_offload_ = tx_checksum_offload && (info.tx_offload_capa & kCsum) == kCsum;
+    start_port(port_, device, pool, rx_queues_, workers, tx_csum_offload_ ? kCsum : 0);
     start_port(exception_, exception, pool, 1, 1);
     // One link address for the gateway on this port: the kernel behind the
     // TAP answers ARP/ND with the port's MAC, the same one relayed media and

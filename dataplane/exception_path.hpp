@@ -32,8 +32,10 @@ class PortPair {
     // std::runtime_error naming the device and the cause (setup path).
     // `workers`: TX queues to set up (one per worker) and the most RX queues
     // to use (fewer when the device has fewer).
+    // `tx_checksum_offload`: ask for IPv4 + UDP TX checksum offload where
+    // the device has both (see tx_checksum_offload()).
     PortPair(std::string name, const std::string& device, const std::string& exception,
-             rte_mempool* pool, uint16_t workers);
+             rte_mempool* pool, uint16_t workers, bool tx_checksum_offload = false);
     ~PortPair();
     PortPair(const PortPair&) = delete;
     PortPair& operator=(const PortPair&) = delete;
@@ -52,6 +54,8 @@ class PortPair {
     uint16_t port_id() const { return port_; }
     uint16_t exception_id() const { return exception_; }
     uint16_t rx_queues() const { return rx_queues_; }
+    // Whether the port was set up with IPv4 + UDP TX checksum offload.
+    bool tx_checksum_offload() const { return tx_csum_offload_; }
     void mac(uint8_t out[6]) const;
     const PortPairCounters& counters() const { return counters_; }
 
@@ -66,6 +70,7 @@ class PortPair {
     uint16_t port_ = 0;
     uint16_t exception_ = 0;
     uint16_t rx_queues_ = 1;
+    bool tx_csum_offload_ = false;
     PortPairCounters counters_;
 };
 

@@ -126,7 +126,8 @@ int main(int argc, char** argv) {
             }
             for (const auto& pc : cfg.ports) {
                 pairs.push_back(std::make_unique<isthmus::dataplane::PortPair>(
-                    pc.name, pc.device, pc.exception, pool, static_cast<uint16_t>(cfg.workers)));
+                    pc.name, pc.device, pc.exception, pool, static_cast<uint16_t>(cfg.workers),
+                    pc.checksums == "auto"));
             }
         } catch (const std::exception& e) {
             std::fprintf(stderr, "isthmus-dataplane: %s\n", e.what());
@@ -162,6 +163,17 @@ int main(int argc, char** argv) {
                 ws.ports[side].present = true;
                 ws.ports[side].port = pair->port_id();
                 ws.ports[side].rx_queues = pair->rx_queues();
+                const auto& pc = cfg.ports[static_cast<std::size_t>(&pair - pairs.data())];
+                ws.ports[side].checksums =
+                    pc.checksums == "no-ipv4-udp" ? isthmus::pkt::Checksums::NoUdpOnIpv4
+                    : pair->tx_checksum_offload() ? isthmus::pkt::Checksums::Offload
+                                                  : isthmus::pkt::Checksums::Software;
+                std::printf("level=info event=port_ready port=%s rx_queues=%u tx_checksums=%s\n",
+                            pair->name().c_str(), pair->rx_queues(),
+                            ws.ports[side].checksums == isthmus::pkt::Checksums::Offload ? "offload"
+                            : ws.ports[side].checksums == isthmus::pkt::Checksums::Software
+                                ? "software"
+                                : "no-ipv4-udp");
                 pair->mac(ws.ports[side].mac);
             }
             ws.workers = n_workers;

@@ -46,6 +46,8 @@ Worker::Worker(const WorkerSetup& setup)
       engine_(srtp::ImbArch::Auto),
       table_(engine_, setup.limits),
       relay_(table_, engine_, setup.ports[0].mac, setup.ports[1].mac) {
+    relay_.set_checksums(Side::Access, setup.ports[0].checksums);
+    relay_.set_checksums(Side::Core, setup.ports[1].checksums);
     // Transforms already build only valid jobs; IPsec-MB's own checks cost
     // ~12-15 ns/packet (docs/performance.md).
     engine_.set_job_checks(false);
@@ -380,6 +382,13 @@ unsigned Worker::poll() {
                 m->data_len = static_cast<uint16_t>(p.len);
                 m->pkt_len = p.len;
                 m->ol_flags = 0;
+                if (p.tx_offload) {
+                    m->l2_len = 14;
+                    m->l3_len = p.out_family == 4 ? 20 : 40;
+                    m->ol_flags = (p.out_family == 4 ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM
+                                                     : RTE_MBUF_F_TX_IPV6) |
+                                  RTE_MBUF_F_TX_UDP_CKSUM;
+                }
                 tx[side][ntx[side]++] = m;
                 break;
             }

@@ -32,6 +32,7 @@
 #include "isthmus/dpif/messages.hpp"
 #include "isthmus/dpif/spsc_ring.hpp"
 #include "isthmus/dpif/stats.hpp"
+#include "pkt/build.hpp"
 #include "session/relay.hpp"
 #include "session/session_table.hpp"
 #include "srtp/engine.hpp"
@@ -61,6 +62,9 @@ struct WorkerPort {
     uint16_t port = 0;       // DPDK port id
     uint16_t rx_queues = 1;  // RX queues the port was set up with
     uint8_t mac[6] = {};
+    // How headers sent on this port get their checksums (Offload: the port
+    // was configured with IPv4 + UDP TX checksum offload).
+    pkt::Checksums checksums = pkt::Checksums::Software;
 };
 
 inline constexpr unsigned kMaxWorkers = 16;

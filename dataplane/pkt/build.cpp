@@ -16,7 +16,7 @@ inline void put16(uint8_t* p, uint16_t v) {
 }  // namespace
 
 uint8_t* write_udp_headers(uint8_t* payload, std::size_t headroom, std::size_t payload_len,
-                           const UdpEgress& e, bool with_udp_checksum) {
+                           const UdpEgress& e, Checksums how) {
     if (e.family != 4 && e.family != 6) return nullptr;
     const std::size_t room = udp_header_room(e.family);
     const std::size_t ip_header = e.family == 4 ? 20 : 40;
@@ -42,7 +42,8 @@ uint8_t* write_udp_headers(uint8_t* payload, std::size_t headroom, std::size_t p
         put16(ip + 10, 0);
         std::memcpy(ip + 12, e.src, 4);
         std::memcpy(ip + 16, e.dst, 4);
-        put16(ip + 10, fold_checksum(ones_complement_add(ip, 20, 0)));
+        if (how != Checksums::Offload)
+            put16(ip + 10, fold_checksum(ones_complement_add(ip, 20, 0)));
         pseudo = ones_complement_add(ip + 12, 8, 0);
     } else {
         put16(ip, 0x6000);  // version 6, traffic class 0, flow label 0
@@ -58,7 +59,13 @@ uint8_t* write_udp_headers(uint8_t* payload, std::size_t headroom, std::size_t p
     put16(udp + 2, e.dst_port);
     put16(udp + 4, static_cast<uint16_t>(udp_len));
     put16(udp + 6, 0);
-    if (with_udp_checksum || e.family == 6) {
+    if (how == Checksums::Offload) {
+        // What the NIC starts from (DPDK's rte_ipv4/ipv6_phdr_cksum).
+        uint32_t sum = pseudo + 17 + static_cast<uint32_t>(udp_len);
+        while ((sum >> 16) != 0)
+            sum = (sum & 0xffffU) + (sum >> 16);
+        put16(udp + 6, static_cast<uint16_t>(sum));
+    } else if (how == Checksums::Software || e.family == 6) {
         uint32_t sum = pseudo + 17 + static_cast<uint32_t>(udp_len);
         sum = ones_complement_add(udp, udp_len, sum);
         uint16_t c = fold_checksum(sum);

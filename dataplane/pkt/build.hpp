@@ -26,14 +26,23 @@ constexpr std::size_t udp_header_room(uint8_t family) {
     return family == 6 ? 62 : 42;
 }
 
+// How the checksums of the headers written are made.
+enum class Checksums : uint8_t {
+    Software,     // IPv4 header and UDP checksums computed here
+    NoUdpOnIpv4,  // IPv4: UDP checksum 0, "none" (RFC 768); IPv6 still computes it
+    Offload,      // for a NIC with TX checksum offload (RTE_MBUF_F_TX_IP_CKSUM |
+                  // RTE_MBUF_F_TX_UDP_CKSUM): IPv4 header checksum 0, the UDP
+                  // field holds the folded, uncomplemented pseudo-header sum
+};
+
 // Writes the headers for `payload_len` octets starting at `payload`, in the
-// `headroom` octets before it. IPv4: DF set, identification 0 (RFC 6864),
-// header checksum; UDP checksum computed (IPv6 requires it, RFC 8200 8.1;
-// on IPv4 with_udp_checksum=false leaves 0, meaning none). Returns the
-// frame's first octet (payload - udp_header_room(family)), or nullptr when
-// the headroom is too small, the family is not 4 or 6, or the datagram would
-// not fit a 16-bit length.
+// `headroom` octets before it. IPv4: DF set, identification 0 (RFC 6864);
+// checksums as `how` says (IPv6 always carries a UDP checksum, RFC 8200
+// 8.1, computed unless offloaded). Returns the frame's first octet
+// (payload - udp_header_room(family)), or nullptr when the headroom is too
+// small, the family is not 4 or 6, or the datagram would not fit a 16-bit
+// length.
 uint8_t* write_udp_headers(uint8_t* payload, std::size_t headroom, std::size_t payload_len,
-                           const UdpEgress& e, bool with_udp_checksum = true);
+                           const UdpEgress& e, Checksums how = Checksums::Software);
 
 }  // namespace isthmus::pkt

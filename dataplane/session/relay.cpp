@@ -74,6 +74,7 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         RelayPacket& p = pkts[i];
         pend[i].live = false;
         p.drop = RelayDrop::None;
+        p.tx_offload = false;
         const auto side = static_cast<std::size_t>(p.arrived);
         ++counters_.rx_packets[side];
         counters_.rx_bytes[side] += p.len;
@@ -247,8 +248,9 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         uint8_t* const buf = p.data - p.headroom;
         uint8_t* const buf_end = p.data + p.len + p.tailroom;
         uint8_t* payload = p.data + frames[i].payload_offset;
+        const pkt::Checksums how = checksums_[static_cast<std::size_t>(out_side)];
         uint8_t* frame = pkt::write_udp_headers(payload, static_cast<std::size_t>(payload - buf),
-                                                pend[i].payload_len, e);
+                                                pend[i].payload_len, e, how);
         if (frame == nullptr) {
             drop(i, RelayDrop::NoRoom);
             continue;
@@ -258,6 +260,8 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         p.headroom = static_cast<uint32_t>(frame - buf);
         p.tailroom = static_cast<uint32_t>(buf_end - (frame + p.len));
         p.action = out_side == Side::Access ? Action::ToAccess : Action::ToCore;
+        p.tx_offload = how == pkt::Checksums::Offload;
+        p.out_family = e.family;
         const auto in_side = static_cast<std::size_t>(pend[i].side);
         ++s.relayed[in_side];
         ++counters_.relayed_packets[in_side];

@@ -27,6 +27,7 @@
 #include <span>
 #include <string_view>
 
+#include "pkt/build.hpp"
 #include "pkt/drop.hpp"
 #include "pkt/parse.hpp"
 #include "session/session_table.hpp"
@@ -85,6 +86,8 @@ struct RelayPacket {
     pkt::ParseOptions parse;  // checksums the NIC already verified
     Action action;            // out
     RelayDrop drop;           // out: reason when action == Drop
+    bool tx_offload;          // out: checksums left to the NIC (pkt::Checksums::Offload)
+    uint8_t out_family;       // out: 4 or 6, the headers written (ToAccess/ToCore)
 };
 
 // Worker counters; `by arrival side` arrays are indexed by Side.
@@ -104,6 +107,12 @@ class Relay {
     Relay(SessionTable& table, srtp::Engine& engine, const uint8_t access_mac[6],
           const uint8_t core_mac[6]);
 
+    // How the headers sent on a side's port get their checksums (default
+    // Software; Offload when that port's NIC completes them).
+    void set_checksums(Side side, pkt::Checksums how) {
+        checksums_[static_cast<std::size_t>(side)] = how;
+    }
+
     // Decides and rewrites every packet of `pkts` (any size; worked through
     // in chunks of srtp::kMaxBurst). Sets action (and drop) on each.
     void process(std::span<RelayPacket> pkts);
@@ -117,6 +126,7 @@ class Relay {
     SessionTable& table_;
     srtp::Engine& engine_;
     uint8_t mac_[2][6];
+    pkt::Checksums checksums_[2] = {pkt::Checksums::Software, pkt::Checksums::Software};
     RelayCounters counters_;
 };
 

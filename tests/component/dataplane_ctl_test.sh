@@ -39,6 +39,7 @@ gateway6 = "2001:2:1::1"' > "$tmp/routes.toml"
 port_cfg 'networks = ["198.18.1.0/33"]' > "$tmp/badnet.toml"
 port_cfg 'gateway = "2001:2::1"' > "$tmp/badgw.toml"
 port_cfg 'name2 = "x"' > "$tmp/portkey.toml"
+port_cfg 'checksums = "hardware"' > "$tmp/csum.toml"
 printf '[dataplane]\nregion = "/x"\n[[dataplane.port]]\nname = "uplink"\ndevice = "d"\nexception = "e"\n' > "$tmp/role.toml"
 printf '[dataplane]\nregion = "/x"\nworkers = 0\n' > "$tmp/workers.toml"
 check "--help exits 0" bash -c "'$dp' --help > /dev/null"
@@ -52,7 +53,8 @@ check "a TOML syntax error names file and line" test "$rc" -eq 2 -a -n "$(echo "
 check "port routes (networks, gateway, gateway6) check" bash -c "'$dp' --check-config --config '$tmp/routes.toml' > /dev/null"
 for bad in "badnet:dataplane.port[0].networks" "badgw:dataplane.port[0].gateway: not an IPv4" \
            "portkey:dataplane.port[0].name2: unknown key" "role:dataplane.port[0].name: must be" \
-           "workers:dataplane.workers: must be an integer 1..16"; do
+           "workers:dataplane.workers: must be an integer 1..16" \
+           "csum:dataplane.port[0].checksums: must be"; do
   file=${bad%%:*} want=${bad#*:}
   out=$("$dp" --check-config --config "$tmp/$file.toml" 2>&1); rc=$?
   check "$file.toml is refused naming $want ($out)" test "$rc" -eq 2 -a -n "$(grep -F "$want" <<< "$out")"

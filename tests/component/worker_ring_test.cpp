@@ -338,6 +338,30 @@ TEST_F(WorkerRingTest, SrtpInRtpOutAndBackThroughRealPorts) {
     EXPECT_LE(stat("busy_cycles"), stat("tsc_cycles"));
 }
 
+TEST_F(WorkerRingTest, OffloadedChecksumsAreAskedOfTheNicInTheMbuf) {
+    WorkerSetup ws;
+    for (int s = 0; s < 2; ++s) {
+        ws.ports[s].present = true;
+        ws.ports[s].port = g_dpdk->port[s];
+        std::memcpy(ws.ports[s].mac, g_dpdk->mac[s], 6);
+    }
+    ws.ports[1].checksums = pkt::Checksums::Offload;
+    ws.limits = {64, 0};
+    worker_ = std::make_unique<Worker>(ws);
+    ASSERT_EQ(command(cmd_).result, ResultCode::Ok);
+    next_hop(1, Side::Core, kImsMac);
+    inject(Side::Access, from_browser(browser_tx_.protect(rtp(1))));
+    run();
+    void* obj = nullptr;
+    ASSERT_EQ(rte_ring_dequeue(g_dpdk->tx[1], &obj), 0);
+    auto* m = static_cast<rte_mbuf*>(obj);
+    EXPECT_EQ(m->ol_flags & (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM),
+              RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM);
+    EXPECT_EQ(m->l2_len, 14U);
+    EXPECT_EQ(m->l3_len, 20U);
+    rte_pktmbuf_free(m);
+}
+
 TEST_F(WorkerRingTest, RtcpBothWays) {
     next_hop(1, Side::Core, kImsMac);
     next_hop(1, Side::Access, kBrowserMac);

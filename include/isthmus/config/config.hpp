@@ -27,6 +27,11 @@ struct PortConfig {
     std::vector<std::string> networks;
     std::string gateway;
     std::string gateway6;
+    // Checksums of what the relay sends on this port: "auto" (the NIC's TX
+    // checksum offload where it has IPv4 + UDP offload, else software),
+    // "software", or "no-ipv4-udp" (IPv4 UDP checksum 0, allowed by RFC 768;
+    // IPv6 always carries one).
+    std::string checksums = "auto";
 };
 
 // [dataplane]

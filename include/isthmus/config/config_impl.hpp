@@ -124,7 +124,7 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
                 }
                 const auto s = v.value<std::string>();
                 if (key != "name" && key != "device" && key != "exception" && key != "gateway" &&
-                    key != "gateway6") {
+                    key != "gateway6" && key != "checksums") {
                     throw ConfigError(where + "." + key + ": unknown key");
                 }
                 if (!s || s->empty())
@@ -136,6 +136,15 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
                                           (key == "gateway" ? "IPv4" : "IPv6") + " address");
                     }
                     (key == "gateway" ? pc.gateway : pc.gateway6) = *s;
+                    continue;
+                }
+                if (key == "checksums") {
+                    if (*s != "auto" && *s != "software" && *s != "no-ipv4-udp") {
+                        throw ConfigError(where +
+                                          ".checksums: must be \"auto\", \"software\" or "
+                                          "\"no-ipv4-udp\"");
+                    }
+                    pc.checksums = *s;
                     continue;
                 }
                 (key == "name" ? pc.name : key == "device" ? pc.device : pc.exception) = *s;

@@ -90,12 +90,53 @@ TEST(WriteUdpHeaders, RefusesWhatDoesNotFit) {
 TEST(WriteUdpHeaders, Ipv4WithoutUdpChecksumLeavesZero) {
     std::vector<uint8_t> buf(64 + kPayload.size());
     std::memcpy(buf.data() + 64, kPayload.data(), kPayload.size());
-    uint8_t* frame = write_udp_headers(buf.data() + 64, 64, kPayload.size(), egress4(), false);
+    uint8_t* frame =
+        write_udp_headers(buf.data() + 64, 64, kPayload.size(), egress4(), Checksums::NoUdpOnIpv4);
     ASSERT_NE(frame, nullptr);
     EXPECT_EQ(frame[40], 0);
     EXPECT_EQ(frame[41], 0);
     Frame f;
     EXPECT_EQ(parse_frame(frame, 42 + kPayload.size(), f), Verdict::Udp);
+}
+
+// Offload: what is left for the NIC. Doing the NIC's part here (the IPv4
+// header checksum; the UDP checksum over the segment starting from the
+// pseudo-header sum in the field) must give a frame that parses with
+// checksums verified, for both families.
+TEST(WriteUdpHeaders, OffloadLeavesWhatATxChecksumNicCompletes) {
+    for (const bool v6 : {false, true}) {
+        UdpEgress e = egress4();
+        if (v6) {
+            e.family = 6;
+            const uint8_t s6[16] = {0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+            const uint8_t d6[16] = {0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9};
+            std::memcpy(e.src, s6, 16);
+            std::memcpy(e.dst, d6, 16);
+        }
+        std::vector<uint8_t> buf(64 + kPayload.size());
+        std::memcpy(buf.data() + 64, kPayload.data(), kPayload.size());
+        uint8_t* frame =
+            write_udp_headers(buf.data() + 64, 64, kPayload.size(), e, Checksums::Offload);
+        ASSERT_NE(frame, nullptr);
+        const std::size_t l3 = 14, l4 = v6 ? 54 : 34;
+        const std::size_t len = l4 + 8 + kPayload.size();
+        Frame f;
+        if (!v6) {
+            EXPECT_EQ(frame[l3 + 10], 0);  // left to the NIC
+            EXPECT_EQ(frame[l3 + 11], 0);
+            const uint16_t ip = fold_checksum(ones_complement_add(frame + l3, 20, 0));
+            frame[l3 + 10] = static_cast<uint8_t>(ip >> 8);
+            frame[l3 + 11] = static_cast<uint8_t>(ip);
+        }
+        // The NIC sums the segment with the field as it stands (the
+        // pseudo-header sum) and writes the complement.
+        uint16_t c = fold_checksum(ones_complement_add(frame + l4, 8 + kPayload.size(), 0));
+        if (c == 0) c = 0xffff;
+        frame[l4 + 6] = static_cast<uint8_t>(c >> 8);
+        frame[l4 + 7] = static_cast<uint8_t>(c);
+        EXPECT_EQ(parse_frame(frame, len, f), Verdict::Udp) << (v6 ? "IPv6" : "IPv4");
+        EXPECT_EQ(f.drop, Drop::None);
+    }
 }
 
 }  // namespace

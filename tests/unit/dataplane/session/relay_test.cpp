@@ -316,6 +316,31 @@ TEST_F(RelayTest, OnANonMuxedRtpPortEveryPayloadTypeIsRtp) {
     EXPECT_EQ(s.payload, b);
 }
 
+TEST_F(RelayTest, WithTxChecksumOffloadTheChecksumsAreLeftToTheNic) {
+    ASSERT_TRUE(table_.set_next_hop(1, Side::Core, kImsMac));
+    relay_.set_checksums(Side::Core, pkt::Checksums::Offload);
+    Buffer b;
+    from_browser(b, rtp(5), false, browser_tx_);
+    const RelayPacket& p = run(b);
+    ASSERT_EQ(p.action, Action::ToCore) << relay_drop_name(p.drop);
+    EXPECT_TRUE(p.tx_offload);
+    EXPECT_EQ(p.out_family, 4);
+    EXPECT_EQ(p.data[14 + 10], 0);  // IPv4 header checksum: the NIC's
+    EXPECT_EQ(p.data[14 + 11], 0);
+    // The UDP field holds the pseudo-header sum the NIC starts from.
+    uint32_t pseudo = pkt::ones_complement_add(p.data + 14 + 12, 8, 0) + 17 + (p.len - 34);
+    while ((pseudo >> 16) != 0)
+        pseudo = (pseudo & 0xffffU) + (pseudo >> 16);
+    EXPECT_EQ((p.data[34 + 6] << 8) | p.data[34 + 7], static_cast<int>(pseudo));
+    // The access side still computes in software.
+    ASSERT_TRUE(table_.set_next_hop(1, Side::Access, kBrowserMac));
+    Buffer c;
+    from_ims(c, rtp(6), false);
+    ASSERT_EQ(run(c).action, Action::ToAccess);
+    EXPECT_FALSE(c.pkt.tx_offload);
+    parse_sent(c.pkt);  // checksums verify
+}
+
 TEST_F(RelayTest, FramesNoFlowOwnsGoToTheKernel) {
     Buffer other_port;
     frame_into(other_port, Side::Core, kImsMac, kCoreMac, cmd_.core.remote,
