@@ -34,6 +34,9 @@ constexpr const char* kFixedNames[] = {
     "handed_off",
     "tsc_cycles",
     "busy_cycles",
+    "stun_responses",
+    "stun_unauthenticated",
+    "ice_selected",
 };
 constexpr uint32_t kFixed = sizeof kFixedNames / sizeof kFixedNames[0];
 static_assert(kFixed + (session::kRelayDropCount - 1) + (pkt::kDropCount - 1) <=
@@ -98,6 +101,12 @@ void Worker::publish() {
         handed_off_,
         first_tsc_ == 0 ? 0 : rte_get_tsc_cycles() - first_tsc_,
         busy_cycles_,
+        c.stun_responses,
+        c.stun[static_cast<std::size_t>(ice::Verdict::BadIntegrity)] +
+            c.stun[static_cast<std::size_t>(ice::Verdict::BadUsername)] +
+            c.stun[static_cast<std::size_t>(ice::Verdict::NoIntegrity)] +
+            c.stun[static_cast<std::size_t>(ice::Verdict::NoUsername)],
+        c.ice_selected,
     };
     uint32_t k = 0;
     for (uint64_t v : fixed)
@@ -363,6 +372,19 @@ unsigned Worker::poll() {
     }
 
     relay_.process(std::span(pkts, n));
+    for (const session::RelayEvent& rev : relay_.events()) {
+        // ICE nominated a pair (issue 5): the control plane learns the
+        // browser's address.
+        dpif::Event ev{};
+        ev.hdr.version = dpif::kAbiVersion;
+        ev.hdr.type = MsgType::IceSelected;
+        ev.hdr.session_id = rev.session_id;
+        ev.worker = static_cast<uint16_t>(setup_.index);
+        ev.selected_remote = session::to_ip_endpoint(rev.remote);
+        std::snprintf(ev.detail, sizeof ev.detail, "%s",
+                      rev.side == Side::Access ? "access" : "core");
+        emit(ev);
+    }
 
     rte_mbuf* tx[2][kMaxPerPoll];
     uint16_t ntx[2] = {0, 0};

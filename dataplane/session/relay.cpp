@@ -41,7 +41,81 @@ Relay::Relay(SessionTable& table, srtp::Engine& engine, const uint8_t access_mac
     std::memcpy(mac_[1], core_mac, 6);
 }
 
+// RFC 8445 (lite) / RFC 8489: answers a connectivity check on an ICE leg in
+// the request's own buffer and sends it back where it came from; an
+// authenticated check with USE-CANDIDATE nominates its source as the leg's
+// remote (the only way an ICE leg gets one) and is reported.
+void Relay::answer_stun(RelayPacket& p, const pkt::Frame& f, const FlowRef& ref) {
+    Session& s = table_.at(ref.slot);
+    const auto side = static_cast<std::size_t>(ref.side);
+    Leg& leg = s.leg[side];
+    const Session::Ice& ic = s.ice[side];
+    const ice::BindingCredentials cred{ic.local_ufrag, ic.remote_ufrag, ic.key};
+    ice::TransportAddress src;
+    src.family = f.ip_version;
+    src.port = f.src_port;
+    std::memcpy(src.addr, f.src, 16);
+    uint8_t* payload = p.data + f.payload_offset;
+    uint8_t* const buf = p.data - p.headroom;
+    uint8_t* const buf_end = p.data + p.len + p.tailroom;
+    const ice::BindingResult r = ice::answer_binding(payload, f.payload_len, src, cred, payload,
+                                                     static_cast<std::size_t>(buf_end - payload));
+    ++counters_.stun[static_cast<std::size_t>(r.verdict)];
+    if (r.authenticated && r.use_candidate) {
+        Endpoint chosen;
+        learn_endpoint(chosen, f);
+        const bool changed =
+            !(chosen.family == leg.remote.family && chosen.port == leg.remote.port &&
+              std::memcmp(chosen.addr, leg.remote.addr, 16) == 0);
+        if (changed || !leg.mac_known) {
+            leg.remote = chosen;
+            std::memcpy(leg.next_hop_mac, p.data + 6, 6);  // the check's Ethernet source
+            leg.mac_known = true;
+            ++counters_.ice_selected;
+            if (n_events_ < events_.size()) {
+                events_[n_events_++] = {s.id, ref.side, chosen};
+            } else {
+                ++counters_.events_dropped;
+            }
+        }
+    }
+    if (!r.respond()) {
+        p.action = Action::Drop;
+        p.drop = RelayDrop::StunRefused;
+        ++counters_.drops[static_cast<std::size_t>(RelayDrop::StunRefused)];
+        return;
+    }
+    // Back to the source, from the address and port the check was sent to.
+    pkt::UdpEgress e;
+    std::memcpy(e.src_mac, mac_[side], 6);
+    std::memcpy(e.dst_mac, p.data + 6, 6);
+    e.family = f.ip_version;
+    std::memcpy(e.src, f.dst, 16);
+    std::memcpy(e.dst, f.src, 16);
+    e.src_port = f.dst_port;
+    e.dst_port = f.src_port;
+    e.ttl = 64;
+    const pkt::Checksums how = checksums_[side];
+    uint8_t* frame = pkt::write_udp_headers(payload, static_cast<std::size_t>(payload - buf),
+                                            r.response_len, e, how);
+    if (frame == nullptr) {
+        p.action = Action::Drop;
+        p.drop = RelayDrop::NoRoom;
+        ++counters_.drops[static_cast<std::size_t>(RelayDrop::NoRoom)];
+        return;
+    }
+    p.data = frame;
+    p.len = r.response_len + static_cast<uint32_t>(pkt::udp_header_room(e.family));
+    p.headroom = static_cast<uint32_t>(frame - buf);
+    p.tailroom = static_cast<uint32_t>(buf_end - (frame + p.len));
+    p.action = ref.side == Side::Access ? Action::ToAccess : Action::ToCore;
+    p.tx_offload = how == pkt::Checksums::Offload;
+    p.out_family = e.family;
+    ++counters_.stun_responses;
+}
+
 void Relay::process(std::span<RelayPacket> pkts) {
+    n_events_ = 0;
     while (!pkts.empty()) {
         const std::size_t n = pkts.size() < srtp::kMaxBurst ? pkts.size() : srtp::kMaxBurst;
         process_chunk(pkts.first(n));
@@ -126,13 +200,23 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         pend[i] = {ref.slot, ref.side, false, ref.rtcp_port, true, f.payload_len};
         // A leg's packets come in on its own side's port (no injection of
         // "IMS" media from the browsers' network) from its remote.
-        const Endpoint& expect = ref.rtcp_port ? leg.remote_rtcp : leg.remote;
-        if (ref.side != p.arrived || (expect.set() ? !source_is(f, expect) : !leg.learn_remote)) {
+        if (ref.side != p.arrived) {
             drop(i, RelayDrop::WrongSource);
             continue;
         }
         uint8_t* payload = p.data + f.payload_offset;
         const pkt::Demux kind = pkt::classify(payload, f.payload_len);
+        // ICE connectivity checks come from any address: answered inline.
+        if (kind == pkt::Demux::Stun && leg.ice) {
+            answer_stun(p, f, ref);
+            pend[i].live = false;
+            continue;
+        }
+        const Endpoint& expect = ref.rtcp_port ? leg.remote_rtcp : leg.remote;
+        if (expect.set() ? !source_is(f, expect) : !leg.learn_remote) {
+            drop(i, RelayDrop::WrongSource);
+            continue;
+        }
         if (kind == pkt::Demux::Rtp || kind == pkt::Demux::Rtcp) {
             // RFC 5761 4: the payload type tells RTCP from RTP only where
             // they share a port; a separate RTCP port carries RTCP, a

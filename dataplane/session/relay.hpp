@@ -27,6 +27,8 @@
 #include <span>
 #include <string_view>
 
+#include "ice/binding.hpp"
+#include "ice/verdict.hpp"
 #include "pkt/build.hpp"
 #include "pkt/drop.hpp"
 #include "pkt/parse.hpp"
@@ -36,18 +38,19 @@
 namespace isthmus::session {
 
 // X(Enumerator, "label")
-#define ISTHMUS_RELAY_DROP(X)                                                     \
-    X(None, "none")                /* not dropped */                              \
-    X(Malformed, "malformed")      /* the parser refused it (by pkt::Drop) */     \
-    X(WrongSource, "wrong_source") /* not from the leg's remote address */        \
-    X(NotMedia, "not_media")       /* STUN/DTLS/other on a leg not taking it */   \
-    X(SrtpIn, "srtp_in")           /* unprotect failed (srtp counters say why) */ \
-    X(SrtpOut, "srtp_out")         /* protect failed (srtp counters say why) */   \
-    X(NoRemote, "no_remote")       /* the other leg's remote is not known yet */  \
-    X(NoNeighbour, "no_neighbour") /* next-hop link address not resolved yet */   \
-    X(NoRoom, "no_room")           /* buffer too small for the new headers */     \
-    X(TxFull, "tx_full")           /* TX queue or kernel ring full (I/O side) */  \
-    X(HandoffFull, "handoff_full") /* the owning worker's hand-off ring was full */
+#define ISTHMUS_RELAY_DROP(X)                                                       \
+    X(None, "none")                /* not dropped */                                \
+    X(Malformed, "malformed")      /* the parser refused it (by pkt::Drop) */       \
+    X(WrongSource, "wrong_source") /* not from the leg's remote address */          \
+    X(NotMedia, "not_media")       /* STUN/DTLS/other on a leg not taking it */     \
+    X(SrtpIn, "srtp_in")           /* unprotect failed (srtp counters say why) */   \
+    X(SrtpOut, "srtp_out")         /* protect failed (srtp counters say why) */     \
+    X(NoRemote, "no_remote")       /* the other leg's remote is not known yet */    \
+    X(NoNeighbour, "no_neighbour") /* next-hop link address not resolved yet */     \
+    X(NoRoom, "no_room")           /* buffer too small for the new headers */       \
+    X(TxFull, "tx_full")           /* TX queue or kernel ring full (I/O side) */    \
+    X(HandoffFull, "handoff_full") /* the owning worker's hand-off ring was full */ \
+    X(StunRefused, "stun_refused") /* a STUN message not answered (ice verdicts say why) */
 
 enum class RelayDrop : uint8_t {
 #define ISTHMUS_X(name, label) name,
@@ -99,6 +102,17 @@ struct RelayCounters {
     uint64_t to_kernel = 0;
     std::array<uint64_t, kRelayDropCount> drops{};
     std::array<uint64_t, pkt::kDropCount> malformed{};  // Malformed drops by parser reason
+    std::array<uint64_t, ice::kVerdictCount> stun{};    // STUN on ICE legs, by verdict
+    uint64_t stun_responses = 0;                        // binding responses sent
+    uint64_t ice_selected = 0;                          // pairs nominated (or re-nominated)
+    uint64_t events_dropped = 0;                        // more events than one call holds
+};
+
+// Something the control plane must hear of (worker -> outbox).
+struct RelayEvent {
+    uint64_t session_id;
+    Side side;
+    Endpoint remote;  // IceSelected: the nominated remote
 };
 
 class Relay {
@@ -117,17 +131,24 @@ class Relay {
     // in chunks of srtp::kMaxBurst). Sets action (and drop) on each.
     void process(std::span<RelayPacket> pkts);
 
+    // Events of the last process() call (ICE pairs selected), for the
+    // worker to report.
+    std::span<const RelayEvent> events() const { return {events_.data(), n_events_}; }
+
     RelayCounters& counters() { return counters_; }
     const RelayCounters& counters() const { return counters_; }
 
   private:
     void process_chunk(std::span<RelayPacket> pkts);
+    void answer_stun(RelayPacket& p, const pkt::Frame& f, const FlowRef& ref);
 
     SessionTable& table_;
     srtp::Engine& engine_;
     uint8_t mac_[2][6];
     pkt::Checksums checksums_[2] = {pkt::Checksums::Software, pkt::Checksums::Software};
     RelayCounters counters_;
+    std::array<RelayEvent, 64> events_{};
+    std::size_t n_events_ = 0;
 };
 
 }  // namespace isthmus::session

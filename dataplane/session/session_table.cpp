@@ -47,6 +47,7 @@ struct SessionTable::LegPlan {
     Leg leg;
     dpif::SrtpKeys rx{};
     dpif::SrtpKeys tx{};
+    Session::Ice ice{};
 };
 
 namespace {
@@ -134,6 +135,23 @@ bool SessionTable::plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan,
     leg.remote_rtcp = to_endpoint(spec.remote_rtcp);
     leg.rtcp_mux = spec.rtcp_mux != 0;
     leg.security = spec.security;
+    // ICE-lite (RFC 8445 5.3: ufrag 4..256, pwd 22..256 ice-chars; the
+    // dpif carries up to 31 and 63).
+    const std::string_view ufrag(spec.ice_ufrag, strnlen(spec.ice_ufrag, sizeof spec.ice_ufrag));
+    const std::string_view pwd(spec.ice_pwd, strnlen(spec.ice_pwd, sizeof spec.ice_pwd));
+    const std::string_view rufrag(spec.remote_ufrag,
+                                  strnlen(spec.remote_ufrag, sizeof spec.remote_ufrag));
+    if (!ufrag.empty() || !pwd.empty()) {
+        if (ufrag.size() < 4 || ufrag.size() >= sizeof spec.ice_ufrag || pwd.size() < 22 ||
+            pwd.size() >= sizeof spec.ice_pwd || rufrag.size() >= sizeof spec.remote_ufrag) {
+            detail = where + ".ice: ufrag 4..31 and pwd 22..63 characters (RFC 8445 5.3)";
+            return false;
+        }
+        leg.ice = true;
+        std::memcpy(plan.ice.local_ufrag, ufrag.data(), ufrag.size());
+        std::memcpy(plan.ice.remote_ufrag, rufrag.data(), rufrag.size());
+        plan.ice.key = ice::IntegrityKey::short_term(pwd);
+    }
     if (!valid_endpoint(leg.local)) {
         detail = where + ".local: needs an IPv4 or IPv6 address and a non-zero port";
         return false;
@@ -177,6 +195,11 @@ bool SessionTable::plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan,
             detail = "core.remote: the IMS side's address is required";
             return false;
         }
+        if (leg.ice) {
+            // The remote is what ICE nominates, never learned from media.
+            leg.learn_remote = false;
+            return check_security(leg, spec, plan, where, detail);
+        }
         if (leg.security != LegSecurity::Sdes) {
             // Latching onto whoever sends first is only safe when the
             // packets authenticate (no RTP bleed/injection).
@@ -185,6 +208,11 @@ bool SessionTable::plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan,
         }
         leg.learn_remote = true;
     }
+    return check_security(leg, spec, plan, where, detail);
+}
+
+bool SessionTable::check_security(const Leg& leg, const dpif::LegSpec& spec, LegPlan& plan,
+                                  const std::string& where, std::string& detail) {
     switch (leg.security) {
         case LegSecurity::Rtp:
             break;
@@ -297,6 +325,7 @@ dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& det
     for (int i = 0; i < 2; ++i) {
         Leg& leg = s.leg[i];
         leg = plans[i].leg;
+        s.ice[i] = plans[i].ice;
         if (leg.security != LegSecurity::Sdes) continue;
         s.keys[i][0] = plans[i].rx;
         s.keys[i][1] = plans[i].tx;
@@ -388,6 +417,12 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
             leg.remote = old.remote;
             leg.remote_rtcp = old.remote_rtcp;
         }
+        // An ICE leg keeps its nominated pair unless the offer restarts ICE
+        // (a new local ufrag) or names the remote itself.
+        if (leg.ice && !leg.remote.set() && old.remote.set() &&
+            std::strcmp(s.ice[i].local_ufrag, plans[i].ice.local_ufrag) == 0) {
+            leg.remote = old.remote;
+        }
         // The next hop stays while the remote does.
         if (old.mac_known && same_addr(leg.remote, old.remote)) {
             leg.mac_known = true;
@@ -395,6 +430,7 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
         }
         s.keys[i][0] = plans[i].rx;
         s.keys[i][1] = plans[i].tx;
+        s.ice[i] = plans[i].ice;
         if (leg.security != LegSecurity::Sdes) continue;
         // Lengths were checked: init cannot fail short of a broken IPsec-MB;
         // then the leg drops its packets (unknown_context).

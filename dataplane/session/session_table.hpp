@@ -22,6 +22,7 @@
 
 #include "flow/flow_table.hpp"
 #include "huge_array.hpp"
+#include "ice/integrity.hpp"
 #include "isthmus/dpif/messages.hpp"
 #include "srtp/context.hpp"
 #include "srtp/engine.hpp"
@@ -60,6 +61,10 @@ struct Leg {
     // leg sets it (SDES legs only; issue 5 replaces this with ICE checks).
     bool learn_remote = false;
     bool mac_known = false;
+    // ICE-lite on this leg (issue 5): binding requests are answered inline
+    // and the remote is the address a check with USE-CANDIDATE authenticated
+    // from (never learned from media); credentials in Session::ice.
+    bool ice = false;
     uint8_t next_hop_mac[6] = {};  // link address toward remote (learned or resolved)
     srtp::Context* rx = nullptr;   // Sdes: unprotects what arrives on this leg
     srtp::Context* tx = nullptr;   // Sdes: protects what this leg sends
@@ -80,6 +85,13 @@ struct alignas(64) Session {
     // to tell an update that keeps them from one that re-keys (zeroed with
     // the session).
     dpif::SrtpKeys keys[2][2]{};
+    // ICE-lite credentials of each leg (when Leg::ice): our ufrag and the
+    // peer's, NUL terminated, and the HMAC key made from our ice-pwd.
+    struct Ice {
+        char local_ufrag[33] = {};
+        char remote_ufrag[33] = {};
+        ice::IntegrityKey key;
+    } ice[2];
 };
 inline constexpr std::size_t kSessionHotBytes = 256;
 static_assert(offsetof(Session, id) == kSessionHotBytes);
@@ -160,6 +172,8 @@ class SessionTable {
   private:
     struct LegPlan;
     bool plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan, std::string& detail) const;
+    static bool check_security(const Leg& leg, const dpif::LegSpec& spec, LegPlan& plan,
+                               const std::string& where, std::string& detail);
     bool endpoints_free(const LegPlan (&plans)[2], uint32_t own_slot, std::string& detail) const;
     void install(uint32_t slot, const LegPlan (&plans)[2], bool keep_rx[2], bool keep_tx[2]);
     void uninstall_flows(uint32_t slot);

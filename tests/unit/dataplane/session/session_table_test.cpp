@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -275,6 +276,27 @@ TEST_F(SessionTableTest, RemotesMustBeUnicastHosts) {
         c.access.remote = endpoint6(bad, 5000);
         EXPECT_EQ(t.create(c, why), ResultCode::BadParams) << bad;
     }
+}
+
+TEST_F(SessionTableTest, IceCredentialsAreChecked) {
+    SessionTable t(engine_, {4, 0});
+    std::string why;
+    dpif::Command c = test::srtp_to_rtp_command(1);
+    c.access.remote = {};
+    std::snprintf(c.access.ice_ufrag, sizeof c.access.ice_ufrag, "uf");  // < 4
+    std::snprintf(c.access.ice_pwd, sizeof c.access.ice_pwd, "0123456789012345678901");
+    EXPECT_EQ(t.create(c, why), ResultCode::BadParams);
+    EXPECT_NE(why.find("access.ice"), std::string::npos) << why;
+    std::snprintf(c.access.ice_ufrag, sizeof c.access.ice_ufrag, "ufra");
+    std::snprintf(c.access.ice_pwd, sizeof c.access.ice_pwd, "short");  // < 22
+    EXPECT_EQ(t.create(c, why), ResultCode::BadParams);
+    std::snprintf(c.access.ice_pwd, sizeof c.access.ice_pwd, "0123456789012345678901");
+    ASSERT_EQ(t.create(c, why), ResultCode::Ok) << why;
+    const Session& s = t.at(t.slot_of(1));
+    EXPECT_TRUE(s.leg[0].ice);
+    EXPECT_FALSE(s.leg[0].learn_remote);  // ICE nominates; media never teaches it
+    EXPECT_STREQ(s.ice[0].local_ufrag, "ufra");
+    EXPECT_FALSE(s.ice[0].key.empty());
 }
 
 }  // namespace
