@@ -38,6 +38,7 @@ struct LegArgs {
 
     std::string name;  // "access" or "core": the options are "--<name>-..."
     std::optional<std::string> local, remote, rtcp_local, rtcp_remote, rx_key, tx_key;
+    std::optional<std::string> ice_ufrag, ice_pwd, remote_ufrag;  // ICE-lite (access leg)
     bool rtcp_mux = false;
 
     std::string opt(const char* what) const { return "--" + name + "-" + what; }
@@ -125,6 +126,32 @@ bool build_leg(const LegArgs& a, bool core, dpif::LegSpec& leg, std::string& err
                     family_name(given[i].second->family);
             return false;
         }
+    }
+    // ICE-lite credentials: ours (ufrag + pwd) together, the browser's
+    // ufrag optional; the dataplane checks their lengths (RFC 8445 5.3).
+    if (a.ice_ufrag.has_value() != a.ice_pwd.has_value()) {
+        error = a.opt("ice-ufrag") + " and " + a.opt("ice-pwd") + " go together";
+        return false;
+    }
+    if (a.remote_ufrag && !a.ice_ufrag) {
+        error = a.opt("remote-ufrag") + " needs " + a.opt("ice-ufrag");
+        return false;
+    }
+    const auto copy_text = [&](const std::optional<std::string>& v, const std::string& name,
+                               char* dst, std::size_t cap) {
+        if (!v) return true;
+        if (v->size() >= cap) {
+            error = name + ": at most " + std::to_string(cap - 1) + " characters";
+            return false;
+        }
+        std::memcpy(dst, v->data(), v->size());
+        return true;
+    };
+    if (!copy_text(a.ice_ufrag, a.opt("ice-ufrag"), leg.ice_ufrag, sizeof leg.ice_ufrag) ||
+        !copy_text(a.ice_pwd, a.opt("ice-pwd"), leg.ice_pwd, sizeof leg.ice_pwd) ||
+        !copy_text(a.remote_ufrag, a.opt("remote-ufrag"), leg.remote_ufrag,
+                   sizeof leg.remote_ufrag)) {
+        return false;
     }
     leg.rtcp_mux = a.rtcp_mux ? 1 : 0;
     if (!a.rtcp_mux) {
@@ -253,6 +280,9 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
         {access.opt("rtcp-mux"), nullptr, &access.rtcp_mux},
         {access.opt("rx-key"), &access.rx_key, nullptr},
         {access.opt("tx-key"), &access.tx_key, nullptr},
+        {access.opt("ice-ufrag"), &access.ice_ufrag, nullptr},
+        {access.opt("ice-pwd"), &access.ice_pwd, nullptr},
+        {access.opt("remote-ufrag"), &access.remote_ufrag, nullptr},
         {core.opt("local"), &core.local, nullptr},
         {core.opt("remote"), &core.remote, nullptr},
         {core.opt("rtcp-local"), &core.rtcp_local, nullptr},

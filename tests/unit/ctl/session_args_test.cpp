@@ -422,5 +422,40 @@ TEST(FormatResultError, NameAndDetail) {
     EXPECT_EQ(format_result_error(ev), "bad_params " + std::string(sizeof ev.detail, 'x'));
 }
 
+TEST(SessionArgs, IceCredentialsOnTheAccessLeg) {
+    dpif::Command c{};
+    std::string error;
+    const std::vector<std::string> base = {
+        "--id",
+        "3",
+        "--access-local",
+        "198.18.0.2:40000",
+        "--access-rtcp-mux",
+        "--access-rx-key",
+        "AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR",
+        "--access-tx-key",
+        "AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR",
+        "--core-local",
+        "198.18.1.2:50000",
+        "--core-remote",
+        "198.18.1.20:6000"};
+    std::vector<std::string> args = base;
+    args.insert(args.end(), {"--access-ice-ufrag", "gwuf", "--access-ice-pwd",
+                             "0123456789012345678901", "--access-remote-ufrag", "brws"});
+    ASSERT_TRUE(parse_session_add(args, c, error)) << error;
+    EXPECT_STREQ(c.access.ice_ufrag, "gwuf");
+    EXPECT_STREQ(c.access.ice_pwd, "0123456789012345678901");
+    EXPECT_STREQ(c.access.remote_ufrag, "brws");
+    args = base;
+    args.insert(args.end(), {"--access-ice-ufrag", "gwuf"});
+    EXPECT_FALSE(parse_session_add(args, c, error));
+    EXPECT_NE(error.find("go together"), std::string::npos) << error;
+    args = base;
+    args.insert(args.end(),
+                {"--access-ice-ufrag", "gwuf", "--access-ice-pwd", std::string(64, 'p')});
+    EXPECT_FALSE(parse_session_add(args, c, error));
+    EXPECT_NE(error.find("at most 63"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace isthmus::ctl
