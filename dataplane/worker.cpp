@@ -1,5 +1,6 @@
 #include "worker.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -12,6 +13,11 @@ using dpif::ResultCode;
 using session::Side;
 
 namespace {
+
+uint64_t tsc_to_ns(uint64_t tsc) {
+    static const double ns_per_cycle = 1e9 / static_cast<double>(rte_get_tsc_hz());
+    return static_cast<uint64_t>(static_cast<double>(tsc) * ns_per_cycle);
+}
 
 constexpr uint16_t kBurst = 32;
 // Frames one poll relays: both ports' bursts and what other workers handed over.
@@ -115,6 +121,25 @@ void Worker::publish() {
         dpif::stat_store(block_->counter[k++], c.drops[r]);
     for (std::size_t r = 1; r < pkt::kDropCount; ++r)
         dpif::stat_store(block_->counter[k++], c.malformed[r]);
+}
+
+// ICE pairs nominated and consent lost or restored (issue 5): the control
+// plane learns the browser's address and when media to it stops or resumes.
+void Worker::report(std::span<const session::RelayEvent> events) {
+    for (const session::RelayEvent& rev : events) {
+        dpif::Event ev{};
+        ev.hdr.version = dpif::kAbiVersion;
+        ev.hdr.type = rev.kind == session::RelayEvent::Kind::IceSelected ? MsgType::IceSelected
+                      : rev.kind == session::RelayEvent::Kind::ConsentLost
+                          ? MsgType::ConsentLost
+                          : MsgType::ConsentRestored;
+        ev.hdr.session_id = rev.session_id;
+        ev.worker = static_cast<uint16_t>(setup_.index);
+        ev.selected_remote = session::to_ip_endpoint(rev.remote);
+        std::snprintf(ev.detail, sizeof ev.detail, "%s",
+                      rev.side == Side::Access ? "access" : "core");
+        emit(ev);
+    }
 }
 
 void Worker::emit(const dpif::Event& ev) {
@@ -360,9 +385,15 @@ unsigned Worker::poll() {
         }
     }
     const uint64_t now = rte_get_tsc_cycles();
+    relay_.set_now(tsc_to_ns(now));
     if (now >= next_publish_) [[unlikely]] {
         publish();
         next_publish_ = now + setup_.publish_cycles;
+        // Consent timers (RFC 7675), a slice of the table per heartbeat: a
+        // full pass every 50 heartbeats (5 s at 100 ms), so consent is
+        // withdrawn 30-35 s after the last check.
+        relay_.check_consent(std::max<uint32_t>(1024, table_.capacity() / 50));
+        report(relay_.events());
     }
     if (n == 0) {
         // Commands, kernel frames or frames handed to their owners: work too.
@@ -372,19 +403,7 @@ unsigned Worker::poll() {
     }
 
     relay_.process(std::span(pkts, n));
-    for (const session::RelayEvent& rev : relay_.events()) {
-        // ICE nominated a pair (issue 5): the control plane learns the
-        // browser's address.
-        dpif::Event ev{};
-        ev.hdr.version = dpif::kAbiVersion;
-        ev.hdr.type = MsgType::IceSelected;
-        ev.hdr.session_id = rev.session_id;
-        ev.worker = static_cast<uint16_t>(setup_.index);
-        ev.selected_remote = session::to_ip_endpoint(rev.remote);
-        std::snprintf(ev.detail, sizeof ev.detail, "%s",
-                      rev.side == Side::Access ? "access" : "core");
-        emit(ev);
-    }
+    report(relay_.events());
 
     rte_mbuf* tx[2][kMaxPerPoll];
     uint16_t ntx[2] = {0, 0};

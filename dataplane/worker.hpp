@@ -119,6 +119,7 @@ class alignas(64) Worker {
     void answer(const dpif::Command& cmd, dpif::ResultCode rc, const std::string& detail);
     void info(const session::Session& s, const dpif::MsgHeader& hdr, dpif::ResultCode rc);
     void emit(const dpif::Event& ev);
+    void report(std::span<const session::RelayEvent> events);
     void publish();
     void continue_listing();
 

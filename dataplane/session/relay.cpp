@@ -61,6 +61,15 @@ void Relay::answer_stun(RelayPacket& p, const pkt::Frame& f, const FlowRef& ref)
     const ice::BindingResult r = ice::answer_binding(payload, f.payload_len, src, cred, payload,
                                                      static_cast<std::size_t>(buf_end - payload));
     ++counters_.stun[static_cast<std::size_t>(r.verdict)];
+    Session::Ice& consent = s.ice[side];
+    if (r.authenticated && leg.remote.set() && source_is(f, leg.remote)) {
+        // RFC 7675: a valid check from the remote renews consent.
+        consent.last_check_ns = now_ns_;
+        if (leg.consent_lost) {
+            leg.consent_lost = false;
+            push_event(RelayEvent::Kind::ConsentRestored, s, ref.side);
+        }
+    }
     if (r.authenticated && r.use_candidate) {
         Endpoint chosen;
         learn_endpoint(chosen, f);
@@ -71,12 +80,10 @@ void Relay::answer_stun(RelayPacket& p, const pkt::Frame& f, const FlowRef& ref)
             leg.remote = chosen;
             std::memcpy(leg.next_hop_mac, p.data + 6, 6);  // the check's Ethernet source
             leg.mac_known = true;
+            leg.consent_lost = false;
+            consent.last_check_ns = now_ns_;
             ++counters_.ice_selected;
-            if (n_events_ < events_.size()) {
-                events_[n_events_++] = {s.id, ref.side, chosen};
-            } else {
-                ++counters_.events_dropped;
-            }
+            push_event(RelayEvent::Kind::IceSelected, s, ref.side);
         }
     }
     if (!r.respond()) {
@@ -112,6 +119,31 @@ void Relay::answer_stun(RelayPacket& p, const pkt::Frame& f, const FlowRef& ref)
     p.tx_offload = how == pkt::Checksums::Offload;
     p.out_family = e.family;
     ++counters_.stun_responses;
+}
+
+void Relay::push_event(RelayEvent::Kind kind, const Session& s, Side side) {
+    if (n_events_ < events_.size()) {
+        events_[n_events_++] = {kind, s.id, side, s.leg[static_cast<std::size_t>(side)].remote};
+    } else {
+        ++counters_.events_dropped;
+    }
+}
+
+void Relay::check_consent(uint32_t max_slots) {
+    n_events_ = 0;
+    const uint32_t cap = table_.capacity();
+    for (uint32_t k = 0; k < max_slots && k < cap; ++k) {
+        if (consent_cursor_ >= cap) consent_cursor_ = 0;
+        Session& s = table_.at(consent_cursor_++);
+        if (s.id == 0) continue;
+        for (int i = 0; i < 2; ++i) {
+            Leg& leg = s.leg[i];
+            if (!leg.ice || !leg.remote.set() || leg.consent_lost) continue;
+            if (now_ns_ - s.ice[i].last_check_ns <= kConsentTimeoutNs) continue;
+            leg.consent_lost = true;
+            push_event(RelayEvent::Kind::ConsentLost, s, static_cast<Side>(i));
+        }
+    }
 }
 
 void Relay::process(std::span<RelayPacket> pkts) {
@@ -281,6 +313,10 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         }
         if (!out.mac_known) {
             drop(i, RelayDrop::NoNeighbour);
+            continue;
+        }
+        if (out.consent_lost) {  // RFC 7675 5.1: stop sending toward it
+            drop(i, RelayDrop::NoConsent);
             continue;
         }
         if (out.security != dpif::LegSecurity::Sdes) continue;

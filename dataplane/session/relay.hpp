@@ -38,19 +38,20 @@
 namespace isthmus::session {
 
 // X(Enumerator, "label")
-#define ISTHMUS_RELAY_DROP(X)                                                       \
-    X(None, "none")                /* not dropped */                                \
-    X(Malformed, "malformed")      /* the parser refused it (by pkt::Drop) */       \
-    X(WrongSource, "wrong_source") /* not from the leg's remote address */          \
-    X(NotMedia, "not_media")       /* STUN/DTLS/other on a leg not taking it */     \
-    X(SrtpIn, "srtp_in")           /* unprotect failed (srtp counters say why) */   \
-    X(SrtpOut, "srtp_out")         /* protect failed (srtp counters say why) */     \
-    X(NoRemote, "no_remote")       /* the other leg's remote is not known yet */    \
-    X(NoNeighbour, "no_neighbour") /* next-hop link address not resolved yet */     \
-    X(NoRoom, "no_room")           /* buffer too small for the new headers */       \
-    X(TxFull, "tx_full")           /* TX queue or kernel ring full (I/O side) */    \
-    X(HandoffFull, "handoff_full") /* the owning worker's hand-off ring was full */ \
-    X(StunRefused, "stun_refused") /* a STUN message not answered (ice verdicts say why) */
+#define ISTHMUS_RELAY_DROP(X)                                                               \
+    X(None, "none")                /* not dropped */                                        \
+    X(Malformed, "malformed")      /* the parser refused it (by pkt::Drop) */               \
+    X(WrongSource, "wrong_source") /* not from the leg's remote address */                  \
+    X(NotMedia, "not_media")       /* STUN/DTLS/other on a leg not taking it */             \
+    X(SrtpIn, "srtp_in")           /* unprotect failed (srtp counters say why) */           \
+    X(SrtpOut, "srtp_out")         /* protect failed (srtp counters say why) */             \
+    X(NoRemote, "no_remote")       /* the other leg's remote is not known yet */            \
+    X(NoNeighbour, "no_neighbour") /* next-hop link address not resolved yet */             \
+    X(NoRoom, "no_room")           /* buffer too small for the new headers */               \
+    X(TxFull, "tx_full")           /* TX queue or kernel ring full (I/O side) */            \
+    X(HandoffFull, "handoff_full") /* the owning worker's hand-off ring was full */         \
+    X(StunRefused, "stun_refused") /* a STUN message not answered (ice verdicts say why) */ \
+    X(NoConsent, "no_consent")     /* toward an ICE remote whose consent expired (RFC 7675) */
 
 enum class RelayDrop : uint8_t {
 #define ISTHMUS_X(name, label) name,
@@ -110,10 +111,15 @@ struct RelayCounters {
 
 // Something the control plane must hear of (worker -> outbox).
 struct RelayEvent {
+    enum class Kind : uint8_t { IceSelected, ConsentLost, ConsentRestored };
+    Kind kind;
     uint64_t session_id;
     Side side;
-    Endpoint remote;  // IceSelected: the nominated remote
+    Endpoint remote;  // the leg's (nominated) remote
 };
+
+// RFC 7675 5.1: consent expires 30 s after the last authenticated check.
+inline constexpr uint64_t kConsentTimeoutNs = 30ULL * 1000000000ULL;
 
 class Relay {
   public:
@@ -131,8 +137,18 @@ class Relay {
     // in chunks of srtp::kMaxBurst). Sets action (and drop) on each.
     void process(std::span<RelayPacket> pkts);
 
-    // Events of the last process() call (ICE pairs selected), for the
-    // worker to report.
+    // The time (ns, monotonic) the next process() / check_consent() call
+    // runs at: the worker sets it once per poll. Sans I/O: no clock here.
+    void set_now(uint64_t now_ns) { now_ns_ = now_ns; }
+
+    // Walks up to `max_slots` sessions (a cursor over the table, so that a
+    // full pass is spread over calls) and withdraws consent from ICE legs
+    // whose remote sent no authenticated check for kConsentTimeoutNs
+    // (ConsentLost events; replaces the events of the last call).
+    void check_consent(uint32_t max_slots);
+
+    // Events of the last process() or check_consent() call (ICE pairs
+    // selected, consent lost or restored), for the worker to report.
     std::span<const RelayEvent> events() const { return {events_.data(), n_events_}; }
 
     RelayCounters& counters() { return counters_; }
@@ -147,8 +163,12 @@ class Relay {
     uint8_t mac_[2][6];
     pkt::Checksums checksums_[2] = {pkt::Checksums::Software, pkt::Checksums::Software};
     RelayCounters counters_;
+    void push_event(RelayEvent::Kind kind, const Session& s, Side side);
+
     std::array<RelayEvent, 64> events_{};
     std::size_t n_events_ = 0;
+    uint64_t now_ns_ = 0;
+    uint32_t consent_cursor_ = 0;
 };
 
 }  // namespace isthmus::session

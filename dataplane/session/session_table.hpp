@@ -65,6 +65,9 @@ struct Leg {
     // and the remote is the address a check with USE-CANDIDATE authenticated
     // from (never learned from media); credentials in Session::ice.
     bool ice = false;
+    // RFC 7675: no valid check from the remote for 30 s; nothing is sent
+    // toward it until the next one (set and cleared by the relay).
+    bool consent_lost = false;
     uint8_t next_hop_mac[6] = {};  // link address toward remote (learned or resolved)
     srtp::Context* rx = nullptr;   // Sdes: unprotects what arrives on this leg
     srtp::Context* tx = nullptr;   // Sdes: protects what this leg sends
@@ -91,6 +94,7 @@ struct alignas(64) Session {
         char local_ufrag[33] = {};
         char remote_ufrag[33] = {};
         ice::IntegrityKey key;
+        uint64_t last_check_ns = 0;  // last authenticated check from the remote
     } ice[2];
 };
 inline constexpr std::size_t kSessionHotBytes = 256;

@@ -443,6 +443,49 @@ TEST_F(IceRelayTest, ChecksThatDoNotAuthenticateSelectNothing) {
     EXPECT_EQ(run(garbage).drop, RelayDrop::StunRefused);
 }
 
+TEST_F(IceRelayTest, ConsentExpiresThirtySecondsAfterTheLastValidCheckAndComesBack) {
+    constexpr uint64_t kSec = 1000000000ULL;
+    relay_.set_now(100 * kSec);
+    Buffer nominate;
+    from(nominate, "198.18.0.10", 5000, check("gwuf:brws", kPwd, true));
+    ASSERT_EQ(run(nominate).action, Action::ToAccess);
+    const auto toward_browser = [&](uint16_t seq) {
+        Buffer b;
+        frame_into(b, Side::Core, kImsMac, kCoreMac, ice_cmd_.core.remote, ice_cmd_.core.local,
+                   rtp(seq));
+        relay_.process(std::span(&b.pkt, 1));
+        return b.pkt;
+    };
+    EXPECT_EQ(toward_browser(1).action, Action::ToAccess);
+    // A valid check at +20 s keeps consent past the first 30 s.
+    relay_.set_now(120 * kSec);
+    Buffer keep;
+    from(keep, "198.18.0.10", 5000, check("gwuf:brws", kPwd, false));
+    ASSERT_EQ(run(keep).action, Action::ToAccess);
+    relay_.set_now(140 * kSec);
+    relay_.check_consent(16);
+    EXPECT_TRUE(relay_.events().empty());
+    EXPECT_EQ(toward_browser(2).action, Action::ToAccess);
+    // Nothing for more than 30 s: consent lost, media toward it stops.
+    relay_.set_now(151 * kSec);
+    relay_.check_consent(16);
+    ASSERT_EQ(relay_.events().size(), 1U);
+    EXPECT_EQ(relay_.events()[0].kind, RelayEvent::Kind::ConsentLost);
+    EXPECT_EQ(relay_.events()[0].session_id, 7U);
+    EXPECT_EQ(toward_browser(3).drop, RelayDrop::NoConsent);
+    // A forged check does not bring it back; a valid one does.
+    Buffer forged;
+    from(forged, "198.18.0.10", 5000, check("gwuf:brws", "not-the-password-at-all!", false));
+    run(forged);
+    EXPECT_EQ(toward_browser(4).drop, RelayDrop::NoConsent);
+    Buffer again;
+    from(again, "198.18.0.10", 5000, check("gwuf:brws", kPwd, false));
+    relay_.process(std::span(&again.pkt, 1));
+    ASSERT_EQ(relay_.events().size(), 1U);
+    EXPECT_EQ(relay_.events()[0].kind, RelayEvent::Kind::ConsentRestored);
+    EXPECT_EQ(toward_browser(5).action, Action::ToAccess);
+}
+
 TEST_F(RelayTest, FramesNoFlowOwnsGoToTheKernel) {
     Buffer other_port;
     frame_into(other_port, Side::Core, kImsMac, kCoreMac, cmd_.core.remote,
