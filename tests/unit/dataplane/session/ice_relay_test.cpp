@@ -1,0 +1,155 @@
+// ICE-lite and consent freshness in the relay (issue 5): checks answered in
+// place, the nominated source as the only remote, consent lost after 30 s
+// and restored by the next valid check (fake clock).
+#include "ice/binding.hpp"
+#include "ice/writer.hpp"
+#include "relay_fixture.hpp"
+
+namespace isthmus::session::relay_rig {
+namespace {
+
+// ICE-lite on the access leg (issue 5 groundwork): checks answered inline,
+// the nominated source becomes the remote, media only from it.
+class IceRelayTest : public RelayTest {
+  protected:
+    static constexpr const char* kPwd = "gw-ice-password-0123456789";
+    void SetUp() override {
+        RelayTest::SetUp();
+        dpif::Command c = test::srtp_to_rtp_command(7);
+        c.access.local.port = 44000;
+        c.access.remote = {};
+        std::snprintf(c.access.ice_ufrag, sizeof c.access.ice_ufrag, "gwuf");
+        std::snprintf(c.access.ice_pwd, sizeof c.access.ice_pwd, "%s", kPwd);
+        std::snprintf(c.access.remote_ufrag, sizeof c.access.remote_ufrag, "brws");
+        c.core.local.port = 54000;
+        c.core.local_rtcp.port = 54001;
+        std::string why;
+        ASSERT_EQ(table_.create(c, why), ResultCode::Ok) << why;
+        ASSERT_TRUE(table_.set_next_hop(7, Side::Core, kImsMac));
+        ice_cmd_ = c;
+    }
+    // A Binding request as a controlling browser sends it.
+    Bytes check(const char* username, const char* pwd, bool use_candidate) {
+        Bytes b(200);
+        const uint8_t tid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+        ice::MessageWriter w(b.data(), b.size(),
+                             ice::message_type(ice::kMethodBinding, ice::MessageClass::Request),
+                             tid);
+        w.add_text(ice::attr::kUsername, username);
+        w.add_u32(ice::attr::kPriority, 0x6e001eff);
+        w.add_u64(ice::attr::kIceControlling, 0x1122334455667788ULL);
+        if (use_candidate) w.add(ice::attr::kUseCandidate, nullptr, 0);
+        w.add_message_integrity(ice::IntegrityKey::short_term(pwd));
+        w.add_fingerprint();
+        b.resize(w.finish());
+        return b;
+    }
+    void from(Buffer& b, const char* ip, uint16_t port, const Bytes& payload) {
+        frame_into(b, Side::Access, kBrowserMac, kAccessMac, endpoint4(ip, port),
+                   ice_cmd_.access.local, payload);
+    }
+    dpif::Command ice_cmd_{};
+};
+
+TEST_F(IceRelayTest, AnAuthenticatedNominationSelectsTheRemoteAndIsAnsweredInPlace) {
+    Buffer media_first;  // SRTP before any check: no remote, nothing learned from it
+    from(media_first, "198.18.0.10", 5000, browser_tx_.protect(rtp(1), false));
+    EXPECT_EQ(run(media_first).drop, RelayDrop::WrongSource);
+
+    Buffer b;
+    from(b, "198.18.0.10", 5000, check("gwuf:brws", kPwd, true));
+    const RelayPacket& p = run(b);
+    ASSERT_EQ(p.action, Action::ToAccess) << relay_drop_name(p.drop);
+    Sent s = parse_sent(p);
+    EXPECT_TRUE(is_endpoint(s.f, true, ice_cmd_.access.local));
+    EXPECT_TRUE(is_endpoint(s.f, false, endpoint4("198.18.0.10", 5000)));
+    EXPECT_EQ(0, std::memcmp(s.dst_mac, kBrowserMac, 6));
+    ice::Message m;
+    ASSERT_EQ(ice::parse_message(s.payload.data(), s.payload.size(), m), ice::Verdict::Ok);
+    EXPECT_EQ(m.cls, ice::MessageClass::SuccessResponse);
+    EXPECT_TRUE(ice::verify_integrity(s.payload.data(), m, ice::IntegrityKey::short_term(kPwd)));
+    ice::TransportAddress mapped;
+    ASSERT_TRUE(ice::decode_xor_address(s.payload.data(), m.xor_mapped_address, mapped));
+    EXPECT_EQ(mapped.port, 5000);
+    ASSERT_EQ(relay_.events().size(), 1U);
+    EXPECT_EQ(relay_.events()[0].session_id, 7U);
+    EXPECT_EQ(relay_.events()[0].remote.port, 5000);
+
+    Buffer media;  // now from the nominated address: relayed
+    from(media, "198.18.0.10", 5000, browser_tx_.protect(rtp(2), false));
+    EXPECT_EQ(run(media).action, Action::ToCore);
+    Buffer other;  // valid SRTP from anywhere else: refused
+    from(other, "198.18.0.11", 5000, browser_tx_.protect(rtp(3), false));
+    EXPECT_EQ(run(other).drop, RelayDrop::WrongSource);
+    EXPECT_EQ(relay_.counters().ice_selected, 1U);
+}
+
+TEST_F(IceRelayTest, ChecksThatDoNotAuthenticateSelectNothing) {
+    Buffer wrong_pwd;
+    from(wrong_pwd, "198.18.0.66", 5000, check("gwuf:brws", "not-the-password-at-all!", true));
+    const RelayPacket& p = run(wrong_pwd);
+    ASSERT_EQ(p.action, Action::ToAccess);  // a 401 goes back
+    const Sent s = parse_sent(p);
+    ice::Message m;
+    ASSERT_EQ(ice::parse_message(s.payload.data(), s.payload.size(), m), ice::Verdict::Ok);
+    EXPECT_EQ(m.cls, ice::MessageClass::ErrorResponse);
+    Buffer wrong_user;
+    from(wrong_user, "198.18.0.66", 5000, check("other:brws", kPwd, true));
+    EXPECT_EQ(run(wrong_user).action, Action::ToAccess);
+    Buffer no_nomination;  // authenticated but not nominated: answered, not selected
+    from(no_nomination, "198.18.0.10", 5000, check("gwuf:brws", kPwd, false));
+    EXPECT_EQ(run(no_nomination).action, Action::ToAccess);
+    EXPECT_FALSE(table_.at(table_.slot_of(7)).leg[0].remote.set());
+    EXPECT_EQ(relay_.counters().ice_selected, 0U);
+    Buffer garbage;  // STUN-looking bytes that do not parse: dropped, counted
+    Bytes g(20, 0);
+    g[1] = 1;
+    from(garbage, "198.18.0.10", 5000, g);
+    EXPECT_EQ(run(garbage).drop, RelayDrop::StunRefused);
+}
+
+TEST_F(IceRelayTest, ConsentExpiresThirtySecondsAfterTheLastValidCheckAndComesBack) {
+    constexpr uint64_t kSec = 1000000000ULL;
+    relay_.set_now(100 * kSec);
+    Buffer nominate;
+    from(nominate, "198.18.0.10", 5000, check("gwuf:brws", kPwd, true));
+    ASSERT_EQ(run(nominate).action, Action::ToAccess);
+    const auto toward_browser = [&](uint16_t seq) {
+        Buffer b;
+        frame_into(b, Side::Core, kImsMac, kCoreMac, ice_cmd_.core.remote, ice_cmd_.core.local,
+                   rtp(seq));
+        relay_.process(std::span(&b.pkt, 1));
+        return b.pkt;
+    };
+    EXPECT_EQ(toward_browser(1).action, Action::ToAccess);
+    // A valid check at +20 s keeps consent past the first 30 s.
+    relay_.set_now(120 * kSec);
+    Buffer keep;
+    from(keep, "198.18.0.10", 5000, check("gwuf:brws", kPwd, false));
+    ASSERT_EQ(run(keep).action, Action::ToAccess);
+    relay_.set_now(140 * kSec);
+    relay_.check_consent(16);
+    EXPECT_TRUE(relay_.events().empty());
+    EXPECT_EQ(toward_browser(2).action, Action::ToAccess);
+    // Nothing for more than 30 s: consent lost, media toward it stops.
+    relay_.set_now(151 * kSec);
+    relay_.check_consent(16);
+    ASSERT_EQ(relay_.events().size(), 1U);
+    EXPECT_EQ(relay_.events()[0].kind, RelayEvent::Kind::ConsentLost);
+    EXPECT_EQ(relay_.events()[0].session_id, 7U);
+    EXPECT_EQ(toward_browser(3).drop, RelayDrop::NoConsent);
+    // A forged check does not bring it back; a valid one does.
+    Buffer forged;
+    from(forged, "198.18.0.10", 5000, check("gwuf:brws", "not-the-password-at-all!", false));
+    run(forged);
+    EXPECT_EQ(toward_browser(4).drop, RelayDrop::NoConsent);
+    Buffer again;
+    from(again, "198.18.0.10", 5000, check("gwuf:brws", kPwd, false));
+    relay_.process(std::span(&again.pkt, 1));
+    ASSERT_EQ(relay_.events().size(), 1U);
+    EXPECT_EQ(relay_.events()[0].kind, RelayEvent::Kind::ConsentRestored);
+    EXPECT_EQ(toward_browser(5).action, Action::ToAccess);
+}
+
+}  // namespace
+}  // namespace isthmus::session::relay_rig
