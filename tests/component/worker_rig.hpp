@@ -19,6 +19,7 @@
 #include "dpdk.hpp"
 #include "ice/binding.hpp"
 #include "ice/writer.hpp"
+#include "libsrtp_session.hpp"
 #include "pkt/build.hpp"
 #include "pkt/parse.hpp"
 #include "rtp_packets.hpp"
@@ -95,7 +96,6 @@ class DpdkEnvironment : public ::testing::Environment {
             argv.push_back(a.data());
         ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0)
             << rte_strerror(rte_errno);
-        ASSERT_EQ(srtp_init(), srtp_err_status_ok);
         static Dpdk d;
         d.pool = rte_pktmbuf_pool_create("wrt_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
         ASSERT_NE(d.pool, nullptr);
@@ -114,39 +114,7 @@ class DpdkEnvironment : public ::testing::Environment {
     }
 };
 
-class LibSrtp {
-  public:
-    LibSrtp(const dpif::SrtpKeys& k, bool inbound) {
-        key_ = test::key_and_salt(k);
-        srtp_policy_t p{};
-        srtp_crypto_policy_set_rtp_default(&p.rtp);
-        srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-        p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-        p.key = key_.data();
-        p.window_size = 128;
-        EXPECT_EQ(srtp_create(&s_, &p), srtp_err_status_ok);
-    }
-    ~LibSrtp() { srtp_dealloc(s_); }
-    Bytes protect(Bytes b, bool rtcp = false) {
-        int len = static_cast<int>(b.size());
-        b.resize(b.size() + SRTP_MAX_TRAILER_LEN + 4);
-        EXPECT_EQ(rtcp ? srtp_protect_rtcp(s_, b.data(), &len) : srtp_protect(s_, b.data(), &len),
-                  srtp_err_status_ok);
-        b.resize(static_cast<std::size_t>(len));
-        return b;
-    }
-    bool unprotect(Bytes& b, bool rtcp = false) {
-        int len = static_cast<int>(b.size());
-        const auto st =
-            rtcp ? srtp_unprotect_rtcp(s_, b.data(), &len) : srtp_unprotect(s_, b.data(), &len);
-        b.resize(static_cast<std::size_t>(len));
-        return st == srtp_err_status_ok;
-    }
-
-  private:
-    srtp_t s_ = nullptr;
-    Bytes key_;
-};
+using LibSrtp = test::LibSrtpSession;
 
 inline Bytes rtp(uint16_t seq, std::size_t payload = 160) {
     Bytes b;

@@ -14,6 +14,7 @@
 
 #include "ice/binding.hpp"
 #include "ice/writer.hpp"
+#include "libsrtp_session.hpp"
 #include "pkt/build.hpp"
 #include "pkt/parse.hpp"
 #include "rtp_packets.hpp"
@@ -33,42 +34,7 @@ inline constexpr uint8_t kBrowserMac[6] = {0x02, 0, 0, 0, 0xb0, 0x01};
 inline constexpr uint8_t kImsMac[6] = {0x02, 0, 0, 0, 0x1a, 0x01};
 
 // A libsrtp2 session for one direction.
-class LibSrtp {
-  public:
-    LibSrtp(const dpif::SrtpKeys& k, bool inbound) {
-        static const bool once = [] { return srtp_init() == srtp_err_status_ok; }();
-        EXPECT_TRUE(once);
-        key_ = test::key_and_salt(k);
-        srtp_policy_t p{};
-        EXPECT_EQ(k.suite, 0) << "these tests use AES_CM_128_HMAC_SHA1_80 toward libsrtp2";
-        srtp_crypto_policy_set_rtp_default(&p.rtp);
-        srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-        p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-        p.key = key_.data();
-        p.window_size = 128;
-        EXPECT_EQ(srtp_create(&s_, &p), srtp_err_status_ok);
-    }
-    ~LibSrtp() { srtp_dealloc(s_); }
-    Bytes protect(Bytes b, bool rtcp) {
-        int len = static_cast<int>(b.size());
-        b.resize(b.size() + SRTP_MAX_TRAILER_LEN + 4);
-        EXPECT_EQ(rtcp ? srtp_protect_rtcp(s_, b.data(), &len) : srtp_protect(s_, b.data(), &len),
-                  srtp_err_status_ok);
-        b.resize(static_cast<std::size_t>(len));
-        return b;
-    }
-    bool unprotect(Bytes& b, bool rtcp) {
-        int len = static_cast<int>(b.size());
-        const auto st =
-            rtcp ? srtp_unprotect_rtcp(s_, b.data(), &len) : srtp_unprotect(s_, b.data(), &len);
-        b.resize(static_cast<std::size_t>(len));
-        return st == srtp_err_status_ok;
-    }
-
-  private:
-    srtp_t s_ = nullptr;
-    Bytes key_;
-};
+using LibSrtp = test::LibSrtpSession;
 
 inline Bytes rtp(uint16_t seq, uint32_t ssrc = 0x11223344, std::size_t payload = 160) {
     Bytes b;
