@@ -139,15 +139,7 @@ inline rte_mbuf* frame(const uint8_t src_mac[6], const uint8_t dst_mac[6],
     rte_mbuf* m = rte_pktmbuf_alloc(g_dpdk->pool);
     EXPECT_NE(m, nullptr);
     if (headroom >= 0) m->data_off = static_cast<uint16_t>(headroom);
-    pkt::UdpEgress e{};
-    std::memcpy(e.src_mac, src_mac, 6);
-    std::memcpy(e.dst_mac, dst_mac, 6);
-    e.family = src.family;
-    std::memcpy(e.src, src.addr, 16);
-    std::memcpy(e.dst, dst.addr, 16);
-    e.src_port = src.port;
-    e.dst_port = dst.port;
-    e.ttl = 64;
+    const pkt::UdpEgress e = test::udp_egress(src_mac, dst_mac, src, dst);
     const std::size_t room = pkt::udp_header_room(src.family);
     uint8_t* pl = mbuf_data(m) + room;
     std::memcpy(pl, payload.data(), payload.size());

@@ -65,15 +65,7 @@ struct Buffer {
 inline void frame_into(Buffer& buf, Side arrived, const uint8_t src_mac[6],
                        const uint8_t dst_mac[6], const dpif::IpEndpoint& src,
                        const dpif::IpEndpoint& dst, const Bytes& payload) {
-    pkt::UdpEgress e{};
-    std::memcpy(e.src_mac, src_mac, 6);
-    std::memcpy(e.dst_mac, dst_mac, 6);
-    e.family = src.family;
-    std::memcpy(e.src, src.addr, 16);
-    std::memcpy(e.dst, dst.addr, 16);
-    e.src_port = src.port;
-    e.dst_port = dst.port;
-    e.ttl = 64;
+    const pkt::UdpEgress e = test::udp_egress(src_mac, dst_mac, src, dst);
     uint8_t* pl = buf.mem.data() + Buffer::kHeadroom + 62;
     std::memcpy(pl, payload.data(), payload.size());
     uint8_t* f = pkt::write_udp_headers(pl, 62 + Buffer::kHeadroom, payload.size(), e);

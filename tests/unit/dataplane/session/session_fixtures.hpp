@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "isthmus/dpif/messages.hpp"
+#include "pkt/build.hpp"
 #include "srtp/suite.hpp"
 
 namespace isthmus::test {
@@ -51,6 +52,21 @@ inline std::vector<uint8_t> key_and_salt(const dpif::SrtpKeys& k) {
     std::vector<uint8_t> v(k.master_key, k.master_key + k.key_len);
     v.insert(v.end(), k.master_salt, k.master_salt + k.salt_len);
     return v;
+}
+
+// The link and transport addresses of a test host's datagram (TTL 64).
+inline pkt::UdpEgress udp_egress(const uint8_t src_mac[6], const uint8_t dst_mac[6],
+                                 const dpif::IpEndpoint& src, const dpif::IpEndpoint& dst) {
+    pkt::UdpEgress e{};
+    std::memcpy(e.src_mac, src_mac, 6);
+    std::memcpy(e.dst_mac, dst_mac, 6);
+    e.family = src.family;
+    std::memcpy(e.src, src.addr, 16);
+    std::memcpy(e.dst, dst.addr, 16);
+    e.src_port = src.port;
+    e.dst_port = dst.port;
+    e.ttl = 64;
+    return e;
 }
 
 inline dpif::Command srtp_to_rtp_command(uint64_t id) {
