@@ -1,0 +1,159 @@
+// The slow path's DTLS-SRTP service, sans I/O: every DTLS leg of the
+// dataplane's sessions, keyed by (session id, side). Workers tell it of legs
+// (open / close), of the path toward the browser (ICE nomination), and hand
+// it the DTLS datagrams their relay classified (RFC 7983); it answers with
+// datagrams to send on that path, SRTP keys for the owning worker and events
+// for the control plane (DtlsUp / DtlsFailed).
+//
+// Each leg's open carries a serial the worker gave it; datagrams, paths and
+// the keys handed back carry it too, so nothing of an association that an
+// update replaced reaches the new one (nor its keys the worker).
+//
+// Flood bounds: an association's SSL object exists only from the first
+// datagram (passive) or the path (active) on, and at most
+// `max_handshakes` run at once: a ClientHello beyond that is dropped and
+// counted (the browser retransmits). Only a leg's ICE-verified remote
+// reaches this far (the relay drops DTLS from anywhere else).
+//
+// Threads: the slow-path lcore only. Allocates (OpenSSL does anyway).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "dtls/association.hpp"
+#include "pkt/build.hpp"
+
+namespace isthmus::dtls {
+
+struct LegRef {
+    uint64_t session_id = 0;
+    uint8_t side = 0;     // session::Side
+    uint16_t worker = 0;  // the owning worker
+    uint32_t serial = 0;  // the worker's serial of this leg's DTLS (see above)
+    bool operator==(const LegRef&) const = default;
+};
+
+struct OpenParams {
+    LegRef leg;
+    uint64_t generation = 0;  // the session's control-plane generation (events)
+    Role role = Role::Passive;
+    Fingerprint remote{};
+};
+
+// A datagram to send toward a leg's peer.
+struct Outgoing {
+    LegRef leg;
+    pkt::UdpEgress path;
+    std::vector<uint8_t> datagram;
+};
+
+// Keys for (or the withdrawal of keys from) a worker's leg.
+struct KeyDelivery {
+    LegRef leg;
+    bool install = false;  // false: the leg's keys are gone (closed, failed)
+    KeyMaterial keys;      // install only
+};
+
+struct ServiceEvent {
+    enum class Kind : uint8_t { Up, Failed };
+    Kind kind;
+    LegRef leg;
+    uint64_t generation;
+    std::string detail;  // Up: the profile; Failed: why
+};
+
+// X(name) of the service's counters, published by the slow path.
+#define ISTHMUS_DTLS_COUNTERS(X)                                                         \
+    X(datagrams_in)         /* DTLS datagrams handed in */                               \
+    X(datagrams_out)        /* datagrams produced */                                     \
+    X(unknown_leg)          /* datagram / path for no open leg or an old serial */       \
+    X(handshakes_started)   /* associations made */                                      \
+    X(handshakes_up)        /* keys negotiated */                                        \
+    X(handshakes_failed)    /* failed before up (mismatch, timeout, alert...) */         \
+    X(fingerprint_mismatch) /* of which: the peer's certificate was not the one given */ \
+    X(handshake_timeouts)   /* of which: no answer in time */                            \
+    X(handshakes_busy)      /* ClientHellos dropped: max_handshakes running */           \
+    X(second_handshakes)    /* ClientHellos refused on a leg already up */               \
+    X(closed_by_peer)       /* close_notify or fatal alert after up */                   \
+    X(app_data)             /* application data records (SCTP: issue 9) */
+
+struct ServiceCounters {
+#define ISTHMUS_X(name) uint64_t name = 0;
+    ISTHMUS_DTLS_COUNTERS(ISTHMUS_X)
+#undef ISTHMUS_X
+};
+
+struct ServiceLimits {
+    uint32_t max_handshakes = 4096;                     // associations handshaking at once
+    uint64_t handshake_timeout_ns = 30'000'000'000ULL;  // from its first datagram
+};
+
+class Service {
+  public:
+    Service(Context& ctx, ServiceLimits limits = {});
+
+    // A worker created (or an update re-made) a DTLS leg. Replaces whatever
+    // the (session, side) had before (closed silently: the worker already
+    // forgot its keys).
+    void open(const OpenParams& p);
+    // The leg is gone (session deleted or the leg no longer DTLS): sends
+    // close_notify if it was up.
+    void close(const LegRef& leg);
+    // The browser's address was nominated (ICE): where to send from now on;
+    // an active leg starts its handshake on the first path.
+    void set_path(const LegRef& leg, const pkt::UdpEgress& path, uint64_t now_ns);
+    // A DTLS datagram that arrived on the leg over `path` (the reply path:
+    // our address as source, the sender as destination).
+    void on_datagram(const LegRef& leg, const pkt::UdpEgress& path,
+                     std::span<const uint8_t> datagram, uint64_t now_ns);
+    // Retransmissions and handshake deadlines; call every millisecond or so.
+    void poll_timers(uint64_t now_ns);
+
+    // Produced by the calls above; the caller sends / delivers and clears.
+    std::vector<Outgoing>& outgoing() { return out_; }
+    std::vector<KeyDelivery>& keys() { return keys_; }
+    std::vector<ServiceEvent>& events() { return events_; }
+
+    const ServiceCounters& counters() const { return counters_; }
+    std::size_t legs() const { return legs_.size(); }
+    std::size_t handshaking() const { return handshaking_; }
+
+  private:
+    struct Leg {
+        LegRef ref;
+        uint64_t generation = 0;
+        Role role = Role::Passive;
+        Fingerprint remote{};
+        std::unique_ptr<Association> assoc;  // from the first datagram / path on
+        bool has_path = false;
+        pkt::UdpEgress path{};
+        uint64_t started_ns = 0;
+        bool up = false;           // Up told (keys delivered)
+        bool ended = false;        // Failed / closed told: nothing more happens on it
+        bool handshaking = false;  // counted in handshaking_ and listed in timers_
+    };
+    static uint64_t key_of(uint64_t session_id, uint8_t side) {
+        return session_id << 1 | (side & 1U);
+    }
+    Leg* find(const LegRef& ref);
+    bool begin(Leg& leg, uint64_t now_ns);
+    void after(Leg& leg);  // collects output, keys and events of an association call
+    void finish(Leg& leg);
+
+    Context& ctx_;
+    ServiceLimits limits_;
+    std::unordered_map<uint64_t, Leg> legs_;
+    std::size_t handshaking_ = 0;
+    std::vector<uint64_t> timers_;  // keys of legs handshaking (poll_timers walks them)
+    std::vector<Outgoing> out_;
+    std::vector<KeyDelivery> keys_;
+    std::vector<ServiceEvent> events_;
+    ServiceCounters counters_;
+};
+
+}  // namespace isthmus::dtls
