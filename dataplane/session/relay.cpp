@@ -249,6 +249,14 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
             drop(i, RelayDrop::WrongSource);
             continue;
         }
+        if (kind == pkt::Demux::Dtls && leg.security == dpif::LegSecurity::DtlsSrtp) {
+            // RFC 7983 / RFC 5764 5.1.2: from the leg's verified remote only.
+            p.action = Action::ToSlowPath;
+            p.slot = ref.slot;
+            ++counters_.to_slow_path;
+            pend[i].live = false;
+            continue;
+        }
         if (kind == pkt::Demux::Rtp || kind == pkt::Demux::Rtcp) {
             // RFC 5761 4: the payload type tells RTCP from RTP only where
             // they share a port; a separate RTCP port carries RTCP, a
@@ -261,7 +269,11 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         // The contexts both transforms will need, ahead of them.
         const Leg& out_leg = table_.at(ref.slot).leg[static_cast<std::size_t>(other(ref.side))];
         if (out_leg.tx != nullptr) out_leg.tx->prefetch();
-        if (leg.security != dpif::LegSecurity::Sdes) continue;
+        if (leg.rx == nullptr) {
+            // No keys yet (or any more) on a DTLS leg: nothing authenticates.
+            if (leg.security == dpif::LegSecurity::DtlsSrtp) drop(i, RelayDrop::NotKeyed);
+            continue;
+        }
         leg.rx->prefetch();
         const srtp::PacketOp op{leg.rx, payload, f.payload_len, f.payload_len, srtp::Status::Ok};
         if (pend[i].rtcp) {
@@ -319,7 +331,10 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
             drop(i, RelayDrop::NoConsent);
             continue;
         }
-        if (out.security != dpif::LegSecurity::Sdes) continue;
+        if (out.tx == nullptr) {
+            if (out.security == dpif::LegSecurity::DtlsSrtp) drop(i, RelayDrop::NotKeyed);
+            continue;
+        }
         uint8_t* payload = p.data + f.payload_offset;
         const uint8_t* end = p.data + p.len + p.tailroom;
         const srtp::PacketOp op{out.tx, payload, pend[i].payload_len,

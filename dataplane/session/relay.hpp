@@ -7,7 +7,8 @@
 // worker's flow table, in bulk; frames no flow owns go to the kernel. Check
 // the source against the leg's remote (a leg whose remote is still open
 // learns it from the first packet that authenticates); RFC 7983 demux
-// (RTP/RTCP only for now: STUN and DTLS arrive with issue 5); SRTP/SRTCP
+// (STUN answered inline on ICE legs, DTLS from a DTLS leg's remote to the
+// slow path, RTP/RTCP relayed); SRTP/SRTCP
 // unprotect with the arrival leg's keys, protect with the other leg's, both
 // batched per burst; write the other leg's Ethernet/IP/UDP headers in front
 // of the payload. Payload types, SSRCs and sequence numbers pass unchanged.
@@ -38,20 +39,23 @@
 namespace isthmus::session {
 
 // X(Enumerator, "label")
-#define ISTHMUS_RELAY_DROP(X)                                                               \
-    X(None, "none")                /* not dropped */                                        \
-    X(Malformed, "malformed")      /* the parser refused it (by pkt::Drop) */               \
-    X(WrongSource, "wrong_source") /* not from the leg's remote address */                  \
-    X(NotMedia, "not_media")       /* STUN/DTLS/other on a leg not taking it */             \
-    X(SrtpIn, "srtp_in")           /* unprotect failed (srtp counters say why) */           \
-    X(SrtpOut, "srtp_out")         /* protect failed (srtp counters say why) */             \
-    X(NoRemote, "no_remote")       /* the other leg's remote is not known yet */            \
-    X(NoNeighbour, "no_neighbour") /* next-hop link address not resolved yet */             \
-    X(NoRoom, "no_room")           /* buffer too small for the new headers */               \
-    X(TxFull, "tx_full")           /* TX queue or kernel ring full (I/O side) */            \
-    X(HandoffFull, "handoff_full") /* the owning worker's hand-off ring was full */         \
-    X(StunRefused, "stun_refused") /* a STUN message not answered (ice verdicts say why) */ \
-    X(NoConsent, "no_consent")     /* toward an ICE remote whose consent expired (RFC 7675) */
+#define ISTHMUS_RELAY_DROP(X)                                                                     \
+    X(None, "none")                   /* not dropped */                                           \
+    X(Malformed, "malformed")         /* the parser refused it (by pkt::Drop) */                  \
+    X(WrongSource, "wrong_source")    /* not from the leg's remote address */                     \
+    X(NotMedia, "not_media")          /* STUN/DTLS/other on a leg not taking it */                \
+    X(SrtpIn, "srtp_in")              /* unprotect failed (srtp counters say why) */              \
+    X(SrtpOut, "srtp_out")            /* protect failed (srtp counters say why) */                \
+    X(NoRemote, "no_remote")          /* the other leg's remote is not known yet */               \
+    X(NoNeighbour, "no_neighbour")    /* next-hop link address not resolved yet */                \
+    X(NoRoom, "no_room")              /* buffer too small for the new headers */                  \
+    X(TxFull, "tx_full")              /* TX queue or kernel ring full (I/O side) */               \
+    X(HandoffFull, "handoff_full")    /* the owning worker's hand-off ring was full */            \
+    X(StunRefused, "stun_refused")    /* a STUN message not answered (ice verdicts say why) */    \
+    X(NoConsent, "no_consent")        /* toward an ICE remote whose consent expired (RFC 7675) */ \
+    X(NotKeyed, "not_keyed")          /* to or from a DTLS-SRTP leg whose handshake is not up */  \
+    X(SlowPathFull, "slow_path_full") /* DTLS datagram: the slow path's ring was full (I/O side)  \
+                                       */
 
 enum class RelayDrop : uint8_t {
 #define ISTHMUS_X(name, label) name,
@@ -75,10 +79,12 @@ constexpr std::string_view relay_drop_name(RelayDrop d) {
 }
 
 enum class Action : uint8_t {
-    Drop,      // RelayPacket::drop says why
-    ToKernel,  // no flow owns it (ARP, ICMP, other UDP): the exception port
-    ToAccess,  // send on the access port
-    ToCore,    // send on the core port
+    Drop,        // RelayPacket::drop says why
+    ToKernel,    // no flow owns it (ARP, ICMP, other UDP): the exception port
+    ToAccess,    // send on the access port
+    ToCore,      // send on the core port
+    ToSlowPath,  // a DTLS datagram from a DTLS leg's remote: the slow path's
+                 // (RelayPacket::slot and arrived name the leg)
 };
 
 struct RelayPacket {
@@ -92,6 +98,7 @@ struct RelayPacket {
     RelayDrop drop;           // out: reason when action == Drop
     bool tx_offload;          // out: checksums left to the NIC (pkt::Checksums::Offload)
     uint8_t out_family;       // out: 4 or 6, the headers written (ToAccess/ToCore)
+    uint32_t slot;            // out: ToSlowPath: the session's slot
 };
 
 // Worker counters; `by arrival side` arrays are indexed by Side.
@@ -106,6 +113,7 @@ struct RelayCounters {
     std::array<uint64_t, ice::kVerdictCount> stun{};    // STUN on ICE legs, by verdict
     uint64_t stun_responses = 0;                        // binding responses sent
     uint64_t ice_selected = 0;                          // pairs nominated (or re-nominated)
+    uint64_t to_slow_path = 0;                          // DTLS datagrams for the slow path
     uint64_t events_dropped = 0;                        // more events than one call holds
 };
 

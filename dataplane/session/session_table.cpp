@@ -48,6 +48,7 @@ struct SessionTable::LegPlan {
     dpif::SrtpKeys rx{};
     dpif::SrtpKeys tx{};
     Session::Ice ice{};
+    Session::Dtls dtls{};  // on, active, fingerprint (serial and contexts: install)
 };
 
 namespace {
@@ -203,7 +204,7 @@ bool SessionTable::plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan,
         if (leg.security != LegSecurity::Sdes) {
             // Latching onto whoever sends first is only safe when the
             // packets authenticate (no RTP bleed/injection).
-            detail = where + ".remote: can only be learned on an SRTP leg";
+            detail = where + ".remote: can only be learned on an SDES-SRTP leg (or from ICE)";
             return false;
         }
         leg.learn_remote = true;
@@ -224,9 +225,23 @@ bool SessionTable::check_security(const Leg& leg, const dpif::LegSpec& spec, Leg
             plan.rx = spec.rx;
             plan.tx = spec.tx;
             break;
-        case LegSecurity::DtlsSrtp:
-            detail = where + ": DTLS-SRTP legs are not supported by this dataplane yet";
-            return false;
+        case LegSecurity::DtlsSrtp: {
+            // The browser's address comes from ICE (RFC 8842 5: DTLS runs on
+            // the nominated pair), so a DTLS leg is an ICE leg.
+            if (!leg.ice) {
+                detail = where + ": DTLS-SRTP legs need ICE credentials (ice_ufrag, ice_pwd)";
+                return false;
+            }
+            static constexpr uint8_t kZero[32] = {};
+            if (std::memcmp(spec.remote_fingerprint, kZero, sizeof kZero) == 0) {
+                detail = where + ".remote_fingerprint: the peer's SHA-256 fingerprint is required";
+                return false;
+            }
+            plan.dtls.on = true;
+            plan.dtls.active = spec.dtls_active != 0;
+            std::memcpy(plan.dtls.fingerprint, spec.remote_fingerprint, 32);
+            break;
+        }
         default:
             detail = where + ".security: unknown value";
             return false;
@@ -304,15 +319,12 @@ dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& det
     LegPlan plans[2];
     if (!plan_leg(cmd.access, Side::Access, plans[0], detail) ||
         !plan_leg(cmd.core, Side::Core, plans[1], detail)) {
-        return plans[0].leg.security == LegSecurity::DtlsSrtp ||
-                       plans[1].leg.security == LegSecurity::DtlsSrtp
-                   ? ResultCode::NotSupported
-                   : ResultCode::BadParams;
+        return ResultCode::BadParams;
     }
     if (!endpoints_free(plans, kNoSlot, detail)) return ResultCode::PortInUse;
     std::size_t need = 0;
     for (const LegPlan& p : plans)
-        if (p.leg.security == LegSecurity::Sdes) need += 2;
+        if (p.leg.security != LegSecurity::Rtp) need += 2;
     if (free_slots_.empty() || free_contexts_.size() < need) {
         detail = free_slots_.empty() ? "no free session slot on this worker"
                                      : "no free SRTP context on this worker";
@@ -326,6 +338,13 @@ dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& det
         Leg& leg = s.leg[i];
         leg = plans[i].leg;
         s.ice[i] = plans[i].ice;
+        if (plans[i].dtls.on) {
+            s.dtls[i] = plans[i].dtls;
+            s.dtls[i].serial = next_serial();
+            s.dtls[i].reserved[0] = take_context();
+            s.dtls[i].reserved[1] = take_context();
+            continue;
+        }
         if (leg.security != LegSecurity::Sdes) continue;
         s.keys[i][0] = plans[i].rx;
         s.keys[i][1] = plans[i].tx;
@@ -333,9 +352,11 @@ dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& det
         leg.tx = take_context();
         if (!init_context(engine_, *leg.rx, plans[i].rx) ||
             !init_context(engine_, *leg.tx, plans[i].tx)) {
-            for (Leg& l : s.leg) {
-                give_context(l.rx);
-                give_context(l.tx);
+            for (int j = 0; j < 2; ++j) {
+                give_context(s.leg[j].rx);
+                give_context(s.leg[j].tx);
+                give_context(s.dtls[j].reserved[0]);
+                give_context(s.dtls[j].reserved[1]);
             }
             free_slots_.push_back(slot);
             detail = "SRTP key setup failed";
@@ -376,7 +397,19 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
     // sending context under an unchanged key would restart its indexes and
     // reuse keystream (a two-time pad; a nonce reuse with GCM).
     bool keep_rx[2] = {false, false}, keep_tx[2] = {false, false};
+    // A DTLS leg keeps its association (and keys) when the offer/answer
+    // keeps its role, the peer's fingerprint and the ICE session (no ICE
+    // restart); otherwise it gets a new one (a new serial, keys wiped).
+    bool keep_dtls[2] = {false, false};
     std::size_t need = 0, freed = 0;
+    for (int i = 0; i < 2; ++i) {
+        const bool old_dtls = s.dtls[i].on, new_dtls = plans[i].dtls.on;
+        keep_dtls[i] = old_dtls && new_dtls && s.dtls[i].active == plans[i].dtls.active &&
+                       std::memcmp(s.dtls[i].fingerprint, plans[i].dtls.fingerprint, 32) == 0 &&
+                       std::strcmp(s.ice[i].local_ufrag, plans[i].ice.local_ufrag) == 0;
+        if (!old_dtls && new_dtls) need += 2;
+        if (old_dtls && !new_dtls) freed += 2;
+    }
     for (int i = 0; i < 2; ++i) {
         const Leg& old = s.leg[i];
         const bool old_sdes = old.security == LegSecurity::Sdes;
@@ -392,6 +425,26 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
         return ResultCode::TableFull;
     }
     uninstall_flows(slot);
+    // DTLS legs: their keys live in the reserved contexts (not given back
+    // through leg.rx/tx); what stays is re-made below.
+    srtp::Context* dtls_keyed[2][2] = {};
+    for (int i = 0; i < 2; ++i) {
+        if (!s.dtls[i].on) continue;
+        dtls_keyed[i][0] = s.leg[i].rx;
+        dtls_keyed[i][1] = s.leg[i].tx;
+        s.leg[i].rx = s.leg[i].tx = nullptr;
+        if (keep_dtls[i]) continue;
+        if (plans[i].dtls.on) {
+            s.dtls[i].reserved[0]->wipe();
+            s.dtls[i].reserved[1]->wipe();
+            dtls_keyed[i][0] = dtls_keyed[i][1] = nullptr;
+        } else {
+            give_context(s.dtls[i].reserved[0]);
+            give_context(s.dtls[i].reserved[1]);
+            dtls_keyed[i][0] = dtls_keyed[i][1] = nullptr;
+            s.dtls[i] = Session::Dtls{};
+        }
+    }
     // Every context that goes is given back before any is taken.
     for (int i = 0; i < 2; ++i) {
         if (!keep_rx[i]) give_context(s.leg[i].rx);
@@ -431,6 +484,20 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
         s.keys[i][0] = plans[i].rx;
         s.keys[i][1] = plans[i].tx;
         s.ice[i] = plans[i].ice;
+        if (plans[i].dtls.on) {
+            Session::Dtls& d = s.dtls[i];
+            if (keep_dtls[i]) {
+                leg.rx = dtls_keyed[i][0];
+                leg.tx = dtls_keyed[i][1];
+                continue;
+            }
+            srtp::Context* reserved[2] = {d.reserved[0], d.reserved[1]};
+            d = plans[i].dtls;
+            d.serial = next_serial();
+            d.reserved[0] = reserved[0] != nullptr ? reserved[0] : take_context();
+            d.reserved[1] = reserved[1] != nullptr ? reserved[1] : take_context();
+            continue;
+        }
         if (leg.security != LegSecurity::Sdes) continue;
         // Lengths were checked: init cannot fail short of a broken IPsec-MB;
         // then the leg drops its packets (unknown_context).
@@ -468,14 +535,54 @@ bool SessionTable::set_next_hop(uint64_t id, Side side, const uint8_t mac[6], ui
     return true;
 }
 
+bool SessionTable::install_dtls_keys(uint64_t id, Side side, uint32_t serial, srtp::Suite suite,
+                                     std::span<const uint8_t> rx_key,
+                                     std::span<const uint8_t> rx_salt,
+                                     std::span<const uint8_t> tx_key,
+                                     std::span<const uint8_t> tx_salt) {
+    const uint32_t slot = slot_of(id);
+    if (slot == kNoSlot) return false;
+    Session& s = sessions_[slot];
+    const auto i = static_cast<std::size_t>(side);
+    Session::Dtls& d = s.dtls[i];
+    if (!d.on || d.serial != serial || s.leg[i].rx != nullptr) return false;
+    if (d.reserved[0]->init(engine_, suite, rx_key, rx_salt) != srtp::SetupStatus::Ok ||
+        d.reserved[1]->init(engine_, suite, tx_key, tx_salt) != srtp::SetupStatus::Ok) {
+        d.reserved[0]->wipe();
+        d.reserved[1]->wipe();
+        return false;
+    }
+    s.leg[i].rx = d.reserved[0];
+    s.leg[i].tx = d.reserved[1];
+    return true;
+}
+
+bool SessionTable::withdraw_dtls_keys(uint64_t id, Side side, uint32_t serial) {
+    const uint32_t slot = slot_of(id);
+    if (slot == kNoSlot) return false;
+    Session& s = sessions_[slot];
+    const auto i = static_cast<std::size_t>(side);
+    Session::Dtls& d = s.dtls[i];
+    if (!d.on || d.serial != serial) return false;
+    s.leg[i].rx = s.leg[i].tx = nullptr;
+    d.reserved[0]->wipe();
+    d.reserved[1]->wipe();
+    return true;
+}
+
 bool SessionTable::remove(uint64_t id) {
     const uint32_t slot = slot_of(id);
     if (slot == kNoSlot) return false;
     uninstall_flows(slot);
     Session& s = sessions_[slot];
-    for (Leg& leg : s.leg) {
-        give_context(leg.rx);
-        give_context(leg.tx);
+    for (int i = 0; i < 2; ++i) {
+        if (s.dtls[i].on) {  // its keys are in the reserved contexts
+            s.leg[i].rx = s.leg[i].tx = nullptr;
+            give_context(s.dtls[i].reserved[0]);
+            give_context(s.dtls[i].reserved[1]);
+        }
+        give_context(s.leg[i].rx);
+        give_context(s.leg[i].tx);
     }
     ids_.erase(id_key(id));
     s = Session{};

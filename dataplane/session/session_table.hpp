@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,19 @@ struct alignas(64) Session {
         ice::IntegrityKey key;
         uint64_t last_check_ns = 0;  // last authenticated check from the remote
     } ice[2];
+    // DTLS-SRTP legs (issue 5): the association's parameters and the two
+    // contexts reserved for its keys at create (so that a handshake that
+    // succeeds always finds room); Leg::rx/tx point at them once the slow
+    // path delivered the keys, and are null before.
+    struct Dtls {
+        bool on = false;
+        bool active = false;  // our role: a=setup:active (DTLS client)
+        uint8_t fingerprint[32] = {};
+        // This leg's association, as the slow path knows it: a new one on
+        // every create/update that (re)starts DTLS; 0: not a DTLS leg.
+        uint32_t serial = 0;
+        srtp::Context* reserved[2] = {};  // [0] rx, [1] tx
+    } dtls[2];
 };
 inline constexpr std::size_t kSessionHotBytes = 256;
 static_assert(offsetof(Session, id) == kSessionHotBytes);
@@ -115,7 +129,7 @@ struct FlowRef {
 
 struct TableLimits {
     uint32_t max_sessions = 4096;  // session slots
-    uint32_t srtp_contexts = 0;    // SRTP contexts; 0: 2 per session (SDES access legs)
+    uint32_t srtp_contexts = 0;    // SRTP contexts; 0: 2 per session (SDES or DTLS access legs)
 };
 
 class SessionTable {
@@ -156,6 +170,20 @@ class SessionTable {
     bool set_next_hop(uint64_t id, Side side, const uint8_t mac[6], uint8_t family = 0,
                       const uint8_t addr[16] = nullptr);
 
+    // DTLS-SRTP keys negotiated by the slow path for a leg's association
+    // `serial` (RFC 5764 4.2: ours protect what we send, the peer's check
+    // what arrives): keys the leg's reserved contexts and starts relaying.
+    // False (nothing changes) when the session, leg or serial is gone (an
+    // update or delete overtook the handshake) or the keys do not fit the
+    // suite.
+    bool install_dtls_keys(uint64_t id, Side side, uint32_t serial, srtp::Suite suite,
+                           std::span<const uint8_t> rx_key, std::span<const uint8_t> rx_salt,
+                           std::span<const uint8_t> tx_key, std::span<const uint8_t> tx_salt);
+    // The association ended (close_notify, fatal alert): the leg's keys are
+    // wiped and its media dropped until a new association. False when the
+    // serial is not the leg's.
+    bool withdraw_dtls_keys(uint64_t id, Side side, uint32_t serial);
+
     // The slot of a live session id, or kNoSlot.
     static constexpr uint32_t kNoSlot = UINT32_MAX;
     uint32_t slot_of(uint64_t id) const;
@@ -185,6 +213,11 @@ class SessionTable {
     void give_context(srtp::Context*& c);
 
     static flow::FlowKey id_key(uint64_t id);
+    uint32_t next_serial() {
+        const uint32_t s = next_dtls_serial_++;
+        if (next_dtls_serial_ == 0) next_dtls_serial_ = 1;  // 0 means "no DTLS"
+        return s;
+    }
 
     srtp::Engine& engine_;
     TableLimits limits_;
@@ -195,6 +228,7 @@ class SessionTable {
     flow::FlowTable flows_;                // local endpoint -> FlowRef
     flow::FlowTable ids_;                  // session id -> slot
     uint32_t live_ = 0;
+    uint32_t next_dtls_serial_ = 1;
 };
 
 template <class F>

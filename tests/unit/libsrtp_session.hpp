@@ -1,6 +1,7 @@
 // libsrtp2 as the far end of the relay in tests: one direction of an
-// AES_CM_128_HMAC_SHA1_80 SRTP/SRTCP session (the browser's side), keyed
-// from a dpif::SrtpKeys. Tests only; every failure is a gtest failure.
+// SRTP/SRTCP session (the browser's side) of AES_CM_128_HMAC_SHA1_80/_32 or
+// AEAD_AES_128/256_GCM, keyed from a dpif::SrtpKeys. Tests only; every
+// failure is a gtest failure.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -23,11 +24,28 @@ class LibSrtpSession {
     LibSrtpSession(const dpif::SrtpKeys& k, bool inbound) {
         static const bool once = [] { return srtp_init() == srtp_err_status_ok; }();
         EXPECT_TRUE(once);
-        EXPECT_EQ(k.suite, 0) << "these tests use AES_CM_128_HMAC_SHA1_80 toward libsrtp2";
         key_ = key_and_salt(k);
         srtp_policy_t p{};
-        srtp_crypto_policy_set_rtp_default(&p.rtp);
-        srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+        switch (k.suite) {
+            case 0:  // srtp::Suite::AesCm128HmacSha1_80
+                srtp_crypto_policy_set_rtp_default(&p.rtp);
+                srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+                break;
+            case 1:  // AesCm128HmacSha1_32 (SRTCP keeps its 80-bit tag)
+                srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
+                srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+                break;
+            case 4:  // AeadAes128Gcm
+                srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
+                srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+                break;
+            case 5:  // AeadAes256Gcm
+                srtp_crypto_policy_set_aes_gcm_256_16_auth(&p.rtp);
+                srtp_crypto_policy_set_aes_gcm_256_16_auth(&p.rtcp);
+                break;
+            default:
+                ADD_FAILURE() << "suite " << int{k.suite} << " not set up toward libsrtp2 here";
+        }
         p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
         p.key = key_.data();
         p.window_size = 128;
