@@ -68,7 +68,11 @@ PortPair::PortPair(std::string name, const std::string& device, const std::strin
     rx_queues_ = std::max<uint16_t>(1, std::min<uint16_t>(workers, info.max_rx_queues));
     constexpr uint64_t kCsum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
     tx_csum_offload_ = tx_checksum_offload && (info.tx_offload_capa & kCsum) == kCsum;
-    start_port(port_, device, pool, rx_queues_, workers, tx_csum_offload_ ? kCsum : 0);
+    // One more TX queue for the slow path where the device has it; else
+    // the slow path sends through worker 0 (slow_path.hpp).
+    const uint16_t tx = info.max_tx_queues > workers ? static_cast<uint16_t>(workers + 1) : workers;
+    slow_tx_queue_ = tx > workers ? static_cast<int>(workers) : -1;
+    start_port(port_, device, pool, rx_queues_, tx, tx_csum_offload_ ? kCsum : 0);
     start_port(exception_, exception, pool, 1, 1);
     // One link address for the gateway on this port: the kernel behind the
     // TAP answers ARP/ND with the port's MAC, the same one relayed media and

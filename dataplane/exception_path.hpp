@@ -54,6 +54,9 @@ class PortPair {
     uint16_t port_id() const { return port_; }
     uint16_t exception_id() const { return exception_; }
     uint16_t rx_queues() const { return rx_queues_; }
+    // The slow path's own TX queue (index `workers`), or -1 where the device
+    // had no queue to spare.
+    int slow_tx_queue() const { return slow_tx_queue_; }
     // Whether the port was set up with IPv4 + UDP TX checksum offload.
     bool tx_checksum_offload() const { return tx_csum_offload_; }
     void mac(uint8_t out[6]) const;
@@ -70,6 +73,7 @@ class PortPair {
     uint16_t port_ = 0;
     uint16_t exception_ = 0;
     uint16_t rx_queues_ = 1;
+    int slow_tx_queue_ = -1;
     bool tx_csum_offload_ = false;
     PortPairCounters counters_;
 };

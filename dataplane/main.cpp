@@ -3,8 +3,10 @@
 // Lcores: the main lcore sets up, serves the dpif command ring (routing
 // session commands to their worker), resolves next hops, forwards the
 // kernel's frames from the exception TAPs to the ports and publishes the
-// heartbeat. One worker relays media (worker.hpp): on the first EAL worker
-// lcore when there is one, otherwise inline on the main lcore's loop.
+// heartbeat. Workers relay media (worker.hpp): one per EAL worker lcore, or
+// a single one inline on the main lcore's loop. The slow path (DTLS-SRTP
+// handshakes, slow_path.hpp) gets the next lcore when the EAL has one to
+// spare (workers + 2 lcores), otherwise it runs in the main lcore's loop.
 #include <time.h>
 
 #include <algorithm>
@@ -12,16 +14,19 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "control/command_service.hpp"
 #include "control/neighbour_resolver.hpp"
 #include "dpdk.hpp"
+#include "dtls/identity.hpp"
 #include "exception_path.hpp"
 #include "isthmus/config/config_impl.hpp"
 #include "isthmus/dpif/shm.hpp"
 #include "pkt/neighbour.hpp"
+#include "slow_path.hpp"
 #include "worker.hpp"
 
 namespace {
@@ -73,6 +78,16 @@ int main(int argc, char** argv) {
     isthmus::config::DataplaneConfig cfg;
     try {
         cfg = isthmus::config::load_dataplane(config_path);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "isthmus-dataplane: %s\n", e.what());
+        return 2;
+    }
+    // The DTLS identity: loaded (and checked) with the configuration.
+    std::optional<isthmus::dtls::Identity> identity;
+    try {
+        identity = cfg.dtls_certificate.empty()
+                       ? isthmus::dtls::Identity::generate()
+                       : isthmus::dtls::Identity::load(cfg.dtls_certificate, cfg.dtls_private_key);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "isthmus-dataplane: %s\n", e.what());
         return 2;
@@ -199,14 +214,52 @@ int main(int argc, char** argv) {
             rte_eal_cleanup();
             return 1;
         }
+        // The slow path: DTLS-SRTP handshakes for every worker's legs.
+        using isthmus::dataplane::SlowPath;
+        std::unique_ptr<SlowPath> slow;
+        try {
+            isthmus::dataplane::SlowPathSetup ss;
+            for (auto& w : workers)
+                ss.workers.push_back(w.get());
+            for (std::size_t side = 0; side < 2; ++side) {
+                if (by_side[side] == nullptr) continue;
+                ss.ports[side].present = true;
+                ss.ports[side].port = by_side[side]->port_id();
+                by_side[side]->mac(ss.ports[side].mac);
+                ss.tx_queue[side] = by_side[side]->slow_tx_queue();
+            }
+            ss.pool = pool;
+            ss.limits.max_handshakes = cfg.dtls_max_handshakes;
+            slow = std::make_unique<SlowPath>(ss, *identity);
+            const std::string fp = isthmus::dtls::fingerprint_text(identity->fingerprint());
+            std::snprintf(region->header.dtls_fingerprint, sizeof region->header.dtls_fingerprint,
+                          "%s", fp.c_str());
+            std::printf(
+                "level=info event=dtls_ready fingerprint=sha-256:%s certificate=%s "
+                "slow_tx_queues=%d,%d\n",
+                fp.c_str(),
+                cfg.dtls_certificate.empty() ? "generated" : cfg.dtls_certificate.c_str(),
+                ss.tx_queue[0], ss.tx_queue[1]);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "isthmus-dataplane: slow path setup: %s\n", e.what());
+            workers.clear();
+            pairs.clear();
+            if (pool != nullptr) rte_mempool_free(pool);
+            region = isthmus::dpif::SharedRegion();
+            rte_eal_cleanup();
+            return 1;
+        }
         // Counters: one stats block per port pair (main lcore publishes them
-        // every heartbeat), then one per worker (each publishes its own).
+        // every heartbeat), then one per worker (each publishes its own),
+        // then the slow path's.
         std::size_t blocks = 0;
         for (std::size_t i = 0; i < pairs.size(); ++i)
             pairs[i]->describe(region->stats.block[blocks++]);
         for (auto& w : workers)
             w->describe(blocks < isthmus::dpif::kMaxStatBlocks ? &region->stats.block[blocks++]
                                                                : nullptr);
+        slow->describe(blocks < isthmus::dpif::kMaxStatBlocks ? &region->stats.block[blocks++]
+                                                              : nullptr);
         region->stats.blocks.store(static_cast<uint32_t>(blocks));
 
         // A single worker with a single lcore runs inline on the main lcore.
@@ -236,6 +289,14 @@ int main(int argc, char** argv) {
                 lcore_list += (lcore_list.empty() ? "" : ",") + std::to_string(lcore);
             }
         }
+        // The slow path's own lcore when the EAL has one beyond the workers'.
+        unsigned slow_lcore = RTE_MAX_LCORE;
+        if (!inline_worker && rte_lcore_count() >= n_workers + 2) {
+            const unsigned l = rte_get_next_lcore(worker_lcores.back(), 1, 0);
+            if (l < RTE_MAX_LCORE && rte_eal_remote_launch(&SlowPath::run, slow.get(), l) == 0)
+                slow_lcore = l;
+        }
+        const bool inline_slow = slow_lcore == RTE_MAX_LCORE;
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
         isthmus::dpif::RegionHeader& hdr = region->header;
@@ -243,12 +304,14 @@ int main(int argc, char** argv) {
         hdr.state.store(static_cast<uint32_t>(isthmus::dpif::DataplaneState::Running));
         std::printf(
             "level=info event=started region=%s generation=%llu devices=%u ports=%zu lcores=%u "
-            "workers=%u worker_lcores=%s pid=%d\n",
+            "workers=%u worker_lcores=%s slow_path_lcore=%s pid=%d\n",
             cfg.region.c_str(), static_cast<unsigned long long>(hdr.dataplane_generation.load()),
             static_cast<unsigned>(rte_eth_dev_count_avail()), pairs.size(), rte_lcore_count(),
-            n_workers, inline_worker ? "main" : lcore_list.c_str(), getpid());
+            n_workers, inline_worker ? "main" : lcore_list.c_str(),
+            inline_slow ? "main" : std::to_string(slow_lcore).c_str(), getpid());
         std::fflush(stdout);
 
+        isthmus::dpif::Event evs[64];
         const uint64_t beat_ns = uint64_t{cfg.heartbeat_ms} * 1000000ULL;
         uint64_t next_beat = monotonic_ns() + beat_ns;
         uint64_t served = 0, events_dropped = 0, requests_sent = 0, requests_failed = 0;
@@ -263,7 +326,6 @@ int main(int argc, char** argv) {
         }
         std::vector<isthmus::dataplane::ResolveRequest> requests;
         std::vector<isthmus::dataplane::NextHopUpdate> updates;
-        isthmus::dpif::Event evs[64];
         rte_mbuf* kernel_bound[64];
         const auto to_worker = [&](unsigned w, const isthmus::dataplane::WorkerMsg& m) {
             // Room was checked before the command was taken off the ring.
@@ -309,6 +371,16 @@ int main(int argc, char** argv) {
         while (g_quit == 0) {
             unsigned work = 0;
             if (inline_worker) work += workers[0]->poll();
+            if (inline_slow) work += slow->poll(monotonic_ns());
+            {
+                // DtlsUp / DtlsFailed on their way to the control plane.
+                const std::size_t ev_room = region->events.kCapacity - region->events.size();
+                const std::size_t ne =
+                    slow->outbox.pop_burst(std::span(evs, std::min(std::size(evs), ev_room)));
+                for (std::size_t i = 0; i < ne; ++i)
+                    if (!region->events.try_push(evs[i])) ++events_dropped;
+                work += static_cast<unsigned>(ne);
+            }
             for (std::size_t side = 0; side < 2; ++side) {
                 if (by_side[side] != nullptr)
                     work += by_side[side]->poll_kernel(sender.from_kernel[side]);
@@ -424,14 +496,32 @@ int main(int argc, char** argv) {
         }
         for (auto& w : workers)
             w->stop.store(true);
+        slow->stop.store(true);
         for (unsigned lcore : worker_lcores)
             rte_eal_wait_lcore(lcore);
+        if (!inline_slow) rte_eal_wait_lcore(slow_lcore);
+        {
+            const auto& d = slow->counters();
+            std::printf(
+                "level=info event=slow_path_counters dtls_handshakes_started=%llu "
+                "dtls_handshakes_up=%llu dtls_handshakes_failed=%llu "
+                "dtls_fingerprint_mismatch=%llu dtls_second_handshakes=%llu\n",
+                static_cast<unsigned long long>(d.handshakes_started),
+                static_cast<unsigned long long>(d.handshakes_up),
+                static_cast<unsigned long long>(d.handshakes_failed),
+                static_cast<unsigned long long>(d.fingerprint_mismatch),
+                static_cast<unsigned long long>(d.second_handshakes));
+        }
+        slow.reset();  // frees the datagrams still queued to it
         // Frames still in flight between the lcores go back to the pool.
         for (auto& w : workers) {
             rte_mbuf* m = nullptr;
             while (w->to_kernel.try_pop(m))
                 rte_pktmbuf_free(m);
             for (auto& ring : w->from_kernel)
+                while (ring.try_pop(m))
+                    rte_pktmbuf_free(m);
+            for (auto& ring : w->slow_tx)
                 while (ring.try_pop(m))
                     rte_pktmbuf_free(m);
             for (auto& ring : w->handoff_in)

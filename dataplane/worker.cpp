@@ -43,6 +43,8 @@ constexpr const char* kFixedNames[] = {
     "stun_responses",
     "stun_unauthenticated",
     "ice_selected",
+    "dtls_to_slow_path",
+    "dtls_keys_installed",
 };
 constexpr uint32_t kFixed = sizeof kFixedNames / sizeof kFixedNames[0];
 static_assert(kFixed + (session::kRelayDropCount - 1) + (pkt::kDropCount - 1) <=
@@ -113,6 +115,8 @@ void Worker::publish() {
             c.stun[static_cast<std::size_t>(ice::Verdict::NoIntegrity)] +
             c.stun[static_cast<std::size_t>(ice::Verdict::NoUsername)],
         c.ice_selected,
+        c.to_slow_path,
+        dtls_keys_installed_,
     };
     uint32_t k = 0;
     for (uint64_t v : fixed)
@@ -139,7 +143,97 @@ void Worker::report(std::span<const session::RelayEvent> events) {
         std::snprintf(ev.detail, sizeof ev.detail, "%s",
                       rev.side == Side::Access ? "access" : "core");
         emit(ev);
+        if (rev.kind != session::RelayEvent::Kind::IceSelected) continue;
+        // A DTLS leg's peer is where ICE nominated: the slow path sends its
+        // flights there (and an active leg starts its handshake).
+        const uint32_t slot = table_.slot_of(rev.session_id);
+        if (slot == session::SessionTable::kNoSlot) continue;
+        const session::Session& s = table_.at(slot);
+        const auto i = static_cast<std::size_t>(rev.side);
+        if (!s.dtls[i].on) continue;
+        send_path(s, i);
     }
+}
+
+void Worker::send_path(const session::Session& s, std::size_t side) {
+    const session::Leg& leg = s.leg[side];
+    SlowMsg m{};
+    m.kind = SlowMsg::Kind::Path;
+    m.side = static_cast<uint8_t>(side);
+    m.serial = s.dtls[side].serial;
+    m.session_id = s.id;
+    std::memcpy(m.path.src_mac, setup_.ports[side].mac, 6);
+    std::memcpy(m.path.dst_mac, leg.next_hop_mac, 6);
+    m.path.family = leg.local.family;
+    std::memcpy(m.path.src, leg.local.addr, 16);
+    std::memcpy(m.path.dst, leg.remote.addr, 16);
+    m.path.src_port = leg.local.port;
+    m.path.dst_port = leg.remote.port;
+    m.path.ttl = 64;
+    if (!to_slow.try_push(m)) ++slow_msgs_lost_;
+}
+
+void Worker::close_dtls(const session::Session& s) {
+    for (std::size_t i = 0; i < 2; ++i) {
+        if (!s.dtls[i].on) continue;
+        SlowMsg m{};
+        m.kind = SlowMsg::Kind::Close;
+        m.side = static_cast<uint8_t>(i);
+        m.serial = s.dtls[i].serial;
+        m.session_id = s.id;
+        if (!to_slow.try_push(m)) ++slow_msgs_lost_;  // room was checked: not expected
+    }
+}
+
+void Worker::tell_slow_path(uint64_t id, const uint32_t (&before)[2]) {
+    const uint32_t slot = table_.slot_of(id);
+    for (std::size_t i = 0; i < 2; ++i) {
+        const session::Session* s =
+            slot != session::SessionTable::kNoSlot ? &table_.at(slot) : nullptr;
+        const uint32_t now = s != nullptr ? s->dtls[i].serial : 0;
+        if (now == before[i]) continue;
+        SlowMsg m{};
+        m.side = static_cast<uint8_t>(i);
+        m.session_id = id;
+        if (before[i] != 0) {
+            m.kind = SlowMsg::Kind::Close;
+            m.serial = before[i];
+            if (!to_slow.try_push(m)) ++slow_msgs_lost_;
+        }
+        if (now != 0) {
+            m.kind = SlowMsg::Kind::Open;
+            m.serial = now;
+            m.generation = s->generation;
+            m.active = s->dtls[i].active ? 1 : 0;
+            std::memcpy(m.fingerprint, s->dtls[i].fingerprint, 32);
+            if (!to_slow.try_push(m)) ++slow_msgs_lost_;
+            // Re-made on a leg whose pair is already nominated: the path too.
+            if (s->leg[i].remote.set() && s->leg[i].mac_known) send_path(*s, i);
+        }
+    }
+}
+
+// Keys the slow path negotiated (or withdrew) for this worker's legs.
+void Worker::apply_keys() {
+    KeyMsg k[8];
+    const std::size_t n = from_slow.pop_burst(std::span(k));
+    for (std::size_t j = 0; j < n; ++j) {
+        const Side side = static_cast<Side>(k[j].side & 1U);
+        if (k[j].install != 0) {
+            const bool ok = table_.install_dtls_keys(
+                k[j].session_id, side, k[j].serial, static_cast<srtp::Suite>(k[j].suite),
+                std::span<const uint8_t>(k[j].rx_key, k[j].key_len),
+                std::span<const uint8_t>(k[j].rx_salt, k[j].salt_len),
+                std::span<const uint8_t>(k[j].tx_key, k[j].key_len),
+                std::span<const uint8_t>(k[j].tx_salt, k[j].salt_len));
+            if (ok) ++dtls_keys_installed_;
+        } else {
+            table_.withdraw_dtls_keys(k[j].session_id, side, k[j].serial);
+        }
+    }
+    // The copies of the keys go now (the ring's slots are overwritten as it
+    // turns; the slow path wipes its own).
+    explicit_bzero(k, sizeof k);
 }
 
 void Worker::emit(const dpif::Event& ev) {
@@ -187,6 +281,12 @@ void Worker::info(const session::Session& s, const dpif::MsgHeader& hdr, ResultC
 
 void Worker::handle(const WorkerMsg& m) {
     std::string detail;
+    uint32_t before[2] = {0, 0};
+    if (const uint32_t slot = table_.slot_of(m.cmd.hdr.session_id);
+        m.kind == WorkerMsg::Kind::Command && slot != session::SessionTable::kNoSlot) {
+        before[0] = table_.at(slot).dtls[0].serial;
+        before[1] = table_.at(slot).dtls[1].serial;
+    }
     switch (m.kind) {
         case WorkerMsg::Kind::SetNextHop:
             table_.set_next_hop(m.session_id, static_cast<Side>(m.side & 1U), m.mac, m.family,
@@ -205,11 +305,13 @@ void Worker::handle(const WorkerMsg& m) {
         case MsgType::SessionCreate: {
             const ResultCode rc = table_.create(cmd, detail);
             answer(cmd, rc, detail);
+            if (rc == ResultCode::Ok) tell_slow_path(cmd.hdr.session_id, before);
             return;
         }
         case MsgType::SessionUpdate: {
             const ResultCode rc = table_.update(cmd, detail);
             answer(cmd, rc, detail);
+            if (rc == ResultCode::Ok) tell_slow_path(cmd.hdr.session_id, before);
             return;
         }
         case MsgType::SessionDelete: {
@@ -217,6 +319,7 @@ void Worker::handle(const WorkerMsg& m) {
             const uint32_t slot = table_.slot_of(cmd.hdr.session_id);
             if (slot != session::SessionTable::kNoSlot)
                 info(table_.at(slot), cmd.hdr, ResultCode::Ok);
+            if (slot != session::SessionTable::kNoSlot) close_dtls(table_.at(slot));
             const bool ok = table_.remove(cmd.hdr.session_id);
             answer(cmd, ok ? ResultCode::Ok : ResultCode::NotFound, ok ? "" : "no such session");
             return;
@@ -250,7 +353,10 @@ void Worker::continue_listing() {
     std::size_t emitted = 0;
     const uint32_t end = table_.capacity();
     uint32_t looked = 0;
-    while (listing_.next_slot < end && looked < kSlotsPerPass && emitted + 2 < room) {
+    // Each release may close two DTLS legs.
+    const std::size_t slow_room = to_slow.kCapacity - to_slow.size();
+    while (listing_.next_slot < end && looked < kSlotsPerPass && emitted + 2 < room &&
+           2 * emitted + 2 < slow_room) {
         const session::Session& s = table_.at(listing_.next_slot++);
         ++looked;
         if (s.id == 0) continue;
@@ -259,6 +365,7 @@ void Worker::continue_listing() {
             dpif::MsgHeader hdr = listing_.hdr;
             hdr.generation = s.generation;  // the session's own: see CommandService
             info(s, hdr, ResultCode::StaleGeneration);
+            close_dtls(s);
             table_.remove(s.id);
         } else {
             info(s, listing_.hdr, ResultCode::Ok);
@@ -288,17 +395,26 @@ unsigned Worker::poll() {
         // Result): take only what the outbox has room to answer, so that
         // no answer is ever dropped; the rest waits in the inbox.
         WorkerMsg msgs[8];
-        const std::size_t room = (outbox.kCapacity - outbox.size()) / 2;
-        nm = inbox.pop_burst(std::span(msgs, room < 8 ? room : 8));
+        // ... and whose DTLS legs' Close + Open + Path the slow path's ring holds.
+        const std::size_t slow_room = (to_slow.kCapacity - to_slow.size()) / 6;
+        const std::size_t room =
+            std::min<std::size_t>({(outbox.kCapacity - outbox.size()) / 2, slow_room, 8});
+        nm = inbox.pop_burst(std::span(msgs, room));
         for (std::size_t i = 0; i < nm; ++i)
             handle(msgs[i]);
     }
 
-    // The kernel's frames (and the main lcore's ARP/ND requests).
+    if (!from_slow.empty()) [[unlikely]]
+        apply_keys();
+
+    // The kernel's frames (and the main lcore's ARP/ND requests), and the
+    // slow path's where it has no TX queue of its own.
     unsigned kernel_frames = 0;
-    for (std::size_t s = 0; s < 2; ++s) {
+    for (std::size_t r = 0; r < 4; ++r) {
+        const std::size_t s = r & 1U;
+        MbufRing& ring = r < 2 ? from_kernel[s] : slow_tx[s];
         rte_mbuf* out[kBurst];
-        const std::size_t k = from_kernel[s].pop_burst(std::span(out));
+        const std::size_t k = ring.pop_burst(std::span(out));
         if (k == 0) continue;
         kernel_frames += static_cast<unsigned>(k);
         const uint16_t sent = setup_.ports[s].present
@@ -440,6 +556,23 @@ unsigned Worker::poll() {
                     rte_pktmbuf_free(m);
                 }
                 break;
+            case session::Action::ToSlowPath: {
+                // Datagrams leave room for the legs' Open/Close/Path; a DTLS
+                // flood fills the ring and is dropped here, never the media.
+                SlowMsg sm{};
+                sm.kind = SlowMsg::Kind::Datagram;
+                sm.side = static_cast<uint8_t>(p.arrived);
+                const session::Session& s = table_.at(p.slot);
+                sm.serial = s.dtls[static_cast<std::size_t>(p.arrived)].serial;
+                sm.session_id = s.id;
+                sm.mbuf = m;
+                if (to_slow.size() + kSlowRingControlRoom >= to_slow.kCapacity ||
+                    !to_slow.try_push(sm)) [[unlikely]] {
+                    ++c.drops[static_cast<std::size_t>(session::RelayDrop::SlowPathFull)];
+                    rte_pktmbuf_free(m);
+                }
+                break;
+            }
             case session::Action::Drop:
                 rte_pktmbuf_free(m);
                 break;

@@ -35,6 +35,7 @@
 #include "pkt/build.hpp"
 #include "session/relay.hpp"
 #include "session/session_table.hpp"
+#include "slow_path_msgs.hpp"
 #include "srtp/engine.hpp"
 
 namespace isthmus::dataplane {
@@ -105,6 +106,12 @@ class alignas(64) Worker {
     // main lcore before the loops start).
     MbufRing handoff_in[kMaxWorkers];
     MbufRing* handoff_out[kMaxWorkers] = {};
+    // The slow path (DTLS, issue 5): legs, paths and datagrams to it; keys
+    // from it; and, for a port without a TX queue of the slow path's own,
+    // the frames it wants sent on this worker's queue (worker 0 only).
+    SlowRing to_slow;
+    KeyRing from_slow;
+    MbufRing slow_tx[2];
 
     const session::SessionTable& table() const { return table_; }
     const session::RelayCounters& counters() const { return relay_.counters(); }
@@ -122,6 +129,12 @@ class alignas(64) Worker {
     void report(std::span<const session::RelayEvent> events);
     void publish();
     void continue_listing();
+    // DTLS legs a command or a release changed: Close for the serials that
+    // went, Open for the new ones (before[side]: the serials before).
+    void tell_slow_path(uint64_t id, const uint32_t (&before)[2]);
+    void close_dtls(const session::Session& s);
+    void send_path(const session::Session& s, std::size_t side);
+    void apply_keys();
 
     WorkerSetup setup_;
     srtp::Engine engine_;
@@ -133,6 +146,8 @@ class alignas(64) Worker {
     uint64_t kernel_sent_ = 0;
     uint64_t kernel_tx_full_ = 0;
     uint64_t handed_off_ = 0;
+    uint64_t dtls_keys_installed_ = 0;
+    uint64_t slow_msgs_lost_ = 0;  // Path messages that found the ring full
     // Busy ratio (issue 10/12): TSC cycles spent in polls that did work,
     // against all cycles since the first poll (both published, so a reader
     // takes the ratio over its own interval).

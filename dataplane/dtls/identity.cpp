@@ -23,42 +23,6 @@ std::string openssl_errors() {
     return out.empty() ? std::string("no OpenSSL error queued") : out;
 }
 
-std::string fingerprint_text(const Fingerprint& fp) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string s;
-    s.reserve(fp.size() * 3);
-    for (std::size_t i = 0; i < fp.size(); ++i) {
-        if (i != 0) s += ':';
-        s += kHex[fp[i] >> 4];
-        s += kHex[fp[i] & 15];
-    }
-    return s;
-}
-
-namespace {
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-}  // namespace
-
-bool parse_fingerprint(const std::string& text, Fingerprint& out) {
-    if (text.size() != out.size() * 3 - 1) return false;
-    Fingerprint fp{};
-    for (std::size_t i = 0; i < fp.size(); ++i) {
-        const std::size_t at = i * 3;
-        if (i != 0 && text[at - 1] != ':') return false;
-        const int hi = hex_value(text[at]);
-        const int lo = hex_value(text[at + 1]);
-        if (hi < 0 || lo < 0) return false;
-        fp[i] = static_cast<uint8_t>(hi * 16 + lo);
-    }
-    out = fp;
-    return true;
-}
-
 Fingerprint fingerprint_of(X509* cert) {
     Fingerprint fp{};
     unsigned int n = 0;

@@ -15,14 +15,13 @@
 #include <memory>
 #include <string>
 
+#include "isthmus/dpif/fingerprint.hpp"
+
 namespace isthmus::dtls {
 
-using Fingerprint = std::array<uint8_t, 32>;  // SHA-256 of a certificate's DER
-
-// "AB:CD:..." (RFC 8122 5: upper-case hex pairs joined by colons).
-std::string fingerprint_text(const Fingerprint& fp);
-// Parses "ab:cd:..." (either case, 32 pairs); false on anything else.
-bool parse_fingerprint(const std::string& text, Fingerprint& out);
+using Fingerprint = dpif::Sha256Fingerprint;  // SHA-256 of a certificate's DER
+using dpif::fingerprint_text;                 // "AB:CD:..." (RFC 8122 5)
+using dpif::parse_fingerprint;
 // The SHA-256 fingerprint of a certificate.
 Fingerprint fingerprint_of(X509* cert);
 

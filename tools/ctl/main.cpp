@@ -53,6 +53,9 @@ constexpr const char* kUsage =
     "  --access-ice-ufrag U --access-ice-pwd P   ICE-lite on the access leg: checks answered,\n"
     "                          the remote is what the browser nominates (not learned from media)\n"
     "  --access-remote-ufrag U the browser's ufrag (checks must say U_local:U)\n"
+    "  --access-dtls ROLE --access-fingerprint FP   DTLS-SRTP on the access leg instead of\n"
+    "                          SDES keys (needs ICE): ROLE active|passive (our a=setup), FP the\n"
+    "                          browser's SHA-256 a=fingerprint (AB:CD:...)\n"
     "  --core-local EP         the gateway's RTP address on the core (IMS) leg (required)\n"
     "  --core-remote EP        the IMS media address (required)\n"
     "  --core-rtcp-mux, --core-rtcp-local EP, --core-rtcp-remote EP   as on the access leg\n"
@@ -96,11 +99,16 @@ int status(const std::string& region_name) {
     const uint64_t now = monotonic_ns();
     std::printf(
         "region=%s state=%s pid=%u generation=%llu heartbeat_age_ms=%llu "
-        "commands_queued=%u events_queued=%u client_pid=%u\n",
+        "commands_queued=%u events_queued=%u client_pid=%u dtls_fingerprint=%s\n",
         region_name.c_str(), state_name(h.state.load()), h.dataplane_pid.load(),
         static_cast<unsigned long long>(h.dataplane_generation.load()),
         static_cast<unsigned long long>(now > beat ? (now - beat) / 1000000ULL : 0),
-        region->commands.size(), region->events.size(), h.client_pid.load());
+        region->commands.size(), region->events.size(), h.client_pid.load(),
+        h.dtls_fingerprint[0] != 0
+            ? std::string(h.dtls_fingerprint,
+                          strnlen(h.dtls_fingerprint, sizeof h.dtls_fingerprint))
+                  .c_str()
+            : "none");
     return 0;
 }
 

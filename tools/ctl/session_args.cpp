@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "isthmus/dpif/fingerprint.hpp"
 #include "isthmus/dpif/sdes.hpp"
 
 namespace isthmus::ctl {
@@ -39,6 +40,7 @@ struct LegArgs {
     std::string name;  // "access" or "core": the options are "--<name>-..."
     std::optional<std::string> local, remote, rtcp_local, rtcp_remote, rx_key, tx_key;
     std::optional<std::string> ice_ufrag, ice_pwd, remote_ufrag;  // ICE-lite (access leg)
+    std::optional<std::string> dtls, fingerprint;                 // DTLS-SRTP (access leg)
     bool rtcp_mux = false;
 
     std::string opt(const char* what) const { return "--" + name + "-" + what; }
@@ -181,9 +183,40 @@ bool build_leg(const LegArgs& a, bool core, dpif::LegSpec& leg, std::string& err
                 ": give both (SRTP with SDES keys) or neither (plain RTP)";
         return false;
     }
+    if (a.dtls || a.fingerprint) {
+        // DTLS-SRTP (RFC 5763): keys negotiated in the dataplane, none given.
+        const std::string o_dtls = a.opt("dtls"), o_fp = a.opt("fingerprint");
+        if (!a.dtls || !a.fingerprint) {
+            error = o_dtls + " and " + o_fp + " go together";
+            return false;
+        }
+        if (a.rx_key || a.tx_key) {
+            error = (a.rx_key ? o_rx : o_tx) + " contradicts " + o_dtls +
+                    " (DTLS-SRTP keys are negotiated, not given)";
+            return false;
+        }
+        if (*a.dtls != "active" && *a.dtls != "passive") {
+            error = o_dtls + ": active or passive (the gateway's a=setup role)";
+            return false;
+        }
+        if (!a.ice_ufrag) {
+            error = o_dtls + " needs " + a.opt("ice-ufrag") + " and " + a.opt("ice-pwd") +
+                    " (DTLS runs on the pair ICE nominates)";
+            return false;
+        }
+        dpif::Sha256Fingerprint fp{};
+        if (!dpif::parse_fingerprint(*a.fingerprint, fp)) {
+            error = o_fp + ": a SHA-256 fingerprint, 32 hex pairs joined by colons (RFC 8122)";
+            return false;
+        }
+        std::memcpy(leg.remote_fingerprint, fp.data(), fp.size());
+        leg.dtls_active = *a.dtls == "active" ? 1 : 0;
+        leg.security = dpif::LegSecurity::DtlsSrtp;
+        return true;
+    }
     if (!core && (!a.rx_key || !a.tx_key)) {
         error = "missing " + (a.rx_key ? o_tx : o_rx) + " (the " + a.name +
-                " leg is SRTP with SDES keys; DTLS-SRTP legs come later)";
+                " leg is SRTP with SDES keys, or DTLS-SRTP with " + a.opt("dtls") + ")";
         return false;
     }
     leg.security = a.rx_key ? dpif::LegSecurity::Sdes : dpif::LegSecurity::Rtp;
@@ -283,6 +316,8 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
         {access.opt("ice-ufrag"), &access.ice_ufrag, nullptr},
         {access.opt("ice-pwd"), &access.ice_pwd, nullptr},
         {access.opt("remote-ufrag"), &access.remote_ufrag, nullptr},
+        {access.opt("dtls"), &access.dtls, nullptr},
+        {access.opt("fingerprint"), &access.fingerprint, nullptr},
         {core.opt("local"), &core.local, nullptr},
         {core.opt("remote"), &core.remote, nullptr},
         {core.opt("rtcp-local"), &core.rtcp_local, nullptr},

@@ -44,6 +44,11 @@ struct DataplaneConfig {
                                             // lcores, or exactly 1 (one worker inline on main)
     uint32_t sessions_per_worker = 4096;    // session slots of each worker (table sizes)
     uint32_t srtp_contexts_per_worker = 0;  // SRTP contexts of each worker; 0: 2 per session
+    // DTLS-SRTP (issue 5): the dataplane's certificate and key (PEM, EC
+    // P-256); both empty: a new one is generated at every start.
+    std::string dtls_certificate;
+    std::string dtls_private_key;
+    uint32_t dtls_max_handshakes = 4096;  // handshakes running at once on the slow path
 };
 
 // Reads the [dataplane] section of `path`. Keys not listed above are

@@ -53,7 +53,10 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
                                                 "port",
                                                 "sessions_per_worker",
                                                 "workers",
-                                                "srtp_contexts_per_worker"};
+                                                "srtp_contexts_per_worker",
+                                                "dtls_certificate",
+                                                "dtls_private_key",
+                                                "dtls_max_handshakes"};
     for (const auto& [k, v] : *dp) {
         if (known.count(std::string(k.str())) == 0) {
             throw ConfigError(path + ": dataplane." + std::string(k.str()) + ": unknown key");
@@ -95,6 +98,21 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
     count("workers", 1, 16, cfg.workers);
     count("sessions_per_worker", 1, int64_t{1} << 28, cfg.sessions_per_worker);
     count("srtp_contexts_per_worker", 0, int64_t{1} << 29, cfg.srtp_contexts_per_worker);
+    count("dtls_max_handshakes", 1, 1 << 20, cfg.dtls_max_handshakes);
+    for (const char* key : {"dtls_certificate", "dtls_private_key"}) {
+        if (const auto* n = dp->get(key)) {
+            const auto s = n->value<std::string>();
+            if (!s || s->empty())
+                throw ConfigError(path + ": dataplane." + key + ": must be a file path");
+            (std::string(key) == "dtls_certificate" ? cfg.dtls_certificate : cfg.dtls_private_key) =
+                *s;
+        }
+    }
+    if (cfg.dtls_certificate.empty() != cfg.dtls_private_key.empty()) {
+        throw ConfigError(path +
+                          ": dataplane.dtls_certificate and dtls_private_key go together (or "
+                          "neither: a certificate is generated at start)");
+    }
     if (const auto* n = dp->get("port")) {
         const toml::array* a = n->as_array();
         if (a == nullptr)

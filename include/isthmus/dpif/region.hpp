@@ -43,6 +43,10 @@ struct alignas(64) RegionHeader {
     // (say isthmus-ctl beside a running control plane) is refused, not
     // interleaved into the single-producer ring.
     std::atomic<uint32_t> client_pid;
+    // The SHA-256 fingerprint of the dataplane's DTLS certificate, RFC 8122
+    // form ("AB:CD:..."), NUL-terminated; written before state is Running.
+    // The control plane puts it in its SDP (a=fingerprint:sha-256 ...).
+    char dtls_fingerprint[96];
 };
 
 struct Region {

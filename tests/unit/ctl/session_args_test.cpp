@@ -457,5 +457,58 @@ TEST(SessionArgs, IceCredentialsOnTheAccessLeg) {
     EXPECT_NE(error.find("at most 63"), std::string::npos) << error;
 }
 
+TEST(SessionArgs, DtlsSrtpOnTheAccessLeg) {
+    dpif::Command c{};
+    std::string error;
+    const std::string fp =
+        "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0a:1b:2c:3d:4e:5f:60:71:82:93:a4:b5:c6:"
+        "d7:e8:f9";
+    const std::vector<std::string> base = {"--id",
+                                           "4",
+                                           "--access-local",
+                                           "198.18.0.2:40000",
+                                           "--access-rtcp-mux",
+                                           "--access-ice-ufrag",
+                                           "gwuf",
+                                           "--access-ice-pwd",
+                                           "0123456789012345678901",
+                                           "--core-local",
+                                           "198.18.1.2:50000",
+                                           "--core-remote",
+                                           "198.18.1.20:6000"};
+    std::vector<std::string> args = base;
+    args.insert(args.end(), {"--access-dtls", "passive", "--access-fingerprint", fp});
+    ASSERT_TRUE(parse_session_add(args, c, error)) << error;
+    EXPECT_EQ(c.access.security, dpif::LegSecurity::DtlsSrtp);
+    EXPECT_EQ(c.access.dtls_active, 0);
+    EXPECT_EQ(c.access.remote_fingerprint[0], 0x0a);
+    EXPECT_EQ(c.access.remote_fingerprint[31], 0xf9);
+    EXPECT_EQ(c.core.security, dpif::LegSecurity::Rtp);
+    args = base;
+    args.insert(args.end(), {"--access-dtls", "active", "--access-fingerprint", fp});
+    ASSERT_TRUE(parse_session_add(args, c, error)) << error;
+    EXPECT_EQ(c.access.dtls_active, 1);
+
+    const auto refused = [&](std::vector<std::string> extra, std::vector<std::string> from,
+                             const char* why) {
+        std::vector<std::string> a = std::move(from);
+        a.insert(a.end(), extra.begin(), extra.end());
+        EXPECT_FALSE(parse_session_add(a, c, error)) << why;
+        EXPECT_NE(error.find(why), std::string::npos) << error;
+    };
+    refused({"--access-dtls", "passive"}, base, "go together");
+    refused({"--access-dtls", "actpass", "--access-fingerprint", fp}, base, "active or passive");
+    refused({"--access-dtls", "passive", "--access-fingerprint", fp.substr(3)}, base,
+            "32 hex pairs");
+    refused({"--access-dtls", "passive", "--access-fingerprint", fp, "--access-rx-key",
+             "AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"},
+            base, "negotiated");
+    std::vector<std::string> no_ice = {"--id",           "4",
+                                       "--access-local", "198.18.0.2:40000",
+                                       "--core-local",   "198.18.1.2:50000",
+                                       "--core-remote",  "198.18.1.20:6000"};
+    refused({"--access-dtls", "passive", "--access-fingerprint", fp}, no_ice, "ICE");
+}
+
 }  // namespace
 }  // namespace isthmus::ctl
