@@ -146,13 +146,8 @@ bool SlowPath::send(const dtls::Outgoing& o) {
 }
 
 void SlowPath::flush() {
-    for (const dtls::Outgoing& o : service_.outgoing()) {
-        if (send(o))
-            ++sent_;
-        else
-            ++tx_full_;
-    }
-    service_.outgoing().clear();
+    // Keys first: the worker has them before the datagram that completes
+    // the handshake (our Finished) can reach the peer and its media come back.
     for (dtls::KeyDelivery& kd : service_.keys()) {
         KeyMsg k{};
         k.session_id = kd.leg.session_id;
@@ -174,6 +169,13 @@ void SlowPath::flush() {
         kd.keys.wipe();
     }
     service_.keys().clear();
+    for (const dtls::Outgoing& o : service_.outgoing()) {
+        if (send(o))
+            ++sent_;
+        else
+            ++tx_full_;
+    }
+    service_.outgoing().clear();
     for (const dtls::ServiceEvent& e : service_.events()) {
         dpif::Event ev{};
         ev.hdr.version = dpif::kAbiVersion;

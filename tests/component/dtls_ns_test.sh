@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Component test in network namespaces: ICE-lite + DTLS-SRTP on the access
+# leg, end to end (issue 5).
+#
+#   browser 198.18.0.1 --veth-- [access: net_af_packet0 + net_tap0 198.18.0.2]
+#                                isthmus-dataplane (namespace gw)
+#   ims     198.18.1.1 --veth-- [core:   net_af_packet1 + net_tap1 198.18.1.2]
+#
+# browser_peer (tests/tools: its own STUN, OpenSSL DTLS, libsrtp2) plays the
+# browser: ICE checks with credentials and USE-CANDIDATE, DTLS client or
+# server with use_srtp, SRTP + SRTCP (rtcp-mux), consent checks. media_peer
+# plays the IMS media node (plain RTP). For each use_srtp profile and both
+# gateway roles (a=setup passive / active), a session is added with
+# isthmus-ctl (the browser's certificate fingerprint, ICE credentials); the
+# browser's N SRTP packets must reach the IMS host as intact RTP and the IMS
+# host's N RTP packets must reach the browser as SRTP that decrypts with the
+# negotiated keys. Then: a wrong fingerprint is refused (no media, counted),
+# and a second handshake on an established leg is refused.
+# The gateway's fingerprint comes from `isthmus-ctl status`.
+# Addresses from 198.18.0.0/15 (RFC 2544); namespaces, links, processes,
+# files and the dpif region are removed on exit.
+# Usage: dtls_ns_test.sh BUILD_DIR      (root; exit 77 = skipped)
+# DTLS_NS_LCORES (default "0,1"): the EAL -l list (with two lcores the
+# slow path shares the main lcore; "--lcores" mappings work too).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+build=${1:?build dir}
+dp=$build/dataplane/isthmus-dataplane
+ctl=$build/tools/isthmus-ctl
+peer=$build/tests/media_peer
+browser_peer=$build/tests/browser_peer
+lcores=${DTLS_NS_LCORES:-0,1}
+[ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }
+for tool in ethtool ss openssl; do
+  command -v "$tool" >/dev/null || { echo "$tool missing: run tools/lib/deps.sh"; exit 1; }
+done
+
+S=$$
+gw=isth-dgw-$S browser=isth-dbr-$S ims=isth-dims-$S
+acc_gw=dag$S acc_host=dab$S core_gw=dcg$S core_host=dci$S tap_acc=dta$S tap_core=dtc$S
+region=/isthmus-dns-$S
+prefix=isthdns$S
+tmp=$(mktemp -d)
+pid=""
+bg=()
+
+cleanup() {
+  local p
+  for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  ip netns del "$gw" 2>/dev/null
+  ip netns del "$browser" 2>/dev/null
+  ip netns del "$ims" 2>/dev/null
+  rm -rf "$tmp" "/dev/shm$region" "/var/run/dpdk/$prefix"
+}
+trap cleanup EXIT
+
+N=100  # RTP packets per direction and run
+
+host() {
+  local ns=$1 host_if=$2 gw_if=$3 addr=$4
+  ip netns add "$ns" || return 1
+  ip link add "$gw_if" type veth peer name "$host_if" || return 1
+  ip link set "$gw_if" netns "$gw" && ip link set "$host_if" netns "$ns" || return 1
+  ip -n "$ns" addr add "$addr" dev "$host_if"
+  ip -n "$ns" link set "$host_if" up
+  ip -n "$ns" link set lo up
+  # Complete UDP checksums from the hosts (relay_ns_test.sh says why).
+  ip netns exec "$ns" ethtool -K "$host_if" tx off >/dev/null || return 1
+  ip netns exec "$gw" sh -c "echo 1 > /proc/sys/net/ipv4/conf/$gw_if/arp_ignore &&
+    echo 1 > /proc/sys/net/ipv4/conf/$gw_if/rp_filter &&
+    echo 1 > /proc/sys/net/ipv6/conf/$gw_if/disable_ipv6" || return 1
+  ip -n "$gw" link set "$gw_if" up
+}
+wait_udp() {
+  for _ in $(seq 1 100); do
+    ip netns exec "$1" ss -Hlun "sport = :$2" | grep -q . && return 0
+    sleep 0.05
+  done
+  return 1
+}
+# counter BLOCK NAME: one value of `isthmus-ctl counters`.
+counter() {
+  "$ctl" --region "$region" counters | sed -n "s/^[a-z_]*=$1 .* $2=\([0-9]*\).*/\1/p"
+}
+# wait_line FILE REGEX: until FILE has a line matching (up to 8 s).
+wait_line() {
+  for _ in $(seq 1 160); do
+    grep -Eq "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+ip netns add "$gw" || exit 1
+host "$browser" "$acc_host" "$acc_gw" 198.18.0.1/24 || exit 1
+host "$ims" "$core_host" "$core_gw" 198.18.1.1/24 || exit 1
+
+# The browser's certificate (its a=fingerprint goes to the gateway) and a
+# stranger's, for the mismatch case.
+for name in browser stranger; do
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj "/CN=$name" -keyout "$tmp/$name.key" -out "$tmp/$name.crt" >"$tmp/openssl.log" 2>&1 \
+    || { cat "$tmp/openssl.log"; exit 1; }
+done
+fp_of() { openssl x509 -noout -fingerprint -sha256 -in "$tmp/$1.crt" | sed 's/^.*=//'; }
+fp_browser=$(fp_of browser) fp_stranger=$(fp_of stranger)
+
+case $lcores in --lcores*) lcore_args="\"--lcores\", \"${lcores#--lcores }\"" ;;
+  *) lcore_args="\"-l\", \"$lcores\"" ;; esac
+cat > "$tmp/ns.toml" <<TOML
+[dataplane]
+region = "$region"
+eal = [$lcore_args, "--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--no-telemetry",
+       "--file-prefix", "$prefix",
+       "--vdev", "net_af_packet0,iface=$acc_gw", "--vdev", "net_tap0,iface=$tap_acc",
+       "--vdev", "net_af_packet1,iface=$core_gw", "--vdev", "net_tap1,iface=$tap_core"]
+heartbeat_ms = 20
+[[dataplane.port]]
+name = "access"
+device = "net_af_packet0"
+exception = "net_tap0"
+[[dataplane.port]]
+name = "core"
+device = "net_af_packet1"
+exception = "net_tap1"
+TOML
+
+ip netns exec "$gw" "$dp" --config "$tmp/ns.toml" > "$tmp/dp.log" 2>&1 &
+pid=$!
+for t in "$tap_acc" "$tap_core"; do
+  for _ in $(seq 1 100); do ip -n "$gw" link show "$t" >/dev/null 2>&1 && break; sleep 0.1; done
+done
+ip -n "$gw" addr add 198.18.0.2/24 dev "$tap_acc"
+ip -n "$gw" addr add 198.18.1.2/24 dev "$tap_core"
+ip -n "$gw" link set "$tap_acc" up
+ip -n "$gw" link set "$tap_core" up
+check "the dataplane runs ($lcores)" wait_running "$ctl" "$region"
+grep -E 'event=(started|dtls_ready)' "$tmp/dp.log"
+status=$("$ctl" --region "$region" status)
+fp_gw=$(sed -n 's/.* dtls_fingerprint=\([0-9A-F:]*\).*/\1/p' <<< "$status")
+check "isthmus-ctl status shows the gateway's SHA-256 fingerprint ($fp_gw)" \
+  test "${#fp_gw}" -eq 95
+
+gw_pwd=gateway-ice-password-0123
+br_pwd=browser-ice-password-4567
+
+# session ID ROLE FINGERPRINT: a DTLS-SRTP access leg (ICE, rtcp-mux) on
+# 198.18.0.2:(40000+2*ID), plain RTP core leg 198.18.1.2:(50000+2*ID) <->
+# the IMS host's 198.18.1.1:6000/6001.
+session() {
+  "$ctl" --region "$region" session add --id "$1" \
+    --access-local "198.18.0.2:$((40000 + 2 * $1))" --access-rtcp-mux \
+    --access-ice-ufrag "gw$1x" --access-ice-pwd "$gw_pwd" --access-remote-ufrag brws \
+    --access-dtls "$2" --access-fingerprint "$3" \
+    --core-local "198.18.1.2:$((50000 + 2 * $1))" --core-remote 198.18.1.1:6000 2>&1
+}
+
+# browser ID DTLS-ROLE PROFILES OPTIONS...: browser_peer against session ID
+# in the background; its last line in $tmp/br.ID.out.
+browser() {
+  local id=$1 role=$2 profiles=$3
+  shift 3
+  ip netns exec "$browser" "$browser_peer" --bind "198.18.0.1:$((5000 + 2 * id))" \
+    --to "198.18.0.2:$((40000 + 2 * id))" --ufrag brws --pwd "$br_pwd" \
+    --remote-ufrag "gw${id}x" --remote-pwd "$gw_pwd" \
+    --cert "$tmp/browser.crt" --key "$tmp/browser.key" --remote-fingerprint "$fp_gw" \
+    --dtls "$role" --profiles "$profiles" --count "$N" --interval-us 2000 \
+    --expect "$N" --timeout-ms 8000 --consent-ms 200 "$@" \
+    > "$tmp/br.$id.out" 2> "$tmp/br.$id.err" &
+  brpid=$!
+  bg+=("$brpid")
+}
+
+# media ID PROFILE GW-ROLE [BROWSER-OPTIONS...]: one call, media both ways.
+media() {
+  local id=$1 profile=$2 gw_role=$3 br_role out rc rx
+  shift 3
+  br_role=$([ "$gw_role" = passive ] && echo client || echo server)
+  out=$(session "$id" "$gw_role" "$fp_browser")
+  check "[$id $profile gw=$gw_role] session add ($out)" grep -q "^id=$id result=ok " <<< "$out"
+  # Browser -> IMS: the IMS host listens first.
+  ip netns exec "$ims" "$peer" recv --bind 198.18.1.1:6000 --from "198.18.1.2:$((50000 + 2 * id))" \
+    --expect "$N" --timeout-ms 8000 > "$tmp/a2c.$id.out" 2>&1 &
+  rx=$!; bg+=("$rx")
+  wait_udp "$ims" 6000
+  browser "$id" "$br_role" "$profile" --linger-ms 300 "$@"
+  check "[$id] DTLS comes up with $profile" wait_line "$tmp/br.$id.out" "^dtls=ok profile=$profile$"
+  wait "$rx"; rc=$?
+  check "[$id] the IMS host got all $N browser packets as intact RTP (exit $rc: $(cat "$tmp/a2c.$id.out"))" \
+    test "$rc" -eq 0
+  # IMS -> browser.
+  out=$(ip netns exec "$ims" "$peer" send --bind 198.18.1.1:6000 \
+    --to "198.18.1.2:$((50000 + 2 * id))" --count "$N" --interval-us 1000 --ssrc 0x1a1a1a1a 2>&1)
+  check "[$id] the IMS host sent $N RTP ($out)" grep -q "^sent=$N " <<< "$out"
+  wait "$brpid"; rc=$?
+  out=$(tail -n 1 "$tmp/br.$id.out")
+  echo "# browser (exit $rc): $out"
+  sed 's/^/#   browser: /' "$tmp/br.$id.err" | tail -n 5
+  check "[$id] the browser: ICE, DTLS ($profile), all $N IMS packets as SRTP that decrypts, consent answered" \
+    eval "[ $rc -eq 0 ] && [[ '$out' =~ ^ice=ok\ dtls=ok\ profile=$profile\ sent=$N\ received=$N\ ok=$N\ bad=0\ srtp_fail=0\ consent_ok=[1-9] ]]"
+  last_out=$out
+}
+
+id=1
+for profile in SRTP_AES128_CM_SHA1_80 SRTP_AES128_CM_SHA1_32 SRTP_AEAD_AES_128_GCM SRTP_AEAD_AES_256_GCM; do
+  for role in passive active; do
+    media "$id" "$profile" "$role"
+    out=$("$ctl" --region "$region" session show "$id" 2>&1)
+    check "[$id] session show: $N RTP + $((N / 5)) SRTCP relayed in, $N out, nothing dropped ($out)" \
+      grep -Eq "relayed_a2c=$((N + N / 5)) relayed_c2a=$N dropped_access=0 dropped_core=0" <<< "$out"
+    "$ctl" --region "$region" session delete "$id" > /dev/null
+    id=$((id + 1))
+  done
+done
+sleep 0.2
+up=$(counter slow_path dtls_handshakes_up)
+check "the slow path counts 8 handshakes up ($up)" test "$up" = 8
+keys=$(counter worker0 dtls_keys_installed)
+check "the worker installed 8 key sets ($keys)" test "$keys" = 8
+
+# A second handshake on an established leg is refused; media goes on.
+media "$id" SRTP_AEAD_AES_128_GCM passive --second-handshake
+check "[$id] the browser's second handshake was refused" \
+  grep -q ' second_handshake=refused' <<< "$last_out"
+sleep 0.2
+second=$(counter slow_path dtls_second_handshakes)
+check "the slow path counts the refused ClientHello(s) ($second)" test "${second:-0}" -ge 1
+"$ctl" --region "$region" session delete "$id" > /dev/null
+id=$((id + 1))
+
+# A browser whose certificate is not the one signalled: refused, no keys, no media.
+out=$(session "$id" passive "$fp_stranger")
+check "[$id] session add with another certificate's fingerprint ($out)" \
+  grep -q "^id=$id result=ok " <<< "$out"
+browser "$id" client SRTP_AEAD_AES_128_GCM --expect-dtls-fail
+wait "$brpid"; rc=$?
+out=$(tail -n 1 "$tmp/br.$id.out")
+echo "# browser (exit $rc): $out"
+check "[$id] the handshake fails at the browser (the gateway aborts it)" \
+  eval "[ $rc -eq 0 ] && [[ '$out' =~ ^ice=ok\ dtls=(fail|timeout) ]]"
+sleep 0.2
+mismatch=$(counter slow_path dtls_fingerprint_mismatch)
+check "the slow path counts dtls_fingerprint_mismatch=1 ($mismatch)" test "$mismatch" = 1
+keys=$(counter worker0 dtls_keys_installed)
+check "no keys were installed for it (still $keys)" test "$keys" = 9
+"$ctl" --region "$region" session delete "$id" > /dev/null
+
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
+check "the dataplane stops cleanly (exit $rc)" test "$rc" -eq 0
+grep -E 'event=(stopping|slow_path_counters|worker_counters)' "$tmp/dp.log"
+if [ "$failures" -ne 0 ]; then echo "--- dataplane log"; cat "$tmp/dp.log"; fi
+summary
