@@ -22,6 +22,9 @@
 # Usage: dtls_ns_test.sh BUILD_DIR      (root; exit 77 = skipped)
 # DTLS_NS_LCORES (default "0,1"): the EAL -l list (with two lcores the
 # slow path shares the main lcore; "--lcores" mappings work too).
+# DTLS_NS_CONSENT=1 adds consent freshness (RFC 7675, ~35 s): the browser
+# stops its checks, 30 s later media toward it stops (counted), and its
+# next check brings the media back.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 build=${1:?build dir}
@@ -166,7 +169,7 @@ browser() {
     --remote-ufrag "gw${id}x" --remote-pwd "$gw_pwd" \
     --cert "$tmp/browser.crt" --key "$tmp/browser.key" --remote-fingerprint "$fp_gw" \
     --dtls "$role" --profiles "$profiles" --count "$N" --interval-us 2000 \
-    --expect "$N" --timeout-ms 8000 --consent-ms 200 "$@" \
+    --expect "$N" --timeout-ms "${br_timeout:-8000}" --consent-ms 200 "$@" \
     > "$tmp/br.$id.out" 2> "$tmp/br.$id.err" &
   brpid=$!
   bg+=("$brpid")
@@ -245,6 +248,40 @@ check "the slow path counts dtls_fingerprint_mismatch=1 ($mismatch)" test "$mism
 keys=$(counter worker0 dtls_keys_installed)
 check "no keys were installed for it (still $keys)" test "$keys" = 9
 "$ctl" --region "$region" session delete "$id" > /dev/null
+
+if [ "${DTLS_NS_CONSENT:-0}" = 1 ]; then
+  id=$((id + 1))
+  out=$(session "$id" passive "$fp_browser")
+  check "[$id] consent: session add" grep -q "^id=$id result=ok " <<< "$out"
+  ip netns exec "$ims" "$peer" recv --bind 198.18.1.1:6000 --from "198.18.1.2:$((50000 + 2 * id))" \
+    --expect "$N" --timeout-ms 8000 > "$tmp/a2c.$id.out" 2>&1 &
+  rx=$!; bg+=("$rx")
+  wait_udp "$ims" 6000
+  # No consent checks from 0 to 32.5 s after DTLS is up (the last one was
+  # just before); the timeout covers the whole run.
+  br_timeout=40000 browser "$id" client SRTP_AEAD_AES_128_GCM --pause-consent-ms 0:32500
+  check "[$id] DTLS comes up" wait_line "$tmp/br.$id.out" "^dtls=ok "
+  t0=$(date +%s%N)
+  wait "$rx"
+  at() { local t=$(( t0 + $1 * 1000000 - $(date +%s%N) )); [ "$t" -gt 0 ] && sleep "$(printf '%d.%03d' $((t / 1000000000)) $(( (t / 1000000) % 1000 )))"; }
+  at 31500
+  before=$(counter worker0 drop_no_consent)
+  ip netns exec "$ims" "$peer" send --bind 198.18.1.1:6000 --to "198.18.1.2:$((50000 + 2 * id))" \
+    --count 50 --interval-us 1000 --ssrc 0x2b2b2b2b > /dev/null 2>&1
+  sleep 0.1
+  after=$(counter worker0 drop_no_consent)
+  check "[$id] 31.5 s without a check: media toward the browser stopped (drop_no_consent $before -> $after)" \
+    test "$((after - before))" -eq 50
+  at 34000
+  out=$(ip netns exec "$ims" "$peer" send --bind 198.18.1.1:6000 \
+    --to "198.18.1.2:$((50000 + 2 * id))" --count "$N" --interval-us 1000 --ssrc 0x1a1a1a1a 2>&1)
+  wait "$brpid"; rc=$?
+  out=$(tail -n 1 "$tmp/br.$id.out")
+  echo "# browser (exit $rc): $out"
+  check "[$id] its checks resumed: consent restored, all $N later packets reached it" \
+    eval "[ $rc -eq 0 ] && [[ '$out' =~ ^ice=ok\ dtls=ok\ .*\ received=$N\ ok=$N\ bad=0\ srtp_fail=0 ]]"
+  "$ctl" --region "$region" session delete "$id" > /dev/null
+fi
 
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
 check "the dataplane stops cleanly (exit $rc)" test "$rc" -eq 0
