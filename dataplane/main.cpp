@@ -456,8 +456,15 @@ int main(int argc, char** argv) {
                 const std::size_t ne =
                     w->outbox.pop_burst(std::span(evs, std::min(std::size(evs), ev_room)));
                 for (std::size_t i = 0; i < ne; ++i) {
-                    if (service.on_worker_event(evs[i]) && !region->events.try_push(evs[i]))
+                    const isthmus::dpif::Event& ev = evs[i];
+                    if (service.on_worker_event(ev) && !region->events.try_push(ev))
                         ++events_dropped;
+                    // Sessions that are gone (deleted, released, never made)
+                    // stop getting next-hop updates.
+                    if ((ev.hdr.type == isthmus::dpif::MsgType::Result ||
+                         ev.hdr.type == isthmus::dpif::MsgType::SessionInfo) &&
+                        ev.hdr.session_id != 0 && !service.knows(ev.hdr.session_id))
+                        resolver.forget(ev.hdr.session_id);
                 }
                 work += static_cast<unsigned>(ne);
                 // Frames for the kernel: learn neighbours from ARP/ND on the way.

@@ -69,6 +69,9 @@ class CommandService {
     // The control-plane generation of the last ResyncBegin (0: none yet).
     uint64_t generation() const { return generation_; }
     bool resyncing() const { return resyncing_; }
+    // Whether a session id is live (created or being created) as far as
+    // the service knows.
+    bool knows(uint64_t session_id) const { return owner_.count(session_id) != 0; }
     std::size_t sessions() const { return owner_.size(); }
     uint16_t workers() const { return workers_; }
 

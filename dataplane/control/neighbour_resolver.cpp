@@ -75,8 +75,10 @@ const uint8_t* NeighbourResolver::need(uint64_t id, uint16_t worker, uint8_t sid
     if (remote.family != 4 && remote.family != 6) return nullptr;
     if (next_hop.family != remote.family) return nullptr;
     side &= 1U;
+    const Key k = key(side, next_hop.family, next_hop.addr);
+    add_user(k, {id, worker, side, remote});
     if (const uint8_t* mac = table_[side].find(next_hop.family, next_hop.addr)) return mac;
-    auto [it, fresh] = pending_.try_emplace(key(side, next_hop.family, next_hop.addr));
+    auto [it, fresh] = pending_.try_emplace(k);
     Pending& p = it->second;
     p.waiters.push_back({id, worker, side, remote});
     if (fresh) {
@@ -91,11 +93,56 @@ const uint8_t* NeighbourResolver::need(uint64_t id, uint16_t worker, uint8_t sid
     return nullptr;
 }
 
+void NeighbourResolver::add_user(const Key& k, const Waiter& w) {
+    // A leg has one next hop: an update of the session replaces it.
+    auto& mine = session_keys_[w.id];
+    for (auto it = mine.begin(); it != mine.end();) {
+        if (it->first != w.side) {
+            ++it;
+            continue;
+        }
+        auto u = users_.find(it->second);
+        if (u != users_.end()) {
+            std::erase_if(u->second,
+                          [&](const Waiter& x) { return x.id == w.id && x.side == w.side; });
+            if (u->second.empty()) users_.erase(u);
+        }
+        it = mine.erase(it);
+    }
+    mine.emplace_back(w.side, k);
+    users_[k].push_back(w);
+}
+
+void NeighbourResolver::forget(uint64_t id) {
+    const auto s = session_keys_.find(id);
+    if (s == session_keys_.end()) return;
+    for (const auto& [leg_side, k] : s->second) {
+        auto u = users_.find(k);
+        if (u == users_.end()) continue;
+        std::erase_if(u->second, [&](const Waiter& x) { return x.id == id; });
+        if (u->second.empty()) users_.erase(u);
+    }
+    session_keys_.erase(s);
+}
+
 void NeighbourResolver::learned(uint8_t side, const pkt::NeighbourObservation& o, uint64_t now_ns,
                                 std::vector<NextHopUpdate>& updates) {
     side &= 1U;
+    const uint8_t* before = table_[side].find(o.family, o.addr);
+    const bool changed = before != nullptr && std::memcmp(before, o.mac, 6) != 0;
     table_[side].learn(o, now_ns);
-    const auto it = pending_.find(key(side, o.family, o.addr));
+    const Key k = key(side, o.family, o.addr);
+    if (changed) {
+        if (const auto u = users_.find(k); u != users_.end()) {
+            for (const Waiter& w : u->second) {
+                NextHopUpdate up{w.id, w.worker, w.side, {}, w.remote.family, {}};
+                std::memcpy(up.mac, o.mac, 6);
+                std::memcpy(up.addr, w.remote.addr, 16);
+                updates.push_back(up);
+            }
+        }
+    }
+    const auto it = pending_.find(k);
     if (it == pending_.end()) return;
     for (const Waiter& w : it->second.waiters) {
         NextHopUpdate u{w.id, w.worker, w.side, {}, w.remote.family, {}};

@@ -26,6 +26,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "isthmus/dpif/messages.hpp"
@@ -96,9 +98,14 @@ class NeighbourResolver {
                         uint64_t now_ns, std::vector<ResolveRequest>& requests);
 
     // A binding seen on the port of `side`: learned, and every leg of that
-    // side waiting for it gets an update.
+    // side waiting for it gets an update. When the address's MAC changed (a
+    // host replaced, a gratuitous ARP after a failover), every leg that
+    // sends through it gets the new one too.
     void learned(uint8_t side, const pkt::NeighbourObservation& o, uint64_t now_ns,
                  std::vector<NextHopUpdate>& updates);
+
+    // The session is gone (deleted, released): its legs get no more updates.
+    void forget(uint64_t id);
 
     // Repeats requests not answered within kRetryNs; gives up on an address
     // after kMaxTries (its legs stay without a next hop; the relay counts
@@ -108,6 +115,7 @@ class NeighbourResolver {
 
     std::size_t bindings() const { return table_[0].size() + table_[1].size(); }
     std::size_t pending() const { return pending_.size(); }
+    std::size_t users() const { return session_keys_.size(); }
 
   private:
     struct Waiter {
@@ -125,8 +133,14 @@ class NeighbourResolver {
     using Key = std::array<uint8_t, 18>;  // side, family, the address octets (zero padded)
     static Key key(uint8_t side, uint8_t family, const uint8_t addr[16]);
 
+    void add_user(const Key& k, const Waiter& w);
+
     pkt::NeighbourTable table_[2];  // by side
     std::map<Key, Pending> pending_;
+    // Which legs send through which next hop (to push a changed MAC), and
+    // the next hops of each session (to forget it).
+    std::map<Key, std::vector<Waiter>> users_;
+    std::unordered_map<uint64_t, std::vector<std::pair<uint8_t, Key>>> session_keys_;
 };
 
 }  // namespace isthmus::dataplane

@@ -102,6 +102,44 @@ TEST(NeighbourResolver, LegsWithoutARemoteNeedNothing) {
     EXPECT_EQ(r.pending(), 0U);
 }
 
+TEST(NeighbourResolver, AChangedMacReachesEveryLegSendingThroughItUntilForgotten) {
+    NeighbourResolver r(64);
+    std::vector<ResolveRequest> req;
+    std::vector<NextHopUpdate> up;
+    const auto local = ep("198.18.1.2", 50000);
+    const auto ims = ep("198.18.1.20", 0);
+    r.learned(1, seen("198.18.1.20", 7), 0, up);
+    ASSERT_NE(r.need(1, 0, 1, local, ep("198.18.1.20", 6000), ims, 0, req), nullptr);
+    ASSERT_NE(r.need(2, 1, 1, local, ep("198.18.1.20", 6002), ims, 0, req), nullptr);
+    EXPECT_EQ(r.need(3, 0, 1, local, ep("198.18.1.21", 6000), ep("198.18.1.21", 0), 0, req),
+              nullptr);  // unknown: asked for
+    EXPECT_TRUE(up.empty());
+    r.learned(1, seen("198.18.1.20", 7), 1, up);  // the same MAC again: nothing to tell
+    EXPECT_TRUE(up.empty());
+    r.learned(1, seen("198.18.1.20", 8), 2, up);  // the IMS host moved to another MAC
+    ASSERT_EQ(up.size(), 2U);
+    EXPECT_EQ(up[0].session_id, 1U);
+    EXPECT_EQ(up[1].session_id, 2U);
+    EXPECT_EQ(up[1].worker, 1);
+    EXPECT_EQ(up[0].mac[5], 8);
+    EXPECT_EQ(up[0].addr[3], 20);
+    up.clear();
+    // Session 2 is gone; session 1 now sends elsewhere (an update).
+    r.forget(2);
+    ASSERT_NE(r.need(1, 0, 1, local, ep("198.18.1.30", 6000), ep("198.18.1.20", 0), 3, req),
+              nullptr);  // through .20 still (a gateway): one user
+    r.learned(1, seen("198.18.1.20", 9), 4, up);
+    ASSERT_EQ(up.size(), 1U);
+    EXPECT_EQ(up[0].session_id, 1U);
+    EXPECT_EQ(up[0].addr[3], 30) << "the update names the leg's remote";
+    up.clear();
+    r.forget(1);
+    r.forget(3);
+    r.learned(1, seen("198.18.1.20", 10), 5, up);
+    EXPECT_TRUE(up.empty());
+    EXPECT_EQ(r.users(), 0U);
+}
+
 TEST(PortRoute, OnLinkRemotesThemselvesTheRestThroughTheGateway) {
     const PortRoute none;  // nothing configured: everything on-link
     EXPECT_TRUE(none.on_link(ep("203.0.113.9", 1)));
