@@ -1,0 +1,291 @@
+// The slow path with a worker on memory-ring ports (issue 5): an ICE check
+// nominates the browser, an independent OpenSSL client (the browser's DTLS)
+// handshakes with the slow path through the worker's rings, the keys reach
+// the worker, media flows both ways under them, DtlsUp is reported, and a
+// delete sends close_notify. Once with the slow path's own TX queue (queue
+// 1 of ports that have two) and once through worker 0's ring (ports that
+// have one to spare: none).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "dtls/identity.hpp"
+#include "openssl_peer.hpp"
+#include "slow_path.hpp"
+#include "worker_rig.hpp"
+
+namespace isthmus::dataplane::test_rig {
+namespace {
+
+constexpr const char* kIcePwd = "slow-path-ring-ice-password";
+
+// Ports whose TX side has two queues (0: the worker, 1: the slow path).
+struct DtlsPorts {
+    rte_ring* rx[2] = {};
+    rte_ring* tx[2][2] = {};  // [side][queue]
+    uint16_t port[2] = {};
+    uint8_t mac[2][6] = {};
+};
+
+DtlsPorts& dtls_ports() {
+    static DtlsPorts p = [] {
+        DtlsPorts d;
+        for (int side = 0; side < 2; ++side) {
+            const std::string n = side == 0 ? "dacc" : "dcor";
+            d.rx[side] =
+                rte_ring_create((n + "_rx").c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+            for (int q = 0; q < 2; ++q)
+                d.tx[side][q] = rte_ring_create((n + "_tx" + std::to_string(q)).c_str(), 1024, 0,
+                                                RING_F_SP_ENQ | RING_F_SC_DEQ);
+            const int id =
+                rte_eth_from_rings(("net_ring_" + n).c_str(), &d.rx[side], 1, d.tx[side], 2, 0);
+            EXPECT_GE(id, 0) << rte_strerror(rte_errno);
+            d.port[side] = static_cast<uint16_t>(id);
+            rte_eth_conf conf{};
+            EXPECT_EQ(rte_eth_dev_configure(d.port[side], 1, 2, &conf), 0);
+            EXPECT_EQ(rte_eth_rx_queue_setup(d.port[side], 0, 1024, 0, nullptr, g_dpdk->pool), 0);
+            for (uint16_t q = 0; q < 2; ++q)
+                EXPECT_EQ(rte_eth_tx_queue_setup(d.port[side], q, 1024, 0, nullptr), 0);
+            EXPECT_EQ(rte_eth_dev_start(d.port[side]), 0);
+            rte_ether_addr a{};
+            rte_eth_macaddr_get(d.port[side], &a);
+            std::memcpy(d.mac[side], a.addr_bytes, 6);
+        }
+        return d;
+    }();
+    return p;
+}
+
+const dtls::Identity& browser_identity() {
+    static const dtls::Identity id = dtls::Identity::generate("browser");
+    return id;
+}
+const dtls::Identity& gateway_identity() {
+    static const dtls::Identity id = dtls::Identity::generate("gateway");
+    return id;
+}
+
+struct Frame {
+    int queue;
+    Out out;
+};
+
+class SlowPathRingTest : public ::testing::TestWithParam<bool> {  // own TX queue?
+  protected:
+    void SetUp() override {
+        ASSERT_NE(g_dpdk, nullptr);
+        DtlsPorts& d = dtls_ports();
+        drain();
+        WorkerSetup ws;
+        for (int s = 0; s < 2; ++s) {
+            ws.ports[s].present = true;
+            ws.ports[s].port = d.port[s];
+            std::memcpy(ws.ports[s].mac, d.mac[s], 6);
+        }
+        ws.limits = {16, 0};
+        ws.publish_cycles = 0;
+        worker_ = std::make_unique<Worker>(ws);
+        SlowPathSetup ss;
+        ss.workers = {worker_.get()};
+        for (int s = 0; s < 2; ++s) {
+            ss.ports[s] = ws.ports[s];
+            ss.tx_queue[s] = GetParam() ? 1 : -1;
+        }
+        ss.pool = g_dpdk->pool;
+        slow_ = std::make_unique<SlowPath>(ss, gateway_identity());
+
+        cmd_ = test::srtp_to_rtp_command(5);
+        cmd_.access.local.port = 46000;
+        cmd_.access.remote = {};
+        cmd_.access.rx = {};
+        cmd_.access.tx = {};
+        cmd_.access.security = dpif::LegSecurity::DtlsSrtp;
+        cmd_.access.dtls_active = 0;
+        std::memcpy(cmd_.access.remote_fingerprint, browser_identity().fingerprint().data(), 32);
+        std::snprintf(cmd_.access.ice_ufrag, sizeof cmd_.access.ice_ufrag, "gwuf");
+        std::snprintf(cmd_.access.ice_pwd, sizeof cmd_.access.ice_pwd, "%s", kIcePwd);
+        cmd_.core.local.port = 56000;
+        cmd_.core.local_rtcp.port = 56001;
+        WorkerMsg m{};
+        m.kind = WorkerMsg::Kind::Command;
+        m.cmd = cmd_;
+        ASSERT_TRUE(worker_->inbox.try_push(m));
+        m = WorkerMsg{};
+        m.kind = WorkerMsg::Kind::SetNextHop;
+        m.session_id = 5;
+        m.side = 1;
+        std::memcpy(m.mac, kImsMac, 6);
+        ASSERT_TRUE(worker_->inbox.try_push(m));
+        pump();
+        dpif::Event ev{};
+        bool created = false;
+        while (worker_->outbox.try_pop(ev))
+            if (ev.hdr.type == dpif::MsgType::Result) created = ev.result == ResultCode::Ok;
+        ASSERT_TRUE(created);
+    }
+    void TearDown() override {
+        slow_.reset();
+        drain();
+    }
+    static void drain() {
+        DtlsPorts& d = dtls_ports();
+        void* objs[64];
+        for (int s = 0; s < 2; ++s) {
+            rte_ring* rings[3] = {d.rx[s], d.tx[s][0], d.tx[s][1]};
+            for (rte_ring* r : rings) {
+                unsigned n;
+                while ((n = rte_ring_dequeue_burst(r, objs, 64, nullptr)) != 0)
+                    for (unsigned i = 0; i < n; ++i)
+                        rte_pktmbuf_free(static_cast<rte_mbuf*>(objs[i]));
+            }
+        }
+    }
+    void pump() {
+        for (int i = 0; i < 3; ++i) {
+            worker_->poll();
+            slow_->poll(now_ += 1000);
+            worker_->poll();
+        }
+    }
+    void inject(Side side, rte_mbuf* m) {
+        ASSERT_EQ(rte_ring_enqueue(dtls_ports().rx[static_cast<int>(side)], m), 0);
+    }
+    std::vector<Frame> sent(Side side) {
+        std::vector<Frame> out;
+        void* objs[64];
+        for (int q = 0; q < 2; ++q) {
+            unsigned n;
+            while ((n = rte_ring_dequeue_burst(dtls_ports().tx[static_cast<int>(side)][q], objs, 64,
+                                               nullptr)) != 0) {
+                for (unsigned i = 0; i < n; ++i) {
+                    auto* m = static_cast<rte_mbuf*>(objs[i]);
+                    Frame f{q, {}};
+                    const uint8_t* data = mbuf_data(m);
+                    EXPECT_EQ(pkt::parse_frame(data, m->data_len, f.out.f), pkt::Verdict::Udp);
+                    f.out.payload.assign(data + f.out.f.payload_offset,
+                                         data + f.out.f.payload_offset + f.out.f.payload_len);
+                    f.out.eth.assign(data, data + 12);
+                    out.push_back(f);
+                    rte_pktmbuf_free(m);
+                }
+            }
+        }
+        return out;
+    }
+    rte_mbuf* from_browser(const Bytes& payload) {
+        return frame(kBrowserMac, dtls_ports().mac[0], browser_, cmd_.access.local, payload);
+    }
+    Bytes ice_check() {
+        Bytes req(200);
+        const uint8_t tid[12] = {5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5};
+        ice::MessageWriter w(req.data(), req.size(),
+                             ice::message_type(ice::kMethodBinding, ice::MessageClass::Request),
+                             tid);
+        w.add_text(ice::attr::kUsername, "gwuf:brws");
+        w.add_u32(ice::attr::kPriority, 0x6e001eff);
+        w.add_u64(ice::attr::kIceControlling, 42);
+        w.add(ice::attr::kUseCandidate, nullptr, 0);
+        w.add_message_integrity(ice::IntegrityKey::short_term(kIcePwd));
+        w.add_fingerprint();
+        req.resize(w.finish());
+        return req;
+    }
+
+    std::unique_ptr<Worker> worker_;
+    std::unique_ptr<SlowPath> slow_;
+    dpif::Command cmd_{};
+    dpif::IpEndpoint browser_ = endpoint4("198.18.0.10", 5000);
+    uint64_t now_ = 1'000'000'000;
+};
+
+TEST_P(SlowPathRingTest, HandshakeThroughTheRingsKeysTheWorkerAndMediaFlows) {
+    const int slow_queue = GetParam() ? 1 : 0;
+    // ICE: the browser's nomination.
+    inject(Side::Access, from_browser(ice_check()));
+    pump();
+    const auto answers = sent(Side::Access);
+    ASSERT_EQ(answers.size(), 1U);
+    EXPECT_EQ(answers[0].queue, 0) << "STUN is answered by the worker on its own queue";
+
+    // DTLS: an OpenSSL client as the browser (a=setup:active, we are passive).
+    dtls::test::OpenSslPeer peer(browser_identity(), /*client=*/true, "SRTP_AEAD_AES_128_GCM");
+    int done = 0;
+    std::size_t from_slow_path = 0;
+    for (int round = 0; round < 10 && done == 0; ++round) {
+        done = peer.step();
+        for (auto d = peer.drain(); !d.empty(); d = peer.drain())
+            inject(Side::Access, from_browser(d));
+        pump();
+        for (const Frame& f : sent(Side::Access)) {
+            EXPECT_EQ(f.queue, slow_queue);
+            EXPECT_EQ(f.out.f.src_port, 46000);
+            EXPECT_EQ(f.out.f.dst_port, 5000);
+            EXPECT_EQ(0, std::memcmp(f.out.eth.data(), kBrowserMac, 6));
+            EXPECT_GE(f.out.payload[0], 20);
+            EXPECT_LE(f.out.payload[0], 63);
+            peer.feed(f.out.payload);
+            ++from_slow_path;
+        }
+    }
+    ASSERT_EQ(done, 1) << "the browser's handshake did not complete";
+    EXPECT_GE(from_slow_path, 1U);
+    EXPECT_EQ(peer.selected_profile(), "SRTP_AEAD_AES_128_GCM");
+    dpif::Event ev{};
+    bool up = false;
+    while (slow_->outbox.try_pop(ev)) {
+        if (ev.hdr.type == dpif::MsgType::DtlsUp && ev.hdr.session_id == 5) {
+            up = true;
+            EXPECT_STREQ(ev.detail, "access SRTP_AEAD_AES_128_GCM");
+        }
+    }
+    EXPECT_TRUE(up);
+    EXPECT_EQ(slow_->counters().handshakes_up, 1U);
+
+    // Media under the exported keys: the browser writes with the client's.
+    const auto m = peer.export_material(16, 12);
+    dpif::SrtpKeys client{}, server{};
+    client.suite = server.suite = static_cast<uint8_t>(srtp::Suite::AeadAes128Gcm);
+    client.key_len = server.key_len = 16;
+    client.salt_len = server.salt_len = 12;
+    std::memcpy(client.master_key, m.data(), 16);
+    std::memcpy(server.master_key, m.data() + 16, 16);
+    std::memcpy(client.master_salt, m.data() + 32, 12);
+    std::memcpy(server.master_salt, m.data() + 44, 12);
+    LibSrtp browser_tx(client, false);
+    LibSrtp browser_rx(server, true);
+    inject(Side::Access, from_browser(browser_tx.protect(rtp(1))));
+    pump();
+    const auto to_ims = sent(Side::Core);
+    ASSERT_EQ(to_ims.size(), 1U);
+    EXPECT_EQ(to_ims[0].out.payload, rtp(1));
+    inject(Side::Core,
+           frame(kImsMac, dtls_ports().mac[1], cmd_.core.remote, cmd_.core.local, rtp(2)));
+    pump();
+    auto to_browser = sent(Side::Access);
+    ASSERT_EQ(to_browser.size(), 1U);
+    EXPECT_EQ(to_browser[0].queue, 0);
+    ASSERT_TRUE(browser_rx.unprotect(to_browser[0].out.payload));
+    EXPECT_EQ(to_browser[0].out.payload, rtp(2));
+
+    // Delete: the slow path says close_notify to the browser.
+    dpif::Command del{};
+    del.hdr.version = dpif::kAbiVersion;
+    del.hdr.type = dpif::MsgType::SessionDelete;
+    del.hdr.session_id = 5;
+    WorkerMsg dm{};
+    dm.kind = WorkerMsg::Kind::Command;
+    dm.cmd = del;
+    ASSERT_TRUE(worker_->inbox.try_push(dm));
+    pump();
+    const auto bye = sent(Side::Access);
+    ASSERT_EQ(bye.size(), 1U);
+    EXPECT_EQ(bye[0].queue, slow_queue);
+    peer.feed(bye[0].out.payload);
+    EXPECT_EQ(peer.read_once(), SSL_ERROR_ZERO_RETURN);
+}
+
+INSTANTIATE_TEST_SUITE_P(OwnQueueOrWorkerRing, SlowPathRingTest, ::testing::Bool());
+
+}  // namespace
+}  // namespace isthmus::dataplane::test_rig
