@@ -21,6 +21,8 @@
 # Usage: relay_ns_test.sh BUILD_DIR      (root; exit 77 = skipped)
 # RELAY_NS_LCORES (default "0,1"): the EAL -l list; with one lcore the worker
 # runs inline on the main lcore.
+# RELAY_NS_PMD (default af_packet): the ports' driver, net_af_packet or
+# net_pcap (libpcap on the same veths: iface=).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 build=${1:?build dir}
@@ -28,6 +30,19 @@ dp=$build/dataplane/isthmus-dataplane
 ctl=$build/tools/isthmus-ctl
 peer=$build/tests/media_peer
 lcores=${RELAY_NS_LCORES:-0,1}
+pmd=${RELAY_NS_PMD:-af_packet}
+case $pmd in af_packet|pcap) ;; *) echo "RELAY_NS_PMD: af_packet or pcap"; exit 2 ;; esac
+# pmd_args IF: the devargs of a port on veth IF. net_pcap reads only what
+# comes in (rx_iface_in: libpcap would also hand back what the port sent).
+pmd_args() {
+  if [ "$pmd" = pcap ]; then echo "rx_iface_in=$1,tx_iface=$1"; else echo "iface=$1"; fi
+}
+# Microseconds between a peer's packets. net_pcap's capture ring holds few
+# frames (one snaplen-sized slot each): on a loaded 2-CPU host a stalled
+# reader loses some at 1 kpps (the port's imissed counts them), so its
+# peers send at 200 pps.
+gap=1000
+[ "$pmd" = pcap ] && gap=5000
 [ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }
 command -v ping >/dev/null || { echo "ping (iputils-ping) missing: run tools/lib/deps.sh"; exit 1; }
 command -v ethtool >/dev/null || { echo "ethtool missing: run tools/lib/deps.sh"; exit 1; }
@@ -110,16 +125,16 @@ cat > "$tmp/ns.toml" <<TOML
 region = "$region"
 eal = ["-l", "$lcores", "--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--no-telemetry",
        "--file-prefix", "$prefix",
-       "--vdev", "net_af_packet0,iface=$acc_gw", "--vdev", "net_tap0,iface=$tap_acc",
-       "--vdev", "net_af_packet1,iface=$core_gw", "--vdev", "net_tap1,iface=$tap_core"]
+       "--vdev", "net_${pmd}0,$(pmd_args "$acc_gw")", "--vdev", "net_tap0,iface=$tap_acc",
+       "--vdev", "net_${pmd}1,$(pmd_args "$core_gw")", "--vdev", "net_tap1,iface=$tap_core"]
 heartbeat_ms = 20
 [[dataplane.port]]
 name = "access"
-device = "net_af_packet0"
+device = "net_${pmd}0"
 exception = "net_tap0"
 [[dataplane.port]]
 name = "core"
-device = "net_af_packet1"
+device = "net_${pmd}1"
 exception = "net_tap1"
 TOML
 
@@ -132,7 +147,7 @@ ip -n "$gw" addr add 198.18.0.2/24 dev "$tap_acc"
 ip -n "$gw" addr add 198.18.1.2/24 dev "$tap_core"
 ip -n "$gw" link set "$tap_acc" up
 ip -n "$gw" link set "$tap_core" up
-check "the dataplane runs (lcores $lcores)" wait_running "$ctl" "$region"
+check "the dataplane runs (lcores $lcores, net_$pmd ports)" wait_running "$ctl" "$region"
 grep 'event=started' "$tmp/dp.log"
 
 # 1. No ping first: the dataplane resolves the IMS host itself (an ARP
@@ -150,11 +165,11 @@ check "isthmus-ctl session add" grep -q '^id=1 result=ok ' <<< "$out"
 # 3. Browser -> IMS: SRTP + SRTCP (rtcp-mux) in, plain RTP and RTCP (own port) out.
 ip netns exec "$ims" "$peer" recv --bind 198.18.1.1:6000 --from 198.18.1.2:50000 \
   --rtcp-bind 198.18.1.1:6001 --rtcp-from 198.18.1.2:50001 \
-  --expect "$N" --timeout-ms 5000 --linger-ms 200 > "$tmp/a2c.out" 2>&1 &
+  --expect "$N" --timeout-ms $((5 * gap)) --linger-ms 200 > "$tmp/a2c.out" 2>&1 &
 rx=$!; bg+=("$rx")
 wait_udp "$ims" 6000
 out=$(ip netns exec "$browser" "$peer" send --bind 198.18.0.1:5000 --to 198.18.0.2:40000 \
-  --count "$N" --interval-us 1000 --ssrc 0x0b0b0b0b --srtp "$key_a" --rtcp-every "$K" 2>&1)
+  --count "$N" --interval-us "$gap" --ssrc 0x0b0b0b0b --srtp "$key_a" --rtcp-every "$K" 2>&1)
 check "the browser sent $N SRTP and $R SRTCP packets ($out)" \
   grep -q "^sent=$N rtcp_sent=$R send_errors=0" <<< "$out"
 wait "$rx"; rc=$?
@@ -166,12 +181,12 @@ check "and the $R RTCP reports on its RTCP port from 198.18.1.2:50001" \
 
 # 4. IMS -> browser: plain RTP and RTCP in, SRTP + SRTCP (rtcp-mux) out.
 ip netns exec "$browser" "$peer" recv --bind 198.18.0.1:5000 --from 198.18.0.2:40000 \
-  --srtp "$key_b" --expect "$N" --timeout-ms 5000 --linger-ms 200 > "$tmp/c2a.out" 2>&1 &
+  --srtp "$key_b" --expect "$N" --timeout-ms $((5 * gap)) --linger-ms 200 > "$tmp/c2a.out" 2>&1 &
 rx=$!; bg+=("$rx")
 wait_udp "$browser" 5000
 out=$(ip netns exec "$ims" "$peer" send --bind 198.18.1.1:6000 --to 198.18.1.2:50000 \
   --rtcp-bind 198.18.1.1:6001 --rtcp-to 198.18.1.2:50001 \
-  --count "$N" --interval-us 1000 --ssrc 0x1a1a1a1a --rtcp-every "$K" 2>&1)
+  --count "$N" --interval-us "$gap" --ssrc 0x1a1a1a1a --rtcp-every "$K" 2>&1)
 check "the IMS host sent $N RTP and $R RTCP packets ($out)" \
   grep -q "^sent=$N rtcp_sent=$R send_errors=0" <<< "$out"
 wait "$rx"; rc=$?
@@ -207,7 +222,7 @@ ip netns exec "$ims" "$peer" recv --bind 198.18.1.1:6000 --expect 10 --timeout-m
 rx=$!; bg+=("$rx")
 wait_udp "$ims" 6000
 ip netns exec "$browser" "$peer" send --bind 198.18.0.1:5001 --to 198.18.0.2:40000 \
-  --count 10 --interval-us 1000 --srtp "$key_a" > /dev/null
+  --count 10 --interval-us "$gap" --srtp "$key_a" > /dev/null
 wait "$rx"
 out=$(cat "$tmp/wrong.out")
 check "nothing from a wrong source reaches the IMS host ($out)" grep -q '^received=0 ' <<< "$out"
@@ -229,7 +244,7 @@ ip netns exec "$ims" "$peer" recv --bind 198.18.1.1:6000 --expect 20 --timeout-m
 rx=$!; bg+=("$rx")
 wait_udp "$ims" 6000
 ip netns exec "$browser" "$peer" send --bind 198.18.0.1:5000 --to 198.18.0.2:40000 \
-  --count 20 --interval-us 1000 --srtp "$key_a" > /dev/null
+  --count 20 --interval-us "$gap" --srtp "$key_a" > /dev/null
 wait "$rx"
 out=$(cat "$tmp/deleted.out")
 check "after the delete nothing reaches the IMS host ($out)" grep -q '^received=0 ' <<< "$out"
@@ -246,4 +261,16 @@ check "the dataplane stops cleanly (exit $rc)" test "$rc" -eq 0
 grep -E 'event=(stopping|port_counters|worker_counters)' "$tmp/dp.log"
 if [ "$failures" -ne 0 ]; then echo "--- dataplane log"; cat "$tmp/dp.log"; fi
 
+# net_pcap: frames the kernel dropped from the capture ring before the
+# dataplane could read them are counted as the ports' imissed (the stop log's
+# port counters do not have it; the last live read does). Such a run says
+# nothing about the dataplane: it is run once more, and only once.
+missed=$(grep -o 'imissed=[0-9]*' <<< "${live:-}" | awk -F= '{ s += $2 } END { print s + 0 }')
+if [ "$failures" -ne 0 ] && [ "$pmd" = pcap ] && [ "${missed:-0}" -gt 0 ] &&
+   [ -z "${RELAY_NS_RETRIED:-}" ]; then
+  echo "# the capture ring dropped $missed frames (imissed): running once more"
+  cleanup
+  trap - EXIT
+  RELAY_NS_RETRIED=1 exec bash "$0" "$@"
+fi
 summary
