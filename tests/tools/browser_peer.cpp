@@ -11,8 +11,9 @@
 //   3. N SRTP packets out (an SRTCP receiver report after every 5th), SRTP
 //      in, checked and counted, consent checks (RFC 7675) all along.
 //
-// Its STUN (browser_peer_stun.hpp) and DTLS-SRTP (browser_peer_dtls.hpp)
-// are its own, independent of dataplane/; the command line is parsed in
+// Its STUN (browser_peer_stun.hpp), DTLS-SRTP (browser_peer_dtls.hpp) and
+// ClientHello flood (--dtls-flood-pps, browser_peer_flood.hpp) are its own,
+// independent of dataplane/; the command line is parsed in
 // browser_peer_args.hpp. No DPDK. Not installed. Self-test:
 // tests/component/browser_peer_selftest.sh.
 #include <arpa/inet.h>
@@ -39,6 +40,7 @@
 
 #include "browser_peer_args.hpp"
 #include "browser_peer_dtls.hpp"
+#include "browser_peer_flood.hpp"
 #include "browser_peer_stun.hpp"
 
 namespace {
@@ -51,6 +53,7 @@ constexpr const char* kUsage =
     "                    --profiles LIST --count N --interval-us I --expect M --timeout-ms T\n"
     "                    [--consent-ms C] [--pause-consent-ms A:B] [--expect-dtls-fail]\n"
     "                    [--second-handshake] [--answer-checks] [--linger-ms L]\n"
+    "                    [--dtls-flood-pps R [--dtls-flood-ms D]]\n"
     "\n"
     "A browser's media stack on one UDP socket (no DPDK). EP: ADDR:PORT, IPv6 [ADDR]:PORT.\n"
     "\n"
@@ -76,10 +79,16 @@ constexpr const char* kUsage =
     "--second-handshake: after media, a new DTLS client handshake (new SSL object) on the\n"
     "  same 5-tuple for up to min(T, 3000) ms: \"completed\", or \"refused\" (alert or silence).\n"
     "--answer-checks: also answer binding requests with USERNAME U:RU keyed with P.\n"
+    "--dtls-flood-pps R: while media runs (from DTLS up until media ends; with\n"
+    "  --dtls-flood-ms D, for its first D ms at most), R datagrams a second to --to from\n"
+    "  the same socket, evenly paced between the media packets (at most 32 at once; a\n"
+    "  backlog beyond that is skipped): a ClientHello from a fresh DTLS client (captured\n"
+    "  once) with a new random record sequence number and random in each. Adds\n"
+    "  \" flood_sent=S\" (datagrams sent) to the last line.\n"
     "\n"
     "Last line: \"ice=ok|fail dtls=... profile=P|none sent=N received=R ok=O bad=B\n"
     "  srtp_fail=F consent_ok=K second_handshake=refused|completed|not_tried rtcp=C\"\n"
-    "  (rtcp: SRTCP packets received).\n"
+    "  (rtcp: SRTCP packets received), then \" flood_sent=S\" with --dtls-flood-pps.\n"
     "Exit status: 0 when ICE is ok, DTLS is ok (with --expect-dtls-fail: is not), O == M,\n"
     "  B == 0, F == 0 and a second handshake did not complete; 1 otherwise; 2 usage error.\n";
 
@@ -153,6 +162,9 @@ class BrowserPeer {
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local_), &len);
         ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
         ctx_ = make_dtls_context(c_.cert, c_.key, c_.profiles, &DtlsAssociation::verify);
+        if (c_.flood_pps != 0) {
+            flood_ = std::make_unique<DtlsFlood>(ctx_.get(), c_.flood_pps, c_.flood_ms * kMs);
+        }
         if (RAND_bytes(reinterpret_cast<unsigned char*>(&tiebreaker_), sizeof tiebreaker_) != 1) {
             throw std::runtime_error("RAND_bytes: " + ssl_errors());
         }
@@ -179,6 +191,7 @@ class BrowserPeer {
     void answer_check(const stun::Message& m, const uint8_t* b, const sockaddr_storage& src);
     void send_check(Check kind);
     void send_media();
+    void send_flood(uint64_t now);
     void dtls_up(uint64_t now);
     void send(const uint8_t* b, std::size_t n, const sockaddr_storage& dst);
     void note(const std::string& what) { std::fprintf(stderr, "browser_peer: %s\n", what.c_str()); }
@@ -208,6 +221,8 @@ class BrowserPeer {
     std::vector<bool> seen_ = std::vector<bool>(65536, false);
     uint64_t next_seq_ = 1, sent_ = 0, received_ = 0, ok_ = 0, bad_ = 0, srtp_fail_ = 0;
     uint64_t rtcp_ = 0, consent_ok_ = 0, early_srtp_ = 0, send_errors_ = 0, rejected_ = 0;
+    std::unique_ptr<DtlsFlood> flood_;  // with --dtls-flood-pps
+    uint64_t flood_sent_ = 0, flood_errors_ = 0;
 };
 
 void BrowserPeer::send(const uint8_t* b, std::size_t n, const sockaddr_storage& dst) {
@@ -368,6 +383,7 @@ void BrowserPeer::dtls_up(uint64_t now) {
     profile_ = keys.profile->name;
     dtls_up_ns_ = now;
     media_deadline_ = now + c_.timeout_ms * kMs;
+    if (flood_) flood_->start(now);
     std::printf("dtls=ok profile=%s\n", profile_.c_str());
     std::fflush(stdout);
 }
@@ -389,6 +405,21 @@ void BrowserPeer::send_media() {
             send(buf.data(), len, c_.to);
         } else {
             note("srtp_protect_rtcp failed");
+        }
+    }
+}
+
+// The flood's datagrams due by `now`, after the media that was due. Failures
+// are counted apart from the media's (a full socket buffer is the flood's
+// problem, not a media loss).
+void BrowserPeer::send_flood(uint64_t now) {
+    for (uint64_t n = flood_->due(now); n != 0; --n) {
+        const std::vector<uint8_t>& d = flood_->next();
+        if (::sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&c_.to),
+                     sockaddr_len(c_.to)) == static_cast<ssize_t>(d.size())) {
+            ++flood_sent_;
+        } else if (++flood_errors_ <= 5) {
+            note("flood: sendto " + to_string(c_.to) + ": " + std::strerror(errno));
         }
     }
 }
@@ -464,6 +495,7 @@ void BrowserPeer::advance(uint64_t now) {
         while (next_seq_ <= c_.count &&
                now >= dtls_up_ns_ + (next_seq_ - 1) * c_.interval_us * 1000)
             send_media();
+        if (flood_) send_flood(now);
         if (next_seq_ > c_.count && (ok_ >= c_.expect || now >= media_deadline_)) {
             phase_ = Phase::Linger;
             linger_end_ = now + c_.linger_ms * kMs;
@@ -519,6 +551,9 @@ uint64_t BrowserPeer::next_wakeup(uint64_t now) {
                 soon(dtls_up_ns_ + (next_seq_ - 1) * c_.interval_us * 1000);
             } else {
                 soon(media_deadline_);
+            }
+            if (flood_) {
+                if (const auto t = flood_->next_due_ns()) soon(*t);
             }
             break;
         case Phase::Linger:
@@ -577,14 +612,21 @@ int BrowserPeer::run() {
              " RTP packets ok, " + std::to_string(bad_) + " bad, " + std::to_string(srtp_fail_) +
              " failed to unprotect");
     }
+    if (flood_ && (flood_errors_ != 0 || flood_->skipped() != 0)) {
+        note("flood: " + std::to_string(flood_sent_) + " sent, " + std::to_string(flood_errors_) +
+             " failed to send, " + std::to_string(flood_->skipped()) +
+             " skipped (late wakeups past the burst cap)");
+    }
     std::printf(
         "ice=%s dtls=%s profile=%s sent=%llu received=%llu ok=%llu bad=%llu srtp_fail=%llu "
-        "consent_ok=%llu second_handshake=%s rtcp=%llu\n",
+        "consent_ok=%llu second_handshake=%s rtcp=%llu",
         ice_.c_str(), dtls_result_.c_str(), profile_.c_str(),
         static_cast<unsigned long long>(sent_), static_cast<unsigned long long>(received_),
         static_cast<unsigned long long>(ok_), static_cast<unsigned long long>(bad_),
         static_cast<unsigned long long>(srtp_fail_), static_cast<unsigned long long>(consent_ok_),
         second_result_.c_str(), static_cast<unsigned long long>(rtcp_));
+    if (flood_) std::printf(" flood_sent=%llu", static_cast<unsigned long long>(flood_sent_));
+    std::printf("\n");
     std::fflush(stdout);
     if (!ice_ok_) return 1;
     if (c_.expect_dtls_fail) return dtls_result_ != "ok" ? 0 : 1;

@@ -116,6 +116,7 @@ struct Config {
     std::string profiles;  // OpenSSL's form: colon separated
     uint64_t count = 0, interval_us = 0, expect = 0, timeout_ms = 0, consent_ms = 1000;
     uint64_t linger_ms = 0;
+    uint64_t flood_pps = 0, flood_ms = 0;  // 0: no flood; 0 ms: the whole media phase
     std::optional<std::pair<uint64_t, uint64_t>> pause_consent_ms;
     bool expect_dtls_fail = false, second_handshake = false, answer_checks = false;
 };
@@ -127,8 +128,8 @@ inline Config parse_config(int argc, char** argv) {
         "--cert",        "--key",          "--remote-fingerprint",
         "--dtls",        "--profiles",     "--count",
         "--interval-us", "--expect",       "--timeout-ms"};
-    static const std::set<std::string> kOptional = {"--consent-ms", "--pause-consent-ms",
-                                                    "--linger-ms"};
+    static const std::set<std::string> kOptional = {
+        "--consent-ms", "--pause-consent-ms", "--linger-ms", "--dtls-flood-pps", "--dtls-flood-ms"};
     static const std::set<std::string> kFlags = {"--expect-dtls-fail", "--second-handshake",
                                                  "--answer-checks"};
     std::map<std::string, std::string> o;
@@ -182,6 +183,13 @@ inline Config parse_config(int argc, char** argv) {
     }
     if (o.count("--linger-ms") != 0) {
         c.linger_ms = parse_number("--linger-ms", o.at("--linger-ms"), 0, 3600000);
+    }
+    if (o.count("--dtls-flood-pps") != 0) {
+        c.flood_pps = parse_number("--dtls-flood-pps", o.at("--dtls-flood-pps"), 1, 1000000);
+    }
+    if (o.count("--dtls-flood-ms") != 0) {
+        if (c.flood_pps == 0) throw UsageError("--dtls-flood-ms needs --dtls-flood-pps");
+        c.flood_ms = parse_number("--dtls-flood-ms", o.at("--dtls-flood-ms"), 1, 3600000);
     }
     if (o.count("--pause-consent-ms") != 0) {
         const std::string& v = o.at("--pause-consent-ms");
