@@ -128,9 +128,14 @@ int main(int argc, char** argv) {
             }
             if (!cfg.ports.empty()) {
                 // Enough for every RX and TX ring of every port pair to be full
-                // (2 devices x 2 x 1024 descriptors each) plus the lcore caches.
+                // (2 devices x 2 x 1024 descriptors each) plus the lcore caches,
+                // and for each worker's ring to the slow path (full in a DTLS
+                // flood) and its frames held for DTLS keys.
+                const std::size_t parked =
+                    std::size_t{cfg.workers} *
+                    (isthmus::dataplane::SlowRing::kCapacity + isthmus::dataplane::kMaxHeldFrames);
                 const auto mbufs = static_cast<unsigned>(
-                    std::max<std::size_t>(8191, cfg.ports.size() * 4096 + 1023));
+                    std::max<std::size_t>(8191, cfg.ports.size() * 4096 + 1023 + parked));
                 pool = rte_pktmbuf_pool_create("isthmus_mbufs", mbufs, 256, 0,
                                                RTE_MBUF_DEFAULT_BUF_SIZE,
                                                static_cast<int>(rte_socket_id()));

@@ -62,6 +62,12 @@ Worker::Worker(const WorkerSetup& setup)
     // Transforms already build only valid jobs; IPsec-MB's own checks cost
     // ~12-15 ns/packet (docs/performance.md).
     engine_.set_job_checks(false);
+    hold_cycles_ = rte_get_tsc_hz() / 10;
+}
+
+Worker::~Worker() {
+    for (std::size_t i = 0; i < n_held_; ++i)
+        rte_pktmbuf_free(held_[i].m);
 }
 
 void Worker::describe(dpif::StatBlock* block) {
@@ -486,6 +492,26 @@ unsigned Worker::poll() {
             take(m, static_cast<Side>(s));
         }
     }
+    // Frames held for their DTLS leg's keys: again to the relay once the
+    // leg has them, dropped when their time is up (given again, a frame is
+    // counted again in rx_*).
+    if (n_held_ != 0) [[unlikely]] {
+        const uint64_t t = rte_get_tsc_cycles();
+        std::size_t keep = 0;
+        for (std::size_t i = 0; i < n_held_; ++i) {
+            const Held h = held_[i];
+            const session::Session& s = table_.at(h.slot);
+            if (s.leg[static_cast<std::size_t>(h.side)].rx != nullptr && n < kMaxPerPoll) {
+                take(h.m, h.side);
+            } else if (t - h.since > hold_cycles_ || s.id == 0) {
+                ++c.drops[static_cast<std::size_t>(session::RelayDrop::NotKeyed)];
+                rte_pktmbuf_free(h.m);
+            } else {
+                held_[keep++] = h;
+            }
+        }
+        n_held_ = keep;
+    }
     // What other workers received for this one.
     for (unsigned j = 0; j < setup_.workers; ++j) {
         if (j == setup_.index || n >= kMaxPerPoll) continue;
@@ -573,6 +599,14 @@ unsigned Worker::poll() {
                 }
                 break;
             }
+            case session::Action::HoldForKeys:
+                if (n_held_ < kMaxHeld) {
+                    held_[n_held_++] = {m, rte_get_tsc_cycles(), p.slot, p.arrived};
+                } else {
+                    ++c.drops[static_cast<std::size_t>(session::RelayDrop::NotKeyed)];
+                    rte_pktmbuf_free(m);
+                }
+                break;
             case session::Action::Drop:
                 rte_pktmbuf_free(m);
                 break;

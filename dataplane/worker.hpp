@@ -23,6 +23,7 @@
 // through `from_kernel[side]` to be sent on the worker's TX queue.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -69,6 +70,8 @@ struct WorkerPort {
 };
 
 inline constexpr unsigned kMaxWorkers = 16;
+// Frames a worker holds for DTLS legs whose keys are on their way.
+inline constexpr std::size_t kMaxHeldFrames = 64;
 using MbufRing = dpif::SpscRing<rte_mbuf*, 1024>;
 
 struct WorkerSetup {
@@ -120,6 +123,10 @@ class alignas(64) Worker {
     // (read by the main lcore at exit only).
     uint64_t kernel_sent() const { return kernel_sent_; }
     uint64_t kernel_tx_full() const { return kernel_tx_full_; }
+    // Frames still held for their DTLS leg's keys go back to the pool.
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
 
   private:
     void handle(const WorkerMsg& m);
@@ -147,6 +154,19 @@ class alignas(64) Worker {
     uint64_t kernel_tx_full_ = 0;
     uint64_t handed_off_ = 0;
     uint64_t dtls_keys_installed_ = 0;
+    // SRTP held until its DTLS leg's keys arrive (Action::HoldForKeys): a
+    // few frames for a short while, given to the relay again once the leg
+    // is keyed, dropped as not_keyed when the wait is over or no room is.
+    static constexpr std::size_t kMaxHeld = kMaxHeldFrames;
+    struct Held {
+        rte_mbuf* m;
+        uint64_t since;  // TSC
+        uint32_t slot;
+        session::Side side;
+    };
+    std::array<Held, kMaxHeld> held_{};
+    std::size_t n_held_ = 0;
+    uint64_t hold_cycles_ = 0;     // how long a frame may wait (100 ms)
     uint64_t slow_msgs_lost_ = 0;  // Path messages that found the ring full
     // Busy ratio (issue 10/12): TSC cycles spent in polls that did work,
     // against all cycles since the first poll (both published, so a reader

@@ -270,8 +270,15 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         const Leg& out_leg = table_.at(ref.slot).leg[static_cast<std::size_t>(other(ref.side))];
         if (out_leg.tx != nullptr) out_leg.tx->prefetch();
         if (leg.rx == nullptr) {
-            // No keys yet (or any more) on a DTLS leg: nothing authenticates.
-            if (leg.security == dpif::LegSecurity::DtlsSrtp) drop(i, RelayDrop::NotKeyed);
+            // No keys yet (or any more) on a DTLS leg: nothing authenticates
+            // now; from the nominated remote it may be the first media after
+            // the handshake, whose keys are on their way.
+            if (leg.security == dpif::LegSecurity::DtlsSrtp) {
+                p.action = Action::HoldForKeys;
+                p.slot = ref.slot;
+                ++counters_.held_for_keys;
+                pend[i].live = false;
+            }
             continue;
         }
         leg.rx->prefetch();

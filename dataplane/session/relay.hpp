@@ -79,12 +79,18 @@ constexpr std::string_view relay_drop_name(RelayDrop d) {
 }
 
 enum class Action : uint8_t {
-    Drop,        // RelayPacket::drop says why
-    ToKernel,    // no flow owns it (ARP, ICMP, other UDP): the exception port
-    ToAccess,    // send on the access port
-    ToCore,      // send on the core port
-    ToSlowPath,  // a DTLS datagram from a DTLS leg's remote: the slow path's
-                 // (RelayPacket::slot and arrived name the leg)
+    Drop,         // RelayPacket::drop says why
+    ToKernel,     // no flow owns it (ARP, ICMP, other UDP): the exception port
+    ToAccess,     // send on the access port
+    ToCore,       // send on the core port
+    ToSlowPath,   // a DTLS datagram from a DTLS leg's remote: the slow path's
+                  // (RelayPacket::slot and arrived name the leg)
+    HoldForKeys,  // SRTP from a DTLS leg's remote before its keys arrived (the
+                  // browser may send media right after its last flight, before
+                  // the slow path has handled it: RFC 5764 5.1.2 allows
+                  // holding it); the I/O side keeps it briefly and gives it to
+                  // process() again once the leg has keys (slot, arrived), or
+                  // drops it as not_keyed
 };
 
 struct RelayPacket {
@@ -114,6 +120,7 @@ struct RelayCounters {
     uint64_t stun_responses = 0;                        // binding responses sent
     uint64_t ice_selected = 0;                          // pairs nominated (or re-nominated)
     uint64_t to_slow_path = 0;                          // DTLS datagrams for the slow path
+    uint64_t held_for_keys = 0;                         // SRTP held until a DTLS leg's keys
     uint64_t events_dropped = 0;                        // more events than one call holds
 };
 

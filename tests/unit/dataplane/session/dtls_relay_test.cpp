@@ -129,15 +129,22 @@ TEST_F(DtlsRelayTest, DtlsGoesToTheSlowPathOnlyFromTheNominatedRemote) {
 
 TEST_F(DtlsRelayTest, MediaWaitsForTheKeysThenFlowsBothWays) {
     nominate();
-    Buffer early;
+    Buffer early;  // the browser's first media, before the keys: held, not dropped
     from(early, "198.18.0.10", 5000, gcm_browser_tx_.protect(rtp(1), false));
-    EXPECT_EQ(run(early).drop, RelayDrop::NotKeyed);
+    EXPECT_EQ(run(early).action, Action::HoldForKeys);
+    EXPECT_EQ(early.pkt.slot, table_.slot_of(kId));
+    EXPECT_EQ(relay_.counters().held_for_keys, 1U);
+    Buffer stranger;  // not from the nominated remote: not held
+    from(stranger, "198.18.0.11", 5000, gcm_browser_tx_.protect(rtp(9), false));
+    EXPECT_EQ(run(stranger).drop, RelayDrop::WrongSource);
     EXPECT_EQ(toward_browser(1).drop, RelayDrop::NotKeyed);
 
     EXPECT_FALSE(install(session().dtls[0].serial + 1)) << "another association's keys";
     ASSERT_TRUE(install(session().dtls[0].serial));
     EXPECT_FALSE(install(session().dtls[0].serial)) << "keys are installed once";
 
+    ASSERT_EQ(run(early).action, Action::ToCore) << "the held packet, given again";
+    EXPECT_EQ(parse_sent(early.pkt).payload, rtp(1));
     Buffer in;
     from(in, "198.18.0.10", 5000, gcm_browser_tx_.protect(rtp(2), false));
     ASSERT_EQ(run(in).action, Action::ToCore) << relay_drop_name(in.pkt.drop);
