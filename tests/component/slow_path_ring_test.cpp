@@ -101,7 +101,7 @@ class SlowPathRingTest : public ::testing::TestWithParam<bool> {  // own TX queu
         cmd_.access.rx = {};
         cmd_.access.tx = {};
         cmd_.access.security = dpif::LegSecurity::DtlsSrtp;
-        cmd_.access.dtls_active = 0;
+        cmd_.access.dtls_active = active_ ? 1 : 0;
         std::memcpy(cmd_.access.remote_fingerprint, browser_identity().fingerprint().data(), 32);
         std::snprintf(cmd_.access.ice_ufrag, sizeof cmd_.access.ice_ufrag, "gwuf");
         std::snprintf(cmd_.access.ice_pwd, sizeof cmd_.access.ice_pwd, "%s", kIcePwd);
@@ -196,6 +196,7 @@ class SlowPathRingTest : public ::testing::TestWithParam<bool> {  // own TX queu
     std::unique_ptr<SlowPath> slow_;
     dpif::Command cmd_{};
     dpif::IpEndpoint browser_ = endpoint4("198.18.0.10", 5000);
+    bool active_ = false;  // our DTLS role (set before SetUp)
     uint64_t now_ = 1'000'000'000;
 };
 
@@ -284,6 +285,65 @@ TEST_P(SlowPathRingTest, HandshakeThroughTheRingsKeysTheWorkerAndMediaFlows) {
     peer.feed(bye[0].out.payload);
     EXPECT_EQ(peer.read_once(), SSL_ERROR_ZERO_RETURN);
 }
+
+// We are the DTLS client (a=setup:active): the handshake starts when ICE
+// nominates the browser, and the browser, the server, finishes last: its
+// first SRTP can arrive in the same burst as its Finished, before the slow
+// path has the keys. That packet is held, then relayed, not dropped.
+class SlowPathActiveTest : public SlowPathRingTest {
+  protected:
+    void SetUp() override {
+        active_ = true;
+        SlowPathRingTest::SetUp();
+    }
+};
+
+TEST_P(SlowPathActiveTest, TheBrowsersFirstMediaWaitsForTheKeysNotDropped) {
+    dtls::test::OpenSslPeer peer(browser_identity(), /*client=*/false, "SRTP_AES128_CM_SHA1_80");
+    inject(Side::Access, from_browser(ice_check()));
+    pump();
+    int done = 0;
+    for (int round = 0; round < 10 && done == 0; ++round) {
+        for (const Frame& f : sent(Side::Access))
+            if (f.out.payload[0] >= 20 && f.out.payload[0] <= 63) peer.feed(f.out.payload);
+        done = peer.step();
+        std::vector<Bytes> flight;
+        for (auto d = peer.drain(); !d.empty(); d = peer.drain())
+            flight.push_back(d);
+        if (done == 1) {
+            // The browser is up: its last flight and its first media together.
+            const auto m = peer.export_material(16, 14);
+            dpif::SrtpKeys server{};
+            server.suite = static_cast<uint8_t>(srtp::Suite::AesCm128HmacSha1_80);
+            server.key_len = 16;
+            server.salt_len = 14;
+            std::memcpy(server.master_key, m.data() + 16, 16);
+            std::memcpy(server.master_salt, m.data() + 32 + 14, 14);
+            LibSrtp browser_tx(server, false);
+            for (const Bytes& d : flight)
+                inject(Side::Access, from_browser(d));
+            inject(Side::Access, from_browser(browser_tx.protect(rtp(1))));
+            inject(Side::Access, from_browser(browser_tx.protect(rtp(2))));
+            worker_->poll();  // the Finished to the slow path, the media held
+            EXPECT_EQ(worker_->counters().held_for_keys, 2U);
+            pump();
+            const auto to_ims = sent(Side::Core);
+            ASSERT_EQ(to_ims.size(), 2U);
+            EXPECT_EQ(to_ims[0].out.payload, rtp(1));
+            EXPECT_EQ(to_ims[1].out.payload, rtp(2));
+            EXPECT_EQ(
+                worker_->counters().drops[static_cast<std::size_t>(session::RelayDrop::NotKeyed)],
+                0U);
+            return;
+        }
+        for (const Bytes& d : flight)
+            inject(Side::Access, from_browser(d));
+        pump();
+    }
+    FAIL() << "the browser's handshake did not complete";
+}
+
+INSTANTIATE_TEST_SUITE_P(OwnQueueOrWorkerRing, SlowPathActiveTest, ::testing::Bool());
 
 INSTANTIATE_TEST_SUITE_P(OwnQueueOrWorkerRing, SlowPathRingTest, ::testing::Bool());
 
