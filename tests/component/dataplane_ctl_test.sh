@@ -42,6 +42,23 @@ port_cfg 'name2 = "x"' > "$tmp/portkey.toml"
 port_cfg 'checksums = "hardware"' > "$tmp/csum.toml"
 printf '[dataplane]\nregion = "/x"\n[[dataplane.port]]\nname = "uplink"\ndevice = "d"\nexception = "e"\n' > "$tmp/role.toml"
 printf '[dataplane]\nregion = "/x"\nworkers = 0\n' > "$tmp/workers.toml"
+# DTLS identity: the two keys together, readable PEM, a P-256 key that matches.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=gw \
+  -keyout "$tmp/gw.key" -out "$tmp/gw.crt" > /dev/null 2>&1
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=other \
+  -keyout "$tmp/other.key" -out "$tmp/other.crt" > /dev/null 2>&1
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=rsa \
+  -keyout "$tmp/rsa.key" -out "$tmp/rsa.crt" > /dev/null 2>&1
+dtls_cfg() { printf '[dataplane]\nregion = "/x"\n%s\n' "$1"; }
+dtls_cfg "dtls_certificate = \"$tmp/gw.crt\"
+dtls_private_key = \"$tmp/gw.key\"" > "$tmp/dtls.toml"
+dtls_cfg "dtls_certificate = \"$tmp/gw.crt\"" > "$tmp/dtlshalf.toml"
+dtls_cfg "dtls_certificate = \"$tmp/gw.crt\"
+dtls_private_key = \"$tmp/other.key\"" > "$tmp/dtlsmismatch.toml"
+dtls_cfg "dtls_certificate = \"$tmp/rsa.crt\"
+dtls_private_key = \"$tmp/rsa.key\"" > "$tmp/dtlsrsa.toml"
+dtls_cfg "dtls_certificate = \"$tmp/none.crt\"
+dtls_private_key = \"$tmp/gw.key\"" > "$tmp/dtlsnone.toml"
 check "--help exits 0" bash -c "'$dp' --help > /dev/null"
 check "a valid configuration checks" bash -c "'$dp' --check-config --config '$tmp/good.toml' > /dev/null"
 out=$("$dp" --check-config --config "$tmp/typo.toml" 2>&1); rc=$?
@@ -50,11 +67,15 @@ out=$("$dp" --check-config --config "$tmp/type.toml" 2>&1); rc=$?
 check "a wrong type is refused with the key" test "$rc" -eq 2 -a -n "$(echo "$out" | grep -F 'dataplane.region')"
 out=$("$dp" --check-config --config "$tmp/syntax.toml" 2>&1); rc=$?
 check "a TOML syntax error names file and line" test "$rc" -eq 2 -a -n "$(echo "$out" | grep -F 'syntax.toml:')"
+check "a configured DTLS certificate and key check" bash -c "'$dp' --check-config --config '$tmp/dtls.toml' > /dev/null"
 check "port routes (networks, gateway, gateway6) check" bash -c "'$dp' --check-config --config '$tmp/routes.toml' > /dev/null"
 for bad in "badnet:dataplane.port[0].networks" "badgw:dataplane.port[0].gateway: not an IPv4" \
            "portkey:dataplane.port[0].name2: unknown key" "role:dataplane.port[0].name: must be" \
            "workers:dataplane.workers: must be an integer 1..16" \
-           "csum:dataplane.port[0].checksums: must be"; do
+           "csum:dataplane.port[0].checksums: must be" \
+           "dtlshalf:dtls_certificate and dtls_private_key go together" \
+           "dtlsmismatch:does not match certificate" "dtlsrsa:must be an EC P-256 key" \
+           "dtlsnone:none.crt: cannot open"; do
   file=${bad%%:*} want=${bad#*:}
   out=$("$dp" --check-config --config "$tmp/$file.toml" 2>&1); rc=$?
   check "$file.toml is refused naming $want ($out)" test "$rc" -eq 2 -a -n "$(grep -F "$want" <<< "$out")"

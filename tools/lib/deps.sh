@@ -8,7 +8,7 @@ packages=(
   build-essential meson ninja-build pkg-config python3
   dpdk-dev libipsec-mb-dev libssl-dev libsrtp2-dev
   libgtest-dev libbenchmark-dev libtomlplusplus-dev clang-format
-  iproute2 iputils-ping ethtool
+  iproute2 iputils-ping ethtool openssl
 )
 
 missing=()
