@@ -120,6 +120,22 @@ int main(int argc, char** argv) {
         // Ports: each configured device with its exception TAP.
         rte_mempool* pool = nullptr;
         std::vector<std::unique_ptr<isthmus::dataplane::PortPair>> pairs;
+        using isthmus::dataplane::SlowPath;
+        using isthmus::dataplane::Worker;
+        std::vector<std::unique_ptr<Worker>> workers;
+        std::unique_ptr<SlowPath> slow;
+        // A setup failure: what was made goes, newest first (the slow path
+        // and the workers hand their mbufs back before the pool goes).
+        const auto abandon = [&](const std::string& why) {
+            std::fprintf(stderr, "isthmus-dataplane: %s\n", why.c_str());
+            slow.reset();
+            workers.clear();
+            pairs.clear();
+            if (pool != nullptr) rte_mempool_free(pool);
+            region = isthmus::dpif::SharedRegion();
+            rte_eal_cleanup();
+            return 1;
+        };
         try {
             if (cfg.ports.size() > isthmus::dpif::kMaxStatBlocks) {
                 throw std::runtime_error("at most " +
@@ -150,16 +166,10 @@ int main(int argc, char** argv) {
                     pc.checksums == "auto"));
             }
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "isthmus-dataplane: %s\n", e.what());
-            pairs.clear();
-            region = isthmus::dpif::SharedRegion();
-            rte_eal_cleanup();
-            return 1;
+            return abandon(e.what());
         }
         // The workers: each polls its queue of both ports and owns the
         // sessions its local ports name.
-        using isthmus::dataplane::Worker;
-        std::vector<std::unique_ptr<Worker>> workers;
         std::vector<isthmus::dataplane::PortPair*> by_side(2, nullptr);
         const unsigned n_workers = cfg.workers;
         try {
@@ -211,17 +221,9 @@ int main(int argc, char** argv) {
                 for (unsigned k = 0; k < n_workers; ++k)
                     workers[j]->handoff_out[k] = &workers[k]->handoff_in[j];
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "isthmus-dataplane: worker setup: %s\n", e.what());
-            workers.clear();
-            pairs.clear();
-            if (pool != nullptr) rte_mempool_free(pool);
-            region = isthmus::dpif::SharedRegion();
-            rte_eal_cleanup();
-            return 1;
+            return abandon(std::string("worker setup: ") + e.what());
         }
         // The slow path: DTLS-SRTP handshakes for every worker's legs.
-        using isthmus::dataplane::SlowPath;
-        std::unique_ptr<SlowPath> slow;
         try {
             isthmus::dataplane::SlowPathSetup ss;
             for (auto& w : workers)
@@ -246,13 +248,7 @@ int main(int argc, char** argv) {
                 cfg.dtls_certificate.empty() ? "generated" : cfg.dtls_certificate.c_str(),
                 ss.tx_queue[0], ss.tx_queue[1]);
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "isthmus-dataplane: slow path setup: %s\n", e.what());
-            workers.clear();
-            pairs.clear();
-            if (pool != nullptr) rte_mempool_free(pool);
-            region = isthmus::dpif::SharedRegion();
-            rte_eal_cleanup();
-            return 1;
+            return abandon(std::string("slow path setup: ") + e.what());
         }
         // Counters: one stats block per port pair (main lcore publishes them
         // every heartbeat), then one per worker (each publishes its own),
@@ -276,19 +272,12 @@ int main(int argc, char** argv) {
             for (auto& w : workers) {
                 lcore = rte_get_next_lcore(lcore, 1, 0);
                 if (rte_eal_remote_launch(&Worker::run, w.get(), lcore) != 0) {
-                    std::fprintf(stderr, "isthmus-dataplane: cannot launch a worker on lcore %u\n",
-                                 lcore);
                     // Stop what runs already, then leave as any setup failure.
                     for (auto& other : workers)
                         other->stop.store(true);
                     for (unsigned l : worker_lcores)
                         rte_eal_wait_lcore(l);
-                    workers.clear();
-                    pairs.clear();
-                    if (pool != nullptr) rte_mempool_free(pool);
-                    region = isthmus::dpif::SharedRegion();
-                    rte_eal_cleanup();
-                    return 1;
+                    return abandon("cannot launch a worker on lcore " + std::to_string(lcore));
                 }
                 worker_lcores.push_back(lcore);
                 lcore_list += (lcore_list.empty() ? "" : ",") + std::to_string(lcore);

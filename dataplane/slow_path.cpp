@@ -95,15 +95,7 @@ void SlowPath::handle(unsigned worker, SlowMsg& m, uint64_t now_ns) {
                 return;
             }
             // The reply path: back to the sender, from the address it wrote to.
-            pkt::UdpEgress path{};
-            std::memcpy(path.src_mac, setup_.ports[m.side & 1U].mac, 6);
-            std::memcpy(path.dst_mac, data + 6, 6);
-            path.family = f.ip_version;
-            std::memcpy(path.src, f.dst, 16);
-            std::memcpy(path.dst, f.src, 16);
-            path.src_port = f.dst_port;
-            path.dst_port = f.src_port;
-            path.ttl = 64;
+            const pkt::UdpEgress path = pkt::reply_egress(data, f, setup_.ports[m.side & 1U].mac);
             service_.on_datagram(leg, path,
                                  std::span<const uint8_t>(data + f.payload_offset, f.payload_len),
                                  now_ns);

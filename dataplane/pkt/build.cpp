@@ -15,6 +15,19 @@ inline void put16(uint8_t* p, uint16_t v) {
 
 }  // namespace
 
+UdpEgress reply_egress(const uint8_t* frame, const Frame& f, const uint8_t our_mac[6]) {
+    UdpEgress e{};
+    std::memcpy(e.src_mac, our_mac, 6);
+    std::memcpy(e.dst_mac, frame + 6, 6);  // the Ethernet source
+    e.family = f.ip_version;
+    std::memcpy(e.src, f.dst, 16);
+    std::memcpy(e.dst, f.src, 16);
+    e.src_port = f.dst_port;
+    e.dst_port = f.src_port;
+    e.ttl = 64;
+    return e;
+}
+
 uint8_t* write_udp_headers(uint8_t* payload, std::size_t headroom, std::size_t payload_len,
                            const UdpEgress& e, Checksums how) {
     if (e.family != 4 && e.family != 6) return nullptr;

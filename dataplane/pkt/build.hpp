@@ -21,6 +21,14 @@ struct UdpEgress {
     uint8_t ttl;  // IPv4 TTL / IPv6 hop limit
 };
 
+struct Frame;
+
+// The way back to the sender of a received frame (`frame` its first octet,
+// `f` what parse_frame said of it): from the address and port it was sent
+// to, with `our_mac` as the link source and its link source as the
+// destination; TTL 64.
+UdpEgress reply_egress(const uint8_t* frame, const Frame& f, const uint8_t our_mac[6]);
+
 // Header octets written for a family: 42 (IPv4) or 62 (IPv6).
 constexpr std::size_t udp_header_room(uint8_t family) {
     return family == 6 ? 62 : 42;

@@ -93,15 +93,7 @@ void Relay::answer_stun(RelayPacket& p, const pkt::Frame& f, const FlowRef& ref)
         return;
     }
     // Back to the source, from the address and port the check was sent to.
-    pkt::UdpEgress e;
-    std::memcpy(e.src_mac, mac_[side], 6);
-    std::memcpy(e.dst_mac, p.data + 6, 6);
-    e.family = f.ip_version;
-    std::memcpy(e.src, f.dst, 16);
-    std::memcpy(e.dst, f.src, 16);
-    e.src_port = f.dst_port;
-    e.dst_port = f.src_port;
-    e.ttl = 64;
+    const pkt::UdpEgress e = pkt::reply_egress(p.data, f, mac_[side]);
     const pkt::Checksums how = checksums_[side];
     uint8_t* frame = pkt::write_udp_headers(payload, static_cast<std::size_t>(payload - buf),
                                             r.response_len, e, how);

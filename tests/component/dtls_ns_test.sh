@@ -64,28 +64,6 @@ trap cleanup EXIT
 
 N=100  # RTP packets per direction and run
 
-host() {
-  local ns=$1 host_if=$2 gw_if=$3 addr=$4
-  ip netns add "$ns" || return 1
-  ip link add "$gw_if" type veth peer name "$host_if" || return 1
-  ip link set "$gw_if" netns "$gw" && ip link set "$host_if" netns "$ns" || return 1
-  ip -n "$ns" addr add "$addr" dev "$host_if"
-  ip -n "$ns" link set "$host_if" up
-  ip -n "$ns" link set lo up
-  # Complete UDP checksums from the hosts (relay_ns_test.sh says why).
-  ip netns exec "$ns" ethtool -K "$host_if" tx off >/dev/null || return 1
-  ip netns exec "$gw" sh -c "echo 1 > /proc/sys/net/ipv4/conf/$gw_if/arp_ignore &&
-    echo 1 > /proc/sys/net/ipv4/conf/$gw_if/rp_filter &&
-    echo 1 > /proc/sys/net/ipv6/conf/$gw_if/disable_ipv6" || return 1
-  ip -n "$gw" link set "$gw_if" up
-}
-wait_udp() {
-  for _ in $(seq 1 100); do
-    ip netns exec "$1" ss -Hlun "sport = :$2" | grep -q . && return 0
-    sleep 0.05
-  done
-  return 1
-}
 # counter BLOCK NAME: one value of `isthmus-ctl counters`.
 counter() {
   "$ctl" --region "$region" counters | sed -n "s/^[a-z_]*=$1 .* $2=\([0-9]*\).*/\1/p"

@@ -2,6 +2,8 @@
 # check DESCRIPTION COMMAND...   runs COMMAND, prints ok/FAIL, counts
 # wait_running CTL REGION        waits up to 10 s for state=running
 # summary                        prints "N passed, N failed", returns non-zero on failure
+# host NS HOST_IF GW_IF ADDR     a namespace NS with a veth to the gateway namespace $gw
+# wait_udp NS PORT               waits up to 5 s for a UDP socket on PORT in NS
 checks=0
 failures=0
 
@@ -23,4 +25,34 @@ wait_running() {
 summary() {
   echo "$((checks - failures)) passed, $failures failed"
   [ "$failures" -eq 0 ]
+}
+
+# host NS HOST_IF GW_IF ADDR: a veth pair between NS and the gateway namespace.
+host() {
+  local ns=$1 host_if=$2 gw_if=$3 addr=$4
+  ip netns add "$ns" || return 1
+  ip link add "$gw_if" type veth peer name "$host_if" || return 1
+  ip link set "$gw_if" netns "$gw" && ip link set "$host_if" netns "$ns" || return 1
+  ip -n "$ns" addr add "$addr" dev "$host_if"
+  ip -n "$ns" link set "$host_if" up
+  ip -n "$ns" link set lo up
+  # The host's UDP checksums are left to "hardware" on a veth (CHECKSUM_PARTIAL):
+  # the dataplane would read a frame whose UDP checksum holds only the
+  # pseudo-header sum. Real hosts behind a real NIC send complete checksums.
+  ip netns exec "$ns" ethtool -K "$host_if" tx off >/dev/null || return 1
+  # The gateway's addresses belong to the TAPs; the kernel must not answer
+  # for them on the veths the dataplane reads (DESIGN.md, net_af_packet note).
+  ip netns exec "$gw" sh -c "echo 1 > /proc/sys/net/ipv4/conf/$gw_if/arp_ignore &&
+    echo 1 > /proc/sys/net/ipv4/conf/$gw_if/rp_filter &&
+    echo 1 > /proc/sys/net/ipv6/conf/$gw_if/disable_ipv6" || return 1
+  ip -n "$gw" link set "$gw_if" up
+}
+
+# wait_udp NS PORT: until a socket is bound to udp PORT in NS (up to 5 s).
+wait_udp() {
+  for _ in $(seq 1 100); do
+    ip netns exec "$1" ss -Hlun "sport = :$2" | grep -q . && return 0
+    sleep 0.05
+  done
+  return 1
 }

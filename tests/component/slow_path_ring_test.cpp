@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "dtls/identity.hpp"
+#include "ice_check.hpp"
 #include "openssl_peer.hpp"
 #include "slow_path.hpp"
 #include "worker_rig.hpp"
@@ -176,21 +177,7 @@ class SlowPathRingTest : public ::testing::TestWithParam<bool> {  // own TX queu
     rte_mbuf* from_browser(const Bytes& payload) {
         return frame(kBrowserMac, dtls_ports().mac[0], browser_, cmd_.access.local, payload);
     }
-    Bytes ice_check() {
-        Bytes req(200);
-        const uint8_t tid[12] = {5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5};
-        ice::MessageWriter w(req.data(), req.size(),
-                             ice::message_type(ice::kMethodBinding, ice::MessageClass::Request),
-                             tid);
-        w.add_text(ice::attr::kUsername, "gwuf:brws");
-        w.add_u32(ice::attr::kPriority, 0x6e001eff);
-        w.add_u64(ice::attr::kIceControlling, 42);
-        w.add(ice::attr::kUseCandidate, nullptr, 0);
-        w.add_message_integrity(ice::IntegrityKey::short_term(kIcePwd));
-        w.add_fingerprint();
-        req.resize(w.finish());
-        return req;
-    }
+    static Bytes ice_check() { return test::binding_request("gwuf:brws", kIcePwd, true, 5); }
 
     std::unique_ptr<Worker> worker_;
     std::unique_ptr<SlowPath> slow_;

@@ -5,6 +5,7 @@
 // to the kernel ring, the kernel's frames go out, session commands are
 // answered, ICE checks answered, and every drop reason is provoked and read
 // back from the worker's published stats block by name.
+#include "ice_check.hpp"
 #include "worker_rig.hpp"
 
 namespace isthmus::dataplane::test_rig {
@@ -80,17 +81,7 @@ TEST_F(WorkerRingTest, AnIceCheckIsAnsweredAndItsNominationReported) {
     c.core.local_rtcp.port = 54001;
     ASSERT_EQ(command(c).result, ResultCode::Ok);
     next_hop(9, Side::Core, kImsMac);
-    Bytes req(200);
-    const uint8_t tid[12] = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
-    ice::MessageWriter w(req.data(), req.size(),
-                         ice::message_type(ice::kMethodBinding, ice::MessageClass::Request), tid);
-    w.add_text(ice::attr::kUsername, "gwuf:brws");
-    w.add_u32(ice::attr::kPriority, 0x6e001eff);
-    w.add_u64(ice::attr::kIceControlling, 42);
-    w.add(ice::attr::kUseCandidate, nullptr, 0);
-    w.add_message_integrity(ice::IntegrityKey::short_term(pwd));
-    w.add_fingerprint();
-    req.resize(w.finish());
+    const Bytes req = test::binding_request("gwuf:brws", pwd, true, 9);
     const dpif::IpEndpoint browser = endpoint4("198.18.0.10", 5000);
     inject(Side::Access, frame(kBrowserMac, g_dpdk->mac[0], browser, c.access.local, req));
     run();

@@ -4,6 +4,7 @@
 // tied to the leg's association (serial), kept or re-made by updates.
 #include "ice/binding.hpp"
 #include "ice/writer.hpp"
+#include "ice_check.hpp"
 #include "relay_fixture.hpp"
 
 namespace isthmus::session::relay_rig {
@@ -41,20 +42,8 @@ class DtlsRelayTest : public RelayTest {
         ASSERT_EQ(table_.create(cmd9_, why), ResultCode::Ok) << why;
         ASSERT_TRUE(table_.set_next_hop(kId, Side::Core, kImsMac));
     }
-    Bytes check(bool use_candidate) {
-        Bytes b(200);
-        const uint8_t tid[12] = {9, 9, 9, 4, 5, 6, 7, 8, 9, 10, 11, 12};
-        ice::MessageWriter w(b.data(), b.size(),
-                             ice::message_type(ice::kMethodBinding, ice::MessageClass::Request),
-                             tid);
-        w.add_text(ice::attr::kUsername, "gwuf:brws");
-        w.add_u32(ice::attr::kPriority, 0x6e001eff);
-        w.add_u64(ice::attr::kIceControlling, 0x1122334455667788ULL);
-        if (use_candidate) w.add(ice::attr::kUseCandidate, nullptr, 0);
-        w.add_message_integrity(ice::IntegrityKey::short_term(kPwd));
-        w.add_fingerprint();
-        b.resize(w.finish());
-        return b;
+    static Bytes check(bool use_candidate) {
+        return test::binding_request("gwuf:brws", kIcePwd, use_candidate, 9);
     }
     void from(Buffer& b, const char* ip, uint16_t port, const Bytes& payload) {
         frame_into(b, Side::Access, kBrowserMac, kAccessMac, endpoint4(ip, port),

@@ -3,6 +3,7 @@
 // and restored by the next valid check (fake clock).
 #include "ice/binding.hpp"
 #include "ice/writer.hpp"
+#include "ice_check.hpp"
 #include "relay_fixture.hpp"
 
 namespace isthmus::session::relay_rig {
@@ -29,20 +30,8 @@ class IceRelayTest : public RelayTest {
         ice_cmd_ = c;
     }
     // A Binding request as a controlling browser sends it.
-    Bytes check(const char* username, const char* pwd, bool use_candidate) {
-        Bytes b(200);
-        const uint8_t tid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
-        ice::MessageWriter w(b.data(), b.size(),
-                             ice::message_type(ice::kMethodBinding, ice::MessageClass::Request),
-                             tid);
-        w.add_text(ice::attr::kUsername, username);
-        w.add_u32(ice::attr::kPriority, 0x6e001eff);
-        w.add_u64(ice::attr::kIceControlling, 0x1122334455667788ULL);
-        if (use_candidate) w.add(ice::attr::kUseCandidate, nullptr, 0);
-        w.add_message_integrity(ice::IntegrityKey::short_term(pwd));
-        w.add_fingerprint();
-        b.resize(w.finish());
-        return b;
+    static Bytes check(const char* username, const char* pwd, bool use_candidate) {
+        return test::binding_request(username, pwd, use_candidate);
     }
     void from(Buffer& b, const char* ip, uint16_t port, const Bytes& payload) {
         frame_into(b, Side::Access, kBrowserMac, kAccessMac, endpoint4(ip, port),
