@@ -62,7 +62,7 @@ Worker::Worker(const WorkerSetup& setup)
     // Transforms already build only valid jobs; IPsec-MB's own checks cost
     // ~12-15 ns/packet (docs/performance.md).
     engine_.set_job_checks(false);
-    hold_cycles_ = rte_get_tsc_hz() / 10;
+    hold_cycles_ = rte_get_tsc_hz() * kHoldForKeysMs / 1000;
 }
 
 Worker::~Worker() {

@@ -70,8 +70,11 @@ struct WorkerPort {
 };
 
 inline constexpr unsigned kMaxWorkers = 16;
-// Frames a worker holds for DTLS legs whose keys are on their way.
-inline constexpr std::size_t kMaxHeldFrames = 64;
+// Frames a worker holds for DTLS legs whose keys are on their way, and for
+// how long: long enough for the slow path to get a lost last flight again
+// (our first retransmission is 250 ms after it, docs/dataplane.md).
+inline constexpr std::size_t kMaxHeldFrames = 256;
+inline constexpr uint64_t kHoldForKeysMs = 1000;
 using MbufRing = dpif::SpscRing<rte_mbuf*, 1024>;
 
 struct WorkerSetup {
@@ -166,7 +169,7 @@ class alignas(64) Worker {
     };
     std::array<Held, kMaxHeld> held_{};
     std::size_t n_held_ = 0;
-    uint64_t hold_cycles_ = 0;     // how long a frame may wait (100 ms)
+    uint64_t hold_cycles_ = 0;     // how long a frame may wait (kHoldForKeysMs)
     uint64_t slow_msgs_lost_ = 0;  // Path messages that found the ring full
     // Busy ratio (issue 10/12): TSC cycles spent in polls that did work,
     // against all cycles since the first poll (both published, so a reader
