@@ -146,10 +146,12 @@ int main(int argc, char** argv) {
                 // Enough for every RX and TX ring of every port pair to be full
                 // (2 devices x 2 x 1024 descriptors each) plus the lcore caches,
                 // and for each worker's ring to the slow path (full in a DTLS
-                // flood) and its frames held for DTLS keys.
+                // flood), its frames held for DTLS keys, worker 0's rings for
+                // the slow path's frames and the slow path's own TX queues.
                 const std::size_t parked =
-                    std::size_t{cfg.workers} *
-                    (isthmus::dataplane::SlowRing::kCapacity + isthmus::dataplane::kMaxHeldFrames);
+                    std::size_t{cfg.workers} * (isthmus::dataplane::SlowRing::kCapacity +
+                                                isthmus::dataplane::kMaxHeldFrames) +
+                    2 * isthmus::dataplane::MbufRing::kCapacity + cfg.ports.size() * 1024;
                 const auto mbufs = static_cast<unsigned>(
                     std::max<std::size_t>(8191, cfg.ports.size() * 4096 + 1023 + parked));
                 pool = rte_pktmbuf_pool_create("isthmus_mbufs", mbufs, 256, 0,
@@ -237,6 +239,10 @@ int main(int argc, char** argv) {
             }
             ss.pool = pool;
             ss.limits.max_handshakes = cfg.dtls_max_handshakes;
+            // Sharing the main lcore (no lcore of its own: see below), the
+            // slow path takes fewer messages a pass, so that the command
+            // ring, heartbeat and TAPs wait no more than a few handshake steps.
+            if (rte_lcore_count() < n_workers + 2) ss.msgs_per_worker = 4;
             slow = std::make_unique<SlowPath>(ss, *identity);
             const std::string fp = isthmus::dtls::fingerprint_text(identity->fingerprint());
             std::snprintf(region->header.dtls_fingerprint, sizeof region->header.dtls_fingerprint,

@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -19,10 +20,8 @@ uint64_t monotonic_ns() {
 
 constexpr uint64_t kTimerPeriodNs = 1'000'000;      // retransmissions and deadlines
 constexpr uint64_t kPublishPeriodNs = 100'000'000;  // stats block
-constexpr unsigned kMsgsPerWorker = 64;             // per poll: a bounded share each
 
-constexpr const char* kExtraNames[] = {"dtls_legs",    "dtls_handshaking", "dtls_sent",
-                                       "dtls_tx_full", "dtls_keys_lost",   "dtls_events_lost"};
+constexpr const char* kGaugeNames[] = {"dtls_legs", "dtls_handshaking"};
 
 }  // namespace
 
@@ -48,7 +47,11 @@ void SlowPath::describe(dpif::StatBlock* block) {
     dpif::stat_set_label(block->counter[k++].name, sizeof block->counter[0].name, "dtls_" #c);
     ISTHMUS_DTLS_COUNTERS(ISTHMUS_X)
 #undef ISTHMUS_X
-    for (const char* n : kExtraNames)
+#define ISTHMUS_X(c) \
+    dpif::stat_set_label(block->counter[k++].name, sizeof block->counter[0].name, "dtls_" #c);
+    ISTHMUS_SLOW_PATH_COUNTERS(ISTHMUS_X)
+#undef ISTHMUS_X
+    for (const char* n : kGaugeNames)
         dpif::stat_set_label(block->counter[k++].name, sizeof block->counter[0].name, n);
     block->counters = k;
     publish();
@@ -61,10 +64,11 @@ void SlowPath::publish() {
 #define ISTHMUS_X(field) dpif::stat_store(block_->counter[k++], c.field);
     ISTHMUS_DTLS_COUNTERS(ISTHMUS_X)
 #undef ISTHMUS_X
-    const uint64_t extra[] = {service_.legs(), service_.handshaking(), sent_, tx_full_, keys_lost_,
-                              events_lost_};
-    for (uint64_t v : extra)
-        dpif::stat_store(block_->counter[k++], v);
+#define ISTHMUS_X(field) dpif::stat_store(block_->counter[k++], counters_.field);
+    ISTHMUS_SLOW_PATH_COUNTERS(ISTHMUS_X)
+#undef ISTHMUS_X
+    dpif::stat_store(block_->counter[k++], service_.legs());
+    dpif::stat_store(block_->counter[k++], service_.handshaking());
 }
 
 void SlowPath::handle(unsigned worker, SlowMsg& m, uint64_t now_ns) {
@@ -85,12 +89,15 @@ void SlowPath::handle(unsigned worker, SlowMsg& m, uint64_t now_ns) {
         case SlowMsg::Kind::Path:
             service_.set_path(leg, m.path, now_ns);
             return;
+        case SlowMsg::Kind::Generation:
+            service_.set_generation(leg, m.generation);
+            return;
         case SlowMsg::Kind::Datagram: {
             rte_mbuf* mb = m.mbuf;
             pkt::Frame f{};
             const uint8_t* data = mbuf_data(mb);
             if (pkt::parse_frame(data, rte_pktmbuf_data_len(mb), f) != pkt::Verdict::Udp) {
-                ++not_parsed_;
+                ++counters_.not_parsed;
                 rte_pktmbuf_free(mb);
                 return;
             }
@@ -137,6 +144,19 @@ bool SlowPath::send(const dtls::Outgoing& o) {
     return false;
 }
 
+void SlowPath::deliver_keys() {
+    std::size_t done = 0;
+    for (; done < pending_keys_.size(); ++done) {
+        KeyMsg& k = pending_keys_[done];
+        Worker* w = k.worker < setup_.workers.size() ? setup_.workers[k.worker] : nullptr;
+        if (w != nullptr && !w->from_slow.try_push(k)) break;  // full: the rest wait, in order
+        explicit_bzero(&k, sizeof k);
+    }
+    pending_keys_.erase(pending_keys_.begin(),
+                        pending_keys_.begin() + static_cast<std::ptrdiff_t>(done));
+    counters_.keys_waiting = pending_keys_.size();
+}
+
 void SlowPath::flush() {
     // Keys first: the worker has them before the datagram that completes
     // the handshake (our Finished) can reach the peer and its media come back.
@@ -145,6 +165,7 @@ void SlowPath::flush() {
         k.session_id = kd.leg.session_id;
         k.serial = kd.leg.serial;
         k.side = kd.leg.side;
+        k.worker = kd.leg.worker;
         k.install = kd.install ? 1 : 0;
         if (kd.install) {
             k.suite = static_cast<uint8_t>(kd.keys.profile.suite);
@@ -155,17 +176,17 @@ void SlowPath::flush() {
             std::memcpy(k.tx_key, kd.keys.local_key, sizeof k.tx_key);
             std::memcpy(k.tx_salt, kd.keys.local_salt, sizeof k.tx_salt);
         }
-        Worker* w = kd.leg.worker < setup_.workers.size() ? setup_.workers[kd.leg.worker] : nullptr;
-        if (w == nullptr || !w->from_slow.try_push(k)) ++keys_lost_;
+        pending_keys_.push_back(k);
         explicit_bzero(&k, sizeof k);
         kd.keys.wipe();
     }
     service_.keys().clear();
+    deliver_keys();
     for (const dtls::Outgoing& o : service_.outgoing()) {
         if (send(o))
-            ++sent_;
+            ++counters_.sent;
         else
-            ++tx_full_;
+            ++counters_.tx_full;
     }
     service_.outgoing().clear();
     for (const dtls::ServiceEvent& e : service_.events()) {
@@ -178,29 +199,48 @@ void SlowPath::flush() {
         ev.worker = e.leg.worker;
         std::snprintf(ev.detail, sizeof ev.detail, "%s %s", e.leg.side == 0 ? "access" : "core",
                       e.detail.c_str());
-        if (!outbox.try_push(ev)) ++events_lost_;
+        if (!outbox.try_push(ev)) ++counters_.events_lost;
     }
     service_.events().clear();
 }
 
 unsigned SlowPath::poll(uint64_t now_ns) {
     unsigned work = 0;
+    if (!pending_keys_.empty()) deliver_keys();
     for (unsigned w = 0; w < setup_.workers.size(); ++w) {
         SlowMsg msgs[16];
         unsigned taken = 0;
-        while (taken < kMsgsPerWorker) {
-            const std::size_t n = setup_.workers[w]->to_slow.pop_burst(std::span(msgs));
+        while (taken < setup_.msgs_per_worker) {
+            const std::size_t want =
+                std::min<std::size_t>(std::size(msgs), setup_.msgs_per_worker - taken);
+            const std::size_t n = setup_.workers[w]->to_slow.pop_burst(std::span(msgs, want));
             if (n == 0) break;
-            for (std::size_t i = 0; i < n; ++i)
-                handle(w, msgs[i], now_ns);
+            for (std::size_t i = 0; i < n; ++i) {
+                // The lcore's loop never fails: a message whose handling
+                // throws (memory) is dropped and counted.
+                try {
+                    handle(w, msgs[i], now_ns);
+                } catch (const std::exception&) {
+                    ++counters_.internal_errors;
+                    if (msgs[i].kind == SlowMsg::Kind::Datagram) rte_pktmbuf_free(msgs[i].mbuf);
+                }
+            }
             taken += static_cast<unsigned>(n);
-            flush();
+            try {
+                flush();
+            } catch (const std::exception&) {
+                ++counters_.internal_errors;
+            }
         }
         work += taken;
     }
     if (now_ns >= next_timer_ns_) {
-        service_.poll_timers(now_ns);
-        flush();
+        try {
+            service_.poll_timers(now_ns);
+            flush();
+        } catch (const std::exception&) {
+            ++counters_.internal_errors;
+        }
         next_timer_ns_ = now_ns + kTimerPeriodNs;
     }
     if (now_ns >= next_publish_ns_) {

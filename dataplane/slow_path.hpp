@@ -37,6 +37,26 @@ struct SlowPathSetup {
     rte_mempool* pool = nullptr;
     dtls::ContextOptions dtls;
     dtls::ServiceLimits limits;
+    // Messages taken from each worker's ring per poll(): a handshake step
+    // costs ~0.1-0.4 ms, so a slow path sharing the main lcore takes few
+    // (the command ring and heartbeat wait for it), one of its own more.
+    unsigned msgs_per_worker = 64;
+};
+
+// X(name) of the slow path's own counters (beside the service's), published
+// as "dtls_<name>".
+#define ISTHMUS_SLOW_PATH_COUNTERS(X)                                           \
+    X(sent)            /* datagrams sent */                                     \
+    X(tx_full)         /* datagrams not sent: no mbuf, TX queue or ring full */ \
+    X(keys_waiting)    /* key messages waiting for room in a worker's ring */   \
+    X(events_lost)     /* events not reported: the outbox was full */           \
+    X(not_parsed)      /* datagram frames that did not parse (not expected) */  \
+    X(internal_errors) /* a message whose handling threw (memory): dropped */
+
+struct SlowPathCounters {
+#define ISTHMUS_X(name) uint64_t name = 0;
+    ISTHMUS_SLOW_PATH_COUNTERS(ISTHMUS_X)
+#undef ISTHMUS_X
 };
 
 class SlowPath {
@@ -57,6 +77,7 @@ class SlowPath {
     dpif::SpscRing<dpif::Event, 1024> outbox;
 
     const dtls::ServiceCounters& counters() const { return service_.counters(); }
+    const SlowPathCounters& own_counters() const { return counters_; }
 
   private:
     void handle(unsigned worker, SlowMsg& m, uint64_t now_ns);
@@ -69,11 +90,12 @@ class SlowPath {
     dpif::StatBlock* block_ = nullptr;
     uint64_t next_timer_ns_ = 0;
     uint64_t next_publish_ns_ = 0;
-    uint64_t sent_ = 0;
-    uint64_t tx_full_ = 0;
-    uint64_t keys_lost_ = 0;    // a worker's key ring full (the leg stays unkeyed)
-    uint64_t events_lost_ = 0;  // outbox full
-    uint64_t not_parsed_ = 0;   // a datagram frame that did not parse (not expected)
+    SlowPathCounters counters_;
+    // Keys (or withdrawals) a worker's full ring did not take yet: delivered
+    // first on the next poll, in order (never dropped: a lost install would
+    // leave an up leg unkeyed, a lost withdrawal a closed one keyed).
+    std::vector<KeyMsg> pending_keys_;
+    void deliver_keys();
 };
 
 }  // namespace isthmus::dataplane

@@ -16,10 +16,11 @@ namespace isthmus::dataplane {
 // Worker -> slow path.
 struct SlowMsg {
     enum class Kind : uint8_t {
-        Open,      // a DTLS leg: role and the peer's fingerprint
-        Close,     // the leg (this serial) is gone
-        Path,      // ICE nominated the browser's address: send there
-        Datagram,  // a DTLS datagram arrived on the leg: `mbuf` (the slow path frees it)
+        Open,        // a DTLS leg: role and the peer's fingerprint
+        Close,       // the leg (this serial) is gone
+        Path,        // ICE nominated the browser's address: send there
+        Datagram,    // a DTLS datagram arrived on the leg: `mbuf` (the slow path frees it)
+        Generation,  // the session moved to `generation`, the association stays
     };
     Kind kind;
     uint8_t side;    // session::Side
@@ -37,8 +38,10 @@ struct SlowMsg {
 struct KeyMsg {
     uint64_t session_id;
     uint32_t serial;
+    uint16_t worker;  // whose ring it goes to
     uint8_t side;
-    uint8_t install;  // 1: key the leg; 0: withdraw its keys (association ended)
+    uint8_t install;  // 1: key the leg; 0: the association ended or failed (keys
+                      // withdrawn, early media no longer held)
     uint8_t suite;    // srtp::Suite
     uint8_t key_len;
     uint8_t salt_len;

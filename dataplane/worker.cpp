@@ -45,6 +45,8 @@ constexpr const char* kFixedNames[] = {
     "ice_selected",
     "dtls_to_slow_path",
     "dtls_keys_installed",
+    "dtls_held_for_keys",
+    "dtls_slow_msgs_lost",
 };
 constexpr uint32_t kFixed = sizeof kFixedNames / sizeof kFixedNames[0];
 static_assert(kFixed + (session::kRelayDropCount - 1) + (pkt::kDropCount - 1) <=
@@ -123,6 +125,8 @@ void Worker::publish() {
         c.ice_selected,
         c.to_slow_path,
         dtls_keys_installed_,
+        c.held_for_keys,
+        slow_msgs_lost_,
     };
     uint32_t k = 0;
     for (uint64_t v : fixed)
@@ -154,92 +158,11 @@ void Worker::report(std::span<const session::RelayEvent> events) {
         // flights there (and an active leg starts its handshake).
         const uint32_t slot = table_.slot_of(rev.session_id);
         if (slot == session::SessionTable::kNoSlot) continue;
-        const session::Session& s = table_.at(slot);
+        session::Session& s = table_.at(slot);
         const auto i = static_cast<std::size_t>(rev.side);
         if (!s.dtls[i].on) continue;
         send_path(s, i);
     }
-}
-
-void Worker::send_path(const session::Session& s, std::size_t side) {
-    const session::Leg& leg = s.leg[side];
-    SlowMsg m{};
-    m.kind = SlowMsg::Kind::Path;
-    m.side = static_cast<uint8_t>(side);
-    m.serial = s.dtls[side].serial;
-    m.session_id = s.id;
-    std::memcpy(m.path.src_mac, setup_.ports[side].mac, 6);
-    std::memcpy(m.path.dst_mac, leg.next_hop_mac, 6);
-    m.path.family = leg.local.family;
-    std::memcpy(m.path.src, leg.local.addr, 16);
-    std::memcpy(m.path.dst, leg.remote.addr, 16);
-    m.path.src_port = leg.local.port;
-    m.path.dst_port = leg.remote.port;
-    m.path.ttl = 64;
-    if (!to_slow.try_push(m)) ++slow_msgs_lost_;
-}
-
-void Worker::close_dtls(const session::Session& s) {
-    for (std::size_t i = 0; i < 2; ++i) {
-        if (!s.dtls[i].on) continue;
-        SlowMsg m{};
-        m.kind = SlowMsg::Kind::Close;
-        m.side = static_cast<uint8_t>(i);
-        m.serial = s.dtls[i].serial;
-        m.session_id = s.id;
-        if (!to_slow.try_push(m)) ++slow_msgs_lost_;  // room was checked: not expected
-    }
-}
-
-void Worker::tell_slow_path(uint64_t id, const uint32_t (&before)[2]) {
-    const uint32_t slot = table_.slot_of(id);
-    for (std::size_t i = 0; i < 2; ++i) {
-        const session::Session* s =
-            slot != session::SessionTable::kNoSlot ? &table_.at(slot) : nullptr;
-        const uint32_t now = s != nullptr ? s->dtls[i].serial : 0;
-        if (now == before[i]) continue;
-        SlowMsg m{};
-        m.side = static_cast<uint8_t>(i);
-        m.session_id = id;
-        if (before[i] != 0) {
-            m.kind = SlowMsg::Kind::Close;
-            m.serial = before[i];
-            if (!to_slow.try_push(m)) ++slow_msgs_lost_;
-        }
-        if (now != 0) {
-            m.kind = SlowMsg::Kind::Open;
-            m.serial = now;
-            m.generation = s->generation;
-            m.active = s->dtls[i].active ? 1 : 0;
-            std::memcpy(m.fingerprint, s->dtls[i].fingerprint, 32);
-            if (!to_slow.try_push(m)) ++slow_msgs_lost_;
-            // Re-made on a leg whose pair is already nominated: the path too.
-            if (s->leg[i].remote.set() && s->leg[i].mac_known) send_path(*s, i);
-        }
-    }
-}
-
-// Keys the slow path negotiated (or withdrew) for this worker's legs.
-void Worker::apply_keys() {
-    KeyMsg k[8];
-    const std::size_t n = from_slow.pop_burst(std::span(k));
-    for (std::size_t j = 0; j < n; ++j) {
-        const Side side = static_cast<Side>(k[j].side & 1U);
-        if (k[j].install != 0) {
-            const bool ok = table_.install_dtls_keys(
-                k[j].session_id, side, k[j].serial, static_cast<srtp::Suite>(k[j].suite),
-                std::span<const uint8_t>(k[j].rx_key, k[j].key_len),
-                std::span<const uint8_t>(k[j].rx_salt, k[j].salt_len),
-                std::span<const uint8_t>(k[j].tx_key, k[j].key_len),
-                std::span<const uint8_t>(k[j].tx_salt, k[j].salt_len));
-            if (ok) ++dtls_keys_installed_;
-        } else {
-            table_.withdraw_dtls_keys(k[j].session_id, side, k[j].serial);
-        }
-    }
-    // The copies of the keys go now (the ring's slots are overwritten as it
-    // turns; the slow path wipes its own).
-    explicit_bzero(k, sizeof k);
 }
 
 void Worker::emit(const dpif::Event& ev) {
@@ -288,10 +211,12 @@ void Worker::info(const session::Session& s, const dpif::MsgHeader& hdr, ResultC
 void Worker::handle(const WorkerMsg& m) {
     std::string detail;
     uint32_t before[2] = {0, 0};
+    uint64_t before_generation = 0;
     if (const uint32_t slot = table_.slot_of(m.cmd.hdr.session_id);
         m.kind == WorkerMsg::Kind::Command && slot != session::SessionTable::kNoSlot) {
         before[0] = table_.at(slot).dtls[0].serial;
         before[1] = table_.at(slot).dtls[1].serial;
+        before_generation = table_.at(slot).generation;
     }
     switch (m.kind) {
         case WorkerMsg::Kind::SetNextHop:
@@ -311,13 +236,13 @@ void Worker::handle(const WorkerMsg& m) {
         case MsgType::SessionCreate: {
             const ResultCode rc = table_.create(cmd, detail);
             answer(cmd, rc, detail);
-            if (rc == ResultCode::Ok) tell_slow_path(cmd.hdr.session_id, before);
+            if (rc == ResultCode::Ok) tell_slow_path(cmd.hdr.session_id, before, before_generation);
             return;
         }
         case MsgType::SessionUpdate: {
             const ResultCode rc = table_.update(cmd, detail);
             answer(cmd, rc, detail);
-            if (rc == ResultCode::Ok) tell_slow_path(cmd.hdr.session_id, before);
+            if (rc == ResultCode::Ok) tell_slow_path(cmd.hdr.session_id, before, before_generation);
             return;
         }
         case MsgType::SessionDelete: {
@@ -387,6 +312,32 @@ void Worker::continue_listing() {
     listing_.active = false;
 }
 
+// Frames held for their DTLS leg's keys (Action::HoldForKeys): given to the
+// relay again once the leg has them (given again, a frame is counted again
+// in rx_*), dropped as not_keyed when their time is up, when the session
+// went or the association ended. Looked at when keys arrived or a held frame
+// may have expired, not on every poll.
+template <class Take>
+void Worker::release_held(uint64_t now_tsc, Take&& take) {
+    if (!keys_arrived_ && now_tsc - held_[0].since <= hold_cycles_) return;
+    keys_arrived_ = false;
+    session::RelayCounters& c = relay_.counters();
+    std::size_t keep = 0;
+    for (std::size_t i = 0; i < n_held_; ++i) {
+        const Held h = held_[i];
+        const session::Leg& leg = table_.at(h.slot).leg[static_cast<std::size_t>(h.side)];
+        if (leg.rx != nullptr) {
+            take(h.m, h.side);
+        } else if (now_tsc - h.since > hold_cycles_ || !leg.hold_early) {
+            ++c.drops[static_cast<std::size_t>(session::RelayDrop::NotKeyed)];
+            rte_pktmbuf_free(h.m);
+        } else {
+            held_[keep++] = h;
+        }
+    }
+    n_held_ = keep;
+}
+
 unsigned Worker::poll() {
     const uint64_t start = rte_get_tsc_cycles();
     if (first_tsc_ == 0) [[unlikely]]
@@ -454,6 +405,10 @@ unsigned Worker::poll() {
     };
     session::RelayCounters& c = relay_.counters();
     unsigned handed = 0;  // frames passed to their owners this poll
+    // Frames held for their DTLS leg's keys go first (they are older than
+    // anything the ports have now).
+    if (n_held_ != 0) [[unlikely]]
+        release_held(start, take);
     for (int s = 0; s < 2; ++s) {
         const WorkerPort& port = setup_.ports[s];
         if (!port.present || setup_.index >= port.rx_queues) continue;
@@ -492,26 +447,6 @@ unsigned Worker::poll() {
             take(m, static_cast<Side>(s));
         }
     }
-    // Frames held for their DTLS leg's keys: again to the relay once the
-    // leg has them, dropped when their time is up (given again, a frame is
-    // counted again in rx_*).
-    if (n_held_ != 0) [[unlikely]] {
-        const uint64_t t = rte_get_tsc_cycles();
-        std::size_t keep = 0;
-        for (std::size_t i = 0; i < n_held_; ++i) {
-            const Held h = held_[i];
-            const session::Session& s = table_.at(h.slot);
-            if (s.leg[static_cast<std::size_t>(h.side)].rx != nullptr && n < kMaxPerPoll) {
-                take(h.m, h.side);
-            } else if (t - h.since > hold_cycles_ || s.id == 0) {
-                ++c.drops[static_cast<std::size_t>(session::RelayDrop::NotKeyed)];
-                rte_pktmbuf_free(h.m);
-            } else {
-                held_[keep++] = h;
-            }
-        }
-        n_held_ = keep;
-    }
     // What other workers received for this one.
     for (unsigned j = 0; j < setup_.workers; ++j) {
         if (j == setup_.index || n >= kMaxPerPoll) continue;
@@ -536,6 +471,7 @@ unsigned Worker::poll() {
         // withdrawn 30-35 s after the last check.
         relay_.check_consent(std::max<uint32_t>(1024, table_.capacity() / 50));
         report(relay_.events());
+        resend_paths(std::max<uint32_t>(1024, table_.capacity() / 50));
     }
     if (n == 0) {
         // Commands, kernel frames or frames handed to their owners: work too.
@@ -600,7 +536,7 @@ unsigned Worker::poll() {
                 break;
             }
             case session::Action::HoldForKeys:
-                if (n_held_ < kMaxHeld) {
+                if (may_hold(p.slot)) {
                     held_[n_held_++] = {m, rte_get_tsc_cycles(), p.slot, p.arrived};
                 } else {
                     ++c.drops[static_cast<std::size_t>(session::RelayDrop::NotKeyed)];

@@ -75,6 +75,7 @@ inline constexpr unsigned kMaxWorkers = 16;
 // (our first retransmission is 250 ms after it, docs/dataplane.md).
 inline constexpr std::size_t kMaxHeldFrames = 256;
 inline constexpr uint64_t kHoldForKeysMs = 1000;
+inline constexpr std::size_t kMaxHeldPerSession = 64;
 using MbufRing = dpif::SpscRing<rte_mbuf*, 1024>;
 
 struct WorkerSetup {
@@ -141,9 +142,15 @@ class alignas(64) Worker {
     void continue_listing();
     // DTLS legs a command or a release changed: Close for the serials that
     // went, Open for the new ones (before[side]: the serials before).
-    void tell_slow_path(uint64_t id, const uint32_t (&before)[2]);
+    void tell_slow_path(uint64_t id, const uint32_t (&before)[2], uint64_t before_generation);
     void close_dtls(const session::Session& s);
-    void send_path(const session::Session& s, std::size_t side);
+    // Tells the slow path where the leg's peer is (and so whether it got it:
+    // Session::Dtls::path_sent is const-cast; only this worker writes it).
+    void send_path(session::Session& s, std::size_t side);
+    void resend_paths(uint32_t max_slots);
+    bool may_hold(uint32_t slot) const;
+    template <class Take>
+    void release_held(uint64_t now_tsc, Take&& take);
     void apply_keys();
 
     WorkerSetup setup_;
@@ -169,6 +176,8 @@ class alignas(64) Worker {
     };
     std::array<Held, kMaxHeld> held_{};
     std::size_t n_held_ = 0;
+    bool keys_arrived_ = false;    // apply_keys installed some since the last look
+    uint32_t path_cursor_ = 0;     // resend_paths' place in the table
     uint64_t hold_cycles_ = 0;     // how long a frame may wait (kHoldForKeysMs)
     uint64_t slow_msgs_lost_ = 0;  // Path messages that found the ring full
     // Busy ratio (issue 10/12): TSC cycles spent in polls that did work,

@@ -1,8 +1,9 @@
 // One leg's DTLS-SRTP association (RFC 5763/5764), sans I/O: datagrams in,
 // datagrams out, a state, the negotiated SRTP keys once it is up. OpenSSL
-// DTLS 1.2 underneath, through a datagram BIO of our own (each record flight
-// OpenSSL writes becomes one datagram of at most the configured MTU; what it
-// reads is exactly the datagram given to on_datagram).
+// DTLS 1.2 underneath, through a datagram BIO of our own (each record
+// OpenSSL writes becomes one datagram of at most the configured MTU: a
+// server flight is 4-5 datagrams; what it reads is exactly the datagram
+// given to on_datagram).
 //
 // A Context holds what every association of a dataplane shares: the
 // identity (one certificate per dataplane), the SSL_CTX and the timer

@@ -70,10 +70,12 @@ Identity Identity::load(const std::string& cert_file, const std::string& key_fil
                                  openssl_errors() + ")");
     f = std::fopen(key_file.c_str(), "r");
     if (f == nullptr) throw std::runtime_error("DTLS key " + key_file + ": cannot open");
-    std::unique_ptr<EVP_PKEY, FreeKey> key(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr));
+    // No passphrase prompt at start (an encrypted key is refused below).
+    const auto no_passphrase = [](char*, int, int, void*) { return -1; };
+    std::unique_ptr<EVP_PKEY, FreeKey> key(PEM_read_PrivateKey(f, nullptr, no_passphrase, nullptr));
     std::fclose(f);
     if (!key)
-        throw std::runtime_error("DTLS key " + key_file + ": not a PEM private key (" +
+        throw std::runtime_error("DTLS key " + key_file + ": not an unencrypted PEM private key (" +
                                  openssl_errors() + ")");
     char group[64] = {};
     std::size_t glen = 0;

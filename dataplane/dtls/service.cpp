@@ -7,8 +7,8 @@ namespace isthmus::dtls {
 Service::Service(Context& ctx, ServiceLimits limits) : ctx_(ctx), limits_(limits) {}
 
 Service::Leg* Service::find(const LegRef& ref) {
-    auto it = legs_.find(key_of(ref.session_id, ref.side));
-    if (it == legs_.end() || it->second.ref.serial != ref.serial) {
+    auto it = legs_.find(key_of(ref));
+    if (it == legs_.end() || !(it->second.ref == ref)) {
         ++counters_.unknown_leg;
         return nullptr;
     }
@@ -16,15 +16,27 @@ Service::Leg* Service::find(const LegRef& ref) {
 }
 
 void Service::open(const OpenParams& p) {
-    const uint64_t k = key_of(p.leg.session_id, p.leg.side);
+    const Key k = key_of(p.leg);
     auto it = legs_.find(k);
-    if (it != legs_.end()) finish(it->second);
+    bool listed = false;
+    if (it != legs_.end()) {
+        finish(it->second);
+        listed = it->second.in_timers;  // still in timers_: not listed twice
+    }
     Leg& leg = legs_[k];
     leg = Leg{};
+    leg.in_timers = listed;
     leg.ref = p.leg;
     leg.generation = p.generation;
     leg.role = p.role;
     leg.remote = p.remote;
+}
+
+void Service::withdraw(const Leg& leg) {
+    KeyDelivery kd;
+    kd.leg = leg.ref;
+    kd.install = false;
+    keys_.push_back(std::move(kd));
 }
 
 void Service::finish(Leg& leg) {
@@ -34,9 +46,13 @@ void Service::finish(Leg& leg) {
     }
 }
 
+void Service::set_generation(const LegRef& ref, uint64_t generation) {
+    if (Leg* leg = find(ref)) leg->generation = generation;
+}
+
 void Service::close(const LegRef& ref) {
-    auto it = legs_.find(key_of(ref.session_id, ref.side));
-    if (it == legs_.end() || it->second.ref.serial != ref.serial) return;
+    auto it = legs_.find(key_of(ref));
+    if (it == legs_.end() || !(it->second.ref == ref)) return;
     Leg& leg = it->second;
     if (leg.assoc && leg.assoc->state() == State::Up && leg.has_path) {
         leg.assoc->close();
@@ -54,11 +70,21 @@ bool Service::begin(Leg& leg, uint64_t now_ns) {
         ++counters_.handshakes_busy;
         return false;
     }
-    leg.assoc = std::make_unique<Association>(ctx_, leg.role, leg.remote);
+    try {
+        leg.assoc = std::make_unique<Association>(ctx_, leg.role, leg.remote);
+    } catch (const std::exception&) {
+        // Out of memory (OpenSSL's or ours): this ClientHello is lost, the
+        // browser retransmits; nothing else is touched.
+        ++counters_.handshakes_nomem;
+        return false;
+    }
     leg.started_ns = now_ns;
     leg.handshaking = true;
     ++handshaking_;
-    timers_.push_back(key_of(leg.ref.session_id, leg.ref.side));
+    if (!leg.in_timers) {
+        timers_.push_back(key_of(leg.ref));
+        leg.in_timers = true;
+    }
     ++counters_.handshakes_started;
     return true;
 }
@@ -90,12 +116,11 @@ void Service::after(Leg& leg) {
         }
         case State::Failed:
         case State::Closed: {
+            // Either way the worker hears of it: keys withdrawn, early
+            // media no longer held for this association.
+            withdraw(leg);
             if (leg.up) {
                 ++counters_.closed_by_peer;
-                KeyDelivery kd;
-                kd.leg = leg.ref;
-                kd.install = false;
-                keys_.push_back(std::move(kd));
                 events_.push_back(
                     {ServiceEvent::Kind::Failed, leg.ref, leg.generation, "closed: " + a.reason()});
             } else {
@@ -107,8 +132,10 @@ void Service::after(Leg& leg) {
             }
             finish(leg);
             // The leg stays (dead) until the worker closes or re-opens it,
-            // so that its later datagrams are ignored, not a new handshake.
+            // so that its later datagrams are ignored, not a new handshake;
+            // its SSL object (tens of KB) goes now.
             leg.ended = true;
+            leg.assoc.reset();
             return;
         }
     }
@@ -119,7 +146,7 @@ void Service::set_path(const LegRef& ref, const pkt::UdpEgress& path, uint64_t n
     if (leg == nullptr) return;
     leg->path = path;
     leg->has_path = true;
-    if (leg->role != Role::Active || leg->assoc) return;
+    if (leg->role != Role::Active || leg->assoc || leg->ended) return;
     if (!begin(*leg, now_ns)) return;
     leg->assoc->start();
     after(*leg);
@@ -158,25 +185,28 @@ void Service::poll_timers(uint64_t now_ns) {
     std::size_t w = 0;
     for (std::size_t r = 0; r < timers_.size(); ++r) {
         auto it = legs_.find(timers_[r]);
-        if (it == legs_.end() || !it->second.handshaking) continue;  // dropped from the list
+        if (it == legs_.end()) continue;  // closed: dropped from the list
         Leg& leg = it->second;
-        if (now_ns - leg.started_ns > limits_.handshake_timeout_ns) {
-            leg.assoc->close();  // no close_notify is sent for an unfinished handshake
-            leg.assoc->output().clear();
+        if (leg.handshaking && now_ns - leg.started_ns > limits_.handshake_timeout_ns) {
             ++counters_.handshakes_failed;
             ++counters_.handshake_timeouts;
             events_.push_back(
                 {ServiceEvent::Kind::Failed, leg.ref, leg.generation, "handshake timeout"});
             leg.ended = true;
             finish(leg);
-            continue;
+            leg.assoc.reset();  // no close_notify for an unfinished handshake
+            withdraw(leg);
+        } else if (leg.handshaking) {
+            const auto due = leg.assoc->timeout_us();
+            if (due.has_value() && *due == 0) {
+                leg.assoc->on_timer();
+                after(leg);
+            }
         }
-        const auto due = leg.assoc->timeout_us();
-        if (due.has_value() && *due == 0) {
-            leg.assoc->on_timer();
-            after(leg);
-        }
-        if (leg.handshaking) timers_[w++] = timers_[r];
+        if (leg.handshaking)
+            timers_[w++] = timers_[r];
+        else
+            leg.in_timers = false;
     }
     timers_.resize(w);
 }

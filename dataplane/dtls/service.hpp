@@ -52,7 +52,8 @@ struct Outgoing {
     std::vector<uint8_t> datagram;
 };
 
-// Keys for (or the withdrawal of keys from) a worker's leg.
+// Keys for a worker's leg, or (install false) word that its association
+// ended or failed: keys withdrawn, early media no longer held for it.
 struct KeyDelivery {
     LegRef leg;
     bool install = false;  // false: the leg's keys are gone (closed, failed)
@@ -80,7 +81,8 @@ struct ServiceEvent {
     X(handshakes_busy)      /* ClientHellos dropped: max_handshakes running */           \
     X(second_handshakes)    /* ClientHellos refused on a leg already up */               \
     X(closed_by_peer)       /* close_notify or fatal alert after up */                   \
-    X(app_data)             /* application data records (SCTP: issue 9) */
+    X(app_data)             /* application data records (SCTP: issue 9) */               \
+    X(handshakes_nomem)     /* an association could not be made (memory) */
 
 struct ServiceCounters {
 #define ISTHMUS_X(name) uint64_t name = 0;
@@ -113,6 +115,9 @@ class Service {
                      std::span<const uint8_t> datagram, uint64_t now_ns);
     // Retransmissions and handshake deadlines; call every millisecond or so.
     void poll_timers(uint64_t now_ns);
+    // The session moved to another control-plane generation (an update or a
+    // resync adopted it) and the association stays: later events carry it.
+    void set_generation(const LegRef& leg, uint64_t generation);
 
     // Produced by the calls above; the caller sends / delivers and clears.
     std::vector<Outgoing>& outgoing() { return out_; }
@@ -124,6 +129,17 @@ class Service {
     std::size_t handshaking() const { return handshaking_; }
 
   private:
+    // Legs are found by session id and side; the serial and worker must match too.
+    struct Key {
+        uint64_t session_id;
+        uint8_t side;
+        bool operator==(const Key&) const = default;
+    };
+    struct KeyHash {
+        std::size_t operator()(const Key& k) const {
+            return std::hash<uint64_t>()(k.session_id) * 31U + k.side;
+        }
+    };
     struct Leg {
         LegRef ref;
         uint64_t generation = 0;
@@ -135,21 +151,21 @@ class Service {
         uint64_t started_ns = 0;
         bool up = false;           // Up told (keys delivered)
         bool ended = false;        // Failed / closed told: nothing more happens on it
-        bool handshaking = false;  // counted in handshaking_ and listed in timers_
+        bool handshaking = false;  // counted in handshaking_
+        bool in_timers = false;    // listed in timers_
     };
-    static uint64_t key_of(uint64_t session_id, uint8_t side) {
-        return session_id << 1 | (side & 1U);
-    }
+    static Key key_of(const LegRef& r) { return Key{r.session_id, r.side}; }
     Leg* find(const LegRef& ref);
     bool begin(Leg& leg, uint64_t now_ns);
     void after(Leg& leg);  // collects output, keys and events of an association call
     void finish(Leg& leg);
+    void withdraw(const Leg& leg);  // a KeyDelivery without keys
 
     Context& ctx_;
     ServiceLimits limits_;
-    std::unordered_map<uint64_t, Leg> legs_;
+    std::unordered_map<Key, Leg, KeyHash> legs_;
     std::size_t handshaking_ = 0;
-    std::vector<uint64_t> timers_;  // keys of legs handshaking (poll_timers walks them)
+    std::vector<Key> timers_;  // legs handshaking (poll_timers walks them)
     std::vector<Outgoing> out_;
     std::vector<KeyDelivery> keys_;
     std::vector<ServiceEvent> events_;

@@ -265,11 +265,13 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
             // No keys yet (or any more) on a DTLS leg: nothing authenticates
             // now; from the nominated remote it may be the first media after
             // the handshake, whose keys are on their way.
-            if (leg.security == dpif::LegSecurity::DtlsSrtp) {
+            if (leg.hold_early) {
                 p.action = Action::HoldForKeys;
                 p.slot = ref.slot;
                 ++counters_.held_for_keys;
                 pend[i].live = false;
+            } else if (leg.security == dpif::LegSecurity::DtlsSrtp) {
+                drop(i, RelayDrop::NotKeyed);  // its association ended or failed
             }
             continue;
         }

@@ -341,6 +341,7 @@ dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& det
         if (plans[i].dtls.on) {
             s.dtls[i] = plans[i].dtls;
             s.dtls[i].serial = next_serial();
+            leg.hold_early = true;
             s.dtls[i].reserved[0] = take_context();
             s.dtls[i].reserved[1] = take_context();
             continue;
@@ -459,8 +460,10 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
             bool learn_remote;
             Endpoint remote, remote_rtcp;
             bool mac_known;
+            bool hold_early;
             uint8_t next_hop_mac[6];
-        } old{leg.rx, leg.tx, leg.learn_remote, leg.remote, leg.remote_rtcp, leg.mac_known, {}};
+        } old{leg.rx,          leg.tx,        leg.learn_remote, leg.remote,
+              leg.remote_rtcp, leg.mac_known, leg.hold_early,   {}};
         std::memcpy(old.next_hop_mac, leg.next_hop_mac, 6);
         leg = plans[i].leg;
         leg.rx = old.rx;
@@ -489,11 +492,13 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
             if (keep_dtls[i]) {
                 leg.rx = dtls_keyed[i][0];
                 leg.tx = dtls_keyed[i][1];
+                leg.hold_early = old.hold_early;
                 continue;
             }
             srtp::Context* reserved[2] = {d.reserved[0], d.reserved[1]};
             d = plans[i].dtls;
             d.serial = next_serial();
+            leg.hold_early = true;
             d.reserved[0] = reserved[0] != nullptr ? reserved[0] : take_context();
             d.reserved[1] = reserved[1] != nullptr ? reserved[1] : take_context();
             continue;
@@ -565,6 +570,7 @@ bool SessionTable::withdraw_dtls_keys(uint64_t id, Side side, uint32_t serial) {
     Session::Dtls& d = s.dtls[i];
     if (!d.on || d.serial != serial) return false;
     s.leg[i].rx = s.leg[i].tx = nullptr;
+    s.leg[i].hold_early = false;
     d.reserved[0]->wipe();
     d.reserved[1]->wipe();
     return true;

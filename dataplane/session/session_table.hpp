@@ -69,6 +69,10 @@ struct Leg {
     // RFC 7675: no valid check from the remote for 30 s; nothing is sent
     // toward it until the next one (set and cleared by the relay).
     bool consent_lost = false;
+    // DTLS-SRTP leg whose association may still come up: SRTP from its
+    // remote before the keys is held, not dropped (Action::HoldForKeys).
+    // Set when an association starts, cleared when it ends or fails.
+    bool hold_early = false;
     uint8_t next_hop_mac[6] = {};  // link address toward remote (learned or resolved)
     srtp::Context* rx = nullptr;   // Sdes: unprotects what arrives on this leg
     srtp::Context* tx = nullptr;   // Sdes: protects what this leg sends
@@ -109,6 +113,9 @@ struct alignas(64) Session {
         // every create/update that (re)starts DTLS; 0: not a DTLS leg.
         uint32_t serial = 0;
         srtp::Context* reserved[2] = {};  // [0] rx, [1] tx
+        // The slow path has this association's path (the nominated remote):
+        // the worker sends it again until it gets through.
+        bool path_sent = false;
     } dtls[2];
 };
 inline constexpr std::size_t kSessionHotBytes = 256;

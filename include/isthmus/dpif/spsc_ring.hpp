@@ -79,6 +79,26 @@ struct SpscRing {
         return n;
     }
 
+    // Consumer: as pop_burst, and the slots read are zeroed before they are
+    // handed back to the producer (for messages that carry secrets: nothing
+    // of them stays in the ring's memory).
+    std::size_t pop_burst_wipe(std::span<T> out) {
+        const uint64_t tail = tail_.load(std::memory_order_relaxed);
+        uint64_t avail = consumer_head_cache_ - tail;
+        if (avail < out.size()) {
+            consumer_head_cache_ = head_.load(std::memory_order_acquire);
+            avail = consumer_head_cache_ - tail;
+        }
+        const std::size_t n = out.size() < avail ? out.size() : avail;
+        for (std::size_t i = 0; i < n; ++i) {
+            T* slot = &slots_[(tail + i) & kMask];
+            std::memcpy(&out[i], slot, sizeof(T));
+            std::memset(static_cast<void*>(slot), 0, sizeof(T));
+        }
+        if (n != 0) tail_.store(tail + n, std::memory_order_release);
+        return n;
+    }
+
     // Messages waiting (a snapshot; exact only when both sides are idle).
     uint32_t size() const {
         const uint64_t tail = tail_.load(std::memory_order_acquire);

@@ -143,7 +143,8 @@ TEST(DtlsService, FingerprintMismatchIsReportedWithoutKeys) {
     svc.open(p);
     OpenSslPeer peer(browser(), true, "SRTP_AES128_CM_SHA1_80");
     run(svc, p.leg, peer);
-    EXPECT_TRUE(svc.keys().empty());
+    ASSERT_EQ(svc.keys().size(), 1U) << "the worker hears of the failure";
+    EXPECT_FALSE(svc.keys()[0].install) << "and gets no keys";
     ASSERT_EQ(svc.events().size(), 1U);
     EXPECT_EQ(svc.events()[0].kind, ServiceEvent::Kind::Failed);
     EXPECT_EQ(svc.events()[0].detail, "fingerprint mismatch");
@@ -209,6 +210,36 @@ TEST(DtlsService, CloseSendsCloseNotifyAndForgetsTheLeg) {
     peer.feed(svc.outgoing()[0].datagram);
     EXPECT_EQ(peer.read_once(), SSL_ERROR_ZERO_RETURN);
     EXPECT_EQ(svc.legs(), 0U);
+}
+
+TEST(DtlsService, EventsCarryTheGenerationTheSessionMovedTo) {
+    Context ctx(ours());
+    Service svc(ctx);
+    const auto p = params(40, 1, Role::Passive, browser().fingerprint());
+    svc.open(p);
+    svc.set_generation(p.leg, 9);           // an update (or resync) kept the association
+    svc.set_generation({40, 0, 1, 2}, 11);  // another serial: not this leg
+    OpenSslPeer peer(browser(), true, "SRTP_AES128_CM_SHA1_80");
+    run(svc, p.leg, peer);
+    ASSERT_EQ(svc.events().size(), 1U);
+    EXPECT_EQ(svc.events()[0].generation, 9U);
+}
+
+TEST(DtlsService, AFailedActiveLegDoesNotStartAgainOnANewPath) {
+    Context ctx(ours());
+    Service svc(ctx, ServiceLimits{.max_handshakes = 8, .handshake_timeout_ns = 1000});
+    const auto p = params(41, 1, Role::Active, browser().fingerprint());
+    svc.open(p);
+    svc.set_path(p.leg, path_to(9), 1);
+    EXPECT_EQ(svc.counters().handshakes_started, 1U);
+    svc.poll_timers(5000);  // past the deadline: failed, its SSL object gone
+    EXPECT_EQ(svc.counters().handshake_timeouts, 1U);
+    svc.outgoing().clear();
+    svc.set_path(p.leg, path_to(10), 6000);  // re-nominated: no second handshake
+    EXPECT_EQ(svc.counters().handshakes_started, 1U);
+    EXPECT_TRUE(svc.outgoing().empty());
+    svc.poll_timers(7000);
+    EXPECT_EQ(svc.handshaking(), 0U);
 }
 
 }  // namespace

@@ -149,6 +149,9 @@ TEST_F(DtlsRelayTest, MediaWaitsForTheKeysThenFlowsBothWays) {
     EXPECT_FALSE(table_.withdraw_dtls_keys(kId, Side::Access, session().dtls[0].serial + 1));
     ASSERT_TRUE(table_.withdraw_dtls_keys(kId, Side::Access, session().dtls[0].serial));
     EXPECT_EQ(toward_browser(4).drop, RelayDrop::NotKeyed);
+    Buffer late;  // the association is over: nothing is held for it any more
+    from(late, "198.18.0.10", 5000, gcm_browser_tx_.protect(rtp(5), false));
+    EXPECT_EQ(run(late).drop, RelayDrop::NotKeyed);
 }
 
 TEST_F(DtlsRelayTest, UpdatesKeepTheAssociationUnlessRoleFingerprintOrIceChange) {
