@@ -1,0 +1,109 @@
+// The lexical rules of RFC 3261 25.1 that every SIP grammar above builds on:
+// character classes, linear white space, quoted strings, escapes, numbers,
+// and the comma-separated lists of RFC 3261 7.3.1.
+//
+// Pure functions over bytes; no state, no I/O. Thread-safety: any thread.
+// Every scanner stops at the end of its input: none reads past a view.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace isthmus::sip {
+
+constexpr bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+constexpr bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+constexpr bool is_alnum(char c) {
+    return is_alpha(c) || is_digit(c);
+}
+constexpr bool is_hex(char c) {
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+// WSP: the SP / HTAB that LWS is made of once folding is undone (RFC 3261 25.1).
+constexpr bool is_wsp(char c) {
+    return c == ' ' || c == '\t';
+}
+
+// mark = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")"
+constexpr bool is_mark(char c) {
+    return std::string_view("-_.!~*'()").find(c) != std::string_view::npos;
+}
+constexpr bool is_unreserved(char c) {
+    return is_alnum(c) || is_mark(c);
+}
+
+// reserved = ";" / "/" / "?" / ":" / "@" / "&" / "=" / "+" / "$" / ","
+constexpr bool is_reserved(char c) {
+    return std::string_view(";/?:@&=+$,").find(c) != std::string_view::npos;
+}
+
+// token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+constexpr bool is_token_char(char c) {
+    return is_alnum(c) || std::string_view("-.!%*_+`'~").find(c) != std::string_view::npos;
+}
+// Non-empty and made of token characters only.
+bool is_token(std::string_view s);
+
+// word (Call-ID, RFC 3261 25.1): token characters plus ( ) < > : \ " / [ ] ? { }
+constexpr bool is_word_char(char c) {
+    return is_token_char(c) ||
+           std::string_view("()<>:\\\"/[]?{}").find(c) != std::string_view::npos;
+}
+
+constexpr char ascii_lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+// ASCII case-insensitive equality (names, schemes, hosts, tokens).
+bool iequals(std::string_view a, std::string_view b);
+std::string to_lower(std::string_view s);
+
+// `s` without leading and trailing SP / HTAB.
+std::string_view trim_lws(std::string_view s);
+// First index at or after `pos` that is not SP / HTAB (s.size() at the end).
+std::size_t skip_wsp(std::string_view s, std::size_t pos);
+
+// A quoted-string starting at s[pos] == '"' (RFC 3261 25.1: qdtext and
+// quoted-pair). Result: the index just past the closing quote, or npos when
+// the string is unterminated or holds a byte that neither qdtext nor a
+// quoted-pair allows (a control character other than HTAB, a lone CR or LF).
+std::size_t scan_quoted(std::string_view s, std::size_t pos);
+// The text between the quotes of a quoted-string with its quoted-pairs undone
+// ("a \"b\"" -> a "b"). `inner` is what scan_quoted delimited, quotes excluded.
+std::string unquote(std::string_view inner);
+// The inverse: `text` with '"' and '\' escaped as quoted-pairs, ready to go
+// between quotes. CR and LF cannot be quoted (RFC 3261 25.1) and are dropped.
+std::string quote(std::string_view text);
+
+// Every '%' in `s` starts an escaped = "%" HEXDIG HEXDIG.
+bool valid_escapes(std::string_view s);
+// `s` with each escape of a character outside `reserved` decoded and each
+// remaining escape in upper case: two texts are equivalent in the sense of
+// RFC 3261 19.1.4 ("characters other than those in the reserved set are
+// equivalent to their % HEX HEX encoding") exactly when these are equal.
+// Expects valid_escapes(s).
+std::string normalize_escapes(std::string_view s);
+// `s` with every escape decoded (for showing or comparing a user part the
+// way an application sees it); invalid escapes are copied as they are.
+std::string unescape(std::string_view s);
+
+// 1*DIGIT with no sign and no space, at most `max`. Leading zeros are fine.
+// nullopt when empty, not all digits, or above `max` (never overflows).
+std::optional<uint64_t> parse_uint(std::string_view digits, uint64_t max);
+
+// The elements of a header field value that is a comma-separated list (RFC
+// 3261 7.3.1), each trimmed of LWS. Commas inside a quoted-string or between
+// < and > do not separate. Empty elements (",,", a trailing ",", an empty
+// value) are skipped, as RFC 7230 7 asks of HTTP list recipients: they carry
+// no value, and a field made only of them has none (validate.hpp rejects
+// such a field). The views point into `value`.
+std::vector<std::string_view> split_list(std::string_view value);
+
+}  // namespace isthmus::sip
