@@ -9,17 +9,6 @@
 
 namespace isthmus::sip {
 
-namespace {
-
-bool provisional(uint16_t code) {
-    return code < 200;
-}
-bool success(uint16_t code) {
-    return code >= 200 && code < 300;
-}
-
-}  // namespace
-
 void TransactionLayer::start_client(Record& r, Message request) {
     const bool invite = r.kind == TransactionKind::InviteClient;
     r.state = invite ? TransactionState::Calling : TransactionState::Trying;

@@ -22,6 +22,14 @@
 
 namespace isthmus::sip {
 
+// Response classes (RFC 3261 7.2): 1xx provisional, 2xx success.
+constexpr bool provisional(uint16_t code) {
+    return code < 200;
+}
+constexpr bool success(uint16_t code) {
+    return code >= 200 && code < 300;
+}
+
 // RFC 3261 8.1.1.7.
 inline constexpr std::string_view kMagicCookie = "z9hG4bK";
 

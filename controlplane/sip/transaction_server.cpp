@@ -10,17 +10,6 @@
 
 namespace isthmus::sip {
 
-namespace {
-
-bool provisional(uint16_t code) {
-    return code < 200;
-}
-bool success(uint16_t code) {
-    return code >= 200 && code < 300;
-}
-
-}  // namespace
-
 void TransactionLayer::start_server(Record& r, const Message& request) {
     if (r.kind == TransactionKind::NonInviteServer) {
         r.state = TransactionState::Trying;

@@ -64,40 +64,12 @@ struct SpscRing {
     bool try_pop(T& out) { return pop_burst(std::span<T>(&out, 1)) == 1; }
 
     // Consumer: copies out up to out.size() messages, oldest first.
-    std::size_t pop_burst(std::span<T> out) {
-        const uint64_t tail = tail_.load(std::memory_order_relaxed);
-        uint64_t avail = consumer_head_cache_ - tail;
-        if (avail < out.size()) {
-            consumer_head_cache_ = head_.load(std::memory_order_acquire);
-            avail = consumer_head_cache_ - tail;
-        }
-        const std::size_t n = out.size() < avail ? out.size() : avail;
-        for (std::size_t i = 0; i < n; ++i) {
-            std::memcpy(&out[i], &slots_[(tail + i) & kMask], sizeof(T));
-        }
-        if (n != 0) tail_.store(tail + n, std::memory_order_release);
-        return n;
-    }
+    std::size_t pop_burst(std::span<T> out) { return pop(out, false); }
 
     // Consumer: as pop_burst, and the slots read are zeroed before they are
     // handed back to the producer (for messages that carry secrets: nothing
     // of them stays in the ring's memory).
-    std::size_t pop_burst_wipe(std::span<T> out) {
-        const uint64_t tail = tail_.load(std::memory_order_relaxed);
-        uint64_t avail = consumer_head_cache_ - tail;
-        if (avail < out.size()) {
-            consumer_head_cache_ = head_.load(std::memory_order_acquire);
-            avail = consumer_head_cache_ - tail;
-        }
-        const std::size_t n = out.size() < avail ? out.size() : avail;
-        for (std::size_t i = 0; i < n; ++i) {
-            T* slot = &slots_[(tail + i) & kMask];
-            std::memcpy(&out[i], slot, sizeof(T));
-            std::memset(static_cast<void*>(slot), 0, sizeof(T));
-        }
-        if (n != 0) tail_.store(tail + n, std::memory_order_release);
-        return n;
-    }
+    std::size_t pop_burst_wipe(std::span<T> out) { return pop(out, true); }
 
     // Messages waiting (a snapshot; exact only when both sides are idle).
     uint32_t size() const {
@@ -108,6 +80,23 @@ struct SpscRing {
     bool empty() const { return size() == 0; }
 
   private:
+    std::size_t pop(std::span<T> out, bool wipe) {
+        const uint64_t tail = tail_.load(std::memory_order_relaxed);
+        uint64_t avail = consumer_head_cache_ - tail;
+        if (avail < out.size()) {
+            consumer_head_cache_ = head_.load(std::memory_order_acquire);
+            avail = consumer_head_cache_ - tail;
+        }
+        const std::size_t n = out.size() < avail ? out.size() : avail;
+        for (std::size_t i = 0; i < n; ++i) {
+            T* slot = &slots_[(tail + i) & kMask];
+            std::memcpy(&out[i], slot, sizeof(T));
+            if (wipe) std::memset(static_cast<void*>(slot), 0, sizeof(T));
+        }
+        if (n != 0) tail_.store(tail + n, std::memory_order_release);
+        return n;
+    }
+
     // Producer's cache line: its index and its last view of the consumer's.
     alignas(64) std::atomic<uint64_t> head_{0};
     uint64_t producer_tail_cache_ = 0;
