@@ -1,0 +1,161 @@
+// Requests from the browsers (W2): REGISTER (TS 24.229 5.2.2, TS 24.371
+// A.3.1), initial requests (5.2.6.3: originating), requests inside a
+// dialog, and the ACKs for 2xx that pass statelessly.
+#include <algorithm>
+
+#include "pcscf/core.hpp"
+#include "pcscf/p_headers.hpp"
+#include "sip/grammar.hpp"
+#include "sip/headers.hpp"
+#include "sip/transaction_match.hpp"
+
+namespace isthmus::pcscf {
+
+namespace {
+
+// The expiry a REGISTER asks for one contact (RFC 3261 10.2.1.1): its
+// expires parameter, else the Expires header; nullopt when neither says.
+std::optional<uint64_t> asked_expiry(const sip::NameAddr& contact, const sip::Message& m) {
+    if (const sip::Param* p = contact.param("expires"); p && p->value) {
+        return sip::parse_uint(*p->value, 0xFFFFFFFFu);
+    }
+    if (const auto e = m.header("Expires")) return sip::parse_uint(sip::trim_lws(*e), 0xFFFFFFFFu);
+    return std::nullopt;
+}
+
+}  // namespace
+
+bool PcscfCore::carries_our_via(const sip::Message& m) const {
+    for (std::string_view v : m.headers("Via")) {
+        const auto via = sip::parse_via(v);
+        if (!via) continue;
+        sip::Uri as_uri;
+        as_uri.host = via->host;
+        as_uri.host_kind = via->host_kind;
+        as_uri.port = via->port;
+        if (local_.face(as_uri) != Face::None) return true;
+    }
+    return false;
+}
+
+void PcscfCore::w2_request(sip::Message& m, sip::TransactionId txn, const Peer& from) {
+    // 16.3 step 4 (loop detection), reduced to what W2 allows: a browser is
+    // never downstream of us, so a request from it that carries our Via has
+    // been round a loop. (Spirals through the IMS arrive on Mw, not here.)
+    if (carries_our_via(m)) return refuse(txn, m, Refusal::Loop, "Loop Detected", Side::W2);
+    if (m.method == "REGISTER") return w2_register(m, txn, from);
+    if (!registrar_.registered(from.flow, now_)) {
+        return refuse(txn, m, Refusal::NotRegistered, "Forbidden (not registered)", Side::W2);
+    }
+    const auto to = sip::parse_name_addr(*m.header("To"));
+    if (to && to->tag()) {
+        w2_in_dialog(m, txn, from);
+    } else {
+        w2_initial(m, txn, from);
+    }
+}
+
+void PcscfCore::w2_register(sip::Message& m, sip::TransactionId txn, const Peer& from) {
+    Context ctx;
+    ctx.server = txn;
+    ctx.from = Side::W2;
+    ctx.w2_flow = from.flow;
+    ctx.registration = true;
+    ctx.reply_base = sip::make_response_to(m, 500, "Server Internal Error");
+    ctx.aor = sip::to_string(sip::parse_name_addr(*m.header("To"))->uri);
+
+    // The contacts to bind; a removal (Contact: *, or every expiry 0)
+    // needs no room.
+    bool removal = true;
+    for (std::string_view v : m.headers("Contact")) {
+        ctx.binds = true;
+        if (sip::is_star(v)) continue;
+        auto na = sip::parse_name_addr(v);  // validated
+        if (asked_expiry(*na, m).value_or(1) != 0) removal = false;
+        ctx.contacts.push_back(std::move(na->uri));
+    }
+    if (ctx.binds && !removal && registrar_.find(from.flow, ctx.aor) == nullptr) {
+        if (!registrar_.has_room(from.flow, reserved_registrations_)) {
+            return refuse(txn, m, Refusal::RegistrationsFull, "Service Unavailable", Side::W2);
+        }
+        ctx.reserves_registration = true;
+        ++reserved_registrations_;
+    }
+
+    decrement_max_forwards(m);
+    // TS 24.229 5.2.2.1: the P-CSCF picks the I-CSCF; a UE's Route and Path
+    // (it is no proxy) do not go on.
+    m.remove("Route");
+    m.remove("Path");
+    remove_untrusted_from_ue(m);
+    // RFC 3327, RFC 5626 5.2: requests for this registration come back
+    // through us, naming the flow.
+    put_field(m, "Path", local_.path(tokens_.make(from.flow)));
+    if (!has_option_tag(m, "Supported", "path")) put_field(m, "Supported", "path");
+    put_field(m, "P-Visited-Network-ID", visited_network_value(config_.visited_network_id));
+    put_field(m, "P-Charging-Vector",
+              charging_vector(make_icid(random(), ++counter_), config_.orig_ioi));
+    const Peer hop = mw_next_hop(m);
+    forward(std::move(m), std::move(ctx), hop, Side::Mw);
+}
+
+void PcscfCore::w2_initial(sip::Message& m, sip::TransactionId txn, const Peer& from) {
+    // TS 24.229 5.2.6.3.1: P-Asserted-Identity from the registered set.
+    const auto asserted = registrar_.assert_identity(from.flow, preferred_identities(m), now_);
+    if (!asserted) {
+        return refuse(txn, m, Refusal::NotRegistered, "Forbidden (not registered)", Side::W2);
+    }
+    Context ctx;
+    ctx.server = txn;
+    ctx.from = Side::W2;
+    ctx.w2_flow = from.flow;
+    ctx.invite = m.method == "INVITE";
+    ctx.reply_base = sip::make_response_to(m, 500, "Server Internal Error");
+
+    decrement_max_forwards(m);
+    remove_untrusted_from_ue(m);
+    // TS 24.229 5.2.6.3.2 (5.2.6.3.3 for standalone requests): the
+    // Service-Route of the registration is the route set, whatever the
+    // browser put there.
+    m.remove("Route");
+    for (const std::string& route : asserted->registration->service_route)
+        put_field(m, "Route", route);
+    put_field(m, "P-Asserted-Identity", asserted_identity_value(*asserted->identity));
+    put_field(m, "P-Visited-Network-ID", visited_network_value(config_.visited_network_id));
+    put_field(m, "P-Charging-Vector",
+              charging_vector(make_icid(random(), ++counter_), config_.orig_ioi));
+    // RFC 5658 double Record-Route. The callee's route set starts at its
+    // side of us (Mw); the browser's (reversed) at ours on W2, whose URI
+    // carries the flow token: an in-dialog request from the IMS pops the Mw
+    // entry and finds the flow in the next one.
+    put_first(m, "Record-Route", local_.w2_record_route(tokens_.make(from.flow)));
+    put_first(m, "Record-Route", local_.mw_record_route());
+    const Peer hop = mw_next_hop(m);
+    forward(std::move(m), std::move(ctx), hop, Side::Mw);
+}
+
+void PcscfCore::w2_in_dialog(sip::Message& m, sip::TransactionId txn, const Peer& from) {
+    Context ctx;
+    ctx.server = txn;
+    ctx.from = Side::W2;
+    ctx.w2_flow = from.flow;
+    ctx.invite = m.method == "INVITE";
+    ctx.reply_base = sip::make_response_to(m, 500, "Server Internal Error");
+    decrement_max_forwards(m);
+    remove_untrusted_from_ue(m);
+    pop_own_routes(m);  // our W2 and Mw Record-Route entries (16.4)
+    const Peer hop = mw_next_hop(m);
+    forward(std::move(m), std::move(ctx), hop, Side::Mw);
+}
+
+void PcscfCore::w2_ack(sip::Message& m, const Peer& from) {
+    if (!registrar_.registered(from.flow, now_) || !decrement_max_forwards(m)) {
+        return drop(Drop::AckUnroutable);
+    }
+    remove_untrusted_from_ue(m);
+    pop_own_routes(m);
+    const Peer hop = mw_next_hop(m);
+    forward_stateless(std::move(m), hop, Side::Mw);
+}
+
+}  // namespace isthmus::pcscf
