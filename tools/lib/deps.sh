@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential meson ninja-build pkg-config python3
   dpdk-dev libipsec-mb-dev libssl-dev libsrtp2-dev
-  libgtest-dev libbenchmark-dev libtomlplusplus-dev clang-format
+  libgtest-dev libbenchmark-dev libtomlplusplus-dev libboost-dev clang-format
   iproute2 iputils-ping ethtool openssl
 )
 
