@@ -97,33 +97,11 @@ case $lcores in --lcores*) lcore_args="\"--lcores\", \"${lcores#--lcores }\"" ;;
 # NIC's RX ring: on a small host the worker shares its CPU with the browser
 # and the kernel, and at the flood's rate 512 frames (~25 ms) overflowed in
 # the kernel before the worker could poll (frames it never saw nor counted).
-cat > "$tmp/ns.toml" <<TOML
-[dataplane]
-region = "$region"
-eal = [$lcore_args, "--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--no-telemetry",
-       "--file-prefix", "$prefix",
-       "--vdev", "net_af_packet0,iface=$acc_gw,framecnt=4096", "--vdev", "net_tap0,iface=$tap_acc",
-       "--vdev", "net_af_packet1,iface=$core_gw,framecnt=4096", "--vdev", "net_tap1,iface=$tap_core"]
-heartbeat_ms = 20
-[[dataplane.port]]
-name = "access"
-device = "net_af_packet0"
-exception = "net_tap0"
-[[dataplane.port]]
-name = "core"
-device = "net_af_packet1"
-exception = "net_tap1"
-TOML
-
-ip netns exec "$gw" "$dp" --config "$tmp/ns.toml" > "$tmp/dp.log" 2>&1 &
-pid=$!
-for t in "$tap_acc" "$tap_core"; do
-  for _ in $(seq 1 100); do ip -n "$gw" link show "$t" >/dev/null 2>&1 && break; sleep 0.1; done
-done
-ip -n "$gw" addr add 198.18.0.2/24 dev "$tap_acc"
-ip -n "$gw" addr add 198.18.1.2/24 dev "$tap_core"
-ip -n "$gw" link set "$tap_acc" up
-ip -n "$gw" link set "$tap_core" up
+# af_packet rings of 4096 frames: the flood below overflows the default 512
+# while the worker shares its CPU with the peers.
+ns_gateway_toml "$lcore_args" net_af_packet0 "iface=$acc_gw,framecnt=4096" \
+  net_af_packet1 "iface=$core_gw,framecnt=4096" > "$tmp/ns.toml"
+ns_gateway_start "$tmp/ns.toml"
 check "the dataplane runs ($lcores)" wait_running "$ctl" "$region"
 grep -E 'event=(started|dtls_ready)' "$tmp/dp.log"
 status=$("$ctl" --region "$region" status)

@@ -56,3 +56,42 @@ wait_udp() {
   done
   return 1
 }
+
+# ns_gateway_toml LCORE_ARGS ACC_DEVICE ACC_DEVARGS CORE_DEVICE CORE_DEVARGS: the
+# dataplane's configuration for the two-veth topology on stdout (LCORE_ARGS as
+# TOML list items, e.g. "\"-l\", \"0,1\""; uses $region, $prefix, $tap_acc, $tap_core).
+ns_gateway_toml() {
+  cat <<TOML
+[dataplane]
+region = "$region"
+eal = [$1, "--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--no-telemetry",
+       "--file-prefix", "$prefix",
+       "--vdev", "$2,$3", "--vdev", "net_tap0,iface=$tap_acc",
+       "--vdev", "$4,$5", "--vdev", "net_tap1,iface=$tap_core"]
+heartbeat_ms = 20
+[[dataplane.port]]
+name = "access"
+device = "$2"
+exception = "net_tap0"
+[[dataplane.port]]
+name = "core"
+device = "$4"
+exception = "net_tap1"
+TOML
+}
+
+# ns_gateway_start CONFIG: isthmus-dataplane ($dp) in namespace $gw with CONFIG
+# (its pid in $pid, its log in $tmp/dp.log), and its TAPs up with the
+# gateway's addresses 198.18.0.2/24 (access) and 198.18.1.2/24 (core).
+ns_gateway_start() {
+  ip netns exec "$gw" "$dp" --config "$1" > "$tmp/dp.log" 2>&1 &
+  pid=$!
+  local t
+  for t in "$tap_acc" "$tap_core"; do
+    for _ in $(seq 1 100); do ip -n "$gw" link show "$t" >/dev/null 2>&1 && break; sleep 0.1; done
+  done
+  ip -n "$gw" addr add 198.18.0.2/24 dev "$tap_acc"
+  ip -n "$gw" addr add 198.18.1.2/24 dev "$tap_core"
+  ip -n "$gw" link set "$tap_acc" up
+  ip -n "$gw" link set "$tap_core" up
+}

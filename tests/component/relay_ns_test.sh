@@ -90,33 +90,9 @@ ip netns add "$gw" || exit 1
 host "$browser" "$acc_host" "$acc_gw" 198.18.0.1/24 || exit 1
 host "$ims" "$core_host" "$core_gw" 198.18.1.1/24 || exit 1
 
-cat > "$tmp/ns.toml" <<TOML
-[dataplane]
-region = "$region"
-eal = ["-l", "$lcores", "--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--no-telemetry",
-       "--file-prefix", "$prefix",
-       "--vdev", "net_${pmd}0,$(pmd_args "$acc_gw")", "--vdev", "net_tap0,iface=$tap_acc",
-       "--vdev", "net_${pmd}1,$(pmd_args "$core_gw")", "--vdev", "net_tap1,iface=$tap_core"]
-heartbeat_ms = 20
-[[dataplane.port]]
-name = "access"
-device = "net_${pmd}0"
-exception = "net_tap0"
-[[dataplane.port]]
-name = "core"
-device = "net_${pmd}1"
-exception = "net_tap1"
-TOML
-
-ip netns exec "$gw" "$dp" --config "$tmp/ns.toml" > "$tmp/dp.log" 2>&1 &
-pid=$!
-for t in "$tap_acc" "$tap_core"; do
-  for _ in $(seq 1 100); do ip -n "$gw" link show "$t" >/dev/null 2>&1 && break; sleep 0.1; done
-done
-ip -n "$gw" addr add 198.18.0.2/24 dev "$tap_acc"
-ip -n "$gw" addr add 198.18.1.2/24 dev "$tap_core"
-ip -n "$gw" link set "$tap_acc" up
-ip -n "$gw" link set "$tap_core" up
+ns_gateway_toml "\"-l\", \"$lcores\"" "net_${pmd}0" "$(pmd_args "$acc_gw")" \
+  "net_${pmd}1" "$(pmd_args "$core_gw")" > "$tmp/ns.toml"
+ns_gateway_start "$tmp/ns.toml"
 check "the dataplane runs (lcores $lcores, net_$pmd ports)" wait_running "$ctl" "$region"
 grep 'event=started' "$tmp/dp.log"
 
