@@ -97,8 +97,6 @@ case $lcores in --lcores*) lcore_args="\"--lcores\", \"${lcores#--lcores }\"" ;;
 # NIC's RX ring: on a small host the worker shares its CPU with the browser
 # and the kernel, and at the flood's rate 512 frames (~25 ms) overflowed in
 # the kernel before the worker could poll (frames it never saw nor counted).
-# af_packet rings of 4096 frames: the flood below overflows the default 512
-# while the worker shares its CPU with the peers.
 ns_gateway_toml "$lcore_args" net_af_packet0 "iface=$acc_gw,framecnt=4096" \
   net_af_packet1 "iface=$core_gw,framecnt=4096" > "$tmp/ns.toml"
 ns_gateway_start "$tmp/ns.toml"
