@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "pcscf/transport_set.hpp"
+#include "transport_testing.hpp"
 
 namespace isthmus::pcscf {
 namespace {
@@ -28,33 +29,8 @@ using tcp = net::ip::tcp;
 using udp = net::ip::udp;
 using namespace std::chrono_literals;
 
-struct Event {
-    bool closed = false;
-    std::string bytes;
-    Peer peer;
-    uint64_t flow = 0;
-};
-
-class Mailbox {
-  public:
-    void push(Event e) {
-        std::lock_guard lock(mutex_);
-        events_.push_back(std::move(e));
-        cv_.notify_all();
-    }
-    std::optional<Event> pop(std::chrono::milliseconds timeout = 5s) {
-        std::unique_lock lock(mutex_);
-        if (!cv_.wait_for(lock, timeout, [&] { return !events_.empty(); })) return std::nullopt;
-        Event e = std::move(events_.front());
-        events_.pop_front();
-        return e;
-    }
-
-  private:
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::deque<Event> events_;
-};
+using test::Event;
+using test::Mailbox;
 
 // Transports run by `threads` threads, the core's callbacks feeding a
 // Mailbox (and checking that they run on the core's strand).

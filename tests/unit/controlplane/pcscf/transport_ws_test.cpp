@@ -28,6 +28,7 @@
 #include <type_traits>
 
 #include "pcscf/transport_set.hpp"
+#include "transport_testing.hpp"
 
 namespace isthmus::pcscf {
 namespace {
@@ -39,43 +40,8 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
 
-// What the core saw: a message (bytes, peer) or a closed flow.
-struct Event {
-    bool closed = false;
-    std::string bytes;
-    Peer peer;
-    uint64_t flow = 0;
-};
-
-class Mailbox {
-  public:
-    void push(Event e) {
-        std::lock_guard lock(mutex_);
-        events_.push_back(std::move(e));
-        seen_.push_back(events_.back());
-        cv_.notify_all();
-    }
-    std::optional<Event> pop(std::chrono::milliseconds timeout = 5s) {
-        std::unique_lock lock(mutex_);
-        if (!cv_.wait_for(lock, timeout, [&] { return !events_.empty(); })) return std::nullopt;
-        Event e = std::move(events_.front());
-        events_.pop_front();
-        return e;
-    }
-    int closes_of(uint64_t flow) const {
-        std::lock_guard lock(mutex_);
-        int n = 0;
-        for (const auto& e : seen_)
-            n += e.closed && e.flow == flow ? 1 : 0;
-        return n;
-    }
-
-  private:
-    mutable std::mutex mutex_;
-    std::condition_variable cv_;
-    std::deque<Event> events_;
-    std::vector<Event> seen_;
-};
+using test::Event;
+using test::Mailbox;
 
 // Transports on one thread, with the core's callbacks feeding a Mailbox.
 class Server {
