@@ -1,0 +1,404 @@
+// Loading the [pcscf] section (daemon_config.hpp). A small typed reader over
+// toml++ keeps the per-key code to one line: each table lists its keys, a
+// key not listed is refused, and each read names the key in its error.
+#include "pcscf/daemon_config.hpp"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#include <toml++/toml.h>
+#pragma GCC diagnostic pop
+
+#include <arpa/inet.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+namespace isthmus::pcscf {
+namespace {
+
+// One TOML table of the [pcscf] tree: typed, range-checked reads that name
+// the key ("pcscf.w2.max_connections") in every error.
+class Table {
+  public:
+    Table(const toml::table* t, std::string name, const std::string& origin,
+          std::initializer_list<std::string_view> known)
+        : t_(t), name_(std::move(name)), origin_(origin) {
+        if (t_ == nullptr) return;
+        const std::set<std::string_view> k(known);
+        for (const auto& [key, value] : *t_) {
+            if (k.count(key.str()) == 0) fail(std::string(key.str()), "unknown key");
+        }
+    }
+
+    [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+        throw PcscfConfigError(origin_ + ": " + name_ + "." + key + ": " + what);
+    }
+    bool has(const char* key) const { return t_ != nullptr && t_->get(key) != nullptr; }
+    const toml::node* node(const char* key) const { return t_ == nullptr ? nullptr : t_->get(key); }
+
+    template <typename T>
+    void integer(const char* key, int64_t lo, int64_t hi, T& out) const {
+        const toml::node* n = node(key);
+        if (n == nullptr) return;
+        const auto v = n->value<int64_t>();
+        if (!v || *v < lo || *v > hi) {
+            fail(key, "must be an integer " + std::to_string(lo) + ".." + std::to_string(hi));
+        }
+        out = static_cast<T>(*v);
+    }
+    template <typename Rep, typename Period>
+    void duration(const char* key, int64_t lo, int64_t hi,
+                  std::chrono::duration<Rep, Period>& out) const {
+        int64_t v = -1;
+        integer(key, lo, hi, v);
+        if (v >= 0) out = std::chrono::duration<Rep, Period>(v);
+    }
+    void string(const char* key, std::string& out, bool non_empty = true) const {
+        const toml::node* n = node(key);
+        if (n == nullptr) return;
+        const auto v = n->value<std::string>();
+        if (!v || (non_empty && v->empty())) fail(key, "must be a non-empty string");
+        out = *v;
+    }
+    std::vector<std::string> strings(const char* key) const {
+        std::vector<std::string> out;
+        const toml::node* n = node(key);
+        if (n == nullptr) return out;
+        const toml::array* a = n->as_array();
+        if (a == nullptr) fail(key, "must be an array of strings");
+        for (const auto& e : *a) {
+            const auto v = e.value<std::string>();
+            if (!v) fail(key, "must be an array of strings");
+            out.push_back(*v);
+        }
+        return out;
+    }
+    const toml::table* sub(const char* key) const {
+        const toml::node* n = node(key);
+        if (n == nullptr) return nullptr;
+        if (!n->is_table()) fail(key, "must be a table ([" + name_ + "." + key + "])");
+        return n->as_table();
+    }
+
+  private:
+    const toml::table* t_;
+    std::string name_;
+    const std::string& origin_;
+};
+
+bool is_ip_literal(const std::string& s) {
+    std::array<unsigned char, 16> buf{};
+    return inet_pton(AF_INET, s.c_str(), buf.data()) == 1 ||
+           inet_pton(AF_INET6, s.c_str(), buf.data()) == 1;
+}
+
+bool is_unspecified(const std::string& s) {
+    return s == "0.0.0.0" || s == "::";
+}
+
+// "ADDR:PORT" / "[V6]:PORT" -> address, port (1..65535).
+std::pair<std::string, uint16_t> parse_endpoint(const std::string& text) {
+    std::string addr;
+    std::string port;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+            throw std::invalid_argument("expected \"[IPv6]:port\"");
+        }
+        addr = text.substr(1, close - 1);
+        port = text.substr(close + 2);
+    } else {
+        const auto colon = text.rfind(':');
+        if (colon == std::string::npos || text.find(':') != colon) {
+            throw std::invalid_argument("expected \"address:port\" (IPv6 as \"[addr]:port\")");
+        }
+        addr = text.substr(0, colon);
+        port = text.substr(colon + 1);
+    }
+    if (!is_ip_literal(addr)) throw std::invalid_argument("\"" + addr + "\" is not an IP address");
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos) {
+        throw std::invalid_argument("port must be 1..65535");
+    }
+    const unsigned long p = std::stoul(port);
+    if (p == 0 || p > 65535) throw std::invalid_argument("port must be 1..65535");
+    return {addr, static_cast<uint16_t>(p)};
+}
+
+Transport parse_mw_transport(const std::string& s) {
+    if (s == "udp") return Transport::Udp;
+    if (s == "tcp") return Transport::Tcp;
+    throw std::invalid_argument("must be \"udp\" or \"tcp\"");
+}
+
+std::string read_secret_file(const std::string& path, std::string& error) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        error = "cannot read " + path;
+        return {};
+    }
+    std::ostringstream s;
+    s << in.rdbuf();
+    std::string key = s.str();
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r'))
+        key.pop_back();
+    return key;
+}
+
+void check_readable(const Table& t, const char* key, const std::string& path) {
+    std::ifstream in(path);
+    if (!in) t.fail(key, "cannot read " + path);
+}
+
+}  // namespace
+
+Peer parse_hop(const std::string& text) {
+    const auto colon = text.find(':');
+    if (colon == std::string::npos) {
+        throw std::invalid_argument("expected \"udp:ADDR:PORT\" or \"tcp:ADDR:PORT\"");
+    }
+    Peer p;
+    p.transport = parse_mw_transport(text.substr(0, colon));
+    const auto [addr, port] = parse_endpoint(text.substr(colon + 1));
+    p.port = port;
+    std::array<unsigned char, 16> buf{};
+    if (inet_pton(AF_INET, addr.c_str(), buf.data()) == 1) {
+        p.address = v4_mapped(buf[0], buf[1], buf[2], buf[3]);
+    } else {
+        inet_pton(AF_INET6, addr.c_str(), buf.data());
+        std::copy(buf.begin(), buf.end(), p.address.begin());
+    }
+    return p;
+}
+
+PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& origin) {
+    toml::table root;
+    try {
+        root = toml::parse(text, origin);
+    } catch (const toml::parse_error& e) {
+        std::ostringstream msg;
+        msg << origin << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
+            << e.description();
+        throw PcscfConfigError(msg.str());
+    }
+    const toml::node* section = root.get("pcscf");
+    if (section == nullptr || !section->is_table()) {
+        throw PcscfConfigError(origin + ": no [pcscf] section");
+    }
+    PcscfDaemonConfig cfg;
+    PcscfConfig& core = cfg.core;
+    TransportsConfig& tr = cfg.transports;
+
+    // [pcscf]
+    const Table top(section->as_table(), "pcscf", origin,
+                    {"threads", "visited_network_id", "orig_ioi", "flow_token_key_file", "w2", "mw",
+                     "limits", "timers"});
+    top.integer("threads", 1, 64, cfg.threads);
+    tr.concurrency_hint = cfg.threads;
+    top.string("visited_network_id", core.visited_network_id);
+    top.string("orig_ioi", core.orig_ioi);
+    std::string key_file;
+    top.string("flow_token_key_file", key_file);
+    if (!key_file.empty()) {
+        std::string error;
+        core.flow_token_key = read_secret_file(key_file, error);
+        if (!error.empty()) top.fail("flow_token_key_file", error);
+        if (core.flow_token_key.size() < 16) {
+            top.fail("flow_token_key_file", key_file + " holds fewer than 16 octets");
+        }
+        cfg.flow_token_key_source = key_file;
+    } else {
+        std::array<unsigned char, 32> key{};
+        if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
+            throw PcscfConfigError(origin + ": pcscf: no random flow token key (RAND_bytes)");
+        }
+        core.flow_token_key.assign(key.begin(), key.end());
+    }
+
+    // [pcscf.limits]
+    const Table limits(top.sub("limits"), "pcscf.limits", origin,
+                       {"max_flows", "max_registrations", "max_registrations_per_flow",
+                        "max_transactions", "max_message_bytes", "retry_after_s"});
+    limits.integer("max_flows", 1, 10000000, core.max_flows);
+    limits.integer("max_registrations", 1, 10000000, core.max_registrations);
+    limits.integer("max_registrations_per_flow", 1, 64, core.max_registrations_per_flow);
+    limits.integer("max_transactions", 16, 10000000, core.max_transactions);
+    std::size_t max_message = core.parse_limits.max_message_bytes;
+    limits.integer("max_message_bytes", 1024, 1 << 20, max_message);
+    core.parse_limits.max_message_bytes = max_message;
+    limits.integer("retry_after_s", 1, 3600, core.retry_after_s);
+
+    // [pcscf.timers]
+    const Table timers(top.sub("timers"), "pcscf.timers", origin,
+                       {"t1_ms", "t2_ms", "t4_ms", "timer_c_s", "default_expires_s"});
+    timers.duration("t1_ms", 1, 60000, core.timers.t1);
+    timers.duration("t2_ms", 1, 600000, core.timers.t2);
+    timers.duration("t4_ms", 1, 600000, core.timers.t4);
+    std::chrono::seconds timer_c{0};
+    timers.duration("timer_c_s", 1, 86400, timer_c);
+    if (timer_c.count() > 0) core.timer_c = timer_c;
+    timers.duration("default_expires_s", 1, 86400 * 7, core.default_expires);
+    if (core.timers.t1 > core.timers.t2) timers.fail("t1_ms", "must not exceed t2_ms");
+
+    // [pcscf.w2]
+    const Table w2(
+        top.sub("w2"), "pcscf.w2", origin,
+        {"host", "uri_port", "ws", "wss", "certificate", "private_key", "handshake_timeout_ms",
+         "idle_timeout_s", "max_connections", "send_queue_messages", "send_queue_bytes"});
+    w2.string("host", core.w2_host);
+    WsConfig ws;
+    w2.duration("handshake_timeout_ms", 100, 600000, ws.handshake_timeout);
+    std::chrono::seconds idle{-1};
+    w2.duration("idle_timeout_s", 0, 86400, idle);
+    if (idle.count() >= 0) ws.idle_timeout = idle;
+    w2.integer("max_connections", 1, 10000000, ws.max_connections);
+    w2.integer("send_queue_messages", 1, 1 << 20, ws.send_queue_max_messages);
+    w2.integer("send_queue_bytes", 1024, int64_t{1} << 30, ws.send_queue_max_bytes);
+    ws.read_message_max = max_message;
+    for (const char* which : {"ws", "wss"}) {
+        std::string endpoint;
+        w2.string(which, endpoint);
+        if (endpoint.empty()) continue;
+        WsConfig c = ws;
+        try {
+            std::tie(c.address, c.port) = parse_endpoint(endpoint);
+        } catch (const std::invalid_argument& e) {
+            w2.fail(which, e.what());
+        }
+        (std::string_view(which) == "ws" ? tr.ws : tr.wss) = c;
+    }
+    if (!tr.ws && !tr.wss) w2.fail("ws", "neither ws nor wss is set: browsers could not connect");
+    std::string cert;
+    std::string private_key;
+    w2.string("certificate", cert);
+    w2.string("private_key", private_key);
+    if (tr.wss) {
+        if (cert.empty() || private_key.empty()) {
+            w2.fail(cert.empty() ? "certificate" : "private_key",
+                    "wss needs certificate and private_key (PEM files)");
+        }
+        check_readable(w2, "certificate", cert);
+        check_readable(w2, "private_key", private_key);
+        tr.wss->tls = TlsFiles{cert, private_key};
+    } else if (!cert.empty() || !private_key.empty()) {
+        w2.fail(cert.empty() ? "private_key" : "certificate", "set without wss");
+    }
+    // The port our W2 URIs carry: the secure one when there is one.
+    core.w2_port = tr.wss ? tr.wss->port : tr.ws->port;
+    w2.integer("uri_port", 0, 65535, core.w2_port);
+
+    // [pcscf.mw]
+    const Table mw(top.sub("mw"), "pcscf.mw", origin,
+                   {"address", "port", "host", "transports", "transport", "next_hop", "route",
+                    "max_tcp_connections", "tcp_idle_timeout_s"});
+    std::string address = "0.0.0.0";
+    mw.string("address", address);
+    if (!is_ip_literal(address)) mw.fail("address", "\"" + address + "\" is not an IP address");
+    uint16_t port = 5060;
+    mw.integer("port", 1, 65535, port);
+    core.mw_host = is_unspecified(address) ? std::string() : address;
+    mw.string("host", core.mw_host);
+    if (core.mw_host.empty()) {
+        mw.fail("host", "required when address is unspecified (" + address +
+                            "): the IMS must be able to reach the name in our Path and Via");
+    }
+    core.mw_port = port;
+    std::vector<std::string> transports = mw.strings("transports");
+    if (transports.empty()) transports = {"udp"};
+    std::set<std::string> seen;
+    for (const std::string& t : transports) {
+        if (!seen.insert(t).second) mw.fail("transports", "\"" + t + "\" listed twice");
+        try {
+            if (parse_mw_transport(t) == Transport::Udp) {
+                tr.udp = UdpConfig{};
+                tr.udp->address = address;
+                tr.udp->port = port;
+                tr.udp->max_datagram = max_message;
+            } else {
+                tr.tcp = TcpConfig{};
+                tr.tcp->address = address;
+                tr.tcp->port = port;
+                tr.tcp->limits = core.parse_limits;
+            }
+        } catch (const std::invalid_argument& e) {
+            mw.fail("transports", std::string("each ") + e.what());
+        }
+    }
+    std::string uri_transport = transports.front();
+    mw.string("transport", uri_transport);
+    if (seen.count(uri_transport) == 0) {
+        mw.fail("transport", "\"" + uri_transport + "\" is not one of transports");
+    }
+    core.mw_transport = parse_mw_transport(uri_transport);
+    if (tr.tcp) {
+        mw.integer("max_tcp_connections", 1, 1000000, tr.tcp->max_connections);
+        mw.duration("tcp_idle_timeout_s", 0, 86400, tr.tcp->idle_timeout);
+    } else if (mw.has("max_tcp_connections") || mw.has("tcp_idle_timeout_s")) {
+        mw.fail(mw.has("max_tcp_connections") ? "max_tcp_connections" : "tcp_idle_timeout_s",
+                "set without tcp in transports");
+    }
+    const auto hop = [&](const Table& table, const char* name) {
+        std::string spec;
+        table.string(name, spec);
+        if (spec.empty()) table.fail(name, "missing (\"udp:ADDR:PORT\" or \"tcp:ADDR:PORT\")");
+        try {
+            Peer p = parse_hop(spec);
+            if ((p.transport == Transport::Udp && !tr.udp) ||
+                (p.transport == Transport::Tcp && !tr.tcp)) {
+                table.fail(name, "\"" + spec + "\" needs its transport in pcscf.mw.transports");
+            }
+            return p;
+        } catch (const std::invalid_argument& e) {
+            table.fail(name, e.what());
+        }
+    };
+    core.ims_next_hop = hop(mw, "next_hop");
+    if (const toml::node* n = mw.node("route")) {
+        const toml::array* routes = n->as_array();
+        if (routes == nullptr) mw.fail("route", "must be [[pcscf.mw.route]] tables");
+        for (std::size_t i = 0; i < routes->size(); ++i) {
+            const std::string name = "pcscf.mw.route[" + std::to_string(i) + "]";
+            const toml::table* rt = (*routes)[i].as_table();
+            if (rt == nullptr) throw PcscfConfigError(origin + ": " + name + ": must be a table");
+            const Table r(rt, name, origin, {"host", "port", "next_hop"});
+            StaticRoute route;
+            r.string("host", route.host);
+            if (route.host.empty()) r.fail("host", "missing");
+            if (r.has("port")) {
+                uint16_t p = 0;
+                r.integer("port", 1, 65535, p);
+                route.port = p;
+            }
+            route.peer = hop(r, "next_hop");
+            core.static_routes.push_back(std::move(route));
+        }
+    }
+
+    // What the core itself checks, so that --check-config finds it too.
+    try {
+        const LocalUris uris(core);
+        check_config(core);
+    } catch (const std::invalid_argument& e) {
+        throw PcscfConfigError(origin + ": " + e.what());
+    }
+    return cfg;
+}
+
+PcscfDaemonConfig load_pcscf_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw PcscfConfigError(path + ": cannot read the configuration file");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return load_pcscf_text(s.str(), path);
+}
+
+}  // namespace isthmus::pcscf

@@ -1,0 +1,51 @@
+// The [pcscf] section of configs/isthmus.toml: what isthmus-pcscf needs to
+// build its core (PcscfConfig) and its transports (TransportsConfig). Setup
+// path only. Every key is documented in configs/isthmus.toml and
+// docs/configuration.md; a key not known, of the wrong type or out of range
+// is an error naming the file and the key (a typo must not be silently
+// ignored), and the daemon refuses to start.
+//
+//   auto cfg = load_pcscf_file("configs/isthmus.toml");   // throws ConfigError
+//   Transports t(cfg.transports, handlers);
+//   PcscfCore core(cfg.core);
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+#include "pcscf/core_config.hpp"
+#include "pcscf/transport_set.hpp"
+
+namespace isthmus::pcscf {
+
+struct PcscfConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct PcscfDaemonConfig {
+    PcscfConfig core;
+    TransportsConfig transports;
+    // Threads running the io_context (the transports; the core is one
+    // strand among them).
+    int threads = 1;
+    // Where flow_token_key came from: the file named by flow_token_key_file,
+    // or "" (a random key made at start: tokens of an earlier run read as
+    // forged, 403, rather than stale, 430).
+    std::string flow_token_key_source;
+};
+
+// Parses `text` (TOML) as read from `origin` (named in errors) and checks
+// the [pcscf] section, including everything PcscfCore checks of its
+// configuration (LocalUris, check_config) so that --check-config catches
+// it. Files the configuration names (TLS certificate and key, the flow
+// token key) are read: a missing or unreadable one is an error here. Throws
+// PcscfConfigError "ORIGIN: pcscf.KEY: what is wrong".
+PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& origin);
+PcscfDaemonConfig load_pcscf_file(const std::string& path);
+
+// "udp:198.18.20.2:5060", "tcp:[2001:db8::1]:5060" (IP literals only: no
+// DNS). Throws std::invalid_argument saying what is wrong.
+Peer parse_hop(const std::string& text);
+
+}  // namespace isthmus::pcscf
