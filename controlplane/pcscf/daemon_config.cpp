@@ -15,12 +15,17 @@
 #include <arpa/inet.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <set>
 #include <sstream>
 #include <string_view>
+
+#include "sip/grammar.hpp"
+#include "sip/host.hpp"
 
 namespace isthmus::pcscf {
 namespace {
@@ -49,7 +54,8 @@ class Table {
     void integer(const char* key, int64_t lo, int64_t hi, T& out) const {
         const toml::node* n = node(key);
         if (n == nullptr) return;
-        const auto v = n->value<int64_t>();
+        // value_exact: value<int64_t>() would take 4.0 and true as integers.
+        const auto v = n->value_exact<int64_t>();
         if (!v || *v < lo || *v > hi) {
             fail(key, "must be an integer " + std::to_string(lo) + ".." + std::to_string(hi));
         }
@@ -101,8 +107,24 @@ bool is_ip_literal(const std::string& s) {
            inet_pton(AF_INET6, s.c_str(), buf.data()) == 1;
 }
 
+bool is_v4_literal(const std::string& s) {
+    std::array<unsigned char, 4> buf{};
+    return inet_pton(AF_INET, s.c_str(), buf.data()) == 1;
+}
+
+// 0.0.0.0 or :: however written ("0:0::0").
 bool is_unspecified(const std::string& s) {
-    return s == "0.0.0.0" || s == "::";
+    std::array<unsigned char, 16> buf{};
+    if (inet_pton(AF_INET, s.c_str(), buf.data()) != 1 &&
+        inet_pton(AF_INET6, s.c_str(), buf.data()) != 1) {
+        return false;
+    }
+    return std::all_of(buf.begin(), buf.end(), [](unsigned char b) { return b == 0; });
+}
+
+bool is_v4_peer(const Peer& p) {
+    const auto mapped = v4_mapped(0, 0, 0, 0);
+    return std::equal(mapped.begin(), mapped.begin() + 12, p.address.begin());
 }
 
 // "ADDR:PORT" / "[V6]:PORT" -> address, port (1..65535).
@@ -140,9 +162,15 @@ Transport parse_mw_transport(const std::string& s) {
     throw std::invalid_argument("must be \"udp\" or \"tcp\"");
 }
 
+// A directory opens as a stream on Linux: refused as unreadable too.
+bool is_directory(const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::is_directory(path, ec);
+}
+
 std::string read_secret_file(const std::string& path, std::string& error) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    if (!in || is_directory(path)) {
         error = "cannot read " + path;
         return {};
     }
@@ -156,7 +184,7 @@ std::string read_secret_file(const std::string& path, std::string& error) {
 
 void check_readable(const Table& t, const char* key, const std::string& path) {
     std::ifstream in(path);
-    if (!in) t.fail(key, "cannot read " + path);
+    if (!in || is_directory(path)) t.fail(key, "cannot read " + path);
 }
 
 }  // namespace
@@ -206,6 +234,7 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     tr.concurrency_hint = cfg.threads;
     top.string("visited_network_id", core.visited_network_id);
     top.string("orig_ioi", core.orig_ioi);
+    if (!sip::is_token(core.orig_ioi)) top.fail("orig_ioi", "must be a token (RFC 7315 4.6)");
     std::string key_file;
     top.string("flow_token_key_file", key_file);
     if (!key_file.empty()) {
@@ -255,6 +284,10 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
         {"host", "uri_port", "ws", "wss", "certificate", "private_key", "handshake_timeout_ms",
          "idle_timeout_s", "max_connections", "send_queue_messages", "send_queue_bytes"});
     w2.string("host", core.w2_host);
+    if (!sip::classify_host(core.w2_host)) {
+        w2.fail("host",
+                "\"" + core.w2_host + "\" is not a host name or address ([v6] in brackets)");
+    }
     WsConfig ws;
     w2.duration("handshake_timeout_ms", 100, 600000, ws.handshake_timeout);
     std::chrono::seconds idle{-1};
@@ -305,15 +338,26 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     if (!is_ip_literal(address)) mw.fail("address", "\"" + address + "\" is not an IP address");
     uint16_t port = 5060;
     mw.integer("port", 1, 65535, port);
-    core.mw_host = is_unspecified(address) ? std::string() : address;
+    // Written in our Via, Path and Record-Route: an IPv6 address as a reference.
+    core.mw_host = is_unspecified(address)  ? std::string()
+                   : is_v4_literal(address) ? address
+                                            : "[" + address + "]";
     mw.string("host", core.mw_host);
     if (core.mw_host.empty()) {
         mw.fail("host", "required when address is unspecified (" + address +
                             "): the IMS must be able to reach the name in our Path and Via");
     }
+    if (!sip::classify_host(core.mw_host)) {
+        mw.fail("host",
+                "\"" + core.mw_host + "\" is not a host name or address ([v6] in brackets)");
+    }
     core.mw_port = port;
     std::vector<std::string> transports = mw.strings("transports");
-    if (transports.empty()) transports = {"udp"};
+    if (!mw.has("transports")) {
+        transports = {"udp"};
+    } else if (transports.empty()) {
+        mw.fail("transports", "must list at least one of \"udp\", \"tcp\"");
+    }
     std::set<std::string> seen;
     for (const std::string& t : transports) {
         if (!seen.insert(t).second) mw.fail("transports", "\"" + t + "\" listed twice");
@@ -341,7 +385,9 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     core.mw_transport = parse_mw_transport(uri_transport);
     if (tr.tcp) {
         mw.integer("max_tcp_connections", 1, 1000000, tr.tcp->max_connections);
-        mw.duration("tcp_idle_timeout_s", 0, 86400, tr.tcp->idle_timeout);
+        std::chrono::seconds tcp_idle{-1};
+        mw.duration("tcp_idle_timeout_s", 0, 86400, tcp_idle);
+        if (tcp_idle.count() >= 0) tr.tcp->idle_timeout = tcp_idle;
     } else if (mw.has("max_tcp_connections") || mw.has("tcp_idle_timeout_s")) {
         mw.fail(mw.has("max_tcp_connections") ? "max_tcp_connections" : "tcp_idle_timeout_s",
                 "set without tcp in transports");
@@ -355,6 +401,17 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
             if ((p.transport == Transport::Udp && !tr.udp) ||
                 (p.transport == Transport::Tcp && !tr.tcp)) {
                 table.fail(name, "\"" + spec + "\" needs its transport in pcscf.mw.transports");
+            }
+            // The Mw sockets send from `address` (TCP connects from it when
+            // it is specified): the other family is out of their reach, but
+            // from "::" (dual stack) and over TCP from "0.0.0.0".
+            const bool v4_socket = is_v4_literal(address);
+            const bool reachable = v4_socket ? is_v4_peer(p) || (p.transport == Transport::Tcp &&
+                                                                 is_unspecified(address))
+                                             : !is_v4_peer(p) || is_unspecified(address);
+            if (!reachable) {
+                table.fail(name, "\"" + spec + "\" is " + (is_v4_peer(p) ? "IPv4" : "IPv6") +
+                                     ", pcscf.mw.address " + address + " is not");
             }
             return p;
         } catch (const std::invalid_argument& e) {
@@ -373,6 +430,9 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
             StaticRoute route;
             r.string("host", route.host);
             if (route.host.empty()) r.fail("host", "missing");
+            if (!sip::classify_host(route.host)) {
+                r.fail("host", "\"" + route.host + "\" is not a host name or address");
+            }
             if (r.has("port")) {
                 uint16_t p = 0;
                 r.integer("port", 1, 65535, p);
