@@ -32,6 +32,7 @@ function usage(msg) {
          [--password PW] [--auth-user NAME] [--insecure] [--preloaded-route]
          [--register] [--expires SECONDS]
          [--message-to URI --message-body TEXT [--message-content-type TYPE]
+          [--message-header 'NAME: VALUE' ...]
           [--message-expect STATUS]]
          [--wait-messages N] [--unregister-at-end] [--close-after-register]
          [--timeout SECONDS] [--trace]
@@ -57,6 +58,7 @@ try {
       'message-to': { type: 'string' },
       'message-body': { type: 'string', default: '' },
       'message-content-type': { type: 'string', default: 'text/plain' },
+      'message-header': { type: 'string', multiple: true, default: [] },
       'message-expect': { type: 'string' },
       'wait-messages': { type: 'string', default: '0' },
       'unregister-at-end': { type: 'boolean', default: false },
@@ -298,6 +300,7 @@ function whenRegisteredOrConnected() {
 function sendMessage() {
   ua.sendMessage(args['message-to'], args['message-body'], {
     contentType: args['message-content-type'],
+    extraHeaders: args['message-header'],
     eventHandlers: {
       succeeded: ({ response }) => {
         const status = response ? response.status_code : null;

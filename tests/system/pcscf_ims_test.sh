@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# System test of the eP-CSCF (issue 6) against a real IMS core and a real
+# WebSocket SIP client, in network namespaces (signalling only):
+#
+#   ue  198.18.21.2 --veth-- 198.18.21.1 [isthmus-pcscf] 198.18.20.1 --veth-- ims
+#   JsSIP (Node)      W2: ws :5062, wss :7443         Mw: udp :5060     Kamailio 198.18.20.2:5060
+#                                                                       sipp UE  198.18.20.3:5070
+#
+# Kamailio (tests/system/ims) is the I-CSCF/S-CSCF/registrar with digest
+# authentication; JsSIP (tests/system/jssip) is the browser; sipp plays bob,
+# a UE on the IMS side. Checked:
+#  - alice registers over wss with digest through Isthmus: she sees the 401
+#    challenge relayed, then the 200 with Service-Route and P-Associated-URI;
+#  - the Mw capture (tshark on the P-CSCF's Mw veth) shows the REGISTER with
+#    Path carrying our flow token (;ob), Supported: path, P-Visited-Network-ID
+#    and P-Charging-Vector; her MESSAGE to bob with the Service-Route as
+#    Route, P-Asserted-Identity from her registered set (P-Preferred-Identity
+#    honoured, a forged P-Asserted-Identity removed) and a P-Charging-Vector;
+#  - bob (sipp) gets her MESSAGE; bob's MESSAGE reaches alice by her flow
+#    token (Kamailio routes it by the Path it stored);
+#  - carol registers over ws and closes her WebSocket: bob's next MESSAGE to
+#    carol gets 430 Flow Failed from Isthmus (RFC 5626), relayed by Kamailio;
+#  - alice de-registers; the daemon stops cleanly (exit 0) with no
+#    registration left.
+# Addresses from 198.18.0.0/15; namespaces, processes and files are removed
+# on exit. Usage: pcscf_ims_test.sh BUILD_DIR   (root; exit 77 = skipped)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../component/lib.sh"
+. "$here/ims/ims.sh"
+build=${1:?build dir}
+pcscf=$build/controlplane/pcscf/isthmus-pcscf
+client=$here/jssip/w2-client.mjs
+[ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }
+for tool in kamailio sipp tshark node openssl; do
+  command -v "$tool" >/dev/null || { echo "$tool missing: run tools/lib/deps.sh"; exit 1; }
+done
+[ -d "$here/jssip/node_modules" ] || { echo "JsSIP missing: run tools/lib/deps.sh"; exit 1; }
+
+S=$$
+ue=isth-sue-$S pc=isth-spc-$S ims=isth-sims-$S
+tmp=$(mktemp -d)
+pcscf_pid="" capture_pid=""
+bg=()
+
+cleanup() {
+  local p
+  for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  [ -n "$pcscf_pid" ] && kill -KILL "$pcscf_pid" 2>/dev/null
+  [ -n "$capture_pid" ] && kill -KILL "$capture_pid" 2>/dev/null
+  ims_stop
+  ip netns del "$ue" 2>/dev/null
+  ip netns del "$pc" 2>/dev/null
+  ip netns del "$ims" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# --- the three namespaces --------------------------------------------------
+ip netns add "$ue" && ip netns add "$pc" && ip netns add "$ims" || exit 1
+ip link add "sw$S" netns "$pc" type veth peer name "su$S" netns "$ue" || exit 1
+ip link add "sm$S" netns "$pc" type veth peer name "si$S" netns "$ims" || exit 1
+ip -n "$ue" addr add 198.18.21.2/24 dev "su$S"
+ip -n "$pc" addr add 198.18.21.1/24 dev "sw$S"
+ip -n "$pc" addr add 198.18.20.1/24 dev "sm$S"
+ip -n "$ims" addr add 198.18.20.2/24 dev "si$S"
+ip -n "$ims" addr add 198.18.20.3/24 dev "si$S"
+for l in "$ue su$S" "$pc sw$S" "$pc sm$S" "$ims si$S"; do
+  set -- $l
+  ip -n "$1" link set "$2" up
+  ip -n "$1" link set lo up
+done
+
+# --- the IMS core ------------------------------------------------------------
+ims_start "$ims" 198.18.20.2 "$tmp/kamailio.log" || { echo "Kamailio did not start"; exit 1; }
+
+# --- the P-CSCF --------------------------------------------------------------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+  -subj /CN=pcscf.example.net -keyout "$tmp/pcscf.key" -out "$tmp/pcscf.crt" 2>/dev/null || exit 1
+head -c 32 /dev/urandom > "$tmp/flow.key"
+cat > "$tmp/isthmus.toml" <<TOML
+[pcscf]
+visited_network_id = "visited.example.net"
+orig_ioi = "pcscf.example.net"
+flow_token_key_file = "$tmp/flow.key"
+[pcscf.w2]
+host = "pcscf.example.net"
+ws = "198.18.21.1:5062"
+wss = "198.18.21.1:7443"
+certificate = "$tmp/pcscf.crt"
+private_key = "$tmp/pcscf.key"
+[pcscf.mw]
+address = "198.18.20.1"
+port = 5060
+transports = ["udp"]
+next_hop = "udp:198.18.20.2:5060"
+TOML
+check "isthmus-pcscf accepts the configuration" \
+  ip netns exec "$pc" "$pcscf" --config "$tmp/isthmus.toml" --check-config
+ip netns exec "$pc" tshark -q -i "sm$S" -f "udp port 5060" -w "$tmp/mw.pcap" 2>"$tmp/tshark.log" &
+capture_pid=$!
+ip netns exec "$pc" "$pcscf" --config "$tmp/isthmus.toml" 2>"$tmp/pcscf.log" &
+pcscf_pid=$!
+wait_udp "$pc" 5060 || { echo "isthmus-pcscf did not start"; cat "$tmp/pcscf.log"; exit 1; }
+for _ in $(seq 1 50); do grep -q "Capturing on" "$tmp/tshark.log" && break; sleep 0.1; done
+
+# run_client NAME ARGS...: JsSIP in the ue namespace, its events in $tmp/NAME.jsonl.
+run_client() {
+  local name=$1; shift
+  ip netns exec "$ue" node "$client" "$@" > "$tmp/$name.jsonl" 2> "$tmp/$name.err"
+}
+event() {  # NAME JQ-FILTER: some event of NAME's run satisfies the filter
+  jq -e -s "any(.[]; $2)" "$tmp/$1.jsonl" >/dev/null 2>&1
+}
+sipp_ims() {  # sipp in the ims namespace as bob (198.18.20.3:5070)
+  ip netns exec "$ims" sipp -i 198.18.20.3 -p 5070 -m 1 -timeout 20s -timeout_error -nostdin \
+    -trace_err -error_file "$tmp/sipp-$1.err" "$@"
+}
+# bob_uas NAME: bob's sipp (198.18.20.3:5070) answers one MESSAGE with 200, in
+# the background; what it received in $tmp/NAME.msg.
+bob_uas() {
+  ip netns exec "$ims" sipp -sf "$here/ims/uas_message.xml" -i 198.18.20.3 -p 5070 \
+    -set reply 200 -m 1 -timeout 30 -timeout_error -max_recv_loops 100 -nostdin \
+    -trace_msg -message_file "$tmp/$1.msg" -trace_err -error_file "$tmp/$1.err" \
+    > "$tmp/$1.out" 2>&1 &
+  uas_pid=$!
+  bg+=("$uas_pid")
+  wait_udp "$ims" 5070
+}
+# bob_sends NAME TARGET CODE: bob's MESSAGE to TARGET through Kamailio gets CODE.
+bob_sends() {
+  ims_sipp "$ims" 198.18.20.3 uac_message.xml -p 5071 -s "$2" -key from bob -set expect "$3" \
+    -trace_msg -message_file "$tmp/$1.msg" -trace_err -error_file "$tmp/$1.err" \
+    > "$tmp/$1.out" 2>&1
+}
+not() { ! "$@"; }
+wait_event() {  # NAME JQ-FILTER: up to 20 s for NAME's run to report a matching event
+  for _ in $(seq 1 200); do event "$1" "$2" && return 0; sleep 0.1; done
+  return 1
+}
+
+# --- bob, a UE in the IMS -----------------------------------------------------
+bob_registers() { ims_register "$ims" 198.18.20.3 bob bob-secret 600 -p 5070 > "$tmp/bob-reg.out" 2>&1; }
+check "bob registers directly at the IMS core" bob_registers
+bob_uas bob-uas
+
+# --- alice registers over wss through Isthmus, messages bob ------------------
+# She prefers her tel URI (P-Preferred-Identity) and tries to assert mallory's
+# identity: Isthmus must assert the tel URI and drop both headers she sent.
+run_client alice --ws-uri wss://198.18.21.1:7443 --insecure --uri sip:alice@ims.example.net \
+  --password alice-secret --register --message-to sip:bob@ims.example.net \
+  --message-body "hello bob" --message-header "P-Preferred-Identity: <tel:+15550100001>" \
+  --message-header "P-Asserted-Identity: <sip:mallory@ims.example.net>" \
+  --wait-messages 1 --unregister-at-end --timeout 45 &
+alice_pid=$!
+bg+=("$alice_pid")
+check "alice's REGISTER is challenged: the 401 from the IMS reaches her" \
+  wait_event alice '.event == "recv" and .status == 401 and .method == "REGISTER"'
+check "alice registers with digest through Isthmus (200)" \
+  wait_event alice '.event == "registered" and .status == 200'
+check "her 200 carries the Service-Route and P-Associated-URI" \
+  event alice '.event == "registered" and (.service_route | tostring | test("sip:orig@198.18.20.2"))
+               and (.p_associated_uri | tostring | test("tel:\\+15550100001"))'
+check "her 200 reaches her with one Via (Isthmus' own removed)" \
+  event alice '.event == "recv" and .status == 200 and .method == "REGISTER"
+               and (.headers.Via | length) == 1'
+check "her MESSAGE to bob gets bob's 200" \
+  wait_event alice '.event == "message_sent" and .status == 200'
+wait "$uas_pid"; uas_status=$?
+check "bob (sipp) received her MESSAGE" [ "$uas_status" -eq 0 ]
+check "bob sees her tel URI asserted and no trace of mallory" \
+  bash -c "grep -q '^P-Asserted-Identity: <tel:+15550100001>' '$tmp/bob-uas.msg' &&
+           ! grep -qi 'mallory\|^P-Preferred-Identity' '$tmp/bob-uas.msg'"
+
+# --- bob messages alice: Kamailio routes by her Path, Isthmus by the token ----
+check "bob's MESSAGE to alice gets her 200 through Isthmus" bob_sends bob-to-alice alice 200
+check "alice received bob's MESSAGE" \
+  wait_event alice '.event == "message_received" and (.from | test("bob"))'
+wait "$alice_pid"; alice_status=$?
+check "alice de-registers and her client ends cleanly" [ "$alice_status" -eq 0 ]
+check "the IMS core holds no binding for alice any more" not ims_registered alice
+
+# --- carol closes her WebSocket: 430 for the next request toward her ----------
+check "carol registers over ws and closes her WebSocket" \
+  run_client carol --ws-uri ws://198.18.21.1:5062 --uri sip:carol@ims.example.net \
+  --password carol-secret --register --close-after-register --timeout 20
+check "bob's MESSAGE to carol gets 430 Flow Failed from Isthmus" \
+  bob_sends bob-to-carol carol 430
+
+# --- the daemon stops cleanly --------------------------------------------------
+kill -TERM "$pcscf_pid"
+wait "$pcscf_pid"; pcscf_status=$?
+pcscf_pid=""
+check "isthmus-pcscf exits 0 on SIGTERM" [ "$pcscf_status" -eq 0 ]
+check "it ends with no flow and no registration left" \
+  grep -q "event=stopped flows=0 registrations=0 " "$tmp/pcscf.log"
+check "it counted the 430 it answered" grep -q "refused_flow_failed=1" "$tmp/pcscf.log"
+
+# --- what crossed Mw (tshark's capture) ----------------------------------------
+sleep 0.5
+kill -INT "$capture_pid"; wait "$capture_pid" 2>/dev/null; capture_pid=""
+# mw FILTER FIELD: the values of FIELD in the SIP messages matching FILTER.
+mw() {
+  tshark -r "$tmp/mw.pcap" -Y "$1" -T fields -E occurrence=a -e "$2" 2>/dev/null
+}
+mw_has() { mw "$1" "$2" | grep -Eq -- "$3"; }     # FILTER FIELD ERE
+mw_is() { [ "$(mw "$1" "$2")" = "$3" ]; }         # FILTER FIELD VALUE (all of them)
+reg='sip.Method == "REGISTER" && ip.src == 198.18.20.1'
+ok200='sip.Status-Code == 200 && sip.CSeq.method == "REGISTER" && ip.src == 198.18.20.2'
+msg='sip.Method == "MESSAGE" && ip.src == 198.18.20.1 && sip.from.user == "alice"'
+check "Mw: the REGISTER carries Path with our flow token (;ob)" \
+  mw_has "$reg" sip.Path '^<sip:[A-Za-z0-9_-]{16,}@198\.18\.20\.1:5060;lr;ob>$'
+check "Mw: the REGISTER says Supported: path" mw_has "$reg" sip.Supported 'path'
+check "Mw: the REGISTER carries P-Visited-Network-ID" \
+  mw_has "$reg" sip.P-Visited-Network-ID 'visited\.example\.net'
+check "Mw: the REGISTER carries a P-Charging-Vector with an icid" \
+  mw_has "$reg" sip.P-Charging-Vector 'icid-value='
+check "Mw: the 200 to REGISTER carries the Service-Route" \
+  mw_has "$ok200" sip.Service-Route 'sip:orig@198\.18\.20\.2:5060;lr'
+check "Mw: alice's MESSAGE has the Service-Route as its Route" \
+  mw_is "$msg" sip.Route '<sip:orig@198.18.20.2:5060;lr>'
+check "Mw: alice's MESSAGE asserts her preferred identity only" \
+  mw_is "$msg" sip.P-Asserted-Identity '<tel:+15550100001>'
+check "Mw: alice's MESSAGE carries no P-Preferred-Identity" \
+  mw_is "$msg" sip.P-Preferred-Identity ''
+check "Mw: alice's MESSAGE carries a P-Charging-Vector with an icid" \
+  mw_has "$msg" sip.P-Charging-Vector 'icid-value='
+check "Mw: bob's MESSAGE to carol is answered 430 by Isthmus" \
+  mw_has 'sip.Status-Code == 430 && ip.src == 198.18.20.1' sip.CSeq.method 'MESSAGE'
+
+summary
