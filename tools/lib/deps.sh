@@ -14,7 +14,7 @@ packages=(
   dpdk-dev libipsec-mb-dev libssl-dev libsrtp2-dev
   libgtest-dev libbenchmark-dev libtomlplusplus-dev libboost-dev clang-format
   iproute2 iputils-ping ethtool openssl
-  kamailio sip-tester tshark jq
+  kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester tshark jq
 )
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 

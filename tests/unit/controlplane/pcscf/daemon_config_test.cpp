@@ -3,6 +3,8 @@
 // the key ("test.toml: pcscf.w2.max_connections: ..."); the files it names
 // (TLS certificate and key, flow token key) are read; hops and endpoints,
 // IPv4 and IPv6.
+#include "pcscf/daemon_config.hpp"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
@@ -14,8 +16,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "pcscf/daemon_config.hpp"
 
 namespace isthmus::pcscf {
 namespace {
