@@ -102,6 +102,9 @@ class PcscfCore {
     const Registrar& registrar() const { return registrar_; }
     const sip::TransactionStats& transaction_stats() const { return layer_.stats(); }
     std::size_t transactions() const { return layer_.size(); }
+    // Of those, the ones only absorbing retransmissions (not bounded by
+    // max_transactions: LayerConfig).
+    std::size_t lingering_transactions() const { return layer_.lingering(); }
     // The token our Path / Record-Route would carry for `flow` (diagnostics).
     std::string flow_token(uint64_t flow) const { return tokens_.make(flow); }
 

@@ -158,6 +158,13 @@ void PcscfCore::relay_response(sip::TransactionId client, sip::Message& m, Side 
     if (code >= 200) {
         ctx.final_relayed = true;
         release(ctx);
+        // The context outlives the final response as long as its server
+        // transaction lingers (Timer J/L: up to 32 s over UDP), and needs
+        // none of what it kept to make a response or a CANCEL.
+        ctx.reply_base = {};
+        ctx.cancel = {};
+        ctx.contacts.clear();
+        ctx.contacts.shrink_to_fit();
     }
     if (layer_.respond(ctx.server, m, now_) == sip::RespondStatus::Ok) count_sent(ctx.from, code);
 }

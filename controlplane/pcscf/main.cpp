@@ -160,6 +160,7 @@ class Daemon {
         o << "flows=" << core_.registrar().flows()
           << " registrations=" << core_.registrar().registrations()
           << " transactions=" << core_.transactions()
+          << " lingering=" << core_.lingering_transactions()
           << " requests_w2=" << sum(s.requests_received[0])
           << " requests_mw=" << sum(s.requests_received[1])
           << " forwarded_w2=" << s.requests_forwarded[0]

@@ -94,6 +94,7 @@ void TransactionLayer::terminate(Record& r) {
     for (uint8_t s = 0; s < kSlots; ++s)
         cancel_timer(r, static_cast<Slot>(s));
     (is_client(r.kind) ? client_index_ : server_index_).erase(r.key);
+    if (r.lingering) --lingering_;
     const TransactionId id = r.id;
     transactions_.erase(id.value);  // r dies here
     notify(ActionKind::Terminated, id);
@@ -106,6 +107,10 @@ void TransactionLayer::linger(Record& r, TimerName name) {
         return;
     }
     set_timer(r, kLifetime, name, d);
+    if (!r.lingering) {
+        r.lingering = true;
+        ++lingering_;
+    }
 }
 
 SendResult TransactionLayer::send_request(Message request, const Peer& peer, TimePoint now) {
@@ -149,7 +154,7 @@ SendResult TransactionLayer::send_request(Message request, const Peer& peer, Tim
         out.status = SendStatus::DuplicateTransaction;
         return out;
     }
-    if (transactions_.size() >= config_.max_transactions) {
+    if (!admits()) {
         ++stats_.overloaded;
         out.status = SendStatus::TooManyTransactions;
         return out;
@@ -218,7 +223,7 @@ Inbound TransactionLayer::on_request(const Message& request, const Peer& source)
         in.disposition = Disposition::Ack;
         return in;
     }
-    if (transactions_.size() >= config_.max_transactions) {
+    if (!admits()) {
         ++stats_.overloaded;
         in.disposition = Disposition::Overloaded;
         return in;

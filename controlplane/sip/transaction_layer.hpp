@@ -62,7 +62,13 @@ namespace isthmus::sip {
 
 struct LayerConfig {
     TimerConfig timers;
-    // Live transactions (client and server together); >= 1.
+    // Active transactions (client and server together); >= 1. A
+    // transaction that only lingers to absorb retransmissions (timers D, I,
+    // J, K, L, M: up to 64*T1 after its final response) does not count
+    // here: at a steady rate r, r * T4 of them linger behind the active ones
+    // (20,000/s over UDP: 100,000), holding at most the last message sent.
+    // They are bounded apart, at kLingerPerActive * max_transactions; a new
+    // transaction beyond either bound is refused (Overloaded).
     std::size_t max_transactions = 10000;
     // Queued actions; >= kMaxActionsPerCall.
     std::size_t max_pending_actions = 1024;
@@ -76,6 +82,9 @@ struct LayerConfig {
     // layer's thread only.
     std::function<uint64_t()> random;
 };
+
+// Lingering transactions allowed per active one (LayerConfig::max_transactions).
+inline constexpr std::size_t kLingerPerActive = 8;
 
 // The most actions one call (or one timer) can queue.
 inline constexpr std::size_t kMaxActionsPerCall = 2;
@@ -149,8 +158,9 @@ class TransactionLayer {
     // The state and kind of a live transaction (nullopt: no such id).
     std::optional<TransactionState> state(TransactionId id) const;
     std::optional<TransactionKind> kind(TransactionId id) const;
-    // Live transactions.
+    // Live transactions, lingering ones included; the lingering ones alone.
     std::size_t size() const { return transactions_.size(); }
+    std::size_t lingering() const { return lingering_; }
     const LayerConfig& config() const { return config_; }
     const TransactionStats& stats() const { return stats_; }
 
@@ -165,7 +175,8 @@ class TransactionLayer {
         TransactionState state = TransactionState::Trying;
         Peer peer;
         bool reliable = false;
-        std::string key;  // in client_index_ or server_index_
+        bool lingering = false;  // final response done: absorbing retransmissions only
+        std::string key;         // in client_index_ or server_index_
         // Client: the request as sent (the ACK for a 300-699 is built from it).
         Message request;
         // Client: the request's octets (A/E retransmit them). INVITE client
@@ -187,6 +198,11 @@ class TransactionLayer {
     // transaction_layer.cpp
     Record* find(TransactionId id);
     const Record* find(TransactionId id) const;
+    // Room for one more transaction under both bounds.
+    bool admits() const {
+        return transactions_.size() - lingering_ < config_.max_transactions &&
+               lingering_ < config_.max_transactions * kLingerPerActive;
+    }
     bool has_room() const {
         return config_.max_pending_actions - actions_.size() >= kMaxActionsPerCall;
     }
@@ -220,6 +236,7 @@ class TransactionLayer {
     uint64_t branch_counter_ = 0;
     std::mt19937_64 rng_;
     std::unordered_map<uint64_t, Record> transactions_;
+    std::size_t lingering_ = 0;  // records with `lingering` set
     std::unordered_map<std::string, uint64_t> client_index_;
     std::unordered_map<std::string, uint64_t> server_index_;
     std::set<TimerEntry> timers_;

@@ -191,6 +191,43 @@ TEST_F(TransactionLayerTest, LiveTransactionsAreBounded) {
         Disposition::NewServerTransaction);
 }
 
+// A transaction that has sent its final response only lingers to absorb
+// retransmissions (Timer J here, 64*T1 over UDP): it does not count as
+// active, so a steady rate is not capped at max_transactions / T4; the
+// lingering ones have their own bound, kLingerPerActive per active slot.
+TEST_F(TransactionLayerTest, LingeringTransactionsAreBoundedApart) {
+    config.max_transactions = 1;
+    make_layer();
+    for (std::size_t i = 0; i < kLingerPerActive; ++i) {
+        const Message req = incoming_request("MESSAGE", "z9hG4bK-l" + std::to_string(i));
+        const Inbound in = layer->on_message(req, udp_peer(), at(0));
+        ASSERT_EQ(in.disposition, Disposition::NewServerTransaction) << i;
+        // While it is active, it is the one transaction allowed.
+        EXPECT_EQ(layer->on_message(incoming_request("OPTIONS", "z9hG4bK-x"), udp_peer(), at(0))
+                      .disposition,
+                  Disposition::Overloaded);
+        ASSERT_EQ(layer->respond(in.transaction, response_to(req, 200), at(0)), RespondStatus::Ok);
+        drain();
+    }
+    EXPECT_EQ(layer->lingering(), kLingerPerActive);
+    EXPECT_EQ(layer->size(), kLingerPerActive);
+    // The lingering bound: refused until some end.
+    EXPECT_EQ(
+        layer->on_message(incoming_request("OPTIONS", "z9hG4bK-y"), udp_peer(), at(1)).disposition,
+        Disposition::Overloaded);
+    // A lingering one still absorbs its request's retransmission.
+    EXPECT_EQ(
+        layer->on_message(incoming_request("MESSAGE", "z9hG4bK-l0"), udp_peer(), at(2)).disposition,
+        Disposition::Absorbed);
+    run_until(64 * 500 + 10);  // Timer J
+    EXPECT_EQ(layer->lingering(), 0u);
+    EXPECT_EQ(layer->size(), 0u);
+    EXPECT_EQ(
+        layer->on_message(incoming_request("OPTIONS", "z9hG4bK-z"), udp_peer(), at(64 * 500 + 10))
+            .disposition,
+        Disposition::NewServerTransaction);
+}
+
 TEST_F(TransactionLayerTest, TheActionQueueIsBounded) {
     config.max_pending_actions = 3;
     make_layer();
