@@ -332,7 +332,7 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     // [pcscf.mw]
     const Table mw(top.sub("mw"), "pcscf.mw", origin,
                    {"address", "port", "host", "transports", "transport", "next_hop", "route",
-                    "max_tcp_connections", "tcp_idle_timeout_s"});
+                    "max_tcp_connections", "tcp_idle_timeout_s", "udp_buffer_bytes"});
     std::string address = "0.0.0.0";
     mw.string("address", address);
     if (!is_ip_literal(address)) mw.fail("address", "\"" + address + "\" is not an IP address");
@@ -383,6 +383,16 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
         mw.fail("transport", "\"" + uri_transport + "\" is not one of transports");
     }
     core.mw_transport = parse_mw_transport(uri_transport);
+    if (tr.udp) {
+        // A burst of responses from the IMS (a thousand REGISTERs in flight)
+        // overflows the system's default 208 KiB: drops, then retransmits.
+        int udp_buffer = 4 << 20;
+        mw.integer("udp_buffer_bytes", 0, 1 << 30, udp_buffer);
+        tr.udp->receive_buffer_bytes = udp_buffer;
+        tr.udp->send_buffer_bytes = udp_buffer;
+    } else if (mw.has("udp_buffer_bytes")) {
+        mw.fail("udp_buffer_bytes", "set without udp in transports");
+    }
     if (tr.tcp) {
         mw.integer("max_tcp_connections", 1, 1000000, tr.tcp->max_connections);
         std::chrono::seconds tcp_idle{-1};

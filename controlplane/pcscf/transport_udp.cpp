@@ -1,10 +1,13 @@
 #include "pcscf/transport_udp.hpp"
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <cerrno>
 #include <stdexcept>
 #include <vector>
 
@@ -93,15 +96,21 @@ class UdpSocket : public std::enable_shared_from_this<UdpSocket> {
         socket_.open(endpoint.protocol(), ec);
         if (ec) failed("open", where, ec);
         if (ip.is_v6()) socket_.set_option(net::ip::v6_only(false), ec);  // best effort
-        if (config.receive_buffer_bytes > 0) {
-            socket_.set_option(net::socket_base::receive_buffer_size(config.receive_buffer_bytes),
-                               ec);
-            if (ec) failed("SO_RCVBUF", where, ec);
-        }
-        if (config.send_buffer_bytes > 0) {
-            socket_.set_option(net::socket_base::send_buffer_size(config.send_buffer_bytes), ec);
-            if (ec) failed("SO_SNDBUF", where, ec);
-        }
+        // SO_RCVBUFFORCE/SO_SNDBUFFORCE (CAP_NET_ADMIN) pass net.core.rmem_max /
+        // wmem_max (212992 by default: a burst of a thousand responses
+        // overflows it); without the capability the plain option, which the
+        // kernel clamps to that maximum.
+        const auto buffer = [&](int force, int plain, int bytes, const char* name) {
+            if (bytes <= 0) return;
+            const int fd = socket_.native_handle();
+            if (setsockopt(fd, SOL_SOCKET, force, &bytes, sizeof bytes) == 0) return;
+            if (setsockopt(fd, SOL_SOCKET, plain, &bytes, sizeof bytes) != 0) {
+                failed(name, where,
+                       boost::system::error_code(errno, boost::system::system_category()));
+            }
+        };
+        buffer(SO_RCVBUFFORCE, SO_RCVBUF, config.receive_buffer_bytes, "SO_RCVBUF");
+        buffer(SO_SNDBUFFORCE, SO_SNDBUF, config.send_buffer_bytes, "SO_SNDBUF");
         socket_.bind(endpoint, ec);
         if (ec) failed("bind", where, ec);
         socket_.non_blocking(true, ec);

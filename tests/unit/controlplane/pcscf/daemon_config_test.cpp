@@ -603,6 +603,24 @@ TEST(PcscfConfig, MwTransports) {
               Transport::Udp);
 }
 
+TEST(PcscfConfig, UdpBuffers) {
+    // 4 MiB by default each way (a burst of responses overflows the system's
+    // default), settable, 0 for the system's; only with udp.
+    const PcscfDaemonConfig d = load(Toml());
+    ASSERT_TRUE(d.transports.udp);
+    EXPECT_EQ(d.transports.udp->receive_buffer_bytes, 4 << 20);
+    EXPECT_EQ(d.transports.udp->send_buffer_bytes, 4 << 20);
+    const PcscfDaemonConfig z = load(Toml().set("pcscf.mw", "udp_buffer_bytes", "0"));
+    EXPECT_EQ(z.transports.udp->receive_buffer_bytes, 0);
+    expect_refused(Toml().set("pcscf.mw", "udp_buffer_bytes", "-1"), "pcscf.mw.udp_buffer_bytes",
+                   "0..1073741824");
+    expect_refused(Toml()
+                       .set("pcscf.mw", "transports", R"(["tcp"])")
+                       .set("pcscf.mw", "next_hop", R"("tcp:127.0.0.1:5070")")
+                       .set("pcscf.mw", "udp_buffer_bytes", "65536"),
+                   "pcscf.mw.udp_buffer_bytes", "set without udp in transports");
+}
+
 TEST(PcscfConfig, TimersT1MustNotExceedT2) {
     expect_refused(Toml().set("pcscf.timers", "t1_ms", "5000"), "pcscf.timers.t1_ms",
                    "must not exceed t2_ms");
