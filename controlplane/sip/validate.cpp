@@ -1,5 +1,6 @@
 #include "sip/validate.hpp"
 
+#include <array>
 #include <string_view>
 
 #include "sip/grammar.hpp"
@@ -22,37 +23,6 @@ Defect malformed(std::string_view name) {
     return "Malformed " + std::string(name) + " header";
 }
 
-// A header's fields: none is "Missing" when `required`; more than one field
-// or value "Multiple" when `single`; any value `valid` rejects, or a field
-// of a list header with no element at all ("Route:", "Via: ,"; the grammar
-// wants 1#, RFC 3261 25.1), "Malformed". One pass over the fields.
-template <typename Pred>
-Defect check(const Message& m, std::string_view name, bool required, bool single, Pred valid) {
-    const std::string_view canonical = canonical_header_name(name);
-    const bool list = is_list_header(canonical);
-    std::size_t fields = 0;
-    std::size_t values = 0;
-    bool bad = false;
-    for (const HeaderField& f : m.fields) {
-        if (!iequals(f.name, canonical)) continue;
-        ++fields;
-        if (!list) {
-            ++values;
-            bad = bad || !valid(f.value);
-            continue;
-        }
-        const auto elements = split_list(f.value);
-        values += elements.size();
-        bad = bad || elements.empty();
-        for (std::string_view v : elements)
-            bad = bad || !valid(v);
-    }
-    if (fields == 0) return required ? missing(name) : std::nullopt;
-    if (single && (fields > 1 || values > 1)) return multiple(name);
-    if (bad) return malformed(name);
-    return std::nullopt;
-}
-
 bool name_addr_ok(std::string_view v) {
     return parse_name_addr(v).has_value();
 }
@@ -72,34 +42,126 @@ bool contact_ok(std::string_view v) {
     return is_star(v) || name_addr_ok(v);
 }
 
-// The checks requests and responses share, To/From/CSeq/Call-ID/Via.
-Defect check_common(const Message& m, bool request) {
-    constexpr bool kRequired = true;
-    constexpr bool kOptional = false;
-    constexpr bool kSingle = true;
-    constexpr bool kList = false;
-    if (request) {
-        if (auto d = check(m, "To", kRequired, kSingle, name_addr_ok)) return d;
-        if (auto d = check(m, "From", kRequired, kSingle, name_addr_ok)) return d;
-        if (auto d = check(m, "CSeq", kRequired, kSingle, cseq_ok)) return d;
-        if (auto d = check(m, "Call-ID", kRequired, kSingle, valid_call_id)) return d;
-        if (auto d = check(m, "Max-Forwards", kRequired, kSingle, max_forwards_ok)) return d;
-        if (auto d = check(m, "Via", kRequired, kList, via_ok)) return d;
-    } else {
-        if (auto d = check(m, "Via", kRequired, kList, via_ok)) return d;
-        if (auto d = check(m, "From", kRequired, kSingle, name_addr_ok)) return d;
-        if (auto d = check(m, "To", kRequired, kSingle, name_addr_ok)) return d;
-        if (auto d = check(m, "CSeq", kRequired, kSingle, cseq_ok)) return d;
-        if (auto d = check(m, "Call-ID", kRequired, kSingle, valid_call_id)) return d;
+// The header fields a proxy checks, each with its rule: none is "Missing"
+// when required; more than one field or value "Multiple" when single; any
+// value the predicate rejects, or a field of a list header with no element
+// at all ("Route:", "Via: ,"; the grammar wants 1#, RFC 3261 25.1),
+// "Malformed"; Contact "*" only alone (10.2.2).
+enum Slot : uint8_t {
+    kTo,
+    kFrom,
+    kCSeq,
+    kCallId,
+    kMaxForwards,
+    kVia,
+    kContentLength,
+    kContact,
+    kRoute,
+    kRecordRoute,
+    kPath,
+    kServiceRoute,
+    kSlots,
+    kNone = kSlots
+};
+struct Rule {
+    std::string_view name;
+    bool list;    // comma-separated elements (is_list_header)
+    bool single;  // one field, one value
+    bool (*valid)(std::string_view);
+};
+constexpr std::array<Rule, kSlots> kRules = {{
+    {"To", false, true, name_addr_ok},
+    {"From", false, true, name_addr_ok},
+    {"CSeq", false, true, cseq_ok},
+    {"Call-ID", false, true, valid_call_id},
+    {"Max-Forwards", false, true, max_forwards_ok},
+    {"Via", true, false, via_ok},
+    {"Content-Length", false, true, content_length_ok},
+    {"Contact", true, false, contact_ok},
+    {"Route", true, false, name_addr_ok},
+    {"Record-Route", true, false, name_addr_ok},
+    {"Path", true, false, name_addr_ok},
+    {"Service-Route", true, false, name_addr_ok},
+}};
+
+// The slot of a field name (names are stored canonical, compared without
+// case all the same): by length first, so most fields cost one compare.
+Slot slot_of(std::string_view n) {
+    const auto is = [&](Slot s) { return iequals(n, kRules[s].name); };
+    switch (n.size()) {
+        case 2:
+            return is(kTo) ? kTo : kNone;
+        case 3:
+            return is(kVia) ? kVia : kNone;
+        case 4:
+            return is(kFrom) ? kFrom : is(kCSeq) ? kCSeq : is(kPath) ? kPath : kNone;
+        case 5:
+            return is(kRoute) ? kRoute : kNone;
+        case 7:
+            return is(kCallId) ? kCallId : is(kContact) ? kContact : kNone;
+        case 12:
+            return is(kMaxForwards) ? kMaxForwards : is(kRecordRoute) ? kRecordRoute : kNone;
+        case 13:
+            return is(kServiceRoute) ? kServiceRoute : kNone;
+        case 14:
+            return is(kContentLength) ? kContentLength : kNone;
+        default:
+            return kNone;
     }
-    if (auto d = check(m, "Content-Length", kOptional, kSingle, content_length_ok)) return d;
-    if (auto d = check(m, "Contact", kOptional, kList, contact_ok)) return d;
-    // Contact: "*" only alone (RFC 3261 10.2.2).
-    const auto contacts = m.headers("Contact");
-    for (std::string_view v : contacts)
-        if (is_star(v) && contacts.size() > 1) return malformed("Contact");
-    for (std::string_view name : {"Route", "Record-Route", "Path", "Service-Route"})
-        if (auto d = check(m, name, kOptional, kList, name_addr_ok)) return d;
+}
+
+struct Tally {
+    std::size_t fields = 0;
+    std::size_t values = 0;
+    bool bad = false;
+    bool star = false;  // a Contact "*"
+};
+
+// One pass over the fields; then the rules in the order a request (or a
+// response) reports them, the first defect winning.
+Defect check_common(const Message& m, bool request) {
+    std::array<Tally, kSlots> t{};
+    for (const HeaderField& f : m.fields) {
+        const Slot s = slot_of(f.name);
+        if (s == kNone) continue;
+        const Rule& rule = kRules[s];
+        Tally& tally = t[s];
+        ++tally.fields;
+        if (!rule.list) {
+            ++tally.values;
+            tally.bad = tally.bad || !rule.valid(f.value);
+            continue;
+        }
+        const auto elements = split_list(f.value);
+        tally.values += elements.size();
+        tally.bad = tally.bad || elements.empty();
+        for (std::string_view v : elements) {
+            tally.bad = tally.bad || !rule.valid(v);
+            if (s == kContact && is_star(v)) tally.star = true;
+        }
+    }
+    const auto verdict = [&](Slot s, bool required) -> Defect {
+        const Rule& rule = kRules[s];
+        if (t[s].fields == 0) return required ? missing(rule.name) : std::nullopt;
+        if (rule.single && (t[s].fields > 1 || t[s].values > 1)) return multiple(rule.name);
+        if (t[s].bad) return malformed(rule.name);
+        return std::nullopt;
+    };
+    static constexpr std::array<Slot, 6> kRequestOrder = {kTo,     kFrom,        kCSeq,
+                                                          kCallId, kMaxForwards, kVia};
+    static constexpr std::array<Slot, 5> kResponseOrder = {kVia, kFrom, kTo, kCSeq, kCallId};
+    if (request) {
+        for (Slot s : kRequestOrder)
+            if (auto d = verdict(s, true)) return d;
+    } else {
+        for (Slot s : kResponseOrder)
+            if (auto d = verdict(s, true)) return d;
+    }
+    for (Slot s : {kContentLength, kContact})
+        if (auto d = verdict(s, false)) return d;
+    if (t[kContact].star && t[kContact].values > 1) return malformed("Contact");
+    for (Slot s : {kRoute, kRecordRoute, kPath, kServiceRoute})
+        if (auto d = verdict(s, false)) return d;
     return std::nullopt;
 }
 
