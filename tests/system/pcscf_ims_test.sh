@@ -24,6 +24,8 @@
 #    registration left.
 # Addresses from 198.18.0.0/15; namespaces, processes and files are removed
 # on exit. Usage: pcscf_ims_test.sh BUILD_DIR   (root; exit 77 = skipped)
+# PCSCF_IMS_MW=tcp: Mw over TCP both ways (our Path and Record-Route carry
+# ;transport=tcp, so Kamailio connects to us for terminating requests).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../component/lib.sh"
@@ -37,6 +39,8 @@ for tool in kamailio sipp tshark node openssl; do
 done
 [ -d "$here/jssip/node_modules" ] || { echo "JsSIP missing: run tools/lib/deps.sh"; exit 1; }
 
+mw_proto=${PCSCF_IMS_MW:-udp}
+case $mw_proto in udp|tcp) ;; *) echo "PCSCF_IMS_MW must be udp or tcp"; exit 2 ;; esac
 S=$$
 ue=isth-sue-$S pc=isth-spc-$S ims=isth-sims-$S
 tmp=$(mktemp -d)
@@ -92,16 +96,21 @@ private_key = "$tmp/pcscf.key"
 [pcscf.mw]
 address = "198.18.20.1"
 port = 5060
-transports = ["udp"]
-next_hop = "udp:198.18.20.2:5060"
+transports = ["$mw_proto"]
+next_hop = "$mw_proto:198.18.20.2:5060"
 TOML
 check "isthmus-pcscf accepts the configuration" \
   ip netns exec "$pc" "$pcscf" --config "$tmp/isthmus.toml" --check-config
-ip netns exec "$pc" tshark -q -i "sm$S" -f "udp port 5060" -w "$tmp/mw.pcap" 2>"$tmp/tshark.log" &
+ip netns exec "$pc" tshark -q -i "sm$S" -f "port 5060" -w "$tmp/mw.pcap" 2>"$tmp/tshark.log" &
 capture_pid=$!
 ip netns exec "$pc" "$pcscf" --config "$tmp/isthmus.toml" 2>"$tmp/pcscf.log" &
 pcscf_pid=$!
-wait_udp "$pc" 5060 || { echo "isthmus-pcscf did not start"; cat "$tmp/pcscf.log"; exit 1; }
+for _ in $(seq 1 100); do
+  ip netns exec "$pc" ss -Hln "sport = :5060" | grep -q . && break
+  sleep 0.05
+done
+ip netns exec "$pc" ss -Hln "sport = :5060" | grep -q . ||
+  { echo "isthmus-pcscf did not start"; cat "$tmp/pcscf.log"; exit 1; }
 for _ in $(seq 1 50); do grep -q "Capturing on" "$tmp/tshark.log" && break; sleep 0.1; done
 
 # run_client NAME ARGS...: JsSIP in the ue namespace, its events in $tmp/NAME.jsonl.
@@ -205,11 +214,16 @@ mw() {
 }
 mw_has() { mw "$1" "$2" | grep -Eq -- "$3"; }     # FILTER FIELD ERE
 mw_is() { [ "$(mw "$1" "$2")" = "$3" ]; }         # FILTER FIELD VALUE (all of them)
+path_params=""
+[ "$mw_proto" = tcp ] && path_params=";transport=tcp"
+check "Mw: everything crossed over $mw_proto" \
+  bash -c "[ -n \"\$(tshark -r '$tmp/mw.pcap' -Y '$mw_proto && sip' -T fields -e frame.number 2>/dev/null)\" ] &&
+           [ -z \"\$(tshark -r '$tmp/mw.pcap' -Y 'sip && !$mw_proto' -T fields -e frame.number 2>/dev/null)\" ]"
 reg='sip.Method == "REGISTER" && ip.src == 198.18.20.1'
 ok200='sip.Status-Code == 200 && sip.CSeq.method == "REGISTER" && ip.src == 198.18.20.2'
 msg='sip.Method == "MESSAGE" && ip.src == 198.18.20.1 && sip.from.user == "alice"'
 check "Mw: the REGISTER carries Path with our flow token (;ob)" \
-  mw_has "$reg" sip.Path '^<sip:[A-Za-z0-9_-]{16,}@198\.18\.20\.1:5060;lr;ob>$'
+  mw_has "$reg" sip.Path "^<sip:[A-Za-z0-9_-]{16,}@198\\.18\\.20\\.1:5060$path_params;lr;ob>\$"
 check "Mw: the REGISTER says Supported: path" mw_has "$reg" sip.Supported 'path'
 check "Mw: the REGISTER carries P-Visited-Network-ID" \
   mw_has "$reg" sip.P-Visited-Network-ID 'visited\.example\.net'
