@@ -155,6 +155,15 @@ void PcscfCore::on_flow_closed(uint64_t flow, TimePoint now) {
     }
 }
 
+void PcscfCore::on_unreachable(const Peer& to, TimePoint now) {
+    if (now > now_) now_ = now;
+    ++stats_.unreachable;
+    for (const sip::TransactionId id : layer_.clients_toward(to)) {
+        layer_.on_transport_error(id, now_);
+        pump();
+    }
+}
+
 void PcscfCore::advance(TimePoint now) {
     if (now > now_) now_ = now;
     // The layer stops firing timers when its queue is full; drain and go on.

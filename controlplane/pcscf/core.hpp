@@ -90,6 +90,12 @@ class PcscfCore {
     // (16.10; once a provisional came, 9.1). Other requests from it run to
     // their end; their responses are dropped (Drop::ClosedFlow).
     void on_flow_closed(uint64_t flow, TimePoint now);
+    // A Mw peer could not be reached (a TCP connection made on demand
+    // failed, or a send was refused at once): every client transaction
+    // still waiting on that transport, address and port ends with a
+    // transport error (RFC 3261 8.1.3.1), so a browser's request is
+    // answered 503 now rather than after Timer B/F.
+    void on_unreachable(const Peer& to, TimePoint now);
     // Runs timers (transactions, Timer C, registration expiry) due by `now`.
     void advance(TimePoint now);
     // When advance() is next needed; nullopt when nothing waits.

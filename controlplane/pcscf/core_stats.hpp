@@ -147,6 +147,7 @@ struct CoreStats {
     uint64_t cancels_sent = 0;  // CANCELs made (16.10 from upstream, Timer C)
     uint64_t timer_c_fired = 0;
     uint64_t flows_closed = 0;
+    uint64_t unreachable = 0;  // on_unreachable calls (a Mw peer not reached)
 };
 
 }  // namespace isthmus::pcscf

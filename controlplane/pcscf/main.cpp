@@ -69,6 +69,7 @@ class Daemon {
               TransportHandlers{
                   .on_message = [this](std::string bytes, Peer from) { on_message(bytes, from); },
                   .on_flow_closed = [this](uint64_t flow) { on_flow_closed(flow); },
+                  .on_unreachable = [this](Peer to) { on_unreachable(to); },
               }),
           timer_(transports_.core_executor()),
           signals_(transports_.context(), SIGINT, SIGTERM, SIGUSR1) {}
@@ -131,9 +132,26 @@ class Daemon {
         core_.on_flow_closed(flow, Clock::now());
         drain();
     }
+    void on_unreachable(const Peer& to) {
+        core_.on_unreachable(to, Clock::now());
+        drain();
+    }
     void drain() {
-        while (auto out = core_.poll())
-            transports_.apply(std::move(*out));
+        while (auto out = core_.poll()) {
+            if (out->kind != Output::Kind::Send) {
+                transports_.apply(std::move(*out));
+                continue;
+            }
+            const Peer to = out->to;
+            // A Mw message refused at once (no connection could be had, an
+            // address family the socket cannot reach): the transactions
+            // waiting on that peer fail now. W2 flows that are gone are the
+            // core's already (on_flow_closed).
+            if (!transports_.send(to, std::move(out->bytes)) &&
+                (to.transport == Transport::Udp || to.transport == Transport::Tcp)) {
+                core_.on_unreachable(to, Clock::now());
+            }
+        }
         rearm();
     }
     void rearm() {
@@ -183,7 +201,7 @@ class Daemon {
             if (s.dropped[i] != 0)
                 o << " dropped_" << drop_label(static_cast<Drop>(i)) << "=" << s.dropped[i];
         }
-        o << " flows_closed=" << s.flows_closed;
+        o << " flows_closed=" << s.flows_closed << " unreachable=" << s.unreachable;
         return o.str();
     }
 

@@ -118,11 +118,17 @@ inline void bump(Counter& c, uint64_t n = 1) {
 //    accepted or connected) has ended, for any reason; once per flow, after
 //    every on_message of that flow. Not called for connections refused or
 //    failed before they opened, nor during ~io_context.
-// Both run on the core's strand, one at a time. They may call send() and
+//  - on_unreachable: a peer a message was sent to could not be reached (Mw
+//    TCP: the connection made on demand failed or timed out), so what was
+//    queued for it is lost; Peer{transport, flow 0, address, port}. The
+//    core fails the transactions waiting on it (RFC 3261 8.1.3.1, 18.4)
+//    instead of letting them time out. Optional.
+// They run on the core's strand, one at a time. They may call send() and
 // close_flow(); they must not block or run the io_context.
 struct TransportHandlers {
     std::function<void(std::string bytes, Peer from)> on_message;
     std::function<void(uint64_t flow)> on_flow_closed;
+    std::function<void(Peer to)> on_unreachable = {};
 };
 
 // Posts the handlers onto the core's executor. Shared (immutable) by every
@@ -140,6 +146,11 @@ class Delivery : public std::enable_shared_from_this<Delivery> {
     void flow_closed(uint64_t flow) const {
         net::post(core_, [self = shared_from_this(), flow] {
             if (self->handlers_.on_flow_closed) self->handlers_.on_flow_closed(flow);
+        });
+    }
+    void unreachable(const Peer& to) const {
+        net::post(core_, [self = shared_from_this(), to] {
+            if (self->handlers_.on_unreachable) self->handlers_.on_unreachable(to);
         });
     }
     const net::any_io_executor& executor() const { return core_; }

@@ -132,7 +132,13 @@ void TcpConnection::finish(CloseReason reason) {
     counters().connections_open.fetch_sub(1, std::memory_order_relaxed);
     shared_->flows.leave(peer_.flow);
     shared_->forget_endpoint(key(), peer_.flow);
-    if (open_) shared_->delivery->flow_closed(peer_.flow);
+    if (open_) {
+        shared_->delivery->flow_closed(peer_.flow);
+    } else if (reason == CloseReason::ConnectFailed) {
+        Peer to = peer_;
+        to.flow = 0;
+        shared_->delivery->unreachable(to);
+    }
     // front() may be in the middle of a write: it goes with the connection.
     while (queue_.size() > 1) {
         budget_.give(queue_.back().size());

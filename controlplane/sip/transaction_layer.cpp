@@ -299,6 +299,18 @@ bool TransactionLayer::on_transport_error(TransactionId id, TimePoint now) {
     return true;
 }
 
+std::vector<TransactionId> TransactionLayer::clients_toward(const Peer& peer) const {
+    std::vector<TransactionId> out;
+    for (const auto& [id, r] : transactions_) {
+        if (!is_client(r.kind) || r.lingering || r.peer.transport != peer.transport ||
+            r.peer.address != peer.address || r.peer.port != peer.port) {
+            continue;
+        }
+        out.push_back(r.id);
+    }
+    return out;
+}
+
 void TransactionLayer::advance(TimePoint now) {
     if (now > now_) now_ = now;
     while (!timers_.empty()) {

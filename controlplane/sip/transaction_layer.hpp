@@ -144,6 +144,11 @@ class TransactionLayer {
     // 17.2.4). Queues TransportError (and Terminated, see ActionKind).
     // False if `id` names no live transaction or the queue is full.
     bool on_transport_error(TransactionId id, TimePoint now);
+    // The client transactions still waiting for a final response that sent
+    // toward `peer`'s transport, address and port (its flow is not
+    // compared): those a transport error on that peer ends. O(live
+    // transactions): for rare events.
+    std::vector<TransactionId> clients_toward(const Peer& peer) const;
 
     // Fires the timers due at or before `now` (see the file comment).
     void advance(TimePoint now);

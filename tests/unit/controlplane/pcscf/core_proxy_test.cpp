@@ -160,6 +160,34 @@ TEST_F(CoreProxyTest, ANonInviteTimeoutSendsNothingUpstream) {
     EXPECT_EQ(core->transactions(), 0u);
 }
 
+// A next hop that cannot be reached (a TCP connection that failed, a send
+// refused at once): the requests waiting on it are answered 503 now (RFC
+// 3261 8.1.3.1), not after Timer B/F; requests toward other peers, and ones
+// already answered, are left alone.
+TEST_F(CoreProxyTest, AnUnreachableNextHopFailsTheRequestsWaitingOnItAt503) {
+    const Message fwd = invite();
+    EXPECT_EQ(only(feed(browser_request("MESSAGE", "z9hG4bK-m1"), browser())).to, scscf());
+    Peer elsewhere = scscf();
+    elsewhere.port = static_cast<uint16_t>(elsewhere.port + 1);
+    core->on_unreachable(elsewhere, at(now_ms));
+    EXPECT_TRUE(drain().empty());
+    Peer same = scscf();
+    same.flow = 7;  // the flow is not compared: the endpoint is
+    core->on_unreachable(same, at(now_ms));
+    const std::vector<Sent> out = drain();
+    ASSERT_EQ(out.size(), 2u);
+    for (const Sent& s : out) {
+        EXPECT_EQ(s.to, browser());
+        EXPECT_EQ(s.msg.status_code, 503);
+    }
+    EXPECT_EQ(refused(Refusal::NextHopFailed), 2u);
+    EXPECT_EQ(stats().unreachable, 2u);
+    // Nothing is left waiting: no 408 later, no retransmission.
+    for (const Sent& s : run_until(now_ms + 40000))
+        EXPECT_NE(s.to, browser()) << s.msg.status_code;
+    EXPECT_EQ(fwd.method, "INVITE");
+}
+
 TEST_F(CoreProxyTest, AnInviteFromTheImsReachesTheBrowserWithoutA100FromIt) {
     const auto out = feed(ims_request("INVITE", "z9hG4bK-mt-inv"), scscf());
     ASSERT_EQ(out.size(), 2u);

@@ -48,6 +48,11 @@ class Server {
                                           check_strand();
                                           events_.push({true, {}, {}, flow});
                                       },
+                                  .on_unreachable =
+                                      [this](Peer to) {
+                                          check_strand();
+                                          events_.push({false, {}, to, 0, true});
+                                      },
                               }) {
         transports_.start();
         for (int i = 0; i < threads; ++i) {
@@ -319,6 +324,25 @@ TEST_F(MwTest, TcpConnectOnDemandAndReuse) {
     ASSERT_TRUE(closed && closed->closed);
     EXPECT_EQ(closed->flow, e->peer.flow);
     EXPECT_FALSE(server.t().send(e->peer, kOk));  // gone
+}
+
+// A connection made on demand that fails (nobody listens): what was queued
+// is dropped, counted, and the core hears the peer was unreachable — with
+// flow 0, the way it addressed it — but no flow closed, since none opened.
+TEST_F(MwTest, TcpConnectFailureReportsThePeerUnreachable) {
+    Server server(mw_config());
+    tcp::acceptor gone(ioc_, tcp::endpoint(kLoopback, 0));
+    const uint16_t port = gone.local_endpoint().port();
+    gone.close();  // refused from now on
+    const Peer next_hop = to_peer(Transport::Tcp, kLoopback, port);
+    ASSERT_TRUE(server.t().send(next_hop, kOptions));  // queued until it connects
+    const auto e = server.events().pop();
+    ASSERT_TRUE(e);
+    EXPECT_TRUE(e->unreachable);
+    EXPECT_FALSE(e->closed);
+    EXPECT_EQ(e->peer, next_hop);
+    EXPECT_EQ(server.t().tcp()->counters().closes_of(CloseReason::ConnectFailed), 1u);
+    EXPECT_FALSE(server.events().pop(200ms));  // no on_flow_closed
 }
 
 TEST_F(MwTest, TcpCloseFlowAfterQueue) {

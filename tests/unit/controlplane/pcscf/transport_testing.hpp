@@ -15,12 +15,14 @@
 
 namespace isthmus::pcscf::test {
 
-// What the core saw: a message (bytes, peer) or a closed flow.
+// What the core saw: a message (bytes, peer), a closed flow or a peer that
+// could not be reached.
 struct Event {
     bool closed = false;
     std::string bytes;
-    Peer peer;
+    Peer peer;  // for an unreachable peer: that peer
     uint64_t flow = 0;
+    bool unreachable = false;
 };
 
 // Events in arrival order; pop() waits for the next one (nullopt after the
