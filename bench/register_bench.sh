@@ -24,7 +24,8 @@
 #
 # Usage: bench/register_bench.sh [BUILD_DIR]            (root: a namespace)
 #   CONNS (1000), DURATION (10), WARMUP (2), OUTSTANDING (1), TRANSPORTS ("wss ws"),
-#   PCSCF_THREADS (1)
+#   PCSCF_THREADS (1), PCSCF_WRAPPER (a command put before isthmus-pcscf, e.g.
+#   "env MALLOC_CONF=..." or "env LD_PRELOAD=..." for an A/B run)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -83,7 +84,7 @@ next_hop = "udp:127.0.0.1:5060"
 max_flows = $((conns + 100))
 max_registrations = $((conns + 100))
 TOML
-ip netns exec "$ns" "$pcscf" --config "$tmp/isthmus.toml" 2> "$tmp/pcscf.log" &
+ip netns exec "$ns" ${PCSCF_WRAPPER:-} "$pcscf" --config "$tmp/isthmus.toml" 2> "$tmp/pcscf.log" &
 pcscf_pid=$!
 
 # --- Kamailio as the baseline WebSocket proxy ----------------------------------

@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 packages=(
   build-essential meson ninja-build pkg-config python3
   dpdk-dev libipsec-mb-dev libssl-dev libsrtp2-dev
-  libgtest-dev libbenchmark-dev libtomlplusplus-dev libboost-dev clang-format
+  libgtest-dev libbenchmark-dev libtomlplusplus-dev libboost-dev libjemalloc-dev clang-format
   iproute2 iputils-ping ethtool openssl
   kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester tshark jq
 )
