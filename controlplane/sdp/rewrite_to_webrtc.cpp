@@ -1,0 +1,258 @@
+// Steps 2 and 3 of rewrite.hpp: IMS descriptions into WebRTC ones.
+#include <string>
+#include <vector>
+
+#include "sdp/grammar.hpp"
+#include "sdp/rewrite.hpp"
+#include "sdp/rewrite_internal.hpp"
+
+namespace isthmus::sdp {
+
+using namespace rewrite_detail;
+
+namespace {
+
+// An IMS m= line in use, turned into a WebRTC one: our port and transport
+// attributes first, then the IMS's codecs and attributes without its own
+// transport (c=, a=rtcp, a=crypto, ...).
+MediaDescription webrtc_media(const SessionDescription& ims, std::size_t index,
+                              std::string_view proto, uint16_t port, std::vector<Line> transport) {
+    MediaDescription m = ims.media[index];
+    m.m.port = port;
+    m.m.port_count.reset();
+    m.m.proto = std::string(proto);
+    strip_transport(m);
+    m.remove('c');
+    pin_direction(ims.session, m);
+    prepend_attributes(m, transport);
+    return m;
+}
+
+// A rejected m= line toward the browser keeps its mid (JSEP 5.3.1).
+MediaDescription rejected_with_mid(std::string_view media, std::string_view proto,
+                                   const std::vector<std::string>& formats, std::string_view id) {
+    MediaDescription m = rejected(media, proto, formats);
+    if (!id.empty()) m.add_attribute("mid", id);
+    return m;
+}
+
+// The session level toward the browser: the IMS's, without its transport,
+// with our o= and c=, a=ice-lite, and its direction moved to the m= lines.
+Section webrtc_session(const Section& ims, const WebRtcSide& web,
+                       const std::vector<std::string>& groups) {
+    Section s = session_from(ims, web.origin, web.address);
+    remove_directions(s);
+    s.add_attribute("ice-lite");
+    for (const std::string& g : groups)
+        s.add_attribute("group", g);
+    return s;
+}
+
+// Step 2's SDES result (RFC 4568 7.1.3): the IMS answered one of our tags
+// with its own key of the same suite.
+struct AnsweredKeys {
+    dpif::SrtpKeys ours{};
+    dpif::SrtpKeys theirs{};
+};
+std::optional<AnsweredKeys> answered_keys(const MediaDescription& our_offer,
+                                          const MediaDescription& answer) {
+    const std::vector<Crypto> offered = crypto_lines(our_offer);
+    for (const Crypto& a : crypto_lines(answer)) {
+        const auto theirs = usable_keys(a);
+        if (!theirs) continue;
+        for (const Crypto& o : offered) {
+            if (o.tag != a.tag || !iequals(o.suite, a.suite)) continue;
+            if (const auto ours = usable_keys(o)) return AnsweredKeys{*ours, *theirs};
+        }
+    }
+    return std::nullopt;
+}
+
+std::string mid_of(const MediaDescription& m) {
+    const auto id = mid(m);
+    return id ? std::string(*id) : std::string();
+}
+
+}  // namespace
+
+RewriteResult ims_answer_to_webrtc(const SessionDescription& webrtc_offer,
+                                   const SessionDescription& ims_offer,
+                                   const SessionDescription& ims_answer, const WebRtcSide& web) {
+    Failure f;
+    const std::size_t n = webrtc_offer.media.size();
+    if (ims_offer.media.size() != n || ims_answer.media.size() != n)
+        return fail(RewriteError::AnswerMismatch,
+                    "the IMS answered " + std::to_string(ims_answer.media.size()) +
+                        " m-lines to an offer of " + std::to_string(ims_offer.media.size()) +
+                        " (RFC 3264 6)");
+    if (!check_webrtc_side(web, f)) return fail(f);
+    const auto bundle = read_bundle(webrtc_offer, f);
+    if (!bundle) return fail(f);
+
+    std::vector<bool> accepted(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const MediaDescription& io = ims_offer.media[i];
+        const MediaDescription& ia = ims_answer.media[i];
+        if (!iequals(ia.m.media, io.m.media))
+            return fail(RewriteError::AnswerMismatch,
+                        where(i, ia) + ": answers an offered " + io.m.media + " m-line");
+        accepted[i] = in_use(webrtc_offer, *bundle, i) &&
+                      is_webrtc_rtp_proto(webrtc_offer.media[i].m.proto) && io.m.port != 0 &&
+                      ia.m.port != 0;
+        if (accepted[i] && !iequals(ia.m.proto, io.m.proto))
+            return fail(RewriteError::AnswerMismatch,
+                        where(i, ia) + ": proto " + ia.m.proto + " answers " + io.m.proto);
+    }
+
+    // Each offered group keeps the m= lines the IMS accepted, in the offer's
+    // order; the first is the BUNDLE-tagged one (RFC 8843 7.3.1) and lends
+    // its port to the others.
+    std::vector<std::optional<std::size_t>> tag_of(n);
+    std::vector<std::string> groups;
+    for (const std::vector<std::size_t>& members : bundle->groups) {
+        std::string g = "BUNDLE";
+        std::optional<std::size_t> tag;
+        for (std::size_t m : members) {
+            if (!accepted[m]) continue;
+            if (!tag) tag = m;
+            tag_of[m] = tag;
+            g += ' ' + mid_of(webrtc_offer.media[m]);
+        }
+        if (tag) groups.push_back(std::move(g));
+    }
+
+    RewriteResult r;
+    r.description.session = webrtc_session(ims_answer.session, web, groups);
+    for (std::size_t i = 0; i < n; ++i) {
+        const MediaDescription& bo = webrtc_offer.media[i];
+        const MediaDescription& io = ims_offer.media[i];
+        const MediaDescription& ia = ims_answer.media[i];
+        MediaPlan p;
+        p.media = bo.m.media;
+        p.access.mid = mid_of(bo);
+        if (!accepted[i]) {
+            r.description.media.push_back(
+                rejected_with_mid(bo.m.media, bo.m.proto, bo.m.formats, p.access.mid));
+            p.formats = bo.m.formats;
+            p.direction = Direction::Inactive;
+            r.media.push_back(std::move(p));
+            continue;
+        }
+        const std::size_t tag = tag_of[i].value_or(i);
+        const auto port = access_port(web, tag, webrtc_offer.media[tag], f);
+        if (!port) return fail(f);
+        const auto transport = read_browser_transport(webrtc_offer, i, tag, f);
+        if (!transport) return fail(f);
+        const auto role = answerer_role(transport->setup, web.dtls_role);
+        if (!role)
+            return fail(RewriteError::BadSetup,
+                        where(i, bo) + ": a=setup:holdconn (RFC 8842 5: not for DTLS)");
+        const bool mux = io.has_attribute("rtcp-mux") && ia.has_attribute("rtcp-mux");
+        auto core = read_ims_addresses(ims_answer, i, mux, f);
+        if (!core) return fail(f);
+        core->security = dpif::LegSecurity::Rtp;
+        if (is_savp(io.m.proto)) {
+            const auto keys = answered_keys(io, ia);
+            if (!keys)
+                return fail(RewriteError::CryptoMismatch,
+                            where(i, ia) +
+                                ": no a=crypto answering one of our tags and suites "
+                                "with one inline key, no MKI, no session parameters");
+            core->security = dpif::LegSecurity::Sdes;
+            core->tx = keys->ours;
+            core->rx = keys->theirs;
+        }
+
+        const std::optional<uint16_t> candidate_port = tag == i ? port : std::optional<uint16_t>();
+        MediaDescription m =
+            webrtc_media(ims_answer, i, bo.m.proto, *port,
+                         webrtc_transport_lines(web, transport->mid, *role, candidate_port));
+
+        p.active = true;
+        p.direction = effective_direction(ims_answer.session, ia);
+        p.formats = m.m.formats;
+        p.access.local_port = *port;
+        p.access.remote_ice = transport->ice;
+        p.access.remote_fingerprint = transport->fingerprint;
+        p.access.dtls_role = *role;
+        p.access.rtcp_mux = true;
+        if (tag_of[i]) p.access.bundle_transport = tag;
+        p.access.remote_candidates = transport->candidates;
+        p.core = std::move(*core);
+        p.core.local_port = io.m.port;
+        p.core.local_rtcp_port = mux ? 0 : static_cast<uint16_t>(io.m.port + 1);
+        r.description.media.push_back(std::move(m));
+        r.media.push_back(std::move(p));
+    }
+    return r;
+}
+
+RewriteResult ims_offer_to_webrtc(const SessionDescription& ims_offer, const WebRtcSide& web) {
+    Failure f;
+    const std::size_t n = ims_offer.media.size();
+    if (n == 0) return fail(RewriteError::NoMedia, "the offer has no m= line");
+    if (!check_webrtc_side(web, f)) return fail(f);
+
+    // What a browser can take: audio and video over RTP, not rejected.
+    std::vector<bool> usable(n);
+    std::string group = "BUNDLE";
+    for (std::size_t i = 0; i < n; ++i) {
+        const MediaDescription& io = ims_offer.media[i];
+        usable[i] = io.m.port != 0 && is_ims_rtp_proto(io.m.proto) &&
+                    (iequals(io.m.media, "audio") || iequals(io.m.media, "video"));
+        if (!usable[i]) continue;
+        if (is_savp(io.m.proto)) {
+            bool any = false;
+            for (const Crypto& c : crypto_lines(io))
+                any = any || usable_keys(c).has_value();
+            if (!any)
+                return fail(RewriteError::CryptoMismatch,
+                            where(i, io) + ": " + io.m.proto +
+                                " without an a=crypto the dataplane supports (one inline key, "
+                                "no MKI, no session parameters)");
+        }
+        group += ' ' + std::to_string(i);
+    }
+    if (group == "BUNDLE")
+        return fail(RewriteError::NoMedia, "no audio or video m-line over RTP in use");
+
+    RewriteResult r;
+    r.description.session = webrtc_session(ims_offer.session, web, {group});
+    for (std::size_t i = 0; i < n; ++i) {
+        const MediaDescription& io = ims_offer.media[i];
+        MediaPlan p;
+        p.media = io.m.media;
+        p.access.mid = std::to_string(i);
+        if (!usable[i]) {
+            const std::string_view proto =
+                is_ims_rtp_proto(io.m.proto) ? kWebRtcProto : std::string_view(io.m.proto);
+            r.description.media.push_back(
+                rejected_with_mid(io.m.media, proto, io.m.formats, p.access.mid));
+            p.formats = io.m.formats;
+            p.direction = Direction::Inactive;
+            r.media.push_back(std::move(p));
+            continue;
+        }
+        const auto port = access_port(web, i, io, f);
+        if (!port) return fail(f);
+        auto core = read_ims_addresses(ims_offer, i, io.has_attribute("rtcp-mux"), f);
+        if (!core) return fail(f);
+        core->security = is_savp(io.m.proto) ? dpif::LegSecurity::Sdes : dpif::LegSecurity::Rtp;
+        core->offered_crypto = crypto_lines(io);
+
+        MediaDescription m =
+            webrtc_media(ims_offer, i, kWebRtcProto, *port,
+                         webrtc_transport_lines(web, p.access.mid, SetupRole::ActPass, *port));
+        p.active = true;
+        p.direction = effective_direction(ims_offer.session, io);
+        p.formats = m.m.formats;
+        p.access.local_port = *port;
+        p.access.rtcp_mux = true;
+        p.core = std::move(*core);
+        r.description.media.push_back(std::move(m));
+        r.media.push_back(std::move(p));
+    }
+    return r;
+}
+
+}  // namespace isthmus::sdp
