@@ -91,10 +91,11 @@ class PcscfCore {
     // their end; their responses are dropped (Drop::ClosedFlow).
     void on_flow_closed(uint64_t flow, TimePoint now);
     // A Mw peer could not be reached (a TCP connection made on demand
-    // failed, or a send was refused at once): every client transaction
-    // still waiting on that transport, address and port ends with a
-    // transport error (RFC 3261 8.1.3.1), so a browser's request is
-    // answered 503 now rather than after Timer B/F.
+    // failed): every client transaction still waiting on that transport,
+    // address and port ends with a transport error (RFC 3261 8.1.3.1), so a
+    // browser's request is answered 503 now rather than after Timer B/F. A
+    // request sent in the instant between the failure and this call (a new
+    // connection attempt) fails with them.
     void on_unreachable(const Peer& to, TimePoint now);
     // Runs timers (transactions, Timer C, registration expiry) due by `now`.
     void advance(TimePoint now);

@@ -68,7 +68,9 @@ struct PcscfConfig {
     std::size_t max_flows = 20000;          // live W2 flows
     std::size_t max_registrations = 10000;  // (flow, AOR) registrations in all
     std::size_t max_registrations_per_flow = 4;
-    std::size_t max_transactions = 20000;    // SIP transactions, both sides
+    // Active SIP transactions, both sides; lingering ones (after their
+    // final response) are bounded apart at sip::kLingerPerActive times this.
+    std::size_t max_transactions = 20000;
     std::size_t max_pending_actions = 1024;  // transaction layer queue
     sip::ParseLimits parse_limits;
     // Retry-After (seconds) on 503s for exhausted limits (RFC 3261 20.33).

@@ -15,6 +15,7 @@
 // line; SIGUSR1 logs the statistics line now. Logs: one line per event on
 // stderr, "isthmus-pcscf: level=... event=... key=value ...", never per
 // message.
+#include <atomic>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -80,15 +81,28 @@ class Daemon {
         wait_signal();
         std::vector<std::thread> threads;
         for (int i = 1; i < cfg_.threads; ++i)
-            threads.emplace_back([this] { transports_.context().run(); });
-        transports_.context().run();
+            threads.emplace_back([this] { run_thread(); });
+        run_thread();
         for (auto& t : threads)
             t.join();
         log_line("level=info event=stopped " + stats_text());
-        return 0;
+        return failed_ ? 1 : 0;
     }
 
   private:
+    // One io_context thread. Nothing in the handlers should throw; if
+    // something does, the process stops in order (every thread returns, the
+    // final counters are logged, exit 1) rather than in std::terminate.
+    void run_thread() {
+        try {
+            transports_.context().run();
+        } catch (const std::exception& e) {
+            log_line(std::string("level=error event=fatal what=\"") + e.what() + "\"");
+            failed_ = true;
+            transports_.context().stop();
+        }
+    }
+
     void announce() {
         const auto& t = cfg_.transports;
         if (t.ws) log_line(endpoint_of("ws", t.ws->address, t.ws->port));
@@ -115,6 +129,10 @@ class Daemon {
             }
             log_line(std::string("level=info event=stopping signal=") +
                      (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+            // A second SIGINT/SIGTERM during shutdown takes its default
+            // action: the operator can always force the stop.
+            boost::system::error_code ignored;
+            signals_.clear(ignored);
             net::post(transports_.core_executor(), [this] {
                 stopping_ = true;
                 timer_.cancel();
@@ -137,21 +155,13 @@ class Daemon {
         drain();
     }
     void drain() {
-        while (auto out = core_.poll()) {
-            if (out->kind != Output::Kind::Send) {
-                transports_.apply(std::move(*out));
-                continue;
-            }
-            const Peer to = out->to;
-            // A Mw message refused at once (no connection could be had, an
-            // address family the socket cannot reach): the transactions
-            // waiting on that peer fail now. W2 flows that are gone are the
-            // core's already (on_flow_closed).
-            if (!transports_.send(to, std::move(out->bytes)) &&
-                (to.transport == Transport::Udp || to.transport == Transport::Tcp)) {
-                core_.on_unreachable(to, Clock::now());
-            }
-        }
+        // A send refused at once (a full send queue, the connection limit, a
+        // flow that just closed, shutdown) is left to the transaction's own
+        // timers: it says nothing about the peer as a whole. Unreachable
+        // peers come from the transports (on_unreachable: a connection made
+        // on demand that failed).
+        while (auto out = core_.poll())
+            transports_.apply(std::move(*out));
         rearm();
     }
     void rearm() {
@@ -212,6 +222,7 @@ class Daemon {
     net::signal_set signals_;
     std::optional<Clock::time_point> armed_;
     bool stopping_ = false;
+    std::atomic<bool> failed_{false};
 };
 
 }  // namespace
