@@ -31,18 +31,6 @@ std::string_view trim_wsp(std::string_view s) {
     return s;
 }
 
-std::optional<uint64_t> parse_uint(std::string_view digits, uint64_t max) {
-    if (digits.empty()) return std::nullopt;
-    uint64_t v = 0;
-    for (char c : digits) {
-        if (!is_digit(c)) return std::nullopt;
-        const auto d = static_cast<uint64_t>(c - '0');
-        if (d > max || v > (max - d) / 10) return std::nullopt;
-        v = v * 10 + d;
-    }
-    return v;
-}
-
 std::vector<std::string_view> split_words(std::string_view s) {
     std::vector<std::string_view> out;
     std::size_t i = 0;

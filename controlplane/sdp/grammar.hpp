@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "text/decimal.hpp"
+
 namespace isthmus::sdp {
 
 constexpr bool is_alpha(char c) {
@@ -64,7 +66,7 @@ std::string_view trim_wsp(std::string_view s);
 
 // 1*DIGIT with no sign and no space, at most `max`. Leading zeros are fine.
 // nullopt when empty, not all digits, or above `max` (never overflows).
-std::optional<uint64_t> parse_uint(std::string_view digits, uint64_t max);
+using text::parse_uint;  // text/decimal.hpp
 
 // The words of `s` separated by runs of SP / HTAB; leading and trailing
 // white space ignored. The views point into `s`.

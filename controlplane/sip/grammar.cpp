@@ -142,18 +142,6 @@ std::string unescape(std::string_view s) {
     return out;
 }
 
-std::optional<uint64_t> parse_uint(std::string_view digits, uint64_t max) {
-    if (digits.empty()) return std::nullopt;
-    uint64_t v = 0;
-    for (char c : digits) {
-        if (!is_digit(c)) return std::nullopt;
-        const auto d = static_cast<uint64_t>(c - '0');
-        if (d > max || v > (max - d) / 10) return std::nullopt;
-        v = v * 10 + d;
-    }
-    return v;
-}
-
 std::vector<std::string_view> split_list(std::string_view value) {
     std::vector<std::string_view> out;
     auto element = [&out](std::string_view e) {

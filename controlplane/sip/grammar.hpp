@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "text/decimal.hpp"
+
 namespace isthmus::sip {
 
 constexpr bool is_alpha(char c) {
@@ -96,7 +98,7 @@ std::string unescape(std::string_view s);
 
 // 1*DIGIT with no sign and no space, at most `max`. Leading zeros are fine.
 // nullopt when empty, not all digits, or above `max` (never overflows).
-std::optional<uint64_t> parse_uint(std::string_view digits, uint64_t max);
+using text::parse_uint;  // text/decimal.hpp
 
 // The elements of a header field value that is a comma-separated list (RFC
 // 3261 7.3.1), each trimmed of LWS. Commas inside a quoted-string or between
