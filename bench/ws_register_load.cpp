@@ -60,21 +60,16 @@
 //
 // Reading the figures: on a shared machine throughput is bounded by the
 // CPU of every process on it, so the comparison is CPU microseconds per
-// transaction, each process in the same run. The baseline, 2 cores (x86-64
-// VM) shared with other work, tool -> Kamailio 5.6 ws-proxy.cfg (-x fm,
-// -n 2 -N 2) -> registrar-min.cfg (-n 2), 10 s, K=1, one tool thread:
-//                    tx/s     tool   proxy  registrar (us/transaction)
-//   WS   100 conns   13,500    21      74     24
-//   WS  1000 conns   12,600    19      76     23
-//   WSS  100 conns   12,400    30      88     28
-//   WSS 1000 conns   10,200    32     103     28
-// (all cores busy; 2-4 CPU-s of the 20 went to softirq and other work).
+// transaction, each process in the same run. bench/register_bench.sh runs
+// the whole comparison (isthmus-pcscf and Kamailio as a WebSocket proxy in
+// front of the test IMS core, tests/system/ims/kamailio.cfg); its figures
+// are in docs/performance.md.
 //
 // Bench files: ws_register_load_sip.* (REGISTER, digest, response
 // summary), ws_register_load_client.* (the WebSocket clients, Boost.Beast),
 // ws_register_load_stats.* (counters, histogram, /proc). Kamailio configs
-// for the baseline: bench/kamailio/ (ws-proxy.cfg, registrar-min.cfg; how
-// to start them is at their top).
+// for the baseline: bench/kamailio/ws-proxy.cfg (how to start it by hand
+// is at its top).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
