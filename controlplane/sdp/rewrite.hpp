@@ -163,6 +163,10 @@ struct ImsSide {
     bool srtp = false;             // offers: RTP/SAVP with SDES instead of RTP/AVP
     bool rtcp_mux = false;         // offer a=rtcp-mux / accept the IMS's (RFC 5761)
     std::vector<CoreMedia> media;  // by m= line index
+    // Take part in the browser's BUNDLE (the same flag as WebRtcSide::bundle
+    // for the same call): false treats every m= line as having its own
+    // transport, so a bundle-only one (port 0) is rejected toward the IMS.
+    bool bundle = true;
 };
 
 // What a description toward the browser is made of (steps 2 and 3).
@@ -178,6 +182,11 @@ struct WebRtcSide {
     // an answer only the BUNDLE-tagged m= line's is used. 0: none allocated,
     // allowed only for an m= line that is not in use.
     std::vector<uint16_t> ports;
+    // Accept (step 2) and offer (step 3) BUNDLE. false: the answer has no
+    // group (RFC 8843 7.3.3: each m= line on its own transport, a
+    // bundle-only one rejected) and the offer none, for a dataplane whose
+    // sessions cannot share an access port.
+    bool bundle = true;
 };
 
 // --- what the rewrite hands back ----------------------------------------------

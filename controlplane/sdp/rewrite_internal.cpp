@@ -214,6 +214,12 @@ std::optional<Bundle> read_bundle(const SessionDescription& d, Failure& f) {
     return b;
 }
 
+void decline_bundle(Bundle& b) {
+    b.groups.clear();
+    for (std::optional<std::size_t>& g : b.group_of)
+        g.reset();
+}
+
 bool in_use(const SessionDescription& d, const Bundle& b, std::size_t index) {
     const MediaDescription& m = d.media[index];
     return m.m.port != 0 || (m.has_attribute("bundle-only") && b.group_of[index].has_value());

@@ -75,6 +75,10 @@ struct Bundle {
 // lines, a group naming a mid no m= line has or one already in a group, and
 // a=bundle-only on an m= line in no group.
 std::optional<Bundle> read_bundle(const SessionDescription& d, Failure& f);
+// BUNDLE declined (ImsSide/WebRtcSide::bundle false): the groups forgotten
+// after read_bundle checked them, so every m= line has its own transport
+// and a bundle-only one (port 0) is not in use.
+void decline_bundle(Bundle& b);
 
 // Whether a browser m= line takes part: a port, or bundle-only in a group
 // (RFC 8843 6: port 0 there does not reject it).

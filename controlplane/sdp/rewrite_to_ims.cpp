@@ -71,8 +71,9 @@ RewriteResult webrtc_offer_to_ims(const SessionDescription& offer, const ImsSide
     Failure f;
     if (offer.media.empty()) return fail(RewriteError::NoMedia, "the offer has no m= line");
     if (!check_ims_side(ims, f)) return fail(f);
-    const auto bundle = read_bundle(offer, f);
+    auto bundle = read_bundle(offer, f);
     if (!bundle) return fail(f);
+    if (!ims.bundle) decline_bundle(*bundle);
     const std::string_view proto = ims.srtp ? "RTP/SAVP" : "RTP/AVP";
 
     RewriteResult r;
@@ -166,8 +167,9 @@ RewriteResult webrtc_answer_to_ims(const SessionDescription& ims_offer,
                         " m-lines to an offer of " + std::to_string(webrtc_offer.media.size()) +
                         " (RFC 3264 6)");
     if (!check_ims_side(ims, f)) return fail(f);
-    const auto bundle = read_bundle(answer, f);
+    auto bundle = read_bundle(answer, f);
     if (!bundle) return fail(f);
+    if (!ims.bundle) decline_bundle(*bundle);
 
     RewriteResult r;
     r.description.session = ims_session(answer.session, ims);

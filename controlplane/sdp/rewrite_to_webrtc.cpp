@@ -86,8 +86,9 @@ RewriteResult ims_answer_to_webrtc(const SessionDescription& webrtc_offer,
                         " m-lines to an offer of " + std::to_string(ims_offer.media.size()) +
                         " (RFC 3264 6)");
     if (!check_webrtc_side(web, f)) return fail(f);
-    const auto bundle = read_bundle(webrtc_offer, f);
+    auto bundle = read_bundle(webrtc_offer, f);
     if (!bundle) return fail(f);
+    if (!web.bundle) decline_bundle(*bundle);
 
     std::vector<bool> accepted(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -217,7 +218,9 @@ RewriteResult ims_offer_to_webrtc(const SessionDescription& ims_offer, const Web
         return fail(RewriteError::NoMedia, "no audio or video m-line over RTP in use");
 
     RewriteResult r;
-    r.description.session = webrtc_session(ims_offer.session, web, {group});
+    r.description.session =
+        webrtc_session(ims_offer.session, web,
+                       web.bundle ? std::vector<std::string>{group} : std::vector<std::string>{});
     for (std::size_t i = 0; i < n; ++i) {
         const MediaDescription& io = ims_offer.media[i];
         MediaPlan p;

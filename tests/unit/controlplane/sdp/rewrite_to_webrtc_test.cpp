@@ -216,6 +216,54 @@ TEST(ImsAnswerToWebRtc, NoBundleOffered) {
     EXPECT_FALSE(r.media[1].access.bundle_transport);
 }
 
+// BUNDLE declined (a dataplane whose sessions cannot share an access
+// port): no group in the answer, each accepted m= line on its own port with
+// its own candidate and transport in the plan.
+TEST(ImsAnswerToWebRtc, BundleDeclined) {
+    BrowserCall call;
+    WebRtcSide web = web_side(3);
+    web.bundle = false;
+    const RewriteResult r = call.answer(web);
+    const SessionDescription out = reparsed(r);
+    EXPECT_TRUE(bundle_groups(out.session).empty());
+    EXPECT_EQ(out.media[0].m.port, 40000);
+    EXPECT_EQ(out.media[1].m.port, 40002);
+    EXPECT_EQ(values(out.media[0], "candidate"),
+              (std::vector<std::string>{"1 1 udp 2130706431 203.0.113.50 40000 typ host"}));
+    EXPECT_EQ(values(out.media[1], "candidate"),
+              (std::vector<std::string>{"1 1 udp 2130706431 203.0.113.50 40002 typ host"}));
+    EXPECT_EQ(values(out.media[1], "mid"), (std::vector<std::string>{"1"}));
+    EXPECT_FALSE(r.media[0].access.bundle_transport);
+    EXPECT_FALSE(r.media[1].access.bundle_transport);
+    EXPECT_EQ(r.media[1].access.local_port, 40002);
+    EXPECT_TRUE(r.media[1].active);
+}
+
+// max-bundle: a bundle-only m= line (port 0) has no transport of its own;
+// with BUNDLE declined it is rejected toward the IMS and the browser.
+TEST(ImsAnswerToWebRtc, BundleOnlyLineRejectedWhenBundleDeclined) {
+    SessionDescription offer = parse_ok(data("chrome_offer.sdp"));
+    offer.media[1].m.port = 0;
+    offer.media[1].add_attribute("bundle-only", std::nullopt);
+    ImsSide ims = ims_side(3);
+    ims.bundle = false;
+    const RewriteResult o = webrtc_offer_to_ims(offer, ims);
+    ASSERT_TRUE(o.ok()) << o.reason;
+    EXPECT_EQ(o.description.media[0].m.port, 30000);
+    EXPECT_EQ(o.description.media[1].m.port, 0);
+    EXPECT_FALSE(o.media[1].active);
+    SessionDescription answer = parse_ok(data("ims_answer_to_chrome.sdp"));
+    answer.media[1].m.port = 0;
+    WebRtcSide web = web_side(3);
+    web.bundle = false;
+    const RewriteResult r = ims_answer_to_webrtc(offer, o.description, answer, web);
+    const SessionDescription out = reparsed(r);
+    EXPECT_TRUE(bundle_groups(out.session).empty());
+    EXPECT_EQ(out.media[0].m.port, 40000);
+    EXPECT_EQ(out.media[1].m.port, 0);
+    EXPECT_FALSE(r.media[1].active);
+}
+
 TEST(ImsAnswerToWebRtc, HoldAnswerAndKeptDtlsRole) {
     BrowserCall call;
     set_direction(call.ims_answer.media[0], Direction::RecvOnly);
@@ -333,6 +381,19 @@ TEST(ImsOfferToWebRtc, Volte) {
     EXPECT_EQ(p.core.remote_rtcp, (TransportAddress{ue, 1235}));
     EXPECT_EQ(p.core.security, dpif::LegSecurity::Rtp);
     EXPECT_EQ(p.core.local_port, 0);
+}
+
+TEST(ImsOfferToWebRtc, NoBundleOfferedWhenDeclined) {
+    const SessionDescription ims = parse_ok(data("vilte_offer.sdp"));
+    WebRtcSide web = web_side(2);
+    web.bundle = false;
+    const RewriteResult r = ims_offer_to_webrtc(ims, web);
+    const SessionDescription out = reparsed(r);
+    EXPECT_TRUE(bundle_groups(out.session).empty());
+    EXPECT_EQ(out.media[0].m.port, 40000);
+    EXPECT_EQ(out.media[1].m.port, 40002);
+    EXPECT_EQ(values(out.media[1], "candidate"),
+              (std::vector<std::string>{"1 1 udp 2130706431 203.0.113.50 40002 typ host"}));
 }
 
 TEST(ImsOfferToWebRtc, ViltePinsSessionDirectionAndKeepsFeedback) {
