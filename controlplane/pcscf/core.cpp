@@ -99,7 +99,9 @@ PcscfCore::PcscfCore(PcscfConfig config)
       rng_(std::random_device{}()),
       tokens_(config_.flow_token_key, config_.random ? config_.random() : rng_()),
       layer_(layer_config(config_)),
-      registrar_(registrar_limits(config_)) {}
+      registrar_(registrar_limits(config_)) {
+    if (config_.media.enabled) alg_.emplace(config_.media, [this] { return random(); });
+}
 
 uint64_t PcscfCore::random() {
     return config_.random ? config_.random() : rng_();
@@ -127,6 +129,9 @@ void PcscfCore::on_flow_closed(uint64_t flow, TimePoint now) {
     if (now > now_) now_ = now;
     ++stats_.flows_closed;
     registrar_.close_flow(flow);
+    // The flow's calls lose their media at once (no session outlives the
+    // browser that held it).
+    if (alg_) alg_->on_flow_closed(flow);
     // Client transactions toward the flow cannot complete: end them now
     // (TransportError), which answers their requests 430 (on_client_failed).
     std::vector<uint64_t> clients;

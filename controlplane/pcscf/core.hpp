@@ -112,6 +112,23 @@ class PcscfCore {
     // Of those, the ones only absorbing retransmissions (not bounded by
     // max_transactions: LayerConfig).
     std::size_t lingering_transactions() const { return layer_.lingering(); }
+    // The IMS-ALG (nullptr when PcscfConfig::media is disabled): its
+    // counters, calls and sessions.
+    const MediaAlg* media() const { return alg_ ? &*alg_ : nullptr; }
+    // The dataplane attached (its DTLS fingerprint) or went (nullopt); see
+    // MediaAlg::set_dataplane. No effect with media disabled.
+    void set_dataplane(std::optional<std::string> fingerprint) {
+        if (alg_) alg_->set_dataplane(std::move(fingerprint));
+    }
+    // The next dpif command for the dataplane (session create/update/delete,
+    // resync); nullopt when none. Drain after every call, like poll().
+    std::optional<dpif::Command> poll_command() {
+        return alg_ ? alg_->poll_command() : std::nullopt;
+    }
+    // A result or event from the dataplane.
+    void on_dataplane_event(const dpif::Event& ev) {
+        if (alg_) alg_->on_event(ev);
+    }
     // The token our Path / Record-Route would carry for `flow` (diagnostics).
     std::string flow_token(uint64_t flow) const { return tokens_.make(flow); }
 
@@ -207,6 +224,11 @@ class PcscfCore {
     void set_timer_c(Context& ctx, std::optional<TimePoint> at);
     void fire_timer_c(uint64_t server);
     void release(Context& ctx);
+    // The IMS-ALG's view of a request about to be forwarded: true to go on,
+    // false when it refused it (answered here).
+    bool alg_request(sip::Message& m, sip::TransactionId txn, Side from, uint64_t flow);
+    // The request of `ctx` ended without a far-side response.
+    void alg_failed(const Context& ctx);
 
     PcscfConfig config_;
     LocalUris local_;
@@ -225,6 +247,7 @@ class PcscfCore {
     std::set<std::pair<TimePoint, uint64_t>> timer_c_;  // (deadline, server transaction)
     std::size_t reserved_registrations_ = 0;            // REGISTERs in flight for new (flow, AOR)s
 
+    std::optional<MediaAlg> alg_;
     std::deque<Output> outputs_;
     CoreStats stats_;
 };

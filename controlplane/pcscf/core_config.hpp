@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "pcscf/flow.hpp"
+#include "pcscf/media_alg.hpp"
 #include "sip/message.hpp"
 #include "sip/parser.hpp"
 #include "sip/timers.hpp"
@@ -83,6 +84,11 @@ struct PcscfConfig {
     // A registration whose 200 OK gives no expiry for a contact (no expires
     // parameter, no Expires header) is kept this long.
     std::chrono::seconds default_expires{3600};
+
+    // The IMS-ALG (media_alg.hpp): SDP rewritten and the dataplane
+    // programmed for every call. Disabled: bodies pass unchanged (a
+    // signalling-only P-CSCF, for tests of the SIP side alone).
+    MediaConfig media;
 
     // The random numbers: branches, icid-values, To tags, the flow-token
     // epoch. Empty: std::mt19937_64 seeded from std::random_device. Called

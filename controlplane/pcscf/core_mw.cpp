@@ -77,6 +77,7 @@ void PcscfCore::mw_request(sip::Message& m, sip::TransactionId txn, const Peer& 
         if (reg == nullptr) return refuse(txn, m, Refusal::NoToken, "Not Found", Side::Mw);
         m.request_uri = reg->bindings.front().contact;
     }
+    if (!alg_request(m, txn, Side::Mw, t.flow)) return;
     Context ctx;
     ctx.server = txn;
     ctx.from = Side::Mw;
@@ -104,6 +105,7 @@ void PcscfCore::mw_ack(sip::Message& m) {
         return drop(Drop::AckUnroutable);
     }
     remove_charging_toward_ue(m);
+    alg_request(m, {}, Side::Mw, t.flow);  // an answer in an ACK
     const Peer peer = registrar_.flow(t.flow)->peer;
     forward_stateless(std::move(m), peer, Side::W2);
 }

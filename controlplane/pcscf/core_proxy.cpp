@@ -98,6 +98,7 @@ void PcscfCore::forward(sip::Message m, Context ctx, const Peer& to, Side to_sid
     const sip::SendResult r = layer_.send_request(std::move(m), to, now_);
     if (r.status != sip::SendStatus::Ok) {
         release(ctx);
+        alg_failed(ctx);
         if (r.status == sip::SendStatus::TooManyTransactions) {
             return refuse(ctx.server, ctx.reply_base, Refusal::TransactionsFull,
                           "Service Unavailable", ctx.from);
@@ -141,6 +142,11 @@ void PcscfCore::relay_response(sip::TransactionId client, sip::Message& m, Side 
         if (ctx.cancel_pending) send_cancel(ctx);
     } else if (ctx.final_relayed && !(ctx.invite && code < 300)) {
         return;  // one final response per request (a 2xx again: RFC 6026 7.2)
+    }
+    // The IMS-ALG rewrites the SDP (or ends the call on a failure).
+    if (alg_) {
+        alg_->on_response(m, ctx.from == Side::W2 ? Side::Mw : Side::W2, ctx.w2_flow,
+                          ctx.server.value);
     }
     m.remove_first_value("Via");  // ours (16.7 step 3)
     if (ctx.from == Side::W2) {
@@ -215,6 +221,7 @@ void PcscfCore::on_client_failed(sip::TransactionId client, sip::ActionKind kind
     Context& ctx = it->second;
     ctx.final_relayed = true;
     release(ctx);
+    alg_failed(ctx);
     if (kind == sip::ActionKind::Timeout && !ctx.invite && !ctx.abandoned) {
         // RFC 4320 4.1: no 408 for a non-INVITE; end it without a word.
         layer_.on_transport_error(ctx.server, now_);
@@ -316,6 +323,22 @@ void PcscfCore::fire_timer_c(uint64_t server) {
     if (ctx.provisional_seen && !ctx.cancel_sent) return send_cancel(ctx);
     ctx.abandoned = true;
     layer_.on_transport_error(ctx.client, now_);
+}
+
+bool PcscfCore::alg_request(sip::Message& m, sip::TransactionId txn, Side from, uint64_t flow) {
+    if (!alg_) return true;
+    const AlgVerdict v = alg_->on_request(m, from, flow, txn.value);
+    if (v.status == 0) return true;
+    if (txn) answer(txn, m, v.status, v.reason, from);
+    return false;
+}
+
+void PcscfCore::alg_failed(const Context& ctx) {
+    if (!alg_) return;
+    const auto call_id = ctx.reply_base.header("Call-ID");
+    const auto cseq = ctx.reply_base.header("CSeq");
+    const auto parsed = cseq ? sip::parse_cseq(*cseq) : std::nullopt;
+    if (call_id && parsed) alg_->on_failed(*call_id, parsed->method, ctx.w2_flow, ctx.server.value);
 }
 
 void PcscfCore::release(Context& ctx) {

@@ -105,6 +105,7 @@ void PcscfCore::w2_initial(sip::Message& m, sip::TransactionId txn, const Peer& 
     if (!asserted) {
         return refuse(txn, m, Refusal::NotRegistered, "Forbidden (not registered)", Side::W2);
     }
+    if (!alg_request(m, txn, Side::W2, from.flow)) return;
     Context ctx;
     ctx.server = txn;
     ctx.from = Side::W2;
@@ -135,6 +136,7 @@ void PcscfCore::w2_initial(sip::Message& m, sip::TransactionId txn, const Peer& 
 }
 
 void PcscfCore::w2_in_dialog(sip::Message& m, sip::TransactionId txn, const Peer& from) {
+    if (!alg_request(m, txn, Side::W2, from.flow)) return;
     Context ctx;
     ctx.server = txn;
     ctx.from = Side::W2;
@@ -154,6 +156,7 @@ void PcscfCore::w2_ack(sip::Message& m, const Peer& from) {
     }
     remove_untrusted_from_ue(m);
     pop_own_routes(m);
+    alg_request(m, {}, Side::W2, from.flow);  // an answer in an ACK
     const Peer hop = mw_next_hop(m);
     forward_stateless(std::move(m), hop, Side::Mw);
 }

@@ -1,0 +1,674 @@
+// The IMS-ALG's calls, exchanges and dataplane commands (media_alg.hpp).
+#include "pcscf/media_alg.hpp"
+
+#include <arpa/inet.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include "isthmus/dpif/sdes.hpp"
+#include "sdp/attributes.hpp"
+#include "sdp/parser.hpp"
+#include "sdp/serializer.hpp"
+#include "sip/headers.hpp"
+
+namespace isthmus::pcscf {
+
+namespace {
+
+constexpr std::size_t kMaxMediaLines = 32;  // session id = call << 5 | index
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+// The body is SDP: Content-Type application/sdp (parameters ignored).
+bool has_sdp(const sip::Message& m) {
+    if (m.body.empty()) return false;
+    const auto ct = m.header("Content-Type");
+    if (!ct) return false;
+    std::string_view type = *ct;
+    if (const std::size_t semi = type.find(';'); semi != std::string_view::npos)
+        type = type.substr(0, semi);
+    return lower(trim(type)) == "application/sdp";
+}
+
+std::string tag_of(const sip::Message& m, std::string_view header) {
+    const auto v = m.header(header);
+    if (!v) return {};
+    const auto na = sip::parse_name_addr(*v);
+    if (!na) return {};
+    const auto t = na->tag();
+    return t ? std::string(*t) : std::string();
+}
+
+std::string cseq_method(const sip::Message& m) {
+    const auto v = m.header("CSeq");
+    if (!v) return {};
+    const auto c = sip::parse_cseq(*v);
+    return c ? c->method : std::string();
+}
+
+// An IP literal as a dpif endpoint; family 0 when it is none.
+dpif::IpEndpoint endpoint(std::string_view address, uint16_t port) {
+    dpif::IpEndpoint ep{};
+    const std::string a(address);
+    if (::inet_pton(AF_INET, a.c_str(), ep.addr) == 1) {
+        ep.family = 4;
+    } else if (::inet_pton(AF_INET6, a.c_str(), ep.addr) == 1) {
+        ep.family = 6;
+    } else {
+        std::memset(ep.addr, 0, sizeof ep.addr);
+        return ep;
+    }
+    ep.port = port;
+    return ep;
+}
+
+sdp::Connection connection(const std::string& address, const dpif::IpEndpoint& ep) {
+    return {"IN", ep.family == 6 ? "IP6" : "IP4", address};
+}
+
+void copy_text(char* dst, std::size_t size, std::string_view s) {
+    std::memset(dst, 0, size);
+    std::memcpy(dst, s.data(), std::min(s.size(), size - 1));
+}
+
+bool is_rtp_media(const sdp::MediaDescription& m) {
+    return m.m.port != 0 && (m.m.media == "audio" || m.m.media == "video");
+}
+
+void set_body(sip::Message& m, std::string body) {
+    m.body = std::move(body);
+    m.set("Content-Type", "application/sdp");
+}
+
+void strip_body(sip::Message& m) {
+    m.body.clear();
+    m.remove("Content-Type");
+    m.remove("Content-Disposition");
+}
+
+}  // namespace
+
+MediaAlg::MediaAlg(const MediaConfig& config, std::function<uint64_t()> random)
+    : config_(config), random_(std::move(random)), ports_([&] {
+          try {
+              return MediaPorts(config.access_ports, config.core_ports, config.workers);
+          } catch (const std::invalid_argument& e) {
+              throw std::invalid_argument(std::string("pcscf.media ports: ") + e.what());
+          }
+      }()) {
+    access_ip_ = endpoint(config_.access_address, 0);
+    if (access_ip_.family == 0)
+        throw std::invalid_argument("pcscf.media.access_address: '" + config_.access_address +
+                                    "' is not an IPv4 or IPv6 address");
+    core_ip_ = endpoint(config_.core_address, 0);
+    if (core_ip_.family == 0)
+        throw std::invalid_argument("pcscf.media.core_address: '" + config_.core_address +
+                                    "' is not an IPv4 or IPv6 address");
+    if (config_.max_calls == 0)
+        throw std::invalid_argument("pcscf.media.max_calls: must be at least 1");
+    access_connection_ = connection(config_.access_address, access_ip_);
+    core_connection_ = connection(config_.core_address, core_ip_);
+}
+
+void MediaAlg::secret(uint8_t* out, std::size_t n) {
+    if (config_.secret_random) return config_.secret_random(out, n);
+    if (RAND_bytes(out, static_cast<int>(n)) != 1)
+        throw std::runtime_error("RAND_bytes failed");  // never in practice
+}
+
+std::string MediaAlg::ice_string(std::size_t n) {
+    // ice-char = ALPHA / DIGIT / "+" / "/" (RFC 8839 5.4): 64 symbols, 6
+    // bits of each random octet.
+    static constexpr char kChars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::vector<uint8_t> raw(n);
+    secret(raw.data(), raw.size());
+    std::string s(n, 'a');
+    for (std::size_t i = 0; i < n; ++i)
+        s[i] = kChars[raw[i] & 63];
+    return s;
+}
+
+std::string MediaAlg::key(std::string_view call_id, uint64_t flow) {
+    std::string k(call_id);
+    k += '\n';
+    k += std::to_string(flow);
+    return k;
+}
+
+MediaAlg::Call* MediaAlg::find(std::string_view call_id, uint64_t flow) {
+    const auto it = calls_.find(key(call_id, flow));
+    return it == calls_.end() ? nullptr : &it->second;
+}
+
+AlgVerdict MediaAlg::refuse(MediaCounter c, uint16_t status, std::string reason) {
+    count(c);
+    return AlgVerdict{status, std::move(reason)};
+}
+
+void MediaAlg::set_dataplane(std::optional<std::string> fingerprint) {
+    fingerprint_ = std::move(fingerprint);
+    if (!fingerprint_) return;
+    count(MediaCounter::Resyncs);
+    push(dpif::MsgType::ResyncBegin, 0, nullptr, nullptr);
+    for (auto& [k, call] : calls_) {
+        for (std::size_t i = 0; i < call.slots.size(); ++i) {
+            const Slot& s = call.slots[i];
+            if (s.programmed)
+                push(dpif::MsgType::SessionCreate, call.id << 5 | i, &s.access, &s.core);
+        }
+    }
+    push(dpif::MsgType::ResyncEnd, 0, nullptr, nullptr);
+}
+
+// --- requests ------------------------------------------------------------------
+
+AlgVerdict MediaAlg::on_request(sip::Message& m, Side from, uint64_t flow, uint64_t txn) {
+    const std::string_view method = m.method;
+    const auto call_id = m.header("Call-ID");
+    if (!call_id) return {};
+    Call* call = find(*call_id, flow);
+    if (method == "BYE") {
+        // The dialog's end (either side): its sessions go now, whatever the
+        // BYE's fate (RFC 3261 15: the dialog is over once BYE is sent).
+        if (call == nullptr) return {};
+        const std::string from_tag = tag_of(m, "From");
+        const std::string to_tag = tag_of(m, "To");
+        const bool ours = (from_tag == call->initiator_tag && to_tag == call->confirmed_tag) ||
+                          (to_tag == call->initiator_tag && from_tag == call->confirmed_tag);
+        // A BYE for another fork's dialog (a second 2xx the browser ends)
+        // leaves the confirmed one alone.
+        if (ours || call->confirmed_tag.empty()) end_call(key(*call_id, flow));
+        return {};
+    }
+    const bool sdp_method =
+        method == "INVITE" || method == "UPDATE" || method == "PRACK" || method == "ACK";
+    if (!sdp_method) return {};
+    const bool initial = method == "INVITE" && tag_of(m, "To").empty();
+    if (initial) {
+        if (call != nullptr)
+            return refuse(MediaCounter::Merged, 482, "Loop Detected (merged request)");
+        if (const AlgVerdict v = start_call(m, from, flow, txn); v.status != 0) return v;
+        call = find(*call_id, flow);
+    }
+    if (!has_sdp(m)) {
+        if (!m.body.empty() && method != "ACK")
+            return AlgVerdict{415, "Unsupported Media Type (only application/sdp)"};
+        return {};  // an INVITE without SDP: the offer comes in its response
+    }
+    if (call == nullptr) {
+        // SDP inside a dialog we hold no call for (begun before a restart, or
+        // never a call): it cannot be relayed without its media.
+        if (method == "ACK") {
+            count(MediaCounter::BodyStripped);
+            strip_body(m);
+            return {};
+        }
+        return refuse(MediaCounter::RewriteFailed, 488, "Not Acceptable Here (no call)");
+    }
+    std::string out;
+    Exchange* p = call->pending ? &*call->pending : nullptr;
+    if (p != nullptr && p->offerer != from && p->in_response) {
+        // ACK or PRACK answering an offer made in a response.
+        if (!answer(*call, from, m.body, out)) {
+            count(MediaCounter::BodyStripped);
+            strip_body(m);
+            return {};
+        }
+        set_body(m, std::move(out));
+        return {};
+    }
+    if (method == "ACK") {
+        // An ACK carries an answer or nothing (RFC 3264 / RFC 6337 2.2).
+        count(MediaCounter::BodyStripped);
+        strip_body(m);
+        return {};
+    }
+    if (p != nullptr && p->offerer != from && !p->answered)
+        return refuse(MediaCounter::Glare, 491, "Request Pending");
+    const AlgVerdict v = offer(*call, from, m.body, txn, false, out);
+    if (v.status != 0) {
+        if (initial) end_call(key(*call_id, flow));
+        return v;
+    }
+    set_body(m, std::move(out));
+    return {};
+}
+
+AlgVerdict MediaAlg::start_call(const sip::Message& m, Side from, uint64_t flow, uint64_t txn) {
+    if (!fingerprint_)
+        return refuse(MediaCounter::NoDataplane, 503, "Service Unavailable (no media gateway)");
+    if (calls_.size() >= config_.max_calls)
+        return refuse(MediaCounter::CallsFull, 503, "Service Unavailable (calls)");
+    Call call;
+    call.id = ++next_call_;
+    call.flow = flow;
+    call.call_id = std::string(*m.header("Call-ID"));
+    call.initiator = from;
+    call.initiator_tag = tag_of(m, "From");
+    call.initial_txn = txn;
+    call.ice = {ice_string(8), ice_string(24)};
+    const std::string sess = std::to_string(random_() >> 2);
+    call.web_origin = {"-", sess, "0", "IN", access_connection_.addr_type, config_.access_address};
+    call.ims_origin = {"-", sess, "0", "IN", core_connection_.addr_type, config_.core_address};
+    const std::string k = key(call.call_id, flow);
+    by_id_[call.id] = k;
+    calls_.emplace(k, std::move(call));
+    count(MediaCounter::CallsStarted);
+    return {};
+}
+
+// --- responses -------------------------------------------------------------------
+
+void MediaAlg::on_response(sip::Message& m, Side from, uint64_t flow, uint64_t txn) {
+    const auto call_id = m.header("Call-ID");
+    if (!call_id) return;
+    Call* call = find(*call_id, flow);
+    if (call == nullptr) return;
+    const std::string method = cseq_method(m);
+    const uint16_t code = m.status_code;
+    if (code >= 300) {
+        if (method == "INVITE" && txn == call->initial_txn && call->confirmed_tag.empty())
+            return end_call(key(*call_id, flow));
+        if (call->pending && call->pending->txn == txn) rollback(*call);
+        return;
+    }
+    if (method == "INVITE" && code >= 200 && txn == call->initial_txn &&
+        call->confirmed_tag.empty()) {
+        call->confirmed_tag = tag_of(m, "To");
+    }
+    const bool sdp_method = method == "INVITE" || method == "UPDATE" || method == "PRACK";
+    if (sdp_method && code > 100 && has_sdp(m)) {
+        std::string out;
+        Exchange* p = call->pending ? &*call->pending : nullptr;
+        bool ok = false;
+        if (p != nullptr && p->txn == txn && p->offerer != from && !p->in_response) {
+            ok = answer(*call, from, m.body, out);
+        } else if (p != nullptr && p->txn == txn && p->offerer == from && p->in_response &&
+                   p->offer_in_bytes == m.body) {
+            count(MediaCounter::Repeats);
+            out = p->offer_out_bytes;
+            ok = true;
+        } else if (method == "INVITE") {
+            // An offer in a response: the INVITE had none (RFC 3261 13.2.1).
+            ok = offer(*call, from, m.body, txn, true, out).status == 0;
+        }
+        if (ok) {
+            set_body(m, std::move(out));
+        } else {
+            count(MediaCounter::BodyStripped);
+            strip_body(m);
+        }
+    } else if (has_sdp(m)) {
+        count(MediaCounter::BodyStripped);
+        strip_body(m);
+    }
+    // The exchange of this transaction is over with its final response;
+    // an answerless one (the 2xx carried none) leaves nothing reserved.
+    if (code >= 200 && call->pending && call->pending->txn == txn && !call->pending->in_response) {
+        if (!call->pending->answered) {
+            rollback(*call);
+        } else {
+            call->pending.reset();
+        }
+    }
+}
+
+void MediaAlg::on_failed(std::string_view call_id, std::string_view method, uint64_t flow,
+                         uint64_t txn) {
+    Call* call = find(call_id, flow);
+    if (call == nullptr) return;
+    if (method == "INVITE" && txn == call->initial_txn && call->confirmed_tag.empty())
+        return end_call(key(call_id, flow));
+    if (call->pending && call->pending->txn == txn) rollback(*call);
+}
+
+void MediaAlg::on_flow_closed(uint64_t flow) {
+    std::vector<std::string> keys;
+    for (const auto& [k, call] : calls_)
+        if (call.flow == flow) keys.push_back(k);
+    for (const std::string& k : keys)
+        end_call(k);
+}
+
+// --- offers and answers --------------------------------------------------------------
+
+sdp::WebRtcSide MediaAlg::web_side(Call& call) const {
+    sdp::WebRtcSide w;
+    w.origin = call.web_origin;
+    w.address = access_connection_;
+    w.ice = call.ice;
+    w.fingerprint = {"sha-256", fingerprint_.value_or("")};
+    w.dtls_role = call.dtls_role;
+    w.bundle = false;
+    for (const Slot& s : call.slots)
+        w.ports.push_back(s.legs ? s.legs->access : 0);
+    return w;
+}
+
+sdp::ImsSide MediaAlg::ims_side(Call& call) const {
+    sdp::ImsSide s;
+    s.origin = call.ims_origin;
+    s.address = core_connection_;
+    s.srtp = config_.core_srtp;
+    s.rtcp_mux = config_.core_rtcp_mux;
+    s.bundle = false;
+    for (const Slot& slot : call.slots) {
+        sdp::CoreMedia m;
+        m.port = slot.legs ? slot.legs->core : 0;
+        m.keys = slot.keys;
+        s.media.push_back(std::move(m));
+    }
+    return s;
+}
+
+bool MediaAlg::allocate_for(Call& call, const sdp::SessionDescription& offer, Side from) {
+    if (call.slots.size() < offer.media.size()) call.slots.resize(offer.media.size());
+    for (std::size_t i = 0; i < offer.media.size(); ++i) {
+        Slot& s = call.slots[i];
+        if (s.legs || !is_rtp_media(offer.media[i])) continue;
+        s.legs = ports_.allocate();
+        if (!s.legs) return false;
+        s.reserved_by_pending = true;
+        // SDES keys we send with toward the IMS: offered when core_srtp
+        // (one AES_CM_128_HMAC_SHA1_80 line); for an IMS offer, one per
+        // suite so whichever it offers first can be answered.
+        s.keys.clear();
+        std::vector<dpif::SdesSuite> suites;
+        if (from == Side::W2 && config_.core_srtp) {
+            suites = {dpif::SdesSuite::AesCm128HmacSha1_80};
+        } else if (from == Side::Mw) {
+            suites = {dpif::SdesSuite::AesCm128HmacSha1_80, dpif::SdesSuite::AesCm128HmacSha1_32,
+                      dpif::SdesSuite::AesCm256HmacSha1_80, dpif::SdesSuite::AesCm256HmacSha1_32,
+                      dpif::SdesSuite::AeadAes128Gcm,       dpif::SdesSuite::AeadAes256Gcm};
+        }
+        for (dpif::SdesSuite suite : suites) {
+            const dpif::SdesSuiteInfo info = dpif::sdes_suite_info(suite);
+            dpif::SrtpKeys k{};
+            k.suite = static_cast<uint8_t>(suite);
+            k.key_len = info.master_key_len;
+            k.salt_len = info.master_salt_len;
+            secret(k.master_key, k.key_len);
+            secret(k.master_salt, k.salt_len);
+            s.keys.push_back(k);
+        }
+    }
+    return true;
+}
+
+void MediaAlg::rollback(Call& call) {
+    for (Slot& s : call.slots) {
+        if (s.reserved_by_pending && !s.programmed && s.legs) {
+            ports_.release(*s.legs);
+            s.legs.reset();
+            s.keys.clear();
+        }
+        s.reserved_by_pending = false;
+    }
+    call.pending.reset();
+}
+
+AlgVerdict MediaAlg::offer(Call& call, Side from, std::string_view body, uint64_t txn,
+                           bool in_response, std::string& out) {
+    if (call.pending && call.pending->offerer == from && call.pending->txn == txn &&
+        call.pending->offer_in_bytes == body) {
+        count(MediaCounter::Repeats);
+        out = call.pending->offer_out_bytes;
+        return {};
+    }
+    sdp::ParseResult parsed = sdp::parse_sdp(body);
+    if (!parsed.ok())
+        return refuse(MediaCounter::SdpUnparsable, 488,
+                      "Not Acceptable Here (SDP " + parsed.reason + ")");
+    if (parsed.description.media.size() > kMaxMediaLines)
+        return refuse(MediaCounter::RewriteFailed, 488, "Not Acceptable Here (too many m-lines)");
+    if (call.pending) rollback(call);  // a new offer replaces an unanswered one
+    if (!allocate_for(call, parsed.description, from)) {
+        rollback(call);
+        return refuse(MediaCounter::NoPorts, 503, "Service Unavailable (media ports)");
+    }
+    sdp::RewriteResult r;
+    if (from == Side::W2) {
+        sdp::ImsSide ims = ims_side(call);
+        ims.origin.session_version = std::to_string(++call.ims_version);
+        r = sdp::webrtc_offer_to_ims(parsed.description, ims);
+    } else {
+        sdp::WebRtcSide web = web_side(call);
+        web.origin.session_version = std::to_string(++call.web_version);
+        r = sdp::ims_offer_to_webrtc(parsed.description, web);
+    }
+    if (!r.ok()) {
+        ++stats_.rewrite_errors[static_cast<std::size_t>(r.error)];
+        rollback(call);
+        const uint16_t status = r.error == sdp::RewriteError::MissingResource ? 500 : 488;
+        return refuse(MediaCounter::RewriteFailed, status,
+                      std::string(status == 500 ? "Server Internal Error" : "Not Acceptable Here") +
+                          " (" + r.reason + ")");
+    }
+    count(from == Side::W2 ? MediaCounter::OffersFromBrowser : MediaCounter::OffersFromIms);
+    Exchange e;
+    e.offerer = from;
+    e.txn = txn;
+    e.in_response = in_response;
+    e.offer_in = std::move(parsed.description);
+    e.offer_out = std::move(r.description);
+    e.offer_in_bytes = std::string(body);
+    e.offer_out_bytes = sdp::serialize(e.offer_out);
+    out = e.offer_out_bytes;
+    call.pending = std::move(e);
+    return {};
+}
+
+bool MediaAlg::answer(Call& call, Side from, std::string_view body, std::string& out) {
+    Exchange& e = *call.pending;
+    if (e.answered && e.answer_in_bytes == body) {
+        count(MediaCounter::Repeats);
+        out = e.answer_out_bytes;
+        return true;
+    }
+    sdp::ParseResult parsed = sdp::parse_sdp(body);
+    if (!parsed.ok()) {
+        count(MediaCounter::SdpUnparsable);
+        return false;
+    }
+    sdp::RewriteResult r;
+    if (from == Side::Mw) {
+        sdp::WebRtcSide web = web_side(call);
+        web.origin.session_version = std::to_string(++call.web_version);
+        r = sdp::ims_answer_to_webrtc(e.offer_in, e.offer_out, parsed.description, web);
+    } else {
+        sdp::ImsSide ims = ims_side(call);
+        ims.origin.session_version = std::to_string(++call.ims_version);
+        r = sdp::webrtc_answer_to_ims(e.offer_in, e.offer_out, parsed.description, ims);
+    }
+    if (!r.ok()) {
+        ++stats_.rewrite_errors[static_cast<std::size_t>(r.error)];
+        count(MediaCounter::RewriteFailed);
+        return false;
+    }
+    count(from == Side::W2 ? MediaCounter::AnswersFromBrowser : MediaCounter::AnswersFromIms);
+    program(call, r.media);
+    e.answered = true;
+    e.answer_in_bytes = std::string(body);
+    e.answer_out_bytes = sdp::serialize(r.description);
+    out = e.answer_out_bytes;
+    // Ports kept by an accepted m= line are the call's now; those of a
+    // rejected one go back.
+    for (std::size_t i = 0; i < call.slots.size(); ++i) {
+        Slot& s = call.slots[i];
+        s.reserved_by_pending = false;
+        const bool active = i < r.media.size() && r.media[i].active;
+        if (!active && !s.programmed && s.legs) {
+            ports_.release(*s.legs);
+            s.legs.reset();
+            s.keys.clear();
+        }
+    }
+    return true;
+}
+
+// --- the dataplane ---------------------------------------------------------------------
+
+bool MediaAlg::leg_specs(const Call& call, std::size_t index, const sdp::MediaPlan& plan,
+                         dpif::LegSpec& access, dpif::LegSpec& core) {
+    const Slot& s = call.slots[index];
+    access = {};
+    core = {};
+    access.local = access_ip_;
+    access.local.port = s.legs->access;
+    access.security = dpif::LegSecurity::DtlsSrtp;
+    access.rtcp_mux = 1;
+    access.dtls_active = plan.access.dtls_role == sdp::SetupRole::Active ? 1 : 0;
+    copy_text(access.ice_ufrag, sizeof access.ice_ufrag, call.ice.ufrag);
+    copy_text(access.ice_pwd, sizeof access.ice_pwd, call.ice.pwd);
+    if (plan.access.remote_ice)
+        copy_text(access.remote_ufrag, sizeof access.remote_ufrag, plan.access.remote_ice->ufrag);
+    if (plan.access.remote_fingerprint) {
+        const std::vector<uint8_t> fp = plan.access.remote_fingerprint->bytes();
+        if (fp.size() != sizeof access.remote_fingerprint) return false;
+        std::memcpy(access.remote_fingerprint, fp.data(), fp.size());
+    }
+
+    core.local = core_ip_;
+    core.local.port = s.legs->core;
+    core.rtcp_mux = plan.core.rtcp_mux ? 1 : 0;
+    if (!plan.core.rtcp_mux) {
+        core.local_rtcp = core_ip_;
+        core.local_rtcp.port = static_cast<uint16_t>(s.legs->core + 1);
+    }
+    if (!plan.core.remote_rtp) return false;
+    core.remote = endpoint(plan.core.remote_rtp->connection.host(), plan.core.remote_rtp->port);
+    if (core.remote.family == 0) return false;
+    if (!plan.core.rtcp_mux) {
+        if (!plan.core.remote_rtcp) return false;
+        core.remote_rtcp =
+            endpoint(plan.core.remote_rtcp->connection.host(), plan.core.remote_rtcp->port);
+        if (core.remote_rtcp.family == 0) return false;
+    }
+    core.security = plan.core.security;
+    if (plan.core.security == dpif::LegSecurity::Sdes) {
+        if (!plan.core.rx || !plan.core.tx) return false;
+        core.rx = *plan.core.rx;
+        core.tx = *plan.core.tx;
+    }
+    return true;
+}
+
+void MediaAlg::program(Call& call, const std::vector<sdp::MediaPlan>& plans) {
+    for (std::size_t i = 0; i < call.slots.size(); ++i) {
+        Slot& s = call.slots[i];
+        const bool active = i < plans.size() && plans[i].active && s.legs.has_value();
+        if (!active) {
+            if (s.programmed) delete_session(call, i);
+            continue;
+        }
+        dpif::LegSpec access{};
+        dpif::LegSpec core{};
+        if (!leg_specs(call, i, plans[i], access, core)) {
+            count(MediaCounter::BadRemote);
+            if (s.programmed) delete_session(call, i);
+            continue;
+        }
+        if (plans[i].access.dtls_role) call.dtls_role = plans[i].access.dtls_role;
+        const uint64_t session = call.id << 5 | i;
+        if (!s.programmed) {
+            s.access = access;
+            s.core = core;
+            s.programmed = true;
+            ++sessions_;
+            count(MediaCounter::SessionsCreated);
+            push(dpif::MsgType::SessionCreate, session, &s.access, &s.core);
+        } else if (std::memcmp(&access, &s.access, sizeof access) != 0 ||
+                   std::memcmp(&core, &s.core, sizeof core) != 0) {
+            s.access = access;
+            s.core = core;
+            count(MediaCounter::SessionsUpdated);
+            push(dpif::MsgType::SessionUpdate, session, &s.access, &s.core);
+        }
+    }
+}
+
+void MediaAlg::delete_session(Call& call, std::size_t index) {
+    Slot& s = call.slots[index];
+    if (!s.programmed) return;
+    s.programmed = false;
+    --sessions_;
+    count(MediaCounter::SessionsDeleted);
+    push(dpif::MsgType::SessionDelete, call.id << 5 | index, nullptr, nullptr);
+}
+
+void MediaAlg::end_call(const std::string& k) {
+    const auto it = calls_.find(k);
+    if (it == calls_.end()) return;
+    Call& call = it->second;
+    for (std::size_t i = 0; i < call.slots.size(); ++i) {
+        delete_session(call, i);
+        if (call.slots[i].legs) ports_.release(*call.slots[i].legs);
+    }
+    by_id_.erase(call.id);
+    calls_.erase(it);
+    count(MediaCounter::CallsEnded);
+}
+
+void MediaAlg::push(dpif::MsgType type, uint64_t session, const dpif::LegSpec* access,
+                    const dpif::LegSpec* core) {
+    dpif::Command c{};
+    c.hdr.type = type;
+    c.hdr.session_id = session;
+    if (access != nullptr) c.access = *access;
+    if (core != nullptr) c.core = *core;
+    commands_.push_back(c);
+}
+
+std::optional<dpif::Command> MediaAlg::poll_command() {
+    if (commands_.empty()) return std::nullopt;
+    dpif::Command c = commands_.front();
+    commands_.pop_front();
+    return c;
+}
+
+void MediaAlg::on_event(const dpif::Event& ev) {
+    switch (ev.hdr.type) {
+        case dpif::MsgType::Result: {
+            const auto of = static_cast<dpif::MsgType>(ev.hdr.reserved);
+            if (ev.result != dpif::ResultCode::Ok &&
+                (of == dpif::MsgType::SessionCreate || of == dpif::MsgType::SessionUpdate)) {
+                count(MediaCounter::DataplaneRefused);
+            }
+            return;
+        }
+        case dpif::MsgType::SessionInfo:
+            stats_.relayed[0] += ev.relayed[0];
+            stats_.relayed[1] += ev.relayed[1];
+            return;
+        case dpif::MsgType::IceSelected:
+            return count(MediaCounter::IceSelected);
+        case dpif::MsgType::DtlsUp:
+            return count(MediaCounter::DtlsUp);
+        case dpif::MsgType::DtlsFailed:
+            return count(MediaCounter::DtlsFailed);
+        case dpif::MsgType::ConsentLost:
+            return count(MediaCounter::ConsentLost);
+        default:
+            return;
+    }
+}
+
+}  // namespace isthmus::pcscf

@@ -1,0 +1,275 @@
+// The IMS-ALG (TS 24.371 7.4, 9; issue 7), sans I/O: the offer/answer
+// exchanges of every call between a browser (W2) and the IMS (Mw), their SDP
+// rewritten (sdp/rewrite.hpp) and the dataplane programmed through dpif
+// commands, one dataplane session per m= line in use.
+//
+// PcscfCore owns one (PcscfConfig::media.enabled) and calls it from the
+// proxy's paths; the ALG reads the messages, changes their bodies in place,
+// and queues dpif commands:
+//
+//   AlgVerdict v = alg.on_request(invite, Side::W2, flow, txn);  // before forwarding
+//   if (v.status) refuse(v.status, v.reason);                    // 488, 503, 491...
+//   alg.on_response(response, Side::Mw, flow, txn);               // before relaying
+//   alg.on_failed(call_id, flow, txn, method);                    // no final came (timeout)
+//   alg.on_flow_closed(flow);
+//   while (auto cmd = alg.poll_command()) client.send(*cmd);
+//   alg.on_event(event);                                          // from the dataplane
+//
+// Calls. A call is keyed by Call-ID and the browser's flow; it starts with
+// an initial INVITE from either side and ends with a BYE of its dialog (from
+// either side), a final non-2xx to the initial INVITE (CANCEL's 487
+// included), a transaction that fails (Timer B/C, transport error), or the
+// flow's close. Its sessions are deleted in the dataplane then and its ports
+// freed: no session outlives its dialog.
+//
+// Offer/answer (RFC 3264, RFC 6337): an SDP body is an answer when it comes
+// from the other side of an open exchange — in a response (18x, 2xx) to the
+// request that carried the offer, or in the ACK/PRACK after an offer in a
+// response (an INVITE without SDP); anything else from a side is a new offer
+// (INVITE, re-INVITE, UPDATE, PRACK, or a response to an INVITE that had
+// none). An exchange stays open until the final response of its
+// transaction, so each early dialog's answer (forking, 183 then 200 with
+// another SDP) is rewritten and re-points the core leg; a body seen again
+// (retransmitted 2xx, 183 and 200 with the same SDP) is answered with the
+// same bytes as before and programs nothing. A failed re-offer (491, 488...)
+// leaves the call as it was and frees what the offer had reserved.
+//
+// Each m= line in use gets an access port and a core port pair of one
+// dataplane worker (MediaPorts) when it is first offered; the session is
+// created when the first answer is known (both legs are complete only then:
+// the browser's ICE credentials and fingerprint, the IMS's address), updated
+// when a later answer changes a leg, and deleted when the m= line is
+// rejected or the call ends. The browser cannot reach the gateway before it
+// has our answer (or offer), whose candidate it needs, and the IMS side
+// learns our ports in the same message, so the command is on the ring before
+// either side can send media.
+//
+// BUNDLE is declined (the dataplane's sessions cannot share an access port
+// yet): every m= line has its own transport; a browser using max-bundle
+// has its bundle-only m= lines rejected. Data channels are rejected toward
+// the IMS (issue 9).
+//
+// Refusals (AlgVerdict::status): 488 for an offer the rewrite cannot take
+// (with its reason), 503 with no dataplane attached, no ports, or
+// max_calls; 491 for an offer while the other side's is unanswered; 482 for
+// an initial INVITE whose Call-ID is already a call on that flow (a merged
+// request, RFC 3261 8.2.2.2). A response whose SDP cannot be rewritten loses
+// its body (counted): the browser then ends the call itself.
+//
+// Thread-safety: none; the core's strand. No clock, no I/O.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "isthmus/dpif/messages.hpp"
+#include "pcscf/core_stats.hpp"
+#include "pcscf/media_ports.hpp"
+#include "sdp/description.hpp"
+#include "sdp/rewrite.hpp"
+#include "sip/message.hpp"
+
+namespace isthmus::pcscf {
+
+struct MediaConfig {
+    bool enabled = false;
+    // The dataplane's addresses (IP literals): the browsers reach
+    // `access_address` (host candidate, c=), the IMS `core_address`.
+    std::string access_address;
+    std::string core_address;
+    PortRange access_ports{20000, 29999};
+    PortRange core_ports{30000, 39999};
+    // The dataplane's [dataplane] workers: ports are handed out per worker.
+    uint32_t workers = 1;
+    // Offer RTP/SAVP with SDES keys toward the IMS instead of RTP/AVP.
+    bool core_srtp = false;
+    // Offer a=rtcp-mux toward the IMS (RFC 5761).
+    bool core_rtcp_mux = false;
+    std::size_t max_calls = 10000;
+    // Secret random octets (ICE passwords, SDES keys). Empty: OpenSSL's
+    // RAND_bytes.
+    std::function<void(uint8_t*, std::size_t)> secret_random;
+};
+
+// What the core does with a request the ALG has seen.
+struct AlgVerdict {
+    uint16_t status = 0;  // 0: forward it (body rewritten in place); else refuse with it
+    std::string reason;   // the reason phrase
+};
+
+// X(Enumerator, "metric_label", "meaning")
+#define ISTHMUS_PCSCF_MEDIA_COUNTER(X)                                                        \
+    X(CallsStarted, "calls_started", "initial INVITEs the ALG took (either side)")            \
+    X(CallsEnded, "calls_ended", "calls whose sessions were released, for any reason")        \
+    X(OffersFromBrowser, "offers_from_browser", "browser offers rewritten toward the IMS")    \
+    X(OffersFromIms, "offers_from_ims", "IMS offers rewritten toward a browser")              \
+    X(AnswersFromBrowser, "answers_from_browser", "browser answers rewritten toward the IMS") \
+    X(AnswersFromIms, "answers_from_ims", "IMS answers rewritten toward a browser")           \
+    X(Repeats, "repeats", "an SDP seen before, answered with the same bytes")                 \
+    X(RewriteFailed, "rewrite_failed", "an offer or answer the rewrite refused")              \
+    X(BodyStripped, "body_stripped", "a response or ACK whose SDP could not be used")         \
+    X(SdpUnparsable, "sdp_unparsable", "an application/sdp body that does not parse")         \
+    X(NoDataplane, "no_dataplane", "a new call refused: no dataplane attached")               \
+    X(NoPorts, "no_ports", "an offer refused: no media ports left")                           \
+    X(CallsFull, "calls_full", "a new call refused: max_calls")                               \
+    X(Glare, "glare", "an offer refused with 491: the other side's is unanswered")            \
+    X(Merged, "merged", "an initial INVITE for a Call-ID already a call on its flow")         \
+    X(SessionsCreated, "sessions_created", "SessionCreate commands")                          \
+    X(SessionsUpdated, "sessions_updated", "SessionUpdate commands")                          \
+    X(SessionsDeleted, "sessions_deleted", "SessionDelete commands")                          \
+    X(DataplaneRefused, "dataplane_refused", "a create/update the dataplane answered non-ok") \
+    X(BadRemote, "bad_remote", "an m= line whose IMS address is not an IP literal")           \
+    X(IceSelected, "ice_selected", "IceSelected events")                                      \
+    X(DtlsUp, "dtls_up", "DtlsUp events")                                                     \
+    X(DtlsFailed, "dtls_failed", "DtlsFailed events")                                         \
+    X(ConsentLost, "consent_lost", "ConsentLost events")                                      \
+    X(Resyncs, "resyncs", "dataplane (re)attachments whose sessions were re-sent")
+
+enum class MediaCounter : uint8_t {
+#define ISTHMUS_X(name, label, doc) name,
+    ISTHMUS_PCSCF_MEDIA_COUNTER(ISTHMUS_X)
+#undef ISTHMUS_X
+};
+inline constexpr std::size_t kMediaCounterCount = 0
+#define ISTHMUS_X(name, label, doc) +1
+    ISTHMUS_PCSCF_MEDIA_COUNTER(ISTHMUS_X)
+#undef ISTHMUS_X
+    ;
+constexpr std::string_view media_counter_label(MediaCounter c) {
+    constexpr std::array<std::string_view, kMediaCounterCount> labels = {
+#define ISTHMUS_X(name, label, doc) label,
+        ISTHMUS_PCSCF_MEDIA_COUNTER(ISTHMUS_X)
+#undef ISTHMUS_X
+    };
+    return labels[static_cast<std::size_t>(c)];
+}
+
+struct MediaStats {
+    std::array<uint64_t, kMediaCounterCount> counters{};
+    std::array<uint64_t, sdp::kRewriteErrorCount> rewrite_errors{};
+    // Packets the dataplane relayed for sessions now deleted (their last
+    // SessionInfo): access->core [0], core->access [1].
+    std::array<uint64_t, 2> relayed{};
+    uint64_t operator[](MediaCounter c) const { return counters[static_cast<std::size_t>(c)]; }
+};
+
+class MediaAlg {
+  public:
+    // Throws std::invalid_argument naming the pcscf.media key at fault.
+    // `random`: the core's generator (o= session ids).
+    MediaAlg(const MediaConfig& config, std::function<uint64_t()> random);
+    MediaAlg(const MediaAlg&) = delete;
+    MediaAlg& operator=(const MediaAlg&) = delete;
+
+    // The dataplane attached (its certificate's SHA-256 fingerprint,
+    // "AB:CD:..."), or went (nullopt: new calls get 503). Attaching queues a
+    // resync: ResyncBegin, a SessionCreate for every session the calls
+    // hold, ResyncEnd (docs/dpif.md), so a restarted dataplane gets them
+    // back and drops what it kept from before.
+    void set_dataplane(std::optional<std::string> fingerprint);
+    bool has_dataplane() const { return fingerprint_.has_value(); }
+
+    // A request about to be forwarded: `from` the side it came from, `flow`
+    // the browser's flow, `txn` its server transaction (0 for an ACK).
+    AlgVerdict on_request(sip::Message& m, Side from, uint64_t flow, uint64_t txn);
+    // A response about to be relayed, from side `from`, to the request of
+    // server transaction `txn`.
+    void on_response(sip::Message& m, Side from, uint64_t flow, uint64_t txn);
+    // The request of `txn` ended without a response from the far side
+    // (Timer B/C, a transport error): as a 408/503 would.
+    void on_failed(std::string_view call_id, std::string_view method, uint64_t flow, uint64_t txn);
+    void on_flow_closed(uint64_t flow);
+    // Results and events from the dataplane.
+    void on_event(const dpif::Event& ev);
+
+    std::optional<dpif::Command> poll_command();
+    std::size_t pending_commands() const { return commands_.size(); }
+
+    std::size_t calls() const { return calls_.size(); }
+    // Dataplane sessions the calls hold now (created, not deleted).
+    std::size_t sessions() const { return sessions_; }
+    const MediaPorts& ports() const { return ports_; }
+    const MediaStats& stats() const { return stats_; }
+
+  private:
+    // One m= line's resources and what was programmed for it.
+    struct Slot {
+        std::optional<MediaLegs> legs;
+        std::vector<dpif::SrtpKeys> keys;  // core_srtp: ours toward the IMS
+        bool programmed = false;
+        dpif::LegSpec access{};
+        dpif::LegSpec core{};
+        bool reserved_by_pending = false;  // allocated for the open offer
+    };
+    struct Exchange {
+        Side offerer = Side::W2;
+        uint64_t txn = 0;          // the transaction whose request (or response) carried it
+        bool in_response = false;  // the offer came in a response (answer in ACK/PRACK)
+        bool answered = false;
+        sdp::SessionDescription offer_in;   // as received
+        sdp::SessionDescription offer_out;  // as sent on
+        std::string offer_in_bytes, offer_out_bytes;
+        std::string answer_in_bytes, answer_out_bytes;  // the last answer (repeats)
+    };
+    struct Call {
+        uint64_t id = 0;  // session ids: id << 5 | m= line index
+        uint64_t flow = 0;
+        std::string call_id;
+        Side initiator = Side::W2;
+        std::string initiator_tag;
+        uint64_t initial_txn = 0;
+        std::string confirmed_tag;  // the answerer's tag of the 2xx dialog
+        std::vector<Slot> slots;
+        sdp::IceCredentials ice;
+        std::optional<sdp::SetupRole> dtls_role;  // once an answer set it
+        sdp::Origin web_origin, ims_origin;
+        uint64_t web_version = 0, ims_version = 0;
+        std::optional<Exchange> pending;
+    };
+
+    static std::string key(std::string_view call_id, uint64_t flow);
+    Call* find(std::string_view call_id, uint64_t flow);
+    AlgVerdict refuse(MediaCounter c, uint16_t status, std::string reason);
+    AlgVerdict start_call(const sip::Message& m, Side from, uint64_t flow, uint64_t txn);
+    AlgVerdict offer(Call& call, Side from, std::string_view body, uint64_t txn, bool in_response,
+                     std::string& out);
+    bool answer(Call& call, Side from, std::string_view body, std::string& out);
+    bool allocate_for(Call& call, const sdp::SessionDescription& offer, Side from);
+    void rollback(Call& call);
+    void program(Call& call, const std::vector<sdp::MediaPlan>& plans);
+    bool leg_specs(const Call& call, std::size_t index, const sdp::MediaPlan& plan,
+                   dpif::LegSpec& access, dpif::LegSpec& core);
+    void delete_session(Call& call, std::size_t index);
+    void end_call(const std::string& key);
+    void push(dpif::MsgType type, uint64_t session, const dpif::LegSpec* access,
+              const dpif::LegSpec* core);
+    void count(MediaCounter c) { ++stats_.counters[static_cast<std::size_t>(c)]; }
+    sdp::WebRtcSide web_side(Call& call) const;
+    sdp::ImsSide ims_side(Call& call) const;
+    void secret(uint8_t* out, std::size_t n);
+    std::string ice_string(std::size_t n);
+
+    MediaConfig config_;
+    std::function<uint64_t()> random_;
+    MediaPorts ports_;
+    dpif::IpEndpoint access_ip_{};
+    dpif::IpEndpoint core_ip_{};
+    sdp::Connection access_connection_, core_connection_;
+    std::optional<std::string> fingerprint_;
+    uint64_t next_call_ = 0;
+    std::size_t sessions_ = 0;
+    std::unordered_map<std::string, Call> calls_;
+    std::unordered_map<uint64_t, std::string> by_id_;  // call id -> key
+    std::deque<dpif::Command> commands_;
+    MediaStats stats_;
+};
+
+}  // namespace isthmus::pcscf

@@ -1,0 +1,622 @@
+// The IMS-ALG in the P-CSCF core (media_alg.hpp, issue 7): calls both ways
+// at the message level, the SDP each side receives, and the dpif commands
+// the core queues for the dataplane — created on the answer, updated when a
+// later answer moves a leg, deleted with the dialog (BYE either way, a
+// failed or cancelled INVITE, a timeout, a closed WebSocket); re-offers,
+// repeats, glare, forking, late offers, resync, and refusals.
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <set>
+#include <stdexcept>
+
+#include "core_testing.hpp"
+#include "isthmus/dpif/messages.hpp"
+#include "sdp/attributes.hpp"
+#include "sdp/parser.hpp"
+
+namespace isthmus::pcscf::test {
+namespace {
+
+constexpr std::string_view kBrowserFingerprint =
+    "11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:"
+    "FF:00";
+constexpr std::string_view kDataplaneFingerprint =
+    "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:"
+    "88:99";
+
+std::string browser_offer(std::string_view direction = "sendrecv") {
+    return wire(
+        "v=0\n"
+        "o=- 4611731400430051336 2 IN IP4 127.0.0.1\n"
+        "s=-\n"
+        "t=0 0\n"
+        "a=group:BUNDLE 0\n"
+        "a=msid-semantic: WMS\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 126\n"
+        "c=IN IP4 0.0.0.0\n"
+        "a=rtcp:9 IN IP4 0.0.0.0\n"
+        "a=candidate:1 1 udp 2122260223 198.51.100.7 50123 typ host generation 0\n"
+        "a=ice-ufrag:brws\n"
+        "a=ice-pwd:browserpassword0123456789\n"
+        "a=ice-options:trickle\n"
+        "a=fingerprint:sha-256 " +
+        std::string(kBrowserFingerprint) +
+        "\n"
+        "a=setup:actpass\n"
+        "a=mid:0\n"
+        "a=" +
+        std::string(direction) +
+        "\n"
+        "a=rtcp-mux\n"
+        "a=rtpmap:111 opus/48000/2\n"
+        "a=fmtp:111 minptime=10;useinbandfec=1\n"
+        "a=rtpmap:0 PCMU/8000\n"
+        "a=rtpmap:126 telephone-event/8000\n");
+}
+
+std::string browser_answer(std::string_view setup = "active") {
+    return wire(
+        "v=0\n"
+        "o=- 7100 2 IN IP4 127.0.0.1\n"
+        "s=-\n"
+        "t=0 0\n"
+        "a=group:BUNDLE 0\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 0 126\n"
+        "c=IN IP4 0.0.0.0\n"
+        "a=candidate:1 1 udp 2122260223 198.51.100.7 50123 typ host generation 0\n"
+        "a=ice-ufrag:brws\n"
+        "a=ice-pwd:browserpassword0123456789\n"
+        "a=fingerprint:sha-256 " +
+        std::string(kBrowserFingerprint) +
+        "\n"
+        "a=setup:" +
+        std::string(setup) +
+        "\n"
+        "a=mid:0\n"
+        "a=sendrecv\n"
+        "a=rtcp-mux\n"
+        "a=rtpmap:0 PCMU/8000\n"
+        "a=rtpmap:126 telephone-event/8000\n");
+}
+
+std::string ims_sdp(std::string_view address = "198.18.5.20", uint16_t port = 40010,
+                    std::string_view version = "1", std::string_view direction = "sendrecv") {
+    return wire(
+        "v=0\n"
+        "o=- 1 " +
+        std::string(version) + " IN IP4 " + std::string(address) +
+        "\n"
+        "s=-\n"
+        "c=IN IP4 " +
+        std::string(address) +
+        "\n"
+        "t=0 0\n"
+        "m=audio " +
+        std::to_string(port) +
+        " RTP/AVP 0 126\n"
+        "a=rtpmap:0 PCMU/8000\n"
+        "a=rtpmap:126 telephone-event/8000\n"
+        "a=" +
+        std::string(direction) + "\n");
+}
+
+sdp::SessionDescription sdp_of(const Message& m) {
+    EXPECT_EQ(text(m, "Content-Type"), "application/sdp");
+    sdp::ParseResult r = sdp::parse_sdp(m.body);
+    EXPECT_TRUE(r.ok()) << r.reason << "\n" << m.body;
+    return r.description;
+}
+
+std::vector<std::string> attrs(const sdp::Section& s, std::string_view name) {
+    std::vector<std::string> out;
+    for (const sdp::Attribute& a : s.attributes(name))
+        out.emplace_back(a.value.value_or(""));
+    return out;
+}
+
+std::string ip_of(const dpif::IpEndpoint& ep) {
+    char buf[64] = {};
+    ::inet_ntop(ep.family == 6 ? AF_INET6 : AF_INET, ep.addr, buf, sizeof buf);
+    return std::string(buf) + ":" + std::to_string(ep.port);
+}
+
+class CoreMediaTest : public CoreFixture {
+  protected:
+    CoreMediaTest() {
+        config.media.enabled = true;
+        config.media.access_address = "198.18.7.1";
+        config.media.core_address = "198.18.8.1";
+        config.media.access_ports = {20000, 20019};
+        config.media.core_ports = {30000, 30019};
+        config.media.workers = 2;
+        config.media.secret_random = [n = uint8_t{0}](uint8_t* out, std::size_t len) mutable {
+            for (std::size_t i = 0; i < len; ++i)
+                out[i] = n++;
+        };
+        make_core();
+        core->set_dataplane(std::string(kDataplaneFingerprint));
+        commands();  // the first resync
+        register_flow();
+    }
+
+    // The one output that is not a 100 Trying (an INVITE's server
+    // transaction sends one first).
+    static Sent main_output(const std::vector<Sent>& out) {
+        std::vector<Sent> rest;
+        for (const Sent& s : out)
+            if (s.msg.status_code != 100) rest.push_back(s);
+        return only(rest);
+    }
+
+    // The one output toward the browser (a non-2xx final also makes the
+    // ACK toward the IMS).
+    static Message to_browser(const std::vector<Sent>& out) {
+        std::vector<Sent> rest;
+        for (const Sent& s : out)
+            if (s.to.transport == Transport::Wss) rest.push_back(s);
+        return only(rest).msg;
+    }
+
+    std::vector<dpif::Command> commands() {
+        std::vector<dpif::Command> out;
+        while (auto c = core->poll_command())
+            out.push_back(*c);
+        return out;
+    }
+    const MediaAlg& alg() const {
+        const MediaAlg* a = core->media();
+        if (a == nullptr) throw std::logic_error("media disabled");
+        return *a;
+    }
+
+    Message invite_from_browser(std::string body, std::string_view branch = "z9hG4bK-inv1") {
+        Message m = browser_request("INVITE", branch, 1, "call-1");
+        m.add("Contact", "<" + std::string(kContact) + ">");
+        m.add("Content-Type", "application/sdp");
+        m.body = std::move(body);
+        return m;
+    }
+    Message invite_from_ims(std::string body) {
+        Message m = ims_request("INVITE", "z9hG4bK-ims-inv1");
+        m.add("Contact", "<sip:bob@198.18.5.20:5070>");
+        m.add("Record-Route", "<sip:198.18.0.11:5060;lr>");
+        if (!body.empty()) {
+            m.add("Content-Type", "application/sdp");
+            m.body = std::move(body);
+        }
+        return m;
+    }
+    static Message with_sdp(Message m, std::string body) {
+        m.add("Content-Type", "application/sdp");
+        m.body = std::move(body);
+        return m;
+    }
+
+    // The browser calls bob: the INVITE as the IMS got it.
+    Message call_out() {
+        const Sent fwd = main_output(feed(invite_from_browser(browser_offer()), browser()));
+        return fwd.msg;
+    }
+    // The IMS's 200 with SDP to `invite`, relayed to the browser.
+    Message answer_from_ims(const Message& invite, uint16_t code = 200,
+                            std::string_view tag = "ims-tag", std::string body = ims_sdp()) {
+        Message r =
+            with_sdp(response_to(invite, code, code == 200 ? "OK" : "Session Progress", tag),
+                     std::move(body));
+        r.add("Contact", "<sip:bob@198.18.5.20:5070>");
+        return only(feed(r, scscf())).msg;
+    }
+    // A BYE for the browser's call from the browser.
+    Message bye_from_browser(std::string_view to_tag = "ims-tag") {
+        Message m = browser_request("BYE", "z9hG4bK-bye1", 2, "call-1");
+        m.set("To", "<sip:bob@ims.example.net>;tag=" + std::string(to_tag));
+        m.add("Route", "<sip:" + token() + "@pcscf.example.net:443;transport=ws;lr>");
+        m.add("Route", "<sip:198.18.0.1:5060;lr>");
+        m.add("Route", "<sip:198.18.0.11:5060;lr>");
+        return m;
+    }
+};
+
+TEST_F(CoreMediaTest, BrowserCallsTheOfferBecomesRtpAvpOnOurCorePorts) {
+    const Message inv = call_out();
+    const sdp::SessionDescription ims = sdp_of(inv);
+    ASSERT_EQ(ims.media.size(), 1u);
+    EXPECT_EQ(ims.media[0].m.proto, "RTP/AVP");
+    EXPECT_GE(ims.media[0].m.port, 30000);
+    EXPECT_LE(ims.media[0].m.port, 30019);
+    EXPECT_EQ(ims.media[0].m.port % 2, 0);
+    EXPECT_EQ(ims.session.find('c')->value, "IN IP4 198.18.8.1");
+    EXPECT_TRUE(attrs(ims.media[0], "ice-ufrag").empty());
+    EXPECT_TRUE(attrs(ims.media[0], "fingerprint").empty());
+    EXPECT_TRUE(attrs(ims.session, "group").empty());
+    EXPECT_EQ(ims.media[0].m.formats, (std::vector<std::string>{"111", "0", "126"}));
+    // Nothing for the dataplane before the answer; the ports are held.
+    EXPECT_TRUE(commands().empty());
+    EXPECT_EQ(alg().calls(), 1u);
+    EXPECT_EQ(alg().ports().in_use(), 1u);
+}
+
+TEST_F(CoreMediaTest, AnswerProgramsTheDataplaneAndTheBrowserGetsIceLiteAndOurFingerprint) {
+    const Message inv = call_out();
+    const uint16_t core_port = sdp_of(inv).media[0].m.port;
+    const Message ok = answer_from_ims(inv);
+    const sdp::SessionDescription web = sdp_of(ok);
+    EXPECT_EQ(attrs(web.session, "ice-lite").size(), 1u);
+    ASSERT_EQ(web.media.size(), 1u);
+    const auto& m = web.media[0];
+    EXPECT_EQ(m.m.proto, "UDP/TLS/RTP/SAVPF");
+    EXPECT_GE(m.m.port, 20000);
+    EXPECT_LE(m.m.port, 20019);
+    EXPECT_EQ(attrs(m, "fingerprint"),
+              (std::vector<std::string>{"sha-256 " + std::string(kDataplaneFingerprint)}));
+    EXPECT_EQ(attrs(m, "setup"), (std::vector<std::string>{"passive"}));
+    EXPECT_EQ(attrs(m, "candidate"),
+              (std::vector<std::string>{"1 1 udp 2130706431 198.18.7.1 " +
+                                        std::to_string(m.m.port) + " typ host"}));
+    EXPECT_TRUE(attrs(web.session, "group").empty());  // BUNDLE declined
+    const auto ufrag = attrs(m, "ice-ufrag");
+    const auto pwd = attrs(m, "ice-pwd");
+    ASSERT_EQ(ufrag.size(), 1u);
+    ASSERT_EQ(pwd.size(), 1u);
+
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    const dpif::Command& c = cmds[0];
+    EXPECT_EQ(c.hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_NE(c.hdr.session_id, 0u);
+    EXPECT_EQ(ip_of(c.access.local), "198.18.7.1:" + std::to_string(m.m.port));
+    EXPECT_EQ(c.access.remote.family, 0);  // learned from ICE
+    EXPECT_EQ(c.access.security, dpif::LegSecurity::DtlsSrtp);
+    EXPECT_EQ(c.access.rtcp_mux, 1);
+    EXPECT_EQ(c.access.dtls_active, 0);
+    EXPECT_EQ(std::string(c.access.ice_ufrag), ufrag[0]);
+    EXPECT_EQ(std::string(c.access.ice_pwd), pwd[0]);
+    EXPECT_EQ(std::string(c.access.remote_ufrag), "brws");
+    EXPECT_EQ(c.access.remote_fingerprint[0], 0x11);
+    EXPECT_EQ(c.access.remote_fingerprint[31], 0x00);
+    EXPECT_EQ(ip_of(c.core.local), "198.18.8.1:" + std::to_string(core_port));
+    EXPECT_EQ(ip_of(c.core.local_rtcp), "198.18.8.1:" + std::to_string(core_port + 1));
+    EXPECT_EQ(ip_of(c.core.remote), "198.18.5.20:40010");
+    EXPECT_EQ(ip_of(c.core.remote_rtcp), "198.18.5.20:40011");
+    EXPECT_EQ(c.core.security, dpif::LegSecurity::Rtp);
+    // Both legs on one worker (docs/dataplane.md "Ownership").
+    EXPECT_EQ((c.access.local.port / 2) % 2, (c.core.local.port / 2) % 2);
+    EXPECT_EQ(alg().sessions(), 1u);
+}
+
+TEST_F(CoreMediaTest, SameAnswerAgainIsTheSameBytesAndNoCommand) {
+    const Message inv = call_out();
+    const Message early = answer_from_ims(inv, 183);
+    EXPECT_EQ(commands().size(), 1u);
+    const Message ok = answer_from_ims(inv, 200);
+    EXPECT_EQ(ok.body, early.body);
+    EXPECT_TRUE(commands().empty());
+    EXPECT_EQ(alg().stats()[MediaCounter::Repeats], 1u);
+}
+
+TEST_F(CoreMediaTest, ByeFromTheBrowserDeletesTheSessionAndFreesThePorts) {
+    const Message inv = call_out();
+    answer_from_ims(inv);
+    const auto created = commands();
+    ASSERT_EQ(created.size(), 1u);
+    only(feed(bye_from_browser(), browser()));
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionDelete);
+    EXPECT_EQ(cmds[0].hdr.session_id, created[0].hdr.session_id);
+    EXPECT_EQ(alg().calls(), 0u);
+    EXPECT_EQ(alg().sessions(), 0u);
+    EXPECT_EQ(alg().ports().in_use(), 0u);
+}
+
+TEST_F(CoreMediaTest, ByeFromTheImsDeletesTheSession) {
+    const Message inv = call_out();
+    answer_from_ims(inv);
+    commands();
+    Message bye = ims_request("BYE", "z9hG4bK-ims-bye");
+    bye.set("Call-ID", "call-1");
+    bye.set("From", "<sip:bob@ims.example.net>;tag=ims-tag");
+    bye.set("To", "<sip:alice@ims.example.net>;tag=ue-tag");
+    bye.set("Route", "<sip:198.18.0.1:5060;lr>");
+    bye.add("Route", w2_rr());
+    only(feed(bye, scscf()));
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionDelete);
+    EXPECT_EQ(alg().calls(), 0u);
+}
+
+TEST_F(CoreMediaTest, ImsCallsTheBrowserGetsAWebRtcOfferAndItsAnswerGoesBackAsRtpAvp) {
+    const Sent to_browser = main_output(feed(invite_from_ims(ims_sdp()), scscf()));
+    const sdp::SessionDescription offer = sdp_of(to_browser.msg);
+    ASSERT_EQ(offer.media.size(), 1u);
+    EXPECT_EQ(offer.media[0].m.proto, "UDP/TLS/RTP/SAVPF");
+    EXPECT_EQ(attrs(offer.media[0], "setup"), (std::vector<std::string>{"actpass"}));
+    EXPECT_EQ(attrs(offer.session, "ice-lite").size(), 1u);
+    EXPECT_TRUE(attrs(offer.session, "group").empty());
+    EXPECT_TRUE(commands().empty());
+
+    Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_answer());
+    ok.add("Contact", "<" + std::string(kContact) + ">");
+    const Sent to_ims = only(feed(ok, browser()));
+    const sdp::SessionDescription ans = sdp_of(to_ims.msg);
+    ASSERT_EQ(ans.media.size(), 1u);
+    EXPECT_EQ(ans.media[0].m.proto, "RTP/AVP");
+    EXPECT_EQ(ans.session.find('c')->value, "IN IP4 198.18.8.1");
+    EXPECT_TRUE(attrs(ans.media[0], "ice-ufrag").empty());
+
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_EQ(cmds[0].access.dtls_active, 0);  // the browser is active
+    EXPECT_EQ(ip_of(cmds[0].core.remote), "198.18.5.20:40010");
+    EXPECT_EQ(ip_of(cmds[0].core.local), "198.18.8.1:" + std::to_string(ans.media[0].m.port));
+    EXPECT_EQ(ip_of(cmds[0].access.local), "198.18.7.1:" + std::to_string(offer.media[0].m.port));
+}
+
+TEST_F(CoreMediaTest, BrowserAnsweringPassiveMakesTheDataplaneActive) {
+    const Sent to_browser = main_output(feed(invite_from_ims(ims_sdp()), scscf()));
+    Message ok =
+        with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_answer("passive"));
+    only(feed(ok, browser()));
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].access.dtls_active, 1);
+}
+
+TEST_F(CoreMediaTest, CancelledCallEndsWithoutSessions) {
+    const Message inv = call_out();
+    answer_from_ims(inv, 183);  // early media: a session
+    ASSERT_EQ(commands().size(), 1u);
+    Message cancel = browser_request("CANCEL", "z9hG4bK-inv1", 1, "call-1");
+    feed(cancel, browser());
+    EXPECT_EQ(to_browser(feed(response_to(inv, 487, "Request Terminated"), scscf())).status_code,
+              487);
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionDelete);
+    EXPECT_EQ(alg().calls(), 0u);
+    EXPECT_EQ(alg().ports().in_use(), 0u);
+}
+
+TEST_F(CoreMediaTest, RejectedCallFreesItsPorts) {
+    const Message inv = call_out();
+    EXPECT_EQ(to_browser(feed(response_to(inv, 486, "Busy Here"), scscf())).status_code, 486);
+    EXPECT_TRUE(commands().empty());
+    EXPECT_EQ(alg().calls(), 0u);
+    EXPECT_EQ(alg().ports().in_use(), 0u);
+}
+
+TEST_F(CoreMediaTest, UnansweredCallEndsAtTimerB) {
+    call_out();
+    run_until(40000);  // Timer B (64*T1) without any response
+    EXPECT_EQ(alg().calls(), 0u);
+    EXPECT_EQ(alg().ports().in_use(), 0u);
+}
+
+TEST_F(CoreMediaTest, ClosedWebSocketDeletesItsCallsSessions) {
+    const Message inv = call_out();
+    answer_from_ims(inv);
+    ASSERT_EQ(commands().size(), 1u);
+    close_flow(42);
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionDelete);
+    EXPECT_EQ(alg().calls(), 0u);
+    EXPECT_EQ(alg().sessions(), 0u);
+}
+
+TEST_F(CoreMediaTest, HoldByReInviteKeepsPortsAndTheSession) {
+    const Message inv = call_out();
+    const uint16_t core_port = sdp_of(inv).media[0].m.port;
+    answer_from_ims(inv);
+    commands();
+    Message reinvite = invite_from_browser(browser_offer("sendonly"), "z9hG4bK-reinv");
+    reinvite.set("To", "<sip:bob@ims.example.net>;tag=ims-tag");
+    reinvite.set("CSeq", "2 INVITE");
+    reinvite.add("Route", "<sip:" + token() + "@pcscf.example.net:443;transport=ws;lr>");
+    reinvite.add("Route", "<sip:198.18.0.1:5060;lr>");
+    reinvite.add("Route", "<sip:198.18.0.11:5060;lr>");
+    const Sent fwd = main_output(feed(reinvite, browser()));
+    const sdp::SessionDescription ims = sdp_of(fwd.msg);
+    EXPECT_EQ(ims.media[0].m.port, core_port);
+    EXPECT_EQ(sdp::direction_of(ims.media[0]), sdp::Direction::SendOnly);
+    Message ok =
+        with_sdp(response_to(fwd.msg, 200, "OK"), ims_sdp("198.18.5.20", 40010, "2", "recvonly"));
+    const Sent back = only(feed(ok, scscf()));
+    EXPECT_EQ(sdp::direction_of(sdp_of(back.msg).media[0]), sdp::Direction::RecvOnly);
+    // Same legs: nothing to tell the dataplane.
+    EXPECT_TRUE(commands().empty());
+    EXPECT_EQ(alg().sessions(), 1u);
+    EXPECT_EQ(alg().ports().in_use(), 1u);
+}
+
+TEST_F(CoreMediaTest, FailedReInviteLeavesTheCallAsItWas) {
+    const Message inv = call_out();
+    answer_from_ims(inv);
+    commands();
+    Message reinvite = invite_from_browser(browser_offer("sendonly"), "z9hG4bK-reinv");
+    reinvite.set("To", "<sip:bob@ims.example.net>;tag=ims-tag");
+    reinvite.set("CSeq", "2 INVITE");
+    reinvite.add("Route", "<sip:198.18.0.1:5060;lr>");
+    reinvite.add("Route", "<sip:198.18.0.11:5060;lr>");
+    const Sent fwd = main_output(feed(reinvite, browser()));
+    EXPECT_EQ(
+        to_browser(feed(response_to(fwd.msg, 488, "Not Acceptable Here"), scscf())).status_code,
+        488);
+    EXPECT_TRUE(commands().empty());
+    EXPECT_EQ(alg().calls(), 1u);
+    EXPECT_EQ(alg().sessions(), 1u);
+}
+
+TEST_F(CoreMediaTest, ImsMovingItsMediaUpdatesTheSession) {
+    const Message inv = call_out();
+    answer_from_ims(inv, 183, "fork-a", ims_sdp("198.18.5.20", 40010));
+    ASSERT_EQ(commands().size(), 1u);
+    // A second early dialog (forking) answers from elsewhere, then confirms.
+    answer_from_ims(inv, 183, "fork-b", ims_sdp("198.18.5.30", 41000, "7"));
+    auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionUpdate);
+    EXPECT_EQ(ip_of(cmds[0].core.remote), "198.18.5.30:41000");
+    answer_from_ims(inv, 200, "fork-b", ims_sdp("198.18.5.30", 41000, "7"));
+    EXPECT_TRUE(commands().empty());
+    // The BYE of the confirmed dialog ends the call.
+    only(feed(bye_from_browser("fork-b"), browser()));
+    cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionDelete);
+}
+
+TEST_F(CoreMediaTest, LateOfferInTheBrowsersAnswerAndTheAnswerInTheAck) {
+    const Sent to_browser = main_output(feed(invite_from_ims(""), scscf()));
+    EXPECT_TRUE(to_browser.msg.body.empty());
+    // The browser offers in its 200; the IMS answers in the ACK.
+    Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_offer());
+    const Sent to_ims = only(feed(ok, browser()));
+    const sdp::SessionDescription offer = sdp_of(to_ims.msg);
+    EXPECT_EQ(offer.media[0].m.proto, "RTP/AVP");
+    EXPECT_TRUE(commands().empty());
+    Message ack = ims_request("ACK", "z9hG4bK-ims-ack");
+    ack.set("CSeq", "7 ACK");
+    ack.set("To", "<sip:alice@ims.example.net>;tag=ue-tag2");
+    ack.set("Route", "<sip:198.18.0.1:5060;lr>");
+    ack.add("Route", w2_rr());
+    ack = with_sdp(ack, ims_sdp());
+    const Sent ack_out = only(feed(ack, scscf()));
+    const sdp::SessionDescription answer = sdp_of(ack_out.msg);
+    EXPECT_EQ(answer.media[0].m.proto, "UDP/TLS/RTP/SAVPF");
+    EXPECT_EQ(attrs(answer.media[0], "setup"), (std::vector<std::string>{"passive"}));
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionCreate);
+}
+
+TEST_F(CoreMediaTest, OfferWhileTheOtherSidesIsUnansweredGets491) {
+    const Message inv = call_out();
+    answer_from_ims(inv);
+    commands();
+    // The IMS re-offers (hold) and, before the browser answers, the browser
+    // offers too.
+    Message reinvite = invite_from_ims(ims_sdp("198.18.5.20", 40010, "2", "sendonly"));
+    reinvite.set("Call-ID", "call-1");
+    reinvite.set("From", "<sip:bob@ims.example.net>;tag=ims-tag");
+    reinvite.set("To", "<sip:alice@ims.example.net>;tag=ue-tag");
+    reinvite.set("Route", "<sip:198.18.0.1:5060;lr>");
+    reinvite.add("Route", w2_rr());
+    reinvite.remove("Record-Route");
+    main_output(feed(reinvite, scscf()));
+    Message update = browser_request("UPDATE", "z9hG4bK-upd", 3, "call-1");
+    update.set("To", "<sip:bob@ims.example.net>;tag=ims-tag");
+    update = with_sdp(update, browser_offer());
+    const Sent refused = only(feed(update, browser()));
+    EXPECT_EQ(refused.msg.status_code, 491);
+    EXPECT_EQ(alg().stats()[MediaCounter::Glare], 1u);
+}
+
+TEST_F(CoreMediaTest, NoDataplaneGives503) {
+    core->set_dataplane(std::nullopt);
+    const Sent r = main_output(feed(invite_from_browser(browser_offer()), browser()));
+    EXPECT_EQ(r.msg.status_code, 503);
+    EXPECT_EQ(alg().calls(), 0u);
+}
+
+TEST_F(CoreMediaTest, OfferTheRewriteRefusesGets488WithTheReasonAndNoCall) {
+    std::string offer = browser_offer();
+    const std::size_t at = offer.find("a=fingerprint");
+    offer.erase(at, offer.find('\n', at) + 1 - at);
+    const Sent r = main_output(feed(invite_from_browser(offer), browser()));
+    EXPECT_EQ(r.msg.status_code, 488);
+    EXPECT_NE(r.msg.reason_phrase.find("fingerprint"), std::string::npos) << r.msg.reason_phrase;
+    EXPECT_EQ(alg().calls(), 0u);
+    EXPECT_EQ(alg().ports().in_use(), 0u);
+}
+
+TEST_F(CoreMediaTest, UnparsableSdpGets488) {
+    const Sent r = main_output(feed(invite_from_browser("v=0\r\nthis is not sdp\r\n"), browser()));
+    EXPECT_EQ(r.msg.status_code, 488);
+    EXPECT_EQ(alg().stats()[MediaCounter::SdpUnparsable], 1u);
+    EXPECT_EQ(alg().calls(), 0u);
+}
+
+TEST_F(CoreMediaTest, PortsRunOutGives503AndFreedPortsServeTheNextCall) {
+    // 10 access ports and 5 core pairs per worker: 10 calls.
+    Message first;
+    for (int i = 0; i < 10; ++i) {
+        Message inv = invite_from_browser(browser_offer(), "z9hG4bK-many" + std::to_string(i));
+        inv.set("Call-ID", "many-" + std::to_string(i));
+        const Sent fwd = main_output(feed(inv, browser()));
+        EXPECT_EQ(fwd.msg.method, "INVITE");
+        if (i == 0) first = fwd.msg;
+    }
+    Message extra = invite_from_browser(browser_offer(), "z9hG4bK-extra");
+    extra.set("Call-ID", "extra");
+    EXPECT_EQ(main_output(feed(extra, browser())).msg.status_code, 503);
+    EXPECT_EQ(alg().stats()[MediaCounter::NoPorts], 1u);
+    EXPECT_EQ(alg().calls(), 10u);
+    EXPECT_EQ(alg().ports().in_use(), 10u);
+    // One call is refused by the callee: its ports serve the next one.
+    Message busy = response_to(first, 486, "Busy Here");
+    feed(busy, scscf());
+    EXPECT_EQ(alg().calls(), 9u);
+    extra.set("Via", "SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK-extra2;rport");
+    EXPECT_EQ(main_output(feed(extra, browser())).msg.method, "INVITE");
+    EXPECT_EQ(alg().calls(), 10u);
+}
+
+TEST_F(CoreMediaTest, DataplaneRestartResendsTheSessions) {
+    const Message inv = call_out();
+    answer_from_ims(inv);
+    const auto created = commands();
+    ASSERT_EQ(created.size(), 1u);
+    core->set_dataplane(std::string(kDataplaneFingerprint));
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 3u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::ResyncBegin);
+    EXPECT_EQ(cmds[1].hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_EQ(cmds[1].hdr.session_id, created[0].hdr.session_id);
+    EXPECT_EQ(std::memcmp(&cmds[1].access, &created[0].access, sizeof(dpif::LegSpec)), 0);
+    EXPECT_EQ(cmds[2].hdr.type, dpif::MsgType::ResyncEnd);
+}
+
+TEST_F(CoreMediaTest, MergedInitialInviteGets482) {
+    call_out();
+    const Sent r =
+        main_output(feed(invite_from_browser(browser_offer(), "z9hG4bK-other-branch"), browser()));
+    EXPECT_EQ(r.msg.status_code, 482);
+    EXPECT_EQ(alg().calls(), 1u);
+}
+
+TEST_F(CoreMediaTest, CallsSpreadOverTheWorkers) {
+    std::set<uint32_t> workers;
+    for (int i = 0; i < 4; ++i) {
+        Message inv = invite_from_browser(browser_offer(), "z9hG4bK-w" + std::to_string(i));
+        inv.set("Call-ID", "w-" + std::to_string(i));
+        const Sent fwd = main_output(feed(inv, browser()));
+        workers.insert((sdp_of(fwd.msg).media[0].m.port / 2u) % 2u);
+    }
+    EXPECT_EQ(workers.size(), 2u);
+}
+
+TEST(MediaPortsTest, RangesAreCheckedAndPairsStayOnOneWorker) {
+    EXPECT_THROW(MediaPorts({0, 10}, {100, 200}, 1), std::invalid_argument);
+    EXPECT_THROW(MediaPorts({100, 200}, {150, 300}, 1), std::invalid_argument);
+    EXPECT_THROW(MediaPorts({100, 100}, {200, 201}, 2), std::invalid_argument);
+    MediaPorts p({20000, 20003}, {30001, 30009}, 2);
+    std::vector<MediaLegs> got;
+    while (auto l = p.allocate()) {
+        EXPECT_EQ(l->core % 2, 0);
+        EXPECT_EQ(p.worker_of(l->access), l->worker);
+        EXPECT_EQ(p.worker_of(l->core), l->worker);
+        got.push_back(*l);
+    }
+    EXPECT_EQ(got.size(), 4u);
+    EXPECT_EQ(p.available(), 0u);
+    p.release(got[0]);
+    EXPECT_EQ(p.available(), 1u);
+    EXPECT_EQ(p.in_use(), 3u);
+}
+
+}  // namespace
+}  // namespace isthmus::pcscf::test
