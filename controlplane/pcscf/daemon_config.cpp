@@ -68,6 +68,13 @@ class Table {
         integer(key, lo, hi, v);
         if (v >= 0) out = std::chrono::duration<Rep, Period>(v);
     }
+    void boolean(const char* key, bool& out) const {
+        const toml::node* n = node(key);
+        if (n == nullptr) return;
+        const auto v = n->value_exact<bool>();
+        if (!v) fail(key, "must be true or false");
+        out = *v;
+    }
     void string(const char* key, std::string& out, bool non_empty = true) const {
         const toml::node* n = node(key);
         if (n == nullptr) return;
@@ -229,7 +236,7 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     // [pcscf]
     const Table top(section->as_table(), "pcscf", origin,
                     {"threads", "visited_network_id", "orig_ioi", "flow_token_key_file", "w2", "mw",
-                     "limits", "timers"});
+                     "limits", "timers", "media"});
     top.integer("threads", 1, 64, cfg.threads);
     tr.concurrency_hint = cfg.threads;
     top.string("visited_network_id", core.visited_network_id);
@@ -450,6 +457,47 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
             }
             route.peer = hop(r, "next_hop");
             core.static_routes.push_back(std::move(route));
+        }
+    }
+
+    // [pcscf.media]: the IMS-ALG and the dataplane it programs. The region
+    // and the worker count are the dataplane's own ([dataplane] region,
+    // workers), read from the same file so the two cannot disagree.
+    const Table media(top.sub("media"), "pcscf.media", origin,
+                      {"enabled", "access_address", "core_address", "access_port_min",
+                       "access_port_max", "core_port_min", "core_port_max", "core_srtp",
+                       "core_rtcp_mux", "max_calls", "attach_interval_ms"});
+    MediaConfig& mc = core.media;
+    media.boolean("enabled", mc.enabled);
+    media.string("access_address", mc.access_address);
+    media.string("core_address", mc.core_address);
+    media.integer("access_port_min", 1, 65535, mc.access_ports.min);
+    media.integer("access_port_max", 1, 65535, mc.access_ports.max);
+    media.integer("core_port_min", 1, 65535, mc.core_ports.min);
+    media.integer("core_port_max", 1, 65535, mc.core_ports.max);
+    media.boolean("core_srtp", mc.core_srtp);
+    media.boolean("core_rtcp_mux", mc.core_rtcp_mux);
+    media.integer("max_calls", 1, 10000000, mc.max_calls);
+    media.duration("attach_interval_ms", 10, 60000, cfg.attach_interval);
+    if (const toml::node* dp = root.get("dataplane"); dp != nullptr && dp->is_table()) {
+        const toml::table& d = *dp->as_table();
+        if (const auto w = d["workers"].value_exact<int64_t>(); w && *w >= 1 && *w <= 16)
+            mc.workers = static_cast<uint32_t>(*w);
+        if (const auto r = d["region"].value<std::string>(); r && !r->empty()) cfg.region = *r;
+    }
+    if (mc.enabled) {
+        if (mc.access_address.empty()) media.fail("access_address", "missing");
+        if (mc.core_address.empty()) media.fail("core_address", "missing");
+        for (const char* key : {"access_address", "core_address"}) {
+            const std::string& a =
+                std::string_view(key) == "access_address" ? mc.access_address : mc.core_address;
+            if (!is_ip_literal(a) || is_unspecified(a))
+                media.fail(key, "\"" + a + "\" is not a unicast IPv4 or IPv6 address");
+        }
+        try {
+            const MediaPorts ports(mc.access_ports, mc.core_ports, mc.workers);
+        } catch (const std::invalid_argument& e) {
+            media.fail("access_port_min", e.what());
         }
     }
 

@@ -10,6 +10,7 @@
 //   PcscfCore core(cfg.core);
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,10 @@ struct PcscfDaemonConfig {
     // or "" (a random key made at start: tokens of an earlier run read as
     // forged, 403, rather than stale, 430).
     std::string flow_token_key_source;
+    // The dataplane's dpif region ([dataplane] region) and how often a
+    // missing or gone dataplane is looked for again (media enabled).
+    std::string region = "/isthmus-dpif";
+    std::chrono::milliseconds attach_interval{1000};
 };
 
 // Parses `text` (TOML) as read from `origin` (named in errors) and checks

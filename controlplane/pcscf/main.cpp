@@ -10,23 +10,39 @@
 // earlier only when that moves earlier; a timer that fires early just runs
 // advance() and re-arms).
 //
+// The dataplane (pcscf.media.enabled): a dpif Client on the core strand.
+// The daemon attaches to the [dataplane] region at start and, while none
+// runs (or after it stopped, was replaced, or its heartbeat stopped for 3 s),
+// every attach_interval_ms; each attachment gives the core the dataplane's
+// DTLS fingerprint, which makes it resync (ResyncBegin, every live session,
+// ResyncEnd). The core's commands go on the ring as soon as the core made
+// them (after every message), so a session is programmed before the answer
+// that announces it has left; a full ring keeps them in order in a backlog
+// retried every 10 ms. Events (results, ICE, DTLS) are read every 10 ms.
+// Without a dataplane, new calls get 503 and commands are dropped (the next
+// attachment's resync re-creates what is live).
+//
 // Signals: SIGINT/SIGTERM shut the transports down (connections closed, the
 // io_context runs dry) and the process exits 0 after a final statistics
 // line; SIGUSR1 logs the statistics line now. Logs: one line per event on
 // stderr, "isthmus-pcscf: level=... event=... key=value ...", never per
 // message.
+#include <array>
 #include <atomic>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <deque>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "isthmus/dpif/client.hpp"
 #include "pcscf/core.hpp"
 #include "pcscf/daemon_config.hpp"
 #include "pcscf/transport_set.hpp"
@@ -73,12 +89,19 @@ class Daemon {
                   .on_unreachable = [this](Peer to) { on_unreachable(to); },
               }),
           timer_(transports_.core_executor()),
+          dpif_timer_(transports_.core_executor()),
           signals_(transports_.context(), SIGINT, SIGTERM, SIGUSR1) {}
 
     int run() {
         transports_.start();
         announce();
         wait_signal();
+        if (cfg_.core.media.enabled) {
+            net::post(transports_.core_executor(), [this] {
+                dpif_attach();
+                dpif_tick();
+            });
+        }
         std::vector<std::thread> threads;
         for (int i = 1; i < cfg_.threads; ++i)
             threads.emplace_back([this] { run_thread(); });
@@ -115,6 +138,17 @@ class Daemon {
                 "earlier run will read as forged (403), not stale (430): set "
                 "pcscf.flow_token_key_file\"");
         }
+        const MediaConfig& m = cfg_.core.media;
+        if (m.enabled) {
+            log_line("level=info event=media enabled=true region=" + cfg_.region +
+                     " access_address=" + m.access_address + " core_address=" + m.core_address +
+                     " workers=" + std::to_string(m.workers) +
+                     " core_srtp=" + (m.core_srtp ? "true" : "false"));
+        } else {
+            log_line(
+                "level=info event=media enabled=false note=\"SDP passes unchanged: no "
+                "IMS-ALG, no dataplane\"");
+        }
         log_line("level=info event=started threads=" + std::to_string(cfg_.threads));
     }
 
@@ -136,6 +170,7 @@ class Daemon {
             net::post(transports_.core_executor(), [this] {
                 stopping_ = true;
                 timer_.cancel();
+                dpif_timer_.cancel();
             });
             transports_.shutdown();
         });
@@ -162,7 +197,97 @@ class Daemon {
         // on demand that failed).
         while (auto out = core_.poll())
             transports_.apply(std::move(*out));
+        send_commands();
         rearm();
+    }
+
+    // --- the dataplane (on the core strand) --------------------------------
+    void dpif_attach() {
+        try {
+            const uint64_t generation =
+                static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+            dpif_.emplace(cfg_.region, generation);
+        } catch (const std::exception& e) {
+            if (!dpif_missing_logged_) {
+                log_line(std::string("level=warning event=dataplane_unavailable what=\"") +
+                         e.what() + "\" note=\"calls get 503 until it runs\"");
+                dpif_missing_logged_ = true;
+            }
+            return;
+        }
+        const auto& header = dpif_->region().header;
+        if (dpif_->dataplane_state() != isthmus::dpif::DataplaneState::Running) {
+            dpif_.reset();  // starting: look again at the next attempt
+            return;
+        }
+        const std::string fingerprint(
+            header.dtls_fingerprint,
+            strnlen(header.dtls_fingerprint, sizeof header.dtls_fingerprint));
+        dpif_missing_logged_ = false;
+        last_beat_ = header.heartbeat_ns.load();
+        last_beat_seen_ = Clock::now();
+        backlog_.clear();
+        log_line("level=info event=dataplane_attached region=" + cfg_.region +
+                 " pid=" + std::to_string(header.dataplane_pid.load()) + " generation=" +
+                 std::to_string(dpif_->dataplane_generation()) + " fingerprint=" + fingerprint);
+        core_.set_dataplane(fingerprint);
+        drain();
+    }
+    bool dpif_alive() {
+        if (dpif_->dataplane_gone()) return false;
+        const uint64_t beat = dpif_->region().header.heartbeat_ns.load();
+        const auto now = Clock::now();
+        if (beat != last_beat_) {
+            last_beat_ = beat;
+            last_beat_seen_ = now;
+            return true;
+        }
+        return now - last_beat_seen_ < std::chrono::seconds(3);
+    }
+    void dpif_tick() {
+        if (stopping_) return;
+        const auto now = Clock::now();
+        if (dpif_ && !dpif_alive()) {
+            log_line("level=warning event=dataplane_gone region=" + cfg_.region +
+                     " note=\"calls get 503 until it runs again; live sessions are re-sent then\"");
+            dpif_.reset();
+            backlog_.clear();
+            core_.set_dataplane(std::nullopt);
+            next_attach_ = now;
+        }
+        if (!dpif_ && now >= next_attach_) {
+            next_attach_ = now + cfg_.attach_interval;
+            dpif_attach();
+        }
+        if (dpif_) {
+            std::array<isthmus::dpif::Event, 64> events;
+            for (int burst = 0; burst < 16; ++burst) {
+                const std::size_t n = dpif_->poll(events);
+                for (std::size_t i = 0; i < n; ++i)
+                    core_.on_dataplane_event(events[i]);
+                if (n < events.size()) break;
+            }
+            send_commands();
+        }
+        dpif_timer_.expires_after(std::chrono::milliseconds(10));
+        dpif_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec == net::error::operation_aborted) return;
+            dpif_tick();
+        });
+    }
+    void send_commands() {
+        while (!backlog_.empty() && dpif_ && dpif_->send(backlog_.front())) {
+            backlog_.pop_front();
+        }
+        while (auto cmd = core_.poll_command()) {
+            if (!dpif_) {
+                ++commands_dropped_;  // the next attachment resyncs
+                continue;
+            }
+            if (!backlog_.empty() || !dpif_->send(*cmd)) backlog_.push_back(*cmd);
+        }
     }
     void rearm() {
         if (stopping_) return;
@@ -212,6 +337,25 @@ class Daemon {
                 o << " dropped_" << drop_label(static_cast<Drop>(i)) << "=" << s.dropped[i];
         }
         o << " flows_closed=" << s.flows_closed << " unreachable=" << s.unreachable;
+        if (const MediaAlg* m = core_.media()) {
+            o << " calls=" << m->calls() << " sessions=" << m->sessions()
+              << " dataplane=" << (m->has_dataplane() ? "attached" : "none")
+              << " command_backlog=" << backlog_.size()
+              << " commands_dropped=" << commands_dropped_;
+            const MediaStats& ms = m->stats();
+            for (std::size_t i = 0; i < kMediaCounterCount; ++i) {
+                if (ms.counters[i] != 0)
+                    o << " media_" << media_counter_label(static_cast<MediaCounter>(i)) << "="
+                      << ms.counters[i];
+            }
+            for (std::size_t i = 0; i < isthmus::sdp::kRewriteErrorCount; ++i) {
+                if (ms.rewrite_errors[i] != 0)
+                    o << " rewrite_"
+                      << isthmus::sdp::rewrite_error_name(
+                             static_cast<isthmus::sdp::RewriteError>(i))
+                      << "=" << ms.rewrite_errors[i];
+            }
+        }
         return o.str();
     }
 
@@ -219,7 +363,15 @@ class Daemon {
     PcscfCore core_;
     Transports transports_;
     net::steady_timer timer_;
+    net::steady_timer dpif_timer_;
     net::signal_set signals_;
+    std::optional<isthmus::dpif::Client> dpif_;
+    std::deque<isthmus::dpif::Command> backlog_;  // commands waiting for ring room
+    Clock::time_point next_attach_{};
+    uint64_t last_beat_ = 0;
+    Clock::time_point last_beat_seen_{};
+    bool dpif_missing_logged_ = false;
+    uint64_t commands_dropped_ = 0;
     std::optional<Clock::time_point> armed_;
     bool stopping_ = false;
     std::atomic<bool> failed_{false};

@@ -779,3 +779,70 @@ TEST(PcscfConfig, TomlSyntaxErrorNamesLineAndColumn) {
 
 }  // namespace
 }  // namespace isthmus::pcscf
+
+namespace isthmus::pcscf {
+namespace {
+
+// [pcscf.media]: the IMS-ALG's addresses and ports; the worker count and
+// the region come from [dataplane] of the same file.
+Toml media_enabled() {
+    Toml t;
+    t.append(
+        "[pcscf.media]\nenabled = true\naccess_address = \"198.18.7.1\"\n"
+        "core_address = \"2001:db8::8\"\naccess_port_min = 20000\naccess_port_max = 20999\n"
+        "core_port_min = 30000\ncore_port_max = 30999\ncore_srtp = true\n"
+        "core_rtcp_mux = true\nmax_calls = 500\nattach_interval_ms = 250\n");
+    return t;
+}
+
+TEST(PcscfConfig, MediaIsOffUnlessEnabled) {
+    const PcscfDaemonConfig c = load(Toml());
+    EXPECT_FALSE(c.core.media.enabled);
+    EXPECT_EQ(c.region, "/isthmus-dpif");
+}
+
+TEST(PcscfConfig, MediaKeysAreRead) {
+    Toml t = media_enabled();
+    t.append("[dataplane]\nworkers = 3\nregion = \"/isthmus-test\"\n");
+    const PcscfDaemonConfig c = load(t);
+    const MediaConfig& m = c.core.media;
+    EXPECT_TRUE(m.enabled);
+    EXPECT_EQ(m.access_address, "198.18.7.1");
+    EXPECT_EQ(m.core_address, "2001:db8::8");
+    EXPECT_EQ(m.access_ports.min, 20000);
+    EXPECT_EQ(m.access_ports.max, 20999);
+    EXPECT_EQ(m.core_ports.min, 30000);
+    EXPECT_EQ(m.core_ports.max, 30999);
+    EXPECT_TRUE(m.core_srtp);
+    EXPECT_TRUE(m.core_rtcp_mux);
+    EXPECT_EQ(m.max_calls, 500u);
+    EXPECT_EQ(m.workers, 3u);
+    EXPECT_EQ(c.region, "/isthmus-test");
+    EXPECT_EQ(c.attach_interval, std::chrono::milliseconds(250));
+}
+
+TEST(PcscfConfig, MediaRefusals) {
+    expect_refused(media_enabled().set("pcscf.media", "enabled", "1"), "pcscf.media.enabled",
+                   "true or false");
+    expect_refused(media_enabled().set("pcscf.media", "access_address", R"("media.example.net")"),
+                   "pcscf.media.access_address", "not a unicast");
+    expect_refused(media_enabled().set("pcscf.media", "core_address", R"("0.0.0.0")"),
+                   "pcscf.media.core_address", "not a unicast");
+    expect_refused(media_enabled().unset("pcscf.media", "core_address"), "pcscf.media.core_address",
+                   "missing");
+    expect_refused(media_enabled().set("pcscf.media", "core_port_min", "20500"),
+                   "pcscf.media.access_port_min", "overlap");
+    expect_refused(media_enabled().set("pcscf.media", "access_port_max", "70000"),
+                   "pcscf.media.access_port_max", "1..65535");
+    expect_refused(media_enabled().set("pcscf.media", "max_calls", "0"), "pcscf.media.max_calls");
+    expect_refused(media_enabled().set("pcscf.media", "portmin", "1"), "pcscf.media.portmin",
+                   "unknown key");
+    // Too few ports for the dataplane's workers.
+    Toml few = media_enabled();
+    few.set("pcscf.media", "access_port_max", "20000");
+    few.append("[dataplane]\nworkers = 2\n");
+    expect_refused(few, "pcscf.media.access_port_min", "worker 1");
+}
+
+}  // namespace
+}  // namespace isthmus::pcscf
