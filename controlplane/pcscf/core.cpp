@@ -130,8 +130,14 @@ void PcscfCore::on_flow_closed(uint64_t flow, TimePoint now) {
     ++stats_.flows_closed;
     registrar_.close_flow(flow);
     // The flow's calls lose their media at once (no session outlives the
-    // browser that held it).
-    if (alg_) alg_->on_flow_closed(flow);
+    // browser that held it), and their confirmed dialogs a BYE toward the
+    // IMS on its behalf (TS 24.229 5.2.8.1.2).
+    if (alg_) {
+        for (const DialogRelease& r : alg_->on_flow_closed(flow)) {
+            send_release(r);
+            pump();
+        }
+    }
     // Client transactions toward the flow cannot complete: end them now
     // (TransportError), which answers their requests 430 (on_client_failed).
     std::vector<uint64_t> clients;

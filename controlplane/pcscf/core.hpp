@@ -229,6 +229,9 @@ class PcscfCore {
     bool alg_request(sip::Message& m, sip::TransactionId txn, Side from, uint64_t flow);
     // The request of `ctx` ended without a far-side response.
     void alg_failed(const Context& ctx);
+    // A BYE toward the IMS for a dialog whose browser is gone; its
+    // responses stop here (like our CANCELs).
+    void send_release(const DialogRelease& r);
 
     PcscfConfig config_;
     LocalUris local_;

@@ -341,6 +341,32 @@ void PcscfCore::alg_failed(const Context& ctx) {
     if (call_id && parsed) alg_->on_failed(*call_id, parsed->method, ctx.w2_flow, ctx.server.value);
 }
 
+void PcscfCore::send_release(const DialogRelease& r) {
+    const auto target = sip::parse_uri(r.remote_target);
+    if (!target) return;
+    sip::Message bye = sip::make_request("BYE", *target);
+    bye.add("Max-Forwards", "70");
+    for (const std::string& route : r.route_set) {
+        const auto na = sip::parse_name_addr(route);
+        if (na && local_.face(na->uri) != Face::None) continue;  // ourselves
+        bye.add("Route", route);
+    }
+    bye.add("From", r.from);
+    bye.add("To", r.to);
+    bye.add("Call-ID", r.call_id);
+    bye.add("CSeq", sip::to_string(sip::CSeq{r.cseq, "BYE"}));
+    // RFC 3326: why the dialog ended.
+    bye.add("Reason", "SIP;cause=480;text=\"WebSocket flow closed\"");
+    const Peer hop = mw_next_hop(bye);
+    bye.prepend("Via",
+                local_.mw_via(hop.transport) + ";branch=" + sip::make_branch(random(), ++counter_));
+    const sip::SendResult s = layer_.send_request(std::move(bye), hop, now_);
+    if (s.status == sip::SendStatus::Ok) {
+        own_clients_.insert(s.transaction.value);
+        ++stats_.byes_sent;
+    }
+}
+
 void PcscfCore::release(Context& ctx) {
     if (ctx.reserves_registration) {
         ctx.reserves_registration = false;

@@ -198,6 +198,12 @@ AlgVerdict MediaAlg::on_request(sip::Message& m, Side from, uint64_t flow, uint6
         if (ours || call->confirmed_tag.empty()) end_call(key(*call_id, flow));
         return {};
     }
+    if (call != nullptr && from == Side::W2 && method != "ACK" && method != "CANCEL") {
+        if (const auto cs = m.header("CSeq")) {
+            if (const auto c = sip::parse_cseq(*cs))
+                call->browser_cseq = std::max(call->browser_cseq, c->number);
+        }
+    }
     const bool sdp_method =
         method == "INVITE" || method == "UPDATE" || method == "PRACK" || method == "ACK";
     if (!sdp_method) return {};
@@ -264,6 +270,15 @@ AlgVerdict MediaAlg::start_call(const sip::Message& m, Side from, uint64_t flow,
     call.initiator = from;
     call.initiator_tag = tag_of(m, "From");
     call.initial_txn = txn;
+    call.initial_from = std::string(m.header("From").value_or(""));
+    call.initial_to = std::string(m.header("To").value_or(""));
+    if (from == Side::Mw) {
+        call.ims_contact = std::string(m.header("Contact").value_or(""));
+        for (std::string_view rr : m.headers("Record-Route"))
+            call.ims_record_route.emplace_back(rr);
+    } else if (const auto cs = m.header("CSeq")) {
+        if (const auto c = sip::parse_cseq(*cs)) call.browser_cseq = c->number;
+    }
     call.ice = {ice_string(8), ice_string(24)};
     const std::string sess = std::to_string(random_() >> 2);
     call.web_origin = {"-", sess, "0", "IN", access_connection_.addr_type, config_.access_address};
@@ -293,6 +308,7 @@ void MediaAlg::on_response(sip::Message& m, Side from, uint64_t flow, uint64_t t
     if (method == "INVITE" && code >= 200 && txn == call->initial_txn &&
         call->confirmed_tag.empty()) {
         call->confirmed_tag = tag_of(m, "To");
+        confirm(*call, m);
     }
     const bool sdp_method = method == "INVITE" || method == "UPDATE" || method == "PRACK";
     if (sdp_method && code > 100 && has_sdp(m)) {
@@ -340,12 +356,52 @@ void MediaAlg::on_failed(std::string_view call_id, std::string_view method, uint
     if (call->pending && call->pending->txn == txn) rollback(*call);
 }
 
-void MediaAlg::on_flow_closed(uint64_t flow) {
+void MediaAlg::confirm(Call& call, const sip::Message& ok) {
+    // The uri of a Contact value: between < and >, else up to a ';'.
+    const auto contact_uri = [](std::string_view v) {
+        if (const std::size_t lt = v.find('<'); lt != std::string_view::npos) {
+            const std::size_t gt = v.find('>', lt);
+            if (gt != std::string_view::npos) return std::string(v.substr(lt + 1, gt - lt - 1));
+        }
+        return std::string(trim(v.substr(0, v.find(';'))));
+    };
+    DialogRelease r;
+    r.call_id = call.call_id;
+    if (call.initiator == Side::W2) {
+        // The browser's route set is the 2xx's Record-Route reversed (RFC
+        // 3261 12.1.2); the IMS party is the 2xx's Contact.
+        r.from = call.initial_from;
+        r.to = std::string(ok.header("To").value_or(""));
+        r.remote_target = contact_uri(ok.header("Contact").value_or(""));
+        for (std::string_view rr : ok.headers("Record-Route"))
+            r.route_set.emplace_back(rr);
+        std::reverse(r.route_set.begin(), r.route_set.end());
+    } else {
+        // The browser answered: its route set is the INVITE's Record-Route
+        // in order (12.1.1), the IMS party the INVITE's Contact.
+        r.from = std::string(ok.header("To").value_or(""));
+        r.to = call.initial_from;
+        r.remote_target = contact_uri(call.ims_contact);
+        r.route_set = call.ims_record_route;
+    }
+    if (r.remote_target.empty()) return;  // no Contact: nothing to send a BYE to
+    call.release = std::move(r);
+}
+
+std::vector<DialogRelease> MediaAlg::on_flow_closed(uint64_t flow) {
     std::vector<std::string> keys;
-    for (const auto& [k, call] : calls_)
-        if (call.flow == flow) keys.push_back(k);
+    std::vector<DialogRelease> releases;
+    for (auto& [k, call] : calls_) {
+        if (call.flow != flow) continue;
+        keys.push_back(k);
+        if (call.release) {
+            call.release->cseq = call.browser_cseq + 1;
+            releases.push_back(std::move(*call.release));
+        }
+    }
     for (const std::string& k : keys)
         end_call(k);
+    return releases;
 }
 
 // --- offers and answers --------------------------------------------------------------

@@ -99,6 +99,19 @@ struct MediaConfig {
     std::function<void(uint8_t*, std::size_t)> secret_random;
 };
 
+// A confirmed dialog the P-CSCF ends for a browser that is gone (its
+// WebSocket closed): what the BYE toward the IMS is made of (TS 24.229
+// 5.2.8.1.2: the P-CSCF releases the sessions of a UE it lost). The core
+// drops its own entries from the route set and sends the BYE.
+struct DialogRelease {
+    std::string call_id;
+    std::string from;                    // the browser's side, with its tag
+    std::string to;                      // the IMS party, with its tag
+    uint32_t cseq = 1;                   // above every CSeq the browser used
+    std::string remote_target;           // the IMS party's Contact URI
+    std::vector<std::string> route_set;  // in the browser's order, ours included
+};
+
 // What the core does with a request the ALG has seen.
 struct AlgVerdict {
     uint16_t status = 0;  // 0: forward it (body rewritten in place); else refuse with it
@@ -186,7 +199,9 @@ class MediaAlg {
     // The request of `txn` ended without a response from the far side
     // (Timer B/C, a transport error): as a 408/503 would.
     void on_failed(std::string_view call_id, std::string_view method, uint64_t flow, uint64_t txn);
-    void on_flow_closed(uint64_t flow);
+    // Ends the flow's calls; returns the confirmed dialogs among them, for
+    // the core to BYE on the browser's behalf.
+    std::vector<DialogRelease> on_flow_closed(uint64_t flow);
     // Results and events from the dataplane.
     void on_event(const dpif::Event& ev);
 
@@ -233,12 +248,19 @@ class MediaAlg {
         sdp::Origin web_origin, ims_origin;
         uint64_t web_version = 0, ims_version = 0;
         std::optional<Exchange> pending;
+        // For a release on the browser's behalf (DialogRelease).
+        std::string initial_from, initial_to;       // the initial INVITE's
+        std::string ims_contact;                    // terminating: the INVITE's Contact
+        std::vector<std::string> ims_record_route;  // terminating: the INVITE's
+        uint32_t browser_cseq = 0;                  // the highest the browser used
+        std::optional<DialogRelease> release;       // once confirmed
     };
 
     static std::string key(std::string_view call_id, uint64_t flow);
     Call* find(std::string_view call_id, uint64_t flow);
     AlgVerdict refuse(MediaCounter c, uint16_t status, std::string reason);
     AlgVerdict start_call(const sip::Message& m, Side from, uint64_t flow, uint64_t txn);
+    void confirm(Call& call, const sip::Message& ok);
     AlgVerdict offer(Call& call, Side from, std::string_view body, uint64_t txn, bool in_response,
                      std::string& out);
     bool answer(Call& call, Side from, std::string_view body, std::string& out);

@@ -124,6 +124,8 @@ std::string ip_of(const dpif::IpEndpoint& ep) {
 class CoreMediaTest : public CoreFixture {
   protected:
     CoreMediaTest() {
+        // The S-CSCF by the address its Record-Route names.
+        config.static_routes.push_back(StaticRoute{"198.18.0.11", std::nullopt, scscf()});
         config.media.enabled = true;
         config.media.access_address = "198.18.7.1";
         config.media.core_address = "198.18.8.1";
@@ -405,6 +407,66 @@ TEST_F(CoreMediaTest, ClosedWebSocketDeletesItsCallsSessions) {
     EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionDelete);
     EXPECT_EQ(alg().calls(), 0u);
     EXPECT_EQ(alg().sessions(), 0u);
+}
+
+// TS 24.229 5.2.8.1.2: the browser is gone mid-call; the P-CSCF ends its
+// dialog toward the IMS with a BYE on its behalf (route set without our own
+// entries, the IMS party's Contact, a CSeq above the browser's).
+TEST_F(CoreMediaTest, ClosedWebSocketByesTheImsSideOfAnOriginatingCall) {
+    const Message inv = call_out();
+    Message ok = with_sdp(response_to(inv, 200, "OK"), ims_sdp());
+    ok.add("Contact", "<sip:bob@198.18.5.20:5070;transport=udp>");
+    ok.add("Record-Route", "<sip:198.18.0.11:5060;lr>");
+    for (std::string_view rr : inv.headers("Record-Route"))
+        ok.add("Record-Route", rr);
+    only(feed(ok, scscf()));
+    commands();
+    const auto out = close_flow(42);
+    std::vector<Sent> byes;
+    for (const Sent& s : out)
+        if (s.msg.method == "BYE") byes.push_back(s);
+    const Sent bye = only(byes);
+    EXPECT_EQ(bye.to, scscf());
+    EXPECT_EQ(sip::to_string(bye.msg.request_uri), "sip:bob@198.18.5.20:5070;transport=udp");
+    EXPECT_EQ(values(bye.msg, "Route"), (std::vector<std::string>{"<sip:198.18.0.11:5060;lr>"}));
+    EXPECT_EQ(text(bye.msg, "From"), "<sip:alice@ims.example.net>;tag=ue-tag");
+    EXPECT_EQ(text(bye.msg, "To"), "<sip:bob@ims.example.net>;tag=ims-tag");
+    EXPECT_EQ(text(bye.msg, "Call-ID"), "call-1");
+    EXPECT_EQ(text(bye.msg, "CSeq"), "2 BYE");
+    EXPECT_NE(text(bye.msg, "Reason").find("cause=480"), std::string::npos);
+    EXPECT_EQ(values(bye.msg, "Via").size(), 1u);
+    EXPECT_EQ(stats().byes_sent, 1u);
+    // Its 200 stops here.
+    EXPECT_TRUE(feed(response_to(bye.msg, 200, "OK"), scscf()).empty());
+    EXPECT_EQ(alg().calls(), 0u);
+}
+
+TEST_F(CoreMediaTest, ClosedWebSocketByesTheImsSideOfATerminatingCall) {
+    const Sent to_browser = main_output(feed(invite_from_ims(ims_sdp()), scscf()));
+    Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_answer());
+    ok.add("Contact", "<" + std::string(kContact) + ">");
+    only(feed(ok, browser()));
+    const auto out = close_flow(42);
+    std::vector<Sent> byes;
+    for (const Sent& s : out)
+        if (s.msg.method == "BYE") byes.push_back(s);
+    const Sent bye = only(byes);
+    EXPECT_EQ(sip::to_string(bye.msg.request_uri), "sip:bob@198.18.5.20:5070");
+    EXPECT_EQ(values(bye.msg, "Route"), (std::vector<std::string>{"<sip:198.18.0.11:5060;lr>"}));
+    EXPECT_EQ(text(bye.msg, "From"), "<sip:alice@ims.example.net>;tag=ue-tag2");
+    EXPECT_EQ(text(bye.msg, "To"), "<sip:bob@ims.example.net>;tag=bob-tag");
+    EXPECT_EQ(text(bye.msg, "Call-ID"), "ims-call-1");
+    EXPECT_EQ(text(bye.msg, "CSeq"), "1 BYE");
+}
+
+// An unanswered call is CANCELled instead (the proxy's own rule), no BYE.
+TEST_F(CoreMediaTest, ClosedWebSocketDuringAnEarlyCallSendsNoBye) {
+    const Message inv = call_out();
+    answer_from_ims(inv, 183);
+    const auto out = close_flow(42);
+    for (const Sent& s : out)
+        EXPECT_NE(s.msg.method, "BYE");
+    EXPECT_EQ(stats().byes_sent, 0u);
 }
 
 TEST_F(CoreMediaTest, HoldByReInviteKeepsPortsAndTheSession) {
