@@ -166,6 +166,16 @@ void PcscfCore::on_flow_closed(uint64_t flow, TimePoint now) {
     }
 }
 
+void PcscfCore::on_dataplane_event(const dpif::Event& ev, TimePoint now) {
+    if (!alg_) return;
+    if (now > now_) now_ = now;
+    alg_->on_event(ev);
+    for (const DialogRelease& r : alg_->take_releases()) {
+        send_release(r);
+        pump();
+    }
+}
+
 void PcscfCore::on_unreachable(const Peer& to, TimePoint now) {
     if (now > now_) now_ = now;
     ++stats_.unreachable;

@@ -126,9 +126,8 @@ class PcscfCore {
         return alg_ ? alg_->poll_command() : std::nullopt;
     }
     // A result or event from the dataplane.
-    void on_dataplane_event(const dpif::Event& ev) {
-        if (alg_) alg_->on_event(ev);
-    }
+    // Media that cannot flow ends its call: BYEs go out (poll()).
+    void on_dataplane_event(const dpif::Event& ev, TimePoint now);
     // The token our Path / Record-Route would carry for `flow` (diagnostics).
     std::string flow_token(uint64_t flow) const { return tokens_.make(flow); }
 
@@ -229,8 +228,8 @@ class PcscfCore {
     bool alg_request(sip::Message& m, sip::TransactionId txn, Side from, uint64_t flow);
     // The request of `ctx` ended without a far-side response.
     void alg_failed(const Context& ctx);
-    // A BYE toward the IMS for a dialog whose browser is gone; its
-    // responses stop here (like our CANCELs).
+    // A BYE on a party's behalf (DialogRelease: toward the IMS, or toward a
+    // browser on its flow); its responses stop here (like our CANCELs).
     void send_release(const DialogRelease& r);
 
     PcscfConfig config_;

@@ -346,6 +346,24 @@ void PcscfCore::send_release(const DialogRelease& r) {
     if (!target) return;
     sip::Message bye = sip::make_request("BYE", *target);
     bye.add("Max-Forwards", "70");
+    if (r.toward == Side::W2) {
+        // On the browser's own flow, whatever its Contact says.
+        if (!registrar_.alive(r.flow)) return;
+        const Peer peer = registrar_.flow(r.flow)->peer;
+        bye.add("From", r.from);
+        bye.add("To", r.to);
+        bye.add("Call-ID", r.call_id);
+        bye.add("CSeq", sip::to_string(sip::CSeq{r.cseq, "BYE"}));
+        bye.add("Reason", "SIP;cause=503;text=\"Media failed\"");
+        bye.prepend("Via", local_.w2_via(peer.transport) +
+                               ";branch=" + sip::make_branch(random(), ++counter_));
+        const sip::SendResult s = layer_.send_request(std::move(bye), peer, now_);
+        if (s.status == sip::SendStatus::Ok) {
+            own_clients_.insert(s.transaction.value);
+            ++stats_.byes_sent;
+        }
+        return;
+    }
     for (const std::string& route : r.route_set) {
         const auto na = sip::parse_name_addr(route);
         if (na && local_.face(na->uri) != Face::None) continue;  // ourselves
@@ -356,7 +374,8 @@ void PcscfCore::send_release(const DialogRelease& r) {
     bye.add("Call-ID", r.call_id);
     bye.add("CSeq", sip::to_string(sip::CSeq{r.cseq, "BYE"}));
     // RFC 3326: why the dialog ended.
-    bye.add("Reason", "SIP;cause=480;text=\"WebSocket flow closed\"");
+    bye.add("Reason", registrar_.alive(r.flow) ? "SIP;cause=503;text=\"Media failed\""
+                                               : "SIP;cause=480;text=\"WebSocket flow closed\"");
     const Peer hop = mw_next_hop(bye);
     bye.prepend("Via",
                 local_.mw_via(hop.transport) + ";branch=" + sip::make_branch(random(), ++counter_));

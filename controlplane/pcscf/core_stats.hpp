@@ -145,7 +145,7 @@ struct CoreStats {
     std::array<uint64_t, sip::kParseErrorCount> parse_errors{};
     uint64_t keepalives = 0;    // datagrams of nothing but CRLFs (RFC 5626 4.4.1)
     uint64_t cancels_sent = 0;  // CANCELs made (16.10 from upstream, Timer C)
-    uint64_t byes_sent = 0;     // BYEs made for dialogs of a closed flow
+    uint64_t byes_sent = 0;     // BYEs made: a closed flow's dialogs, calls whose media failed
     uint64_t timer_c_fired = 0;
     uint64_t flows_closed = 0;
     uint64_t unreachable = 0;  // on_unreachable calls (a Mw peer not reached)

@@ -266,7 +266,7 @@ class Daemon {
             for (int burst = 0; burst < 16; ++burst) {
                 const std::size_t n = dpif_->poll(events);
                 for (std::size_t i = 0; i < n; ++i)
-                    core_.on_dataplane_event(events[i]);
+                    core_.on_dataplane_event(events[i], Clock::now());
                 if (n < events.size()) break;
             }
             send_commands();

@@ -97,6 +97,15 @@ void set_body(sip::Message& m, std::string body) {
     m.set("Content-Type", "application/sdp");
 }
 
+// The URI of a Contact value: between < and >, else up to a ';'.
+std::string contact_uri(std::string_view v) {
+    if (const std::size_t lt = v.find('<'); lt != std::string_view::npos) {
+        const std::size_t gt = v.find('>', lt);
+        if (gt != std::string_view::npos) return std::string(v.substr(lt + 1, gt - lt - 1));
+    }
+    return std::string(trim(v.substr(0, v.find(';'))));
+}
+
 void strip_body(sip::Message& m) {
     m.body.clear();
     m.remove("Content-Type");
@@ -198,10 +207,12 @@ AlgVerdict MediaAlg::on_request(sip::Message& m, Side from, uint64_t flow, uint6
         if (ours || call->confirmed_tag.empty()) end_call(key(*call_id, flow));
         return {};
     }
-    if (call != nullptr && from == Side::W2 && method != "ACK" && method != "CANCEL") {
+    if (call != nullptr && method != "ACK" && method != "CANCEL") {
         if (const auto cs = m.header("CSeq")) {
-            if (const auto c = sip::parse_cseq(*cs))
-                call->browser_cseq = std::max(call->browser_cseq, c->number);
+            if (const auto c = sip::parse_cseq(*cs)) {
+                uint32_t& mine = from == Side::W2 ? call->browser_cseq : call->ims_cseq;
+                mine = std::max(mine, c->number);
+            }
         }
     }
     const bool sdp_method =
@@ -276,8 +287,14 @@ AlgVerdict MediaAlg::start_call(const sip::Message& m, Side from, uint64_t flow,
         call.ims_contact = std::string(m.header("Contact").value_or(""));
         for (std::string_view rr : m.headers("Record-Route"))
             call.ims_record_route.emplace_back(rr);
-    } else if (const auto cs = m.header("CSeq")) {
-        if (const auto c = sip::parse_cseq(*cs)) call.browser_cseq = c->number;
+        if (const auto cs = m.header("CSeq")) {
+            if (const auto c = sip::parse_cseq(*cs)) call.ims_cseq = c->number;
+        }
+    } else {
+        call.browser_contact = contact_uri(m.header("Contact").value_or(""));
+        if (const auto cs = m.header("CSeq")) {
+            if (const auto c = sip::parse_cseq(*cs)) call.browser_cseq = c->number;
+        }
     }
     call.ice = {ice_string(8), ice_string(24)};
     const std::string sess = std::to_string(random_() >> 2);
@@ -357,15 +374,8 @@ void MediaAlg::on_failed(std::string_view call_id, std::string_view method, uint
 }
 
 void MediaAlg::confirm(Call& call, const sip::Message& ok) {
-    // The uri of a Contact value: between < and >, else up to a ';'.
-    const auto contact_uri = [](std::string_view v) {
-        if (const std::size_t lt = v.find('<'); lt != std::string_view::npos) {
-            const std::size_t gt = v.find('>', lt);
-            if (gt != std::string_view::npos) return std::string(v.substr(lt + 1, gt - lt - 1));
-        }
-        return std::string(trim(v.substr(0, v.find(';'))));
-    };
     DialogRelease r;
+    r.flow = call.flow;
     r.call_id = call.call_id;
     if (call.initiator == Side::W2) {
         // The browser's route set is the 2xx's Record-Route reversed (RFC
@@ -383,6 +393,7 @@ void MediaAlg::confirm(Call& call, const sip::Message& ok) {
         r.to = call.initial_from;
         r.remote_target = contact_uri(call.ims_contact);
         r.route_set = call.ims_record_route;
+        call.browser_contact = contact_uri(ok.header("Contact").value_or(""));
     }
     if (r.remote_target.empty()) return;  // no Contact: nothing to send a BYE to
     call.release = std::move(r);
@@ -683,6 +694,30 @@ void MediaAlg::end_call(const std::string& k) {
     count(MediaCounter::CallsEnded);
 }
 
+void MediaAlg::fail_call(uint64_t session_id) {
+    const auto it = by_id_.find(session_id >> 5);
+    if (it == by_id_.end()) return;  // gone already
+    const std::string k = it->second;
+    Call& call = calls_.at(k);
+    if (!call.release) return;  // not confirmed: the proxy's own failure paths end it
+    count(MediaCounter::MediaFailedCalls);
+    DialogRelease to_ims = *call.release;
+    to_ims.cseq = call.browser_cseq + 1;
+    if (!call.browser_contact.empty()) {
+        DialogRelease to_browser;
+        to_browser.toward = Side::W2;
+        to_browser.flow = call.flow;
+        to_browser.call_id = call.call_id;
+        to_browser.from = to_ims.to;
+        to_browser.to = to_ims.from;
+        to_browser.cseq = call.ims_cseq + 1;
+        to_browser.remote_target = call.browser_contact;
+        releases_.push_back(std::move(to_browser));
+    }
+    releases_.push_back(std::move(to_ims));
+    end_call(k);
+}
+
 void MediaAlg::push(dpif::MsgType type, uint64_t session, const dpif::LegSpec* access,
                     const dpif::LegSpec* core) {
     dpif::Command c{};
@@ -707,6 +742,7 @@ void MediaAlg::on_event(const dpif::Event& ev) {
             if (ev.result != dpif::ResultCode::Ok &&
                 (of == dpif::MsgType::SessionCreate || of == dpif::MsgType::SessionUpdate)) {
                 count(MediaCounter::DataplaneRefused);
+                fail_call(ev.hdr.session_id);
             }
             return;
         }
@@ -718,8 +754,12 @@ void MediaAlg::on_event(const dpif::Event& ev) {
             return count(MediaCounter::IceSelected);
         case dpif::MsgType::DtlsUp:
             return count(MediaCounter::DtlsUp);
-        case dpif::MsgType::DtlsFailed:
-            return count(MediaCounter::DtlsFailed);
+        case dpif::MsgType::DtlsFailed: {
+            count(MediaCounter::DtlsFailed);
+            const std::string_view detail(ev.detail, strnlen(ev.detail, sizeof ev.detail));
+            if (detail.find("closed:") == std::string_view::npos) fail_call(ev.hdr.session_id);
+            return;
+        }
         case dpif::MsgType::ConsentLost:
             return count(MediaCounter::ConsentLost);
         default:

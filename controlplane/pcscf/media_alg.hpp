@@ -68,6 +68,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "isthmus/dpif/messages.hpp"
@@ -104,12 +105,18 @@ struct MediaConfig {
 // 5.2.8.1.2: the P-CSCF releases the sessions of a UE it lost). The core
 // drops its own entries from the route set and sends the BYE.
 struct DialogRelease {
+    // Toward the IMS (the browser is gone, or media failed), or toward the
+    // browser on its flow (media failed: the IMS party hangs up, as it were).
+    Side toward = Side::Mw;
+    uint64_t flow = 0;  // the browser's flow
     std::string call_id;
-    std::string from;                    // the browser's side, with its tag
-    std::string to;                      // the IMS party, with its tag
-    uint32_t cseq = 1;                   // above every CSeq the browser used
-    std::string remote_target;           // the IMS party's Contact URI
-    std::vector<std::string> route_set;  // in the browser's order, ours included
+    std::string from;           // the sender's side (the browser's toward the IMS), tagged
+    std::string to;             // the other party, with its tag
+    uint32_t cseq = 1;          // above every CSeq the sender's side used
+    std::string remote_target;  // the other party's Contact URI
+    // Toward the IMS: the browser's route set, in its order, ours included
+    // (the core drops those). Toward the browser: empty (its flow).
+    std::vector<std::string> route_set;
 };
 
 // What the core does with a request the ALG has seen.
@@ -144,7 +151,9 @@ struct AlgVerdict {
     X(DtlsUp, "dtls_up", "DtlsUp events")                                                     \
     X(DtlsFailed, "dtls_failed", "DtlsFailed events")                                         \
     X(ConsentLost, "consent_lost", "ConsentLost events")                                      \
-    X(Resyncs, "resyncs", "dataplane (re)attachments whose sessions were re-sent")
+    X(Resyncs, "resyncs", "dataplane (re)attachments whose sessions were re-sent")            \
+    X(MediaFailedCalls, "media_failed_calls",                                                 \
+      "confirmed calls ended (BYE both ways) because their media could not flow")
 
 enum class MediaCounter : uint8_t {
 #define ISTHMUS_X(name, label, doc) name,
@@ -202,8 +211,15 @@ class MediaAlg {
     // Ends the flow's calls; returns the confirmed dialogs among them, for
     // the core to BYE on the browser's behalf.
     std::vector<DialogRelease> on_flow_closed(uint64_t flow);
-    // Results and events from the dataplane.
+    // Results and events from the dataplane. A confirmed call whose media
+    // cannot flow — the dataplane refused its session, or its DTLS
+    // handshake failed (fingerprint mismatch, timeout, alert; not a close
+    // after it was up, which the browser follows with its own BYE) — is
+    // ended: its sessions deleted and a BYE queued for each side
+    // (take_releases).
     void on_event(const dpif::Event& ev);
+    // The BYEs on_event decided on, for the core to send.
+    std::vector<DialogRelease> take_releases() { return std::exchange(releases_, {}); }
 
     std::optional<dpif::Command> poll_command();
     std::size_t pending_commands() const { return commands_.size(); }
@@ -253,6 +269,8 @@ class MediaAlg {
         std::string ims_contact;                    // terminating: the INVITE's Contact
         std::vector<std::string> ims_record_route;  // terminating: the INVITE's
         uint32_t browser_cseq = 0;                  // the highest the browser used
+        uint32_t ims_cseq = 0;                      // the highest the IMS party used
+        std::string browser_contact;                // the browser's Contact URI
         std::optional<DialogRelease> release;       // once confirmed
     };
 
@@ -271,6 +289,8 @@ class MediaAlg {
                    dpif::LegSpec& access, dpif::LegSpec& core);
     void delete_session(Call& call, std::size_t index);
     void end_call(const std::string& key);
+    // Ends a call whose media failed: BYEs both ways when confirmed.
+    void fail_call(uint64_t session_id);
     void push(dpif::MsgType type, uint64_t session, const dpif::LegSpec* access,
               const dpif::LegSpec* core);
     void count(MediaCounter c) { ++stats_.counters[static_cast<std::size_t>(c)]; }
@@ -291,6 +311,7 @@ class MediaAlg {
     std::unordered_map<std::string, Call> calls_;
     std::unordered_map<uint64_t, std::string> by_id_;  // call id -> key
     std::deque<dpif::Command> commands_;
+    std::vector<DialogRelease> releases_;
     MediaStats stats_;
 };
 

@@ -6,6 +6,7 @@
 // repeats, glare, forking, late offers, resync, and refusals.
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <stdexcept>
@@ -467,6 +468,93 @@ TEST_F(CoreMediaTest, ClosedWebSocketDuringAnEarlyCallSendsNoBye) {
     for (const Sent& s : out)
         EXPECT_NE(s.msg.method, "BYE");
     EXPECT_EQ(stats().byes_sent, 0u);
+}
+
+// Media that cannot flow ends a confirmed call: a BYE to each side.
+class CoreMediaFailureTest : public CoreMediaTest {
+  protected:
+    // A confirmed originating call; returns its session id.
+    uint64_t confirmed_call() {
+        const Message inv = call_out();
+        Message ok = with_sdp(response_to(inv, 200, "OK"), ims_sdp());
+        ok.add("Contact", "<sip:bob@198.18.5.20:5070>");
+        ok.add("Record-Route", "<sip:198.18.0.11:5060;lr>");
+        for (std::string_view rr : inv.headers("Record-Route"))
+            ok.add("Record-Route", rr);
+        only(feed(ok, scscf()));
+        const auto cmds = commands();
+        EXPECT_EQ(cmds.size(), 1u);
+        return cmds.empty() ? 0 : cmds[0].hdr.session_id;
+    }
+    std::vector<Sent> event(dpif::MsgType type, uint64_t session, dpif::ResultCode result,
+                            std::string_view detail, dpif::MsgType answers = {}) {
+        dpif::Event ev{};
+        ev.hdr.type = type;
+        ev.hdr.session_id = session;
+        ev.hdr.reserved = static_cast<uint32_t>(answers);
+        ev.result = result;
+        std::memcpy(ev.detail, detail.data(), std::min(detail.size(), sizeof ev.detail - 1));
+        core->on_dataplane_event(ev, at(now_ms));
+        return drain();
+    }
+    void expect_byes_both_ways(const std::vector<Sent>& out) {
+        std::vector<Sent> byes;
+        for (const Sent& s : out)
+            if (s.msg.method == "BYE") byes.push_back(s);
+        ASSERT_EQ(byes.size(), 2u);
+        const Sent& to_browser = byes[0].to.transport == Transport::Wss ? byes[0] : byes[1];
+        const Sent& to_ims = byes[0].to.transport == Transport::Wss ? byes[1] : byes[0];
+        EXPECT_EQ(to_browser.to, browser());
+        EXPECT_EQ(sip::to_string(to_browser.msg.request_uri), kContact);
+        EXPECT_EQ(text(to_browser.msg, "From"), "<sip:bob@ims.example.net>;tag=ims-tag");
+        EXPECT_EQ(text(to_browser.msg, "To"), "<sip:alice@ims.example.net>;tag=ue-tag");
+        EXPECT_EQ(text(to_browser.msg, "CSeq"), "1 BYE");
+        EXPECT_TRUE(values(to_browser.msg, "Route").empty());
+        EXPECT_EQ(to_ims.to, scscf());
+        EXPECT_EQ(text(to_ims.msg, "From"), "<sip:alice@ims.example.net>;tag=ue-tag");
+        EXPECT_EQ(text(to_ims.msg, "CSeq"), "2 BYE");
+        EXPECT_NE(text(to_ims.msg, "Reason").find("cause=503"), std::string::npos);
+        const auto cmds = commands();
+        ASSERT_EQ(cmds.size(), 1u);
+        EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionDelete);
+        EXPECT_EQ(alg().calls(), 0u);
+        EXPECT_EQ(alg().stats()[MediaCounter::MediaFailedCalls], 1u);
+    }
+};
+
+TEST_F(CoreMediaFailureTest, SessionTheDataplaneRefusesEndsTheCall) {
+    const uint64_t id = confirmed_call();
+    expect_byes_both_ways(event(dpif::MsgType::Result, id, dpif::ResultCode::TableFull, "",
+                                dpif::MsgType::SessionCreate));
+    EXPECT_EQ(alg().stats()[MediaCounter::DataplaneRefused], 1u);
+}
+
+TEST_F(CoreMediaFailureTest, FailedDtlsHandshakeEndsTheCall) {
+    const uint64_t id = confirmed_call();
+    expect_byes_both_ways(
+        event(dpif::MsgType::DtlsFailed, id, dpif::ResultCode::Ok, "access fingerprint mismatch"));
+}
+
+TEST_F(CoreMediaFailureTest, DtlsClosedAfterItWasUpIsLeftToTheBrowser) {
+    const uint64_t id = confirmed_call();
+    EXPECT_TRUE(
+        event(dpif::MsgType::DtlsFailed, id, dpif::ResultCode::Ok, "access closed: close_notify")
+            .empty());
+    EXPECT_TRUE(
+        event(dpif::MsgType::Result, id, dpif::ResultCode::Ok, "", dpif::MsgType::SessionCreate)
+            .empty());
+    EXPECT_EQ(alg().calls(), 1u);
+    EXPECT_TRUE(commands().empty());
+}
+
+TEST_F(CoreMediaFailureTest, EventsForAnEndedCallAreIgnored) {
+    const uint64_t id = confirmed_call();
+    only(feed(bye_from_browser(), browser()));
+    commands();
+    EXPECT_TRUE(
+        event(dpif::MsgType::DtlsFailed, id, dpif::ResultCode::Ok, "access handshake timeout")
+            .empty());
+    EXPECT_EQ(alg().stats()[MediaCounter::MediaFailedCalls], 0u);
 }
 
 TEST_F(CoreMediaTest, HoldByReInviteKeepsPortsAndTheSession) {
