@@ -1,0 +1,108 @@
+# Helpers of the call system tests (source it after component/lib.sh and
+# ims/ims.sh; pcscf_call_test.sh, pcscf_media_test.sh).
+#
+# Expects: $here (tests/system), $tmp, $ue and $ims (namespaces), $client
+# (jssip/w2-call.mjs), $bg (an array the caller's cleanup kills), and for bob
+# $bob_addr (his signalling address in $ims) and $bob_media (his media
+# address, -mi); $alice_extra (an array) is put before alice's own arguments.
+#
+# alice NAME ARGS...        alice's call client (registered, de-registered at
+#                           the end) in $ue, in the background ($alice_pid);
+#                           events in $tmp/NAME.jsonl; stdin from fd 7 when open
+# event NAME JQ             some event of NAME satisfies JQ
+# all_events NAME JQ        JQ over the array of NAME's events is true
+# count NAME JQ             how many events of NAME satisfy JQ
+# wait_event NAME JQ [S]    up to S (20) seconds for such an event
+# field NAME JQ EXPR        EXPR of the last event satisfying JQ ("" if none)
+# exited PID STATUS         the child PID exits with STATUS
+# bob_uas NAME MODE ARGS... bob's sipp takes one call (ims/uas_call.xml)
+# bob_calls NAME TARGET HANGUP ARGS...  bob's sipp calls TARGET (ims/uac_call.xml)
+# sipp_msgs / sipp_count / sipp_nth / sipp_has   read sipp's -message_file
+# is A B                    A equals B (says what it got when not)
+
+alice_extra=()
+
+# One line per check, "ok - ..." or "not ok - ..." (lib.sh's summary counts).
+check() {
+  local what=$1; shift
+  checks=$((checks + 1))
+  if "$@"; then echo "ok - $what"; else echo "not ok - $what"; failures=$((failures + 1)); fi
+}
+
+alice() {
+  local name=$1; shift
+  if [ -e /dev/fd/7 ]; then
+    ip netns exec "$ue" node "$client" --uri sip:alice@ims.example.net --password alice-secret \
+      --register --unregister-at-end "${alice_extra[@]}" "$@" \
+      <&7 > "$tmp/$name.jsonl" 2> "$tmp/$name.err" &
+  else
+    ip netns exec "$ue" node "$client" --uri sip:alice@ims.example.net --password alice-secret \
+      --register --unregister-at-end "${alice_extra[@]}" "$@" \
+      < /dev/null > "$tmp/$name.jsonl" 2> "$tmp/$name.err" &
+  fi
+  alice_pid=$!
+  bg+=("$alice_pid")
+}
+event() {
+  jq -e -s "any(.[]; $2)" "$tmp/$1.jsonl" >/dev/null 2>&1
+}
+all_events() {
+  jq -e -s "$2" "$tmp/$1.jsonl" >/dev/null 2>&1
+}
+count() {
+  jq -s "map(select($2)) | length" "$tmp/$1.jsonl" 2>/dev/null || echo 0
+}
+wait_event() {
+  local i
+  for i in $(seq 1 $((${3:-20} * 10))); do event "$1" "$2" && return 0; sleep 0.1; done
+  return 1
+}
+field() {
+  jq -r -s "map(select($2)) | last | if . == null then \"\" else ($3 // \"\") end" \
+    "$tmp/$1.jsonl" 2>/dev/null
+}
+exited() {
+  local rc
+  wait "$1"; rc=$?
+  [ "$rc" -eq "$2" ] || { echo "    (exit status $rc, expected $2)"; return 1; }
+}
+bob_uas() {
+  local name=$1 mode=$2; shift 2
+  ip netns exec "$ims" sipp -sf "$here/ims/uas_call.xml" -i "$bob_addr" -p 5070 -set mode "$mode" \
+    -mi "$bob_media" -mp 41000 -m 1 -timeout 30 -timeout_error -max_recv_loops 100 -nostdin "$@" \
+    -trace_msg -message_file "$tmp/$name.msg" -trace_err -error_file "$tmp/$name.sipp-err" \
+    > "$tmp/$name.out" 2>&1 &
+  bob_pid=$!
+  bg+=("$bob_pid")
+  wait_udp "$ims" 5070
+}
+bob_calls() {
+  local name=$1 target=$2 hangup=$3; shift 3
+  ims_sipp "$ims" "$bob_addr" uac_call.xml -p 5071 -s "$target" -key from bob -set hangup "$hangup" \
+    -mi "$bob_media" -mp 41002 -timeout 30 "$@" \
+    -trace_msg -message_file "$tmp/$name.msg" -trace_err -error_file "$tmp/$name.sipp-err" \
+    > "$tmp/$name.out" 2>&1 &
+  bob_pid=$!
+  bg+=("$bob_pid")
+}
+# sipp_msgs FILE sent|received ERE: the messages of sipp's -message_file FILE
+# sent or received whose start line matches ERE, each followed by "--".
+sipp_msgs() {
+  awk -v dir="$2" -v re="$3" '
+    function flush() { if (d == dir && first ~ re) printf "%s--\n", buf; d = ""; first = ""; buf = "" }
+    /^-+ [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] / { flush(); state = 1; next }
+    state == 1 { d = ($0 ~ /message sent/) ? "sent" : (($0 ~ /message received/) ? "received" : ""); state = 2; next }
+    state == 2 && $0 == "" { state = 3; next }
+    state == 3 { sub(/\r$/, ""); if (first == "") first = $0; buf = buf $0 "\n" }
+    END { flush() }' "$1"
+}
+sipp_count() {
+  sipp_msgs "$@" | grep -c '^--$'
+}
+sipp_nth() {
+  sipp_msgs "$1" "$2" "$3" | awk -v n="$4" '$0 == "--" { i++; next } i == n - 1'
+}
+sipp_has() {
+  sipp_msgs "$1" "$2" "$3" | grep -Eq -- "$4"
+}
+is() { [ "$1" = "$2" ] || { echo "    (got '$1', expected '$2')"; return 1; }; }

@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# System test of calls WITH MEDIA through the IMS-ALG and the dataplane
+# (issue 7), in network namespaces, signalling and media on separate links:
+#
+#   ue                                   gw                                    ims
+#   JsSIP alice 198.18.25.2 --sig--  198.18.25.1 isthmus-pcscf 198.18.24.1 --sig--  Kamailio 198.18.24.2
+#                                    (media enabled, dpif client)                    sipp bob 198.18.24.3
+#   browser_peer 198.18.0.1 --media-- [access af_packet + TAP 198.18.0.2]
+#                                     isthmus-dataplane
+#                                     [core af_packet + TAP 198.18.1.2] --media--  bob's RTP 198.18.1.1
+#
+# alice is tests/system/jssip/w2-call.mjs (JsSIP, a fake RTCPeerConnection
+# whose SDP carries browser_peer's ICE credentials, certificate fingerprint
+# and candidate); browser_peer (tests/tools) does what the browser's media
+# stack would with the answer: ICE checks to the gateway's candidate, DTLS-SRTP
+# with the gateway's fingerprint, SRTP both ways. bob is sipp (uas_call.xml /
+# uac_call.xml) registered at Kamailio, echoing the RTP he receives
+# (-rtp_echo), so every packet the browser sends comes back to it through the
+# gateway twice decrypted and re-encrypted. Checked, each case ending with no
+# session left in the dataplane (isthmus-ctl counters, worker sessions=0):
+#  1. alice calls bob: the IMS gets RTP/AVP at the gateway's core address, she
+#     gets ice-lite, the gateway's candidate and fingerprint; ICE, DTLS and
+#     every one of her SRTP packets echoed back; her BYE ends it;
+#  2. bob calls alice (she answers a=setup:active, so the gateway is the DTLS
+#     server): media both ways; bob hangs up;
+#  3. hold and resume (two re-INVITEs) while media runs: nothing lost, one
+#     dataplane session for the whole call;
+#  4. alice cancels before bob answers: no session ever made;
+#  5. alice's WebSocket drops mid-call: the session goes, and bob gets a BYE
+#     from the P-CSCF (Reason cause=480);
+# and at the end the P-CSCF's counters: no call or session left.
+# Addresses from 198.18.0.0/15; namespaces, processes, the dpif region and
+# files are removed on exit. Usage: pcscf_media_test.sh BUILD_DIR (root;
+# exit 77 = skipped). PCSCF_MEDIA_KEEP=1 keeps the directory of logs.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../component/lib.sh"
+. "$here/ims/ims.sh"
+. "$here/call_lib.sh"
+build=${1:?build dir}
+pcscf=$build/controlplane/pcscf/isthmus-pcscf
+dp=$build/dataplane/isthmus-dataplane
+ctl=$build/tools/isthmus-ctl
+browser_peer=$build/tests/browser_peer
+client=$here/jssip/w2-call.mjs
+[ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }
+for tool in kamailio sipp node openssl jq ethtool; do
+  command -v "$tool" >/dev/null || { echo "$tool missing: run tools/lib/deps.sh"; exit 1; }
+done
+[ -d "$here/jssip/node_modules" ] || { echo "JsSIP missing: run tools/lib/deps.sh"; exit 1; }
+
+S=$$
+gw=isth-mgw-$S ue=isth-mue-$S ims=isth-mims-$S
+acc_gw=mag$S acc_host=mab$S core_gw=mcg$S core_host=mci$S tap_acc=mta$S tap_core=mtc$S
+region=/isthmus-mt-$S
+prefix=isthmt$S
+bob_addr=198.18.24.3 bob_media=198.18.1.1
+tmp=$(mktemp -d)
+pid="" pcscf_pid=""
+bg=()
+
+cleanup() {
+  local p
+  exec 7>&- 2>/dev/null
+  for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  [ -n "$pcscf_pid" ] && kill -KILL "$pcscf_pid" 2>/dev/null
+  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  ims_stop
+  ip netns del "$ue" 2>/dev/null
+  ip netns del "$ims" 2>/dev/null
+  ip netns del "$gw" 2>/dev/null
+  rm -rf "/dev/shm$region" "/var/run/dpdk/$prefix"
+  if [ -n "${PCSCF_MEDIA_KEEP:-}" ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+# --- namespaces: media links (to the dataplane's ports), signalling links --
+ip netns add "$gw" || exit 1
+host "$ue" "$acc_host" "$acc_gw" 198.18.0.1/24 || exit 1
+host "$ims" "$core_host" "$core_gw" 198.18.1.1/24 || exit 1
+ip link add "sw$S" netns "$gw" type veth peer name "su$S" netns "$ue" || exit 1
+ip link add "sm$S" netns "$gw" type veth peer name "si$S" netns "$ims" || exit 1
+ip -n "$ue" addr add 198.18.25.2/24 dev "su$S"
+ip -n "$gw" addr add 198.18.25.1/24 dev "sw$S"
+ip -n "$gw" addr add 198.18.24.1/24 dev "sm$S"
+ip -n "$ims" addr add 198.18.24.2/24 dev "si$S"
+ip -n "$ims" addr add 198.18.24.3/24 dev "si$S"
+for l in "$ue su$S" "$gw sw$S" "$gw sm$S" "$ims si$S" "$gw lo"; do
+  set -- $l
+  ip -n "$1" link set "$2" up
+done
+
+# --- the IMS core and bob -----------------------------------------------------
+ims_start "$ims" 198.18.24.2 "$tmp/kamailio.log" || { echo "Kamailio did not start"; exit 1; }
+check "bob registers directly at the IMS core" \
+  eval 'ims_register "$ims" "$bob_addr" bob bob-secret 600 -p 5070 > "$tmp/bob-reg.out" 2>&1'
+
+# --- the dataplane and the P-CSCF (one configuration file) -------------------
+ns_gateway_toml '"-l", "0"' net_af_packet0 "iface=$acc_gw" net_af_packet1 "iface=$core_gw" \
+  > "$tmp/isthmus.toml"
+head -c 32 /dev/urandom > "$tmp/flow.key"
+cat >> "$tmp/isthmus.toml" <<TOML
+[pcscf]
+visited_network_id = "visited.example.net"
+orig_ioi = "pcscf.example.net"
+flow_token_key_file = "$tmp/flow.key"
+[pcscf.w2]
+host = "pcscf.example.net"
+ws = "198.18.25.1:5062"
+[pcscf.mw]
+address = "198.18.24.1"
+port = 5060
+transports = ["udp"]
+next_hop = "udp:198.18.24.2:5060"
+[pcscf.media]
+enabled = true
+access_address = "198.18.0.2"
+core_address = "198.18.1.2"
+access_port_min = 40000
+access_port_max = 40999
+core_port_min = 50000
+core_port_max = 50999
+attach_interval_ms = 100
+TOML
+check "isthmus-pcscf accepts the configuration" \
+  ip netns exec "$gw" "$pcscf" --config "$tmp/isthmus.toml" --check-config
+ns_gateway_start "$tmp/isthmus.toml"
+check "the dataplane runs" wait_running "$ctl" "$region"
+ip netns exec "$gw" "$pcscf" --config "$tmp/isthmus.toml" 2>"$tmp/pcscf.log" &
+pcscf_pid=$!
+attached() { grep -q 'event=dataplane_attached' "$tmp/pcscf.log"; }
+for _ in $(seq 1 100); do attached && break; sleep 0.05; done
+check "the P-CSCF attached to the dataplane (its DTLS fingerprint)" attached
+fp_gw=$(sed -n 's/.*event=dataplane_attached .* fingerprint=\([0-9A-F:]*\).*/\1/p' "$tmp/pcscf.log")
+
+# --- the browser's certificate and media helpers -------------------------------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj /CN=browser -keyout "$tmp/browser.key" -out "$tmp/browser.crt" >/dev/null 2>&1 || exit 1
+fp_browser=$(openssl x509 -noout -fingerprint -sha256 -in "$tmp/browser.crt" | sed 's/^.*=//')
+br_pwd=browsericepassword4567abcd
+
+# counter BLOCK NAME: one value of `isthmus-ctl counters` (the pcscf holds the
+# command ring; counters need none).
+counter() {
+  "$ctl" --region "$region" counters | sed -n "s/^[a-z_]*=$1 \(.* \)\{0,1\}$2=\([0-9]*\).*/\2/p"
+}
+sessions_are() {  # N: the worker holds N sessions (published every heartbeat: up to 3 s)
+  local n=""
+  for _ in $(seq 1 60); do
+    n=$(counter worker0 sessions)
+    [ "$n" = "$1" ] && return 0
+    sleep 0.05
+  done
+  echo "    (sessions=$n, expected $1)"
+  return 1
+}
+# alice_media NAME: the gateway's side of NAME's call (the SDP alice got:
+# an answer when she called, an offer when she was called) in $g_ufrag,
+# $g_pwd, $g_fp, $g_port, $g_setup, $g_addr.
+alice_media() {
+  local sel='.event == "remote_sdp"'
+  g_ufrag=$(field "$1" "$sel" '.ice_ufrag')
+  g_pwd=$(field "$1" "$sel" '.ice_pwd')
+  g_fp=$(field "$1" "$sel" '.fingerprint' | sed 's/^sha-256 //')
+  g_port=$(field "$1" "$sel" '.candidate_port')
+  g_addr=$(field "$1" "$sel" '.candidate_address')
+  g_setup=$(field "$1" "$sel" '.setup')
+}
+# media NAME ROLE COUNT [OPTIONS...]: browser_peer on 198.18.0.1:PORT (from
+# NAME's local candidate) against the gateway's side of NAME's call, COUNT
+# packets 10 ms apart, all expected back (bob echoes them); its last line in
+# $tmp/NAME.media.
+media() {
+  local name=$1 role=$2 n=$3 bind_port
+  shift 3
+  bind_port=$(field "$name" '.event == "local_media"' '.candidate.port')
+  ip netns exec "$ue" "$browser_peer" --bind "198.18.0.1:$bind_port" --to "$g_addr:$g_port" \
+    --ufrag brws --pwd "$br_pwd" --remote-ufrag "$g_ufrag" --remote-pwd "$g_pwd" \
+    --cert "$tmp/browser.crt" --key "$tmp/browser.key" --remote-fingerprint "$g_fp" \
+    --dtls "$role" --profiles SRTP_AEAD_AES_128_GCM,SRTP_AES128_CM_SHA1_80 \
+    --count "$n" --interval-us 10000 --expect "$n" --timeout-ms 10000 --consent-ms 500 "$@" \
+    > "$tmp/$name.media.all" 2> "$tmp/$name.media.err"
+  local rc=$?
+  tail -n 1 "$tmp/$name.media.all" > "$tmp/$name.media"
+  echo "# browser_peer (exit $rc): $(cat "$tmp/$name.media")"
+  return $rc
+}
+media_ok() {  # NAME COUNT: ICE, DTLS, all COUNT packets back intact
+  grep -Eq "^ice=ok dtls=ok profile=SRTP_[A-Z0-9_]+ sent=$2 received=$2 ok=$2 bad=0 srtp_fail=0" \
+    "$tmp/$1.media"
+}
+web=(--ws-uri ws://198.18.25.1:5062 --local-ufrag brws --local-pwd "$br_pwd"
+     --local-fingerprint "$fp_browser" --timeout 40)
+
+# --- 1. alice calls bob; media both ways; alice hangs up ----------------------
+bob_uas c1-bob answer -rtp_echo
+mkfifo "$tmp/c1.in" && exec 7<>"$tmp/c1.in"
+alice c1 "${web[@]}" --candidate 198.18.0.1:5000 --call sip:bob@ims.example.net
+exec 7>&-
+check "1: alice's call to bob is confirmed" wait_event c1 '.event == "confirmed"'
+alice_media c1
+check "1: her answer is WebRTC: ice-lite, UDP/TLS/RTP/SAVPF, the gateway's candidate 198.18.0.2, a=setup:passive" \
+  event c1 '.event == "remote_sdp" and .kind == "answer" and .ice_lite and .proto == "UDP/TLS/RTP/SAVPF"
+            and .candidate_address == "198.18.0.2" and .setup == "passive" and .bundle == null'
+check "1: ... with the dataplane's certificate fingerprint" is "$g_fp" "$fp_gw"
+check "1: bob got RTP/AVP at the gateway's core address (c=IN IP4 198.18.1.2), no ICE or DTLS" \
+  eval 'sipp_has "$tmp/c1-bob.msg" received "^INVITE " "^m=audio 5[0-9]{4} RTP/AVP " &&
+        sipp_has "$tmp/c1-bob.msg" received "^INVITE " "^c=IN IP4 198.18.1.2" &&
+        ! sipp_has "$tmp/c1-bob.msg" received "^INVITE " "^a=(ice-|fingerprint|setup|candidate)"'
+check "1: the dataplane holds one session during the call" sessions_are 1
+media c1 client 200
+check "1: browser_peer: ICE, DTLS (the gateway passive), all 200 SRTP packets echoed back by bob" \
+  media_ok c1 200
+relayed_both_ways() {  # N: the worker's counters show N or more each way (published per heartbeat)
+  for _ in $(seq 1 40); do
+    a2c=$(counter worker0 relayed_access_to_core) c2a=$(counter worker0 relayed_core_to_access)
+    [ "${a2c:-0}" -ge "$1" ] && [ "${c2a:-0}" -ge "$1" ] && return 0
+    sleep 0.05
+  done
+  echo "    ($a2c to the core, $c2a to the browser)"
+  return 1
+}
+check "1: the worker relayed them both ways" relayed_both_ways 200
+echo hangup > "$tmp/c1.in"
+check "1: alice hangs up and her client exits 0" exited "$alice_pid" 0
+check "1: bob took her BYE (sipp exits 0)" exited "$bob_pid" 0
+check "1: no session left" sessions_are 0
+
+# --- 2. bob calls alice; she answers (a=setup:active); bob hangs up -----------
+alice c2 "${web[@]}" --candidate 198.18.0.1:5002 --answer
+wait_event c2 '.event == "registered"' 10
+bob_calls c2-bob alice bob -d 8000 -rtp_echo
+check "2: alice is called and the call is confirmed" wait_event c2 '.event == "confirmed"'
+alice_media c2
+check "2: her offer is WebRTC: ice-lite, the gateway's candidate, a=setup:actpass" \
+  event c2 '.event == "remote_sdp" and .kind == "offer" and .ice_lite and .setup == "actpass"
+            and .candidate_address == "198.18.0.2"'
+check "2: bob's INVITE answered with RTP/AVP at 198.18.1.2" \
+  eval 'sipp_has "$tmp/c2-bob.msg" received "^SIP/2.0 200" "^m=audio 5[0-9]{4} RTP/AVP " &&
+        sipp_has "$tmp/c2-bob.msg" received "^SIP/2.0 200" "^c=IN IP4 198.18.1.2"'
+check "2: one session in the dataplane" sessions_are 1
+media c2 client 200
+check "2: browser_peer: ICE, DTLS (the gateway as server), all 200 packets back" media_ok c2 200
+check "2: bob hangs up (sipp exits 0)" exited "$bob_pid" 0
+check "2: alice saw bob's BYE and her client exits 0" \
+  eval 'wait_event c2 ".event == \"ended\" and .originator == \"remote\"" && exited "$alice_pid" 0'
+check "2: no session left" sessions_are 0
+
+# --- 3. hold and resume while media runs ----------------------------------------
+bob_uas c3-bob answer -rtp_echo
+mkfifo "$tmp/c3.in" && exec 7<>"$tmp/c3.in"
+alice c3 "${web[@]}" --candidate 198.18.0.1:5004 --call sip:bob@ims.example.net
+exec 7>&-
+check "3: the call is confirmed" wait_event c3 '.event == "confirmed"'
+alice_media c3
+media c3 client 300 &
+media_pid=$!
+bg+=("$media_pid")
+sleep 0.8
+echo hold > "$tmp/c3.in"
+check "3: hold (re-INVITE, a=sendonly) answered while media runs" \
+  wait_event c3 '.event == "hold_succeeded"' 5
+echo unhold > "$tmp/c3.in"
+check "3: resume answered" wait_event c3 '.event == "unhold_succeeded"' 5
+check "3: the media was still running at the resume" kill -0 "$media_pid"
+wait "$media_pid"
+check "3: all 300 packets echoed through hold and resume" media_ok c3 300
+echo hangup > "$tmp/c3.in"
+check "3: alice hangs up (client exits 0), bob took both re-INVITEs and the BYE" \
+  eval 'exited "$alice_pid" 0 && exited "$bob_pid" 0 &&
+        [ "$(sipp_count "$tmp/c3-bob.msg" received "^INVITE ")" -eq 3 ]'
+check "3: every re-offer kept the gateway's ports (one SDP port toward bob)" \
+  is "$(sipp_msgs "$tmp/c3-bob.msg" received '^INVITE ' | sed -n 's/^m=audio \([0-9]*\) .*/\1/p' | sort -u | wc -l)" 1
+check "3: no session left" sessions_are 0
+
+# --- 4. alice cancels before bob answers --------------------------------------------
+bob_uas c4-bob cancel
+alice c4 "${web[@]}" --candidate 198.18.0.1:5006 --call sip:bob@ims.example.net \
+  --cancel-after-ms 700
+check "4: alice's CANCEL ends the call (client exits 0), bob saw it (sipp exits 0)" \
+  eval 'exited "$alice_pid" 0 && exited "$bob_pid" 0'
+check "4: no session was made" sessions_are 0
+
+# --- 5. alice's WebSocket drops mid-call --------------------------------------------
+bob_uas c5-bob answer -rtp_echo
+mkfifo "$tmp/c5.in" && exec 7<>"$tmp/c5.in"
+alice c5 "${web[@]}" --candidate 198.18.0.1:5008 --call sip:bob@ims.example.net
+exec 7>&-
+check "5: the call is confirmed" wait_event c5 '.event == "confirmed"'
+alice_media c5
+media c5 client 100
+check "5: media flows" media_ok c5 100
+check "5: one session" sessions_are 1
+echo drop-ws > "$tmp/c5.in"
+check "5: the session goes with the WebSocket" sessions_are 0
+check "5: bob gets a BYE from the P-CSCF and answers it (sipp exits 0)" exited "$bob_pid" 0
+check "5: ... with Reason: SIP;cause=480" \
+  sipp_has "$tmp/c5-bob.msg" received '^BYE ' '^Reason: SIP;cause=480'
+kill "$alice_pid" 2>/dev/null; wait "$alice_pid" 2>/dev/null
+
+# --- the P-CSCF's own count ---------------------------------------------------------
+kill -TERM "$pcscf_pid"
+wait "$pcscf_pid"; rc=$?
+pcscf_pid=""
+final=$(grep 'event=stopped' "$tmp/pcscf.log")
+echo "# $final"
+check "the P-CSCF stops cleanly (exit $rc) with no call and no session left" \
+  eval '[ "$rc" -eq 0 ] && grep -q " calls=0 sessions=0 " <<< "$final"'
+check "it started 5 calls and ended 5, created 4 sessions and deleted 4" \
+  eval 'grep -q "media_calls_started=5 media_calls_ended=5 " <<< "$final" &&
+        grep -q "media_sessions_created=4 media_sessions_deleted=4" <<< "$final"'
+summary
