@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "pkt/parse.hpp"
 
@@ -47,6 +48,10 @@ constexpr const char* kFixedNames[] = {
     "dtls_keys_installed",
     "dtls_held_for_keys",
     "dtls_slow_msgs_lost",
+    "program_lt_100us",
+    "program_lt_1ms",
+    "program_ge_1ms",
+    "program_max_us",
 };
 constexpr uint32_t kFixed = sizeof kFixedNames / sizeof kFixedNames[0];
 static_assert(kFixed + (session::kRelayDropCount - 1) + (pkt::kDropCount - 1) <=
@@ -93,6 +98,25 @@ void Worker::describe(dpif::StatBlock* block) {
     publish();
 }
 
+void Worker::count_program_latency(uint64_t stamp_ns) {
+    // The control plane's steady_clock is CLOCK_MONOTONIC: one clock for
+    // both processes on this host. A command path, not a packet path (the
+    // vDSO makes this no system call).
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const uint64_t now_ns =
+        static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
+    const uint64_t us = now_ns > stamp_ns ? (now_ns - stamp_ns) / 1000 : 0;
+    if (us < 100) {
+        ++program_lt_100us_;
+    } else if (us < 1000) {
+        ++program_lt_1ms_;
+    } else {
+        ++program_ge_1ms_;
+    }
+    program_max_us_ = std::max(program_max_us_, us);
+}
+
 void Worker::publish() {
     if (block_ == nullptr) return;
     const session::RelayCounters& c = relay_.counters();
@@ -127,6 +151,10 @@ void Worker::publish() {
         dtls_keys_installed_,
         c.held_for_keys,
         slow_msgs_lost_,
+        program_lt_100us_,
+        program_lt_1ms_,
+        program_ge_1ms_,
+        program_max_us_,
     };
     uint32_t k = 0;
     for (uint64_t v : fixed)
@@ -235,6 +263,7 @@ void Worker::handle(const WorkerMsg& m) {
     switch (cmd.hdr.type) {
         case MsgType::SessionCreate: {
             const ResultCode rc = table_.create(cmd, detail);
+            if (rc == ResultCode::Ok && cmd.stamp_ns != 0) count_program_latency(cmd.stamp_ns);
             answer(cmd, rc, detail);
             if (rc == ResultCode::Ok) tell_slow_path(cmd.hdr.session_id, before, before_generation);
             return;

@@ -122,8 +122,17 @@ class PcscfCore {
     }
     // The next dpif command for the dataplane (session create/update/delete,
     // resync); nullopt when none. Drain after every call, like poll().
+    // Each is stamped (Command::stamp_ns) with the time given to the call
+    // that made it: the dataplane measures answer-to-forwarding from it.
     std::optional<dpif::Command> poll_command() {
-        return alg_ ? alg_->poll_command() : std::nullopt;
+        if (!alg_) return std::nullopt;
+        auto c = alg_->poll_command();
+        if (c && c->stamp_ns == 0) {
+            c->stamp_ns = static_cast<uint64_t>(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(now_.time_since_epoch())
+                    .count());
+        }
+        return c;
     }
     // A result or event from the dataplane.
     // Media that cannot flow ends its call: BYEs go out (poll()).

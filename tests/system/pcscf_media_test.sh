@@ -298,6 +298,14 @@ check "5: ... with Reason: SIP;cause=480" \
   sipp_has "$tmp/c5-bob.msg" received '^BYE ' '^Reason: SIP;cause=480'
 kill "$alice_pid" 2>/dev/null; wait "$alice_pid" 2>/dev/null
 
+# --- answer to forwarding: the worker timed each create from the SIP answer --
+p100=$(counter worker0 program_lt_100us) p1ms=$(counter worker0 program_lt_1ms)
+pslow=$(counter worker0 program_ge_1ms) pmax=$(counter worker0 program_max_us)
+echo "# answer-to-forwarding (SIP answer at the P-CSCF -> session installed in the worker):" \
+  "<100us: $p100, <1ms: $p1ms, >=1ms: $pslow, max ${pmax}us (a figure, not a check: bench/)"
+check "the worker timed each of the 4 creates from its SIP answer (stamped commands)" \
+  is "$((${p100:-0} + ${p1ms:-0} + ${pslow:-0}))" 4
+
 # --- the P-CSCF's own count ---------------------------------------------------------
 kill -TERM "$pcscf_pid"
 wait "$pcscf_pid"; rc=$?

@@ -132,7 +132,12 @@ struct Command {
     MsgHeader hdr;
     LegSpec access;  // W3 leg, browser side
     LegSpec core;    // Mb leg, IMS side
-    uint8_t reserved[1024 - sizeof(MsgHeader) - 2 * sizeof(LegSpec)];
+    // CLOCK_MONOTONIC (ns) of what made the control plane send this
+    // command (the SIP answer whose handling created the session); 0: none.
+    // The worker counts the time from it to a created session installed
+    // (its program_* counters): the answer-to-forwarding latency.
+    uint64_t stamp_ns;
+    uint8_t reserved[1024 - sizeof(MsgHeader) - 2 * sizeof(LegSpec) - 8];
 };
 static_assert(sizeof(Command) == 1024);
 static_assert(std::is_trivially_copyable_v<Command> && std::is_standard_layout_v<Command>);
