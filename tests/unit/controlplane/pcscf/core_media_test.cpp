@@ -643,6 +643,99 @@ TEST_F(CoreMediaTest, LateOfferInTheBrowsersAnswerAndTheAnswerInTheAck) {
     EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionCreate);
 }
 
+// 100rel (RFC 3262) and UPDATE (RFC 3311): the answer in a reliable 183,
+// a PRACK without SDP, an UPDATE re-offer answered in its 200, a 200 to
+// the INVITE without SDP.
+TEST_F(CoreMediaTest, ReliableEarlyAnswerThenUpdateBeforeTheCallIsAnswered) {
+    const Message inv = call_out();
+    const uint16_t core_port = sdp_of(inv).media[0].m.port;
+    Message early = with_sdp(response_to(inv, 183, "Session Progress"), ims_sdp());
+    early.add("Require", "100rel");
+    early.add("RSeq", "1");
+    early.add("Contact", "<sip:bob@198.18.5.20:5070>");
+    const Sent to_browser = only(feed(early, scscf()));
+    EXPECT_EQ(text(to_browser.msg, "Require"), "100rel");
+    EXPECT_EQ(sdp_of(to_browser.msg).media[0].m.proto, "UDP/TLS/RTP/SAVPF");
+    ASSERT_EQ(commands().size(), 1u);
+
+    Message prack = browser_request("PRACK", "z9hG4bK-prack", 2, "call-1");
+    prack.set("To", "<sip:bob@ims.example.net>;tag=ims-tag");
+    prack.add("RAck", "1 1 INVITE");
+    prack.add("Route", "<sip:198.18.0.1:5060;lr>");
+    prack.add("Route", "<sip:198.18.0.11:5060;lr>");
+    const Sent prack_out = only(feed(prack, browser()));
+    EXPECT_EQ(prack_out.msg.method, "PRACK");
+    EXPECT_TRUE(prack_out.msg.body.empty());
+    only(feed(response_to(prack_out.msg, 200, "OK"), scscf()));
+
+    Message update = browser_request("UPDATE", "z9hG4bK-upd", 3, "call-1");
+    update.set("To", "<sip:bob@ims.example.net>;tag=ims-tag");
+    update.add("Route", "<sip:198.18.0.1:5060;lr>");
+    update.add("Route", "<sip:198.18.0.11:5060;lr>");
+    update = with_sdp(update, browser_offer("sendonly"));
+    const Sent upd_out = only(feed(update, browser()));
+    const sdp::SessionDescription re = sdp_of(upd_out.msg);
+    EXPECT_EQ(re.media[0].m.proto, "RTP/AVP");
+    EXPECT_EQ(re.media[0].m.port, core_port);
+    EXPECT_EQ(sdp::direction_of(re.media[0]), sdp::Direction::SendOnly);
+    // The IMS answers from elsewhere: the session follows.
+    Message upd_ok = with_sdp(response_to(upd_out.msg, 200, "OK"),
+                              ims_sdp("198.18.5.40", 42000, "2", "recvonly"));
+    const Sent upd_back = only(feed(upd_ok, scscf()));
+    EXPECT_EQ(sdp::direction_of(sdp_of(upd_back.msg).media[0]), sdp::Direction::RecvOnly);
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionUpdate);
+    EXPECT_EQ(ip_of(cmds[0].core.remote), "198.18.5.40:42000");
+
+    // The 200 to the INVITE carries no SDP (the exchange was done).
+    Message ok = response_to(inv, 200, "OK");
+    ok.add("Contact", "<sip:bob@198.18.5.20:5070>");
+    const Sent ok_out = only(feed(ok, scscf()));
+    EXPECT_TRUE(ok_out.msg.body.empty());
+    EXPECT_TRUE(commands().empty());
+    EXPECT_EQ(alg().calls(), 1u);
+    EXPECT_EQ(alg().sessions(), 1u);
+}
+
+// The IMS calls without SDP; the browser offers in a reliable 180 and the
+// IMS answers in the PRACK.
+TEST_F(CoreMediaTest, OfferInAReliableProvisionalAnswerInThePrack) {
+    const Sent to_browser = main_output(feed(invite_from_ims(""), scscf()));
+    Message ringing =
+        with_sdp(response_to(to_browser.msg, 180, "Ringing", "ue-tag2"), browser_offer());
+    ringing.add("Require", "100rel");
+    ringing.add("RSeq", "1");
+    const Sent to_ims = only(feed(ringing, browser()));
+    EXPECT_EQ(sdp_of(to_ims.msg).media[0].m.proto, "RTP/AVP");
+    Message prack = ims_request("PRACK", "z9hG4bK-ims-prack");
+    prack.set("CSeq", "8 PRACK");
+    prack.set("To", "<sip:alice@ims.example.net>;tag=ue-tag2");
+    prack.set("Route", "<sip:198.18.0.1:5060;lr>");
+    prack.add("Route", w2_rr());
+    prack.add("RAck", "1 7 INVITE");
+    prack = with_sdp(prack, ims_sdp());
+    const Sent prack_out = main_output(feed(prack, scscf()));
+    EXPECT_EQ(prack_out.msg.method, "PRACK");
+    const sdp::SessionDescription answer = sdp_of(prack_out.msg);
+    EXPECT_EQ(answer.media[0].m.proto, "UDP/TLS/RTP/SAVPF");
+    EXPECT_EQ(attrs(answer.media[0], "setup"), (std::vector<std::string>{"passive"}));
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_EQ(ip_of(cmds[0].core.remote), "198.18.5.20:40010");
+}
+
+// DTMF (RFC 4733): telephone-event keeps its payload type both ways; the
+// dataplane relays payload types unchanged.
+TEST_F(CoreMediaTest, TelephoneEventPassesBothWays) {
+    const Message inv = call_out();
+    EXPECT_EQ(attrs(sdp_of(inv).media[0], "rtpmap")[2], "126 telephone-event/8000");
+    const sdp::SessionDescription web = sdp_of(answer_from_ims(inv));
+    EXPECT_EQ(web.media[0].m.formats, (std::vector<std::string>{"0", "126"}));
+    EXPECT_EQ(attrs(web.media[0], "rtpmap")[1], "126 telephone-event/8000");
+}
+
 TEST_F(CoreMediaTest, OfferWhileTheOtherSidesIsUnansweredGets491) {
     const Message inv = call_out();
     answer_from_ims(inv);
