@@ -162,7 +162,8 @@ class PcscfCore {
         // REGISTER: the AOR and the contacts the browser asked to bind.
         std::string aor;
         std::vector<sip::Uri> contacts;
-        bool binds = false;  // the REGISTER had a Contact (not a query)
+        bool binds = false;              // the REGISTER had a Contact (not a query)
+        bool web_authenticated = false;  // taken on a WWSF token (A.3.2/A.3.3)
         // INVITE: the CANCEL for the forwarded request (9.1) and its peer.
         sip::Message cancel;
         Peer downstream;
@@ -194,6 +195,12 @@ class PcscfCore {
     // --- core_w2.cpp: requests from the browsers --------------------------
     void w2_request(sip::Message& m, sip::TransactionId txn, const Peer& from);
     void w2_register(sip::Message& m, sip::TransactionId txn, const Peer& from);
+    // A REGISTER with a Bearer token (or refreshing a registration made with
+    // one, on the same flow): true when it may go on, its Authorization
+    // replaced by the auth-done one; false when it was refused here.
+    bool web_authentication(sip::Message& m, sip::TransactionId txn, const Peer& from,
+                            const std::string& aor);
+    std::optional<token::ReplayCache> replay_;
     void w2_initial(sip::Message& m, sip::TransactionId txn, const Peer& from);
     void w2_in_dialog(sip::Message& m, sip::TransactionId txn, const Peer& from);
     void w2_ack(sip::Message& m, const Peer& from);

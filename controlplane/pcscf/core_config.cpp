@@ -111,6 +111,9 @@ void check_config(const PcscfConfig& c) {
     if (c.max_transactions < 2) bad("max_transactions", "must be >= 2");
     if (c.timer_c.count() <= 0) bad("timer_c", "must be > 0");
     if (c.default_expires.count() <= 0) bad("default_expires", "must be > 0");
+    if (c.token_verifier && c.token_audience.empty()) bad("token_audience", "must not be empty");
+    if (c.token_verifier && !c.unix_time) bad("unix_time", "must be set with a token verifier");
+    if (c.token_max_lifetime_s <= 0) bad("token_max_lifetime_s", "must be > 0");
 }
 
 }  // namespace isthmus::pcscf

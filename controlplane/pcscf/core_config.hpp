@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,7 @@
 #include "sip/parser.hpp"
 #include "sip/timers.hpp"
 #include "sip/uri.hpp"
+#include "token/token.hpp"
 
 namespace isthmus::pcscf {
 
@@ -84,6 +86,19 @@ struct PcscfConfig {
     // A registration whose 200 OK gives no expiry for a contact (no expires
     // parameter, no Expires header) is kept this long.
     std::chrono::seconds default_expires{3600};
+
+    // A.3.2 / A.3.3 (issue 8): a REGISTER may carry a WWSF token,
+    // `Authorization: Bearer <token>` (RFC 8898). It is verified with the
+    // WWSF's public key (no verifier: such REGISTERs get 403), must name
+    // `token_audience` and the REGISTER's AOR, and is single-use; the
+    // REGISTER then goes to the IMS marked integrity-protected="auth-done"
+    // (TS 24.229), so the S-CSCF does not challenge it.
+    std::shared_ptr<const token::TokenVerifier> token_verifier;
+    std::string token_audience;
+    int64_t token_max_lifetime_s = 3600;
+    // Unix time (seconds) for token expiry; required with a verifier (the
+    // core reads no clock).
+    std::function<int64_t()> unix_time;
 
     // The IMS-ALG (media_alg.hpp): SDP rewritten and the dataplane
     // programmed for every call. Disabled: bodies pass unchanged (a

@@ -179,6 +179,7 @@ void PcscfCore::on_registered(const Context& ctx, const sip::Message& ok) {
     if (!ctx.binds) return;  // a query changes nothing
     RegistrationUpdate u;
     u.aor = ctx.aor;
+    u.web_authenticated = ctx.web_authenticated;
     std::optional<uint64_t> header_expiry;
     if (const auto e = ok.header("Expires"))
         header_expiry = sip::parse_uint(sip::trim_lws(*e), 0xFFFFFFFFu);

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "sip/parser.hpp"
+#include "token/token.hpp"
 
 namespace isthmus::pcscf {
 
@@ -65,7 +66,9 @@ namespace isthmus::pcscf {
     X(FlowsFull, 503, "flows_full", "max_flows live W2 flows")                                 \
     X(NoSuchTransaction, 481, "no_such_transaction", "a CANCEL matching no INVITE")            \
     X(Timeout, 408, "timeout", "an INVITE whose next hop never answered finally (16.7, 16.8)") \
-    X(NextHopFailed, 503, "next_hop_failed", "a transport error toward the IMS (8.1.3.1)")
+    X(NextHopFailed, 503, "next_hop_failed", "a transport error toward the IMS (8.1.3.1)")     \
+    X(TokenRefused, 403, "token_refused",                                                      \
+      "a REGISTER with a Bearer token that is not accepted (token_refused[] says why)")
 
 enum class Method : uint8_t {
 #define ISTHMUS_X(name, label) name,
@@ -145,7 +148,13 @@ struct CoreStats {
     std::array<uint64_t, sip::kParseErrorCount> parse_errors{};
     uint64_t keepalives = 0;    // datagrams of nothing but CRLFs (RFC 5626 4.4.1)
     uint64_t cancels_sent = 0;  // CANCELs made (16.10 from upstream, Timer C)
-    uint64_t byes_sent = 0;     // BYEs made: a closed flow's dialogs, calls whose media failed
+    // REGISTERs taken on a WWSF token, and those refused by reason (the
+    // token's own, and two of ours: another identity, tokens not accepted).
+    uint64_t token_registrations = 0;
+    std::array<uint64_t, token::kTokenErrorCount> token_refused{};
+    uint64_t token_wrong_identity = 0;
+    uint64_t token_not_configured = 0;
+    uint64_t byes_sent = 0;  // BYEs made: a closed flow's dialogs, calls whose media failed
     uint64_t timer_c_fired = 0;
     uint64_t flows_closed = 0;
     uint64_t unreachable = 0;  // on_unreachable calls (a Mw peer not reached)

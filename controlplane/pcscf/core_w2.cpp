@@ -23,7 +23,68 @@ std::optional<uint64_t> asked_expiry(const sip::NameAddr& contact, const sip::Me
     return std::nullopt;
 }
 
+// The token of `Authorization: Bearer <token>` (RFC 8898 / RFC 6750: the
+// scheme case-insensitive, one space, the token68); nullopt without one.
+std::optional<std::string> bearer_token(const sip::Message& m) {
+    for (const sip::HeaderField& f : m.fields) {
+        if (f.name != "Authorization") continue;
+        std::string_view v = f.value;
+        if (v.size() < 7 || !sip::iequals(v.substr(0, 7), "Bearer ")) continue;
+        v.remove_prefix(7);
+        while (!v.empty() && v.front() == ' ')
+            v.remove_prefix(1);
+        return std::string(v);
+    }
+    return std::nullopt;
+}
+
 }  // namespace
+
+bool PcscfCore::web_authentication(sip::Message& m, sip::TransactionId txn, const Peer& from,
+                                   const std::string& aor) {
+    const auto refuse_token = [&](std::string_view reason) {
+        refuse(txn, m, Refusal::TokenRefused, reason, Side::W2);
+        return false;
+    };
+    const auto to_uri = sip::parse_name_addr(*m.header("To"))->uri;
+    const Registration* known = registrar_.find(from.flow, aor);
+    if (known == nullptr || !known->web_authenticated) {
+        // A new registration: the token is what authenticates it.
+        const auto bearer = bearer_token(m);
+        if (!bearer) return refuse_token("Forbidden (token required)");
+        if (!config_.token_verifier) {
+            ++stats_.token_not_configured;
+            return refuse_token("Forbidden (tokens not accepted here)");
+        }
+        const int64_t now = config_.unix_time();
+        const token::TokenCheck c = config_.token_verifier->verify(
+            *bearer, now, config_.token_audience, config_.token_max_lifetime_s);
+        if (c.error != token::TokenError::None) {
+            ++stats_.token_refused[static_cast<std::size_t>(c.error)];
+            return refuse_token("Forbidden (token " +
+                                std::string(token::token_error_name(c.error)) + ")");
+        }
+        const auto named = sip::parse_uri(c.claims.subject);
+        if (!named || !sip::uri_equivalent(*named, to_uri)) {
+            ++stats_.token_wrong_identity;
+            return refuse_token("Forbidden (token names another identity)");
+        }
+        if (!replay_) replay_.emplace();
+        if (!replay_->first_use(c.claims.id, c.claims.expires, now)) {
+            ++stats_.token_refused[static_cast<std::size_t>(token::TokenError::Replayed)];
+            return refuse_token("Forbidden (token replayed)");
+        }
+        ++stats_.token_registrations;
+    }
+    // TS 24.229 5.2.2.1: the UE was authenticated otherwise (TS 24.371
+    // A.3.2); the S-CSCF takes the REGISTER without a challenge.
+    m.remove("Authorization");
+    const std::string user = to_uri.user.empty() ? to_uri.host : to_uri.user + "@" + to_uri.host;
+    m.add("Authorization", "Digest username=\"" + user + "\", realm=\"" + to_uri.host +
+                               "\", uri=\"" + sip::to_string(m.request_uri) +
+                               "\", nonce=\"\", response=\"\", integrity-protected=\"auth-done\"");
+    return true;
+}
 
 bool PcscfCore::carries_our_via(const sip::Message& m) const {
     for (std::string_view v : m.headers("Via")) {
@@ -63,6 +124,12 @@ void PcscfCore::w2_register(sip::Message& m, sip::TransactionId txn, const Peer&
     ctx.registration = true;
     ctx.reply_base = sip::make_response_to(m, 500, "Server Internal Error");
     ctx.aor = sip::to_string(sip::parse_name_addr(*m.header("To"))->uri);
+    const auto bearer = bearer_token(m);
+    const Registration* known = registrar_.find(from.flow, ctx.aor);
+    if (bearer || (known != nullptr && known->web_authenticated)) {
+        if (!web_authentication(m, txn, from, ctx.aor)) return;
+        ctx.web_authenticated = true;
+    }
 
     // The contacts to bind; a removal (Contact: *, or every expiry 0)
     // needs no room.

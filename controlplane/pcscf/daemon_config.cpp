@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <array>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -236,7 +237,7 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     // [pcscf]
     const Table top(section->as_table(), "pcscf", origin,
                     {"threads", "visited_network_id", "orig_ioi", "flow_token_key_file", "w2", "mw",
-                     "limits", "timers", "media"});
+                     "limits", "timers", "media", "tokens"});
     top.integer("threads", 1, 64, cfg.threads);
     tr.concurrency_hint = cfg.threads;
     top.string("visited_network_id", core.visited_network_id);
@@ -458,6 +459,29 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
             route.peer = hop(r, "next_hop");
             core.static_routes.push_back(std::move(route));
         }
+    }
+
+    // [pcscf.tokens]: WWSF tokens (A.3.2/A.3.3), verified with its public key.
+    const Table tokens(top.sub("tokens"), "pcscf.tokens", origin,
+                       {"public_key_file", "audience", "max_lifetime_s"});
+    std::string public_key_file;
+    tokens.string("public_key_file", public_key_file);
+    tokens.string("audience", core.token_audience);
+    tokens.integer("max_lifetime_s", 1, 86400, core.token_max_lifetime_s);
+    if (!public_key_file.empty()) {
+        std::string error;
+        const std::string pem = read_secret_file(public_key_file, error);
+        if (!error.empty()) tokens.fail("public_key_file", error);
+        try {
+            core.token_verifier =
+                std::make_shared<token::TokenVerifier>(token::TokenVerifier::from_public_pem(pem));
+        } catch (const std::invalid_argument& e) {
+            tokens.fail("public_key_file", public_key_file + ": " + e.what());
+        }
+        if (core.token_audience.empty()) tokens.fail("audience", "missing (the tokens' aud)");
+        core.unix_time = [] { return static_cast<int64_t>(::time(nullptr)); };
+    } else if (tokens.has("audience")) {
+        tokens.fail("public_key_file", "missing (audience is set)");
     }
 
     // [pcscf.media]: the IMS-ALG and the dataplane it programs. The region

@@ -337,6 +337,18 @@ class Daemon {
                 o << " dropped_" << drop_label(static_cast<Drop>(i)) << "=" << s.dropped[i];
         }
         o << " flows_closed=" << s.flows_closed << " unreachable=" << s.unreachable;
+        if (cfg_.core.token_verifier) {
+            o << " token_registrations=" << s.token_registrations;
+            for (std::size_t i = 1; i < isthmus::token::kTokenErrorCount; ++i) {
+                if (s.token_refused[i] != 0)
+                    o << " token_"
+                      << isthmus::token::token_error_name(
+                             static_cast<isthmus::token::TokenError>(i))
+                      << "=" << s.token_refused[i];
+            }
+            if (s.token_wrong_identity != 0)
+                o << " token_wrong_identity=" << s.token_wrong_identity;
+        }
         if (const MediaAlg* m = core_.media()) {
             o << " calls=" << m->calls() << " sessions=" << m->sessions()
               << " dataplane=" << (m->has_dataplane() ? "attached" : "none")

@@ -125,6 +125,7 @@ Registrar::Applied Registrar::apply(uint64_t flow, RegistrationUpdate update, Ti
     r->bindings = std::move(update.bindings);
     r->service_route = std::move(update.service_route);
     r->identities = std::move(update.identities);
+    r->web_authenticated = update.web_authenticated;
     r->expires = TimePoint::min();
     for (const Binding& b : r->bindings)
         r->expires = std::max(r->expires, b.expires);

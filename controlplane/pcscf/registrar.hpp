@@ -64,6 +64,9 @@ struct Registration {
     std::vector<std::string> service_route;  // Service-Route values, in order, as received
     std::vector<sip::NameAddr> identities;   // P-Associated-URI, in order ([0]: default)
     TimePoint expires;                       // max of the bindings'
+    // Registered on the strength of a WWSF token (A.3.2/A.3.3): its
+    // refreshes on the same flow need none.
+    bool web_authenticated = false;
 };
 
 struct FlowState {
@@ -79,6 +82,7 @@ struct RegistrationUpdate {
     std::vector<Binding> bindings;
     std::vector<std::string> service_route;
     std::vector<sip::NameAddr> identities;
+    bool web_authenticated = false;
 };
 
 // The identity a request from a flow is asserted as (P-Asserted-Identity)

@@ -30,7 +30,8 @@ function usage(msg) {
   if (msg) process.stderr.write(`w2-client: ${msg}\n`);
   process.stderr.write(`usage: node w2-client.mjs --ws-uri ws[s]://HOST:PORT --uri sip:USER@DOMAIN
          [--password PW] [--auth-user NAME] [--insecure] [--preloaded-route]
-         [--register] [--expires SECONDS]
+         [--register] [--expires SECONDS] [--register-header 'NAME: VALUE' ...]
+         [--expect-register-failure STATUS]
          [--message-to URI --message-body TEXT [--message-content-type TYPE]
           [--message-header 'NAME: VALUE' ...]
           [--message-expect STATUS]]
@@ -54,6 +55,8 @@ try {
       insecure: { type: 'boolean', default: false },
       'preloaded-route': { type: 'boolean', default: false },
       register: { type: 'boolean', default: false },
+      'register-header': { type: 'string', multiple: true, default: [] },
+      'expect-register-failure': { type: 'string' },
       expires: { type: 'string', default: '600' },
       'message-to': { type: 'string' },
       'message-body': { type: 'string', default: '' },
@@ -321,8 +324,11 @@ function sendMessage() {
 
 ua.on('connected', () => {
   if (finishing) return;
-  if (args.register) ua.register();
-  else whenRegisteredOrConnected();
+  if (args.register) {
+    // E.g. Authorization: Bearer <WWSF token> (RFC 8898, TS 24.371 A.3.2).
+    if (args['register-header'].length) ua.registrator().setExtraHeaders(args['register-header']);
+    ua.register();
+  } else whenRegisteredOrConnected();
 });
 
 ua.on('registered', ({ response }) => {
@@ -341,7 +347,13 @@ ua.on('registered', ({ response }) => {
 
 ua.on('registrationFailed', ({ response, cause }) => {
   if (finishing && !waitUnregister) return;
-  emit({ event: 'registration_failed', cause, status: response ? response.status_code : null });
+  const status = response ? response.status_code : null;
+  emit({ event: 'registration_failed', cause, status, reason: response ? response.reason_phrase : null });
+  if (args['expect-register-failure'] && String(status) === args['expect-register-failure']) {
+    pending.clear();
+    closeAndExit(0);
+    return;
+  }
   if (!finishing) fail(`registration failed: ${cause}`, 1);
 });
 

@@ -846,3 +846,57 @@ TEST(PcscfConfig, MediaRefusals) {
 
 }  // namespace
 }  // namespace isthmus::pcscf
+
+namespace isthmus::pcscf {
+namespace {
+
+// [pcscf.tokens]: the WWSF's public key (A.3.2/A.3.3).
+TEST_F(PcscfConfigFiles, TokensKeyAudienceAndLifetime) {
+    const token::TokenSigner signer = token::TokenSigner::generate();
+    const std::string pub = write("wwsf.pub", signer.public_pem());
+    Toml t;
+    t.append("[pcscf.tokens]\npublic_key_file = \"" + pub +
+             "\"\naudience = \"pcscf.example.net\"\nmax_lifetime_s = 300\n");
+    const PcscfDaemonConfig c = load(t);
+    ASSERT_TRUE(c.core.token_verifier);
+    EXPECT_EQ(c.core.token_audience, "pcscf.example.net");
+    EXPECT_EQ(c.core.token_max_lifetime_s, 300);
+    ASSERT_TRUE(c.core.unix_time);
+    token::Claims claims;
+    claims.subject = "sip:alice@ims.example.net";
+    claims.audience = "pcscf.example.net";
+    claims.expires = c.core.unix_time() + 60;
+    claims.id = "cfg1";
+    EXPECT_EQ(
+        c.core.token_verifier->verify(signer.sign(claims), c.core.unix_time(), "pcscf.example.net")
+            .error,
+        token::TokenError::None);
+}
+
+TEST_F(PcscfConfigFiles, TokensRefusals) {
+    const std::string priv = write("wwsf.key", token::TokenSigner::generate().private_pem());
+    const std::string junk = write("junk.pem", "hello");
+    Toml missing;
+    missing.append("[pcscf.tokens]\npublic_key_file = \"" + (dir_ / "none.pem").string() +
+                   "\"\naudience = \"a\"\n");
+    expect_refused(missing, "pcscf.tokens.public_key_file", "cannot read");
+    Toml bad;
+    bad.append("[pcscf.tokens]\npublic_key_file = \"" + junk + "\"\naudience = \"a\"\n");
+    expect_refused(bad, "pcscf.tokens.public_key_file", "not a PEM key");
+    Toml private_key;
+    private_key.append("[pcscf.tokens]\npublic_key_file = \"" + priv + "\"\naudience = \"a\"\n");
+    expect_refused(private_key, "pcscf.tokens.public_key_file");
+    Toml no_aud;
+    no_aud.append("[pcscf.tokens]\npublic_key_file = \"" +
+                  write("ok.pub", token::TokenSigner::generate().public_pem()) + "\"\n");
+    expect_refused(no_aud, "pcscf.tokens.audience", "missing");
+    Toml aud_only;
+    aud_only.append("[pcscf.tokens]\naudience = \"a\"\n");
+    expect_refused(aud_only, "pcscf.tokens.public_key_file", "missing");
+    Toml unknown;
+    unknown.append("[pcscf.tokens]\nkey = \"x\"\n");
+    expect_refused(unknown, "pcscf.tokens.key", "unknown key");
+}
+
+}  // namespace
+}  // namespace isthmus::pcscf

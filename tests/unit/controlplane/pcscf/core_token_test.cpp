@@ -1,0 +1,144 @@
+// A.3.2 / A.3.3 in the P-CSCF core (issue 8): a REGISTER carrying a WWSF
+// token (Authorization: Bearer, RFC 8898) is verified and goes to the IMS
+// marked integrity-protected="auth-done"; refreshes on the same flow need no
+// new token; forged, expired, replayed, wrong-audience and wrong-identity
+// tokens get 403 and a counter.
+#include "core_testing.hpp"
+#include "token/token.hpp"
+
+namespace isthmus::pcscf::test {
+namespace {
+
+constexpr int64_t kUnixNow = 1764000000;
+
+class CoreTokenTest : public CoreFixture {
+  protected:
+    CoreTokenTest() {
+        config.token_verifier = std::make_shared<token::TokenVerifier>(
+            token::TokenVerifier::from_public_pem(signer.public_pem()));
+        config.token_audience = "pcscf.example.net";
+        config.unix_time = [this] { return unix_now; };
+        make_core();
+    }
+
+    std::string token(std::string_view id = "tok1", int64_t lifetime = 120,
+                      std::string_view subject = kAor,
+                      std::string_view audience = "pcscf.example.net") const {
+        token::Claims c;
+        c.subject = std::string(subject);
+        c.audience = std::string(audience);
+        c.expires = kUnixNow + lifetime;
+        c.id = std::string(id);
+        return signer.sign(c);
+    }
+    Message token_register(const std::string& t, uint32_t cseq = 1,
+                           std::string_view branch = "z9hG4bK-treg") {
+        Message m = browser_register(cseq, branch);
+        m.add("Authorization", "Bearer " + t);
+        return m;
+    }
+
+    token::TokenSigner signer = token::TokenSigner::generate();
+    int64_t unix_now = kUnixNow;
+};
+
+TEST_F(CoreTokenTest, AValidTokenRegistersWithoutAChallenge) {
+    const Sent fwd = only(feed(token_register(token()), browser()));
+    EXPECT_EQ(fwd.to, icscf());
+    const auto auth = values(fwd.msg, "Authorization");
+    ASSERT_EQ(auth.size(), 1u);
+    EXPECT_EQ(auth[0],
+              "Digest username=\"alice@ims.example.net\", realm=\"ims.example.net\", "
+              "uri=\"sip:ims.example.net\", nonce=\"\", response=\"\", "
+              "integrity-protected=\"auth-done\"");
+    EXPECT_EQ(values(fwd.msg, "Path").size(), 1u);
+    const Message ok = only(feed(ok_to_register(fwd.msg), icscf())).msg;
+    EXPECT_EQ(ok.status_code, 200);
+    EXPECT_TRUE(core->registrar().registered(42, at(now_ms)));
+    const Registration* r = core->registrar().find(42, kAor);
+    ASSERT_NE(r, nullptr);
+    EXPECT_TRUE(r->web_authenticated);
+    EXPECT_EQ(stats().token_registrations, 1u);
+}
+
+TEST_F(CoreTokenTest, RefreshOnTheSameFlowNeedsNoNewToken) {
+    const std::string t = token();
+    const Sent fwd = only(feed(token_register(t), browser()));
+    only(feed(ok_to_register(fwd.msg), icscf()));
+    // Minutes later the token has expired; JsSIP sends the same header again.
+    unix_now += 600;
+    const Sent again = only(feed(token_register(t, 2, "z9hG4bK-treg2"), browser()));
+    EXPECT_EQ(again.msg.method, "REGISTER");
+    EXPECT_NE(text(again.msg, "Authorization").find("auth-done"), std::string::npos);
+    // Without any Authorization, too (a de-registration).
+    const Sent bye = only(feed(browser_register(3, "z9hG4bK-treg3", "0"), browser()));
+    EXPECT_EQ(bye.msg.method, "REGISTER");
+    EXPECT_NE(text(bye.msg, "Authorization").find("auth-done"), std::string::npos);
+    EXPECT_EQ(stats().token_registrations, 1u);
+}
+
+TEST_F(CoreTokenTest, EachRefusalIs403WithItsReasonAndCounter) {
+    struct Case {
+        std::string token;
+        std::string reason;
+    };
+    const token::TokenSigner stranger = token::TokenSigner::generate();
+    token::Claims c;
+    c.subject = std::string(kAor);
+    c.audience = "pcscf.example.net";
+    c.expires = kUnixNow + 60;
+    c.id = "strange";
+    const std::vector<Case> cases = {
+        {token("t1", 0), "Forbidden (token expired)"},
+        {token("t2", 7200), "Forbidden (token too_long)"},
+        {token("t3", 120, kAor, "other.example.net"), "Forbidden (token wrong_audience)"},
+        {stranger.sign(c), "Forbidden (token bad_signature)"},
+        {"not-a-token", "Forbidden (token malformed)"},
+        {token("t4", 120, "sip:bob@ims.example.net"), "Forbidden (token names another identity)"},
+    };
+    int n = 0;
+    for (const Case& k : cases) {
+        const Sent r =
+            only(feed(token_register(k.token, 1, "z9hG4bK-bad" + std::to_string(++n)), browser()));
+        EXPECT_EQ(r.msg.status_code, 403) << k.reason;
+        EXPECT_EQ(r.msg.reason_phrase, k.reason);
+    }
+    EXPECT_EQ(refused(Refusal::TokenRefused), cases.size());
+    EXPECT_EQ(stats().token_refused[static_cast<std::size_t>(token::TokenError::Expired)], 1u);
+    EXPECT_EQ(stats().token_refused[static_cast<std::size_t>(token::TokenError::BadSignature)], 1u);
+    EXPECT_EQ(stats().token_wrong_identity, 1u);
+    EXPECT_FALSE(core->registrar().registered(42, at(now_ms)));
+}
+
+TEST_F(CoreTokenTest, ATokenIsSingleUse) {
+    const std::string t = token();
+    const Sent fwd = only(feed(token_register(t), browser()));
+    only(feed(ok_to_register(fwd.msg), icscf()));
+    // The same token from another WebSocket.
+    const Sent r = only(feed(token_register(t, 1, "z9hG4bK-other"), browser(43)));
+    EXPECT_EQ(r.msg.status_code, 403);
+    EXPECT_EQ(r.msg.reason_phrase, "Forbidden (token replayed)");
+    EXPECT_EQ(stats().token_refused[static_cast<std::size_t>(token::TokenError::Replayed)], 1u);
+}
+
+TEST(CoreTokenConfig, TokensRefusedWhenNoKeyIsConfigured) {
+    PcscfConfig c = default_config();
+    PcscfCore core(c);
+    Message m = browser_register(1, "z9hG4bK-nokey");
+    m.add("Authorization", "Bearer abc.def");
+    core.on_message(sip::serialize(m), browser(), TimePoint{});
+    auto out = core.poll();
+    ASSERT_TRUE(out);
+    const Message r = parse(out->bytes);
+    EXPECT_EQ(r.status_code, 403);
+    EXPECT_EQ(r.reason_phrase, "Forbidden (tokens not accepted here)");
+    EXPECT_EQ(core.stats().token_not_configured, 1u);
+    // A verifier needs an audience and a clock.
+    PcscfConfig bad = default_config();
+    bad.token_verifier = std::make_shared<token::TokenVerifier>(
+        token::TokenVerifier::from_public_pem(token::TokenSigner::generate().public_pem()));
+    EXPECT_THROW(PcscfCore{bad}, std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace isthmus::pcscf::test
