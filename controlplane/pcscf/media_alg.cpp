@@ -226,8 +226,10 @@ AlgVerdict MediaAlg::on_request(sip::Message& m, Side from, uint64_t flow, uint6
         call = find(*call_id, flow);
     }
     if (!has_sdp(m)) {
-        if (!m.body.empty() && method != "ACK")
+        if (!m.body.empty() && method != "ACK") {
+            if (initial) end_call(key(*call_id, flow));  // refused: no call to keep
             return AlgVerdict{415, "Unsupported Media Type (only application/sdp)"};
+        }
         return {};  // an INVITE without SDP: the offer comes in its response
     }
     if (call == nullptr) {

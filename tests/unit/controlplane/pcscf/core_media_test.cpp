@@ -783,6 +783,14 @@ TEST_F(CoreMediaTest, UnparsableSdpGets488) {
     EXPECT_EQ(alg().calls(), 0u);
 }
 
+TEST_F(CoreMediaTest, ABodyOtherThanSdpGets415AndLeavesNoCall) {
+    Message inv = invite_from_browser("--b\r\n\r\n--b--\r\n");
+    inv.set("Content-Type", "multipart/mixed;boundary=b");
+    const Sent r = main_output(feed(inv, browser()));
+    EXPECT_EQ(r.msg.status_code, 415);
+    EXPECT_EQ(alg().calls(), 0u);
+}
+
 TEST_F(CoreMediaTest, PortsRunOutGives503AndFreedPortsServeTheNextCall) {
     // 10 access ports and 5 core pairs per worker: 10 calls.
     Message first;
