@@ -166,6 +166,17 @@ void PcscfCore::on_flow_closed(uint64_t flow, TimePoint now) {
     }
 }
 
+void PcscfCore::set_dataplane(std::optional<std::string> fingerprint, TimePoint now,
+                              bool restarted) {
+    if (!alg_) return;
+    if (now > now_) now_ = now;
+    alg_->set_dataplane(std::move(fingerprint), restarted);
+    for (const DialogRelease& r : alg_->take_releases()) {
+        send_release(r);
+        pump();
+    }
+}
+
 void PcscfCore::on_dataplane_event(const dpif::Event& ev, TimePoint now) {
     if (!alg_) return;
     if (now > now_) now_ = now;

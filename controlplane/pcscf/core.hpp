@@ -117,9 +117,10 @@ class PcscfCore {
     const MediaAlg* media() const { return alg_ ? &*alg_ : nullptr; }
     // The dataplane attached (its DTLS fingerprint) or went (nullopt); see
     // MediaAlg::set_dataplane. No effect with media disabled.
-    void set_dataplane(std::optional<std::string> fingerprint) {
-        if (alg_) alg_->set_dataplane(std::move(fingerprint));
-    }
+    // `restarted`: another dataplane process than the last one (its calls'
+    // DTLS is gone): confirmed calls with media are ended (BYEs, poll()).
+    void set_dataplane(std::optional<std::string> fingerprint, TimePoint now,
+                       bool restarted = false);
     // The next dpif command for the dataplane (session create/update/delete,
     // resync); nullopt when none. Drain after every call, like poll().
     // Each is stamped (Command::stamp_ns) with the time given to the call
@@ -127,7 +128,9 @@ class PcscfCore {
     std::optional<dpif::Command> poll_command() {
         if (!alg_) return std::nullopt;
         auto c = alg_->poll_command();
-        if (c && c->stamp_ns == 0) {
+        if (c && c->stamp_ns == kNoStamp) {
+            c->stamp_ns = 0;
+        } else if (c && c->stamp_ns == 0) {
             c->stamp_ns = static_cast<uint64_t>(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(now_.time_since_epoch())
                     .count());

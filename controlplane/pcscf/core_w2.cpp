@@ -38,6 +38,62 @@ std::optional<std::string> bearer_token(const sip::Message& m) {
     return std::nullopt;
 }
 
+// TS 24.229 5.2.2.1: integrity-protected in a REGISTER's Authorization is
+// the P-CSCF's to write, never the UE's (a browser writing
+// integrity-protected="auth-done" would register any identity unchallenged).
+// Removes the parameter from every Authorization field; a field that is
+// nothing but the scheme and that parameter keeps the scheme.
+void strip_integrity_protected(sip::Message& m) {
+    for (sip::HeaderField& f : m.fields) {
+        if (f.name != "Authorization") continue;
+        const std::string& v = f.value;
+        // Split at commas outside quotes.
+        std::vector<std::string> parts;
+        std::string cur;
+        bool quoted = false;
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            const char c = v[i];
+            if (quoted && c == '\\' && i + 1 < v.size()) {
+                cur += c;
+                cur += v[++i];
+                continue;
+            }
+            if (c == '"') quoted = !quoted;
+            if (c == ',' && !quoted) {
+                parts.push_back(cur);
+                cur.clear();
+                continue;
+            }
+            cur += c;
+        }
+        parts.push_back(cur);
+        std::string scheme;
+        std::string out;
+        bool changed = false;
+        for (std::size_t k = 0; k < parts.size(); ++k) {
+            std::string_view p = sip::trim_lws(parts[k]);
+            if (k == 0) {
+                // "Digest username=..." : the scheme before the first parameter.
+                const std::size_t sp = p.find_first_of(" \t");
+                if (sp != std::string_view::npos &&
+                    p.substr(0, sp).find('=') == std::string_view::npos) {
+                    scheme = std::string(p.substr(0, sp));
+                    p = sip::trim_lws(p.substr(sp));
+                }
+            }
+            const std::size_t eq = p.find('=');
+            const std::string_view name = sip::trim_lws(p.substr(0, eq));
+            if (sip::iequals(name, "integrity-protected")) {
+                changed = true;
+                continue;
+            }
+            if (!out.empty()) out += ", ";
+            out += std::string(p);
+        }
+        if (changed) f.value = scheme.empty() ? out : out.empty() ? scheme : scheme + " " + out;
+    }
+}
+
 }  // namespace
 
 bool PcscfCore::web_authentication(sip::Message& m, sip::TransactionId txn, const Peer& from,
@@ -129,6 +185,8 @@ void PcscfCore::w2_register(sip::Message& m, sip::TransactionId txn, const Peer&
     if (bearer || (known != nullptr && known->web_authenticated)) {
         if (!web_authentication(m, txn, from, ctx.aor)) return;
         ctx.web_authenticated = true;
+    } else {
+        strip_integrity_protected(m);  // the browser's own claim counts for nothing
     }
 
     // The contacts to bind; a removal (Contact: *, or every expiry 0)

@@ -490,7 +490,7 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     const Table media(top.sub("media"), "pcscf.media", origin,
                       {"enabled", "access_address", "core_address", "access_port_min",
                        "access_port_max", "core_port_min", "core_port_max", "core_srtp",
-                       "core_rtcp_mux", "max_calls", "attach_interval_ms"});
+                       "core_rtcp_mux", "max_calls", "max_calls_per_flow", "attach_interval_ms"});
     MediaConfig& mc = core.media;
     media.boolean("enabled", mc.enabled);
     media.string("access_address", mc.access_address);
@@ -502,12 +502,16 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     media.boolean("core_srtp", mc.core_srtp);
     media.boolean("core_rtcp_mux", mc.core_rtcp_mux);
     media.integer("max_calls", 1, 10000000, mc.max_calls);
+    media.integer("max_calls_per_flow", 1, 1000, mc.max_calls_per_flow);
     media.duration("attach_interval_ms", 10, 60000, cfg.attach_interval);
     if (const toml::node* dp = root.get("dataplane"); dp != nullptr && dp->is_table()) {
         const toml::table& d = *dp->as_table();
         if (const auto w = d["workers"].value_exact<int64_t>(); w && *w >= 1 && *w <= 16)
             mc.workers = static_cast<uint32_t>(*w);
         if (const auto r = d["region"].value<std::string>(); r && !r->empty()) cfg.region = *r;
+        if (const auto h = d["heartbeat_ms"].value_exact<int64_t>(); h && *h > 0 && *h <= 60000)
+            cfg.heartbeat_timeout =
+                std::max(cfg.heartbeat_timeout, std::chrono::milliseconds(3 * *h));
     }
     if (mc.enabled) {
         if (mc.access_address.empty()) media.fail("access_address", "missing");

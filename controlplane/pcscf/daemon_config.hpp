@@ -38,6 +38,9 @@ struct PcscfDaemonConfig {
     // missing or gone dataplane is looked for again (media enabled).
     std::string region = "/isthmus-dpif";
     std::chrono::milliseconds attach_interval{1000};
+    // A dataplane whose heartbeat stands still this long is gone: three of
+    // its [dataplane] heartbeat_ms, at least 3 s.
+    std::chrono::milliseconds heartbeat_timeout{3000};
 };
 
 // Parses `text` (TOML) as read from `origin` (named in errors) and checks

@@ -204,11 +204,15 @@ class Daemon {
     // --- the dataplane (on the core strand) --------------------------------
     void dpif_attach() {
         try {
-            const uint64_t generation =
+            // Larger than any this process used before, even if the wall
+            // clock stepped back (the dataplane refuses an older one).
+            const uint64_t wall =
                 static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count());
+            const uint64_t generation = std::max(last_generation_ + 1, wall);
             dpif_.emplace(cfg_.region, generation);
+            last_generation_ = generation;
         } catch (const std::exception& e) {
             if (!dpif_missing_logged_) {
                 log_line(std::string("level=warning event=dataplane_unavailable what=\"") +
@@ -232,7 +236,13 @@ class Daemon {
         log_line("level=info event=dataplane_attached region=" + cfg_.region +
                  " pid=" + std::to_string(header.dataplane_pid.load()) + " generation=" +
                  std::to_string(dpif_->dataplane_generation()) + " fingerprint=" + fingerprint);
-        core_.set_dataplane(fingerprint);
+        // Another dataplane process than the one before: its calls' DTLS
+        // state went with the old one, so they are ended rather than resynced.
+        const uint64_t dp_generation = dpif_->dataplane_generation();
+        const bool restarted = last_dp_generation_ != 0 && dp_generation != last_dp_generation_;
+        last_dp_generation_ = dp_generation;
+        if (restarted) log_line("level=warning event=dataplane_restarted note=\"its calls end\"");
+        core_.set_dataplane(fingerprint, Clock::now(), restarted);
         drain();
     }
     bool dpif_alive() {
@@ -244,7 +254,7 @@ class Daemon {
             last_beat_seen_ = now;
             return true;
         }
-        return now - last_beat_seen_ < std::chrono::seconds(3);
+        return now - last_beat_seen_ < cfg_.heartbeat_timeout;
     }
     void dpif_tick() {
         if (stopping_) return;
@@ -254,7 +264,7 @@ class Daemon {
                      " note=\"calls get 503 until it runs again; live sessions are re-sent then\"");
             dpif_.reset();
             backlog_.clear();
-            core_.set_dataplane(std::nullopt);
+            core_.set_dataplane(std::nullopt, now);
             next_attach_ = now;
         }
         if (!dpif_ && now >= next_attach_) {
@@ -269,7 +279,7 @@ class Daemon {
                     core_.on_dataplane_event(events[i], Clock::now());
                 if (n < events.size()) break;
             }
-            send_commands();
+            drain();  // BYEs for calls whose media failed, and commands
         }
         dpif_timer_.expires_after(std::chrono::milliseconds(10));
         dpif_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -383,6 +393,8 @@ class Daemon {
     uint64_t last_beat_ = 0;
     Clock::time_point last_beat_seen_{};
     bool dpif_missing_logged_ = false;
+    uint64_t last_generation_ = 0;     // ours, the last used
+    uint64_t last_dp_generation_ = 0;  // the dataplane's, last attached to
     uint64_t commands_dropped_ = 0;
     std::optional<Clock::time_point> armed_;
     bool stopping_ = false;

@@ -20,6 +20,7 @@ namespace isthmus::pcscf {
 namespace {
 
 constexpr std::size_t kMaxMediaLines = 32;  // session id = call << 5 | index
+constexpr std::size_t kMaxRtpLines = 8;     // audio/video m= lines in use per offer (ports)
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -132,6 +133,8 @@ MediaAlg::MediaAlg(const MediaConfig& config, std::function<uint64_t()> random)
                                     "' is not an IPv4 or IPv6 address");
     if (config_.max_calls == 0)
         throw std::invalid_argument("pcscf.media.max_calls: must be at least 1");
+    if (config_.max_calls_per_flow == 0)
+        throw std::invalid_argument("pcscf.media.max_calls_per_flow: must be at least 1");
     access_connection_ = connection(config_.access_address, access_ip_);
     core_connection_ = connection(config_.core_address, core_ip_);
 }
@@ -172,16 +175,39 @@ AlgVerdict MediaAlg::refuse(MediaCounter c, uint16_t status, std::string reason)
     return AlgVerdict{status, std::move(reason)};
 }
 
-void MediaAlg::set_dataplane(std::optional<std::string> fingerprint) {
+void MediaAlg::set_dataplane(std::optional<std::string> fingerprint, bool restarted) {
     fingerprint_ = std::move(fingerprint);
     if (!fingerprint_) return;
+    if (restarted) {
+        std::vector<uint64_t> ids;
+        for (auto& [k, call] : calls_)
+            ids.push_back(call.id);
+        for (uint64_t id : ids) {
+            const auto it = by_id_.find(id);
+            if (it == by_id_.end()) continue;
+            Call& call = calls_.at(it->second);
+            bool any = false;
+            for (const Slot& s : call.slots)
+                any = any || s.programmed;
+            if (!any) continue;
+            // The new dataplane never had these sessions: nothing to delete.
+            for (Slot& s : call.slots) {
+                if (!s.programmed) continue;
+                s.programmed = false;
+                --sessions_;
+            }
+            if (call.release) fail_call(id << 5);
+        }
+    }
     count(MediaCounter::Resyncs);
     push(dpif::MsgType::ResyncBegin, 0, nullptr, nullptr);
     for (auto& [k, call] : calls_) {
         for (std::size_t i = 0; i < call.slots.size(); ++i) {
             const Slot& s = call.slots[i];
-            if (s.programmed)
+            if (s.programmed) {
                 push(dpif::MsgType::SessionCreate, call.id << 5 | i, &s.access, &s.core);
+                commands_.back().stamp_ns = kNoStamp;  // no SIP answer made it
+            }
         }
     }
     push(dpif::MsgType::ResyncEnd, 0, nullptr, nullptr);
@@ -202,9 +228,10 @@ AlgVerdict MediaAlg::on_request(sip::Message& m, Side from, uint64_t flow, uint6
         const std::string to_tag = tag_of(m, "To");
         const bool ours = (from_tag == call->initiator_tag && to_tag == call->confirmed_tag) ||
                           (to_tag == call->initiator_tag && from_tag == call->confirmed_tag);
-        // A BYE for another fork's dialog (a second 2xx the browser ends)
-        // leaves the confirmed one alone.
-        if (ours || call->confirmed_tag.empty()) end_call(key(*call_id, flow));
+        // A BYE for another fork's dialog (a second 2xx the browser ends),
+        // or for an early dialog while the INVITE runs, leaves the call to
+        // its confirmed dialog or to the INVITE's outcome.
+        if (ours) end_call(key(*call_id, flow));
         return {};
     }
     if (call != nullptr && method != "ACK" && method != "CANCEL") {
@@ -230,7 +257,9 @@ AlgVerdict MediaAlg::on_request(sip::Message& m, Side from, uint64_t flow, uint6
             if (initial) end_call(key(*call_id, flow));  // refused: no call to keep
             return AlgVerdict{415, "Unsupported Media Type (only application/sdp)"};
         }
-        return {};  // an INVITE without SDP: the offer comes in its response
+        // An INVITE without SDP: the offer comes in its response.
+        if (method == "INVITE" && call != nullptr) call->offerless_invite_txn = txn;
+        return {};
     }
     if (call == nullptr) {
         // SDP inside a dialog we hold no call for (begun before a restart, or
@@ -245,13 +274,21 @@ AlgVerdict MediaAlg::on_request(sip::Message& m, Side from, uint64_t flow, uint6
     std::string out;
     Exchange* p = call->pending ? &*call->pending : nullptr;
     if (p != nullptr && p->offerer != from && p->in_response) {
-        // ACK or PRACK answering an offer made in a response.
-        if (!answer(*call, from, m.body, out)) {
+        // ACK or PRACK answering an offer made in a response: the exchange
+        // ends with it.
+        if (!answer(*call, *p, from, m.body, out)) {
             count(MediaCounter::BodyStripped);
             strip_body(m);
             return {};
         }
+        close_exchange(*call);
         set_body(m, std::move(out));
+        return {};
+    }
+    if (method == "ACK" && p == nullptr && call->last && call->last->offerer != from &&
+        call->last->in_response && call->last->answered && call->last->answer_in_bytes == m.body) {
+        count(MediaCounter::Repeats);  // the ACK again, for a retransmitted 2xx
+        set_body(m, call->last->answer_out_bytes);
         return {};
     }
     if (method == "ACK") {
@@ -276,6 +313,11 @@ AlgVerdict MediaAlg::start_call(const sip::Message& m, Side from, uint64_t flow,
         return refuse(MediaCounter::NoDataplane, 503, "Service Unavailable (no media gateway)");
     if (calls_.size() >= config_.max_calls)
         return refuse(MediaCounter::CallsFull, 503, "Service Unavailable (calls)");
+    std::size_t on_flow = 0;
+    for (const auto& [k, c] : calls_)
+        on_flow += c.flow == flow ? 1U : 0U;
+    if (on_flow >= config_.max_calls_per_flow)
+        return refuse(MediaCounter::CallsFull, 503, "Service Unavailable (calls on this flow)");
     Call call;
     call.id = ++next_call_;
     call.flow = flow;
@@ -315,7 +357,15 @@ void MediaAlg::on_response(sip::Message& m, Side from, uint64_t flow, uint64_t t
     const auto call_id = m.header("Call-ID");
     if (!call_id) return;
     Call* call = find(*call_id, flow);
-    if (call == nullptr) return;
+    if (call == nullptr) {
+        // No call (ended, or never one): its SDP cannot go to the other side
+        // as it is (addresses, keys of the far side).
+        if (has_sdp(m)) {
+            count(MediaCounter::BodyStripped);
+            strip_body(m);
+        }
+        return;
+    }
     const std::string method = cseq_method(m);
     const uint16_t code = m.status_code;
     if (code >= 300) {
@@ -332,16 +382,31 @@ void MediaAlg::on_response(sip::Message& m, Side from, uint64_t flow, uint64_t t
     const bool sdp_method = method == "INVITE" || method == "UPDATE" || method == "PRACK";
     if (sdp_method && code > 100 && has_sdp(m)) {
         std::string out;
-        Exchange* p = call->pending ? &*call->pending : nullptr;
+        Exchange* p = call->pending && call->pending->txn == txn ? &*call->pending : nullptr;
+        Exchange* closed = call->last && call->last->txn == txn ? &*call->last : nullptr;
+        // A 2xx of another fork than the confirmed dialog: rewritten for the
+        // browser (which will ACK and BYE it), never programmed.
+        const bool other_fork = method == "INVITE" && !call->confirmed_tag.empty() &&
+                                tag_of(m, "To") != call->confirmed_tag;
         bool ok = false;
-        if (p != nullptr && p->txn == txn && p->offerer != from && !p->in_response) {
-            ok = answer(*call, from, m.body, out);
-        } else if (p != nullptr && p->txn == txn && p->offerer == from && p->in_response &&
+        if (p != nullptr && p->offerer != from && !p->in_response) {
+            ok = answer(*call, *p, from, m.body, out, !other_fork);
+        } else if (p != nullptr && p->offerer == from && p->in_response &&
                    p->offer_in_bytes == m.body) {
             count(MediaCounter::Repeats);
             out = p->offer_out_bytes;
             ok = true;
-        } else if (method == "INVITE") {
+        } else if (p == nullptr && closed != nullptr && closed->offerer != from &&
+                   !closed->in_response) {
+            // The exchange ended with its first 2xx: this is that 2xx again
+            // (UDP retransmission) or another fork's.
+            ok = answer(*call, *closed, from, m.body, out, !other_fork);
+        } else if (p == nullptr && closed != nullptr && closed->offerer == from &&
+                   closed->in_response && closed->offer_in_bytes == m.body) {
+            count(MediaCounter::Repeats);
+            out = closed->offer_out_bytes;
+            ok = true;
+        } else if (p == nullptr && method == "INVITE" && txn == call->offerless_invite_txn) {
             // An offer in a response: the INVITE had none (RFC 3261 13.2.1).
             ok = offer(*call, from, m.body, txn, true, out).status == 0;
         }
@@ -361,9 +426,14 @@ void MediaAlg::on_response(sip::Message& m, Side from, uint64_t flow, uint64_t t
         if (!call->pending->answered) {
             rollback(*call);
         } else {
-            call->pending.reset();
+            close_exchange(*call);
         }
     }
+}
+
+void MediaAlg::close_exchange(Call& call) {
+    call.last = std::move(call.pending);
+    call.pending.reset();
 }
 
 void MediaAlg::on_failed(std::string_view call_id, std::string_view method, uint64_t flow,
@@ -506,7 +576,10 @@ AlgVerdict MediaAlg::offer(Call& call, Side from, std::string_view body, uint64_
     if (!parsed.ok())
         return refuse(MediaCounter::SdpUnparsable, 488,
                       "Not Acceptable Here (SDP " + parsed.reason + ")");
-    if (parsed.description.media.size() > kMaxMediaLines)
+    std::size_t rtp_lines = 0;
+    for (const sdp::MediaDescription& md : parsed.description.media)
+        rtp_lines += is_rtp_media(md) ? 1U : 0U;
+    if (parsed.description.media.size() > kMaxMediaLines || rtp_lines > kMaxRtpLines)
         return refuse(MediaCounter::RewriteFailed, 488, "Not Acceptable Here (too many m-lines)");
     if (call.pending) rollback(call);  // a new offer replaces an unanswered one
     if (!allocate_for(call, parsed.description, from)) {
@@ -545,8 +618,8 @@ AlgVerdict MediaAlg::offer(Call& call, Side from, std::string_view body, uint64_
     return {};
 }
 
-bool MediaAlg::answer(Call& call, Side from, std::string_view body, std::string& out) {
-    Exchange& e = *call.pending;
+bool MediaAlg::answer(Call& call, Exchange& e, Side from, std::string_view body, std::string& out,
+                      bool program_media) {
     if (e.answered && e.answer_in_bytes == body) {
         count(MediaCounter::Repeats);
         out = e.answer_out_bytes;
@@ -573,7 +646,7 @@ bool MediaAlg::answer(Call& call, Side from, std::string_view body, std::string&
         return false;
     }
     count(from == Side::W2 ? MediaCounter::AnswersFromBrowser : MediaCounter::AnswersFromIms);
-    program(call, r.media);
+    if (program_media) program(call, r.media);
     e.answered = true;
     e.answer_in_bytes = std::string(body);
     e.answer_out_bytes = sdp::serialize(r.description);
@@ -655,6 +728,20 @@ void MediaAlg::program(Call& call, const std::vector<sdp::MediaPlan>& plans) {
             if (s.programmed) delete_session(call, i);
             continue;
         }
+        // c=0.0.0.0 (RFC 2543 hold, RFC 3264 8.4): no new address; the leg
+        // keeps the one it had (the direction attributes say the rest).
+        const auto unspecified = [](const dpif::IpEndpoint& ep) {
+            return std::all_of(std::begin(ep.addr), std::end(ep.addr),
+                               [](uint8_t b) { return b == 0; });
+        };
+        if (unspecified(core.remote)) {
+            if (!s.programmed) {
+                count(MediaCounter::BadRemote);  // no address to send to yet
+                continue;
+            }
+            core.remote = s.core.remote;
+            core.remote_rtcp = s.core.remote_rtcp;
+        }
         if (plans[i].access.dtls_role) call.dtls_role = plans[i].access.dtls_role;
         const uint64_t session = call.id << 5 | i;
         if (!s.programmed) {
@@ -694,6 +781,20 @@ void MediaAlg::end_call(const std::string& k) {
     by_id_.erase(call.id);
     calls_.erase(it);
     count(MediaCounter::CallsEnded);
+}
+
+void MediaAlg::refused_create(uint64_t session_id) {
+    const auto it = by_id_.find(session_id >> 5);
+    if (it == by_id_.end()) return;
+    Call& call = calls_.at(it->second);
+    const std::size_t index = session_id & 31;
+    if (index >= call.slots.size() || !call.slots[index].programmed) return;
+    // Not in the dataplane: the next answer makes it again (no "repeat").
+    call.slots[index].programmed = false;
+    --sessions_;
+    if (call.pending) call.pending->answer_in_bytes.clear();
+    if (call.last) call.last->answer_in_bytes.clear();
+    if (call.release) fail_call(session_id);  // confirmed: no media will come
 }
 
 void MediaAlg::fail_call(uint64_t session_id) {
@@ -741,10 +842,12 @@ void MediaAlg::on_event(const dpif::Event& ev) {
     switch (ev.hdr.type) {
         case dpif::MsgType::Result: {
             const auto of = static_cast<dpif::MsgType>(ev.hdr.reserved);
-            if (ev.result != dpif::ResultCode::Ok &&
-                (of == dpif::MsgType::SessionCreate || of == dpif::MsgType::SessionUpdate)) {
+            if (ev.result == dpif::ResultCode::Ok) return;
+            if (of == dpif::MsgType::SessionUpdate) {
+                count(MediaCounter::DataplaneRefused);  // the session as it was still works
+            } else if (of == dpif::MsgType::SessionCreate) {
                 count(MediaCounter::DataplaneRefused);
-                fail_call(ev.hdr.session_id);
+                refused_create(ev.hdr.session_id);
             }
             return;
         }

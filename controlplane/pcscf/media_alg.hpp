@@ -80,6 +80,10 @@
 
 namespace isthmus::pcscf {
 
+// dpif Command::stamp_ns of a command no SIP message made (resync): the
+// core leaves it 0.
+inline constexpr uint64_t kNoStamp = ~uint64_t{0};
+
 struct MediaConfig {
     bool enabled = false;
     // The dataplane's addresses (IP literals): the browsers reach
@@ -95,6 +99,9 @@ struct MediaConfig {
     // Offer a=rtcp-mux toward the IMS (RFC 5761).
     bool core_rtcp_mux = false;
     std::size_t max_calls = 10000;
+    // Calls one browser flow may hold at once (each reserves ports while it
+    // rings): more get 503.
+    std::size_t max_calls_per_flow = 4;
     // Secret random octets (ICE passwords, SDES keys). Empty: OpenSSL's
     // RAND_bytes.
     std::function<void(uint8_t*, std::size_t)> secret_random;
@@ -196,7 +203,14 @@ class MediaAlg {
     // resync: ResyncBegin, a SessionCreate for every session the calls
     // hold, ResyncEnd (docs/dpif.md), so a restarted dataplane gets them
     // back and drops what it kept from before.
-    void set_dataplane(std::optional<std::string> fingerprint);
+    //
+    // `restarted`: a new dataplane process (another generation), whose DTLS
+    // associations are gone with the old one; re-created sessions could
+    // not carry media the browsers' DTLS state matches. So instead of a
+    // resync, confirmed calls with a session are ended (BYE both ways,
+    // take_releases) and early ones lose their sessions; a re-attachment to
+    // the same dataplane (restarted false) resyncs, and it adopts them.
+    void set_dataplane(std::optional<std::string> fingerprint, bool restarted = false);
     bool has_dataplane() const { return fingerprint_.has_value(); }
 
     // A request about to be forwarded: `from` the side it came from, `flow`
@@ -212,7 +226,8 @@ class MediaAlg {
     // the core to BYE on the browser's behalf.
     std::vector<DialogRelease> on_flow_closed(uint64_t flow);
     // Results and events from the dataplane. A confirmed call whose media
-    // cannot flow — the dataplane refused its session, or its DTLS
+    // cannot flow — the dataplane refused to create its session (a refused
+    // update leaves the session as it was), or its DTLS
     // handshake failed (fingerprint mismatch, timeout, alert; not a close
     // after it was up, which the browser follows with its own BYE) — is
     // ended: its sessions deleted and a BYE queued for each side
@@ -264,6 +279,12 @@ class MediaAlg {
         sdp::Origin web_origin, ims_origin;
         uint64_t web_version = 0, ims_version = 0;
         std::optional<Exchange> pending;
+        // The last exchange that ended (its final response, or the ACK/PRACK
+        // that answered an offer in a response): a retransmitted or forked
+        // 2xx, or a retransmitted ACK, is answered from it, never taken for
+        // a new offer.
+        std::optional<Exchange> last;
+        uint64_t offerless_invite_txn = 0;  // an INVITE without SDP: its response may offer
         // For a release on the browser's behalf (DialogRelease).
         std::string initial_from, initial_to;       // the initial INVITE's
         std::string ims_contact;                    // terminating: the INVITE's Contact
@@ -281,7 +302,11 @@ class MediaAlg {
     void confirm(Call& call, const sip::Message& ok);
     AlgVerdict offer(Call& call, Side from, std::string_view body, uint64_t txn, bool in_response,
                      std::string& out);
-    bool answer(Call& call, Side from, std::string_view body, std::string& out);
+    // The answer to exchange `e`; `program` false for a forked 2xx of a
+    // dialog other than the confirmed one (rewritten, never programmed).
+    bool answer(Call& call, Exchange& e, Side from, std::string_view body, std::string& out,
+                bool program_media = true);
+    void close_exchange(Call& call);
     bool allocate_for(Call& call, const sdp::SessionDescription& offer, Side from);
     void rollback(Call& call);
     void program(Call& call, const std::vector<sdp::MediaPlan>& plans);
@@ -291,6 +316,10 @@ class MediaAlg {
     void end_call(const std::string& key);
     // Ends a call whose media failed: BYEs both ways when confirmed.
     void fail_call(uint64_t session_id);
+    // The dataplane refused a create: the slot is not programmed; a
+    // confirmed call is ended (fail_call), an early one re-creates it with
+    // its next answer.
+    void refused_create(uint64_t session_id);
     void push(dpif::MsgType type, uint64_t session, const dpif::LegSpec* access,
               const dpif::LegSpec* core);
     void count(MediaCounter c) { ++stats_.counters[static_cast<std::size_t>(c)]; }

@@ -308,10 +308,9 @@ void ReplayCache::purge(int64_t now) {
 bool ReplayCache::first_use(const std::string& id, int64_t expires, int64_t now) {
     purge(now);
     if (by_id_.count(id) != 0) return false;
-    if (by_id_.size() >= max_ && !by_expiry_.empty()) {
-        by_id_.erase(by_expiry_.begin()->second);
-        by_expiry_.erase(by_expiry_.begin());
-    }
+    // Full of live tokens: refuse new ones rather than forget a live id
+    // (which would let that token be used again).
+    if (by_id_.size() >= max_) return false;
     by_id_.emplace(id, expires);
     by_expiry_.emplace(expires, id);
     return true;

@@ -131,12 +131,16 @@ class TokenVerifier {
     std::shared_ptr<Key> key_;
 };
 
-// The jtis seen, each kept until its token expires; bounded (the oldest
-// expiry goes first when full, so a flood of valid tokens cannot grow it).
+// The jtis seen, each kept until its token expires; bounded: when full of
+// live ids, new tokens are refused (as replays) until some expire, so a
+// flood of valid tokens can neither grow it nor reopen a used one. Single
+// use holds per cache: per eP-CSCF process (not across a restart, nor
+// across the pair of eP-CSCFs an audience names).
 class ReplayCache {
   public:
     explicit ReplayCache(std::size_t max_entries = 100000) : max_(max_entries) {}
-    // True the first time `id` is seen (and remembers it until `expires`).
+    // True the first time `id` is seen (and remembers it until `expires`);
+    // false for an id seen before, or when the cache is full.
     bool first_use(const std::string& id, int64_t expires, int64_t now);
     std::size_t size() const { return by_id_.size(); }
 

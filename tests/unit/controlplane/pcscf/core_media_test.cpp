@@ -133,12 +133,13 @@ class CoreMediaTest : public CoreFixture {
         config.media.access_ports = {20000, 20019};
         config.media.core_ports = {30000, 30019};
         config.media.workers = 2;
+        config.media.max_calls_per_flow = 16;
         config.media.secret_random = [n = uint8_t{0}](uint8_t* out, std::size_t len) mutable {
             for (std::size_t i = 0; i < len; ++i)
                 out[i] = n++;
         };
         make_core();
-        core->set_dataplane(std::string(kDataplaneFingerprint));
+        core->set_dataplane(std::string(kDataplaneFingerprint), at(now_ms));
         commands();  // the first resync
         register_flow();
     }
@@ -497,7 +498,8 @@ class CoreMediaFailureTest : public CoreMediaTest {
         core->on_dataplane_event(ev, at(now_ms));
         return drain();
     }
-    void expect_byes_both_ways(const std::vector<Sent>& out) {
+    // `deleted`: the session existed and is deleted (not after a refused create).
+    void expect_byes_both_ways(const std::vector<Sent>& out, bool deleted = true) {
         std::vector<Sent> byes;
         for (const Sent& s : out)
             if (s.msg.method == "BYE") byes.push_back(s);
@@ -515,9 +517,12 @@ class CoreMediaFailureTest : public CoreMediaTest {
         EXPECT_EQ(text(to_ims.msg, "CSeq"), "2 BYE");
         EXPECT_NE(text(to_ims.msg, "Reason").find("cause=503"), std::string::npos);
         const auto cmds = commands();
-        ASSERT_EQ(cmds.size(), 1u);
-        EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionDelete);
+        ASSERT_EQ(cmds.size(), deleted ? 1u : 0u);
+        if (deleted) {
+            EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionDelete);
+        }
         EXPECT_EQ(alg().calls(), 0u);
+        EXPECT_EQ(alg().sessions(), 0u);
         EXPECT_EQ(alg().stats()[MediaCounter::MediaFailedCalls], 1u);
     }
 };
@@ -525,8 +530,51 @@ class CoreMediaFailureTest : public CoreMediaTest {
 TEST_F(CoreMediaFailureTest, SessionTheDataplaneRefusesEndsTheCall) {
     const uint64_t id = confirmed_call();
     expect_byes_both_ways(event(dpif::MsgType::Result, id, dpif::ResultCode::TableFull, "",
-                                dpif::MsgType::SessionCreate));
+                                dpif::MsgType::SessionCreate),
+                          false);
     EXPECT_EQ(alg().stats()[MediaCounter::DataplaneRefused], 1u);
+}
+
+// A refused update leaves the session as it was: no BYE.
+TEST_F(CoreMediaFailureTest, RefusedUpdateKeepsTheCall) {
+    const uint64_t id = confirmed_call();
+    EXPECT_TRUE(event(dpif::MsgType::Result, id, dpif::ResultCode::BadParams, "",
+                      dpif::MsgType::SessionUpdate)
+                    .empty());
+    EXPECT_EQ(alg().calls(), 1u);
+    EXPECT_EQ(alg().sessions(), 1u);
+}
+
+// Early media refused: the 200 with the same SDP makes the session again.
+TEST_F(CoreMediaFailureTest, EarlySessionRefusedIsMadeAgainByTheNextAnswer) {
+    const Message inv = call_out();
+    answer_from_ims(inv, 183);
+    const auto first = commands();
+    ASSERT_EQ(first.size(), 1u);
+    EXPECT_TRUE(event(dpif::MsgType::Result, first[0].hdr.session_id, dpif::ResultCode::TableFull,
+                      "", dpif::MsgType::SessionCreate)
+                    .empty());
+    EXPECT_EQ(alg().sessions(), 0u);
+    answer_from_ims(inv, 200);
+    const auto again = commands();
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0].hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_EQ(alg().sessions(), 1u);
+}
+
+// A new dataplane process: the confirmed call is ended (BYEs), not resynced.
+TEST_F(CoreMediaFailureTest, RestartedDataplaneEndsConfirmedCalls) {
+    confirmed_call();
+    core->set_dataplane(std::string(kDataplaneFingerprint), at(now_ms), true);
+    std::vector<Sent> byes;
+    for (const Sent& s : drain())
+        if (s.msg.method == "BYE") byes.push_back(s);
+    EXPECT_EQ(byes.size(), 2u);
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 2u);  // an empty resync
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::ResyncBegin);
+    EXPECT_EQ(cmds[1].hdr.type, dpif::MsgType::ResyncEnd);
+    EXPECT_EQ(alg().calls(), 0u);
 }
 
 TEST_F(CoreMediaFailureTest, FailedDtlsHandshakeEndsTheCall) {
@@ -736,6 +784,132 @@ TEST_F(CoreMediaTest, TelephoneEventPassesBothWays) {
     EXPECT_EQ(attrs(web.media[0], "rtpmap")[1], "126 telephone-event/8000");
 }
 
+// The 200 again (UDP retransmission) after the exchange closed: the same
+// answer bytes, nothing programmed, and the call's next re-offer is an offer.
+TEST_F(CoreMediaTest, RetransmittedTwoHundredIsTheSameAnswer) {
+    const Message inv = call_out();
+    const Message first = answer_from_ims(inv);
+    ASSERT_EQ(commands().size(), 1u);
+    const Message again = answer_from_ims(inv);
+    EXPECT_EQ(again.body, first.body);
+    EXPECT_TRUE(commands().empty());
+    EXPECT_EQ(alg().stats()[MediaCounter::OffersFromIms], 0u);
+    Message reinvite = invite_from_browser(browser_offer("sendonly"), "z9hG4bK-reinv");
+    reinvite.set("To", "<sip:bob@ims.example.net>;tag=ims-tag");
+    reinvite.set("CSeq", "2 INVITE");
+    reinvite.add("Route", "<sip:198.18.0.1:5060;lr>");
+    reinvite.add("Route", "<sip:198.18.0.11:5060;lr>");
+    const Sent fwd = main_output(feed(reinvite, browser()));
+    EXPECT_EQ(sdp_of(fwd.msg).media[0].m.proto, "RTP/AVP");
+    EXPECT_EQ(alg().stats()[MediaCounter::OffersFromBrowser], 2u);
+}
+
+// A second fork's 2xx after the call is confirmed: the browser gets an
+// answer (it will ACK and BYE that dialog), the session stays on fork a.
+TEST_F(CoreMediaTest, SecondForksTwoHundredIsAnAnswerThatProgramsNothing) {
+    const Message inv = call_out();
+    answer_from_ims(inv, 200, "fork-a", ims_sdp("198.18.5.20", 40010));
+    ASSERT_EQ(commands().size(), 1u);
+    const Message b = answer_from_ims(inv, 200, "fork-b", ims_sdp("198.18.5.30", 41000, "7"));
+    EXPECT_EQ(attrs(sdp_of(b).media[0], "setup"), (std::vector<std::string>{"passive"}));
+    EXPECT_TRUE(commands().empty());
+    EXPECT_EQ(alg().stats()[MediaCounter::OffersFromIms], 0u);
+}
+
+// Offer in the browser's 200, answer in the IMS's ACK; then the IMS holds
+// by re-INVITE: that is an offer, and the browser's 200 its answer.
+TEST_F(CoreMediaTest, ReOfferAfterALateOfferExchangeIsAnOffer) {
+    const Sent to_browser = main_output(feed(invite_from_ims(""), scscf()));
+    Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_offer());
+    only(feed(ok, browser()));
+    Message ack = ims_request("ACK", "z9hG4bK-ims-ack");
+    ack.set("CSeq", "7 ACK");
+    ack.set("To", "<sip:alice@ims.example.net>;tag=ue-tag2");
+    ack.set("Route", "<sip:198.18.0.1:5060;lr>");
+    ack.add("Route", w2_rr());
+    only(feed(with_sdp(ack, ims_sdp()), scscf()));
+    ASSERT_EQ(commands().size(), 1u);
+    Message reinvite = invite_from_ims(ims_sdp("198.18.5.20", 40010, "2", "sendonly"));
+    reinvite.remove("Via");  // a new transaction
+    reinvite.prepend("Via", "SIP/2.0/UDP 198.18.0.20:5060;branch=z9hG4bK-far-reinv");
+    reinvite.prepend("Via", "SIP/2.0/UDP 198.18.0.11:5060;branch=z9hG4bK-ims-reinv");
+    reinvite.set("To", "<sip:alice@ims.example.net>;tag=ue-tag2");
+    reinvite.set("CSeq", "8 INVITE");
+    reinvite.set("Route", "<sip:198.18.0.1:5060;lr>");
+    reinvite.add("Route", w2_rr());
+    reinvite.remove("Record-Route");
+    const Sent offer = main_output(feed(reinvite, scscf()));
+    EXPECT_EQ(attrs(sdp_of(offer.msg).media[0], "setup"), (std::vector<std::string>{"actpass"}));
+    Message answer = with_sdp(response_to(offer.msg, 200, "OK", "ue-tag2"), browser_answer());
+    const Sent back = only(feed(answer, browser()));
+    EXPECT_EQ(sdp_of(back.msg).media[0].m.proto, "RTP/AVP");
+    EXPECT_EQ(alg().stats()[MediaCounter::OffersFromIms], 1u);
+    EXPECT_EQ(alg().stats()[MediaCounter::AnswersFromBrowser], 1u);
+}
+
+// c=0.0.0.0 (old-style hold) from the IMS: the core leg keeps its address.
+TEST_F(CoreMediaTest, ZeroAddressHoldKeepsTheRemote) {
+    const Message inv = call_out();
+    answer_from_ims(inv);
+    commands();
+    Message reinvite = invite_from_browser(browser_offer("sendonly"), "z9hG4bK-reinv");
+    reinvite.set("To", "<sip:bob@ims.example.net>;tag=ims-tag");
+    reinvite.set("CSeq", "2 INVITE");
+    reinvite.add("Route", "<sip:198.18.0.1:5060;lr>");
+    reinvite.add("Route", "<sip:198.18.0.11:5060;lr>");
+    const Sent fwd = main_output(feed(reinvite, browser()));
+    only(feed(with_sdp(response_to(fwd.msg, 200, "OK"), ims_sdp("0.0.0.0", 40010, "2", "recvonly")),
+              scscf()));
+    EXPECT_TRUE(commands().empty());
+    EXPECT_EQ(alg().sessions(), 1u);
+}
+
+TEST_F(CoreMediaTest, CallsPerFlowAreBounded) {
+    config.media.max_calls_per_flow = 3;
+    make_core();
+    core->set_dataplane(std::string(kDataplaneFingerprint), at(now_ms));
+    commands();
+    register_flow();
+    for (int i = 0; i < 3; ++i) {
+        Message inv = invite_from_browser(browser_offer(), "z9hG4bK-pf" + std::to_string(i));
+        inv.set("Call-ID", "pf-" + std::to_string(i));
+        EXPECT_EQ(main_output(feed(inv, browser())).msg.method, "INVITE");
+    }
+    Message extra = invite_from_browser(browser_offer(), "z9hG4bK-pf-extra");
+    extra.set("Call-ID", "pf-extra");
+    const Sent r = main_output(feed(extra, browser()));
+    EXPECT_EQ(r.msg.status_code, 503);
+    EXPECT_EQ(r.msg.reason_phrase, "Service Unavailable (calls on this flow)");
+}
+
+// A BYE for an early dialog ends nothing: the INVITE's outcome does.
+TEST_F(CoreMediaTest, ByeForAnEarlyDialogLeavesTheCall) {
+    const Message inv = call_out();
+    answer_from_ims(inv, 183, "fork-x");
+    only(feed(bye_from_browser("fork-x"), browser()));
+    EXPECT_EQ(alg().calls(), 1u);
+    EXPECT_EQ(to_browser(feed(response_to(inv, 486, "Busy Here"), scscf())).status_code, 486);
+    EXPECT_EQ(alg().calls(), 0u);
+}
+
+// A response whose call is gone keeps no SDP (the far side's addresses).
+TEST(MediaAlgTest, ResponseForNoCallLosesItsSdp) {
+    MediaConfig c;
+    c.enabled = true;
+    c.access_address = "198.18.7.1";
+    c.core_address = "198.18.8.1";
+    MediaAlg alg(c, [] { return uint64_t{7}; });
+    sip::Message r = sip::make_response(200, "OK");
+    r.add("Call-ID", "gone");
+    r.add("CSeq", "1 INVITE");
+    r.add("Content-Type", "application/sdp");
+    r.body = ims_sdp();
+    alg.on_response(r, Side::Mw, 42, 1);
+    EXPECT_TRUE(r.body.empty());
+    EXPECT_FALSE(r.header("Content-Type"));
+    EXPECT_EQ(alg.stats()[MediaCounter::BodyStripped], 1u);
+}
+
 TEST_F(CoreMediaTest, OfferWhileTheOtherSidesIsUnansweredGets491) {
     const Message inv = call_out();
     answer_from_ims(inv);
@@ -759,7 +933,7 @@ TEST_F(CoreMediaTest, OfferWhileTheOtherSidesIsUnansweredGets491) {
 }
 
 TEST_F(CoreMediaTest, NoDataplaneGives503) {
-    core->set_dataplane(std::nullopt);
+    core->set_dataplane(std::nullopt, at(now_ms));
     const Sent r = main_output(feed(invite_from_browser(browser_offer()), browser()));
     EXPECT_EQ(r.msg.status_code, 503);
     EXPECT_EQ(alg().calls(), 0u);
@@ -821,7 +995,7 @@ TEST_F(CoreMediaTest, DataplaneRestartResendsTheSessions) {
     answer_from_ims(inv);
     const auto created = commands();
     ASSERT_EQ(created.size(), 1u);
-    core->set_dataplane(std::string(kDataplaneFingerprint));
+    core->set_dataplane(std::string(kDataplaneFingerprint), at(now_ms));
     const auto cmds = commands();
     ASSERT_EQ(cmds.size(), 3u);
     EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::ResyncBegin);

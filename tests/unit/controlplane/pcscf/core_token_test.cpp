@@ -121,6 +121,29 @@ TEST_F(CoreTokenTest, ATokenIsSingleUse) {
     EXPECT_EQ(stats().token_refused[static_cast<std::size_t>(token::TokenError::Replayed)], 1u);
 }
 
+// A browser cannot claim auth-done itself (TS 24.229 5.2.2.1): its
+// integrity-protected parameter is removed, so the S-CSCF challenges.
+TEST_F(CoreTokenTest, ABrowsersOwnAuthDoneIsRemoved) {
+    Message m = browser_register(1, "z9hG4bK-claim");
+    m.set("To", "<sip:bob@ims.example.net>");
+    m.add("Authorization",
+          "Digest username=\"bob@ims.example.net\", realm=\"ims.example.net\", "
+          "uri=\"sip:ims.example.net\", nonce=\"\", response=\"\", "
+          "integrity-protected=\"auth-done\"");
+    const Sent fwd = only(feed(m, browser()));
+    EXPECT_EQ(fwd.msg.method, "REGISTER");
+    EXPECT_EQ(text(fwd.msg, "Authorization"),
+              "Digest username=\"bob@ims.example.net\", realm=\"ims.example.net\", "
+              "uri=\"sip:ims.example.net\", nonce=\"\", response=\"\"");
+    // Any case, anywhere in the list, quoted commas kept.
+    Message m2 = browser_register(1, "z9hG4bK-claim2");
+    m2.add("Authorization",
+           "Digest Integrity-Protected=yes, username=\"a,b\", realm=\"ims.example.net\"");
+    const Sent fwd2 = only(feed(m2, browser(43)));
+    EXPECT_EQ(text(fwd2.msg, "Authorization"),
+              "Digest username=\"a,b\", realm=\"ims.example.net\"");
+}
+
 TEST(CoreTokenConfig, TokensRefusedWhenNoKeyIsConfigured) {
     PcscfConfig c = default_config();
     PcscfCore core(c);

@@ -150,11 +150,13 @@ TEST(TokenReplay, EachIdOnceUntilItExpires) {
     EXPECT_TRUE(cache.first_use("b", kNow + 20, kNow));
     // After its expiry the id is forgotten (the token itself is expired by then).
     EXPECT_TRUE(cache.first_use("a", kNow + 30, kNow + 10));
-    // Bounded: the oldest expiry goes first.
+    // Bounded: full of live ids, a new one is refused (nothing live is
+    // forgotten: "b" stays used) until some expire.
     EXPECT_TRUE(cache.first_use("c", kNow + 40, kNow + 10));
-    EXPECT_TRUE(cache.first_use("d", kNow + 50, kNow + 10));
-    EXPECT_EQ(cache.size(), 3u);
     EXPECT_FALSE(cache.first_use("d", kNow + 50, kNow + 10));
+    EXPECT_EQ(cache.size(), 3u);
+    EXPECT_FALSE(cache.first_use("b", kNow + 20, kNow + 15));
+    EXPECT_TRUE(cache.first_use("d", kNow + 50, kNow + 20));  // "b" expired at now+20
 }
 
 }  // namespace
