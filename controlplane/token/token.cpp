@@ -111,7 +111,9 @@ void require_ed25519(const Pkey& k, const char* what) {
 std::string base64url_encode(std::string_view octets) {
     std::string out;
     std::size_t i = 0;
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(octets[k]); };
+    const auto byte = [&](std::size_t k) {
+        return static_cast<uint32_t>(static_cast<unsigned char>(octets[k]));
+    };
     for (; i + 3 <= octets.size(); i += 3) {
         const uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
         out += kB64[v >> 18];
