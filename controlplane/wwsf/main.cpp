@@ -1,0 +1,323 @@
+// isthmus-wwsf: the WebRTC Web Server Function (TS 24.371; issue 8). The
+// HTTPS origin of the WIC: serves its files, logs web users in, issues
+// short-lived Ed25519-signed registration tokens (A.3.2), leases guest
+// identities from a pool (A.3.3), and tells the WIC where the eP-CSCF's
+// WebSocket is. docs/wwsf.md.
+//
+// One io_context thread runs the server (server.hpp) and the sans-I/O core
+// (core.hpp); password checks (scrypt, tens of milliseconds each) run on a
+// small thread pool (kdf_threads) and come back to the io_context thread
+// with their result. A one-second timer ends expired leases and sessions.
+//
+// Signals: SIGINT/SIGTERM close every connection and exit 0 after a final
+// statistics line; SIGHUP re-reads the users file (a bad one is logged and
+// the old one kept); SIGUSR1 logs the statistics line now. Logs: one line
+// per event on stderr, "isthmus-wwsf: level=... event=... key=value ...";
+// never a password, token or cookie.
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "token/token.hpp"
+#include "wwsf/config.hpp"
+#include "wwsf/core.hpp"
+#include "wwsf/password.hpp"
+#include "wwsf/server.hpp"
+
+namespace {
+
+using namespace isthmus::wwsf;
+namespace token = isthmus::token;
+
+constexpr const char* kUsage =
+    "usage: isthmus-wwsf [--config FILE] [--check-config]\n"
+    "       isthmus-wwsf --hash-password\n"
+    "       isthmus-wwsf --generate-key FILE\n"
+    "\n"
+    "The WWSF: the HTTPS origin of the WebRTC IMS client (WIC). Reads the [wwsf]\n"
+    "section of FILE (default: configs/isthmus.toml) and serves until SIGINT or\n"
+    "SIGTERM; SIGHUP re-reads the users file, SIGUSR1 logs its counters.\n"
+    "\n"
+    "  --config FILE        configuration file\n"
+    "  --check-config       load and check the configuration, then exit (0 = valid)\n"
+    "  --hash-password      read a password on stdin, print its hash for the users\n"
+    "                       file (scrypt$N$r$p$salt$hash)\n"
+    "  --generate-key FILE  write a new Ed25519 token signing key to FILE (mode 0600,\n"
+    "                       not overwritten) and print its public key (PEM) for the\n"
+    "                       eP-CSCF\n"
+    "  --help               this text\n";
+
+void log_line(const std::string& line) {
+    std::fprintf(stderr, "isthmus-wwsf: %s\n", line.c_str());
+    std::fflush(stderr);
+}
+
+int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+int hash_password_command() {
+    const bool tty = isatty(STDIN_FILENO) == 1;
+    termios saved{};
+    if (tty) {
+        std::fputs("password: ", stderr);
+        std::fflush(stderr);
+        if (tcgetattr(STDIN_FILENO, &saved) == 0) {
+            termios quiet = saved;
+            quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        }
+    }
+    std::string password;
+    std::getline(std::cin, password);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        std::fputs("\n", stderr);
+    }
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    if (password.empty()) {
+        std::fputs("isthmus-wwsf: no password on stdin\n", stderr);
+        return 2;
+    }
+    try {
+        std::printf("%s\n", format_password_hash(hash_password(password)).c_str());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "isthmus-wwsf: %s\n", e.what());
+        return 1;
+    }
+    std::fill(password.begin(), password.end(), '\0');
+    return 0;
+}
+
+int generate_key_command(const std::string& path) {
+    const token::TokenSigner signer = token::TokenSigner::generate();
+    const std::string pem = signer.private_pem();
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        std::fprintf(stderr, "isthmus-wwsf: %s: %s%s\n", path.c_str(), std::strerror(errno),
+                     errno == EEXIST ? " (not overwritten)" : "");
+        return 1;
+    }
+    std::size_t done = 0;
+    while (done < pem.size()) {
+        const ssize_t n = ::write(fd, pem.data() + done, pem.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            std::fprintf(stderr, "isthmus-wwsf: %s: %s\n", path.c_str(), std::strerror(errno));
+            ::close(fd);
+            return 1;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        std::fprintf(stderr, "isthmus-wwsf: %s: %s\n", path.c_str(), std::strerror(errno));
+        return 1;
+    }
+    std::fputs(signer.public_pem().c_str(), stdout);
+    return 0;
+}
+
+class Daemon {
+  public:
+    Daemon(WwsfDaemonConfig cfg, token::TokenSigner signer)
+        : cfg_(std::move(cfg)),
+          core_(cfg_.core, std::move(signer), cfg_.users, GuestPool(cfg_.guest_pool),
+                StaticFiles(cfg_.web_root)),
+          kdf_(static_cast<std::size_t>(cfg_.kdf_threads)),
+          server_(ioc_, cfg_.server,
+                  [this](HttpRequest req, Respond respond) {
+                      on_request(std::move(req), std::move(respond));
+                  }),
+          tick_(ioc_),
+          signals_(ioc_, SIGINT, SIGTERM, SIGHUP) {
+        signals_.add(SIGUSR1);
+        core_.set_log(log_line);
+    }
+
+    int run() {
+        server_.start();
+        announce();
+        wait_signal();
+        tick();
+        ioc_.run();
+        kdf_.join();
+        log_line("level=info event=stopped " + stats_text());
+        return 0;
+    }
+
+  private:
+    void announce() {
+        if (const auto e = server_.https_endpoint()) {
+            log_line("level=info event=listening scheme=https address=" + e->address().to_string() +
+                     " port=" + std::to_string(e->port()));
+        }
+        if (const auto e = server_.http_endpoint()) {
+            log_line(
+                "level=warning event=listening scheme=http address=" + e->address().to_string() +
+                " port=" + std::to_string(e->port()) + " note=\"plain HTTP: for tests only\"");
+        }
+        if (cfg_.token_key_file.empty()) {
+            log_line(
+                "level=warning event=token_key source=random note=\"no eP-CSCF can verify "
+                "these tokens: set wwsf.token_key_file (isthmus-wwsf --generate-key FILE)\"");
+        }
+        if (cfg_.users_file.empty()) {
+            log_line("level=warning event=no_users note=\"no wwsf.users_file: every login fails\"");
+        }
+        log_line("level=info event=started users=" + std::to_string(cfg_.users.size()) +
+                 " guest_pool=" + std::to_string(cfg_.guest_pool.size()) +
+                 " web_root=" + cfg_.web_root + " ws_uri=" + cfg_.core.ws_uri +
+                 " audience=" + cfg_.core.token_audience);
+    }
+
+    void on_request(HttpRequest req, Respond respond) {
+        Reply reply = core_.handle(req, unix_now());
+        if (auto* r = std::get_if<HttpResponse>(&reply)) return respond(std::move(*r));
+        // A login: its scrypt check runs on the pool; the io_context keeps
+        // running (and waits for it at shutdown) through the work guard.
+        auto check = std::make_shared<PasswordCheck>(std::move(std::get<PasswordCheck>(reply)));
+        net::post(kdf_, [this, check, respond = std::move(respond),
+                         work = net::make_work_guard(ioc_)]() mutable {
+            const bool matched = check_password(*check);
+            net::post(ioc_,
+                      [this, check, matched, respond = std::move(respond), work = std::move(work)] {
+                          respond(core_.finish_login(std::move(*check), matched, unix_now()));
+                      });
+        });
+    }
+
+    void tick() {
+        tick_.expires_after(std::chrono::seconds(1));
+        tick_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec) return;
+            core_.advance(unix_now());
+            tick();
+        });
+    }
+
+    void wait_signal() {
+        signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+            if (ec) return;
+            if (sig == SIGUSR1) {
+                log_line("level=info event=stats " + stats_text());
+                return wait_signal();
+            }
+            if (sig == SIGHUP) {
+                reload_users();
+                return wait_signal();
+            }
+            log_line(std::string("level=info event=stopping signal=") +
+                     (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+            // A second SIGINT/SIGTERM takes its default action: the operator
+            // can always force the stop.
+            boost::system::error_code ignored;
+            signals_.clear(ignored);
+            tick_.cancel();
+            server_.shutdown();
+        });
+    }
+
+    void reload_users() {
+        if (cfg_.users_file.empty()) {
+            log_line("level=notice event=users_reload note=\"no wwsf.users_file\"");
+            return;
+        }
+        try {
+            UserDb users = UserDb::load(cfg_.users_file);
+            const std::size_t n = users.size();
+            core_.replace_users(std::move(users));
+            log_line("level=info event=users_reloaded users=" + std::to_string(n));
+        } catch (const std::exception& e) {
+            log_line(std::string("level=error event=users_reload_failed what=\"") + e.what() +
+                     "\" note=\"the previous users stay\"");
+        }
+    }
+
+    std::string stats_text() const {
+        std::ostringstream o;
+        const ServerCounters& s = server_.counters();
+        o << "sessions=" << core_.sessions().size() << " guests_leased=" << core_.pool().leased()
+          << " guests_free=" << core_.pool().free() << " connections=" << s.connections_open.load()
+          << " connections_total=" << s.connections_total.load()
+          << " connections_refused=" << s.connections_refused.load()
+          << " tls_failed=" << s.tls_failed.load() << " requests=" << s.requests.load()
+          << " refused_parse=" << s.refused_parse.load() << " timeouts=" << s.timeouts.load();
+        for (std::size_t i = 0; i < kCounterCount; ++i) {
+            const auto c = static_cast<Counter>(i);
+            o << " " << counter_label(c) << "=" << core_.stats().of(c);
+        }
+        return o.str();
+    }
+
+    WwsfDaemonConfig cfg_;
+    WwsfCore core_;
+    net::io_context ioc_{1};
+    net::thread_pool kdf_;
+    HttpServer server_;
+    net::steady_timer tick_;
+    net::signal_set signals_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string config_path = "configs/isthmus.toml";
+    bool check_only = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--help" || a == "-h") {
+            std::fputs(kUsage, stdout);
+            return 0;
+        } else if (a == "--hash-password" && argc == 2) {
+            return hash_password_command();
+        } else if (a == "--generate-key" && i + 1 < argc && argc == 3) {
+            return generate_key_command(argv[i + 1]);
+        } else if (a == "--check-config") {
+            check_only = true;
+        } else if (a == "--config" && i + 1 < argc) {
+            config_path = argv[++i];
+        } else {
+            std::fprintf(stderr, "isthmus-wwsf: unknown argument '%s'\n\n%s", a.c_str(), kUsage);
+            return 2;
+        }
+    }
+    WwsfDaemonConfig cfg;
+    try {
+        cfg = load_wwsf_file(config_path);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "isthmus-wwsf: %s\n", e.what());
+        return 2;
+    }
+    if (check_only) {
+        std::printf("isthmus-wwsf: %s: configuration is valid\n", config_path.c_str());
+        return 0;
+    }
+    try {
+        token::TokenSigner signer = cfg.token_key_pem.empty()
+                                        ? token::TokenSigner::generate()
+                                        : token::TokenSigner::from_private_pem(cfg.token_key_pem);
+        Daemon daemon(std::move(cfg), std::move(signer));
+        return daemon.run();
+    } catch (const std::exception& e) {
+        // Binding a listener (address in use, TLS files unusable) fails here.
+        std::fprintf(stderr, "isthmus-wwsf: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,362 @@
+// The WIC's SIP side: one JsSIP user agent over the eP-CSCF's WebSocket
+// (RFC 7118, W2) and at most one call at a time, with the browser's
+// RTCPeerConnection for media (W3). No DOM here: the page (wic.js) listens
+// to the events and reads `state`.
+//
+// Registration (TS 24.371 Annex A.3):
+//   A.3.1  a password: the eP-CSCF relays the IMS's digest challenge, JsSIP
+//          answers it;
+//   A.3.2  a WWSF token: the first REGISTER carries
+//          `Authorization: Bearer <token>` (RFC 8898); the token is single-use,
+//          so it is dropped once registered (refreshes and the
+//          de-registration on the same WebSocket need none);
+//   A.3.3  the same with a guest identity and token leased from the WWSF.
+//
+// Media: audio (and video if asked) from getUserMedia, the eP-CSCF's
+// gateway answers ICE-lite with a=setup:passive and no BUNDLE, so the
+// connection uses bundlePolicy "balanced" (one transport per m-line) and
+// rtcp-mux. DTMF goes in the RTP stream (RFC 4733 telephone-event, through
+// RTCDTMFSender), not in SIP INFO.
+//
+// Events (EventTarget, CustomEvent with `detail`): "change" (state changed),
+// "log" ({text}), "track" ({track, streams}), "incoming" ({from}).
+
+import JsSIP from 'jssip';
+
+export const REGISTRATION = Object.freeze({
+  UNREGISTERED: 'unregistered',
+  CONNECTING: 'connecting',
+  REGISTERING: 'registering',
+  REGISTERED: 'registered',
+  FAILED: 'failed',
+});
+
+export const CALL = Object.freeze({
+  IDLE: 'idle',
+  CALLING: 'calling', //      INVITE sent, nothing back yet
+  PROGRESS: 'progress', //    a provisional response (ringing at the far end)
+  RINGING: 'ringing', //      an incoming call waits for the user
+  ANSWERING: 'answering', //  the user answered; media setup and 200
+  CONFIRMED: 'confirmed', //  ACK sent or received: the call is up
+  ENDED: 'ended', //          BYE either way
+  FAILED: 'failed', //        never confirmed (busy, cancelled, rejected, error)
+});
+
+const PC_CONFIG = {
+  iceServers: [],
+  bundlePolicy: 'balanced',
+  rtcpMuxPolicy: 'require',
+};
+
+export class Phone extends EventTarget {
+  constructor() {
+    super();
+    this.ua = null;
+    this.session = null;
+    this.pc = null;
+    this.state = {
+      registration: REGISTRATION.UNREGISTERED,
+      registrationCause: null,
+      identity: null,
+      call: CALL.IDLE,
+      direction: null, //     "outgoing" | "incoming"
+      peer: null,
+      onHold: false, //       we put the call on hold
+      remoteHold: false, //   the far end did
+      cause: null, //         why the last call ended or failed
+      status: null, //        the SIP status of a failure, if any
+      video: false,
+      dtmfSent: '', //        tones handed to RTCDTMFSender
+      dtmfPlayed: '', //      tones RTCDTMFSender reported as played (tonechange)
+      calls: 0,
+      lastError: null,
+    };
+  }
+
+  log(text) {
+    this.dispatchEvent(new CustomEvent('log', { detail: { text } }));
+  }
+
+  set(patch) {
+    Object.assign(this.state, patch);
+    this.dispatchEvent(new CustomEvent('change', { detail: { ...this.state } }));
+  }
+
+  error(text) {
+    this.set({ lastError: text });
+    this.log(`error: ${text}`);
+  }
+
+  // An action that cannot be done now: say why, return false.
+  refuse(text) {
+    this.error(text);
+    return false;
+  }
+
+  // --- registration
+
+  // options: {wsUri, uri, password, authUser, token, displayName, expires}
+  register(options) {
+    if (this.ua) this.stop();
+    const { wsUri, uri, password, authUser, token } = options;
+    let ua;
+    try {
+      const socket = new JsSIP.WebSocketInterface(wsUri);
+      ua = new JsSIP.UA({
+        sockets: [socket],
+        uri,
+        password: password || null,
+        authorization_user: authUser || null,
+        display_name: options.displayName || null,
+        register: false, // explicitly once connected, with the token if any
+        register_expires: options.expires || 600,
+        session_timers: false,
+        user_agent: `Isthmus WIC (JsSIP ${JsSIP.version})`,
+      });
+    } catch (e) {
+      this.set({ registration: REGISTRATION.FAILED, registrationCause: e.message });
+      this.error(`configuration: ${e.message}${e.parameter ? ` (${e.parameter})` : ''}`);
+      return false;
+    }
+    this.ua = ua;
+    if (token) ua.registrator().setExtraHeaders([`Authorization: Bearer ${token}`]);
+    this.set({ registration: REGISTRATION.CONNECTING, registrationCause: null, identity: uri, lastError: null });
+
+    ua.on('connected', () => {
+      if (this.ua !== ua) return;
+      this.log(`WebSocket connected to ${wsUri}`);
+      // The first connection, or JsSIP's reconnection after the WebSocket
+      // was lost: a registration belongs to its connection (RFC 5626 flow),
+      // so it is made again, unless a spent token was all it had.
+      const lost = this.state.registration === REGISTRATION.FAILED
+        && this.state.registrationCause === 'WebSocket closed' && !token;
+      if (this.state.registration === REGISTRATION.CONNECTING || lost) {
+        this.set({ registration: REGISTRATION.REGISTERING });
+        ua.register();
+      }
+    });
+    ua.on('disconnected', ({ code, reason }) => {
+      if (this.ua !== ua) return;
+      this.log(`WebSocket closed (${code ?? '-'} ${reason ?? ''})`);
+      if (this.state.registration !== REGISTRATION.UNREGISTERED) {
+        this.set({ registration: REGISTRATION.FAILED, registrationCause: 'WebSocket closed' });
+      }
+    });
+    ua.on('registered', ({ response }) => {
+      if (this.ua !== ua) return;
+      // A token is good for one registration; refreshes go without it.
+      ua.registrator().setExtraHeaders([]);
+      this.set({ registration: REGISTRATION.REGISTERED, registrationCause: null });
+      this.log(`registered (${response.status_code}), expires ${response.getHeader('Expires') ?? 'per Contact'}`);
+    });
+    ua.on('unregistered', ({ response, cause }) => {
+      if (this.ua !== ua) return;
+      // JsSIP says this too when the WebSocket closed ('disconnected' came
+      // first): the registration is lost, not ended; JsSIP reconnects.
+      if (!response && !ua.isConnected()) return;
+      this.set({ registration: REGISTRATION.UNREGISTERED, registrationCause: cause ?? null });
+      this.log(`unregistered${response ? ` (${response.status_code})` : ''}`);
+    });
+    ua.on('registrationFailed', ({ response, cause }) => {
+      if (this.ua !== ua) return;
+      const status = response ? `${response.status_code} ${response.reason_phrase}` : cause;
+      this.set({ registration: REGISTRATION.FAILED, registrationCause: status });
+      this.log(`registration failed: ${status}`);
+    });
+    ua.on('newRTCSession', (e) => this.onNewSession(e));
+    ua.start();
+    return true;
+  }
+
+  // De-registers (REGISTER with Expires: 0), then closes the WebSocket.
+  unregister() {
+    const ua = this.ua;
+    if (!ua) return;
+    if (this.session && !this.session.isEnded()) this.session.terminate();
+    if (!ua.isRegistered()) {
+      this.stop();
+      return;
+    }
+    // After the 'unregistered' handler of register() has updated the state.
+    ua.once('unregistered', () => {
+      if (this.ua === ua) this.stop();
+    });
+    ua.unregister();
+  }
+
+  stop() {
+    const ua = this.ua;
+    this.ua = null;
+    if (ua) ua.stop();
+    this.set({ registration: REGISTRATION.UNREGISTERED });
+  }
+
+  // --- calls
+
+  mediaOptions(video) {
+    return {
+      mediaConstraints: { audio: true, video: Boolean(video) },
+      pcConfig: PC_CONFIG,
+    };
+  }
+
+  // target: a SIP URI, or a user name in the registered domain.
+  call(target, { video = false } = {}) {
+    if (!this.ua || !this.ua.isRegistered()) return this.refuse('call: not registered');
+    if (this.session) return this.refuse('call: already in a call');
+    this.set({ call: CALL.CALLING, direction: 'outgoing', peer: target, cause: null, status: null,
+      video: Boolean(video), onHold: false, remoteHold: false, dtmfSent: '', dtmfPlayed: '' });
+    try {
+      this.ua.call(target, this.mediaOptions(video));
+    } catch (e) {
+      this.set({ call: CALL.FAILED, cause: e.message });
+      this.error(`call: ${e.message}`);
+      return false;
+    }
+    return true;
+  }
+
+  answer({ video = false } = {}) {
+    if (!this.session || this.state.call !== CALL.RINGING) return this.refuse('answer: no call ringing');
+    this.set({ call: CALL.ANSWERING, video: Boolean(video) });
+    try {
+      this.session.answer(this.mediaOptions(video));
+    } catch (e) {
+      this.error(`answer: ${e.message}`);
+      return false;
+    }
+    return true;
+  }
+
+  reject() {
+    if (!this.session || this.state.call !== CALL.RINGING) return false;
+    this.session.terminate({ status_code: 486 });
+    return true;
+  }
+
+  // BYE once confirmed; CANCEL (outgoing) or 480 (incoming) before.
+  hangup() {
+    if (!this.session || this.session.isEnded()) return false;
+    this.session.terminate();
+    return true;
+  }
+
+  hold() {
+    if (!this.session || !this.session.isEstablished()) return this.refuse('hold: no call');
+    const ok = this.session.hold({}, () => this.log('hold answered'));
+    if (!ok) this.error('hold refused (a re-INVITE is in progress, or already held)');
+    return ok;
+  }
+
+  resume() {
+    if (!this.session || !this.session.isEstablished()) return this.refuse('resume: no call');
+    const ok = this.session.unhold({}, () => this.log('resume answered'));
+    if (!ok) this.error('resume refused (a re-INVITE is in progress, or not held)');
+    return ok;
+  }
+
+  // tones: 0-9, *, #, A-D, "," (2 s pause).
+  sendDtmf(tones) {
+    if (!this.session || !this.session.isEstablished()) return this.refuse('DTMF: no call');
+    try {
+      this.session.sendDTMF(tones, {
+        transportType: JsSIP.C.DTMF_TRANSPORT.RFC2833,
+        duration: 160,
+        interToneGap: 80,
+      });
+    } catch (e) {
+      this.error(`DTMF: ${e.message}`);
+      return false;
+    }
+    this.set({ dtmfSent: this.state.dtmfSent + tones });
+    return true;
+  }
+
+  onNewSession({ originator, session, request }) {
+    if (this.session) {
+      // One call at a time: a second incoming one is busy.
+      if (originator === 'remote') session.terminate({ status_code: 486 });
+      return;
+    }
+    this.session = session;
+    if (originator === 'remote') {
+      const from = request.from.uri.toString();
+      this.set({ call: CALL.RINGING, direction: 'incoming', peer: from, cause: null, status: null,
+        video: /^m=video [1-9]/m.test(request.body || ''), onHold: false, remoteHold: false,
+        dtmfSent: '', dtmfPlayed: '' });
+      this.log(`incoming call from ${from}`);
+      this.dispatchEvent(new CustomEvent('incoming', { detail: { from } }));
+    }
+    this.set({ calls: this.state.calls + 1 });
+    const statusOf = (m) => (m && m.status_code ? m.status_code : null);
+
+    session.on('peerconnection', ({ peerconnection }) => this.attachPc(peerconnection));
+    if (session.connection) this.attachPc(session.connection);
+    session.on('progress', ({ response }) => {
+      if (originator === 'local') this.set({ call: CALL.PROGRESS });
+      if (response) this.log(`progress ${response.status_code} ${response.reason_phrase}`);
+    });
+    session.on('accepted', () => this.log('accepted'));
+    session.on('confirmed', () => {
+      this.set({ call: CALL.CONFIRMED });
+      this.log('call confirmed');
+    });
+    session.on('hold', ({ originator: who }) => {
+      if (who === 'local') this.set({ onHold: true });
+      else this.set({ remoteHold: true });
+      this.log(`on hold (${who})`);
+    });
+    session.on('unhold', ({ originator: who }) => {
+      if (who === 'local') this.set({ onHold: false });
+      else this.set({ remoteHold: false });
+      this.log(`resumed (${who})`);
+    });
+    session.on('ended', ({ originator: who, cause }) => {
+      this.log(`call ended by ${who}: ${cause}`);
+      this.finishCall(CALL.ENDED, cause, null);
+    });
+    session.on('failed', ({ originator: who, cause, message }) => {
+      this.log(`call failed (${who}): ${cause}${statusOf(message) ? ` ${statusOf(message)}` : ''}`);
+      this.finishCall(CALL.FAILED, cause, statusOf(message));
+    });
+    for (const e of ['peerconnection:createofferfailed', 'peerconnection:createanswerfailed',
+      'peerconnection:setlocaldescriptionfailed', 'peerconnection:setremotedescriptionfailed',
+      'getusermediafailed']) {
+      session.on(e, (err) => this.error(`${e}: ${err && err.message ? err.message : err}`));
+    }
+  }
+
+  attachPc(pc) {
+    if (this.pc === pc) return;
+    this.pc = pc;
+    pc.addEventListener('track', (ev) => {
+      this.dispatchEvent(new CustomEvent('track', { detail: { track: ev.track, streams: ev.streams } }));
+    });
+    pc.addEventListener('iceconnectionstatechange', () => this.log(`ICE ${pc.iceConnectionState}`));
+    pc.addEventListener('connectionstatechange', () => this.log(`connection ${pc.connectionState}`));
+    // Which tones RTCDTMFSender actually played (once the sender exists).
+    const watchDtmf = () => {
+      for (const sender of pc.getSenders()) {
+        if (sender.dtmf && !sender.dtmf.wicWatched) {
+          sender.dtmf.wicWatched = true;
+          sender.dtmf.addEventListener('tonechange', (ev) => {
+            if (ev.tone) this.set({ dtmfPlayed: this.state.dtmfPlayed + ev.tone });
+          });
+        }
+      }
+    };
+    pc.addEventListener('signalingstatechange', watchDtmf);
+    watchDtmf();
+  }
+
+  finishCall(call, cause, status) {
+    this.session = null;
+    this.pc = null;
+    this.set({ call, cause, status, onHold: false, remoteHold: false });
+  }
+
+  async stats() {
+    if (!this.pc) return null;
+    return this.pc.getStats();
+  }
+}
