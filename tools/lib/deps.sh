@@ -4,7 +4,11 @@
 #  - Debian 12 packages: the build, the network tools, and the IMS side of
 #    the system tests (Kamailio, sipp, tshark);
 #  - Node.js (Debian's, unless a node is already on PATH) and the npm
-#    packages of tests/system/jssip (JsSIP, the W2 client), from its lock file.
+#    packages, each from its lock file, of tests/system/jssip (JsSIP, the
+#    W2 client), controlplane/wwsf/web (the WIC: JsSIP and esbuild) and
+#    tests/system/browser (playwright-core, which drives Debian's chromium);
+#  - the WIC's bundle, controlplane/wwsf/web/dist/wic.js (npm run build),
+#    when it is missing or older than its sources.
 # Usage: tools/lib/deps.sh [build|demo]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +19,7 @@ packages=(
   libgtest-dev libbenchmark-dev libtomlplusplus-dev libboost-dev libjemalloc-dev clang-format
   iproute2 iputils-ping ethtool openssl
   kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester tshark jq
+  chromium
 )
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
@@ -40,11 +45,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# npm packages, from the lock file; again only when the lock changed.
-jssip=$root/tests/system/jssip
-if [ -f "$jssip/package-lock.json" ] &&
-   ! cmp -s "$jssip/package-lock.json" "$jssip/node_modules/.package-lock.json.installed" 2>/dev/null; then
-  echo "deps: npm ci in tests/system/jssip" >&2
-  (cd "$jssip" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) &&
-    cp "$jssip/package-lock.json" "$jssip/node_modules/.package-lock.json.installed"
+# npm packages, from each lock file; again only when the lock changed.
+for dir in tests/system/jssip controlplane/wwsf/web tests/system/browser; do
+  d=$root/$dir
+  if [ -f "$d/package-lock.json" ] &&
+     ! cmp -s "$d/package-lock.json" "$d/node_modules/.package-lock.json.installed" 2>/dev/null; then
+    echo "deps: npm ci in $dir" >&2
+    (cd "$d" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) &&
+      cp "$d/package-lock.json" "$d/node_modules/.package-lock.json.installed"
+  fi
+done
+
+# The WIC's bundle (what isthmus-wwsf serves), when missing or stale.
+wic=$root/controlplane/wwsf/web
+if [ -d "$wic/node_modules" ] && { [ ! -f "$wic/dist/wic.js" ] ||
+   [ -n "$(find "$wic/src" "$wic/build.mjs" "$wic/package-lock.json" -newer "$wic/dist/wic.js" 2>/dev/null | head -n 1)" ]; }; then
+  echo "deps: bundling the WIC (controlplane/wwsf/web/dist/wic.js)" >&2
+  (cd "$wic" && npm run --silent build)
 fi

@@ -1,0 +1,432 @@
+#!/usr/bin/env bash
+# System test of the WIC in a real browser (issue 8): Debian's headless
+# Chromium, driven by Playwright (tests/system/browser/wic-driver.mjs), runs
+# the WIC (controlplane/wwsf/web, bundled here from its sources) and calls
+# through isthmus-pcscf (IMS-ALG) and isthmus-dataplane, with Kamailio as the
+# IMS and sipp as bob. The topology of pcscf_media_test.sh, with Chromium in
+# place of w2-call.mjs + browser_peer:
+#
+#   ue                                   gw                                    ims
+#   Chromium alice 198.18.25.2 --sig-- 198.18.25.1 isthmus-pcscf 198.18.24.1 --sig--  Kamailio 198.18.24.2
+#   (the WIC from 127.0.0.1)          (media enabled, dpif client)                    sipp bob 198.18.24.3
+#   Chromium's media 198.18.0.1 --media-- [access af_packet + TAP 198.18.0.2]
+#                                      isthmus-dataplane
+#                                      [core af_packet + TAP 198.18.1.2] --media--  bob's RTP 198.18.1.1
+#
+# bob is sipp registered at Kamailio; tshark on his link records what
+# reaches him. Checked, from the WIC's getStats() (through Playwright) and
+# the gateway's counters:
+#  1. alice registers (A.3.1 digest through the eP-CSCF) and calls bob, who
+#     echoes her RTP (ims/uas_call.xml -rtp_echo; Chromium takes its own
+#     SSRC back): ICE with the gateway (a succeeded, nominated pair to
+#     198.18.0.2), DTLS connected with the browser as client and an SRTP
+#     cipher; packets sent and received rise, with sound both ways (audio
+#     levels); the worker relayed both ways; the keypad's DTMF reaches bob
+#     as RFC 4733 telephone-events; hold and resume (re-INVITEs a=sendonly,
+#     a=sendrecv) with media after the resume; her hang-up leaves no session;
+#  2. bob calls alice and talks (browser/uac_play.xml: sipp's rtp_stream
+#     loops the speech of sipp's g711a.pcap as PCMA), she answers in the
+#     WIC: ICE, DTLS, media both ways, bob's voice heard; bob hangs up; no
+#     session left;
+#  3. a video call: alice calls bob with audio and video, bob echoes both
+#     (browser/uas_video.xml): two dataplane sessions and two transports (no
+#     BUNDLE), each DTLS connected; VP8 sent, echoed and decoded; hang-up,
+#     no session left;
+# and the P-CSCF's final count. Addresses from 198.18.0.0/15; namespaces,
+# processes (Chromium too), the dpif region, the DPDK prefix and files are
+# removed on exit. Usage: pcscf_browser_test.sh BUILD_DIR (root; exit 77 =
+# skipped). PCSCF_BROWSER_KEEP=1 keeps the directory of logs (with
+# screenshots of the WIC); PCSCF_BROWSER_SCREENSHOTS=DIR puts the
+# screenshots (wic-registered.png, wic-in-call.png, wic-on-hold.png,
+# wic-ringing.png, wic-video-call.png) in DIR instead.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../component/lib.sh"
+. "$here/ims/ims.sh"
+. "$here/call_lib.sh"
+build=${1:?build dir}
+pcscf=$build/controlplane/pcscf/isthmus-pcscf
+dp=$build/dataplane/isthmus-dataplane
+ctl=$build/tools/isthmus-ctl
+web=$here/../../controlplane/wwsf/web
+driver=$here/browser/wic-driver.mjs
+chromium=${CHROMIUM:-/usr/bin/chromium}
+[ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }
+for tool in kamailio sipp node openssl jq ethtool tshark python3 "$chromium"; do
+  command -v "$tool" >/dev/null || { echo "$tool missing: run tools/lib/deps.sh"; exit 1; }
+done
+for d in "$here/browser" "$web"; do
+  [ -d "$d/node_modules" ] || { echo "$d/node_modules missing: run tools/lib/deps.sh"; exit 1; }
+done
+
+S=$$
+gw=isth-bgw-$S ue=isth-bue-$S ims=isth-bims-$S
+acc_gw=bag$S acc_host=bab$S core_gw=bcg$S core_host=bci$S tap_acc=bta$S tap_core=btc$S
+region=/isthmus-bt-$S
+prefix=isthbt$S
+bob_addr=198.18.24.3 bob_media=198.18.1.1
+tmp=$(mktemp -d)
+pid="" pcscf_pid="" wic_pid="" cap_pid=""
+bg=()
+
+cleanup() {
+  local p
+  exec 8>&- 2>/dev/null
+  for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  # Chromium and its helpers: whatever still runs in the browser's namespace.
+  for p in $(ip netns pids "$ue" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+  [ -n "$pcscf_pid" ] && kill -KILL "$pcscf_pid" 2>/dev/null
+  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  ims_stop
+  ip netns del "$ue" 2>/dev/null
+  ip netns del "$ims" 2>/dev/null
+  ip netns del "$gw" 2>/dev/null
+  rm -rf "/dev/shm$region" "/var/run/dpdk/$prefix"
+  if [ -n "${PCSCF_BROWSER_KEEP:-}" ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+# --- the WIC, bundled from its sources into $tmp (the tree's dist/ is not
+# touched, so that parallel runs cannot race) --------------------------------
+(cd "$web" && node build.mjs "$tmp/wic/wic.js") > "$tmp/wic-build.log" 2>&1 ||
+  { echo "bundling the WIC failed:"; cat "$tmp/wic-build.log"; exit 1; }
+
+# --- namespaces: media links (to the dataplane's ports), signalling links --
+ip netns add "$gw" || exit 1
+host "$ue" "$acc_host" "$acc_gw" 198.18.0.1/24 || exit 1
+host "$ims" "$core_host" "$core_gw" 198.18.1.1/24 || exit 1
+ip link add "sw$S" netns "$gw" type veth peer name "su$S" netns "$ue" || exit 1
+ip link add "sm$S" netns "$gw" type veth peer name "si$S" netns "$ims" || exit 1
+ip -n "$ue" addr add 198.18.25.2/24 dev "su$S"
+ip -n "$gw" addr add 198.18.25.1/24 dev "sw$S"
+ip -n "$gw" addr add 198.18.24.1/24 dev "sm$S"
+ip -n "$ims" addr add 198.18.24.2/24 dev "si$S"
+ip -n "$ims" addr add 198.18.24.3/24 dev "si$S"
+for l in "$ue su$S" "$gw sw$S" "$gw sm$S" "$ims si$S" "$gw lo"; do
+  set -- $l
+  ip -n "$1" link set "$2" up
+done
+
+# --- the IMS core and bob -----------------------------------------------------
+ims_start "$ims" 198.18.24.2 "$tmp/kamailio.log" || { echo "Kamailio did not start"; exit 1; }
+check "bob registers directly at the IMS core" \
+  eval 'ims_register "$ims" "$bob_addr" bob bob-secret 600 -p 5070 > "$tmp/bob-reg.out" 2>&1'
+
+# --- the dataplane and the P-CSCF (as in pcscf_media_test.sh) ------------------
+ns_gateway_toml '"-l", "0"' net_af_packet0 "iface=$acc_gw" net_af_packet1 "iface=$core_gw" \
+  > "$tmp/isthmus.toml"
+head -c 32 /dev/urandom > "$tmp/flow.key"
+cat >> "$tmp/isthmus.toml" <<TOML
+[pcscf]
+visited_network_id = "visited.example.net"
+orig_ioi = "pcscf.example.net"
+flow_token_key_file = "$tmp/flow.key"
+[pcscf.w2]
+host = "pcscf.example.net"
+ws = "198.18.25.1:5062"
+[pcscf.mw]
+address = "198.18.24.1"
+port = 5060
+transports = ["udp"]
+next_hop = "udp:198.18.24.2:5060"
+[pcscf.media]
+enabled = true
+access_address = "198.18.0.2"
+core_address = "198.18.1.2"
+access_port_min = 40000
+access_port_max = 40999
+core_port_min = 50000
+core_port_max = 50999
+attach_interval_ms = 100
+TOML
+ns_gateway_start "$tmp/isthmus.toml"
+check "the dataplane runs" wait_running "$ctl" "$region"
+ip netns exec "$gw" "$pcscf" --config "$tmp/isthmus.toml" 2>"$tmp/pcscf.log" &
+pcscf_pid=$!
+attached() { grep -q 'event=dataplane_attached' "$tmp/pcscf.log"; }
+for _ in $(seq 1 100); do attached && break; sleep 0.05; done
+check "the P-CSCF attached to the dataplane" attached
+
+# counter BLOCK NAME: one value of `isthmus-ctl counters`.
+counter() {
+  "$ctl" --region "$region" counters | sed -n "s/^[a-z_]*=$1 \(.* \)\{0,1\}$2=\([0-9]*\).*/\2/p"
+}
+sessions_are() {  # N: the worker holds N sessions (published every heartbeat)
+  local n=""
+  for _ in $(seq 1 60); do
+    n=$(counter worker0 sessions)
+    [ "$n" = "$1" ] && return 0
+    sleep 0.05
+  done
+  echo "    (sessions=$n, expected $1)"
+  return 1
+}
+
+# --- Chromium with the WIC, in the ue namespace -------------------------------
+# wic COMMAND...: one command to the driver (wic-driver.mjs lists them).
+wic() { echo "$*" >&8; }
+mkfifo "$tmp/wic.in" && exec 8<>"$tmp/wic.in"
+# TMPDIR: Chromium's profile goes into $tmp too.
+mkdir -p "$tmp/chromium"
+ip netns exec "$ue" env TMPDIR="$tmp/chromium" HOME="$tmp/chromium" node "$driver" \
+  --ws-uri ws://198.18.25.1:5062 --uri sip:alice@ims.example.net --password alice-secret \
+  --web "$web" --bundle "$tmp/wic/wic.js" --chromium "$chromium" --timeout 200 \
+  <&8 > "$tmp/alice.jsonl" 2> "$tmp/alice.err" &
+wic_pid=$!
+bg+=("$wic_pid")
+check "Chromium opens the WIC (served from 127.0.0.1, no WWSF: the form is used)" \
+  wait_event alice '.event == "ready" and .config == null' 30
+wic register
+check "alice registers through the eP-CSCF (digest, A.3.1)" \
+  wait_event alice '.event == "state" and .registration == "registered"' 15
+
+# sample NAME N: N samples of the WIC's statistics, a second apart, into
+# $tmp/NAME.stats (one JSON object a line).
+sample() {
+  local before
+  before=$(count alice '.event == "stats"')
+  wic stats "$2" 1000
+  for _ in $(seq 1 $(($2 * 10 + 50))); do
+    [ "$(count alice '.event == "stats"')" -ge $((before + $2)) ] && break
+    sleep 0.1
+  done
+  jq -c -s ".[] | select(.event == \"stats\")" "$tmp/alice.jsonl" | tail -n "$2" > "$tmp/$1.stats"
+}
+wait_count() {  # NAME JQ N [S]: until N events of NAME satisfy JQ (up to S, 20, seconds)
+  for _ in $(seq 1 $((${4:-20} * 10))); do
+    [ "$(count "$1" "$2")" -ge "$3" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# stat NAME JQ: JQ over the array of NAME's samples is true (says what the
+# last sample held when not).
+stat() {
+  jq -e -s "$2" "$tmp/$1.stats" >/dev/null && return 0
+  echo "    (last sample: $(tail -n 1 "$tmp/$1.stats" | jq -c '{audio, transport, pair, pairs}'))"
+  return 1
+}
+# media_checks NAME: what every call must show in NAME's samples: ICE and
+# DTLS up with the gateway, packets both ways rising, sound both ways.
+media_checks() {
+  local n=$1 s
+  s=$(tail -n 1 "$tmp/$n.stats")
+  echo "# $n: $(jq -r '"DTLS \(.transport.dtlsState) (\(.transport.dtlsRole)), \(.transport.srtpCipher), pair \(.pair.local.address):\(.pair.local.port) -> \(.pair.remote.address):\(.pair.remote.port) \(.pair.state), sent \(.audio.out.packetsSent) \(.audio.out.codec), received \(.audio.in.packetsReceived) \(.audio.in.codec) (ssrc \(.audio.in.ssrc), ours \(.audio.out.ssrc))"' <<< "$s")"
+  # (Chromium was seen once to report its selected, working pair "in-progress".)
+  check "$n: ICE done: connected, the selected pair nominated and answered, to the gateway 198.18.0.2" \
+    stat "$n" '(.[-1].transport.iceState | IN("connected", "completed")) and
+               (.[-1].pair | .nominated and .responsesReceived > 0 and .remote.address == "198.18.0.2" and .remote.protocol == "udp") and
+               any(.[-1].pairs[]; .state == "succeeded" and (.remote | startswith("198.18.0.2:")))'
+  check "$n: DTLS connected (the browser the DTLS client), an SRTP cipher negotiated" \
+    stat "$n" '.[-1].transport | .dtlsState == "connected" and .dtlsRole == "client" and (.srtpCipher | type == "string")'
+  check "$n: packets sent rise (50 or more in the samples)" \
+    stat "$n" '(.[-1].audio.out.packetsSent - .[0].audio.out.packetsSent) >= 50'
+  check "$n: packets received from bob rise (50 or more), at most 5% lost" \
+    stat "$n" '(.[-1].audio.in.packetsReceived - .[0].audio.in.packetsReceived) >= 50 and .[-1].audio.in.packetsLost <= .[-1].audio.in.packetsReceived / 20'
+  # Sound, not just packets: the energy (the integral of the level squared
+  # over time, webrtc-stats) grows by 1e-4 or more over the samples, an RMS
+  # level of about 0.005 (silence stays near 1e-9).
+  echo "# $n: audio levels, microphone: $(jq -s -c 'map(.audio.source.audioLevel * 1000 | round / 1000)' "$tmp/$n.stats"), from bob: $(jq -s -c 'map(.audio.in.audioLevel * 1000 | round / 1000)' "$tmp/$n.stats")"
+  check "$n: sound both ways: the energy of the microphone and of bob's audio grows" \
+    stat "$n" '(.[-1].audio.source.totalAudioEnergy - .[0].audio.source.totalAudioEnergy) >= 0.0001 and
+               (.[-1].audio.in.totalAudioEnergy - .[0].audio.in.totalAudioEnergy) >= 0.0001'
+}
+relayed_both_ways() {  # N: the worker's counters show N or more each way
+  for _ in $(seq 1 40); do
+    a2c=$(counter worker0 relayed_access_to_core) c2a=$(counter worker0 relayed_core_to_access)
+    [ "${a2c:-0}" -ge "$1" ] && [ "${c2a:-0}" -ge "$1" ] && return 0
+    sleep 0.05
+  done
+  echo "    ($a2c to the core, $c2a to the browser)"
+  return 1
+}
+shots=${PCSCF_BROWSER_SCREENSHOTS:-$tmp}
+shot() { wic screenshot "$shots/wic-$1.png"; }
+# capture NAME: tshark on bob's link, what reaches his media address.
+capture() {
+  ip netns exec "$ims" tshark -i "$core_host" -f "udp and dst host $bob_media" -w "$tmp/$1.pcap" \
+    > "$tmp/$1.tshark" 2>&1 &
+  cap_pid=$!
+  bg+=("$cap_pid")
+  for _ in $(seq 1 100); do grep -q 'Capturing on' "$tmp/$1.tshark" && return 0; sleep 0.05; done
+  return 1
+}
+capture_stop() { kill -INT "$cap_pid" 2>/dev/null; wait "$cap_pid" 2>/dev/null; cap_pid=""; }
+# rtp_to_bob NAME PORT: the RTP that reached bob's PORT in NAME's capture,
+# one line per packet: "PT FIRST_OCTET" (of the payload: an RFC 4733
+# event's code for a telephone-event).
+rtp_to_bob() {
+  tshark -r "$tmp/$1.pcap" -d "udp.port==$2,rtp" -Y "rtp and udp.dstport == $2" \
+    -T fields -e rtp.p_type -e rtp.payload 2>/dev/null | awk '{ print $1, substr($2, 1, 2) }'
+}
+
+# --- 1. alice calls bob, who echoes; DTMF; hold and resume; she hangs up --------
+bob_uas c1-bob answer -rtp_echo -timeout 90
+capture c1
+shot registered
+wic call sip:bob@ims.example.net
+check "1: alice's call to bob is confirmed in the WIC" \
+  wait_event alice '.event == "state" and .call == "confirmed"' 20
+check "1: the dataplane holds one session" sessions_are 1
+wic wait-media 15
+check "1: media up: DTLS connected, packets both ways" wait_event alice '.event == "media_up"' 20
+echo "# 1: media up (wait-media: $(field alice '.event == "media_up"' .ms) ms)"
+sample c1 5
+media_checks c1
+check "1: what comes back is her own stream, echoed by bob (the same SSRC, PCMU)" \
+  stat c1 '.[-1].audio.in.ssrc == .[-1].audio.out.ssrc and (.[-1].audio.in.codec | startswith("audio/PCMU/8000"))'
+wic text call-state
+shot in-call
+check "1: the page shows the call confirmed and its statistics" \
+  eval 'wait_event alice ".event == \"text\" and .id == \"call-state\" and .text == \"confirmed\"" 5'
+check "1: the worker relayed it both ways (100 or more each way)" relayed_both_ways 100
+
+# DTMF from the keypad: RFC 4733 in the RTP stream, with the payload type
+# the offer gave telephone-event/8000.
+te_pt=$(sipp_msgs "$tmp/c1-bob.msg" received '^INVITE ' | sed -n 's/^a=rtpmap:\([0-9]*\) telephone-event\/8000.*/\1/p' | head -n 1)
+wic dtmf 1#
+check "1: the keypad's tones 1 and # were played by RTCDTMFSender" \
+  wait_event alice '.event == "state" and .dtmfPlayed == "1#"' 10
+sleep 0.5
+
+# Hold and resume: re-INVITEs (JsSIP: a=sendonly, then a=sendrecv).
+wic hold
+check "1: hold: the re-INVITE is answered, the WIC shows the call on hold" \
+  eval 'wait_event alice ".event == \"log\" and .text == \"hold answered\"" 10 &&
+        wait_event alice ".event == \"state\" and .onHold == true" 1'
+wic text call-state
+shot on-hold
+wic resume
+check "1: resume: answered, the call is up again" \
+  eval 'wait_event alice ".event == \"log\" and .text == \"resume answered\"" 10 &&
+        wait_event alice ".event == \"state\" and .onHold == false and .call == \"confirmed\" and .calls == 1" 1'
+check "1: still one session in the dataplane" sessions_are 1
+# Chromium makes a new inbound-rtp (counting from zero) after each
+# re-negotiation: bob's SDP names no SSRC, so its stream is an "unsignaled"
+# one, re-created by every setRemoteDescription. Wait until it counts.
+n_up=$(count alice '.event == "media_up"')
+wic wait-media 15
+check "1: media again after the resume" wait_count alice '.event == "media_up"' $((n_up + 1)) 20
+sample c1r 3
+check "1: after the resume, packets still flow both ways" \
+  stat c1r '(.[-1].audio.out.packetsSent - .[0].audio.out.packetsSent) >= 30 and
+            (.[-1].audio.in.packetsReceived - .[0].audio.in.packetsReceived) >= 30 and
+            .[-1].transport.dtlsState == "connected"'
+
+wic hangup
+check "1: alice hangs up: the WIC shows the call ended" \
+  wait_event alice '.event == "state" and .call == "ended"' 10
+check "1: bob took her BYE (sipp exits 0)" exited "$bob_pid" 0
+# (sipp's message file is complete once it has exited)
+check "1: bob got RTP/AVP at the gateway's core address, no ICE or DTLS" \
+  eval 'sipp_has "$tmp/c1-bob.msg" received "^INVITE " "^m=audio 5[0-9]{4} RTP/AVP " &&
+        sipp_has "$tmp/c1-bob.msg" received "^INVITE " "^c=IN IP4 198.18.1.2" &&
+        ! sipp_has "$tmp/c1-bob.msg" received "^INVITE " "^a=(ice-|fingerprint|setup|candidate)"'
+check "1: bob took both re-INVITEs, a=sendonly then a=sendrecv" \
+  eval '[ "$(sipp_count "$tmp/c1-bob.msg" received "^INVITE ")" -eq 3 ] &&
+        sipp_nth "$tmp/c1-bob.msg" received "^INVITE " 2 | grep "^a=sendonly" >/dev/null &&
+        sipp_nth "$tmp/c1-bob.msg" received "^INVITE " 3 | grep "^a=sendrecv" >/dev/null'
+check "1: no session left" sessions_are 0
+capture_stop
+rtp_to_bob c1 41000 > "$tmp/c1.rtp"
+echo "# 1: bob received $(grep -c '^0 ' "$tmp/c1.rtp") PCMU packets and $(grep -c "^$te_pt " "$tmp/c1.rtp") telephone-events (PT $te_pt): $(awk -v pt="$te_pt" '$1 == pt { print $2 }' "$tmp/c1.rtp" | uniq | tr '\n' ' ')"
+check "1: her audio reached bob as PCMU (100 or more RTP packets)" \
+  eval '[ "$(grep -c "^0 " "$tmp/c1.rtp")" -ge 100 ]'
+check "1: the DTMF reached bob as RFC 4733 telephone-events (PT $te_pt): events 1 and 11 (#)" \
+  eval '[ -n "$te_pt" ] && awk -v pt="$te_pt" '"'"'$1 == pt { print $2 }'"'"' "$tmp/c1.rtp" | uniq | tr "\n" " " | grep "^01 0b $" >/dev/null'
+
+# --- 2. bob calls alice, she answers in the WIC; bob talks, then hangs up ------
+# bob's voice: the PCMA payloads of sipp's g711a.pcap as one raw A-law file,
+# streamed in a loop by sipp's rtp_stream (uac_play.xml) from its directory.
+mkdir -p "$tmp/bob"
+tshark -r /usr/share/sip-tester/g711a.pcap -d udp.port==2006,rtp -T fields -e rtp.payload 2>/dev/null |
+  python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().replace("\n", "")))' \
+  > "$tmp/bob/bob.alaw"
+(cd "$tmp/bob" && exec ip netns exec "$ims" sipp "$ims_addr:5060" -sf "$here/browser/uac_play.xml" \
+  -i "$bob_addr" -p 5071 -s alice -key from bob -mi "$bob_media" -mp 41002 -d 12000 \
+  -m 1 -timeout 60 -timeout_error -max_recv_loops 100 -nostdin \
+  -trace_msg -message_file "$tmp/c2-bob.msg" -trace_err -error_file "$tmp/c2-bob.sipp-err" \
+  < /dev/null > "$tmp/c2-bob.out" 2>&1) &
+bob_pid=$!
+bg+=("$bob_pid")
+check "2: bob's call rings in the WIC" \
+  wait_event alice '.event == "state" and .call == "ringing" and .direction == "incoming" and (.peer | startswith("sip:bob@"))' 20
+shot ringing
+wic answer
+check "2: alice answers: the call is confirmed" \
+  wait_event alice '.event == "state" and .call == "confirmed" and .calls == 2' 20
+check "2: one session in the dataplane" sessions_are 1
+n_up=$(count alice '.event == "media_up"')
+wic wait-media 15
+check "2: media up: DTLS connected, packets both ways" wait_count alice '.event == "media_up"' $((n_up + 1)) 20
+echo "# 2: media up (wait-media: $(field alice '.event == "media_up"' .ms) ms)"
+sample c2 4
+media_checks c2
+check "2: what she hears is bob's own voice (his SSRC, PCMA)" \
+  stat c2 '.[-1].audio.in.ssrc != .[-1].audio.out.ssrc and (.[-1].audio.in.codec | startswith("audio/PCMA/8000"))'
+check "2: bob hangs up (sipp exits 0)" exited "$bob_pid" 0
+check "2: bob's INVITE answered with RTP/AVP at 198.18.1.2" \
+  eval 'sipp_has "$tmp/c2-bob.msg" received "^SIP/2.0 200" "^m=audio 5[0-9]{4} RTP/AVP " &&
+        sipp_has "$tmp/c2-bob.msg" received "^SIP/2.0 200" "^c=IN IP4 198.18.1.2"'
+check "2: the WIC shows the call ended by bob" \
+  wait_event alice '.event == "state" and .call == "ended" and .calls == 2' 10
+check "2: no session left" sessions_are 0
+
+# --- 3. a video call: alice calls bob with audio and video; bob echoes both --
+ip netns exec "$ims" sipp -sf "$here/browser/uas_video.xml" -i "$bob_addr" -p 5070 \
+  -mi "$bob_media" -mp 41000 -rtp_echo -m 1 -timeout 60 -timeout_error -max_recv_loops 100 -nostdin \
+  -trace_msg -message_file "$tmp/c3-bob.msg" -trace_err -error_file "$tmp/c3-bob.sipp-err" \
+  < /dev/null > "$tmp/c3-bob.out" 2>&1 &
+bob_pid=$!
+bg+=("$bob_pid")
+wait_udp "$ims" 5070
+wic call sip:bob@ims.example.net video
+check "3: alice's video call to bob is confirmed" \
+  wait_event alice '.event == "state" and .call == "confirmed" and .calls == 3' 20
+check "3: two sessions in the dataplane, one per m= line (no BUNDLE)" sessions_are 2
+n_up=$(count alice '.event == "media_up"')
+wic wait-media 15
+check "3: media up" wait_count alice '.event == "media_up"' $((n_up + 1)) 20
+sample c3 4
+echo "# c3: transports $(tail -n 1 "$tmp/c3.stats" | jq -c '.transports'), video sent $(tail -n 1 "$tmp/c3.stats" | jq -c '.video.out | {packetsSent, framesEncoded, frameWidth, frameHeight, codec}'), received $(tail -n 1 "$tmp/c3.stats" | jq -c '.video.in | {packetsReceived, framesDecoded, keyFramesDecoded, frameWidth, frameHeight, codec}')"
+check "3: two transports, each with DTLS connected and an SRTP cipher, each to 198.18.0.2" \
+  stat c3 '.[-1].transports | length == 2 and all(.[]; .dtlsState == "connected" and (.srtpCipher | type == "string") and (.pair | test(" -> 198[.]18[.]0[.]2:")))'
+check "3: video sent rises (20 or more packets), frames encoded" \
+  stat c3 '(.[-1].video.out.packetsSent - .[0].video.out.packetsSent) >= 20 and .[-1].video.out.framesEncoded > 0'
+check "3: her video comes back through bob and is decoded (20 or more packets, frames decoded)" \
+  stat c3 '(.[-1].video.in.packetsReceived - .[0].video.in.packetsReceived) >= 20 and .[-1].video.in.framesDecoded > 0'
+check "3: audio both ways too" \
+  stat c3 '(.[-1].audio.out.packetsSent - .[0].audio.out.packetsSent) >= 50 and
+           (.[-1].audio.in.packetsReceived - .[0].audio.in.packetsReceived) >= 50'
+shot video-call
+wic hangup
+check "3: alice hangs up" wait_event alice '.event == "state" and .call == "ended" and .calls == 3' 10
+check "3: bob took her BYE (sipp exits 0)" exited "$bob_pid" 0
+check "3: bob got audio and video as RTP/AVP at the gateway's core address" \
+  eval 'sipp_has "$tmp/c3-bob.msg" received "^INVITE " "^m=audio 5[0-9]{4} RTP/AVP " &&
+        sipp_has "$tmp/c3-bob.msg" received "^INVITE " "^m=video 5[0-9]{4} RTP/AVP "'
+check "3: no session left" sessions_are 0
+
+# --- the end: alice unregisters, the browser closes --------------------------------
+wic unregister
+check "alice unregisters" wait_event alice '.event == "state" and .registration == "unregistered"' 10
+wic quit
+check "the driver ends cleanly (no page error, no failed command)" exited "$wic_pid" 0
+if grep -q '"event":"error"' "$tmp/alice.jsonl"; then grep '"event":"error"' "$tmp/alice.jsonl" | head -n 5; fi
+
+# The dataplane's own account of the two calls (figures, not checks).
+"$ctl" --region "$region" counters > "$tmp/counters.txt" 2>&1
+grep -E '^[a-z_]+=(worker0|slow_path|dtls)' "$tmp/counters.txt" | tr ' ' '\n' |
+  grep -E '(dtls|stun|consent|srtp|drop|relayed)[a-z_]*=[1-9]' | tr '\n' ' ' | sed 's/^/# dataplane: /; s/ $/\n/'
+
+kill -TERM "$pcscf_pid"
+wait "$pcscf_pid"; rc=$?
+pcscf_pid=""
+final=$(grep 'event=stopped' "$tmp/pcscf.log")
+echo "# $final"
+check "the P-CSCF stops cleanly (exit $rc) with no call and no session left" \
+  eval '[ "$rc" -eq 0 ] && grep -q " calls=0 sessions=0 " <<< "$final"'
+check "it started 3 calls and ended 3, created 4 sessions and deleted 4" \
+  eval 'grep -q "media_calls_started=3 media_calls_ended=3 " <<< "$final" &&
+        grep -q "media_sessions_created=4 media_sessions_deleted=4" <<< "$final"'
+summary
