@@ -29,6 +29,16 @@ bool same_host(const sip::Uri& uri, std::string_view host, uint16_t port) {
     return !uri.port || port == 0 || *uri.port == port;
 }
 
+// Mw: a URI without a port names the default one (RFC 3263: 5060, 5061 for
+// sips), so an IMS node on our host but another port is not us (its
+// Record-Route <sip:HOST;lr> must stay in the route set).
+bool same_mw(const sip::Uri& uri, std::string_view host, uint16_t port) {
+    if (!sip::classify_host(uri.host) || !sip::host_equivalent(uri.host, host)) return false;
+    const uint16_t written =
+        uri.port ? *uri.port : (uri.scheme == sip::UriScheme::Sips ? 5061 : 5060);
+    return written == port;
+}
+
 }  // namespace
 
 LocalUris::LocalUris(const PcscfConfig& c)
@@ -83,7 +93,7 @@ std::string LocalUris::w2_record_route(std::string_view token) const {
 
 Face LocalUris::face(const sip::Uri& uri) const {
     if (!uri.is_sip()) return Face::None;
-    if (same_host(uri, mw_host_, mw_port_)) return Face::Mw;
+    if (same_mw(uri, mw_host_, mw_port_)) return Face::Mw;
     if (same_host(uri, w2_host_, w2_port_)) return Face::W2;
     return Face::None;
 }

@@ -74,6 +74,13 @@ TEST(CoreConfigTest, WhichUrisAreOurs) {
     EXPECT_EQ(face("sips:pcscf.example.net"), Face::W2);
     EXPECT_EQ(face("sip:scscf.ims.example.net;lr"), Face::None);
     EXPECT_EQ(face("tel:+15551234567"), Face::None);
+    // No port written is the default one (5060): on a P-CSCF at another
+    // port, an IMS node on the same host (<sip:HOST;lr>) is not us.
+    PcscfConfig other = default_config();
+    other.mw_port = 5070;
+    const LocalUris at5070(other);
+    EXPECT_EQ(at5070.face(*sip::parse_uri("sip:198.18.0.1;lr")), Face::None);
+    EXPECT_EQ(at5070.face(*sip::parse_uri("sip:198.18.0.1:5070;lr")), Face::Mw);
 }
 
 TEST(CoreConfigTest, StaticNextHops) {
