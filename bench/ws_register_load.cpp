@@ -6,6 +6,10 @@
 // transaction within 2x of Kamailio as a stateful proxy in the same run).
 // sipp has no WebSocket transport, hence this tool.
 //
+// --mode call (issue 7): call setups and teardowns per second through the
+// same chain to a callee (sipp as a UAS behind the IMS core), each with a
+// WebRTC offer, and the CPU per call of each process; see "Calls" below.
+//
 //   build/bench/ws-register-load --target wss://127.0.0.1:25443
 //       --connections 1000 --duration 10 --warmup 2
 //       --measure-pid proxy=tree:$(cat /tmp/proxy.pid)
@@ -36,6 +40,9 @@
 //                             processes under test on a shared machine)
 //   --connect-concurrency N [64] --setup-timeout S [60]
 //   --json                    the report as one JSON object on stdout
+//   --mode register|call [register]
+//   --callee URI [sip:bob@ims.example.net]   --mode call: whom to call
+//   --hold-ms MS [0]          --mode call: from the ACK to the BYE
 //
 // What it does: opens the connections (at most --connect-concurrency in
 // setup at once); each sends REGISTER for its user (Via SIP/2.0/WS[S]
@@ -56,7 +63,32 @@
 // the machine's CPU time in the window from /proc/stat (busy, softirq, and
 // what the measured processes do not account for: softirq work on their
 // behalf, and everyone else; on a shared machine that is the noise).
-// Exit status 1 when no connection registered or no transaction completed.
+// Exit status 1 when no connection registered or no transaction (call)
+// completed.
+//
+// Calls (--mode call): each connection registers its user as above (one
+// REGISTER slot; --expires should outlast the run), then runs K calls
+// (--outstanding) back to back, each with its own Call-ID and From tag:
+// INVITE to --callee with a Chrome-like WebRTC audio offer
+// (UDP/TLS/RTP/SAVPF 111 0 126, ICE ufrag/pwd and one host candidate,
+// a=fingerprint:sha-256, setup:actpass, mid, rtcp-mux, BUNDLE; fixed
+// values, ws_register_load_call.cpp) and a Contact; 1xx are taken; a 2xx is
+// ACKed along its dialog (Contact as the Request-URI, Record-Route reversed
+// as Route: the P-CSCF's two entries, RFC 5658, and the core's), and after
+// --hold-ms the BYE (CSeq 2) goes the same way; its 2xx counts the call and
+// the slot calls again. A non-2xx final is ACKed (hop by hop) and the slot
+// calls again; an INVITE or BYE unanswered for 5 s is given up (counted).
+// The 2xx's SDP must be a WebRTC answer (a=ice-lite, UDP/TLS/RTP/SAVPF, a
+// candidate): those that are not count as bad_sdp (all of them behind a
+// proxy that does not rewrite SDP). Responses go through a minimal scan
+// (ws_register_load_call.hpp; --parse applies to REGISTER only). When the
+// window ends no call starts; those under way end before the connections
+// close.
+// Report: calls per second (BYE answered 2xx in the window), responses to
+// INVITE and to BYE by code, setup latency (INVITE -> 2xx) and teardown
+// latency (BYE -> final) percentiles, timeouts, CPU microseconds per call of
+// this tool and of each --measure-pid target. bench/call_bench.sh runs it
+// through isthmus-pcscf (IMS-ALG and dataplane) and through Kamailio.
 //
 // Reading the figures: on a shared machine throughput is bounded by the
 // CPU of every process on it, so the comparison is CPU microseconds per
@@ -66,11 +98,15 @@
 // are in docs/performance.md.
 //
 // Bench files: ws_register_load_sip.* (REGISTER, digest, response
-// summary), ws_register_load_client.* (the WebSocket clients, Boost.Beast),
+// summary), ws_register_load_call.* (INVITE/ACK/BYE, the calls of a
+// connection), ws_register_load_client.* and ws_register_load_clients.cpp
+// (the WebSocket clients, Boost.Beast, and the threads running them;
+// ws_register_load_thread.hpp between them),
 // ws_register_load_stats.* (counters, histogram, /proc). Kamailio configs
-// for the baseline: bench/kamailio/ws-proxy.cfg (how to start it by hand
-// is at its top).
+// for the baseline: bench/kamailio/ws-proxy.cfg, ws-call-proxy.cfg (how to
+// start them by hand is at their top).
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -107,7 +143,8 @@ struct Options {
                  "  [--user-prefix P] [--first-user F] [--domain D] [--password S]\n"
                  "  [--expires E] [--outstanding K] [--threads T] [--duration S] [--warmup S]\n"
                  "  [--measure-pid NAME=PID[,PID...]|NAME=tree:PID]... [--parse full|fast]\n"
-                 "  [--connect-concurrency N] [--setup-timeout S] [--json]\n",
+                 "  [--connect-concurrency N] [--setup-timeout S] [--json]\n"
+                 "  [--mode register|call] [--callee URI] [--hold-ms MS]\n",
                  why.c_str());
     std::exit(2);
 }
@@ -218,6 +255,18 @@ Options parse_options(int argc, char** argv) {
             o.warmup_s = to_seconds(a, value());
         } else if (a == "--setup-timeout") {
             o.setup_timeout_s = to_seconds(a, value());
+        } else if (a == "--mode") {
+            const std::string m = value();
+            if (m != "register" && m != "call") usage("--mode: register or call: " + m);
+            c.mode = m == "call" ? Mode::Call : Mode::Register;
+        } else if (a == "--callee") {
+            c.callee = value();
+            if (!c.callee.starts_with("sip:") && !c.callee.starts_with("sips:") &&
+                !c.callee.starts_with("tel:")) {
+                usage("--callee: a sip:, sips: or tel: URI expected: " + c.callee);
+            }
+        } else if (a == "--hold-ms") {
+            c.hold = std::chrono::milliseconds(to_unsigned(a, value(), 3'600'000));
         } else if (a == "--measure-pid") {
             o.measure.push_back(value());
         } else if (a == "--json" && !inline_value) {
@@ -352,6 +401,128 @@ void report(const Options& o, const LoadCounters& c, double window_s, double set
                  machine.busy_s - accounted, machine.softirq_s);
 }
 
+// --mode call's report, as text (stderr when --json, else stdout) or JSON
+// (stdout): calls, responses by code, latencies, CPU per call.
+void report_calls(const Options& o, const LoadCounters& c, double window_s, double setup_s,
+                  std::size_t registered, std::size_t unfinished, double self_cpu_s,
+                  const std::vector<Measured>& measured, const MachineCpu& machine) {
+    const uint64_t calls = c.calls;
+    const double rate = static_cast<double>(calls) / window_s;
+    auto per_call_us = [&](double cpu_s) {
+        return calls == 0 ? 0.0 : cpu_s * 1e6 / static_cast<double>(calls);
+    };
+    double accounted = self_cpu_s;
+    for (const Measured& m : measured)
+        accounted += m.end.process_s - m.begin.process_s;
+    const LatencyHistogram* histograms[] = {&c.latency, &c.teardown};
+    const char* const hist_names[] = {"setup_latency_us", "teardown_latency_us"};
+    const std::array<uint64_t, 700>* status_maps[] = {&c.by_status, &c.bye_by_status};
+    const char* const status_names[] = {"invite_by_status", "bye_by_status"};
+    const auto hold_ms = static_cast<long long>(o.load.hold.count());
+    if (o.json) {
+        std::printf(
+            "{\"mode\": \"call\", \"target\": \"%s\", \"callee\": \"%s\", \"connections\": %zu, "
+            "\"outstanding\": %zu, \"threads\": %zu, \"hold_ms\": %lld, \"setup_s\": %.3f, "
+            "\"connected\": %llu, \"connect_failed\": %llu, \"registered\": %zu, "
+            "\"closed_before_end\": %llu, \"warmup_s\": %.3f, \"window_s\": %.3f, "
+            "\"calls\": %llu, \"calls_per_s\": %.1f, \"calls_unfinished\": %zu",
+            o.target.c_str(), o.load.callee.c_str(), o.load.connections, o.load.outstanding,
+            o.load.threads, hold_ms, setup_s, static_cast<unsigned long long>(c.connected),
+            static_cast<unsigned long long>(c.connect_failed), registered,
+            static_cast<unsigned long long>(c.closed_total), o.warmup_s, window_s,
+            static_cast<unsigned long long>(calls), rate, unfinished);
+        for (std::size_t h = 0; h < 2; ++h) {
+            std::printf(", \"%s\": {", status_names[h]);
+            bool first = true;
+            for (std::size_t code = 100; code < status_maps[h]->size(); ++code) {
+                if ((*status_maps[h])[code] == 0) continue;
+                std::printf("%s\"%zu\": %llu", first ? "" : ", ", code,
+                            static_cast<unsigned long long>((*status_maps[h])[code]));
+                first = false;
+            }
+            std::printf("}");
+        }
+#define ISTHMUS_X(member, key, doc) \
+    std::printf(", \"%s\": %llu", key, static_cast<unsigned long long>(c.member));
+        ISTHMUS_LOAD_COUNTER(ISTHMUS_X)
+        ISTHMUS_CALL_COUNTER(ISTHMUS_X)
+#undef ISTHMUS_X
+        for (std::size_t h = 0; h < 2; ++h) {
+            const LatencyHistogram& l = *histograms[h];
+            std::printf(", \"%s\": {\"p50\": %.1f, \"p99\": %.1f, \"p99_9\": %.1f, \"max\": %.1f}",
+                        hist_names[h], l.quantile(0.5), l.quantile(0.99), l.quantile(0.999),
+                        l.quantile(1.0));
+        }
+        std::printf(", \"cpu\": {\"ws-register-load\": {\"cpu_s\": %.3f, \"us_per_call\": %.2f}",
+                    self_cpu_s, per_call_us(self_cpu_s));
+        for (const Measured& m : measured) {
+            const double cpu = m.end.process_s - m.begin.process_s;
+            std::printf(
+                ", \"%s\": {\"cpu_s\": %.3f, \"threads_cpu_s\": %.3f, \"us_per_call\": %.2f, "
+                "\"processes\": %zu, \"readable_end\": %zu}",
+                m.name.c_str(), cpu, m.end.threads_s - m.begin.threads_s, per_call_us(cpu), m.pids,
+                m.end.processes);
+        }
+        std::printf(
+            "}, \"machine\": {\"cpus_s\": %.3f, \"busy_s\": %.3f, \"softirq_s\": %.3f, "
+            "\"unaccounted_s\": %.3f}}\n",
+            machine.total_s, machine.busy_s, machine.softirq_s, machine.busy_s - accounted);
+    }
+    FILE* out = o.json ? stderr : stdout;
+    std::fprintf(out,
+                 "ws-register-load: calls to %s via %s, %zu connections x %zu outstanding, "
+                 "%zu thread(s), hold %lld ms\n",
+                 o.load.callee.c_str(), o.target.c_str(), o.load.connections, o.load.outstanding,
+                 o.load.threads, hold_ms);
+    std::fprintf(out,
+                 "setup: %llu connected, %llu failed, %zu registered in %.2f s; %llu closed "
+                 "before the end\n",
+                 static_cast<unsigned long long>(c.connected),
+                 static_cast<unsigned long long>(c.connect_failed), registered, setup_s,
+                 static_cast<unsigned long long>(c.closed_total));
+    std::fprintf(out,
+                 "window: %.2f s after %.1f s warmup: %llu calls set up and torn down, %.1f/s; "
+                 "%zu unfinished at the end\n",
+                 window_s, o.warmup_s, static_cast<unsigned long long>(calls), rate, unfinished);
+    const char* const labels[] = {"INVITE", "BYE"};
+    for (std::size_t h = 0; h < 2; ++h) {
+        std::fprintf(out, "  %s:", labels[h]);
+        for (std::size_t code = 100; code < status_maps[h]->size(); ++code) {
+            if ((*status_maps[h])[code] == 0) continue;
+            std::fprintf(out, " %zu x %llu", code,
+                         static_cast<unsigned long long>((*status_maps[h])[code]));
+        }
+        std::fprintf(out, "\n");
+    }
+    std::fprintf(out, " ");
+#define ISTHMUS_X(member, key, doc) \
+    std::fprintf(out, " %s %llu", key, static_cast<unsigned long long>(c.member));
+    ISTHMUS_LOAD_COUNTER(ISTHMUS_X)
+    ISTHMUS_CALL_COUNTER(ISTHMUS_X)
+#undef ISTHMUS_X
+    std::fprintf(out, "\n");
+    const char* const hist_labels[] = {"setup (INVITE -> 200)", "teardown (BYE -> 200)"};
+    for (std::size_t h = 0; h < 2; ++h) {
+        const LatencyHistogram& l = *histograms[h];
+        std::fprintf(out, "%s us: p50 %.1f, p99 %.1f, p99.9 %.1f, max %.1f\n", hist_labels[h],
+                     l.quantile(0.5), l.quantile(0.99), l.quantile(0.999), l.quantile(1.0));
+    }
+    std::fprintf(out, "cpu: %-18s %7.3f s  %8.2f us/call\n", "ws-register-load", self_cpu_s,
+                 per_call_us(self_cpu_s));
+    for (const Measured& m : measured) {
+        const double cpu = m.end.process_s - m.begin.process_s;
+        std::fprintf(out, "cpu: %-18s %7.3f s  %8.2f us/call  (%zu processes; threads %.3f s)\n",
+                     m.name.c_str(), cpu, per_call_us(cpu), m.pids,
+                     m.end.threads_s - m.begin.threads_s);
+    }
+    std::fprintf(out,
+                 "machine: %.2f CPU-s in the window, busy %.2f (%.0f%%): the processes above "
+                 "%.2f, everything else %.2f (softirq %.2f, other processes)\n",
+                 machine.total_s, machine.busy_s,
+                 machine.total_s > 0 ? 100 * machine.busy_s / machine.total_s : 0.0, accounted,
+                 machine.busy_s - accounted, machine.softirq_s);
+}
+
 int run(const Options& o) {
     std::vector<ProcessCpu> targets;
     for (const std::string& spec : o.measure)
@@ -373,6 +544,10 @@ int run(const Options& o) {
         clients.stop();
         std::fprintf(stderr, "ws-register-load: no connection registered (%zu failed)\n",
                      clients.failed());
+        if (const std::string unexpected = clients.first_unexpected(); !unexpected.empty()) {
+            std::fprintf(stderr, "ws-register-load: first unexpected response:\n%s",
+                         unexpected.c_str());
+        }
         return 1;
     }
     if (registered < o.load.connections) {
@@ -406,12 +581,18 @@ int run(const Options& o) {
     const MachineCpu machine{machine_end.busy_s - machine_begin.busy_s,
                              machine_end.total_s - machine_begin.total_s,
                              machine_end.softirq_s - machine_begin.softirq_s};
-    report(o, totals, window_s, setup_s, registered, self_end - self_begin, measured, machine);
+    const bool calling = o.load.mode == Mode::Call;
+    if (calling) {
+        report_calls(o, totals, window_s, setup_s, registered, clients.calls_unfinished(),
+                     self_end - self_begin, measured, machine);
+    } else {
+        report(o, totals, window_s, setup_s, registered, self_end - self_begin, measured, machine);
+    }
     if (const std::string unexpected = clients.first_unexpected(); !unexpected.empty()) {
         std::fprintf(stderr, "ws-register-load: first unexpected response:\n%s",
                      unexpected.c_str());
     }
-    return totals.transactions() == 0 ? 1 : 0;
+    return (calling ? totals.calls : totals.transactions()) == 0 ? 1 : 0;
 }
 
 }  // namespace

@@ -1,41 +1,36 @@
-// ws-register-load's WebSocket clients (see the header), in the shape of
-// our server session (controlplane/pcscf/transport_ws_session.cpp): members
-// first, then start -> on_connect -> (on_tls_handshake ->) on_upgrade ->
-// do_read -> on_read, and send -> do_write -> on_write; every handler
-// starts with its error check.
+// ws-register-load's WebSocket connections (make_ws_client,
+// ws_register_load_thread.hpp; LoadClients in ws_register_load_clients.cpp
+// runs them), in the shape of our server session
+// (controlplane/pcscf/transport_ws_session.cpp): members first, then start
+// -> on_connect -> (on_tls_handshake ->) on_upgrade -> do_read -> on_read,
+// and send -> do_write -> on_write; every handler starts with its error
+// check.
 //
 // Per connection, K slots: each slot is one REGISTER in flight with its own
 // Call-ID (so that the registrar sees CSeq grow within each Call-ID however
-// the proxy reorders them, RFC 3261 10.3 step 7) and its own request buffer,
-// rewritten in place for the next transaction. The connection's digest
+// the proxy reorders them, RFC 3261 10.3 step 7). The connection's digest
 // credentials are shared by its slots (one nonce, one nonce count).
 // Responses are matched to slots by CSeq, which is unique per connection.
+// Messages are written from a queue of buffers, each one's capacity reused
+// for a later message.
+//
+// Mode::Call: one REGISTER slot registers the user, then the connection's
+// CallSlots (ws_register_load_call.hpp) run K calls; responses whose CSeq
+// method is not REGISTER go there, matched by Call-ID. The connection does
+// the calls' I/O (CallTransport): writes, and one hold timer per call slot.
 //
 // Threads: a client lives on its thread's io_context, run by that thread
 // alone, so no strand: handlers never run concurrently.
-#include "ws_register_load_client.hpp"
-
-#include <algorithm>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <cstdio>
-#include <optional>
-#include <random>
-#include <stdexcept>
+#include <deque>
 #include <string_view>
-#include <thread>
 #include <type_traits>
-#include <vector>
 
-#include "ws_register_load_sip.hpp"
+#include "ws_register_load_thread.hpp"
 
 namespace isthmus::bench {
 
@@ -44,101 +39,21 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto kSweepPeriod = std::chrono::milliseconds(250);
-constexpr auto kCloseWait = std::chrono::seconds(2);  // for the close handshakes at the end
-constexpr int kSetupErrorsShown = 3;                  // per thread, on stderr
-
-// What the threads share; set before they start, then read only (but the
-// two atomics).
-struct LoadShared {
-    const LoadConfig& config;
-    const std::atomic<Phase>& phase;
-    tcp::endpoint endpoint;
-    std::string host_header;  // "HOST:PORT", IPv6 in brackets
-    std::optional<net::ssl::context> tls;
-    std::atomic<std::size_t> ready{0};
-    std::atomic<std::size_t> failed{0};
-    std::atomic<std::size_t> open{0};  // WebSockets up and not yet ended
-};
-
-class Client {
-  public:
-    virtual ~Client() = default;
-    virtual void start() = 0;
-    virtual void sweep(Clock::time_point now) = 0;
-    // Sends a WebSocket close (after any write in progress); the read then
-    // ends with `closed`. A connection still in setup is closed at once.
-    virtual void close_gracefully() = 0;
-    // Closes the socket: pending operations end with operation_aborted.
-    virtual void close() = 0;
-};
-
-// One load thread: its io_context, connections, counters, MD5 context.
-struct ThreadState {
-    explicit ThreadState(LoadShared& s, std::size_t max_connecting_)
-        : shared(s), max_connecting(max_connecting_) {}
-
-    LoadShared& shared;
-    net::io_context ioc{1};
-    net::steady_timer sweep_timer{ioc};
-    DigestMd5 md5;
-    LoadCounters counters;
-    std::string challenge_storage;  // the full parse's copy of a challenge
-    std::string first_unexpected;   // the first final response not 2xx/401/407
-    std::vector<std::shared_ptr<Client>> clients;
-    std::size_t next_start = 0;
-    std::size_t connecting = 0;
-    std::size_t max_connecting;
-    int setup_errors_shown = 0;
-    bool stopping = false;
-    std::thread thread;
-
-    Phase phase() const { return shared.phase.load(std::memory_order_relaxed); }
-
-    // Starts connections while fewer than max_connecting are in setup.
-    void start_more() {
-        while (!stopping && connecting < max_connecting && next_start < clients.size()) {
-            ++connecting;
-            clients[next_start++]->start();
-        }
-    }
-    void setup_done() {
-        --connecting;
-        start_more();
-    }
-    void setup_error(const char* what, const std::string& message) {
-        if (stopping || setup_errors_shown >= kSetupErrorsShown) return;
-        ++setup_errors_shown;
-        std::fprintf(stderr, "ws-register-load: %s: %s\n", what, message.c_str());
-    }
-    void sweep() {
-        const Clock::time_point now = Clock::now();
-        for (auto& c : clients)
-            c->sweep(now);
-        sweep_timer.expires_after(kSweepPeriod);
-        sweep_timer.async_wait([this](beast::error_code ec) {
-            if (!ec && !stopping) sweep();
-        });
-    }
-};
-
 template <bool kTls>
-class WsClient final : public Client, public std::enable_shared_from_this<WsClient<kTls>> {
+class WsClient final : public Client,
+                       public CallTransport,
+                       public std::enable_shared_from_this<WsClient<kTls>> {
     using NextLayer = std::conditional_t<kTls, net::ssl::stream<tcp::socket>, tcp::socket>;
 
     struct Slot {
         explicit Slot(const RegisterIdentity& id) : writer(id) {}
         RegisterWriter writer;
-        std::string request;  // the last REGISTER; kept until written
         uint32_t cseq = 0;
         Clock::time_point sent{};
         bool in_flight = false;  // awaiting its final response
-        bool in_write = false;   // queued or being written: `request` must stay
-        bool resend = false;     // answered before written: send again after
     };
 
     ThreadState& thread_;
@@ -148,12 +63,13 @@ class WsClient final : public Client, public std::enable_shared_from_this<WsClie
     std::vector<Slot> slots_;
     DigestCredentials creds_;
     DigestChallenge challenge_;  // scratch for parsing
-    // Slots waiting to be written, a ring; the front one is being written
-    // while writing_.
-    std::vector<uint32_t> queue_;
-    std::size_t queue_head_ = 0;
-    std::size_t queue_size_ = 0;
+    // Messages waiting to be written; the front one is being written while
+    // writing_. Written ones go to spare_ for their capacity.
+    std::deque<std::string> out_;
+    std::vector<std::string> spare_;
     bool writing_ = false;
+    std::optional<CallSlots> calls_;              // Mode::Call
+    std::vector<net::steady_timer> hold_timers_;  // Mode::Call, one per call slot
     uint32_t cseq_ = 0;
     bool connected_ = false;
     bool registered_ = false;
@@ -172,22 +88,54 @@ class WsClient final : public Client, public std::enable_shared_from_this<WsClie
     void on_response(std::string_view bytes, Clock::time_point now);
     void send(uint32_t slot);
     void do_write();
+    void abandon_calls();
     void on_write(beast::error_code ec, std::size_t bytes);
     void ended(beast::error_code ec);
 
   public:
+    // `call_slots`: Mode::Call's (then `slots` has one REGISTER slot).
     template <class... StreamArgs>
-    WsClient(ThreadState& thread, const std::vector<RegisterIdentity>& slots, std::string cnonce,
+    WsClient(ThreadState& thread, const std::vector<RegisterIdentity>& slots,
+             const std::vector<CallIdentity>& call_slots, std::string cnonce,
              StreamArgs&&... stream_args)
         : thread_(thread),
           ws_(std::forward<StreamArgs>(stream_args)...),
           creds_(slots.front().user, thread.shared.config.password,
-                 "sip:" + thread.shared.config.domain, std::move(cnonce)),
-          queue_(slots.size()) {
+                 "sip:" + thread.shared.config.domain, std::move(cnonce)) {
         slots_.reserve(slots.size());
         for (const auto& id : slots)
             slots_.emplace_back(id);
+        if (!call_slots.empty()) {
+            const LoadConfig& config = thread.shared.config;
+            calls_.emplace(call_slots, config.hold, config.transaction_timeout,
+                           &thread.shared.calls_active);
+            hold_timers_.reserve(call_slots.size());
+            for (std::size_t i = 0; i < call_slots.size(); ++i)
+                hold_timers_.emplace_back(thread.ioc);
+        }
     }
+
+    // CallTransport.
+    std::string buffer() override {
+        if (spare_.empty()) return {};
+        std::string s = std::move(spare_.back());
+        spare_.pop_back();
+        s.clear();
+        return s;
+    }
+    void write(std::string message) override {
+        out_.push_back(std::move(message));
+        if (!writing_) do_write();
+    }
+    void hold(uint32_t slot, std::chrono::milliseconds delay) override {
+        net::steady_timer& timer = hold_timers_[slot];
+        timer.expires_after(delay);
+        timer.async_wait([s = self(), slot](beast::error_code ec) {
+            if (ec || s->ended_ || !s->calls_) return;
+            s->calls_->hold_expired(slot, Clock::now(), *s);
+        });
+    }
+    bool may_start() const override { return !ended_ && thread_.phase() != Phase::Done; }
 
     void start() override {
         beast::get_lowest_layer(ws_).async_connect(
@@ -203,6 +151,7 @@ class WsClient final : public Client, public std::enable_shared_from_this<WsClie
     void close() override {
         if (connected_ && !ended_) thread_.shared.open.fetch_sub(1, std::memory_order_relaxed);
         ended_ = true;
+        abandon_calls();
         beast::error_code ec;
         beast::get_lowest_layer(ws_).close(ec);
     }
@@ -283,9 +232,28 @@ void WsClient<kTls>::on_read(beast::error_code ec, std::size_t) {
 }
 
 template <bool kTls>
+void WsClient<kTls>::abandon_calls() {
+    if (!calls_) return;
+    calls_->abandon();
+    for (net::steady_timer& t : hold_timers_)
+        t.cancel();
+}
+
+template <bool kTls>
 void WsClient<kTls>::on_response(std::string_view bytes, Clock::time_point now) {
     LoadCounters& counters = thread_.counters;
     const bool counting = measuring();
+    if (calls_) {
+        CallResponse cr;
+        if (!parse_call_response(bytes, cr)) {
+            if (counting) ++counters.bad_responses;
+            return;
+        }
+        if (cr.method != "REGISTER") {
+            return calls_->on_response(cr, bytes, now, counting, counters, thread_.first_unexpected,
+                                       *this);
+        }
+    }
     ResponseSummary r;
     const bool ok = thread_.shared.config.full_parse
                         ? summarize_response_full(bytes, r, thread_.challenge_storage)
@@ -308,7 +276,7 @@ void WsClient<kTls>::on_response(std::string_view bytes, Clock::time_point now) 
     }
     Slot& slot = slots_[index];
     slot.in_flight = false;
-    if (counting) {
+    if (counting && !calls_) {
         ++counters.by_status[r.status];
         counters.latency.record(now - slot.sent);
     }
@@ -324,9 +292,11 @@ void WsClient<kTls>::on_response(std::string_view bytes, Clock::time_point now) 
         registered_ = true;
         ++counters.registered;
         thread_.shared.ready.fetch_add(1, std::memory_order_relaxed);
+        if (calls_) return calls_->start(*this, now, counting, counters);  // no more REGISTERs
         for (uint32_t i = 1; i < slots_.size(); ++i)
             send(i);
     }
+    if (calls_ && registered_) return;
     send(index);
 }
 
@@ -334,47 +304,35 @@ template <bool kTls>
 void WsClient<kTls>::send(uint32_t index) {
     if (ended_ || thread_.phase() == Phase::Done) return;
     Slot& slot = slots_[index];
-    if (slot.in_write) {
-        slot.resend = true;
-        return;
-    }
     slot.cseq = ++cseq_;
-    slot.writer.request(slot.cseq, slot.request, creds_, thread_.md5);
+    std::string request = buffer();
+    slot.writer.request(slot.cseq, request, creds_, thread_.md5);
     slot.sent = Clock::now();
     slot.in_flight = true;
-    slot.in_write = true;
     if (measuring()) ++thread_.counters.sent;
-    queue_[(queue_head_ + queue_size_) % queue_.size()] = index;
-    ++queue_size_;
-    if (!writing_) do_write();
+    write(std::move(request));
 }
 
 template <bool kTls>
 void WsClient<kTls>::do_write() {
     writing_ = true;
-    const std::string& request = slots_[queue_[queue_head_]].request;
-    ws_.async_write(net::buffer(request), beast::bind_front_handler(&WsClient::on_write, self()));
+    ws_.async_write(net::buffer(out_.front()),
+                    beast::bind_front_handler(&WsClient::on_write, self()));
 }
 
 template <bool kTls>
 void WsClient<kTls>::on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
     if (ec) return ended(ec);
-    const uint32_t index = queue_[queue_head_];
-    queue_head_ = (queue_head_ + 1) % queue_.size();
-    --queue_size_;
-    Slot& slot = slots_[index];
-    slot.in_write = false;
-    if (slot.resend) {
-        slot.resend = false;
-        send(index);
-    }
-    if (queue_size_ > 0 && !writing_) do_write();
+    spare_.push_back(std::move(out_.front()));
+    out_.pop_front();
+    if (!out_.empty()) do_write();
 }
 
 template <bool kTls>
 void WsClient<kTls>::sweep(Clock::time_point now) {
     if (ended_ || !connected_) return;
+    if (calls_) calls_->sweep(now, measuring(), thread_.counters, *this);
     const auto timeout = thread_.shared.config.transaction_timeout;
     for (uint32_t i = 0; i < slots_.size(); ++i) {
         Slot& slot = slots_[i];
@@ -395,164 +353,23 @@ void WsClient<kTls>::ended(beast::error_code ec) {
     if (!thread_.stopping) ++thread_.counters.closed_total;
     if (measuring()) ++thread_.counters.ws_closes;
     if (!registered_) thread_.shared.failed.fetch_add(1, std::memory_order_relaxed);
+    abandon_calls();
     if (ec != websocket::error::closed) thread_.setup_error("websocket closed", ec.message());
     beast::get_lowest_layer(ws_).close(ec);
 }
 
-std::string random_token(std::mt19937_64& rng, std::size_t length) {
-    constexpr std::string_view kChars = "abcdefghijklmnopqrstuvwxyz0123456789";
-    std::string s(length, 'a');
-    for (char& c : s)
-        c = kChars[static_cast<std::size_t>(rng() % kChars.size())];
-    return s;
-}
-
-std::string user_name(const LoadConfig& c, std::size_t index) {
-    std::string n = std::to_string(c.first_user + index);
-    if (n.size() < 4) n.insert(0, 4 - n.size(), '0');
-    return c.user_prefix + n;
-}
-
 }  // namespace
 
-struct LoadClients::Impl {
-    explicit Impl(const LoadConfig& config, const std::atomic<Phase>& phase)
-        : shared{config, phase, {}, {}, {}, {}, {}} {}
-    LoadShared shared;
-    std::vector<std::unique_ptr<ThreadState>> threads;
-};
-
-LoadClients::LoadClients(const LoadConfig& config, const std::atomic<Phase>& phase)
-    : impl_(std::make_unique<Impl>(config, phase)) {
-    LoadShared& shared = impl_->shared;
-    {
-        net::io_context ioc;
-        tcp::resolver resolver(ioc);
-        beast::error_code ec;
-        auto results = resolver.resolve(config.host, std::to_string(config.port), ec);
-        if (ec || results.empty()) {
-            throw std::runtime_error("cannot resolve " + config.host + ": " + ec.message());
-        }
-        shared.endpoint = *results.begin();
+std::shared_ptr<Client> make_ws_client(ThreadState& thread,
+                                       const std::vector<RegisterIdentity>& slots,
+                                       const std::vector<CallIdentity>& call_slots,
+                                       std::string cnonce) {
+    if (thread.shared.tls) {
+        return std::make_shared<WsClient<true>>(thread, slots, call_slots, std::move(cnonce),
+                                                thread.ioc, *thread.shared.tls);
     }
-    const bool v6 = config.host.find(':') != std::string::npos;
-    shared.host_header =
-        (v6 ? "[" + config.host + "]" : config.host) + ":" + std::to_string(config.port);
-    if (config.tls) {
-        shared.tls.emplace(net::ssl::context::tls_client);
-        shared.tls->set_verify_mode(net::ssl::verify_none);  // a bench: any certificate
-    }
-
-    const std::size_t threads = config.threads == 0 ? 1 : config.threads;
-    const std::size_t per_thread = std::max<std::size_t>(1, config.connect_concurrency / threads);
-    for (std::size_t t = 0; t < threads; ++t) {
-        impl_->threads.push_back(std::make_unique<ThreadState>(shared, per_thread));
-    }
-    std::mt19937_64 rng{std::random_device{}()};
-    const std::string run = random_token(rng, 6);
-    for (std::size_t i = 0; i < config.connections; ++i) {
-        ThreadState& thread = *impl_->threads[i % threads];
-        RegisterIdentity id;
-        id.user = user_name(config, i);
-        id.domain = config.domain;
-        id.via_transport = config.tls ? "WSS" : "WS";
-        id.host = random_token(rng, 12) + ".invalid";  // RFC 7118 5.2
-        id.from_tag = random_token(rng, 10);
-        id.expires = config.expires;
-        const std::string call_id = random_token(rng, 16) + "-" + std::to_string(i);
-        std::vector<RegisterIdentity> slots;
-        for (std::size_t s = 0; s < std::max<std::size_t>(1, config.outstanding); ++s) {
-            id.call_id = call_id + "-" + std::to_string(s);
-            id.branch_prefix =
-                "z9hG4bK" + run + "." + std::to_string(i) + "." + std::to_string(s) + ".";
-            slots.push_back(id);
-        }
-        std::string cnonce = random_token(rng, 16);
-        if (config.tls) {
-            thread.clients.push_back(std::make_shared<WsClient<true>>(
-                thread, slots, std::move(cnonce), thread.ioc, *shared.tls));
-        } else {
-            thread.clients.push_back(
-                std::make_shared<WsClient<false>>(thread, slots, std::move(cnonce), thread.ioc));
-        }
-    }
-}
-
-LoadClients::~LoadClients() {
-    stop();
-}
-
-void LoadClients::start() {
-    for (auto& t : impl_->threads) {
-        ThreadState* state = t.get();
-        state->thread = std::thread([state] {
-            auto guard = net::make_work_guard(state->ioc);
-            net::post(state->ioc, [state] {
-                state->start_more();
-                state->sweep();
-            });
-            state->ioc.run();
-        });
-    }
-}
-
-std::size_t LoadClients::ready() const {
-    return impl_->shared.ready.load(std::memory_order_relaxed);
-}
-
-std::size_t LoadClients::failed() const {
-    return impl_->shared.failed.load(std::memory_order_relaxed);
-}
-
-void LoadClients::stop() {
-    // A WebSocket close on every connection, from its thread, and a short
-    // wait for them (so that the server sees an orderly end, not a reset).
-    bool running = false;
-    for (auto& t : impl_->threads) {
-        if (!t->thread.joinable()) continue;
-        running = true;
-        ThreadState* state = t.get();
-        net::post(state->ioc, [state] {
-            state->stopping = true;
-            for (auto& c : state->clients)
-                c->close_gracefully();
-        });
-    }
-    const auto deadline = Clock::now() + kCloseWait;
-    while (running && impl_->shared.open.load(std::memory_order_relaxed) > 0 &&
-           Clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    for (auto& t : impl_->threads)
-        t->ioc.stop();
-    for (auto& t : impl_->threads) {
-        if (t->thread.joinable()) t->thread.join();
-    }
-    // The threads are gone: close every connection from here and let the
-    // aborted operations finish, so that nothing is left pending.
-    for (auto& t : impl_->threads) {
-        t->stopping = true;
-        t->sweep_timer.cancel();
-        for (auto& c : t->clients)
-            c->close();
-        t->ioc.restart();
-        t->ioc.poll();
-        t->clients.clear();
-    }
-}
-
-std::string LoadClients::first_unexpected() const {
-    for (const auto& t : impl_->threads) {
-        if (!t->first_unexpected.empty()) return t->first_unexpected;
-    }
-    return {};
-}
-
-LoadCounters LoadClients::totals() const {
-    LoadCounters total;
-    for (const auto& t : impl_->threads)
-        total.merge(t->counters);
-    return total;
+    return std::make_shared<WsClient<false>>(thread, slots, call_slots, std::move(cnonce),
+                                             thread.ioc);
 }
 
 }  // namespace isthmus::bench

@@ -1,6 +1,8 @@
 // ws-register-load's clients: N SIP-over-WebSocket connections (RFC 7118,
 // subprotocol `sip`, WS or WSS) spread over T io_context threads, each
-// registering its own user back to back with K REGISTERs in flight.
+// registering its own user back to back with K REGISTERs in flight, or
+// (Mode::Call) registering once and then calling back to back with K calls
+// in flight.
 //
 // Threads: each load thread runs its own io_context and owns its
 // connections, its counters and its MD5 context outright (no strands, no
@@ -23,7 +25,12 @@ enum class Phase : int {
     Setup,    // connecting and registering; nothing counted but setup
     Warmup,   // load running, nothing counted
     Measure,  // load running, counted
-    Done,     // no new REGISTERs
+    Done,     // no new REGISTERs, no new calls (calls under way end: ACK, BYE)
+};
+
+enum class Mode : int {
+    Register,  // REGISTERs back to back
+    Call,      // one REGISTER per connection, then calls back to back
 };
 
 struct LoadConfig {
@@ -42,6 +49,9 @@ struct LoadConfig {
     std::size_t connect_concurrency = 64;  // connections being set up at once
     bool full_parse = false;               // sip/parser.hpp + validate, else the minimal scan
     std::chrono::milliseconds transaction_timeout{5000};
+    Mode mode = Mode::Register;
+    std::string callee = "sip:bob@ims.example.net";  // Mode::Call: the INVITEs' Request-URI
+    std::chrono::milliseconds hold{0};               // Mode::Call: from the ACK to the BYE
 };
 
 class LoadClients {
@@ -60,12 +70,16 @@ class LoadClients {
     std::size_t ready() const;
     std::size_t failed() const;
     // Stops the io_contexts, joins the threads, closes the connections.
+    // Mode::Call: first waits (up to hold + 5 s) for the calls under way to
+    // end, so that none is left in the proxy.
     void stop();
     // The counters of every thread; after stop().
     LoadCounters totals() const;
     // The first final response other than 2xx, 401 and 407, whole (for a
     // look at what went wrong); empty if none. After stop().
     std::string first_unexpected() const;
+    // Calls still under way when stop() closed the connections (Mode::Call).
+    std::size_t calls_unfinished() const;
 
   private:
     struct Impl;

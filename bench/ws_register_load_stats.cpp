@@ -53,10 +53,14 @@ double LatencyHistogram::quantile(double q) const {
 void LoadCounters::merge(const LoadCounters& other) {
 #define ISTHMUS_X(member, key, doc) member += other.member;
     ISTHMUS_LOAD_COUNTER(ISTHMUS_X)
+    ISTHMUS_CALL_COUNTER(ISTHMUS_X)
 #undef ISTHMUS_X
-    for (std::size_t i = 0; i < by_status.size(); ++i)
+    for (std::size_t i = 0; i < by_status.size(); ++i) {
         by_status[i] += other.by_status[i];
+        bye_by_status[i] += other.bye_by_status[i];
+    }
     latency.merge(other.latency);
+    teardown.merge(other.teardown);
     connected += other.connected;
     connect_failed += other.connect_failed;
     registered += other.registered;

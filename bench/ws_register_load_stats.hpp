@@ -55,14 +55,30 @@ class LatencyHistogram {
     X(unanswerable, "unanswerable_challenges", "401/407 without a usable MD5 challenge")          \
     X(ws_closes, "ws_closes", "WebSocket connections that ended in the window")
 
+// --mode call only (X as above).
+#define ISTHMUS_CALL_COUNTER(X)                                                          \
+    X(invites, "invites", "INVITEs sent in the window")                                  \
+    X(calls, "calls", "calls whose BYE got a 2xx in the window")                         \
+    X(bad_sdp, "bad_sdp",                                                                \
+      "2xx to INVITE whose SDP is not a WebRTC answer (ice-lite, SAVPF, candidate)")     \
+    X(invite_timeouts, "invite_timeouts", "INVITEs without a final response within 5 s") \
+    X(bye_timeouts, "bye_timeouts", "BYEs without a final response within 5 s")          \
+    X(acks_repeated, "acks_repeated", "2xx to INVITE seen again (retransmitted), ACKed again")
+
 // One load thread's counts. Counting happens only while the phase is
 // Measure, except the setup counts, which cover the whole run.
 struct alignas(64) LoadCounters {
 #define ISTHMUS_X(member, key, doc) uint64_t member = 0;
     ISTHMUS_LOAD_COUNTER(ISTHMUS_X)
+    ISTHMUS_CALL_COUNTER(ISTHMUS_X)
 #undef ISTHMUS_X
-    std::array<uint64_t, 700> by_status{};  // final responses, by code
-    LatencyHistogram latency;               // final responses
+    // REGISTER: final responses by code. --mode call: responses to INVITE
+    // by code, provisional ones included.
+    std::array<uint64_t, 700> by_status{};
+    LatencyHistogram latency;  // REGISTER: final responses; call: INVITE to its 2xx
+    // --mode call: responses to BYE by code, and BYE to its final response.
+    std::array<uint64_t, 700> bye_by_status{};
+    LatencyHistogram teardown;
     // Setup, whole run.
     uint64_t connected = 0;       // WebSocket upgrades accepted with `sip`
     uint64_t connect_failed = 0;  // TCP, TLS or upgrade failed (or no `sip`)
