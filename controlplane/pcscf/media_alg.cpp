@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -313,10 +314,9 @@ AlgVerdict MediaAlg::start_call(const sip::Message& m, Side from, uint64_t flow,
         return refuse(MediaCounter::NoDataplane, 503, "Service Unavailable (no media gateway)");
     if (calls_.size() >= config_.max_calls)
         return refuse(MediaCounter::CallsFull, 503, "Service Unavailable (calls)");
-    std::size_t on_flow = 0;
-    for (const auto& [k, c] : calls_)
-        on_flow += c.flow == flow ? 1U : 0U;
-    if (on_flow >= config_.max_calls_per_flow)
+    const auto on_flow = by_flow_.equal_range(flow);
+    if (static_cast<std::size_t>(std::distance(on_flow.first, on_flow.second)) >=
+        config_.max_calls_per_flow)
         return refuse(MediaCounter::CallsFull, 503, "Service Unavailable (calls on this flow)");
     Call call;
     call.id = ++next_call_;
@@ -346,6 +346,7 @@ AlgVerdict MediaAlg::start_call(const sip::Message& m, Side from, uint64_t flow,
     call.ims_origin = {"-", sess, "0", "IN", core_connection_.addr_type, config_.core_address};
     const std::string k = key(call.call_id, flow);
     by_id_[call.id] = k;
+    by_flow_.emplace(flow, k);
     calls_.emplace(k, std::move(call));
     count(MediaCounter::CallsStarted);
     return {};
@@ -474,9 +475,11 @@ void MediaAlg::confirm(Call& call, const sip::Message& ok) {
 std::vector<DialogRelease> MediaAlg::on_flow_closed(uint64_t flow) {
     std::vector<std::string> keys;
     std::vector<DialogRelease> releases;
-    for (auto& [k, call] : calls_) {
-        if (call.flow != flow) continue;
-        keys.push_back(k);
+    const auto [first, last] = by_flow_.equal_range(flow);
+    for (auto f = first; f != last; ++f)
+        keys.push_back(f->second);
+    for (const std::string& k : keys) {
+        Call& call = calls_.at(k);
         if (call.release) {
             call.release->cseq = call.browser_cseq + 1;
             releases.push_back(std::move(*call.release));
@@ -779,6 +782,13 @@ void MediaAlg::end_call(const std::string& k) {
         if (call.slots[i].legs) ports_.release(*call.slots[i].legs);
     }
     by_id_.erase(call.id);
+    const auto [first, last] = by_flow_.equal_range(call.flow);
+    for (auto f = first; f != last; ++f) {
+        if (f->second == k) {
+            by_flow_.erase(f);
+            break;
+        }
+    }
     calls_.erase(it);
     count(MediaCounter::CallsEnded);
 }

@@ -339,6 +339,9 @@ class MediaAlg {
     std::size_t sessions_ = 0;
     std::unordered_map<std::string, Call> calls_;
     std::unordered_map<uint64_t, std::string> by_id_;  // call id -> key
+    // Browser flow -> its calls' keys (at most max_calls_per_flow each): the
+    // per-flow bound and a flow's close without a walk over every call.
+    std::unordered_multimap<uint64_t, std::string> by_flow_;
     std::deque<dpif::Command> commands_;
     std::vector<DialogRelease> releases_;
     MediaStats stats_;
