@@ -19,6 +19,12 @@
 # bob_calls NAME TARGET HANGUP ARGS...  bob's sipp calls TARGET (ims/uac_call.xml)
 # sipp_msgs / sipp_count / sipp_nth / sipp_has   read sipp's -message_file
 # is A B                    A equals B (says what it got when not)
+# media_topology            pcscf_media/pcscf_browser's namespaces: $gw (dataplane
+#                           and P-CSCF), $ue and $ims with a media link each to a
+#                           dataplane port (198.18.0/24, 198.18.1/24) and a
+#                           signalling link to the P-CSCF (198.18.25/24, 198.18.24/24)
+# media_config FILE         the dataplane's and the P-CSCF's configuration for it
+#                           (media enabled) into FILE
 
 alice_extra=()
 
@@ -106,3 +112,48 @@ sipp_has() {
   sipp_msgs "$1" "$2" "$3" | grep -Eq -- "$4"
 }
 is() { [ "$1" = "$2" ] || { echo "    (got '$1', expected '$2')"; return 1; }; }
+
+media_topology() {
+  ip netns add "$gw" || return 1
+  host "$ue" "$acc_host" "$acc_gw" 198.18.0.1/24 || return 1
+  host "$ims" "$core_host" "$core_gw" 198.18.1.1/24 || return 1
+  ip link add "sw$S" netns "$gw" type veth peer name "su$S" netns "$ue" || return 1
+  ip link add "sm$S" netns "$gw" type veth peer name "si$S" netns "$ims" || return 1
+  ip -n "$ue" addr add 198.18.25.2/24 dev "su$S"
+  ip -n "$gw" addr add 198.18.25.1/24 dev "sw$S"
+  ip -n "$gw" addr add 198.18.24.1/24 dev "sm$S"
+  ip -n "$ims" addr add 198.18.24.2/24 dev "si$S"
+  ip -n "$ims" addr add 198.18.24.3/24 dev "si$S"
+  local l
+  for l in "$ue su$S" "$gw sw$S" "$gw sm$S" "$ims si$S" "$gw lo"; do
+    set -- $l
+    ip -n "$1" link set "$2" up
+  done
+}
+media_config() {
+  ns_gateway_toml '"-l", "0"' net_af_packet0 "iface=$acc_gw" net_af_packet1 "iface=$core_gw" > "$1"
+  head -c 32 /dev/urandom > "$tmp/flow.key"
+  cat >> "$1" <<TOML
+[pcscf]
+visited_network_id = "visited.example.net"
+orig_ioi = "pcscf.example.net"
+flow_token_key_file = "$tmp/flow.key"
+[pcscf.w2]
+host = "pcscf.example.net"
+ws = "198.18.25.1:5062"
+[pcscf.mw]
+address = "198.18.24.1"
+port = 5060
+transports = ["udp"]
+next_hop = "udp:198.18.24.2:5060"
+[pcscf.media]
+enabled = true
+access_address = "198.18.0.2"
+core_address = "198.18.1.2"
+access_port_min = 40000
+access_port_max = 40999
+core_port_min = 50000
+core_port_max = 50999
+attach_interval_ms = 100
+TOML
+}

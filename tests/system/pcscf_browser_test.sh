@@ -92,20 +92,7 @@ trap cleanup EXIT
   { echo "bundling the WIC failed:"; cat "$tmp/wic-build.log"; exit 1; }
 
 # --- namespaces: media links (to the dataplane's ports), signalling links --
-ip netns add "$gw" || exit 1
-host "$ue" "$acc_host" "$acc_gw" 198.18.0.1/24 || exit 1
-host "$ims" "$core_host" "$core_gw" 198.18.1.1/24 || exit 1
-ip link add "sw$S" netns "$gw" type veth peer name "su$S" netns "$ue" || exit 1
-ip link add "sm$S" netns "$gw" type veth peer name "si$S" netns "$ims" || exit 1
-ip -n "$ue" addr add 198.18.25.2/24 dev "su$S"
-ip -n "$gw" addr add 198.18.25.1/24 dev "sw$S"
-ip -n "$gw" addr add 198.18.24.1/24 dev "sm$S"
-ip -n "$ims" addr add 198.18.24.2/24 dev "si$S"
-ip -n "$ims" addr add 198.18.24.3/24 dev "si$S"
-for l in "$ue su$S" "$gw sw$S" "$gw sm$S" "$ims si$S" "$gw lo"; do
-  set -- $l
-  ip -n "$1" link set "$2" up
-done
+media_topology || exit 1
 
 # --- the IMS core and bob -----------------------------------------------------
 ims_start "$ims" 198.18.24.2 "$tmp/kamailio.log" || { echo "Kamailio did not start"; exit 1; }
@@ -113,32 +100,7 @@ check "bob registers directly at the IMS core" \
   eval 'ims_register "$ims" "$bob_addr" bob bob-secret 600 -p 5070 > "$tmp/bob-reg.out" 2>&1'
 
 # --- the dataplane and the P-CSCF (as in pcscf_media_test.sh) ------------------
-ns_gateway_toml '"-l", "0"' net_af_packet0 "iface=$acc_gw" net_af_packet1 "iface=$core_gw" \
-  > "$tmp/isthmus.toml"
-head -c 32 /dev/urandom > "$tmp/flow.key"
-cat >> "$tmp/isthmus.toml" <<TOML
-[pcscf]
-visited_network_id = "visited.example.net"
-orig_ioi = "pcscf.example.net"
-flow_token_key_file = "$tmp/flow.key"
-[pcscf.w2]
-host = "pcscf.example.net"
-ws = "198.18.25.1:5062"
-[pcscf.mw]
-address = "198.18.24.1"
-port = 5060
-transports = ["udp"]
-next_hop = "udp:198.18.24.2:5060"
-[pcscf.media]
-enabled = true
-access_address = "198.18.0.2"
-core_address = "198.18.1.2"
-access_port_min = 40000
-access_port_max = 40999
-core_port_min = 50000
-core_port_max = 50999
-attach_interval_ms = 100
-TOML
+media_config "$tmp/isthmus.toml"
 ns_gateway_start "$tmp/isthmus.toml"
 check "the dataplane runs" wait_running "$ctl" "$region"
 ip netns exec "$gw" "$pcscf" --config "$tmp/isthmus.toml" 2>"$tmp/pcscf.log" &
