@@ -142,6 +142,10 @@ class PcscfCore {
     void on_dataplane_event(const dpif::Event& ev, TimePoint now);
     // The token our Path / Record-Route would carry for `flow` (diagnostics).
     std::string flow_token(uint64_t flow) const { return tokens_.make(flow); }
+    // A guest's leased identity whose registration ended (its WebSocket
+    // closed, it de-registered or expired): the daemon gives the lease
+    // back to the WWSF (A.3.3). nullopt when none. Drain after every call.
+    std::optional<GuestLeaseRef> poll_lease_end() { return registrar_.take_ended_lease(); }
 
   private:
     // One proxied request (RFC 3261 16: a response context), keyed by its
@@ -165,8 +169,9 @@ class PcscfCore {
         // REGISTER: the AOR and the contacts the browser asked to bind.
         std::string aor;
         std::vector<sip::Uri> contacts;
-        bool binds = false;              // the REGISTER had a Contact (not a query)
-        bool web_authenticated = false;  // taken on a WWSF token (A.3.2/A.3.3)
+        bool binds = false;                  // the REGISTER had a Contact (not a query)
+        bool web_authenticated = false;      // taken on a WWSF token (A.3.2/A.3.3)
+        std::optional<GuestLeaseRef> lease;  // a guest token's leased identity (A.3.3)
         // INVITE: the CANCEL for the forwarded request (9.1) and its peer.
         sip::Message cancel;
         Peer downstream;
@@ -200,9 +205,11 @@ class PcscfCore {
     void w2_register(sip::Message& m, sip::TransactionId txn, const Peer& from);
     // A REGISTER with a Bearer token (or refreshing a registration made with
     // one, on the same flow): true when it may go on, its Authorization
-    // replaced by the auth-done one; false when it was refused here.
+    // replaced by the auth-done one and ctx.lease set for a guest's token
+    // (or kept from the registration it refreshes); false when it was
+    // refused here.
     bool web_authentication(sip::Message& m, sip::TransactionId txn, const Peer& from,
-                            const std::string& aor);
+                            Context& ctx);
     std::optional<token::ReplayCache> replay_;
     void w2_initial(sip::Message& m, sip::TransactionId txn, const Peer& from);
     void w2_in_dialog(sip::Message& m, sip::TransactionId txn, const Peer& from);

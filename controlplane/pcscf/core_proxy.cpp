@@ -180,6 +180,7 @@ void PcscfCore::on_registered(const Context& ctx, const sip::Message& ok) {
     RegistrationUpdate u;
     u.aor = ctx.aor;
     u.web_authenticated = ctx.web_authenticated;
+    u.lease = ctx.lease;
     std::optional<uint64_t> header_expiry;
     if (const auto e = ok.header("Expires"))
         header_expiry = sip::parse_uint(sip::trim_lws(*e), 0xFFFFFFFFu);

@@ -151,6 +151,7 @@ struct CoreStats {
     // REGISTERs taken on a WWSF token, and those refused by reason (the
     // token's own, and two of ours: another identity, tokens not accepted).
     uint64_t token_registrations = 0;
+    uint64_t token_guest_registrations = 0;  // of those, a guest's (A.3.3 leases)
     std::array<uint64_t, token::kTokenErrorCount> token_refused{};
     uint64_t token_wrong_identity = 0;
     uint64_t token_not_configured = 0;

@@ -97,14 +97,16 @@ void strip_integrity_protected(sip::Message& m) {
 }  // namespace
 
 bool PcscfCore::web_authentication(sip::Message& m, sip::TransactionId txn, const Peer& from,
-                                   const std::string& aor) {
+                                   Context& ctx) {
     const auto refuse_token = [&](std::string_view reason) {
         refuse(txn, m, Refusal::TokenRefused, reason, Side::W2);
         return false;
     };
     const auto to_uri = sip::parse_name_addr(*m.header("To"))->uri;
-    const Registration* known = registrar_.find(from.flow, aor);
-    if (known == nullptr || !known->web_authenticated) {
+    const Registration* known = registrar_.find(from.flow, ctx.aor);
+    if (known != nullptr && known->web_authenticated) {
+        ctx.lease = known->lease;
+    } else {
         // A new registration: the token is what authenticates it.
         const auto bearer = bearer_token(m);
         if (!bearer) return refuse_token("Forbidden (token required)");
@@ -131,6 +133,10 @@ bool PcscfCore::web_authentication(sip::Message& m, sip::TransactionId txn, cons
             return refuse_token("Forbidden (token replayed)");
         }
         ++stats_.token_registrations;
+        if (c.claims.kind == "guest") {
+            ++stats_.token_guest_registrations;
+            ctx.lease = GuestLeaseRef{c.claims.subject, std::string(*bearer)};
+        }
     }
     // TS 24.229 5.2.2.1: the UE was authenticated otherwise (TS 24.371
     // A.3.2); the S-CSCF takes the REGISTER without a challenge.
@@ -183,7 +189,7 @@ void PcscfCore::w2_register(sip::Message& m, sip::TransactionId txn, const Peer&
     const auto bearer = bearer_token(m);
     const Registration* known = registrar_.find(from.flow, ctx.aor);
     if (bearer || (known != nullptr && known->web_authenticated)) {
-        if (!web_authentication(m, txn, from, ctx.aor)) return;
+        if (!web_authentication(m, txn, from, ctx)) return;
         ctx.web_authenticated = true;
     } else {
         strip_integrity_protected(m);  // the browser's own claim counts for nothing

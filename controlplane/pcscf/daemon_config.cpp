@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/io_context.hpp>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -463,7 +464,8 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
 
     // [pcscf.tokens]: WWSF tokens (A.3.2/A.3.3), verified with its public key.
     const Table tokens(top.sub("tokens"), "pcscf.tokens", origin,
-                       {"public_key_file", "audience", "max_lifetime_s"});
+                       {"public_key_file", "audience", "max_lifetime_s", "lease_release_url",
+                        "lease_release_ca_file", "lease_release_timeout_ms"});
     std::string public_key_file;
     tokens.string("public_key_file", public_key_file);
     tokens.string("audience", core.token_audience);
@@ -482,6 +484,32 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
         core.unix_time = [] { return static_cast<int64_t>(::time(nullptr)); };
     } else if (tokens.has("audience")) {
         tokens.fail("public_key_file", "missing (audience is set)");
+    }
+    // Guest leases (A.3.3) given back to the WWSF when their registration ends.
+    LeaseReleaseConfig& lr = cfg.lease_release;
+    tokens.string("lease_release_url", lr.url);
+    tokens.string("lease_release_ca_file", lr.ca_file);
+    tokens.duration("lease_release_timeout_ms", 100, 60000, lr.timeout);
+    if (!lr.url.empty()) {
+        std::string error;
+        const auto url = parse_release_url(lr.url, error);
+        if (!url) tokens.fail("lease_release_url", lr.url + ": " + error);
+        if (public_key_file.empty()) {
+            tokens.fail("lease_release_url", "needs public_key_file (guests register with tokens)");
+        }
+        if (!url->tls && !lr.ca_file.empty()) {
+            tokens.fail("lease_release_ca_file", "set, but lease_release_url is http://");
+        }
+        if (!lr.ca_file.empty()) check_readable(tokens, "lease_release_ca_file", lr.ca_file);
+        try {  // what the daemon will do: the CA file must load as PEM
+            boost::asio::io_context probe;
+            LeaseReleaser(probe.get_executor(), lr, [](const std::string&) {});
+        } catch (const std::invalid_argument& e) {
+            tokens.fail(lr.ca_file.empty() ? "lease_release_url" : "lease_release_ca_file",
+                        e.what());
+        }
+    } else if (tokens.has("lease_release_ca_file")) {
+        tokens.fail("lease_release_url", "missing (lease_release_ca_file is set)");
     }
 
     // [pcscf.media]: the IMS-ALG and the dataplane it programs. The region

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "pcscf/core_config.hpp"
+#include "pcscf/lease_release.hpp"
 #include "pcscf/transport_set.hpp"
 
 namespace isthmus::pcscf {
@@ -41,6 +42,9 @@ struct PcscfDaemonConfig {
     // A dataplane whose heartbeat stands still this long is gone: three of
     // its [dataplane] heartbeat_ms, at least 3 s.
     std::chrono::milliseconds heartbeat_timeout{3000};
+    // [pcscf.tokens] lease_release_*: where guest leases go back (A.3.3);
+    // url empty: nowhere (they end at the WWSF at their own time).
+    LeaseReleaseConfig lease_release;
 };
 
 // Parses `text` (TOML) as read from `origin` (named in errors) and checks

@@ -90,7 +90,11 @@ class Daemon {
               }),
           timer_(transports_.core_executor()),
           dpif_timer_(transports_.core_executor()),
-          signals_(transports_.context(), SIGINT, SIGTERM, SIGUSR1) {}
+          signals_(transports_.context(), SIGINT, SIGTERM, SIGUSR1) {
+        if (!cfg_.lease_release.url.empty()) {
+            releaser_.emplace(transports_.core_executor(), cfg_.lease_release, log_line);
+        }
+    }
 
     int run() {
         transports_.start();
@@ -171,6 +175,7 @@ class Daemon {
                 stopping_ = true;
                 timer_.cancel();
                 dpif_timer_.cancel();
+                if (releaser_) releaser_->wind_down(std::chrono::seconds(2));
             });
             transports_.shutdown();
         });
@@ -197,8 +202,22 @@ class Daemon {
         // on demand that failed).
         while (auto out = core_.poll())
             transports_.apply(std::move(*out));
+        while (auto lease = core_.poll_lease_end())
+            lease_ended(std::move(*lease));
         send_commands();
         rearm();
+    }
+
+    // A guest's registration ended (A.3.3): its identity goes back to the
+    // WWSF's pool now (lease_release.hpp), or at the lease's end when no
+    // lease_release_url is configured.
+    void lease_ended(GuestLeaseRef lease) {
+        if (releaser_) {
+            releaser_->release(std::move(lease));
+        } else {
+            log_line("level=info event=guest_registration_ended identity=" + lease.identity +
+                     " lease=kept_until_its_end");
+        }
     }
 
     // --- the dataplane (on the core strand) --------------------------------
@@ -358,6 +377,14 @@ class Daemon {
             }
             if (s.token_wrong_identity != 0)
                 o << " token_wrong_identity=" << s.token_wrong_identity;
+            o << " token_guest_registrations=" << s.token_guest_registrations;
+        }
+        if (releaser_) {
+            const LeaseReleaseStats& l = releaser_->stats();
+            o << " leases_pending=" << releaser_->pending();
+#define ISTHMUS_X(name, doc) o << " leases_" #name "=" << l.name;
+            ISTHMUS_PCSCF_LEASE_COUNTER(ISTHMUS_X)
+#undef ISTHMUS_X
         }
         if (const MediaAlg* m = core_.media()) {
             o << " calls=" << m->calls() << " sessions=" << m->sessions()
@@ -388,6 +415,7 @@ class Daemon {
     net::steady_timer dpif_timer_;
     net::signal_set signals_;
     std::optional<isthmus::dpif::Client> dpif_;
+    std::optional<LeaseReleaser> releaser_;       // lease_release_url set
     std::deque<isthmus::dpif::Command> backlog_;  // commands waiting for ring room
     Clock::time_point next_attach_{};
     uint64_t last_beat_ = 0;

@@ -44,8 +44,10 @@ std::size_t Registrar::close_flow(uint64_t flow) {
     const auto it = flows_.find(flow);
     if (it == flows_.end()) return 0;
     const std::size_t n = it->second.registrations.size();
-    for (const Registration& r : it->second.registrations)
+    for (const Registration& r : it->second.registrations) {
         unindex(r);
+        end_lease(r);
+    }
     registrations_ -= n;
     stats_.released += n;
     flows_.erase(it);
@@ -83,6 +85,17 @@ void Registrar::unindex(const Registration& r) {
     flow_of_.erase(r.id);
 }
 
+void Registrar::end_lease(const Registration& r) {
+    if (r.lease) ended_leases_.push_back(*r.lease);
+}
+
+std::optional<GuestLeaseRef> Registrar::take_ended_lease() {
+    if (ended_leases_.empty()) return std::nullopt;
+    GuestLeaseRef l = std::move(ended_leases_.front());
+    ended_leases_.pop_front();
+    return l;
+}
+
 Registrar::Applied Registrar::apply(uint64_t flow, RegistrationUpdate update, TimePoint now) {
     const auto fit = flows_.find(flow);
     if (fit == flows_.end()) return Applied::NoFlow;
@@ -94,6 +107,7 @@ Registrar::Applied Registrar::apply(uint64_t flow, RegistrationUpdate update, Ti
     if (update.bindings.empty()) {
         if (existing == regs.end()) return Applied::Unchanged;
         unindex(*existing);
+        end_lease(*existing);
         regs.erase(existing);
         --registrations_;
         ++stats_.removed;
@@ -126,6 +140,8 @@ Registrar::Applied Registrar::apply(uint64_t flow, RegistrationUpdate update, Ti
     r->service_route = std::move(update.service_route);
     r->identities = std::move(update.identities);
     r->web_authenticated = update.web_authenticated;
+    if (r->lease && r->lease != update.lease) end_lease(*r);
+    r->lease = std::move(update.lease);
     r->expires = TimePoint::min();
     for (const Binding& b : r->bindings)
         r->expires = std::max(r->expires, b.expires);
@@ -162,7 +178,11 @@ void Registrar::expire(TimePoint now) {
         const uint64_t flow = fo->second;
         flow_of_.erase(fo);
         std::vector<Registration>& regs = flows_.at(flow).registrations;
-        std::erase_if(regs, [&](const Registration& r) { return r.id == id; });
+        std::erase_if(regs, [&](const Registration& r) {
+            if (r.id != id) return false;
+            end_lease(r);
+            return true;
+        });
         --registrations_;
         ++stats_.expired;
     }

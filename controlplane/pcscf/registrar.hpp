@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <set>
 #include <string>
@@ -57,6 +58,15 @@ struct Binding {
     TimePoint expires;
 };
 
+// A guest identity the WWSF leased from its pool (TS 24.371 A.3.3) and the
+// token the registration was made with: when the registration ends, the
+// lease goes back (the token proves to the WWSF which lease it was).
+struct GuestLeaseRef {
+    std::string identity;  // the token's sub, as the WWSF wrote it
+    std::string token;
+    bool operator==(const GuestLeaseRef&) const = default;
+};
+
 struct Registration {
     uint64_t id = 0;  // unique in the registrar's life
     std::string aor;  // to_string() of the REGISTER's To URI
@@ -67,6 +77,8 @@ struct Registration {
     // Registered on the strength of a WWSF token (A.3.2/A.3.3): its
     // refreshes on the same flow need none.
     bool web_authenticated = false;
+    // A guest's leased identity (A.3.3): handed back when this ends.
+    std::optional<GuestLeaseRef> lease;
 };
 
 struct FlowState {
@@ -83,6 +95,7 @@ struct RegistrationUpdate {
     std::vector<std::string> service_route;
     std::vector<sip::NameAddr> identities;
     bool web_authenticated = false;
+    std::optional<GuestLeaseRef> lease;
 };
 
 // The identity a request from a flow is asserted as (P-Asserted-Identity)
@@ -150,6 +163,12 @@ class Registrar {
     void expire(TimePoint now);
     std::optional<TimePoint> next_expiry() const;
 
+    // --- guest leases (A.3.3) ------------------------------------------------
+    // The oldest lease whose registration ended (its flow closed, it was
+    // removed by a 200 OK or expired, or a refresh replaced it); nullopt
+    // when none. Each ended lease is reported once.
+    std::optional<GuestLeaseRef> take_ended_lease();
+
     std::size_t flows() const { return flows_.size(); }
     std::size_t registrations() const { return registrations_; }
     const RegistrarStats& stats() const { return stats_; }
@@ -158,6 +177,7 @@ class Registrar {
   private:
     void index(const Registration& r, uint64_t flow);
     void unindex(const Registration& r);
+    void end_lease(const Registration& r);
 
     RegistrarLimits limits_;
     std::unordered_map<uint64_t, FlowState> flows_;
@@ -166,6 +186,7 @@ class Registrar {
     std::unordered_map<uint64_t, uint64_t> flow_of_;  // registration id -> flow
     std::size_t registrations_ = 0;
     uint64_t next_id_ = 1;
+    std::deque<GuestLeaseRef> ended_leases_;
     RegistrarStats stats_;
 };
 

@@ -28,6 +28,11 @@ std::string random_id() {
     return token::base64url_encode({reinterpret_cast<const char*>(id.data()), id.size()});
 }
 
+// A guest token's jti: its lease's id and a random id of the same length.
+bool is_lease_token_id(std::string_view jti, std::string_view lease_id) {
+    return !lease_id.empty() && jti.size() == 2 * lease_id.size() && jti.starts_with(lease_id);
+}
+
 // A login name as it may appear in a log line.
 std::string loggable_user(std::string_view user) {
     return is_user_name(user) ? std::string(user) : std::string("-");
@@ -141,10 +146,20 @@ HttpResponse WwsfCore::issue_token(const HttpRequest& req, int64_t now) {
         return error(req, 401, "no session: log in (or lease a guest identity) first",
                      Counter::NoSession);
     }
-    // A guest's token ends with its lease at the latest.
+    // A guest's token ends with its lease at the latest, and its jti starts
+    // with the lease's id: any of the lease's tokens can give it back.
     const int64_t expires =
         std::min(now + config_.token_lifetime_s, s->guest ? s->expires : INT64_MAX);
-    const std::string token = sign(s->identity, s->guest, expires, random_id());
+    std::string jti = random_id();
+    if (s->guest) {
+        const GuestLease* lease = pool_.find(s->identity);
+        if (lease == nullptr) {
+            return error(req, 401, "no session: log in (or lease a guest identity) first",
+                         Counter::NoSession);
+        }
+        jti = lease->owner + jti;
+    }
+    const std::string token = sign(s->identity, s->guest, expires, std::move(jti));
     log("level=info event=token identity=" + s->identity +
         " kind=" + (s->guest ? "guest" : "user") + " expires=" + std::to_string(expires) +
         " peer=" + req.peer);
@@ -169,9 +184,11 @@ HttpResponse WwsfCore::guest(const HttpRequest& req, int64_t now) {
         return error(req, 429, "too many guest identities leased from this address",
                      Counter::GuestPerAddress);
     }
-    const std::string jti = random_id();
+    // The lease's id (22 characters); each of its tokens' jti is the id
+    // followed by 22 more (token.hpp allows 64).
+    const std::string lease_id = random_id();
     const int64_t lease_end = now + config_.guest_lease_s;
-    const GuestLease* lease = pool_.lease(lease_end, jti, req.peer);
+    const GuestLease* lease = pool_.lease(lease_end, lease_id, req.peer);
     if (lease == nullptr) {
         log("level=warning event=guest_pool_empty size=" + std::to_string(pool_.size()) +
             " peer=" + req.peer);
@@ -189,9 +206,8 @@ HttpResponse WwsfCore::guest(const HttpRequest& req, int64_t now) {
         r.headers.emplace_back("Retry-After", "60");
         return r;
     }
-    // The first token's jti is the lease's owner: it can give the lease back.
     const int64_t expires = std::min(now + config_.token_lifetime_s, lease_end);
-    const std::string token = sign(identity, true, expires, jti);
+    const std::string token = sign(identity, true, expires, lease_id + random_id());
     bump(Counter::GuestLeased);
     log("level=info event=guest_leased identity=" + identity + " lease_expires=" +
         std::to_string(lease_end) + " free=" + std::to_string(pool_.free()) + " peer=" + req.peer);
@@ -230,7 +246,7 @@ HttpResponse WwsfCore::release(const HttpRequest& req, int64_t now) {
         holder =
             (check.error == token::TokenError::None || check.error == token::TokenError::Expired) &&
             check.claims.audience == config_.token_audience && check.claims.kind == "guest" &&
-            check.claims.subject == id && check.claims.id == lease->owner;
+            check.claims.subject == id && is_lease_token_id(check.claims.id, lease->owner);
     }
     if (lease == nullptr || !holder) {
         log("level=notice event=release_refused peer=" + req.peer);

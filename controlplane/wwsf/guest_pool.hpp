@@ -23,7 +23,7 @@ namespace isthmus::wwsf {
 struct GuestLease {
     std::string identity;
     int64_t expires = 0;  // unix seconds
-    std::string owner;    // what the core ties the lease to (its first token's jti)
+    std::string owner;    // the lease's id: its tokens' jti start with it
     std::string peer;     // the address that leased it (the per-address bound)
 };
 

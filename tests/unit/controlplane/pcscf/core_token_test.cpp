@@ -23,13 +23,33 @@ class CoreTokenTest : public CoreFixture {
 
     std::string token(std::string_view id = "tok1", int64_t lifetime = 120,
                       std::string_view subject = kAor,
-                      std::string_view audience = "pcscf.example.net") const {
+                      std::string_view audience = "pcscf.example.net",
+                      std::string_view kind = "user") const {
         token::Claims c;
         c.subject = std::string(subject);
         c.audience = std::string(audience);
         c.expires = kUnixNow + lifetime;
         c.id = std::string(id);
+        c.kind = std::string(kind);
         return signer.sign(c);
+    }
+    std::string guest_token(std::string_view id = "guest1") const {
+        return token(id, 120, kAor, "pcscf.example.net", "guest");
+    }
+    // A registration made with token `t` on `flow` (200 OK with expires).
+    void token_registered(const std::string& t, uint64_t flow = 42,
+                          std::string_view expires = "600") {
+        Message m = browser_register(1, "z9hG4bK-g" + std::to_string(flow), expires);
+        m.add("Authorization", "Bearer " + t);
+        const Sent fwd = only(feed(m, browser(flow)));
+        const Message ok = only(feed(ok_to_register(fwd.msg, expires), icscf())).msg;
+        ASSERT_EQ(ok.status_code, 200);
+    }
+    std::vector<GuestLeaseRef> ended_leases() {
+        std::vector<GuestLeaseRef> out;
+        while (auto l = core->poll_lease_end())
+            out.push_back(std::move(*l));
+        return out;
     }
     Message token_register(const std::string& t, uint32_t cseq = 1,
                            std::string_view branch = "z9hG4bK-treg") {
@@ -142,6 +162,59 @@ TEST_F(CoreTokenTest, ABrowsersOwnAuthDoneIsRemoved) {
     const Sent fwd2 = only(feed(m2, browser(43)));
     EXPECT_EQ(text(fwd2.msg, "Authorization"),
               "Digest username=\"a,b\", realm=\"ims.example.net\"");
+}
+
+// A.3.3: a guest's identity is leased by the WWSF; when the registration
+// made with the guest's token ends, the core reports the lease with that
+// token (the daemon gives it back to the WWSF).
+TEST_F(CoreTokenTest, AGuestLeaseEndsWhenItsWebSocketCloses) {
+    const std::string t = guest_token();
+    token_registered(t);
+    EXPECT_EQ(stats().token_guest_registrations, 1u);
+    EXPECT_TRUE(ended_leases().empty());
+    // A refresh on the same flow keeps the lease.
+    const Sent again = only(feed(browser_register(2, "z9hG4bK-gref"), browser()));
+    only(feed(ok_to_register(again.msg), icscf()));
+    EXPECT_TRUE(ended_leases().empty());
+    close_flow(42);
+    const auto ended = ended_leases();
+    ASSERT_EQ(ended.size(), 1u);
+    EXPECT_EQ(ended[0].identity, kAor);
+    EXPECT_EQ(ended[0].token, t);
+    EXPECT_TRUE(ended_leases().empty());  // reported once
+}
+
+TEST_F(CoreTokenTest, AGuestLeaseEndsWithADeRegistrationOrAnExpiry) {
+    const std::string t1 = guest_token("g-dereg");
+    token_registered(t1, 42);
+    const Sent bye = only(feed(browser_register(3, "z9hG4bK-gbye", "0"), browser(42)));
+    only(feed(ok_to_register(bye.msg, "0"), icscf()));
+    auto ended = ended_leases();
+    ASSERT_EQ(ended.size(), 1u);
+    EXPECT_EQ(ended[0].token, t1);
+
+    const std::string t2 = guest_token("g-expiry");
+    token_registered(t2, 43, "60");
+    EXPECT_TRUE(ended_leases().empty());
+    run_until(now_ms + 61'000);
+    EXPECT_FALSE(core->registrar().registered(43, at(now_ms)));
+    ended = ended_leases();
+    ASSERT_EQ(ended.size(), 1u);
+    EXPECT_EQ(ended[0].token, t2);
+}
+
+TEST_F(CoreTokenTest, AUsersTokenLeasesNothing) {
+    token_registered(token("user-1"));
+    close_flow(42);
+    EXPECT_TRUE(ended_leases().empty());
+    EXPECT_EQ(stats().token_guest_registrations, 0u);
+    // Nor does a guest REGISTER the IMS refused: nothing was registered.
+    Message m = browser_register(1, "z9hG4bK-gref403");
+    m.add("Authorization", "Bearer " + guest_token("g-403"));
+    const Sent fwd = only(feed(m, browser(44)));
+    only(feed(response_to(fwd.msg, 403, "Forbidden"), icscf()));
+    close_flow(44);
+    EXPECT_TRUE(ended_leases().empty());
 }
 
 TEST(CoreTokenConfig, TokensRefusedWhenNoKeyIsConfigured) {

@@ -898,5 +898,43 @@ TEST_F(PcscfConfigFiles, TokensRefusals) {
     expect_refused(unknown, "pcscf.tokens.key", "unknown key");
 }
 
+// Guest leases given back to the WWSF (A.3.3): lease_release_url and its CA.
+TEST_F(PcscfConfigFiles, LeaseRelease) {
+    const std::string pub = write("wwsf.pub", token::TokenSigner::generate().public_pem());
+    const std::string tokens =
+        "[pcscf.tokens]\npublic_key_file = \"" + pub + "\"\naudience = \"pcscf.example.net\"\n";
+    Toml off;
+    off.append(tokens);
+    EXPECT_TRUE(load(off).lease_release.url.empty());
+    Toml plain;
+    plain.append(tokens + "lease_release_url = \"http://127.0.0.1:8080/api/guest/release\"\n" +
+                 "lease_release_timeout_ms = 2500\n");
+    const PcscfDaemonConfig c = load(plain);
+    EXPECT_EQ(c.lease_release.url, "http://127.0.0.1:8080/api/guest/release");
+    EXPECT_EQ(c.lease_release.timeout, std::chrono::milliseconds(2500));
+    Toml bad_url;
+    bad_url.append(tokens + "lease_release_url = \"ftp://x/y\"\n");
+    expect_refused(bad_url, "pcscf.tokens.lease_release_url", "https:// or http://");
+    Toml ca_missing;
+    ca_missing.append(tokens + "lease_release_url = \"https://198.18.0.1/api/guest/release\"\n" +
+                      "lease_release_ca_file = \"" + (dir_ / "none.pem").string() + "\"\n");
+    expect_refused(ca_missing, "pcscf.tokens.lease_release_ca_file", "cannot read");
+    Toml ca_junk;
+    ca_junk.append(tokens + "lease_release_url = \"https://198.18.0.1/api/guest/release\"\n" +
+                   "lease_release_ca_file = \"" + write("junk-ca.pem", "hello") + "\"\n");
+    expect_refused(ca_junk, "pcscf.tokens.lease_release_ca_file");
+    Toml ca_on_http;
+    ca_on_http.append(tokens + "lease_release_url = \"http://198.18.0.1/api/guest/release\"\n" +
+                      "lease_release_ca_file = \"" + pub + "\"\n");
+    expect_refused(ca_on_http, "pcscf.tokens.lease_release_ca_file", "http://");
+    Toml no_key;
+    no_key.append("[pcscf.tokens]\nlease_release_url = \"http://127.0.0.1/x\"\n");
+    expect_refused(no_key, "pcscf.tokens.lease_release_url", "public_key_file");
+    Toml timeout;
+    timeout.append(tokens + "lease_release_url = \"http://127.0.0.1/x\"\n" +
+                   "lease_release_timeout_ms = 5\n");
+    expect_refused(timeout, "pcscf.tokens.lease_release_timeout_ms", "100..60000");
+}
+
 }  // namespace
 }  // namespace isthmus::pcscf

@@ -122,6 +122,36 @@ TEST_F(CoreGuest, ReleaseWithTheLeasesToken) {
     EXPECT_EQ(post("/api/guest/release", R"({"identity":"x","lease":"y"})").status, 400u);
 }
 
+// The eP-CSCF gives a lease back with the token the guest registered with
+// (A.3.3: the WebSocket closed), which may be a later one of the lease's
+// tokens (/api/token in the guest session) rather than the first.
+TEST_F(CoreGuest, AnyOfTheLeasesTokensReleasesIt) {
+    const HttpResponse a = post("/api/guest");
+    const std::string id = json_of(a).at("identity").text;
+    const std::string later = json_of(post("/api/token", {}, cookie_of(a))).at("token").text;
+    const token::TokenVerifier v = token::TokenVerifier::from_public_pem(signer_.public_pem());
+    const token::TokenCheck first =
+        v.verify(json_of(a).at("token").text, kNow, "pcscf.example.net");
+    const token::TokenCheck second = v.verify(later, kNow, "pcscf.example.net");
+    ASSERT_EQ(second.error, token::TokenError::None);
+    EXPECT_NE(first.claims.id, second.claims.id);  // single-use ids, one lease
+    EXPECT_EQ(first.claims.id.substr(0, 22), second.claims.id.substr(0, 22));
+    const auto release = [&](const std::string& token, int64_t now) {
+        return post("/api/guest/release",
+                    JsonWriter().add("identity", id).add("token", token).str(), {}, now);
+    };
+    EXPECT_EQ(release(later, kNow + 250).status, 200u);
+    EXPECT_EQ(core().pool().free(), 2u);
+    // The identity leased again (after the one free longer): the previous
+    // lease's tokens are strangers.
+    post("/api/guest", {}, {}, kNow + 251);
+    const HttpResponse b = post("/api/guest", {}, {}, kNow + 251);
+    ASSERT_EQ(json_of(b).at("identity").text, id);
+    EXPECT_EQ(release(later, kNow + 252).status, 403u);
+    EXPECT_EQ(release(json_of(a).at("token").text, kNow + 252).status, 403u);
+    EXPECT_EQ(release(json_of(b).at("token").text, kNow + 252).status, 200u);
+}
+
 TEST_F(CoreGuest, ReleaseOrLogoutWithTheGuestSession) {
     const HttpResponse a = post("/api/guest");
     const std::string cookie = cookie_of(a);
