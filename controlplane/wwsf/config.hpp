@@ -27,7 +27,7 @@ struct WwsfConfigError : std::runtime_error {
 struct WwsfDaemonConfig {
     CoreConfig core;
     ServerConfig server;
-    std::string web_root = "controlplane/wwsf/web";
+    std::string web_root = "controlplane/wwsf/web/dist";  // the built site (build.mjs)
     std::string users_file;               // "" : no web users (every login is refused)
     UserDb users;                         // read from users_file
     std::string token_key_file;           // "" : a new key at every start

@@ -59,7 +59,7 @@ done
 # The WIC's bundle (what isthmus-wwsf serves), when missing or stale.
 wic=$root/controlplane/wwsf/web
 if [ -d "$wic/node_modules" ] && { [ ! -f "$wic/dist/wic.js" ] ||
-   [ -n "$(find "$wic/src" "$wic/build.mjs" "$wic/package-lock.json" -newer "$wic/dist/wic.js" 2>/dev/null | head -n 1)" ]; }; then
+   [ -n "$(find "$wic/src" "$wic/build.mjs" "$wic/index.html" "$wic/wic.css" "$wic/package-lock.json" -newer "$wic/dist/wic.js" 2>/dev/null | head -n 1)" ]; }; then
   echo "deps: bundling the WIC (controlplane/wwsf/web/dist/wic.js)" >&2
   (cd "$wic" && npm run --silent build)
 fi

@@ -2,10 +2,13 @@
 // Bundles the WIC (src/wic.js with JsSIP and its dependencies) into one
 // browser script with esbuild: dist/wic.js and its source map, or OUTFILE.
 // The bundle starts with the name, version and license of every npm
-// package inside it. Usage: node build.mjs [OUTFILE]      (npm run build)
+// package inside it. Next to it go the page's other files (index.html,
+// its script tag pointing at the bundle beside it, and wic.css): that
+// directory is the whole site, isthmus-wwsf's web_root (nothing of src/ or
+// node_modules/ is served). Usage: node build.mjs [OUTFILE]  (npm run build)
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,3 +41,11 @@ const credits = [...packages].sort().map((name) => {
 const banner = `/*! Isthmus WIC (controlplane/wwsf/web), bundled with esbuild. Contains:\n${credits.join('\n')}\n */`;
 
 await build({ ...options, banner: { js: banner } });
+
+// The site: the page and its style beside the bundle.
+const site = dirname(outfile);
+const page = readFileSync(join(here, 'index.html'), 'utf8');
+const script = '<script src="dist/wic.js" defer></script>';
+if (!page.includes(script)) throw new Error(`index.html: no ${script}`);
+writeFileSync(join(site, 'index.html'), page.replace(script, `<script src="${basename(outfile)}" defer></script>`));
+copyFileSync(join(here, 'wic.css'), join(site, 'wic.css'));
