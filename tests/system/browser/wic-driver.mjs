@@ -33,6 +33,8 @@
 //   text ID                 the text of the element with that id (an
 //                           input's value)
 //   screenshot FILE         a PNG of the page
+//   reload                  reload the page (its WebSocket closes without a
+//                           de-registration): {"event":"reloaded",...}
 //   sleep MS
 //   quit                    close the browser, exit 0 (1 if a command failed)
 //
@@ -183,6 +185,12 @@ async function start() {
     }
   });
   await page.goto(url);
+  await hook();
+  emit({ event: 'ready', url, chromium: browser.version(), config: await page.evaluate(() => window.wic.config) });
+}
+
+// Once the WIC has initialized: its state changes and log lines reach us.
+async function hook() {
   await page.waitForFunction(() => window.wic && window.wic.ready);
   await page.evaluate(async () => {
     await window.wic.ready;
@@ -191,7 +199,6 @@ async function start() {
     phone.addEventListener('log', (e) => window.wicDriverReport('log', e.detail.text));
     window.wicDriverReport('state', window.wic.state);
   });
-  emit({ event: 'ready', url, chromium: browser.version(), config: await page.evaluate(() => window.wic.config) });
 }
 
 // ---------------------------------------------------------------- commands
@@ -309,6 +316,13 @@ const COMMANDS = {
   async screenshot(file) {
     if (!file) throw new Error('screenshot FILE');
     await page.screenshot({ path: file, fullPage: true });
+  },
+  // The page reloaded, as a person pressing F5: its WebSocket closes
+  // without a de-registration; the session cookie stays.
+  async reload() {
+    await page.reload();
+    await hook();
+    emit({ event: 'reloaded', config: await page.evaluate(() => window.wic.config) });
   },
   sleep: (ms) => new Promise((ok) => setTimeout(ok, Number(ms ?? 0))),
   quit: () => shutdown(failures ? 1 : 0),
