@@ -870,9 +870,14 @@ void MediaAlg::on_event(const dpif::Event& ev) {
         case dpif::MsgType::DtlsUp:
             return count(MediaCounter::DtlsUp);
         case dpif::MsgType::DtlsFailed: {
-            count(MediaCounter::DtlsFailed);
+            // The browser's close_notify (its peer connection closed, usually
+            // at hang-up) is the end of the leg, not a failure of it.
             const std::string_view detail(ev.detail, strnlen(ev.detail, sizeof ev.detail));
-            if (detail.find("closed:") == std::string_view::npos) fail_call(ev.hdr.session_id);
+            if (detail.find("closed:") != std::string_view::npos) {
+                return count(MediaCounter::DtlsClosed);
+            }
+            count(MediaCounter::DtlsFailed);
+            fail_call(ev.hdr.session_id);
             return;
         }
         case dpif::MsgType::ConsentLost:

@@ -133,33 +133,34 @@ struct AlgVerdict {
 };
 
 // X(Enumerator, "metric_label", "meaning")
-#define ISTHMUS_PCSCF_MEDIA_COUNTER(X)                                                        \
-    X(CallsStarted, "calls_started", "initial INVITEs the ALG took (either side)")            \
-    X(CallsEnded, "calls_ended", "calls whose sessions were released, for any reason")        \
-    X(OffersFromBrowser, "offers_from_browser", "browser offers rewritten toward the IMS")    \
-    X(OffersFromIms, "offers_from_ims", "IMS offers rewritten toward a browser")              \
-    X(AnswersFromBrowser, "answers_from_browser", "browser answers rewritten toward the IMS") \
-    X(AnswersFromIms, "answers_from_ims", "IMS answers rewritten toward a browser")           \
-    X(Repeats, "repeats", "an SDP seen before, answered with the same bytes")                 \
-    X(RewriteFailed, "rewrite_failed", "an offer or answer the rewrite refused")              \
-    X(BodyStripped, "body_stripped", "a response or ACK whose SDP could not be used")         \
-    X(SdpUnparsable, "sdp_unparsable", "an application/sdp body that does not parse")         \
-    X(NoDataplane, "no_dataplane", "a new call refused: no dataplane attached")               \
-    X(NoPorts, "no_ports", "an offer refused: no media ports left")                           \
-    X(CallsFull, "calls_full", "a new call refused: max_calls")                               \
-    X(Glare, "glare", "an offer refused with 491: the other side's is unanswered")            \
-    X(Merged, "merged", "an initial INVITE for a Call-ID already a call on its flow")         \
-    X(SessionsCreated, "sessions_created", "SessionCreate commands")                          \
-    X(SessionsUpdated, "sessions_updated", "SessionUpdate commands")                          \
-    X(SessionsDeleted, "sessions_deleted", "SessionDelete commands")                          \
-    X(DataplaneRefused, "dataplane_refused", "a create/update the dataplane answered non-ok") \
-    X(BadRemote, "bad_remote", "an m= line whose IMS address is not an IP literal")           \
-    X(IceSelected, "ice_selected", "IceSelected events")                                      \
-    X(DtlsUp, "dtls_up", "DtlsUp events")                                                     \
-    X(DtlsFailed, "dtls_failed", "DtlsFailed events")                                         \
-    X(ConsentLost, "consent_lost", "ConsentLost events")                                      \
-    X(Resyncs, "resyncs", "dataplane (re)attachments whose sessions were re-sent")            \
-    X(MediaFailedCalls, "media_failed_calls",                                                 \
+#define ISTHMUS_PCSCF_MEDIA_COUNTER(X)                                                          \
+    X(CallsStarted, "calls_started", "initial INVITEs the ALG took (either side)")              \
+    X(CallsEnded, "calls_ended", "calls whose sessions were released, for any reason")          \
+    X(OffersFromBrowser, "offers_from_browser", "browser offers rewritten toward the IMS")      \
+    X(OffersFromIms, "offers_from_ims", "IMS offers rewritten toward a browser")                \
+    X(AnswersFromBrowser, "answers_from_browser", "browser answers rewritten toward the IMS")   \
+    X(AnswersFromIms, "answers_from_ims", "IMS answers rewritten toward a browser")             \
+    X(Repeats, "repeats", "an SDP seen before, answered with the same bytes")                   \
+    X(RewriteFailed, "rewrite_failed", "an offer or answer the rewrite refused")                \
+    X(BodyStripped, "body_stripped", "a response or ACK whose SDP could not be used")           \
+    X(SdpUnparsable, "sdp_unparsable", "an application/sdp body that does not parse")           \
+    X(NoDataplane, "no_dataplane", "a new call refused: no dataplane attached")                 \
+    X(NoPorts, "no_ports", "an offer refused: no media ports left")                             \
+    X(CallsFull, "calls_full", "a new call refused: max_calls")                                 \
+    X(Glare, "glare", "an offer refused with 491: the other side's is unanswered")              \
+    X(Merged, "merged", "an initial INVITE for a Call-ID already a call on its flow")           \
+    X(SessionsCreated, "sessions_created", "SessionCreate commands")                            \
+    X(SessionsUpdated, "sessions_updated", "SessionUpdate commands")                            \
+    X(SessionsDeleted, "sessions_deleted", "SessionDelete commands")                            \
+    X(DataplaneRefused, "dataplane_refused", "a create/update the dataplane answered non-ok")   \
+    X(BadRemote, "bad_remote", "an m= line whose IMS address is not an IP literal")             \
+    X(IceSelected, "ice_selected", "IceSelected events")                                        \
+    X(DtlsUp, "dtls_up", "DtlsUp events")                                                       \
+    X(DtlsFailed, "dtls_failed", "DtlsFailed events: a handshake or a leg that failed")         \
+    X(DtlsClosed, "dtls_closed", "DtlsFailed events for a close_notify (a browser hanging up)") \
+    X(ConsentLost, "consent_lost", "ConsentLost events")                                        \
+    X(Resyncs, "resyncs", "dataplane (re)attachments whose sessions were re-sent")              \
+    X(MediaFailedCalls, "media_failed_calls",                                                   \
       "confirmed calls ended (BYE both ways) because their media could not flow")
 
 enum class MediaCounter : uint8_t {

@@ -581,6 +581,8 @@ TEST_F(CoreMediaFailureTest, FailedDtlsHandshakeEndsTheCall) {
     const uint64_t id = confirmed_call();
     expect_byes_both_ways(
         event(dpif::MsgType::DtlsFailed, id, dpif::ResultCode::Ok, "access fingerprint mismatch"));
+    EXPECT_EQ(alg().stats()[MediaCounter::DtlsFailed], 1u);
+    EXPECT_EQ(alg().stats()[MediaCounter::DtlsClosed], 0u);
 }
 
 TEST_F(CoreMediaFailureTest, DtlsClosedAfterItWasUpIsLeftToTheBrowser) {
@@ -593,6 +595,9 @@ TEST_F(CoreMediaFailureTest, DtlsClosedAfterItWasUpIsLeftToTheBrowser) {
             .empty());
     EXPECT_EQ(alg().calls(), 1u);
     EXPECT_TRUE(commands().empty());
+    // Counted as a close, not as a failure.
+    EXPECT_EQ(alg().stats()[MediaCounter::DtlsClosed], 1u);
+    EXPECT_EQ(alg().stats()[MediaCounter::DtlsFailed], 0u);
 }
 
 TEST_F(CoreMediaFailureTest, EventsForAnEndedCallAreIgnored) {
