@@ -257,8 +257,9 @@ class Daemon {
           << " guests_free=" << core_.pool().free() << " connections=" << s.connections_open.load()
           << " connections_total=" << s.connections_total.load()
           << " connections_refused=" << s.connections_refused.load()
-          << " tls_failed=" << s.tls_failed.load() << " requests=" << s.requests.load()
-          << " refused_parse=" << s.refused_parse.load() << " timeouts=" << s.timeouts.load();
+          << " tls_failed=" << s.tls_failed.load() << " tls_aborted=" << s.tls_aborted.load()
+          << " requests=" << s.requests.load() << " refused_parse=" << s.refused_parse.load()
+          << " timeouts=" << s.timeouts.load();
         for (std::size_t i = 0; i < kCounterCount; ++i) {
             const auto c = static_cast<Counter>(i);
             o << " " << counter_label(c) << "=" << core_.stats().of(c);

@@ -159,7 +159,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
     void on_handshake(beast::error_code ec) {
         if (ec) {
-            shared_->counters.tls_failed.fetch_add(1, std::memory_order_relaxed);
+            const bool aborted = ec == net::error::eof || ec == net::ssl::error::stream_truncated ||
+                                 ec == net::error::connection_reset;
+            (aborted ? shared_->counters.tls_aborted : shared_->counters.tls_failed)
+                .fetch_add(1, std::memory_order_relaxed);
             return fail(ec, "handshake");
         }
         do_read();

@@ -44,6 +44,9 @@ struct ServerCounters {
     std::atomic<uint64_t> connections_total{0};
     std::atomic<uint64_t> connections_refused{0};  // over max_connections
     std::atomic<uint64_t> tls_failed{0};           // TLS handshake failed or timed out
+    // The client closed before the handshake ended (browsers open spare
+    // connections and drop them): not a failure.
+    std::atomic<uint64_t> tls_aborted{0};
     std::atomic<uint64_t> requests{0};
     std::atomic<uint64_t> refused_parse{0};  // 400/413/431 written by the server
     std::atomic<uint64_t> timeouts{0};       // a read or write over its timeout

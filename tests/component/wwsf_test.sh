@@ -210,6 +210,13 @@ check "TLS 1.3 works" \
 check "plain HTTP on the https port is not served" \
   sh -c "! curl -sS -o /dev/null --max-time 5 'http://127.0.0.1:$port/' 2>/dev/null | grep -q 200"
 
+# Connections closed before a handshake (as browsers drop their spare
+# ones): counted apart from failed handshakes.
+for _ in 1 2; do
+  exec 3<>"/dev/tcp/127.0.0.1/$port" && exec 3>&-
+done
+sleep 0.3
+
 # SIGTERM.
 kill -TERM "$pid"
 rc=0
@@ -219,6 +226,9 @@ pid=
 check "SIGTERM: exit 0" test "$rc" = 0
 check "SIGTERM: a final stopped line with the counters" \
   grep -q 'event=stopped .*login_ok=1 login_failed=2 .*guest_leased=4 guest_pool_empty=1' "$tmp/wwsf.log"
+check "TLS: two handshakes failed (1.1, plain HTTP), two connections closed before one (tls_aborted)" \
+  sh -c "grep -q 'event=stopped .* tls_failed=2 tls_aborted=2 ' '$tmp/wwsf.log' ||
+         { grep -o 'tls_[a-z]*=[0-9]*' '$tmp/wwsf.log' | sed 's/^/    /'; false; }"
 check "the log holds no password, token or cookie" \
   sh -c "! grep -qF -e '$password' -e '${token#*.}' -e '$cookie' -e '$(jq -r .token "$tmp/guest.1" | cut -d. -f2)' '$tmp/wwsf.log'"
 check "one line per event, each isthmus-wwsf: level=..." \
