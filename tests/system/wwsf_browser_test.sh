@@ -31,12 +31,15 @@
 #  3. alice logs in, registers with the token (one REGISTER at the IMS, no
 #     challenge; the eP-CSCF counts a token registration), calls bob, who
 #     echoes: ICE and DTLS with the gateway, packets both ways; hang-up, no
-#     session left; unregisters, logs out;
+#     session left; chat: a text message to bob and one from him (SIP
+#     MESSAGE through the IMS, shown in the WIC's chat panel); unregisters,
+#     logs out;
 #  4. a guest: an identity leased from the pool (user9001/user9002), the
 #     same with its token, the call reaches bob from that identity; the
 #     page reloads (its WebSocket closes): the eP-CSCF gives the lease back
 #     to the WWSF at once (A.3.3, lease_release_url over verified https);
-#  5. screenshots of the WIC's screens (login, logged in, in call, guest);
+#  5. screenshots of the WIC's screens (login, logged in, in call, chat,
+#     guest);
 #  6. the driver ends cleanly; the eP-CSCF's final count (2 token
 #     registrations, 1 lease given back, no call or session left) and the
 #     WWSF's (1 login, 1 failed, 3 tokens, 2 leases both back); no
@@ -46,7 +49,8 @@
 # wwsf_browser_test.sh BUILD_DIR (root; exit 77 = skipped).
 # WWSF_BROWSER_KEEP=1 keeps the directory of logs (with the screenshots);
 # WWSF_BROWSER_SCREENSHOTS=DIR puts the screenshots (wic-login.png,
-# wic-logged-in.png, wic-in-call.png, wic-guest.png) in DIR instead.
+# wic-logged-in.png, wic-in-call.png, wic-chat.png, wic-guest.png) in DIR
+# instead.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../component/lib.sh"
@@ -365,6 +369,30 @@ check "3: bob's INVITE comes from alice's registered identity" \
   eval 'sipp_has "$tmp/c3-bob.msg" received "^INVITE " "^P-Asserted-Identity: <sip:alice@ims.example.net>"'
 hang_up 3 1
 
+# Chat: text messages through the IMS (SIP MESSAGE, RFC 3428) both ways.
+ip netns exec "$ims" sipp -sf "$here/ims/uas_message.xml" -i "$bob_addr" -p 5070 -set reply 200 \
+  -m 1 -timeout 30 -timeout_error -max_recv_loops 100 -nostdin \
+  -trace_msg -message_file "$tmp/m-bob.msg" > "$tmp/m-bob.out" 2>&1 &
+bob_pid=$!
+bg+=("$bob_pid")
+wait_udp "$ims" 5070
+wic chat bob hello bob, from the WIC
+check "3: chat: alice's message is delivered (200 from bob through the IMS)" \
+  eval 'wait_event browser ".event == \"message\" and .direction == \"outgoing\" and .status == \"sent\" and .code == 200 and .peer == \"sip:bob@ims.example.net\"" 10 &&
+        exited "$bob_pid" 0'
+check "3: chat: bob got a SIP MESSAGE with her text (text/plain), from her registered identity" \
+  eval 'sipp_has "$tmp/m-bob.msg" received "^MESSAGE " "^hello bob, from the WIC\$" &&
+        sipp_has "$tmp/m-bob.msg" received "^MESSAGE " "^Content-Type: text/plain" &&
+        sipp_has "$tmp/m-bob.msg" received "^MESSAGE " "^P-Asserted-Identity: <sip:alice@ims.example.net>"'
+ims_sipp "$ims" "$bob_addr" uac_message.xml -p 5071 -s alice -key from bob -set expect 200 \
+  > "$tmp/m-alice.out" 2>&1
+rc=$?
+check "3: chat: bob's MESSAGE reaches the WIC (200 to bob) and shows in its chat panel" \
+  eval '[ "$rc" -eq 0 ] &&
+        wait_event browser ".event == \"message\" and .direction == \"incoming\" and (.peer | startswith(\"sip:bob@ims.example.net\")) and (.text | startswith(\"isthmus test message \"))" 10 &&
+        page_text chat-log "contains(\"isthmus test message \") and contains(\"hello bob, from the WIC\")"'
+shot chat
+
 wic unregister
 check "3: alice unregisters: the IMS holds no binding of hers" \
   eval 'wait_event browser ".event == \"state\" and .registration == \"unregistered\" and .calls == 1" 10 &&
@@ -425,7 +453,7 @@ pngs() {  # NAME...: each $shots/wic-NAME.png is a PNG
       { echo "    (no PNG $shots/wic-$s.png)"; return 1; }
   done
 }
-check "5: screenshots of the WIC: login, logged in, in call, guest" pngs login logged-in in-call guest
+check "5: screenshots of the WIC: login, logged in, in call, chat, guest" pngs login logged-in in-call chat guest
 
 kill -TERM "$pcscf_pid"
 wait "$pcscf_pid"; rc=$?

@@ -13,7 +13,11 @@
 //   register                fill the form (--ws-uri, --uri, --password or
 //                           --token; what is not given is left as the page
 //                           has it) and press Register
-//   login USER PASSWORD     the WWSF's web login (a token fills the form)
+//   login USER PASSWORD     the WWSF's web login (a token fills the form;
+//                           the password is the rest of the line)
+//   chat TO TEXT            the chat panel: TEXT (the rest of the line) to TO
+//                           as a SIP MESSAGE; {"event":"message",...} for each
+//                           message sent (sending, sent/failed) or received
 //   guest | logout          a guest identity from the WWSF's pool; log out
 //   unregister              press Unregister
 //   call URI [video]        fill the dial field and press Call
@@ -182,6 +186,8 @@ async function start() {
       for (const w of waiters) w();
     } else if (kind === 'log') {
       emit({ event: 'log', text: data });
+    } else if (kind === 'message') {
+      emit({ event: 'message', ...data });
     }
   });
   await page.goto(url);
@@ -197,6 +203,7 @@ async function hook() {
     const { phone } = window.wic;
     phone.addEventListener('change', (e) => window.wicDriverReport('state', e.detail));
     phone.addEventListener('log', (e) => window.wicDriverReport('log', e.detail.text));
+    phone.addEventListener('message', (e) => window.wicDriverReport('message', e.detail));
     window.wicDriverReport('state', window.wic.state);
   });
 }
@@ -238,11 +245,18 @@ const COMMANDS = {
   },
   unregister: () => click('unregister'),
   // The WWSF's account panel (only when the page comes from isthmus-wwsf).
-  async login(user, password) {
-    if (!user || !password) throw new Error('login USER PASSWORD');
+  async login(user, ...password) {
+    if (!user || !password.length) throw new Error('login USER PASSWORD');
     await page.fill('#web-user', user);
-    await page.fill('#web-password', password);
+    await page.fill('#web-password', password.join(' '));
     await click('login');
+  },
+  // The chat panel: a text message (the rest of the line) to TO.
+  async chat(to, ...words) {
+    if (!to || !words.length) throw new Error('chat TO TEXT');
+    await page.fill('#chat-to', to);
+    await page.fill('#chat-text', words.join(' '));
+    await click('chat-send');
   },
   guest: () => click('guest'),
   logout: () => click('logout'),

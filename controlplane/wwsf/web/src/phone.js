@@ -19,7 +19,12 @@
 // RTCDTMFSender), not in SIP INFO.
 //
 // Events (EventTarget, CustomEvent with `detail`): "change" (state changed),
-// "log" ({text}), "track" ({track, streams}), "incoming" ({from}).
+// "log" ({text}), "track" ({track, streams}), "incoming" ({from}),
+// "message" (a text message sent or received: sendMessage()).
+//
+// Chat: text messages as SIP MESSAGE (RFC 3428, text/plain) through the
+// eP-CSCF to the IMS, which IMS UEs take as pager-mode messaging. Data
+// channels (MSRP over SCTP, TS 24.371 clause 8) come with issue 9.
 
 import JsSIP from 'jssip';
 
@@ -164,6 +169,14 @@ export class Phone extends EventTarget {
       this.log(`registration failed: ${status}`);
     });
     ua.on('newRTCSession', (e) => this.onNewSession(e));
+    ua.on('newMessage', (e) => {
+      if (this.ua !== ua || e.originator !== 'remote') return;
+      // JsSIP answers 200 once this returns.
+      const r = e.request;
+      const type = (r.getHeader('Content-Type') || 'text/plain').split(';')[0].trim().toLowerCase();
+      const text = type === 'text/plain' ? (r.body || '') : `(a ${type} message of ${(r.body || '').length} octets)`;
+      this.message({ direction: 'incoming', peer: r.from.uri.toString(), text, status: 'received' });
+    });
     ua.start();
     return true;
   }
@@ -189,6 +202,38 @@ export class Phone extends EventTarget {
     this.ua = null;
     if (ua) ua.stop();
     this.set({ registration: REGISTRATION.UNREGISTERED });
+  }
+
+  // --- messages (RFC 3428 pager mode, through the eP-CSCF and the IMS)
+
+  // Each message sent or received: a "message" event {id, direction, peer,
+  // text, status: "sending" | "sent" | "failed" | "received", code, cause}.
+  message(m) {
+    this.dispatchEvent(new CustomEvent('message', { detail: m }));
+  }
+
+  sendMessage(target, text) {
+    if (!this.ua || !this.ua.isRegistered()) return this.refuse('not registered: register first');
+    if (!text) return this.refuse('nothing to send');
+    this.messageSeq = (this.messageSeq || 0) + 1;
+    const m = { id: this.messageSeq, direction: 'outgoing', peer: target, text };
+    this.message({ ...m, status: 'sending' });
+    try {
+      this.ua.sendMessage(target, text, {
+        contentType: 'text/plain;charset=utf-8',
+        eventHandlers: {
+          succeeded: ({ response }) => this.message({ ...m, status: 'sent', code: response.status_code }),
+          failed: ({ response, cause }) => {
+            this.message({ ...m, status: 'failed', code: response ? response.status_code : null, cause });
+            this.log(`message to ${target} failed: ${response ? `${response.status_code} ${response.reason_phrase}` : cause}`);
+          },
+        },
+      });
+    } catch (e) {
+      this.message({ ...m, status: 'failed', cause: e.message });
+      return this.refuse(`message: ${e.message}`);
+    }
+    return true;
   }
 
   // --- calls

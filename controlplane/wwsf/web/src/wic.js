@@ -10,10 +10,12 @@
 //   wic.stats()          Promise of the summarized getStats() (stats.js), or null
 //   wic.rawStats()       Promise of the RTCStatsReport as an array of plain objects
 //   wic.log              every log line so far
+//   wic.chat             every chat message event so far (phone.js "message")
 //   wic.phone            the Phone itself (register, call, answer, hangup, hold, ...)
 // Element ids are stable hooks too: ws-uri, sip-uri, password, token,
 // register, unregister, dial-uri, call, answer, reject, hangup, hold,
-// resume, dtmf-<tone>, reg-state, call-state, stats-body, log.
+// resume, dtmf-<tone>, reg-state, call-state, stats-body, log, chat-to,
+// chat-text, chat-send, chat-log.
 
 import { CALL, Phone, REGISTRATION } from './phone.js';
 import { statsRows, summarizeStats } from './stats.js';
@@ -69,6 +71,7 @@ function render(s) {
   $('register').disabled = [REGISTRATION.CONNECTING, REGISTRATION.REGISTERING].includes(s.registration) || registered;
   $('unregister').disabled = s.registration === REGISTRATION.UNREGISTERED;
   $('call').disabled = !registered || busy;
+  $('chat-send').disabled = !registered;
   $('answer').disabled = s.call !== CALL.RINGING;
   $('reject').disabled = s.call !== CALL.RINGING;
   $('hangup').disabled = !busy || s.call === CALL.RINGING;
@@ -219,6 +222,52 @@ function onCall(ev) {
   phone.call(targetUri(text), { video: $('with-video').checked });
 }
 
+// --- chat: one line per message; an outgoing one's line shows its fate.
+
+const chatLines = new Map();  // outgoing id -> <li>
+const chatLog = [];           // every message event, for window.wic
+
+function onChatSend(ev) {
+  ev.preventDefault();
+  const to = $('chat-to').value.trim() || phone.state.peer || '';
+  const text = $('chat-text').value;
+  if (!to) {
+    log('nothing to send to: enter a SIP URI (or be in a call)');
+    $('chat-to').focus();
+    return;
+  }
+  if (phone.sendMessage(targetUri(to), text)) $('chat-text').value = '';
+}
+
+function showMessage(m) {
+  chatLog.push(m);
+  let li = m.direction === 'outgoing' ? chatLines.get(m.id) : null;
+  if (!li) {
+    li = document.createElement('li');
+    li.dataset.direction = m.direction;
+    const who = document.createElement('span');
+    who.className = 'who';
+    who.textContent = m.direction === 'incoming' ? `${m.peer}:` : `to ${m.peer}:`;
+    const text = document.createElement('span');
+    text.className = 'text';
+    text.textContent = m.text;
+    const status = document.createElement('span');
+    status.className = 'status';
+    li.append(who, text, ' ', status);
+    $('chat-log').append(li);
+    while ($('chat-log').childElementCount > 200) $('chat-log').firstElementChild.remove();
+    if (m.direction === 'outgoing') chatLines.set(m.id, li);
+    li.scrollIntoView({ block: 'nearest' });
+  }
+  li.dataset.status = m.status;
+  if (m.status !== 'sending') chatLines.delete(m.id);
+  if (m.direction === 'outgoing') {
+    li.querySelector('.status').textContent = m.status === 'failed'
+      ? `(not delivered: ${m.code ?? m.cause})` : `(${m.status})`;
+  }
+  if (m.direction === 'incoming') log(`message from ${m.peer}`);
+}
+
 function attachTrack({ track, streams }) {
   const el = track.kind === 'video' ? $('remote-video') : $('remote-audio');
   el.srcObject = streams && streams[0] ? streams[0] : new MediaStream([track]);
@@ -231,6 +280,7 @@ async function init() {
   phone.addEventListener('change', (e) => render(e.detail));
   phone.addEventListener('log', (e) => log(e.detail.text));
   phone.addEventListener('track', (e) => attachTrack(e.detail));
+  phone.addEventListener('message', (e) => showMessage(e.detail));
   phone.addEventListener('incoming', (e) => {
     $('answer').focus();
     document.title = `Call from ${e.detail.from} - Isthmus`;
@@ -242,6 +292,7 @@ async function init() {
   $('register-form').addEventListener('submit', onRegister);
   $('unregister').addEventListener('click', () => phone.unregister());
   $('dial-form').addEventListener('submit', onCall);
+  $('chat-form').addEventListener('submit', onChatSend);
   $('answer').addEventListener('click', () => phone.answer({ video: $('with-video').checked }));
   $('reject').addEventListener('click', () => phone.reject());
   $('hangup').addEventListener('click', () => phone.hangup());
@@ -277,6 +328,7 @@ window.wic = {
   account,
   phone,
   log: logLines,
+  chat: chatLog,
   stats: summary,
   async rawStats() {
     const report = await phone.stats();
