@@ -44,6 +44,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../component/lib.sh"
 . "$here/ims/ims.sh"
 . "$here/call_lib.sh"
+. "$here/browser/browser_lib.sh"
 build=${1:?build dir}
 pcscf=$build/controlplane/pcscf/isthmus-pcscf
 dp=$build/dataplane/isthmus-dataplane
@@ -68,6 +69,7 @@ bob_addr=198.18.24.3 bob_media=198.18.1.1
 tmp=$(mktemp -d)
 pid="" pcscf_pid="" wic_pid="" cap_pid=""
 bg=()
+wic_events=alice shots=${PCSCF_BROWSER_SCREENSHOTS:-$tmp}
 
 cleanup() {
   local p
@@ -109,24 +111,7 @@ attached() { grep -q 'event=dataplane_attached' "$tmp/pcscf.log"; }
 for _ in $(seq 1 100); do attached && break; sleep 0.05; done
 check "the P-CSCF attached to the dataplane" attached
 
-# counter BLOCK NAME: one value of `isthmus-ctl counters`.
-counter() {
-  "$ctl" --region "$region" counters | sed -n "s/^[a-z_]*=$1 \(.* \)\{0,1\}$2=\([0-9]*\).*/\2/p"
-}
-sessions_are() {  # N: the worker holds N sessions (published every heartbeat)
-  local n=""
-  for _ in $(seq 1 60); do
-    n=$(counter worker0 sessions)
-    [ "$n" = "$1" ] && return 0
-    sleep 0.05
-  done
-  echo "    (sessions=$n, expected $1)"
-  return 1
-}
-
 # --- Chromium with the WIC, in the ue namespace -------------------------------
-# wic COMMAND...: one command to the driver (wic-driver.mjs lists them).
-wic() { echo "$*" >&8; }
 mkfifo "$tmp/wic.in" && exec 8<>"$tmp/wic.in"
 # TMPDIR: Chromium's profile goes into $tmp too.
 mkdir -p "$tmp/chromium"
@@ -142,57 +127,6 @@ wic register
 check "alice registers through the eP-CSCF (digest, A.3.1)" \
   wait_event alice '.event == "state" and .registration == "registered"' 15
 
-# sample NAME N: N samples of the WIC's statistics, a second apart, into
-# $tmp/NAME.stats (one JSON object a line).
-sample() {
-  local before
-  before=$(count alice '.event == "stats"')
-  wic stats "$2" 1000
-  for _ in $(seq 1 $(($2 * 10 + 50))); do
-    [ "$(count alice '.event == "stats"')" -ge $((before + $2)) ] && break
-    sleep 0.1
-  done
-  jq -c -s ".[] | select(.event == \"stats\")" "$tmp/alice.jsonl" | tail -n "$2" > "$tmp/$1.stats"
-}
-wait_count() {  # NAME JQ N [S]: until N events of NAME satisfy JQ (up to S, 20, seconds)
-  for _ in $(seq 1 $((${4:-20} * 10))); do
-    [ "$(count "$1" "$2")" -ge "$3" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-# stat NAME JQ: JQ over the array of NAME's samples is true (says what the
-# last sample held when not).
-stat() {
-  jq -e -s "$2" "$tmp/$1.stats" >/dev/null && return 0
-  echo "    (last sample: $(tail -n 1 "$tmp/$1.stats" | jq -c '{audio, transport, pair, pairs}'))"
-  return 1
-}
-# media_checks NAME: what every call must show in NAME's samples: ICE and
-# DTLS up with the gateway, packets both ways rising, sound both ways.
-media_checks() {
-  local n=$1 s
-  s=$(tail -n 1 "$tmp/$n.stats")
-  echo "# $n: $(jq -r '"DTLS \(.transport.dtlsState) (\(.transport.dtlsRole)), \(.transport.srtpCipher), pair \(.pair.local.address):\(.pair.local.port) -> \(.pair.remote.address):\(.pair.remote.port) \(.pair.state), sent \(.audio.out.packetsSent) \(.audio.out.codec), received \(.audio.in.packetsReceived) \(.audio.in.codec) (ssrc \(.audio.in.ssrc), ours \(.audio.out.ssrc))"' <<< "$s")"
-  # (Chromium was seen once to report its selected, working pair "in-progress".)
-  check "$n: ICE done: connected, the selected pair nominated and answered, to the gateway 198.18.0.2" \
-    stat "$n" '(.[-1].transport.iceState | IN("connected", "completed")) and
-               (.[-1].pair | .nominated and .responsesReceived > 0 and .remote.address == "198.18.0.2" and .remote.protocol == "udp") and
-               any(.[-1].pairs[]; .state == "succeeded" and (.remote | startswith("198.18.0.2:")))'
-  check "$n: DTLS connected (the browser the DTLS client), an SRTP cipher negotiated" \
-    stat "$n" '.[-1].transport | .dtlsState == "connected" and .dtlsRole == "client" and (.srtpCipher | type == "string")'
-  check "$n: packets sent rise (50 or more in the samples)" \
-    stat "$n" '(.[-1].audio.out.packetsSent - .[0].audio.out.packetsSent) >= 50'
-  check "$n: packets received from bob rise (50 or more), at most 5% lost" \
-    stat "$n" '(.[-1].audio.in.packetsReceived - .[0].audio.in.packetsReceived) >= 50 and .[-1].audio.in.packetsLost <= .[-1].audio.in.packetsReceived / 20'
-  # Sound, not just packets: the energy (the integral of the level squared
-  # over time, webrtc-stats) grows by 1e-4 or more over the samples, an RMS
-  # level of about 0.005 (silence stays near 1e-9).
-  echo "# $n: audio levels, microphone: $(jq -s -c 'map(.audio.source.audioLevel * 1000 | round / 1000)' "$tmp/$n.stats"), from bob: $(jq -s -c 'map(.audio.in.audioLevel * 1000 | round / 1000)' "$tmp/$n.stats")"
-  check "$n: sound both ways: the energy of the microphone and of bob's audio grows" \
-    stat "$n" '(.[-1].audio.source.totalAudioEnergy - .[0].audio.source.totalAudioEnergy) >= 0.0001 and
-               (.[-1].audio.in.totalAudioEnergy - .[0].audio.in.totalAudioEnergy) >= 0.0001'
-}
 relayed_both_ways() {  # N: the worker's counters show N or more each way
   for _ in $(seq 1 40); do
     a2c=$(counter worker0 relayed_access_to_core) c2a=$(counter worker0 relayed_core_to_access)
@@ -202,8 +136,6 @@ relayed_both_ways() {  # N: the worker's counters show N or more each way
   echo "    ($a2c to the core, $c2a to the browser)"
   return 1
 }
-shots=${PCSCF_BROWSER_SCREENSHOTS:-$tmp}
-shot() { wic screenshot "$shots/wic-$1.png"; }
 # capture NAME: tshark on bob's link, what reaches his media address.
 capture() {
   ip netns exec "$ims" tshark -i "$core_host" -f "udp and dst host $bob_media" -w "$tmp/$1.pcap" \
@@ -234,7 +166,7 @@ wic wait-media 15
 check "1: media up: DTLS connected, packets both ways" wait_event alice '.event == "media_up"' 20
 echo "# 1: media up (wait-media: $(field alice '.event == "media_up"' .ms) ms)"
 sample c1 5
-media_checks c1
+media_checks 1 c1
 check "1: what comes back is her own stream, echoed by bob (the same SSRC, PCMU)" \
   stat c1 '.[-1].audio.in.ssrc == .[-1].audio.out.ssrc and (.[-1].audio.in.codec | startswith("audio/PCMU/8000"))'
 wic text call-state
@@ -323,7 +255,7 @@ wic wait-media 15
 check "2: media up: DTLS connected, packets both ways" wait_count alice '.event == "media_up"' $((n_up + 1)) 20
 echo "# 2: media up (wait-media: $(field alice '.event == "media_up"' .ms) ms)"
 sample c2 4
-media_checks c2
+media_checks 2 c2
 check "2: what she hears is bob's own voice (his SSRC, PCMA)" \
   stat c2 '.[-1].audio.in.ssrc != .[-1].audio.out.ssrc and (.[-1].audio.in.codec | startswith("audio/PCMA/8000"))'
 check "2: bob hangs up (sipp exits 0)" exited "$bob_pid" 0

@@ -30,7 +30,8 @@
 #     registered;
 #  3. alice logs in, registers with the token (one REGISTER at the IMS, no
 #     challenge; the eP-CSCF counts a token registration), calls bob, who
-#     echoes: ICE and DTLS with the gateway, packets both ways; hang-up, no
+#     echoes: ICE and DTLS with the gateway, packets and sound both ways;
+#     DTMF from the keypad; hold and resume, media again; hang-up, no
 #     session left; chat: a text message to bob and one from him (SIP
 #     MESSAGE through the IMS, shown in the WIC's chat panel); unregisters,
 #     logs out;
@@ -56,6 +57,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../component/lib.sh"
 . "$here/ims/ims.sh"
 . "$here/call_lib.sh"
+. "$here/browser/browser_lib.sh"
 build=${1:?build dir}
 pcscf=$build/controlplane/pcscf/isthmus-pcscf
 wwsf=$build/controlplane/wwsf/isthmus-wwsf
@@ -85,6 +87,7 @@ wrong_password='alice-secret'
 tmp=$(mktemp -d)
 pid="" pcscf_pid="" wwsf_pid="" wic_pid=""
 bg=()
+wic_events=browser shots=${WWSF_BROWSER_SCREENSHOTS:-$tmp}
 
 cleanup() {
   local p ns
@@ -188,20 +191,6 @@ serves_cert() {  # PORT
 check "the WWSF (8443) and the eP-CSCF's WSS (7443) present the test certificate for 198.18.25.1" \
   eval 'serves_cert 8443 && serves_cert 7443'
 
-# counter BLOCK NAME: one value of `isthmus-ctl counters`.
-counter() {
-  "$ctl" --region "$region" counters | sed -n "s/^[a-z_]*=$1 \(.* \)\{0,1\}$2=\([0-9]*\).*/\2/p"
-}
-sessions_are() {  # N: the worker holds N sessions (published every heartbeat)
-  local n=""
-  for _ in $(seq 1 60); do
-    n=$(counter worker0 sessions)
-    [ "$n" = "$1" ] && return 0
-    sleep 0.05
-  done
-  echo "    (sessions=$n, expected $1)"
-  return 1
-}
 # stats_line PID LOG EVENT: SIGUSR1 to a daemon, its next event=EVENT line.
 stats_line() {
   local before
@@ -225,8 +214,6 @@ has() {
 registers_from_pcscf() { grep -c 'request REGISTER .* from 198\.18\.24\.1:' "$tmp/kamailio.log"; }
 
 # --- Chromium with the WIC from the WWSF, in the ue namespace -----------------------
-# wic COMMAND...: one command to the driver (wic-driver.mjs lists them).
-wic() { echo "$*" >&8; }
 mkfifo "$tmp/wic.in" && exec 8<>"$tmp/wic.in"
 # TMPDIR: Chromium's profile goes into $tmp too.
 mkdir -p "$tmp/chromium"
@@ -236,64 +223,6 @@ ip netns exec "$ue" env TMPDIR="$tmp/chromium" HOME="$tmp/chromium" node "$drive
 wic_pid=$!
 bg+=("$wic_pid")
 
-# page_text ID JQ [S]: the text of element ID satisfies JQ (a jq filter on
-# the string), asked every 0.2 s for up to S (10) seconds; says what it
-# last was when not.
-page_text() {
-  local seen
-  seen=$(count browser ".event == \"text\" and .id == \"$1\"")
-  for _ in $(seq 1 $((${3:-10} * 5))); do
-    wic text "$1"
-    sleep 0.2
-    jq -e -s "[.[] | select(.event == \"text\" and .id == \"$1\")] | .[$seen:] | any(.text | $2)" \
-      "$tmp/browser.jsonl" >/dev/null 2>&1 && return 0
-  done
-  echo "    ($1: $(field browser ".event == \"text\" and .id == \"$1\"" .text))"
-  return 1
-}
-# sample NAME N: N samples of the WIC's statistics, a second apart, into
-# $tmp/NAME.stats (one JSON object a line).
-sample() {
-  local before
-  before=$(count browser '.event == "stats"')
-  wic stats "$2" 1000
-  for _ in $(seq 1 $(($2 * 10 + 50))); do
-    [ "$(count browser '.event == "stats"')" -ge $((before + $2)) ] && break
-    sleep 0.1
-  done
-  jq -c -s ".[] | select(.event == \"stats\")" "$tmp/browser.jsonl" | tail -n "$2" > "$tmp/$1.stats"
-}
-wait_count() {  # NAME JQ N [S]: until N events of NAME satisfy JQ (up to S, 20, seconds)
-  for _ in $(seq 1 $((${4:-20} * 10))); do
-    [ "$(count "$1" "$2")" -ge "$3" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-# stat NAME JQ: JQ over the array of NAME's samples is true (says what the
-# last sample held when not).
-stat() {
-  jq -e -s "$2" "$tmp/$1.stats" >/dev/null && return 0
-  echo "    (last sample: $(tail -n 1 "$tmp/$1.stats" | jq -c '{audio, transport, pair}'))"
-  return 1
-}
-# media_checks S NAME: ICE and DTLS up with the gateway, packets both ways
-# rising in NAME's samples (checks labelled S).
-media_checks() {
-  local s=$1 n=$2
-  echo "# $s: $(tail -n 1 "$tmp/$n.stats" | jq -r '"DTLS \(.transport.dtlsState) (\(.transport.dtlsRole)), \(.transport.srtpCipher), pair \(.pair.local.address):\(.pair.local.port) -> \(.pair.remote.address):\(.pair.remote.port), sent \(.audio.out.packetsSent) \(.audio.out.codec), received \(.audio.in.packetsReceived) \(.audio.in.codec)"')"
-  check "$s: ICE connected, the selected pair nominated and answered, to the gateway 198.18.0.2" \
-    stat "$n" '(.[-1].transport.iceState | IN("connected", "completed")) and
-               (.[-1].pair | .nominated and .responsesReceived > 0 and .remote.address == "198.18.0.2")'
-  check "$s: DTLS connected (the browser the DTLS client), an SRTP cipher negotiated" \
-    stat "$n" '.[-1].transport | .dtlsState == "connected" and .dtlsRole == "client" and (.srtpCipher | type == "string")'
-  check "$s: packets both ways rise (50 or more each in the samples), at most 5% lost" \
-    stat "$n" '(.[-1].audio.out.packetsSent - .[0].audio.out.packetsSent) >= 50 and
-               (.[-1].audio.in.packetsReceived - .[0].audio.in.packetsReceived) >= 50 and
-               .[-1].audio.in.packetsLost <= .[-1].audio.in.packetsReceived / 20'
-  check "$s: what comes back is the WIC's own stream, echoed by bob (the same SSRC)" \
-    stat "$n" '.[-1].audio.in.ssrc == .[-1].audio.out.ssrc'
-}
 # call_bob S N NAME: the WIC's Nth call: to bob (sipp echoing its RTP,
 # messages in $tmp/NAME-bob.msg), confirmed, media up, 3 samples into
 # $tmp/NAME.stats and their checks (labelled S).
@@ -311,6 +240,8 @@ call_bob() {
   echo "# $s: media up (wait-media: $(field browser '.event == "media_up"' .ms) ms)"
   sample "$name" 3
   media_checks "$s" "$name"
+  check "$s: what comes back is the WIC's own stream, echoed by bob (the same SSRC)" \
+    stat "$name" '.[-1].audio.in.ssrc == .[-1].audio.out.ssrc'
 }
 hang_up() {  # S N: the WIC hangs its Nth call up; bob's sipp ends well; no session left
   wic hangup
@@ -319,8 +250,6 @@ hang_up() {  # S N: the WIC hangs its Nth call up; bob's sipp ends well; no sess
   check "$1: bob took the BYE (sipp exits 0)" exited "$bob_pid" 0
   check "$1: no session left" sessions_are 0
 }
-shots=${WWSF_BROWSER_SCREENSHOTS:-$tmp}
-shot() { wic screenshot "$shots/wic-$1.png"; }
 
 # --- 1. the WIC from the WWSF ----------------------------------------------------------
 check "1: Chromium loads the WIC from the WWSF over HTTPS; /api/config names the eP-CSCF's $wss_uri" \
@@ -365,9 +294,33 @@ call_bob 3 1 c3
 check "3: the page shows the call confirmed and its statistics" \
   eval 'page_text call-state ". == \"confirmed\"" && page_text stats-body "contains(\"audio sent\")"'
 shot in-call
-check "3: bob's INVITE comes from alice's registered identity" \
-  eval 'sipp_has "$tmp/c3-bob.msg" received "^INVITE " "^P-Asserted-Identity: <sip:alice@ims.example.net>"'
+# The keypad (RFC 4733 through RTCDTMFSender), then hold and resume
+# (re-INVITEs a=sendonly, a=sendrecv) with media again after the resume.
+wic dtmf 5
+check "3: the keypad's tone 5 was played" \
+  wait_event browser '.event == "state" and .dtmfPlayed == "5"' 10
+wic hold
+check "3: hold: the re-INVITE is answered, the WIC shows the call on hold" \
+  eval 'wait_event browser ".event == \"log\" and .text == \"hold answered\"" 10 &&
+        wait_event browser ".event == \"state\" and .onHold == true" 1'
+wic resume
+check "3: resume: answered, the call is up again, still one session" \
+  eval 'wait_event browser ".event == \"log\" and .text == \"resume answered\"" 10 &&
+        wait_event browser ".event == \"state\" and .onHold == false and .call == \"confirmed\" and .calls == 1" 1 &&
+        sessions_are 1'
+n_up=$(count browser '.event == "media_up"')
+wic wait-media 15
+check "3: media again after the resume" wait_count browser '.event == "media_up"' $((n_up + 1)) 20
+sample c3r 3
+check "3: after the resume, packets still flow both ways" \
+  stat c3r '(.[-1].audio.out.packetsSent - .[0].audio.out.packetsSent) >= 30 and
+            (.[-1].audio.in.packetsReceived - .[0].audio.in.packetsReceived) >= 30'
 hang_up 3 1
+check "3: bob's INVITE came from alice's registered identity; he took the hold and the resume" \
+  eval 'sipp_has "$tmp/c3-bob.msg" received "^INVITE " "^P-Asserted-Identity: <sip:alice@ims.example.net>" &&
+        [ "$(sipp_count "$tmp/c3-bob.msg" received "^INVITE ")" -eq 3 ] &&
+        sipp_nth "$tmp/c3-bob.msg" received "^INVITE " 2 | grep "^a=sendonly" >/dev/null &&
+        sipp_nth "$tmp/c3-bob.msg" received "^INVITE " 3 | grep "^a=sendrecv" >/dev/null'
 
 # Chat: text messages through the IMS (SIP MESSAGE, RFC 3428) both ways.
 ip netns exec "$ims" sipp -sf "$here/ims/uas_message.xml" -i "$bob_addr" -p 5070 -set reply 200 \
