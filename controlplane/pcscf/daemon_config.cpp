@@ -238,8 +238,19 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     // [pcscf]
     const Table top(section->as_table(), "pcscf", origin,
                     {"threads", "visited_network_id", "orig_ioi", "flow_token_key_file", "w2", "mw",
-                     "limits", "timers", "media", "tokens"});
+                     "limits", "timers", "media", "tokens", "metrics"});
     top.integer("threads", 1, 64, cfg.threads);
+    top.string("metrics", cfg.metrics, false);
+    if (!cfg.metrics.empty()) {
+        // Debian's civetweb (prometheus-cpp's HTTP server) is built without
+        // IPv6: an IPv6 address would only fail at start, obscurely.
+        if (cfg.metrics.front() == '[') top.fail("metrics", "IPv4 only (the exporter has no IPv6)");
+        try {
+            parse_endpoint(cfg.metrics);
+        } catch (const std::invalid_argument& e) {
+            top.fail("metrics", e.what());
+        }
+    }
     tr.concurrency_hint = cfg.threads;
     top.string("visited_network_id", core.visited_network_id);
     top.string("orig_ioi", core.orig_ioi);
@@ -536,6 +547,8 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
         const toml::table& d = *dp->as_table();
         if (const auto w = d["workers"].value_exact<int64_t>(); w && *w >= 1 && *w <= 16)
             mc.workers = static_cast<uint32_t>(*w);
+        if (const auto n = d["sessions_per_worker"].value_exact<int64_t>(); n && *n >= 1)
+            cfg.dataplane_sessions_per_worker = static_cast<uint64_t>(*n);
         if (const auto r = d["region"].value<std::string>(); r && !r->empty()) cfg.region = *r;
         if (const auto h = d["heartbeat_ms"].value_exact<int64_t>(); h && *h > 0 && *h <= 60000)
             cfg.heartbeat_timeout =

@@ -45,6 +45,11 @@ struct PcscfDaemonConfig {
     // [pcscf.tokens] lease_release_*: where guest leases go back (A.3.3);
     // url empty: nowhere (they end at the WWSF at their own time).
     LeaseReleaseConfig lease_release;
+    // [pcscf] metrics: where the Prometheus exporter listens ("" = none),
+    // as given ("198.18.0.1:9101"; IPv4 only: Debian's civetweb).
+    std::string metrics;
+    // [dataplane] sessions_per_worker (for the capacity metric).
+    uint64_t dataplane_sessions_per_worker = 4096;
 };
 
 // Parses `text` (TOML) as read from `origin` (named in errors) and checks

@@ -27,6 +27,8 @@
 // line; SIGUSR1 logs the statistics line now. Logs: one line per event on
 // stderr, "isthmus-pcscf: level=... event=... key=value ...", never per
 // message.
+#include <prometheus/exposer.h>
+
 #include <array>
 #include <atomic>
 #include <boost/asio/signal_set.hpp>
@@ -45,6 +47,7 @@
 #include "isthmus/dpif/client.hpp"
 #include "pcscf/core.hpp"
 #include "pcscf/daemon_config.hpp"
+#include "pcscf/metrics.hpp"
 #include "pcscf/transport_set.hpp"
 
 namespace {
@@ -90,9 +93,21 @@ class Daemon {
               }),
           timer_(transports_.core_executor()),
           dpif_timer_(transports_.core_executor()),
+          metrics_timer_(transports_.core_executor()),
           signals_(transports_.context(), SIGINT, SIGTERM, SIGUSR1) {
         if (!cfg_.lease_release.url.empty()) {
             releaser_.emplace(transports_.core_executor(), cfg_.lease_release, log_line);
+        }
+        if (!cfg_.metrics.empty()) {
+            std::vector<std::pair<std::string, const TransportCounters*>> t;
+            if (transports_.ws()) t.emplace_back("ws", &transports_.ws()->counters());
+            if (transports_.wss()) t.emplace_back("wss", &transports_.wss()->counters());
+            if (transports_.udp()) t.emplace_back("udp", &transports_.udp()->counters());
+            if (transports_.tcp()) t.emplace_back("tcp", &transports_.tcp()->counters());
+            collector_ = std::make_shared<PcscfCollector>(std::move(t));
+            // Throws (the daemon exits 1) when the address cannot be bound.
+            exposer_ = std::make_unique<prometheus::Exposer>(cfg_.metrics, 2);
+            exposer_->RegisterCollectable(collector_);
         }
     }
 
@@ -105,6 +120,12 @@ class Daemon {
                 dpif_attach();
                 dpif_tick();
             });
+        }
+        if (collector_) {
+            const auto colon = cfg_.metrics.rfind(':');
+            log_line("level=info event=metrics_listening address=" + cfg_.metrics.substr(0, colon) +
+                     " port=" + cfg_.metrics.substr(colon + 1) + " path=/metrics");
+            net::post(transports_.core_executor(), [this] { metrics_tick(); });
         }
         std::vector<std::thread> threads;
         for (int i = 1; i < cfg_.threads; ++i)
@@ -175,6 +196,7 @@ class Daemon {
                 stopping_ = true;
                 timer_.cancel();
                 dpif_timer_.cancel();
+                metrics_timer_.cancel();
                 if (releaser_) releaser_->wind_down(std::chrono::seconds(2));
             });
             transports_.shutdown();
@@ -218,6 +240,65 @@ class Daemon {
             log_line("level=info event=guest_registration_ended identity=" + lease.identity +
                      " lease=kept_until_its_end");
         }
+    }
+
+    // --- metrics (on the core strand) ----------------------------------------
+    // Once a second: what the core and the dataplane counted, copied for
+    // the exporter's threads (metrics.hpp).
+    void metrics_tick() {
+        if (stopping_) return;
+        MetricsSnapshot m;
+        m.core = core_.stats();
+        m.registrar = core_.registrar().stats();
+        m.transactions = core_.transaction_stats();
+        m.flows = core_.registrar().flows();
+        m.registrations = core_.registrar().registrations();
+        m.max_registrations = cfg_.core.max_registrations;
+        m.transactions_active = core_.transactions();
+        m.transactions_lingering = core_.lingering_transactions();
+        if (const MediaAlg* a = core_.media()) {
+            m.media = true;
+            m.media_stats = a->stats();
+            m.calls = a->calls();
+            m.max_calls = cfg_.core.media.max_calls;
+            m.sessions = a->sessions();
+            m.dataplane_attached = a->has_dataplane();
+            m.command_backlog = backlog_.size();
+            m.commands_dropped = commands_dropped_;
+            m.dataplane_workers = cfg_.core.media.workers;
+            m.dataplane_sessions_capacity =
+                cfg_.core.media.workers * cfg_.dataplane_sessions_per_worker;
+        }
+        if (dpif_ && core_.media() && core_.media()->has_dataplane()) {
+            const isthmus::dpif::StatsArea& st = dpif_->region().stats;
+            const uint32_t blocks = std::min(st.blocks.load(), isthmus::dpif::kMaxStatBlocks);
+            const auto text = [](const char* p, std::size_t n) {
+                return std::string(p, strnlen(p, n));
+            };
+            for (uint32_t b = 0; b < blocks; ++b) {
+                const isthmus::dpif::StatBlock& blk = st.block[b];
+                const uint32_t n = std::min(blk.counters, isthmus::dpif::kMaxStatCounters);
+                for (uint32_t c = 0; c < n; ++c) {
+                    m.dataplane.push_back({text(blk.kind, sizeof blk.kind),
+                                           text(blk.name, sizeof blk.name),
+                                           text(blk.counter[c].name, sizeof blk.counter[c].name),
+                                           isthmus::dpif::stat_load(blk.counter[c])});
+                }
+            }
+            m.busy_ratio = busy_ratios(last_dataplane_, m.dataplane);
+            last_dataplane_ = m.dataplane;
+        } else {
+            last_dataplane_.clear();
+        }
+        if (releaser_) {
+            m.leases = releaser_->stats();
+            m.leases_pending = releaser_->pending();
+        }
+        collector_->set(std::move(m));
+        metrics_timer_.expires_after(std::chrono::seconds(1));
+        metrics_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec) metrics_tick();
+        });
     }
 
     // --- the dataplane (on the core strand) --------------------------------
@@ -413,10 +494,12 @@ class Daemon {
     Transports transports_;
     net::steady_timer timer_;
     net::steady_timer dpif_timer_;
+    net::steady_timer metrics_timer_;
     net::signal_set signals_;
     std::optional<isthmus::dpif::Client> dpif_;
-    std::optional<LeaseReleaser> releaser_;       // lease_release_url set
-    std::deque<isthmus::dpif::Command> backlog_;  // commands waiting for ring room
+    std::optional<LeaseReleaser> releaser_;         // lease_release_url set
+    std::vector<DataplaneCounter> last_dataplane_;  // the previous tick's (busy ratios)
+    std::deque<isthmus::dpif::Command> backlog_;    // commands waiting for ring room
     Clock::time_point next_attach_{};
     uint64_t last_beat_ = 0;
     Clock::time_point last_beat_seen_{};
@@ -427,6 +510,9 @@ class Daemon {
     std::optional<Clock::time_point> armed_;
     bool stopping_ = false;
     std::atomic<bool> failed_{false};
+    // Last: the exporter's threads stop before anything they read goes.
+    std::shared_ptr<PcscfCollector> collector_;
+    std::unique_ptr<prometheus::Exposer> exposer_;
 };
 
 }  // namespace

@@ -186,6 +186,7 @@ WwsfDaemonConfig load_wwsf_text(const std::string& text, const std::string& orig
                      "guest_lease_s",
                      "max_guest_leases_per_address",
                      "hsts_max_age_s",
+                     "metrics",
                      "limits"});
     for (const char* which : {"https", "http"}) {
         std::string endpoint;
@@ -200,6 +201,22 @@ WwsfDaemonConfig load_wwsf_text(const std::string& text, const std::string& orig
     }
     if (!server.https && !server.http) {
         top.fail("https", "missing: the address:port to serve the WIC on");
+    }
+    // The exporter: absent or "" is none. Debian's civetweb (under
+    // prometheus-cpp's Exposer) is built without IPv6.
+    if (const toml::node* n = top.node("metrics")) {
+        const auto v = n->value_exact<std::string>();
+        if (!v) top.fail("metrics", "must be a string (\"address:port\", \"\" for none)");
+        if (!v->empty()) {
+            try {
+                cfg.metrics = parse_endpoint(*v);
+            } catch (const std::invalid_argument& e) {
+                top.fail("metrics", e.what());
+            }
+            if (cfg.metrics->address.find(':') != std::string::npos) {
+                top.fail("metrics", "must be an IPv4 address (the exporter has no IPv6)");
+            }
+        }
     }
     top.string("certificate", server.certificate_chain_file);
     top.string("private_key", server.private_key_file);

@@ -10,6 +10,7 @@
 //   WwsfDaemonConfig cfg = load_wwsf_file("configs/isthmus.toml");  // throws WwsfConfigError
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ struct WwsfDaemonConfig {
     std::string token_key_pem;            // read from token_key_file (an Ed25519 private key)
     std::vector<std::string> guest_pool;  // guest_pool and guest_pool_range, in order
     int kdf_threads = 2;                  // threads running password checks
+    // The Prometheus exporter's "address:port" (plain HTTP, GET /metrics;
+    // IPv4: the exporter's civetweb has no IPv6); none: no exporter.
+    std::optional<Endpoint> metrics;
 };
 
 // Parses `text` (TOML) read from `origin` (named in errors) and checks the

@@ -9,12 +9,18 @@
 // small thread pool (kdf_threads) and come back to the io_context thread
 // with their result. A one-second timer ends expired leases and sessions.
 //
+// Metrics (wwsf.metrics, docs/wwsf.md "Metrics"): a prometheus::Exposer
+// serves GET /metrics over plain HTTP on its own threads. They read only a
+// MetricsCollector (metrics.hpp), whose snapshot the io_context thread
+// refreshes at start and on the one-second timer.
+//
 // Signals: SIGINT/SIGTERM close every connection and exit 0 after a final
 // statistics line; SIGHUP re-reads the users file (a bad one is logged and
 // the old one kept); SIGUSR1 logs the statistics line now. Logs: one line
 // per event on stderr, "isthmus-wwsf: level=... event=... key=value ...";
 // never a password, token or cookie.
 #include <fcntl.h>
+#include <prometheus/exposer.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -30,12 +36,15 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "token/token.hpp"
 #include "wwsf/config.hpp"
 #include "wwsf/core.hpp"
+#include "wwsf/metrics.hpp"
 #include "wwsf/password.hpp"
 #include "wwsf/server.hpp"
 
@@ -72,6 +81,10 @@ int64_t unix_now() {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
+
+#ifndef ISTHMUS_VERSION
+#define ISTHMUS_VERSION ""
+#endif
 
 int hash_password_command() {
     const bool tty = isatty(STDIN_FILENO) == 1;
@@ -146,15 +159,18 @@ class Daemon {
                       on_request(std::move(req), std::move(respond));
                   }),
           tick_(ioc_),
-          signals_(ioc_, SIGINT, SIGTERM, SIGHUP) {
+          signals_(ioc_, SIGINT, SIGTERM, SIGHUP),
+          users_(cfg_.users.size()) {
         signals_.add(SIGUSR1);
         core_.set_log(log_line);
+        if (cfg_.metrics) start_exporter(*cfg_.metrics);
     }
 
     int run() {
         server_.start();
         announce();
         wait_signal();
+        refresh_metrics();
         tick();
         ioc_.run();
         kdf_.join();
@@ -180,6 +196,11 @@ class Daemon {
         }
         if (cfg_.users_file.empty()) {
             log_line("level=warning event=no_users note=\"no wwsf.users_file: every login fails\"");
+        }
+        if (exposer_) {
+            log_line("level=info event=metrics_listening address=" + cfg_.metrics->address +
+                     " port=" + std::to_string(metrics_port_) +
+                     " path=/metrics note=\"plain HTTP: Prometheus\"");
         }
         log_line("level=info event=started users=" + std::to_string(cfg_.users.size()) +
                  " guest_pool=" + std::to_string(cfg_.guest_pool.size()) +
@@ -208,6 +229,7 @@ class Daemon {
         tick_.async_wait([this](const boost::system::error_code& ec) {
             if (ec) return;
             core_.advance(unix_now());
+            refresh_metrics();
             tick();
         });
     }
@@ -243,11 +265,55 @@ class Daemon {
             UserDb users = UserDb::load(cfg_.users_file);
             const std::size_t n = users.size();
             core_.replace_users(std::move(users));
+            users_ = n;
             log_line("level=info event=users_reloaded users=" + std::to_string(n));
         } catch (const std::exception& e) {
             log_line(std::string("level=error event=users_reload_failed what=\"") + e.what() +
                      "\" note=\"the previous users stay\"");
         }
+    }
+
+    // The exporter on `at` (throws std::runtime_error naming the address
+    // when it cannot listen). Its threads call metrics_->Collect() only.
+    void start_exporter(const Endpoint& at) {
+        const double start =
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        metrics_ = std::make_shared<MetricsCollector>(ISTHMUS_VERSION, start);
+        const std::string listen = at.address + ":" + std::to_string(at.port);
+        try {
+            // Two threads; a client that sends nothing is dropped after 10 s.
+            exposer_ = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+                "listening_ports", listen, "num_threads", "2", "request_timeout_ms", "10000"});
+        } catch (const std::exception& e) {
+            throw std::runtime_error("metrics: cannot listen on " + listen + ": " + e.what());
+        }
+        exposer_->RegisterCollectable(metrics_);
+        const std::vector<int> ports = exposer_->GetListeningPorts();
+        metrics_port_ = ports.empty() ? at.port : ports.front();
+    }
+
+    // Copies the counters into the exporter's snapshot (io_context thread).
+    void refresh_metrics() {
+        if (!metrics_) return;
+        MetricsSnapshot m;
+        const ServerCounters& s = server_.counters();
+        m.connections_open = s.connections_open.load(std::memory_order_relaxed);
+        m.connections_total = s.connections_total.load(std::memory_order_relaxed);
+        m.connections_refused = s.connections_refused.load(std::memory_order_relaxed);
+        m.tls_failed = s.tls_failed.load(std::memory_order_relaxed);
+        m.tls_aborted = s.tls_aborted.load(std::memory_order_relaxed);
+        m.requests = s.requests.load(std::memory_order_relaxed);
+        m.refused_parse = s.refused_parse.load(std::memory_order_relaxed);
+        m.timeouts = s.timeouts.load(std::memory_order_relaxed);
+        m.core = core_.stats();
+        m.sessions = core_.sessions().size();
+        m.logins_in_flight = core_.logins_in_flight();
+        m.guests_leased = core_.pool().leased();
+        m.guests_free = core_.pool().free();
+        m.guest_pool = core_.pool().size();
+        m.users = users_;
+        metrics_->update(m);
     }
 
     std::string stats_text() const {
@@ -274,6 +340,12 @@ class Daemon {
     HttpServer server_;
     net::steady_timer tick_;
     net::signal_set signals_;
+    std::size_t users_;  // web users as last loaded (the metrics)
+    // The exporter (wwsf.metrics); null without. exposer_ goes first at
+    // destruction: its threads stop before the collector does.
+    std::shared_ptr<MetricsCollector> metrics_;
+    std::unique_ptr<prometheus::Exposer> exposer_;
+    int metrics_port_ = 0;
 };
 
 }  // namespace

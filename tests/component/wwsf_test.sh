@@ -12,6 +12,8 @@
 #     its token and leased again;
 #   - traversal attempts (404), a body and a header over their limits (413,
 #     431), TLS 1.1 refused while 1.2 and 1.3 work;
+#   - the Prometheus exporter (wwsf.metrics, plain HTTP on loopback): its
+#     samples match what the test did and the final statistics line;
 #   - SIGTERM: exit 0 with a final line; no password, token or cookie in
 #     the log.
 # Usage: wwsf_test.sh PATH/TO/isthmus-wwsf
@@ -67,6 +69,7 @@ ws_uri = "wss://pcscf.example.net:7443"
 domain = "ims.example.net"
 guest_pool_range = "sip:guest{01..03}@ims.example.net"
 max_guest_leases_per_address = 0
+metrics = "127.0.0.1:0"
 
 [wwsf.limits]
 max_body_bytes = 1024
@@ -79,6 +82,11 @@ sed 's/^domain = /domian = /' "$tmp/isthmus.toml" > "$tmp/bad.toml"
 bad_rc=$?
 check "--check-config refuses an unknown key by name (exit 2)" \
   sh -c "[ $bad_rc -eq 2 ] && grep -q 'wwsf.domian: unknown key' '$tmp/bad.err'"
+sed 's/^metrics = .*/metrics = "localhost:9102"/' "$tmp/isthmus.toml" > "$tmp/bad.toml"
+"$bin" --config "$tmp/bad.toml" --check-config > /dev/null 2> "$tmp/bad.err"
+bad_rc=$?
+check "--check-config refuses a metrics address that is not an IP (exit 2)" \
+  sh -c "[ $bad_rc -eq 2 ] && grep -q 'wwsf.metrics: \"localhost\" is not an IP address' '$tmp/bad.err'"
 
 # --- the daemon ------------------------------------------------------------
 "$bin" --config "$tmp/isthmus.toml" 2> "$tmp/wwsf.log" &
@@ -90,6 +98,8 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 [ -n "$port" ] || { echo "isthmus-wwsf did not start:"; cat "$tmp/wwsf.log"; exit 1; }
+mport=$(sed -n 's/.*event=metrics_listening address=127\.0\.0\.1 port=\([0-9]*\) .*/\1/p' "$tmp/wwsf.log")
+[ -n "$mport" ] || { echo "no metrics_listening line:"; cat "$tmp/wwsf.log"; exit 1; }
 base="https://127.0.0.1:$port"
 jar="$tmp/jar"
 # req ARGS...: curl with the test's CA and cookie jar; the body on stdout,
@@ -217,7 +227,53 @@ for _ in 1 2; do
 done
 sleep 0.3
 
-# SIGTERM.
+# --- the exporter ------------------------------------------------------------
+# Plain HTTP; the snapshot is refreshed every second, so scrape until it
+# shows the last thing done above (the aborted handshakes), 5 s at most.
+scrape() {
+  curl -sS -D "$tmp/metrics.headers" -o "$tmp/metrics" -w '%{http_code}' \
+    "http://127.0.0.1:$mport/metrics" > "$tmp/metrics.status" 2> "$tmp/curl.err"
+}
+# metric 'NAME{LABELS}': its sample in the last scrape ("" when absent).
+metric() { awk -v n="$1" '$1 == n {print $2}' "$tmp/metrics"; }
+for _ in $(seq 1 50); do
+  scrape && [ "$(metric isthmus_wwsf_tls_handshakes_aborted_total)" = 2 ] && break
+  sleep 0.1
+done
+check "GET /metrics over plain HTTP (200, text/plain)" \
+  sh -c "[ \"\$(cat '$tmp/metrics.status')\" = 200 ] && grep -iq '^content-type: text/plain' '$tmp/metrics.headers'"
+check "the exporter serves nothing else (GET / gets 404)" \
+  test "$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/")" = 404
+# expect 'NAME{LABELS}' VALUE
+expect() {
+  local got; got=$(metric "$1")
+  check "metric $1 = $2" sh -c "[ '$got' = '$2' ] || { echo \"    got '$got'\"; false; }"
+}
+check "# TYPE lines: logins a counter, guest identities a gauge" \
+  sh -c "grep -qx '# TYPE isthmus_wwsf_logins_total counter' '$tmp/metrics' &&
+         grep -qx '# TYPE isthmus_wwsf_guest_identities gauge' '$tmp/metrics'"
+check "isthmus_wwsf_build_info{version=...} 1" \
+  grep -Eq '^isthmus_wwsf_build_info\{version="[0-9][^"]*"\} 1$' "$tmp/metrics"
+expect 'isthmus_wwsf_logins_total{result="ok"}' 1
+expect 'isthmus_wwsf_logins_total{result="failed"}' 2
+expect 'isthmus_wwsf_logins_total{result="busy"}' 0
+expect isthmus_wwsf_tokens_issued_total 5            # alice's, and each of the 4 leases'
+expect isthmus_wwsf_tokens_refused_total 1
+expect isthmus_wwsf_guest_leases_total 4
+expect 'isthmus_wwsf_guest_leases_refused_total{reason="pool_empty"}' 1
+expect 'isthmus_wwsf_guest_leases_ended_total{reason="released"}' 1
+expect isthmus_wwsf_guest_releases_refused_total 1
+expect 'isthmus_wwsf_guest_identities{state="leased"}' 3
+expect 'isthmus_wwsf_guest_identities{state="free"}' 0
+expect isthmus_wwsf_guest_pool_identities 3
+expect isthmus_wwsf_users 1
+expect isthmus_wwsf_tls_handshakes_failed_total 2
+expect isthmus_wwsf_tls_handshakes_aborted_total 2
+start=$(metric process_start_time_seconds); start=${start:-0}
+age=$(( $(date +%s) - ${start%.*} ))
+check "process_start_time_seconds is this run's start (${age}s ago)" \
+  test "$age" -ge 0 -a "$age" -lt 120
+
 kill -TERM "$pid"
 rc=0
 for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -226,6 +282,41 @@ pid=
 check "SIGTERM: exit 0" test "$rc" = 0
 check "SIGTERM: a final stopped line with the counters" \
   grep -q 'event=stopped .*login_ok=1 login_failed=2 .*guest_leased=4 guest_pool_empty=1' "$tmp/wwsf.log"
+# The scrape and the final line agree (no request came in between).
+stat() { grep -o 'event=stopped .*' "$tmp/wwsf.log" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+mismatches=
+while read -r key name; do
+  [ -n "$(stat "$key")" ] && [ "$(stat "$key")" = "$(metric "$name")" ] ||
+    mismatches="$mismatches $key=$(stat "$key")/$name=$(metric "$name")"
+done <<'MAP'
+sessions isthmus_wwsf_sessions
+guests_leased isthmus_wwsf_guest_identities{state="leased"}
+guests_free isthmus_wwsf_guest_identities{state="free"}
+connections_total isthmus_wwsf_http_connections_total
+connections_refused isthmus_wwsf_http_connections_refused_total
+tls_failed isthmus_wwsf_tls_handshakes_failed_total
+tls_aborted isthmus_wwsf_tls_handshakes_aborted_total
+requests isthmus_wwsf_http_requests_total
+refused_parse isthmus_wwsf_http_requests_refused_total
+timeouts isthmus_wwsf_http_timeouts_total
+login_ok isthmus_wwsf_logins_total{result="ok"}
+login_failed isthmus_wwsf_logins_total{result="failed"}
+login_busy isthmus_wwsf_logins_total{result="busy"}
+sessions_full isthmus_wwsf_sessions_refused_total
+token_issued isthmus_wwsf_tokens_issued_total
+no_session isthmus_wwsf_tokens_refused_total
+guest_leased isthmus_wwsf_guest_leases_total
+guest_pool_empty isthmus_wwsf_guest_leases_refused_total{reason="pool_empty"}
+guest_per_address isthmus_wwsf_guest_leases_refused_total{reason="per_address"}
+guest_released isthmus_wwsf_guest_leases_ended_total{reason="released"}
+guest_expired isthmus_wwsf_guest_leases_ended_total{reason="expired"}
+release_refused isthmus_wwsf_guest_releases_refused_total
+bad_request isthmus_wwsf_bad_requests_total
+not_found isthmus_wwsf_not_found_total
+static_served isthmus_wwsf_static_files_served_total
+MAP
+check "every counter of the final line equals its metric" \
+  sh -c "[ -z '$mismatches' ] || { echo '   $mismatches'; false; }"
 check "TLS: two handshakes failed (1.1, plain HTTP), two connections closed before one (tls_aborted)" \
   sh -c "grep -q 'event=stopped .* tls_failed=2 tls_aborted=2 ' '$tmp/wwsf.log' ||
          { grep -o 'tls_[a-z]*=[0-9]*' '$tmp/wwsf.log' | sed 's/^/    /'; false; }"

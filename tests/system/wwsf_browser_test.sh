@@ -41,6 +41,11 @@
 #     to the WWSF at once (A.3.3, lease_release_url over verified https);
 #  5. screenshots of the WIC's screens (login, logged in, in call, chat,
 #     guest);
+#  Prometheus: Debian's prometheus scrapes both daemons' exporters every
+#     second; during alice's call its HTTP API shows the call, the
+#     dataplane session and its capacity, packets relayed both ways, DTLS
+#     up, the WSS connection, her token registration, the WWSF's logins;
+#     after the hang-up no call and no session;
 #  6. the driver ends cleanly; the eP-CSCF's final count (2 token
 #     registrations, 1 lease given back, no call or session left) and the
 #     WWSF's (1 login, 1 failed, 3 tokens, 2 leases both back); no
@@ -139,6 +144,7 @@ sed -i "/^ws = \"198.18.25.1:5062\"\$/a wss = \"198.18.25.1:7443\"\\
 certificate = \"$tmp/tls.crt\"\\
 private_key = \"$tmp/tls.key\"" "$tmp/isthmus.toml"
 grep -q '^wss = ' "$tmp/isthmus.toml" || { echo "media_config: no ws line to add wss beside"; exit 1; }
+sed -i '/^\[pcscf\]$/a metrics = "198.18.25.1:9101"' "$tmp/isthmus.toml"
 cat >> "$tmp/isthmus.toml" <<TOML
 [pcscf.tokens]
 public_key_file = "$tmp/token.pub"
@@ -157,19 +163,53 @@ token_audience = "pcscf.example.net"
 ws_uri = "$wss_uri"
 domain = "ims.example.net"
 guest_pool_range = "sip:user{9001..9002}@ims.example.net"
+metrics = "198.18.25.1:9102"
 TOML
 check "the eP-CSCF and the WWSF accept the configuration" \
   eval 'ip netns exec "$gw" "$pcscf" --config "$tmp/isthmus.toml" --check-config > "$tmp/check.log" 2>&1 &&
         ip netns exec "$gw" "$wwsf" --config "$tmp/isthmus.toml" --check-config >> "$tmp/check.log" 2>&1 ||
         { sed "s/^/    /" "$tmp/check.log"; false; }'
 
-# --- the dataplane, the P-CSCF and the WWSF ---------------------------------------
+# --- the dataplane, the P-CSCF and the WWSF; Debian's Prometheus scraping the
+# eP-CSCF's exporter every second ----------------------------------------------------
 ns_gateway_start "$tmp/isthmus.toml"
 check "the dataplane runs" wait_running "$ctl" "$region"
 ip netns exec "$gw" "$pcscf" --config "$tmp/isthmus.toml" 2>"$tmp/pcscf.log" &
 pcscf_pid=$!
 ip netns exec "$gw" "$wwsf" --config "$tmp/isthmus.toml" 2>"$tmp/wwsf.log" &
 wwsf_pid=$!
+cat > "$tmp/prometheus.yml" <<YAML
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: isthmus-pcscf
+    static_configs:
+      - targets: ['198.18.25.1:9101']
+  - job_name: isthmus-wwsf
+    static_configs:
+      - targets: ['198.18.25.1:9102']
+YAML
+ip netns exec "$gw" prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prometheus" \
+  --web.listen-address=198.18.25.1:9090 > "$tmp/prometheus.log" 2>&1 &
+bg+=("$!")
+# promq EXPR: the value of a PromQL instant query (the first series; "" if none).
+promq() {
+  ip netns exec "$gw" curl -s --max-time 5 --data-urlencode "query=$1" \
+    http://198.18.25.1:9090/api/v1/query | jq -r '.data.result[0].value[1] // ""'
+}
+# prom_wait EXPR TEST [S]: until `test VALUE TEST` holds for EXPR's value
+# (e.g. prom_wait 'isthmus_pcscf_calls' '-eq 1'), up to S (10) s.
+prom_wait() {
+  local v=""
+  for _ in $(seq 1 $((${3:-10} * 4))); do
+    v=$(promq "$1")
+    [ -n "$v" ] && [ "${v%.*}" $2 ] && return 0
+    sleep 0.25
+  done
+  echo "    ($1 = '$v', expected $2)"
+  return 1
+}
 up() {
   for _ in $(seq 1 100); do
     grep -q 'event=dataplane_attached' "$tmp/pcscf.log" &&
@@ -294,6 +334,23 @@ call_bob 3 1 c3
 check "3: the page shows the call confirmed and its statistics" \
   eval 'page_text call-state ". == \"confirmed\"" && page_text stats-body "contains(\"audio sent\")"'
 shot in-call
+# What an operator sees of the call in Prometheus (its HTTP API).
+check "3: Prometheus: the eP-CSCF's exporter is up, one call, one dataplane session, of a capacity of 4096" \
+  eval 'prom_wait "up{job=\"isthmus-pcscf\"}" "-eq 1" 15 && prom_wait isthmus_pcscf_calls "-eq 1" &&
+        prom_wait "sum(isthmus_dataplane_sessions)" "-eq 1" && prom_wait isthmus_dataplane_sessions_capacity "-eq 4096"'
+check "3: Prometheus: media relayed both ways (over 20 packets/s each way), DTLS up, one WSS connection" \
+  eval 'prom_wait "sum(rate(isthmus_dataplane_relayed_packets_total{direction=\"access_to_core\"}[3s]))" "-gt 20" &&
+        prom_wait "sum(rate(isthmus_dataplane_relayed_packets_total{direction=\"core_to_access\"}[3s]))" "-gt 20" &&
+        prom_wait "isthmus_dataplane_dtls_handshakes_total{outcome=\"up\"}" "-ge 1" &&
+        prom_wait "isthmus_pcscf_connections{transport=\"wss\"}" "-eq 1"'
+check "3: Prometheus: her token registration, the INVITE she sent" \
+  eval 'prom_wait "isthmus_pcscf_token_registrations_total{kind=\"user\"}" "-eq 1" &&
+        prom_wait "isthmus_pcscf_requests_received_total{side=\"w2\",method=\"INVITE\"}" "-ge 1"'
+check "3: Prometheus: the WWSF's exporter is up: 1 login, 1 failed, 1 token, her session" \
+  eval 'prom_wait "up{job=\"isthmus-wwsf\"}" "-eq 1" &&
+        prom_wait "isthmus_wwsf_logins_total{result=\"ok\"}" "-eq 1" &&
+        prom_wait "isthmus_wwsf_logins_total{result=\"failed\"}" "-eq 1" &&
+        prom_wait isthmus_wwsf_tokens_issued_total "-eq 1" && prom_wait isthmus_wwsf_sessions "-eq 1"'
 # The keypad (RFC 4733 through RTCDTMFSender), then hold and resume
 # (re-INVITEs a=sendonly, a=sendrecv) with media again after the resume.
 wic dtmf 5
@@ -316,6 +373,8 @@ check "3: after the resume, packets still flow both ways" \
   stat c3r '(.[-1].audio.out.packetsSent - .[0].audio.out.packetsSent) >= 30 and
             (.[-1].audio.in.packetsReceived - .[0].audio.in.packetsReceived) >= 30'
 hang_up 3 1
+check "3: Prometheus: after the hang-up, no call and no dataplane session" \
+  eval 'prom_wait isthmus_pcscf_calls "-eq 0" && prom_wait "sum(isthmus_dataplane_sessions)" "-eq 0"'
 check "3: bob's INVITE came from alice's registered identity; he took the hold and the resume" \
   eval 'sipp_has "$tmp/c3-bob.msg" received "^INVITE " "^P-Asserted-Identity: <sip:alice@ims.example.net>" &&
         [ "$(sipp_count "$tmp/c3-bob.msg" received "^INVITE ")" -eq 3 ] &&

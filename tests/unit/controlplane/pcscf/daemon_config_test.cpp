@@ -898,6 +898,23 @@ TEST_F(PcscfConfigFiles, TokensRefusals) {
     expect_refused(unknown, "pcscf.tokens.key", "unknown key");
 }
 
+// The Prometheus exporter's address, and the dataplane's table size it
+// reports capacity from.
+TEST(PcscfConfig, MetricsAddress) {
+    EXPECT_EQ(load(Toml()).metrics, "");
+    const PcscfDaemonConfig c = load(Toml().set("pcscf", "metrics", "\"127.0.0.1:9101\""));
+    EXPECT_EQ(c.metrics, "127.0.0.1:9101");
+    expect_refused(Toml().set("pcscf", "metrics", "\"[::1]:9101\""), "pcscf.metrics", "IPv4 only");
+    expect_refused(Toml().set("pcscf", "metrics", "\"localhost:9101\""), "pcscf.metrics",
+                   "not an IP address");
+    expect_refused(Toml().set("pcscf", "metrics", "\"127.0.0.1\""), "pcscf.metrics",
+                   "address:port");
+    expect_refused(Toml().set("pcscf", "metrics", "9101"), "pcscf.metrics", "string");
+    Toml dp;
+    dp.append("[dataplane]\nworkers = 2\nsessions_per_worker = 1000\n");
+    EXPECT_EQ(load(dp).dataplane_sessions_per_worker, 1000u);
+}
+
 // Guest leases given back to the WWSF (A.3.3): lease_release_url and its CA.
 TEST_F(PcscfConfigFiles, LeaseRelease) {
     const std::string pub = write("wwsf.pub", token::TokenSigner::generate().public_pem());

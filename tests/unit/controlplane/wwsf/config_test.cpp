@@ -127,6 +127,7 @@ TEST_F(WwsfConfig, DefaultsOfASmallFile) {
     EXPECT_EQ(cfg.server.request_timeout, std::chrono::seconds(30));
     EXPECT_EQ(cfg.server.handshake_timeout, std::chrono::milliseconds(10000));
     EXPECT_EQ(cfg.kdf_threads, 2);
+    EXPECT_FALSE(cfg.metrics);
 }
 
 TEST_F(WwsfConfig, EveryKey) {
@@ -143,7 +144,8 @@ TEST_F(WwsfConfig, EveryKey) {
                  "guest_pool_range = [\"sip:g{1..3}@ims.example.net\", \"sip:h{08..09}@x.net\"]\n"
                  "guest_lease_s = 900\n"
                  "max_guest_leases_per_address = 0\n"
-                 "hsts_max_age_s = 0\n",
+                 "hsts_max_age_s = 0\n"
+                 "metrics = \"127.0.0.1:9102\"\n",
              "\n[wwsf.limits]\n"
              "max_connections = 20\n"
              "max_header_bytes = 4096\n"
@@ -178,6 +180,13 @@ TEST_F(WwsfConfig, EveryKey) {
     EXPECT_EQ(cfg.server.handshake_timeout, std::chrono::milliseconds(2500));
     EXPECT_EQ(c.max_logins_in_flight, 3u);
     EXPECT_EQ(cfg.kdf_threads, 4);
+    ASSERT_TRUE(cfg.metrics);
+    EXPECT_EQ(cfg.metrics->address, "127.0.0.1");
+    EXPECT_EQ(cfg.metrics->port, 9102);
+    // An empty metrics: no exporter, as without the key.
+    EXPECT_FALSE(load_wwsf_text(text("metrics = \"\"\n"), "t").metrics);
+    // Port 0: ephemeral (tests); any IPv4 address.
+    EXPECT_EQ(load_wwsf_text(text("metrics = \"0.0.0.0:0\"\n"), "t").metrics->port, 0);
     // A single range as a string.
     EXPECT_EQ(
         load_wwsf_text(text("guest_pool_range = \"sip:g{1..2}@x.net\"\n"), "t").guest_pool.size(),
@@ -214,6 +223,13 @@ TEST_F(WwsfConfig, TypesAndRanges) {
          "wwsf.http: expected \"address:port\" (IPv6 as \"[addr]:port\")"},
         {"http = \"127.0.0.1:65536\"\n", "wwsf.http: port must be 0..65535"},
         {"http = \"[::1:80\"\n", "wwsf.http: expected \"[IPv6]:port\""},
+        {"metrics = 9102\n", "wwsf.metrics: must be a string (\"address:port\", \"\" for none)"},
+        {"metrics = \"localhost:9102\"\n", "wwsf.metrics: \"localhost\" is not an IP address"},
+        {"metrics = \"9102\"\n",
+         "wwsf.metrics: expected \"address:port\" (IPv6 as \"[addr]:port\")"},
+        {"metrics = \"127.0.0.1:70000\"\n", "wwsf.metrics: port must be 0..65535"},
+        {"metrics = \"[::1]:9102\"\n",
+         "wwsf.metrics: must be an IPv4 address (the exporter has no IPv6)"},
         {"guest_pool = \"sip:a@x\"\n", ""},  // a single string is taken too (below)
         {"guest_pool = [1]\n", "wwsf.guest_pool: must be a string or an array of strings"},
         {"guest_pool = [\"tel:+123\"]\n",
