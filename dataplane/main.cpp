@@ -211,6 +211,7 @@ int main(int argc, char** argv) {
             ws.workers = n_workers;
             ws.limits = {cfg.sessions_per_worker, cfg.srtp_contexts_per_worker};
             ws.publish_cycles = rte_get_tsc_hz() * cfg.heartbeat_ms / 1000;
+            ws.media_timeout_ns = uint64_t{cfg.media_timeout_s} * 1000000000ULL;
             for (unsigned w = 0; w < n_workers; ++w) {
                 ws.index = w;
                 ws.tx_queue = static_cast<uint16_t>(w);

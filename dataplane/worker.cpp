@@ -70,6 +70,7 @@ Worker::Worker(const WorkerSetup& setup)
     // ~12-15 ns/packet (docs/performance.md).
     engine_.set_job_checks(false);
     hold_cycles_ = rte_get_tsc_hz() * kHoldForKeysMs / 1000;
+    relay_.set_idle_timeout(setup.media_timeout_ns);
 }
 
 Worker::~Worker() {
@@ -171,10 +172,23 @@ void Worker::report(std::span<const session::RelayEvent> events) {
     for (const session::RelayEvent& rev : events) {
         dpif::Event ev{};
         ev.hdr.version = dpif::kAbiVersion;
-        ev.hdr.type = rev.kind == session::RelayEvent::Kind::IceSelected ? MsgType::IceSelected
-                      : rev.kind == session::RelayEvent::Kind::ConsentLost
-                          ? MsgType::ConsentLost
-                          : MsgType::ConsentRestored;
+        switch (rev.kind) {
+            case session::RelayEvent::Kind::IceSelected:
+                ev.hdr.type = MsgType::IceSelected;
+                break;
+            case session::RelayEvent::Kind::ConsentLost:
+                ev.hdr.type = MsgType::ConsentLost;
+                break;
+            case session::RelayEvent::Kind::ConsentRestored:
+                ev.hdr.type = MsgType::ConsentRestored;
+                break;
+            case session::RelayEvent::Kind::Idle:
+                ev.hdr.type = MsgType::SessionIdle;
+                break;
+            case session::RelayEvent::Kind::Active:
+                ev.hdr.type = MsgType::SessionActive;
+                break;
+        }
         ev.hdr.session_id = rev.session_id;
         ev.worker = static_cast<uint16_t>(setup_.index);
         ev.selected_remote = session::to_ip_endpoint(rev.remote);

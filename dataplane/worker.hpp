@@ -84,7 +84,8 @@ struct WorkerSetup {
     uint16_t tx_queue = 0;  // normally == index
     WorkerPort ports[2];    // by session::Side
     session::TableLimits limits;
-    uint64_t publish_cycles = 0;  // TSC cycles between stats publications
+    uint64_t publish_cycles = 0;    // TSC cycles between stats publications
+    uint64_t media_timeout_ns = 0;  // Relay::set_idle_timeout (0: never)
 };
 
 class alignas(64) Worker {

@@ -356,7 +356,8 @@ void PcscfCore::send_release(const DialogRelease& r) {
         bye.add("To", r.to);
         bye.add("Call-ID", r.call_id);
         bye.add("CSeq", sip::to_string(sip::CSeq{r.cseq, "BYE"}));
-        bye.add("Reason", "SIP;cause=503;text=\"Media failed\"");
+        bye.add("Reason", r.media_timeout ? "SIP;cause=408;text=\"Media timeout\""
+                                          : "SIP;cause=503;text=\"Media failed\"");
         bye.prepend("Via", local_.w2_via(peer.transport) +
                                ";branch=" + sip::make_branch(random(), ++counter_));
         const sip::SendResult s = layer_.send_request(std::move(bye), peer, now_);
@@ -376,8 +377,9 @@ void PcscfCore::send_release(const DialogRelease& r) {
     bye.add("Call-ID", r.call_id);
     bye.add("CSeq", sip::to_string(sip::CSeq{r.cseq, "BYE"}));
     // RFC 3326: why the dialog ended.
-    bye.add("Reason", registrar_.alive(r.flow) ? "SIP;cause=503;text=\"Media failed\""
-                                               : "SIP;cause=480;text=\"WebSocket flow closed\"");
+    bye.add("Reason", !registrar_.alive(r.flow) ? "SIP;cause=480;text=\"WebSocket flow closed\""
+                      : r.media_timeout         ? "SIP;cause=408;text=\"Media timeout\""
+                                                : "SIP;cause=503;text=\"Media failed\"");
     const Peer hop = mw_next_hop(bye);
     bye.prepend("Via",
                 local_.mw_via(hop.transport) + ";branch=" + sip::make_branch(random(), ++counter_));

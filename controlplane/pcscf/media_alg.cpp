@@ -751,6 +751,7 @@ void MediaAlg::program(Call& call, const std::vector<sdp::MediaPlan>& plans) {
             s.access = access;
             s.core = core;
             s.programmed = true;
+            s.idle = false;
             ++sessions_;
             count(MediaCounter::SessionsCreated);
             push(dpif::MsgType::SessionCreate, session, &s.access, &s.core);
@@ -807,7 +808,7 @@ void MediaAlg::refused_create(uint64_t session_id) {
     if (call.release) fail_call(session_id);  // confirmed: no media will come
 }
 
-void MediaAlg::fail_call(uint64_t session_id) {
+void MediaAlg::fail_call(uint64_t session_id, bool timeout) {
     const auto it = by_id_.find(session_id >> 5);
     if (it == by_id_.end()) return;  // gone already
     const std::string k = it->second;
@@ -816,6 +817,7 @@ void MediaAlg::fail_call(uint64_t session_id) {
     count(MediaCounter::MediaFailedCalls);
     DialogRelease to_ims = *call.release;
     to_ims.cseq = call.browser_cseq + 1;
+    to_ims.media_timeout = timeout;
     if (!call.browser_contact.empty()) {
         DialogRelease to_browser;
         to_browser.toward = Side::W2;
@@ -825,10 +827,30 @@ void MediaAlg::fail_call(uint64_t session_id) {
         to_browser.to = to_ims.from;
         to_browser.cseq = call.ims_cseq + 1;
         to_browser.remote_target = call.browser_contact;
+        to_browser.media_timeout = timeout;
         releases_.push_back(std::move(to_browser));
     }
     releases_.push_back(std::move(to_ims));
     end_call(k);
+}
+
+// Media inactivity ([dataplane] media_timeout_s): a confirmed call none of
+// whose sessions relays anything either way is over — both parties are
+// gone or mute beyond RTCP (a held call still sends RTCP) — and ends with
+// BYEs both ways, as when its media fails. One idle session of several
+// (video turned off) ends nothing.
+void MediaAlg::session_idle(uint64_t session_id, bool idle) {
+    const auto it = by_id_.find(session_id >> 5);
+    if (it == by_id_.end()) return;
+    Call& call = calls_.at(it->second);
+    const std::size_t index = session_id & 31;
+    if (index >= call.slots.size() || !call.slots[index].programmed) return;
+    call.slots[index].idle = idle;
+    if (!idle || !call.release) return;
+    for (const Slot& s : call.slots)
+        if (s.programmed && !s.idle) return;
+    count(MediaCounter::MediaTimeouts);
+    fail_call(session_id, true);
 }
 
 void MediaAlg::push(dpif::MsgType type, uint64_t session, const dpif::LegSpec* access,
@@ -882,6 +904,11 @@ void MediaAlg::on_event(const dpif::Event& ev) {
         }
         case dpif::MsgType::ConsentLost:
             return count(MediaCounter::ConsentLost);
+        case dpif::MsgType::SessionIdle:
+            count(MediaCounter::SessionsIdle);
+            return session_idle(ev.hdr.session_id, true);
+        case dpif::MsgType::SessionActive:
+            return session_idle(ev.hdr.session_id, false);
         default:
             return;
     }

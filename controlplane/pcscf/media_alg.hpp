@@ -124,6 +124,9 @@ struct DialogRelease {
     // Toward the IMS: the browser's route set, in its order, ours included
     // (the core drops those). Toward the browser: empty (its flow).
     std::vector<std::string> route_set;
+    // Why, for the Reason header (RFC 3326): the media failed, or no media
+    // flowed for [dataplane] media_timeout_s.
+    bool media_timeout = false;
 };
 
 // What the core does with a request the ALG has seen.
@@ -159,6 +162,9 @@ struct AlgVerdict {
     X(DtlsFailed, "dtls_failed", "DtlsFailed events: a handshake or a leg that failed")         \
     X(DtlsClosed, "dtls_closed", "DtlsFailed events for a close_notify (a browser hanging up)") \
     X(ConsentLost, "consent_lost", "ConsentLost events")                                        \
+    X(SessionsIdle, "sessions_idle", "SessionIdle events: no media either way for the timeout") \
+    X(MediaTimeouts, "media_timeouts",                                                          \
+      "confirmed calls ended (BYE both ways): no session relayed media")                        \
     X(Resyncs, "resyncs", "dataplane (re)attachments whose sessions were re-sent")              \
     X(MediaFailedCalls, "media_failed_calls",                                                   \
       "confirmed calls ended (BYE both ways) because their media could not flow")
@@ -255,6 +261,7 @@ class MediaAlg {
         dpif::LegSpec access{};
         dpif::LegSpec core{};
         bool reserved_by_pending = false;  // allocated for the open offer
+        bool idle = false;  // the dataplane reported it idle (SessionIdle, not yet Active)
     };
     struct Exchange {
         Side offerer = Side::W2;
@@ -316,7 +323,8 @@ class MediaAlg {
     void delete_session(Call& call, std::size_t index);
     void end_call(const std::string& key);
     // Ends a call whose media failed: BYEs both ways when confirmed.
-    void fail_call(uint64_t session_id);
+    void fail_call(uint64_t session_id, bool timeout = false);
+    void session_idle(uint64_t session_id, bool idle);
     // The dataplane refused a create: the slot is not programmed; a
     // confirmed call is ended (fail_call), an early one re-creates it with
     // its next answer.

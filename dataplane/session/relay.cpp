@@ -113,12 +113,13 @@ void Relay::answer_stun(RelayPacket& p, const pkt::Frame& f, const FlowRef& ref)
     ++counters_.stun_responses;
 }
 
-void Relay::push_event(RelayEvent::Kind kind, const Session& s, Side side) {
+bool Relay::push_event(RelayEvent::Kind kind, const Session& s, Side side) {
     if (n_events_ < events_.size()) {
         events_[n_events_++] = {kind, s.id, side, s.leg[static_cast<std::size_t>(side)].remote};
-    } else {
-        ++counters_.events_dropped;
+        return true;
     }
+    ++counters_.events_dropped;
+    return false;
 }
 
 void Relay::check_consent(uint32_t max_slots) {
@@ -134,6 +135,21 @@ void Relay::check_consent(uint32_t max_slots) {
             if (now_ns_ - s.ice[i].last_check_ns <= kConsentTimeoutNs) continue;
             leg.consent_lost = true;
             push_event(RelayEvent::Kind::ConsentLost, s, static_cast<Side>(i));
+        }
+        if (idle_timeout_ns_ == 0) continue;
+        // Media inactivity: the per-packet counters, compared once a pass
+        // (nothing on the packet path). An event that finds the buffer
+        // full is tried again on the next pass.
+        const uint64_t total = s.relayed[0] + s.relayed[1];
+        if (s.idle_since_ns == 0 || total != s.idle_mark) {
+            if (s.idle_reported && !push_event(RelayEvent::Kind::Active, s, Side::Access)) {
+                continue;
+            }
+            s.idle_mark = total;
+            s.idle_since_ns = now_ns_;
+            s.idle_reported = false;
+        } else if (!s.idle_reported && now_ns_ - s.idle_since_ns > idle_timeout_ns_) {
+            s.idle_reported = push_event(RelayEvent::Kind::Idle, s, Side::Access);
         }
     }
 }

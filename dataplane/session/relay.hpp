@@ -126,7 +126,7 @@ struct RelayCounters {
 
 // Something the control plane must hear of (worker -> outbox).
 struct RelayEvent {
-    enum class Kind : uint8_t { IceSelected, ConsentLost, ConsentRestored };
+    enum class Kind : uint8_t { IceSelected, ConsentLost, ConsentRestored, Idle, Active };
     Kind kind;
     uint64_t session_id;
     Side side;
@@ -161,6 +161,10 @@ class Relay {
     // whose remote sent no authenticated check for kConsentTimeoutNs
     // (ConsentLost events; replaces the events of the last call).
     void check_consent(uint32_t max_slots);
+    // Media inactivity, checked by the same scan: a session that relayed
+    // nothing for `ns` is reported once (RelayEvent::Idle), and again
+    // (Active) when it relays anew; 0 (the default): never.
+    void set_idle_timeout(uint64_t ns) { idle_timeout_ns_ = ns; }
 
     // Events of the last process() or check_consent() call (ICE pairs
     // selected, consent lost or restored), for the worker to report.
@@ -178,7 +182,9 @@ class Relay {
     uint8_t mac_[2][6];
     pkt::Checksums checksums_[2] = {pkt::Checksums::Software, pkt::Checksums::Software};
     RelayCounters counters_;
-    void push_event(RelayEvent::Kind kind, const Session& s, Side side);
+    // False when the event buffer was full (counted in events_dropped).
+    bool push_event(RelayEvent::Kind kind, const Session& s, Side side);
+    uint64_t idle_timeout_ns_ = 0;
 
     std::array<RelayEvent, 64> events_{};
     std::size_t n_events_ = 0;

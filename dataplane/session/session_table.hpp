@@ -117,6 +117,12 @@ struct alignas(64) Session {
         // the worker sends it again until it gets through.
         bool path_sent = false;
     } dtls[2];
+    // Media inactivity (Relay::check_consent's scan): relayed[0] +
+    // relayed[1] when last seen moving, since when, and whether the
+    // session was reported idle.
+    uint64_t idle_mark = 0;
+    uint64_t idle_since_ns = 0;
+    bool idle_reported = false;
 };
 inline constexpr std::size_t kSessionHotBytes = 256;
 static_assert(offsetof(Session, id) == kSessionHotBytes);

@@ -28,6 +28,8 @@
 #  4. alice cancels before bob answers: no session ever made;
 #  5. alice's WebSocket drops mid-call: the session goes, and bob gets a BYE
 #     from the P-CSCF (Reason cause=480);
+#  6. media stops mid-call ([dataplane] media_timeout_s = 10 here): after
+#     10 s the P-CSCF ends the call, BYEs both ways (Reason cause=408);
 # and at the end the P-CSCF's counters: no call or session left.
 # Addresses from 198.18.0.0/15; namespaces, processes, the dpif region and
 # files are removed on exit. Usage: pcscf_media_test.sh BUILD_DIR (root;
@@ -84,6 +86,10 @@ check "bob registers directly at the IMS core" \
 
 # --- the dataplane and the P-CSCF (one configuration file) -------------------
 media_config "$tmp/isthmus.toml"
+# Media inactivity (case 6): short enough for a test, longer than any pause
+# in the other cases (bob's 8 s in case 2 holds ~5 s without media).
+sed -i '/^heartbeat_ms = /a media_timeout_s = 10' "$tmp/isthmus.toml"
+grep -q '^media_timeout_s = 10' "$tmp/isthmus.toml" || { echo "no [dataplane] heartbeat_ms line"; exit 1; }
 check "isthmus-pcscf accepts the configuration" \
   ip netns exec "$gw" "$pcscf" --config "$tmp/isthmus.toml" --check-config
 ns_gateway_start "$tmp/isthmus.toml"
@@ -260,13 +266,36 @@ check "5: ... with Reason: SIP;cause=480" \
   sipp_has "$tmp/c5-bob.msg" received '^BYE ' '^Reason: SIP;cause=480'
 kill "$alice_pid" 2>/dev/null; wait "$alice_pid" 2>/dev/null
 
+# --- 6. media stops: the call ends after [dataplane] media_timeout_s -----------------
+bob_uas c6-bob answer -rtp_echo -timeout 60
+mkfifo "$tmp/c6.in" && exec 7<>"$tmp/c6.in"
+alice c6 "${web[@]}" --candidate 198.18.0.1:5010 --call sip:bob@ims.example.net
+exec 7>&-
+check "6: the call is confirmed" wait_event c6 '.event == "confirmed"'
+alice_media c6
+media c6 client 50
+check "6: media flows (50 packets echoed), then stops: browser_peer is gone" media_ok c6 50
+t0=$(date +%s%N)
+check "6: nothing relayed for media_timeout_s (10 s): the P-CSCF ends the call, bob takes its BYE (sipp exits 0)" \
+  exited "$bob_pid" 0
+t1=$(date +%s%N)
+echo "# 6: the BYE came $(((t1 - t0) / 1000000)) ms after the last packet"
+check "6: ... after the timeout, not before (10 s, plus up to a scan of the table)" \
+  eval '[ $(((t1 - t0) / 1000000)) -ge 9500 ] && [ $(((t1 - t0) / 1000000)) -le 14000 ]'
+check "6: ... with Reason: SIP;cause=408 (media timeout)" \
+  sipp_has "$tmp/c6-bob.msg" received '^BYE ' '^Reason: SIP;cause=408;text="Media timeout"'
+check "6: alice got a BYE too: her call ended by the far side" \
+  wait_event c6 '.event == "ended" and .originator == "remote"' 10
+check "6: no session left" sessions_are 0
+kill "$alice_pid" 2>/dev/null; wait "$alice_pid" 2>/dev/null
+
 # --- answer to forwarding: the worker timed each create from the SIP answer --
 p100=$(counter worker0 program_lt_100us) p1ms=$(counter worker0 program_lt_1ms)
 pslow=$(counter worker0 program_ge_1ms) pmax=$(counter worker0 program_max_us)
 echo "# answer-to-forwarding (SIP answer at the P-CSCF -> session installed in the worker):" \
   "<100us: $p100, <1ms: $p1ms, >=1ms: $pslow, max ${pmax}us (a figure, not a check: bench/)"
-check "the worker timed each of the 4 creates from its SIP answer (stamped commands)" \
-  is "$((${p100:-0} + ${p1ms:-0} + ${pslow:-0}))" 4
+check "the worker timed each of the 5 creates from its SIP answer (stamped commands)" \
+  is "$((${p100:-0} + ${p1ms:-0} + ${pslow:-0}))" 5
 
 # --- the P-CSCF's own count ---------------------------------------------------------
 kill -TERM "$pcscf_pid"
@@ -276,7 +305,8 @@ final=$(grep 'event=stopped' "$tmp/pcscf.log")
 echo "# $final"
 check "the P-CSCF stops cleanly (exit $rc) with no call and no session left" \
   eval '[ "$rc" -eq 0 ] && grep -q " calls=0 sessions=0 " <<< "$final"'
-check "it started 5 calls and ended 5, created 4 sessions and deleted 4" \
-  eval 'grep -q "media_calls_started=5 media_calls_ended=5 " <<< "$final" &&
-        grep -q "media_sessions_created=4 media_sessions_deleted=4" <<< "$final"'
+check "it started 6 calls and ended 6, created 5 sessions and deleted 5; one media timeout" \
+  eval 'grep -q "media_calls_started=6 media_calls_ended=6 " <<< "$final" &&
+        grep -q "media_sessions_created=5 media_sessions_deleted=5" <<< "$final" &&
+        grep -q " media_sessions_idle=1 media_media_timeouts=1" <<< "$final"'
 summary

@@ -49,6 +49,10 @@ struct DataplaneConfig {
     std::string dtls_certificate;
     std::string dtls_private_key;
     uint32_t dtls_max_handshakes = 4096;  // handshakes running at once on the slow path
+    // A session that relays nothing either way (RTP or RTCP) for this long
+    // is reported idle (dpif SessionIdle; the control plane ends its call
+    // once all its sessions are idle); 0: never.
+    uint32_t media_timeout_s = 60;
 };
 
 // Reads the [dataplane] section of `path`. Keys not listed above are

@@ -56,7 +56,8 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
                                                 "srtp_contexts_per_worker",
                                                 "dtls_certificate",
                                                 "dtls_private_key",
-                                                "dtls_max_handshakes"};
+                                                "dtls_max_handshakes",
+                                                "media_timeout_s"};
     for (const auto& [k, v] : *dp) {
         if (known.count(std::string(k.str())) == 0) {
             throw ConfigError(path + ": dataplane." + std::string(k.str()) + ": unknown key");
@@ -99,6 +100,7 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
     count("sessions_per_worker", 1, int64_t{1} << 28, cfg.sessions_per_worker);
     count("srtp_contexts_per_worker", 0, int64_t{1} << 29, cfg.srtp_contexts_per_worker);
     count("dtls_max_handshakes", 1, 1 << 20, cfg.dtls_max_handshakes);
+    count("media_timeout_s", 0, 86400, cfg.media_timeout_s);
     for (const char* key : {"dtls_certificate", "dtls_private_key"}) {
         if (const auto* n = dp->get(key)) {
             const auto s = n->value<std::string>();

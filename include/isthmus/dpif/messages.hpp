@@ -39,7 +39,8 @@ enum class MsgType : uint16_t {
     DtlsFailed = 82,
     ConsentLost = 83,
     ConsentRestored = 84,
-    SessionIdle = 85,
+    SessionIdle = 85,    // nothing relayed either way for [dataplane] media_timeout_s
+    SessionActive = 86,  // a session reported idle relays again
 };
 
 // X(Enumerator, "label")

@@ -499,7 +499,8 @@ class CoreMediaFailureTest : public CoreMediaTest {
         return drain();
     }
     // `deleted`: the session existed and is deleted (not after a refused create).
-    void expect_byes_both_ways(const std::vector<Sent>& out, bool deleted = true) {
+    void expect_byes_both_ways(const std::vector<Sent>& out, bool deleted = true,
+                               std::string_view cause = "cause=503") {
         std::vector<Sent> byes;
         for (const Sent& s : out)
             if (s.msg.method == "BYE") byes.push_back(s);
@@ -515,7 +516,7 @@ class CoreMediaFailureTest : public CoreMediaTest {
         EXPECT_EQ(to_ims.to, scscf());
         EXPECT_EQ(text(to_ims.msg, "From"), "<sip:alice@ims.example.net>;tag=ue-tag");
         EXPECT_EQ(text(to_ims.msg, "CSeq"), "2 BYE");
-        EXPECT_NE(text(to_ims.msg, "Reason").find("cause=503"), std::string::npos);
+        EXPECT_NE(text(to_ims.msg, "Reason").find(cause), std::string::npos);
         const auto cmds = commands();
         ASSERT_EQ(cmds.size(), deleted ? 1u : 0u);
         if (deleted) {
@@ -598,6 +599,73 @@ TEST_F(CoreMediaFailureTest, DtlsClosedAfterItWasUpIsLeftToTheBrowser) {
     // Counted as a close, not as a failure.
     EXPECT_EQ(alg().stats()[MediaCounter::DtlsClosed], 1u);
     EXPECT_EQ(alg().stats()[MediaCounter::DtlsFailed], 0u);
+}
+
+// Media inactivity: the dataplane reports a session that relayed nothing
+// for [dataplane] media_timeout_s (SessionIdle); a confirmed call none of
+// whose sessions relays is ended with BYEs both ways.
+TEST_F(CoreMediaFailureTest, AConfirmedCallWhoseOnlySessionIsIdleEnds) {
+    const uint64_t id = confirmed_call();
+    const auto out = event(dpif::MsgType::SessionIdle, id, dpif::ResultCode::Ok, "access");
+    expect_byes_both_ways(out, true, "cause=408");
+    for (const Sent& s : out) {  // RFC 3326: why
+        if (s.msg.method == "BYE") {
+            EXPECT_EQ(text(s.msg, "Reason"), "SIP;cause=408;text=\"Media timeout\"");
+        }
+    }
+    EXPECT_EQ(alg().stats()[MediaCounter::SessionsIdle], 1u);
+    EXPECT_EQ(alg().stats()[MediaCounter::MediaTimeouts], 1u);
+}
+
+TEST_F(CoreMediaFailureTest, ACallEndsOnlyWhenAllItsSessionsAreIdle) {
+    // Audio and video: two m= lines, two sessions.
+    const std::string video =
+        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+        "c=IN IP4 0.0.0.0\r\n"
+        "a=ice-ufrag:brws\r\n"
+        "a=ice-pwd:browserpassword0123456789\r\n"
+        "a=fingerprint:sha-256 " +
+        std::string(kBrowserFingerprint) +
+        "\r\n"
+        "a=setup:actpass\r\n"
+        "a=mid:1\r\n"
+        "a=sendrecv\r\n"
+        "a=rtcp-mux\r\n"
+        "a=rtpmap:96 VP8/90000\r\n";
+    const Message inv =
+        main_output(feed(invite_from_browser(browser_offer() + video), browser())).msg;
+    ASSERT_EQ(sdp_of(inv).media.size(), 2u);
+    const std::string ims_video =
+        "m=video 40020 RTP/AVP 96\r\n"
+        "a=rtpmap:96 VP8/90000\r\n"
+        "a=sendrecv\r\n";
+    Message ok = with_sdp(response_to(inv, 200, "OK"), ims_sdp() + ims_video);
+    ok.add("Contact", "<sip:bob@198.18.5.20:5070>");
+    ok.add("Record-Route", "<sip:198.18.0.11:5060;lr>");
+    for (std::string_view rr : inv.headers("Record-Route"))
+        ok.add("Record-Route", rr);
+    only(feed(ok, scscf()));
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 2u);
+    const uint64_t audio = cmds[0].hdr.session_id;
+    const uint64_t vid = cmds[1].hdr.session_id;
+    // Video idle (the camera off): nothing ends.
+    EXPECT_TRUE(event(dpif::MsgType::SessionIdle, vid, dpif::ResultCode::Ok, "access").empty());
+    // Audio idle, then active again before the video went quiet for good.
+    EXPECT_TRUE(event(dpif::MsgType::SessionActive, vid, dpif::ResultCode::Ok, "access").empty());
+    EXPECT_TRUE(event(dpif::MsgType::SessionIdle, audio, dpif::ResultCode::Ok, "access").empty());
+    EXPECT_EQ(alg().calls(), 1u);
+    // Both idle: the call is over, both sessions deleted.
+    std::size_t byes = 0;
+    for (const Sent& out : event(dpif::MsgType::SessionIdle, vid, dpif::ResultCode::Ok, "access"))
+        if (out.msg.method == "BYE") ++byes;
+    EXPECT_EQ(byes, 2u);
+    const auto deletes = commands();
+    ASSERT_EQ(deletes.size(), 2u);
+    EXPECT_EQ(deletes[0].hdr.type, dpif::MsgType::SessionDelete);
+    EXPECT_EQ(deletes[1].hdr.type, dpif::MsgType::SessionDelete);
+    EXPECT_EQ(alg().stats()[MediaCounter::MediaTimeouts], 1u);
+    EXPECT_EQ(alg().calls(), 0u);
 }
 
 TEST_F(CoreMediaFailureTest, EventsForAnEndedCallAreIgnored) {

@@ -140,5 +140,54 @@ TEST_F(IceRelayTest, ConsentExpiresThirtySecondsAfterTheLastValidCheckAndComesBa
     EXPECT_EQ(toward_browser(5).action, Action::ToAccess);
 }
 
+// Media inactivity ([dataplane] media_timeout_s): a session that relays
+// nothing either way for the timeout is reported idle once, and active
+// again when media comes back (fake clock; the scan's own slices).
+TEST_F(IceRelayTest, ASessionThatRelaysNothingIsReportedIdleOnceAndActiveAgain) {
+    constexpr uint64_t kSec = 1000000000ULL;
+    relay_.set_idle_timeout(60 * kSec);
+    relay_.set_now(100 * kSec);
+    const auto toward_browser = [&](uint16_t seq) {
+        Buffer b;
+        frame_into(b, Side::Core, kImsMac, kCoreMac, ice_cmd_.core.remote, ice_cmd_.core.local,
+                   rtp(seq));
+        relay_.process(std::span(&b.pkt, 1));
+        return b.pkt;
+    };
+    const auto scan_at = [&](uint64_t sec) {
+        relay_.set_now(sec * kSec);
+        // The browser's consent checks go on (they are not media).
+        Buffer keep;
+        from(keep, "198.18.0.10", 5000, check("gwuf:brws", kPwd, false));
+        run(keep);
+        relay_.check_consent(table_.capacity());  // a whole pass
+        std::vector<RelayEvent::Kind> kinds;
+        for (const RelayEvent& e : relay_.events())  // (the fixture's other sessions aside)
+            if (e.session_id == 7 &&
+                (e.kind == RelayEvent::Kind::Idle || e.kind == RelayEvent::Kind::Active))
+                kinds.push_back(e.kind);
+        return kinds;
+    };
+    Buffer nominate;
+    from(nominate, "198.18.0.10", 5000, check("gwuf:brws", kPwd, true));
+    ASSERT_EQ(run(nominate).action, Action::ToAccess);
+    EXPECT_TRUE(scan_at(100).empty());  // first seen: the clock starts
+    EXPECT_EQ(toward_browser(1).action, Action::ToAccess);
+    EXPECT_TRUE(scan_at(130).empty());  // moved: the clock restarts at 130
+    EXPECT_TRUE(scan_at(189).empty());  // 59 s without a packet
+    const auto idle = scan_at(191);
+    ASSERT_EQ(idle.size(), 1U);
+    EXPECT_EQ(idle[0], RelayEvent::Kind::Idle);
+    EXPECT_TRUE(scan_at(250).empty());  // once only
+    EXPECT_EQ(toward_browser(2).action, Action::ToAccess);
+    const auto active = scan_at(251);
+    ASSERT_EQ(active.size(), 1U);
+    EXPECT_EQ(active[0], RelayEvent::Kind::Active);
+    EXPECT_TRUE(scan_at(252).empty());
+    // Off (0): never reported.
+    relay_.set_idle_timeout(0);
+    EXPECT_TRUE(scan_at(1000).empty());
+}
+
 }  // namespace
 }  // namespace isthmus::session::relay_rig
