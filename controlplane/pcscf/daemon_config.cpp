@@ -227,6 +227,15 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
             << e.description();
         throw PcscfConfigError(msg.str());
     }
+    // The file's sections are the binaries': a misspelled one would
+    // otherwise be ignored whole.
+    for (const auto& [k, v] : root) {
+        const std::string key(k.str());
+        if (key != "dataplane" && key != "pcscf" && key != "wwsf") {
+            throw PcscfConfigError(origin + ": " + key +
+                                   ": unknown section (dataplane, pcscf and wwsf are known)");
+        }
+    }
     const toml::node* section = root.get("pcscf");
     if (section == nullptr || !section->is_table()) {
         throw PcscfConfigError(origin + ": no [pcscf] section");
@@ -545,10 +554,23 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     media.duration("attach_interval_ms", 10, 60000, cfg.attach_interval);
     if (const toml::node* dp = root.get("dataplane"); dp != nullptr && dp->is_table()) {
         const toml::table& d = *dp->as_table();
-        if (const auto w = d["workers"].value_exact<int64_t>(); w && *w >= 1 && *w <= 16)
+        // Read here too, so the two cannot disagree; refused as the
+        // dataplane refuses them (it names the same keys).
+        const auto bad = [&](const char* key, const std::string& what) {
+            throw PcscfConfigError(origin + ": dataplane." + key + ": " + what);
+        };
+        if (d.get("workers") != nullptr) {
+            const auto w = d["workers"].value_exact<int64_t>();
+            if (!w || *w < 1 || *w > 16) bad("workers", "must be an integer 1..16");
             mc.workers = static_cast<uint32_t>(*w);
-        if (const auto n = d["sessions_per_worker"].value_exact<int64_t>(); n && *n >= 1)
+        }
+        if (d.get("sessions_per_worker") != nullptr) {
+            const auto n = d["sessions_per_worker"].value_exact<int64_t>();
+            if (!n || *n < 1 || *n > (int64_t{1} << 28)) {
+                bad("sessions_per_worker", "must be an integer 1..268435456");
+            }
             cfg.dataplane_sessions_per_worker = static_cast<uint64_t>(*n);
+        }
         if (const auto r = d["region"].value<std::string>(); r && !r->empty()) cfg.region = *r;
         if (const auto h = d["heartbeat_ms"].value_exact<int64_t>(); h && *h > 0 && *h <= 60000)
             cfg.heartbeat_timeout =

@@ -157,6 +157,15 @@ WwsfDaemonConfig load_wwsf_text(const std::string& text, const std::string& orig
             << e.description();
         throw WwsfConfigError(msg.str());
     }
+    // The file's sections are the binaries': a misspelled one would
+    // otherwise be ignored whole.
+    for (const auto& [k, v] : root) {
+        const std::string key(k.str());
+        if (key != "dataplane" && key != "pcscf" && key != "wwsf") {
+            throw WwsfConfigError(origin + ": " + key +
+                                  ": unknown section (dataplane, pcscf and wwsf are known)");
+        }
+    }
     const toml::node* section = root.get("wwsf");
     if (section == nullptr || !section->is_table()) {
         throw WwsfConfigError(origin + ": no [wwsf] section");

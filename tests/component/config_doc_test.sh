@@ -338,6 +338,17 @@ misspelled "$pcscf" pcscf.tokens 0 pcscf.tokens.max_lifetime 'max_lifetime = 300
 misspelled "$wwsf" wwsf 0 wwsf.webroot 'webroot = "controlplane/wwsf/web/dist"'
 misspelled "$wwsf" wwsf.limits 0 wwsf.limits.kdf_thread 'kdf_thread = 2'
 
+# A section no binary knows (a misspelled [dataplane]) is refused by each,
+# and the dataplane takes no float for an integer.
+{ cat "$base"; printf '\n[[dataplan.port]]\nname = "access"\n'; } > "$tmp/section.toml"
+for bin in "$dataplane" "$pcscf" "$wwsf"; do
+  check "$(basename "$bin") --check-config refuses an unknown section [[dataplan.port]] (exit 2, named)" \
+    refuses "$bin" "$tmp/section.toml" dataplan
+done
+set_keys "$base" dataplane 0 'workers = 1.0' > "$tmp/float_dp.toml"
+check "isthmus-dataplane --check-config refuses dataplane.workers = 1.0 (exit 2, named)" \
+  refuses "$dataplane" "$tmp/float_dp.toml" dataplane.workers
+
 # A wrong type and a value out of range, one per daemon.
 set_keys "$base" dataplane 0 'workers = 17' > "$tmp/range_dp.toml"
 check "isthmus-dataplane --check-config refuses dataplane.workers = 17 (exit 2, named)" \

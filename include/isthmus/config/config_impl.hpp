@@ -44,6 +44,15 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
             << e.description();
         throw ConfigError(msg.str());
     }
+    // The file's sections are the binaries': a misspelled one ([dataplan])
+    // would otherwise be ignored whole.
+    for (const auto& [k, v] : root) {
+        const std::string key(k.str());
+        if (key != "dataplane" && key != "pcscf" && key != "wwsf") {
+            throw ConfigError(path + ": " + key +
+                              ": unknown section (dataplane, pcscf and wwsf are known)");
+        }
+    }
     DataplaneConfig cfg;
     const toml::table* dp = root["dataplane"].as_table();
     if (dp == nullptr) throw ConfigError(path + ": no [dataplane] section");
@@ -80,7 +89,7 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
         }
     }
     if (const auto* n = dp->get("heartbeat_ms")) {
-        const auto v = n->value<int64_t>();
+        const auto v = n->value_exact<int64_t>();  // not 4.0 or true
         if (!v || *v < 1 || *v > 10000) {
             throw ConfigError(path + ": dataplane.heartbeat_ms: must be an integer 1..10000");
         }
@@ -88,7 +97,7 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
     }
     const auto count = [&](const char* key, int64_t lo, int64_t hi, uint32_t& out) {
         if (const auto* n = dp->get(key)) {
-            const auto v = n->value<int64_t>();
+            const auto v = n->value_exact<int64_t>();
             if (!v || *v < lo || *v > hi) {
                 throw ConfigError(path + ": dataplane." + key + ": must be an integer " +
                                   std::to_string(lo) + ".." + std::to_string(hi));

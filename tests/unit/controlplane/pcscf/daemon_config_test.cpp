@@ -915,6 +915,20 @@ TEST(PcscfConfig, MetricsAddress) {
     EXPECT_EQ(load(dp).dataplane_sessions_per_worker, 1000u);
 }
 
+// What the eP-CSCF reads of [dataplane] is refused as the dataplane refuses
+// it; a section no binary knows is refused (a typo would be ignored whole).
+TEST(PcscfConfig, DataplaneValuesAndUnknownSections) {
+    Toml zero;
+    zero.append("[dataplane]\nworkers = 0\n");
+    expect_refused(zero, "dataplane.workers", "1..16");
+    Toml fractional;
+    fractional.append("[dataplane]\nsessions_per_worker = 4.0\n");
+    expect_refused(fractional, "dataplane.sessions_per_worker", "integer");
+    Toml typo;
+    typo.append("[[dataplan.port]]\nname = \"access\"\n");
+    expect_refused(typo, "dataplan", "unknown section");
+}
+
 // Guest leases given back to the WWSF (A.3.3): lease_release_url and its CA.
 TEST_F(PcscfConfigFiles, LeaseRelease) {
     const std::string pub = write("wwsf.pub", token::TokenSigner::generate().public_pem());

@@ -200,6 +200,9 @@ TEST_F(WwsfConfig, UnknownKeysAreRefusedByName) {
     EXPECT_EQ(error_of(text({}, "[wwsf.tls]\n")), "test.toml: wwsf.tls: unknown key");
     EXPECT_EQ(error_of(text("limits = 5\n")),
               "test.toml: wwsf.limits: must be a table ([wwsf.limits])");
+    // A misspelled section would be ignored whole.
+    EXPECT_EQ(error_of(text({}, "[wsf]\nhttps = \"127.0.0.1:1\"\n")),
+              "test.toml: wsf: unknown section (dataplane, pcscf and wwsf are known)");
 }
 
 TEST_F(WwsfConfig, TypesAndRanges) {
