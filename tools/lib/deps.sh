@@ -18,7 +18,7 @@ packages=(
   dpdk-dev libipsec-mb-dev libssl-dev libsrtp2-dev
   libgtest-dev libbenchmark-dev libtomlplusplus-dev libboost-dev libjemalloc-dev clang-format
   prometheus-cpp-dev prometheus
-  iproute2 iputils-ping ethtool openssl
+  iproute2 iputils-ping ethtool openssl curl
   kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester tshark jq
   chromium
 )
