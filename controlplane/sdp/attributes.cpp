@@ -337,6 +337,102 @@ std::optional<uint64_t> parse_max_message_size(std::string_view value) {
     return parse_uint(trim_wsp(value), UINT64_MAX);
 }
 
+namespace {
+
+// stream-id = 1*5DIGIT, 0..65534 (65535 is reserved, RFC 8831 6.6).
+std::optional<uint16_t> parse_stream_id(std::string_view s) {
+    if (s.empty() || s.size() > 5) return std::nullopt;
+    const auto v = parse_uint(s, 65534);
+    if (!v) return std::nullopt;
+    return static_cast<uint16_t>(*v);
+}
+
+// A quoted-string option value: `"..."` with no bare quote inside.
+std::optional<std::string> unquote(std::string_view v) {
+    if (v.size() < 2 || v.front() != '"' || v.back() != '"') return std::nullopt;
+    const std::string_view inner = v.substr(1, v.size() - 2);
+    if (inner.find('"') != std::string_view::npos) return std::nullopt;
+    return std::string(inner);
+}
+
+}  // namespace
+
+std::optional<DcMap> parse_dcmap(std::string_view value) {
+    const std::string_view v = trim_wsp(value);
+    const std::size_t sp = v.find_first_of(" \t");
+    DcMap d;
+    const auto id = parse_stream_id(v.substr(0, sp));
+    if (!id) return std::nullopt;
+    d.stream_id = *id;
+    if (sp == std::string_view::npos) return d;
+    std::string_view rest = trim_wsp(v.substr(sp));
+    // Options are split at ';' outside quotes.
+    while (!rest.empty()) {
+        std::size_t end = 0;
+        bool quoted = false;
+        while (end < rest.size() && (quoted || rest[end] != ';')) {
+            if (rest[end] == '"') quoted = !quoted;
+            ++end;
+        }
+        if (quoted) return std::nullopt;  // an unclosed quote
+        const std::string_view opt = trim_wsp(rest.substr(0, end));
+        rest = end < rest.size() ? rest.substr(end + 1) : std::string_view{};
+        if (opt.empty()) return std::nullopt;
+        const std::size_t eq = opt.find('=');
+        if (eq == std::string_view::npos || eq == 0) return std::nullopt;
+        const std::string_view name = opt.substr(0, eq);
+        const std::string_view val = opt.substr(eq + 1);
+        if (name == "ordered") {
+            if (val != "0" && val != "1") return std::nullopt;
+            d.ordered = val == "1";
+        } else if (name == "max-retr" || name == "max-time") {
+            const auto n = parse_uint(val, UINT32_MAX);
+            if (!n) return std::nullopt;
+            (name == "max-retr" ? d.max_retr : d.max_time) = static_cast<uint32_t>(*n);
+        } else if (name == "priority") {
+            const auto n = parse_uint(val, 65535);
+            if (!n) return std::nullopt;
+            d.priority = static_cast<uint16_t>(*n);
+        } else if (name == "label" || name == "subprotocol") {
+            auto q = unquote(val);
+            if (!q) return std::nullopt;
+            (name == "label" ? d.label : d.subprotocol) = std::move(*q);
+        }
+        // Other options: extensions, skipped.
+    }
+    if (d.max_retr && d.max_time) return std::nullopt;  // RFC 8864 5.1.4: not both
+    return d;
+}
+
+std::string to_string(const DcMap& d) {
+    std::string out = std::to_string(d.stream_id);
+    std::vector<std::string> opts;
+    if (d.label) opts.push_back("label=\"" + *d.label + "\"");
+    if (d.subprotocol) opts.push_back("subprotocol=\"" + *d.subprotocol + "\"");
+    if (d.ordered) opts.push_back(std::string("ordered=") + (*d.ordered ? "1" : "0"));
+    if (d.max_retr) opts.push_back("max-retr=" + std::to_string(*d.max_retr));
+    if (d.max_time) opts.push_back("max-time=" + std::to_string(*d.max_time));
+    if (d.priority) opts.push_back("priority=" + std::to_string(*d.priority));
+    for (std::size_t i = 0; i < opts.size(); ++i)
+        out += (i == 0 ? " " : ";") + opts[i];
+    return out;
+}
+
+std::optional<DcSa> parse_dcsa(std::string_view value) {
+    const std::string_view v = trim_wsp(value);
+    const std::size_t sp = v.find_first_of(" \t");
+    if (sp == std::string_view::npos) return std::nullopt;
+    const auto id = parse_stream_id(v.substr(0, sp));
+    if (!id) return std::nullopt;
+    const std::string_view attribute = trim_wsp(v.substr(sp));
+    if (attribute.empty()) return std::nullopt;
+    return DcSa{*id, std::string(attribute)};
+}
+
+std::string to_string(const DcSa& d) {
+    return std::to_string(d.stream_id) + " " + d.attribute;
+}
+
 bool remove_format(MediaDescription& media, std::string_view fmt_view) {
     const std::string fmt(fmt_view);  // the view may point into a line removed below
     const auto n = std::erase(media.m.formats, fmt);

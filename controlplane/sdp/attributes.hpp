@@ -153,6 +153,35 @@ std::optional<uint16_t> parse_sctp_port(std::string_view value);
 // a=max-message-size:<size> (RFC 8841 6.1): 1*DIGIT bytes, 0 = no limit.
 std::optional<uint64_t> parse_max_message_size(std::string_view value);
 
+// a=dcmap:<stream-id> [<opt>*(";"<opt>)] (RFC 8864 5.1): a data channel
+// negotiated in SDP rather than with DCEP, e.g. the MSRP channel of RFC
+// 8873: `2 label="chat";subprotocol="MSRP";ordered=1`. stream-id 0..65534;
+// options ordered=0/1, max-retr=N, max-time=N (not both), priority=N,
+// label="..." and subprotocol="..." (quoted; %XX escapes are kept as
+// written); unknown options are skipped (RFC 8864 5.1.x: extensible).
+struct DcMap {
+    uint16_t stream_id = 0;
+    std::optional<bool> ordered;  // absent: ordered
+    std::optional<uint32_t> max_retr;
+    std::optional<uint32_t> max_time;
+    std::optional<uint16_t> priority;
+    std::optional<std::string> label;
+    std::optional<std::string> subprotocol;
+    bool operator==(const DcMap&) const = default;
+};
+std::optional<DcMap> parse_dcmap(std::string_view value);
+std::string to_string(const DcMap& d);
+// a=dcsa:<stream-id> <attribute> (RFC 8864 5.2): an attribute of the
+// channel's subprotocol, e.g. `2 accept-types:message/cpim text/plain`
+// (the MSRP attributes of RFC 8873 5.1). The attribute is kept as written.
+struct DcSa {
+    uint16_t stream_id = 0;
+    std::string attribute;  // "accept-types:message/cpim text/plain"
+    bool operator==(const DcSa&) const = default;
+};
+std::optional<DcSa> parse_dcsa(std::string_view value);
+std::string to_string(const DcSa& d);
+
 // Drops format `fmt` from the media line and its a=rtpmap, a=fmtp and
 // a=rtcp-fb lines (RFC 4585 4.2; `a=rtcp-fb:*` stays). Returns whether the
 // m= line had it.

@@ -261,4 +261,45 @@ a=rtcp-fb:98 nack pli
 }
 
 }  // namespace
+// RFC 8864: data channels negotiated in SDP (the MSRP channel of RFC 8873).
+TEST(SdpAttributes, DcMap) {
+    const auto d = parse_dcmap("2 label=\"chat\";subprotocol=\"MSRP\";ordered=1");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->stream_id, 2);
+    EXPECT_EQ(d->label, "chat");
+    EXPECT_EQ(d->subprotocol, "MSRP");
+    EXPECT_EQ(d->ordered, true);
+    EXPECT_FALSE(d->max_retr);
+    EXPECT_EQ(to_string(*d), "2 label=\"chat\";subprotocol=\"MSRP\";ordered=1");
+    EXPECT_EQ(parse_dcmap(to_string(*d)), d);
+    // Bare stream id; partial reliability; priority; an extension skipped;
+    // a ';' inside the quoted label.
+    EXPECT_EQ(parse_dcmap("0")->stream_id, 0);
+    const auto p = parse_dcmap("65534 max-retr=3;priority=512;x-ext=1;label=\"a;b\"");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->max_retr, 3u);
+    EXPECT_EQ(p->priority, 512);
+    EXPECT_EQ(p->label, "a;b");
+    EXPECT_EQ(parse_dcmap(to_string(*p)), p);
+    EXPECT_EQ(parse_dcmap("1 max-time=1500")->max_time, 1500u);
+    // Refusals.
+    for (const char* bad :
+         {"", "65535", "-1", "x", "2 ordered=2", "2 max-retr=1;max-time=1", "2 label=chat",
+          "2 label=\"open", "2 ;", "2 =1", "2 priority=70000", "123456"}) {
+        EXPECT_FALSE(parse_dcmap(bad)) << bad;
+    }
+}
+
+TEST(SdpAttributes, DcSa) {
+    const auto d = parse_dcsa("2 accept-types:message/cpim text/plain");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->stream_id, 2);
+    EXPECT_EQ(d->attribute, "accept-types:message/cpim text/plain");
+    EXPECT_EQ(to_string(*d), "2 accept-types:message/cpim text/plain");
+    EXPECT_EQ(parse_dcsa("2   path:msrp://198.18.0.1:9/abc;tcp")->attribute,
+              "path:msrp://198.18.0.1:9/abc;tcp");
+    for (const char* bad : {"", "2", "2 ", "x accept-types:text/plain", "65535 a"})
+        EXPECT_FALSE(parse_dcsa(bad)) << bad;
+}
+
 }  // namespace isthmus::sdp
