@@ -140,6 +140,8 @@ bool is_v4_peer(const Peer& p) {
 std::pair<std::string, uint16_t> parse_endpoint(const std::string& text) {
     std::string addr;
     std::string port;
+    // inet_pton reads up to a NUL: "127.0.0.1\u0000junk:9101" must not pass.
+    if (text.find('\0') != std::string::npos) throw std::invalid_argument("holds a NUL");
     if (!text.empty() && text.front() == '[') {
         const auto close = text.find(']');
         if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {

@@ -109,6 +109,8 @@ bool is_ip_literal(const std::string& s) {
 Endpoint parse_endpoint(const std::string& text) {
     std::string addr;
     std::string port;
+    // inet_pton reads up to a NUL: "127.0.0.1\u0000junk:9101" must not pass.
+    if (text.find('\0') != std::string::npos) throw std::invalid_argument("holds a NUL");
     if (!text.empty() && text.front() == '[') {
         const auto close = text.find(']');
         if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {

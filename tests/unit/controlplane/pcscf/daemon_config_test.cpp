@@ -910,6 +910,8 @@ TEST(PcscfConfig, MetricsAddress) {
     expect_refused(Toml().set("pcscf", "metrics", "\"127.0.0.1\""), "pcscf.metrics",
                    "address:port");
     expect_refused(Toml().set("pcscf", "metrics", "9101"), "pcscf.metrics", "string");
+    expect_refused(Toml().set("pcscf", "metrics", "\"127.0.0.1\\u0000junk:9101\""), "pcscf.metrics",
+                   "NUL");
     Toml dp;
     dp.append("[dataplane]\nworkers = 2\nsessions_per_worker = 1000\n");
     EXPECT_EQ(load(dp).dataplane_sessions_per_worker, 1000u);

@@ -200,6 +200,8 @@ TEST_F(WwsfConfig, UnknownKeysAreRefusedByName) {
     EXPECT_EQ(error_of(text({}, "[wwsf.tls]\n")), "test.toml: wwsf.tls: unknown key");
     EXPECT_EQ(error_of(text("limits = 5\n")),
               "test.toml: wwsf.limits: must be a table ([wwsf.limits])");
+    // inet_pton would stop at a NUL.
+    EXPECT_NE(error_of(text("http = \"127.0.0.1\\u0000x:80\"\n")).find("NUL"), std::string::npos);
     // A misspelled section would be ignored whole.
     EXPECT_EQ(error_of(text({}, "[wsf]\nhttps = \"127.0.0.1:1\"\n")),
               "test.toml: wsf: unknown section (dataplane, pcscf and wwsf are known)");
