@@ -3,6 +3,8 @@
 // key not listed is refused, and each read names the key in its error.
 #include "pcscf/daemon_config.hpp"
 
+#include "isthmus/config/tls_files.hpp"
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow"
 #pragma GCC diagnostic ignored "-Wconversion"
@@ -352,6 +354,8 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
         }
         check_readable(w2, "certificate", cert);
         check_readable(w2, "private_key", private_key);
+        const config::TlsFilesProblem tls = config::check_tls_files(cert, private_key);
+        if (!tls.key.empty()) w2.fail(tls.key, tls.what);
         tr.wss->tls = TlsFiles{cert, private_key};
     } else if (!cert.empty() || !private_key.empty()) {
         w2.fail(cert.empty() ? "private_key" : "certificate", "set without wss");

@@ -4,6 +4,8 @@
 // in its error.
 #include "wwsf/config.hpp"
 
+#include "isthmus/config/tls_files.hpp"
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow"
 #pragma GCC diagnostic ignored "-Wconversion"
@@ -238,6 +240,9 @@ WwsfDaemonConfig load_wwsf_text(const std::string& text, const std::string& orig
         }
         read_file(top, "certificate", server.certificate_chain_file);
         read_file(top, "private_key", server.private_key_file);
+        const config::TlsFilesProblem tls =
+            config::check_tls_files(server.certificate_chain_file, server.private_key_file);
+        if (!tls.key.empty()) top.fail(tls.key, tls.what);
     } else if (!server.certificate_chain_file.empty() || !server.private_key_file.empty()) {
         top.fail(server.certificate_chain_file.empty() ? "private_key" : "certificate",
                  "set without https");

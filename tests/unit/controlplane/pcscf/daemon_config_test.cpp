@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "../../tls_test_files.hpp"
+
 namespace isthmus::pcscf {
 namespace {
 
@@ -467,8 +469,9 @@ TEST(PcscfConfig, NeitherWsNorWss) {
 }
 
 TEST_F(PcscfConfigFiles, WssCertificateAndKey) {
-    const std::string cert = write("pcscf.crt", "-----BEGIN CERTIFICATE-----\n");
-    const std::string key = write("pcscf.key", "-----BEGIN PRIVATE KEY-----\n");
+    const tls_test::TlsPem pem = tls_test::make_self_signed();
+    const std::string cert = write("pcscf.crt", pem.certificate);
+    const std::string key = write("pcscf.key", pem.private_key);
     const std::string cert_line = "\"" + cert + "\"";
     const std::string key_line = "\"" + key + "\"";
     // wss without the files.
@@ -500,6 +503,19 @@ TEST_F(PcscfConfigFiles, WssCertificateAndKey) {
                        .set("pcscf.w2", "certificate", "\"" + dir_.string() + "\"")
                        .set("pcscf.w2", "private_key", key_line),
                    "pcscf.w2.certificate", "cannot read " + dir_.string());
+    // Files that do not load, or a key of another certificate: refused by
+    // key (--check-config finds them; the daemon would fail to start).
+    const std::string junk = write("junk.pem", "-----BEGIN CERTIFICATE-----\n");
+    const std::string other_key = write("other.key", tls_test::make_self_signed().private_key);
+    const auto with = [&](const std::string& c, const std::string& k) {
+        return Toml()
+            .set("pcscf.w2", "wss", R"("127.0.0.1:7443")")
+            .set("pcscf.w2", "certificate", "\"" + c + "\"")
+            .set("pcscf.w2", "private_key", "\"" + k + "\"");
+    };
+    expect_refused(with(junk, key), "pcscf.w2.certificate", "not a PEM certificate chain");
+    expect_refused(with(cert, junk), "pcscf.w2.private_key", "not an unencrypted PEM private key");
+    expect_refused(with(cert, other_key), "pcscf.w2.private_key", "does not match the certificate");
     // Both: WSS alone, or with WS; our URIs carry the secure port.
     const PcscfDaemonConfig only_wss = load(Toml()
                                                 .unset("pcscf.w2", "ws")

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../../tls_test_files.hpp"
 #include "temp_dir.hpp"
 #include "token/token.hpp"
 
@@ -22,8 +23,9 @@ class WwsfConfig : public ::testing::Test {
   protected:
     WwsfConfig() {
         key_ = dir_.write("token.pem", token::TokenSigner::generate().private_pem());
-        cert_ = dir_.write("cert.pem", "-----BEGIN CERTIFICATE-----\n");
-        private_key_ = dir_.write("key.pem", "-----BEGIN PRIVATE KEY-----\n");
+        const tls_test::TlsPem pem = tls_test::make_self_signed();
+        cert_ = dir_.write("cert.pem", pem.certificate);
+        private_key_ = dir_.write("key.pem", pem.private_key);
         users_ = dir_.write(
             "users", "alice sip:alice@ims.example.net " +
                          format_password_hash(hash_password("pw", {.n = 1024, .r = 8, .p = 1})) +
