@@ -18,6 +18,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_pdump.h>
 #pragma GCC diagnostic pop
 
 namespace isthmus::dataplane {

@@ -7,9 +7,11 @@
 // a single one inline on the main lcore's loop. The slow path (DTLS-SRTP
 // handshakes, slow_path.hpp) gets the next lcore when the EAL has one to
 // spare (workers + 2 lcores), otherwise it runs in the main lcore's loop.
+#include <signal.h>
 #include <time.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "control/command_log.hpp"
 #include "control/command_service.hpp"
 #include "control/neighbour_resolver.hpp"
 #include "dpdk.hpp"
@@ -25,11 +28,14 @@
 #include "exception_path.hpp"
 #include "isthmus/config/config_impl.hpp"
 #include "isthmus/dpif/shm.hpp"
+#include "isthmus/log/log.hpp"
 #include "pkt/neighbour.hpp"
 #include "slow_path.hpp"
 #include "worker.hpp"
 
 namespace {
+
+using isthmus::log::Level;
 
 volatile std::sig_atomic_t g_quit = 0;
 void on_signal(int) {
@@ -96,6 +102,17 @@ int main(int argc, char** argv) {
         std::printf("isthmus-dataplane: %s: configuration is valid\n", config_path.c_str());
         return 0;
     }
+    // Logs on stdout, "level=... event=..."; `isthmus-ctl log-level dataplane`
+    // changes the level through [dataplane] log_control (docs/operations.md).
+    isthmus::log::Logger log("", stdout, cfg.log_level);
+    if (const std::string why = log.publish(cfg.log_control, "dataplane"); !why.empty()) {
+        log.writef(Level::Warning,
+                   "event=log_control_unavailable what=\"%s\" note=\"log level fixed at %s\"",
+                   why.c_str(), std::string(isthmus::log::level_name(cfg.log_level)).c_str());
+    } else {
+        log.writef(Level::Info, "event=log_control name=%s level=%s", cfg.log_control.c_str(),
+                   std::string(isthmus::log::level_name(cfg.log_level)).c_str());
+    }
 
     std::vector<std::string> eal_args = {argv[0]};
     eal_args.insert(eal_args.end(), cfg.eal.begin(), cfg.eal.end());
@@ -106,6 +123,18 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "isthmus-dataplane: EAL init failed: %s\n", rte_strerror(rte_errno));
         return 1;
     }
+    // dpdk-pdump, a secondary process, can attach only where the EAL shares
+    // its configuration and memory (hugepages, neither --no-shconf nor
+    // --in-memory); the pdump server is started only there.
+    const bool shared_eal = std::none_of(cfg.eal.begin(), cfg.eal.end(), [](const std::string& a) {
+        return a == "--no-shconf" || a == "--in-memory" || a == "--no-huge";
+    });
+    const bool pdump = shared_eal && rte_pdump_init() == 0;
+    log.writef(Level::Info, "event=pdump %s",
+               pdump ? "state=available"
+                     : "state=unavailable note=\"no shared EAL configuration (--no-shconf, "
+                       "--in-memory or --no-huge): isthmus-ctl capture works, dpdk-pdump does "
+                       "not\"");
 
     int rc = 0;
     {
@@ -200,25 +229,26 @@ int main(int argc, char** argv) {
                     pc.checksums == "no-ipv4-udp" ? isthmus::pkt::Checksums::NoUdpOnIpv4
                     : pair->tx_checksum_offload() ? isthmus::pkt::Checksums::Offload
                                                   : isthmus::pkt::Checksums::Software;
-                std::printf("level=info event=port_ready port=%s rx_queues=%u tx_checksums=%s\n",
-                            pair->name().c_str(), pair->rx_queues(),
-                            ws.ports[side].checksums == isthmus::pkt::Checksums::Offload ? "offload"
-                            : ws.ports[side].checksums == isthmus::pkt::Checksums::Software
-                                ? "software"
-                                : "no-ipv4-udp");
+                log.writef(Level::Info, "event=port_ready port=%s rx_queues=%u tx_checksums=%s",
+                           pair->name().c_str(), pair->rx_queues(),
+                           ws.ports[side].checksums == isthmus::pkt::Checksums::Offload ? "offload"
+                           : ws.ports[side].checksums == isthmus::pkt::Checksums::Software
+                               ? "software"
+                               : "no-ipv4-udp");
                 pair->mac(ws.ports[side].mac);
             }
             ws.workers = n_workers;
             ws.limits = {cfg.sessions_per_worker, cfg.srtp_contexts_per_worker};
             ws.publish_cycles = rte_get_tsc_hz() * cfg.heartbeat_ms / 1000;
             ws.media_timeout_ns = uint64_t{cfg.media_timeout_s} * 1000000000ULL;
+            ws.capture = &region->capture;
             for (unsigned w = 0; w < n_workers; ++w) {
                 ws.index = w;
                 ws.tx_queue = static_cast<uint16_t>(w);
                 workers.push_back(std::make_unique<Worker>(ws));
-                std::printf(
-                    "level=info event=worker_ready worker=%u sessions=%u session_memory_mib=%zu\n",
-                    w, cfg.sessions_per_worker, workers.back()->table().memory_bytes() >> 20);
+                log.writef(Level::Info,
+                           "event=worker_ready worker=%u sessions=%u session_memory_mib=%zu", w,
+                           cfg.sessions_per_worker, workers.back()->table().memory_bytes() >> 20);
             }
             for (unsigned j = 0; j < n_workers; ++j)
                 for (unsigned k = 0; k < n_workers; ++k)
@@ -239,6 +269,7 @@ int main(int argc, char** argv) {
                 ss.tx_queue[side] = by_side[side]->slow_tx_queue();
             }
             ss.pool = pool;
+            ss.capture = &region->capture;
             ss.limits.max_handshakes = cfg.dtls_max_handshakes;
             // Sharing the main lcore (no lcore of its own: see below), the
             // slow path takes fewer messages a pass, so that the command
@@ -248,12 +279,12 @@ int main(int argc, char** argv) {
             const std::string fp = isthmus::dtls::fingerprint_text(identity->fingerprint());
             std::snprintf(region->header.dtls_fingerprint, sizeof region->header.dtls_fingerprint,
                           "%s", fp.c_str());
-            std::printf(
-                "level=info event=dtls_ready fingerprint=sha-256:%s certificate=%s "
-                "slow_tx_queues=%d,%d\n",
-                fp.c_str(),
-                cfg.dtls_certificate.empty() ? "generated" : cfg.dtls_certificate.c_str(),
-                ss.tx_queue[0], ss.tx_queue[1]);
+            log.writef(Level::Info,
+                       "event=dtls_ready fingerprint=sha-256:%s certificate=%s "
+                       "slow_tx_queues=%d,%d",
+                       fp.c_str(),
+                       cfg.dtls_certificate.empty() ? "generated" : cfg.dtls_certificate.c_str(),
+                       ss.tx_queue[0], ss.tx_queue[1]);
         } catch (const std::exception& e) {
             return abandon(std::string("slow path setup: ") + e.what());
         }
@@ -302,14 +333,26 @@ int main(int argc, char** argv) {
         std::signal(SIGTERM, on_signal);
         isthmus::dpif::RegionHeader& hdr = region->header;
         hdr.heartbeat_ns.store(monotonic_ns());
+        {
+            // How capture records' TSC maps to the wall clock (isthmus-ctl capture).
+            isthmus::dpif::CaptureControl& cc = region->capture.control;
+            timespec rt{};
+            clock_gettime(CLOCK_REALTIME, &rt);
+            cc.tsc_ref = rte_get_tsc_cycles();
+            cc.realtime_ref_ns = static_cast<uint64_t>(rt.tv_sec) * 1000000000ULL +
+                                 static_cast<uint64_t>(rt.tv_nsec);
+            cc.tsc_hz = rte_get_tsc_hz();
+            cc.worker_rings = n_workers;
+        }
         hdr.state.store(static_cast<uint32_t>(isthmus::dpif::DataplaneState::Running));
-        std::printf(
-            "level=info event=started region=%s generation=%llu devices=%u ports=%zu lcores=%u "
-            "workers=%u worker_lcores=%s slow_path_lcore=%s pid=%d\n",
-            cfg.region.c_str(), static_cast<unsigned long long>(hdr.dataplane_generation.load()),
-            static_cast<unsigned>(rte_eth_dev_count_avail()), pairs.size(), rte_lcore_count(),
-            n_workers, inline_worker ? "main" : lcore_list.c_str(),
-            inline_slow ? "main" : std::to_string(slow_lcore).c_str(), getpid());
+        log.writef(Level::Info,
+                   "event=started region=%s generation=%llu devices=%u ports=%zu lcores=%u "
+                   "workers=%u worker_lcores=%s slow_path_lcore=%s pid=%d",
+                   cfg.region.c_str(),
+                   static_cast<unsigned long long>(hdr.dataplane_generation.load()),
+                   static_cast<unsigned>(rte_eth_dev_count_avail()), pairs.size(),
+                   rte_lcore_count(), n_workers, inline_worker ? "main" : lcore_list.c_str(),
+                   inline_slow ? "main" : std::to_string(slow_lcore).c_str(), getpid());
         std::fflush(stdout);
 
         isthmus::dpif::Event evs[64];
@@ -410,6 +453,8 @@ int main(int argc, char** argv) {
                         to_worker(w, m);
                 }
                 if (r.to == isthmus::dataplane::Routed::To::Reply) {
+                    if (log.admit(Level::Debug))
+                        log.write(Level::Debug, isthmus::dataplane::command_result_text(r.reply));
                     // The event ring is read by the control plane; if it is
                     // full the answer is dropped and counted, never waited for.
                     if (!region->events.try_push(r.reply)) ++events_dropped;
@@ -458,8 +503,11 @@ int main(int argc, char** argv) {
                     w->outbox.pop_burst(std::span(evs, std::min(std::size(evs), ev_room)));
                 for (std::size_t i = 0; i < ne; ++i) {
                     const isthmus::dpif::Event& ev = evs[i];
-                    if (service.on_worker_event(ev) && !region->events.try_push(ev))
-                        ++events_dropped;
+                    const bool forward = service.on_worker_event(ev);
+                    if (forward && ev.hdr.type == isthmus::dpif::MsgType::Result &&
+                        log.admit(Level::Debug))
+                        log.write(Level::Debug, isthmus::dataplane::command_result_text(ev));
+                    if (forward && !region->events.try_push(ev)) ++events_dropped;
                     // Sessions that are gone (deleted, released, never made)
                     // stop getting next-hop updates.
                     if ((ev.hdr.type == isthmus::dpif::MsgType::Result ||
@@ -494,6 +542,16 @@ int main(int argc, char** argv) {
                     pairs[i]->publish(region->stats.block[i]);
                 hdr.heartbeat_ns.store(now);
                 next_beat = now + beat_ns;
+                // A capturer that died (isthmus-ctl killed): stop its capture
+                // and free the claim for the next one.
+                isthmus::dpif::CaptureControl& cc = region->capture.control;
+                uint32_t owner = cc.owner_pid.load();
+                if (owner != 0 && ::kill(static_cast<pid_t>(owner), 0) != 0 && errno == ESRCH) {
+                    if ((cc.seq.load() & 1U) != 0) cc.seq.fetch_add(1);
+                    if (cc.owner_pid.compare_exchange_strong(owner, 0)) {
+                        log.writef(Level::Warning, "event=capture_abandoned owner_pid=%u", owner);
+                    }
+                }
             }
             send_requests();
             push_updates();
@@ -510,15 +568,15 @@ int main(int argc, char** argv) {
         if (!inline_slow) rte_eal_wait_lcore(slow_lcore);
         {
             const auto& d = slow->counters();
-            std::printf(
-                "level=info event=slow_path_counters dtls_handshakes_started=%llu "
-                "dtls_handshakes_up=%llu dtls_handshakes_failed=%llu "
-                "dtls_fingerprint_mismatch=%llu dtls_second_handshakes=%llu\n",
-                static_cast<unsigned long long>(d.handshakes_started),
-                static_cast<unsigned long long>(d.handshakes_up),
-                static_cast<unsigned long long>(d.handshakes_failed),
-                static_cast<unsigned long long>(d.fingerprint_mismatch),
-                static_cast<unsigned long long>(d.second_handshakes));
+            log.writef(Level::Info,
+                       "event=slow_path_counters dtls_handshakes_started=%llu "
+                       "dtls_handshakes_up=%llu dtls_handshakes_failed=%llu "
+                       "dtls_fingerprint_mismatch=%llu dtls_second_handshakes=%llu",
+                       static_cast<unsigned long long>(d.handshakes_started),
+                       static_cast<unsigned long long>(d.handshakes_up),
+                       static_cast<unsigned long long>(d.handshakes_failed),
+                       static_cast<unsigned long long>(d.fingerprint_mismatch),
+                       static_cast<unsigned long long>(d.second_handshakes));
         }
         slow.reset();  // frees the datagrams still queued to it
         // Frames still in flight between the lcores go back to the pool.
@@ -536,23 +594,25 @@ int main(int argc, char** argv) {
                 while (ring.try_pop(m))
                     rte_pktmbuf_free(m);
         }
-        std::printf("level=info event=stopping commands=%llu events_dropped=%llu\n",
-                    static_cast<unsigned long long>(served),
-                    static_cast<unsigned long long>(events_dropped));
+        log.writef(Level::Info, "event=stopping commands=%llu events_dropped=%llu",
+                   static_cast<unsigned long long>(served),
+                   static_cast<unsigned long long>(events_dropped));
         for (const auto& pair : pairs) {
             const auto& c = pair->counters();
-            std::printf(
-                "level=info event=port_counters port=%s to_kernel=%llu from_kernel=%llu "
-                "kernel_full=%llu\n",
-                pair->name().c_str(), static_cast<unsigned long long>(c.to_kernel),
-                static_cast<unsigned long long>(c.from_kernel),
-                static_cast<unsigned long long>(c.kernel_full));
+            log.writef(Level::Info,
+                       "event=port_counters port=%s to_kernel=%llu from_kernel=%llu "
+                       "kernel_full=%llu",
+                       pair->name().c_str(), static_cast<unsigned long long>(c.to_kernel),
+                       static_cast<unsigned long long>(c.from_kernel),
+                       static_cast<unsigned long long>(c.kernel_full));
         }
         for (std::size_t wi = 0; wi < workers.size(); ++wi) {
             const Worker* worker = workers[wi].get();
             const auto& c = worker->counters();
-            std::printf(
-                "level=info event=worker_counters worker=%zu sessions=%u rx_access=%llu "
+            std::string line;  // one line, built in parts
+            isthmus::log::appendf(
+                line,
+                "event=worker_counters worker=%zu sessions=%u rx_access=%llu "
                 "rx_core=%llu "
                 "relayed_access_to_core=%llu relayed_core_to_access=%llu to_kernel=%llu "
                 "neighbour_requests=%llu neighbour_request_failures=%llu",
@@ -564,25 +624,27 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(requests_sent),
                 static_cast<unsigned long long>(requests_failed));
             for (std::size_t r = 1; r < c.drops.size(); ++r) {
-                std::printf(" drop_%s=%llu",
-                            std::string(isthmus::session::relay_drop_name(
-                                            static_cast<isthmus::session::RelayDrop>(r)))
-                                .c_str(),
-                            static_cast<unsigned long long>(c.drops[r]));
+                isthmus::log::appendf(line, " drop_%s=%llu",
+                                      std::string(isthmus::session::relay_drop_name(
+                                                      static_cast<isthmus::session::RelayDrop>(r)))
+                                          .c_str(),
+                                      static_cast<unsigned long long>(c.drops[r]));
             }
             for (std::size_t r = 1; r < c.malformed.size(); ++r) {
-                std::printf(" malformed_%s=%llu",
-                            std::string(isthmus::pkt::drop_name(static_cast<isthmus::pkt::Drop>(r)))
-                                .c_str(),
-                            static_cast<unsigned long long>(c.malformed[r]));
+                isthmus::log::appendf(
+                    line, " malformed_%s=%llu",
+                    std::string(isthmus::pkt::drop_name(static_cast<isthmus::pkt::Drop>(r)))
+                        .c_str(),
+                    static_cast<unsigned long long>(c.malformed[r]));
             }
-            std::printf("\n");
+            log.write(Level::Info, line);
         }
         std::fflush(stdout);
         workers.clear();
         pairs.clear();
         if (pool != nullptr) rte_mempool_free(pool);
     }  // region: marked Stopped and unlinked
+    if (pdump) rte_pdump_uninit();
     if (rte_eal_cleanup() != 0) rc = 1;
     return rc;
 }

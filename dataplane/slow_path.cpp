@@ -26,7 +26,9 @@ constexpr const char* kGaugeNames[] = {"dtls_legs", "dtls_handshaking"};
 }  // namespace
 
 SlowPath::SlowPath(const SlowPathSetup& setup, const dtls::Identity& identity)
-    : setup_(setup), ctx_(identity, setup.dtls), service_(ctx_, setup.limits) {}
+    : setup_(setup), ctx_(identity, setup.dtls), service_(ctx_, setup.limits) {
+    if (setup.capture != nullptr) tap_.attach(setup.capture, dpif::kCaptureSlowPathRing);
+}
 
 SlowPath::~SlowPath() {
     // Datagrams still queued go back to the pool.
@@ -135,6 +137,12 @@ bool SlowPath::send(const dtls::Outgoing& o) {
         return false;
     }
     if (setup_.tx_queue[side] >= 0) {
+        // (Through worker 0's ring instead, worker 0 captures it.)
+        if (tap_.side_on(side) && (tap_.session() == 0 || tap_.session() == o.leg.session_id))
+            [[unlikely]] {
+            tap_.write(frame, rte_pktmbuf_data_len(m), side, dpif::CaptureDir::Out,
+                       o.leg.session_id);
+        }
         if (rte_eth_tx_burst(port.port, static_cast<uint16_t>(setup_.tx_queue[side]), &m, 1) == 1)
             return true;
     } else if (!setup_.workers.empty() && setup_.workers[0]->slow_tx[side].try_push(m)) {
@@ -206,6 +214,7 @@ void SlowPath::flush() {
 
 unsigned SlowPath::poll(uint64_t now_ns) {
     unsigned work = 0;
+    tap_.poll();
     if (!pending_keys_.empty()) deliver_keys();
     for (unsigned w = 0; w < setup_.workers.size(); ++w) {
         SlowMsg msgs[16];

@@ -41,6 +41,9 @@ struct SlowPathSetup {
     // costs ~0.1-0.4 ms, so a slow path sharing the main lcore takes few
     // (the command ring and heartbeat wait for it), one of its own more.
     unsigned msgs_per_worker = 64;
+    // The dpif region's capture area: the frames sent on the slow path's own
+    // TX queues are captured into its ring (dpif::kCaptureSlowPathRing).
+    dpif::CaptureArea* capture = nullptr;
 };
 
 // X(name) of the slow path's own counters (beside the service's), published
@@ -91,6 +94,7 @@ class SlowPath {
     uint64_t next_timer_ns_ = 0;
     uint64_t next_publish_ns_ = 0;
     SlowPathCounters counters_;
+    CaptureTap tap_;
     // Keys (or withdrawals) a worker's full ring did not take yet: delivered
     // first on the next poll, in order (never dropped: a lost install would
     // leave an up leg unkeyed, a lost withdrawal a closed one keyed).

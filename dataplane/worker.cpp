@@ -71,6 +71,7 @@ Worker::Worker(const WorkerSetup& setup)
     engine_.set_job_checks(false);
     hold_cycles_ = rte_get_tsc_hz() * kHoldForKeysMs / 1000;
     relay_.set_idle_timeout(setup.media_timeout_ns);
+    if (setup.capture != nullptr) tap_.attach(setup.capture, setup.index);
 }
 
 Worker::~Worker() {
@@ -355,6 +356,28 @@ void Worker::continue_listing() {
     listing_.active = false;
 }
 
+// Packet capture: the session's ports, from the table (capture_tap.hpp).
+void Worker::resolve_capture_session() {
+    for (std::size_t side = 0; side < 2; ++side)
+        tap_.set_ports(side, 0, 0);
+    if (tap_.session() == 0) return;
+    const uint32_t slot = table_.slot_of(tap_.session());
+    if (slot == session::SessionTable::kNoSlot) return;
+    const session::Session& s = table_.at(slot);
+    for (std::size_t side = 0; side < 2; ++side) {
+        tap_.set_ports(side, s.leg[side].local.port,
+                       s.leg[side].local_rtcp.set() ? s.leg[side].local_rtcp.port : 0);
+    }
+}
+
+void Worker::capture_in(rte_mbuf* m, std::size_t side) {
+    const uint8_t* d = mbuf_data(m);
+    const std::size_t len = rte_pktmbuf_data_len(m);
+    // A session's capture knows whose it is (its local ports); a port's
+    // does not look the session up on the way in.
+    if (tap_.wants_in(d, len, side)) tap_.write(d, len, side, dpif::CaptureDir::In, tap_.session());
+}
+
 // Frames held for their DTLS leg's keys (Action::HoldForKeys): given to the
 // relay again once the leg has them (given again, a frame is counted again
 // in rx_*), dropped as not_keyed when their time is up, when the session
@@ -385,6 +408,8 @@ unsigned Worker::poll() {
     const uint64_t start = rte_get_tsc_cycles();
     if (first_tsc_ == 0) [[unlikely]]
         first_tsc_ = start;
+    if (tap_.poll()) [[unlikely]]
+        resolve_capture_session();
     // Commands first: a few per pass so a burst of commands cannot stall
     // media; none while a listing is under way (they keep their order).
     std::size_t nm = 0;
@@ -417,6 +442,11 @@ unsigned Worker::poll() {
         const std::size_t k = ring.pop_burst(std::span(out));
         if (k == 0) continue;
         kernel_frames += static_cast<unsigned>(k);
+        if (tap_.side_on(s) && tap_.session() == 0) [[unlikely]] {
+            for (std::size_t i = 0; i < k; ++i)
+                tap_.write(mbuf_data(out[i]), rte_pktmbuf_data_len(out[i]), s,
+                           dpif::CaptureDir::Out, 0);
+        }
         const uint16_t sent = setup_.ports[s].present
                                   ? rte_eth_tx_burst(setup_.ports[s].port, setup_.tx_queue, out,
                                                      static_cast<uint16_t>(k))
@@ -487,6 +517,8 @@ unsigned Worker::poll() {
                 }
             }
             rte_prefetch0(mbuf_data(m));
+            if (tap_.on()) [[unlikely]]
+                capture_in(m, static_cast<std::size_t>(s));
             take(m, static_cast<Side>(s));
         }
     }
@@ -499,9 +531,12 @@ unsigned Worker::poll() {
         const std::size_t k = handoff_in[j].pop_burst(std::span(in, room));
         for (std::size_t i = 0; i < k; ++i) {
             rte_prefetch0(mbuf_data(in[i]));
-            take(in[i], in[i]->port == setup_.ports[0].port && setup_.ports[0].present
-                            ? Side::Access
-                            : Side::Core);
+            const Side side = in[i]->port == setup_.ports[0].port && setup_.ports[0].present
+                                  ? Side::Access
+                                  : Side::Core;
+            if (tap_.on()) [[unlikely]]
+                capture_in(in[i], static_cast<std::size_t>(side));
+            take(in[i], side);
         }
     }
     const uint64_t now = rte_get_tsc_cycles();
@@ -509,6 +544,7 @@ unsigned Worker::poll() {
     if (now >= next_publish_) [[unlikely]] {
         publish();
         next_publish_ = now + setup_.publish_cycles;
+        if (tap_.on() && tap_.session() != 0) resolve_capture_session();
         // Consent timers (RFC 7675), a slice of the table per heartbeat: a
         // full pass every 50 heartbeats (5 s at 100 ms), so consent is
         // withdrawn 30-35 s after the last check.
@@ -550,6 +586,13 @@ unsigned Worker::poll() {
                     m->ol_flags = (p.out_family == 4 ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM
                                                      : RTE_MBUF_F_TX_IPV6) |
                                   RTE_MBUF_F_TX_UDP_CKSUM;
+                }
+                if (tap_.side_on(side)) [[unlikely]] {
+                    // On the way out: after the crypto (and before checksums
+                    // the NIC fills in, when offloaded).
+                    const uint64_t id = table_.at(p.slot).id;
+                    if (tap_.session() == 0 || id == tap_.session())
+                        tap_.write(p.data, p.len, side, dpif::CaptureDir::Out, id);
                 }
                 tx[side][ntx[side]++] = m;
                 break;

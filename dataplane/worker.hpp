@@ -29,7 +29,9 @@
 #include <memory>
 #include <string>
 
+#include "capture_tap.hpp"
 #include "dpdk.hpp"
+#include "isthmus/dpif/capture.hpp"
 #include "isthmus/dpif/messages.hpp"
 #include "isthmus/dpif/spsc_ring.hpp"
 #include "isthmus/dpif/stats.hpp"
@@ -86,6 +88,9 @@ struct WorkerSetup {
     session::TableLimits limits;
     uint64_t publish_cycles = 0;    // TSC cycles between stats publications
     uint64_t media_timeout_ns = 0;  // Relay::set_idle_timeout (0: never)
+    // The dpif region's capture area (isthmus-ctl capture); this worker
+    // writes ring `index` of it. nullptr: no capture (unit rigs).
+    dpif::CaptureArea* capture = nullptr;
 };
 
 class alignas(64) Worker {
@@ -154,6 +159,10 @@ class alignas(64) Worker {
     template <class Take>
     void release_held(uint64_t now_tsc, Take&& take);
     void apply_keys();
+    // Packet capture (capture_tap.hpp): the filtered session's local ports
+    // (again each heartbeat while it is missing: it may come later).
+    void resolve_capture_session();
+    void capture_in(rte_mbuf* m, std::size_t side);
 
     WorkerSetup setup_;
     srtp::Engine engine_;
@@ -204,6 +213,7 @@ class alignas(64) Worker {
         uint32_t next_slot = 0;
     };
     Listing listing_;
+    CaptureTap tap_;
 };
 
 }  // namespace isthmus::dataplane

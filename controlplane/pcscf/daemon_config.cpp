@@ -251,8 +251,20 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     // [pcscf]
     const Table top(section->as_table(), "pcscf", origin,
                     {"threads", "visited_network_id", "orig_ioi", "flow_token_key_file", "w2", "mw",
-                     "limits", "timers", "media", "tokens", "metrics"});
+                     "limits", "timers", "media", "tokens", "metrics", "log_level", "log_control"});
     top.integer("threads", 1, 64, cfg.threads);
+    std::string level = "info";
+    top.string("log_level", level);
+    if (const auto l = log::parse_level(level)) {
+        cfg.log_level = *l;
+    } else {
+        top.fail("log_level", "must be " + std::string(log::kLevelWords));
+    }
+    top.string("log_control", cfg.log_control);
+    if (!log::valid_control_name(cfg.log_control)) {
+        top.fail("log_control",
+                 "must be a name like \"/isthmus-pcscf-log\" ('/' and no other '/')");
+    }
     top.string("metrics", cfg.metrics, false);
     if (!cfg.metrics.empty()) {
         // Debian's civetweb (prometheus-cpp's HTTP server) is built without

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "isthmus/log/level.hpp"
 #include "pcscf/core_config.hpp"
 #include "pcscf/lease_release.hpp"
 #include "pcscf/transport_set.hpp"
@@ -50,6 +51,10 @@ struct PcscfDaemonConfig {
     std::string metrics;
     // [dataplane] sessions_per_worker (for the capacity metric).
     uint64_t dataplane_sessions_per_worker = 4096;
+    // [pcscf] log_level, log_control: the level at start and the POSIX
+    // shared-memory name `isthmus-ctl log-level pcscf` changes it through.
+    log::Level log_level = log::Level::Info;
+    std::string log_control = "/isthmus-pcscf-log";
 };
 
 // Parses `text` (TOML) as read from `origin` (named in errors) and checks

@@ -25,8 +25,10 @@
 // Signals: SIGINT/SIGTERM shut the transports down (connections closed, the
 // io_context runs dry) and the process exits 0 after a final statistics
 // line; SIGUSR1 logs the statistics line now. Logs: one line per event on
-// stderr, "isthmus-pcscf: level=... event=... key=value ...", never per
-// message.
+// stderr, "isthmus-pcscf: level=... event=... key=value ..." (isthmus/log/
+// log.hpp), filtered by [pcscf] log_level, which `isthmus-ctl log-level
+// pcscf` changes at run time through the [pcscf] log_control object; one
+// line per SIP message (event=sip_in, sip_out) only at level debug.
 #include <prometheus/exposer.h>
 
 #include <array>
@@ -45,14 +47,17 @@
 #include <vector>
 
 #include "isthmus/dpif/client.hpp"
+#include "isthmus/log/log.hpp"
 #include "pcscf/core.hpp"
 #include "pcscf/daemon_config.hpp"
 #include "pcscf/metrics.hpp"
+#include "pcscf/sip_log.hpp"
 #include "pcscf/transport_set.hpp"
 
 namespace {
 
 using namespace isthmus::pcscf;
+using isthmus::log::Level;
 using Clock = std::chrono::steady_clock;
 using kTimerGrid = std::chrono::duration<int64_t, std::ratio<1, 100>>;  // 10 ms
 
@@ -67,22 +72,17 @@ constexpr const char* kUsage =
     "  --check-config   load and check the configuration, then exit (0 = valid)\n"
     "  --help           this text\n";
 
-void log_line(const std::string& line) {
-    std::fprintf(stderr, "isthmus-pcscf: %s\n", line.c_str());
-    std::fflush(stderr);
-}
-
 std::string endpoint_of(const char* name, const std::string& address, uint16_t port) {
     std::ostringstream s;
-    s << "level=info event=listening transport=" << name << " address=" << address
-      << " port=" << port;
+    s << "event=listening transport=" << name << " address=" << address << " port=" << port;
     return s.str();
 }
 
 class Daemon {
   public:
-    explicit Daemon(PcscfDaemonConfig cfg)
+    Daemon(PcscfDaemonConfig cfg, isthmus::log::Logger& log)
         : cfg_(std::move(cfg)),
+          log_(log),
           core_(cfg_.core),
           transports_(
               cfg_.transports,
@@ -96,7 +96,8 @@ class Daemon {
           metrics_timer_(transports_.core_executor()),
           signals_(transports_.context(), SIGINT, SIGTERM, SIGUSR1) {
         if (!cfg_.lease_release.url.empty()) {
-            releaser_.emplace(transports_.core_executor(), cfg_.lease_release, log_line);
+            releaser_.emplace(transports_.core_executor(), cfg_.lease_release,
+                              [this](const std::string& line) { log_.write_tagged(line); });
         }
         if (!cfg_.metrics.empty()) {
             std::vector<std::pair<std::string, const TransportCounters*>> t;
@@ -123,8 +124,9 @@ class Daemon {
         }
         if (collector_) {
             const auto colon = cfg_.metrics.rfind(':');
-            log_line("level=info event=metrics_listening address=" + cfg_.metrics.substr(0, colon) +
-                     " port=" + cfg_.metrics.substr(colon + 1) + " path=/metrics");
+            log_.write(Level::Info,
+                       "event=metrics_listening address=" + cfg_.metrics.substr(0, colon) +
+                           " port=" + cfg_.metrics.substr(colon + 1) + " path=/metrics");
             net::post(transports_.core_executor(), [this] { metrics_tick(); });
         }
         std::vector<std::thread> threads;
@@ -133,7 +135,7 @@ class Daemon {
         run_thread();
         for (auto& t : threads)
             t.join();
-        log_line("level=info event=stopped " + stats_text());
+        log_.write(Level::Info, "event=stopped " + stats_text());
         return failed_ ? 1 : 0;
     }
 
@@ -145,7 +147,7 @@ class Daemon {
         try {
             transports_.context().run();
         } catch (const std::exception& e) {
-            log_line(std::string("level=error event=fatal what=\"") + e.what() + "\"");
+            log_.write(Level::Error, std::string("event=fatal what=\"") + e.what() + "\"");
             failed_ = true;
             transports_.context().stop();
         }
@@ -153,28 +155,28 @@ class Daemon {
 
     void announce() {
         const auto& t = cfg_.transports;
-        if (t.ws) log_line(endpoint_of("ws", t.ws->address, t.ws->port));
-        if (t.wss) log_line(endpoint_of("wss", t.wss->address, t.wss->port));
-        if (t.udp) log_line(endpoint_of("udp", t.udp->address, t.udp->port));
-        if (t.tcp) log_line(endpoint_of("tcp", t.tcp->address, t.tcp->port));
+        if (t.ws) log_.write(Level::Info, endpoint_of("ws", t.ws->address, t.ws->port));
+        if (t.wss) log_.write(Level::Info, endpoint_of("wss", t.wss->address, t.wss->port));
+        if (t.udp) log_.write(Level::Info, endpoint_of("udp", t.udp->address, t.udp->port));
+        if (t.tcp) log_.write(Level::Info, endpoint_of("tcp", t.tcp->address, t.tcp->port));
         if (cfg_.flow_token_key_source.empty()) {
-            log_line(
-                "level=warning event=flow_token_key source=random note=\"flow tokens of an "
-                "earlier run will read as forged (403), not stale (430): set "
-                "pcscf.flow_token_key_file\"");
+            log_.write(Level::Warning,
+                       "event=flow_token_key source=random note=\"flow tokens of an "
+                       "earlier run will read as forged (403), not stale (430): set "
+                       "pcscf.flow_token_key_file\"");
         }
         const MediaConfig& m = cfg_.core.media;
         if (m.enabled) {
-            log_line("level=info event=media enabled=true region=" + cfg_.region +
-                     " access_address=" + m.access_address + " core_address=" + m.core_address +
-                     " workers=" + std::to_string(m.workers) +
-                     " core_srtp=" + (m.core_srtp ? "true" : "false"));
+            log_.write(Level::Info, "event=media enabled=true region=" + cfg_.region +
+                                        " access_address=" + m.access_address + " core_address=" +
+                                        m.core_address + " workers=" + std::to_string(m.workers) +
+                                        " core_srtp=" + (m.core_srtp ? "true" : "false"));
         } else {
-            log_line(
-                "level=info event=media enabled=false note=\"SDP passes unchanged: no "
-                "IMS-ALG, no dataplane\"");
+            log_.write(Level::Info,
+                       "event=media enabled=false note=\"SDP passes unchanged: no "
+                       "IMS-ALG, no dataplane\"");
         }
-        log_line("level=info event=started threads=" + std::to_string(cfg_.threads));
+        log_.write(Level::Info, "event=started threads=" + std::to_string(cfg_.threads));
     }
 
     void wait_signal() {
@@ -182,12 +184,12 @@ class Daemon {
             if (ec) return;
             if (sig == SIGUSR1) {
                 net::post(transports_.core_executor(),
-                          [this] { log_line("level=info event=stats " + stats_text()); });
+                          [this] { log_.write(Level::Info, "event=stats " + stats_text()); });
                 wait_signal();
                 return;
             }
-            log_line(std::string("level=info event=stopping signal=") +
-                     (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+            log_.write(Level::Info, std::string("event=stopping signal=") +
+                                        (sig == SIGINT ? "SIGINT" : "SIGTERM"));
             // A second SIGINT/SIGTERM during shutdown takes its default
             // action: the operator can always force the stop.
             boost::system::error_code ignored;
@@ -205,10 +207,16 @@ class Daemon {
 
     // --- on the core strand ------------------------------------------------
     void on_message(const std::string& bytes, const Peer& from) {
+        if (log_.admit(Level::Debug)) {
+            log_.write(Level::Debug,
+                       "event=sip_in " + sip_log_fields(bytes) + " " + peer_log_fields(from));
+        }
         core_.on_message(bytes, from, Clock::now());
         drain();
     }
     void on_flow_closed(uint64_t flow) {
+        if (log_.admit(Level::Debug))
+            log_.write(Level::Debug, "event=flow_closed flow=" + std::to_string(flow));
         core_.on_flow_closed(flow, Clock::now());
         drain();
     }
@@ -222,8 +230,13 @@ class Daemon {
         // timers: it says nothing about the peer as a whole. Unreachable
         // peers come from the transports (on_unreachable: a connection made
         // on demand that failed).
-        while (auto out = core_.poll())
+        while (auto out = core_.poll()) {
+            if (out->kind == Output::Kind::Send && log_.admit(Level::Debug)) {
+                log_.write(Level::Debug, "event=sip_out " + sip_log_fields(out->bytes) + " " +
+                                             peer_log_fields(out->to));
+            }
             transports_.apply(std::move(*out));
+        }
         while (auto lease = core_.poll_lease_end())
             lease_ended(std::move(*lease));
         send_commands();
@@ -237,8 +250,8 @@ class Daemon {
         if (releaser_) {
             releaser_->release(std::move(lease));
         } else {
-            log_line("level=info event=guest_registration_ended identity=" + lease.identity +
-                     " lease=kept_until_its_end");
+            log_.write(Level::Info, "event=guest_registration_ended identity=" + lease.identity +
+                                        " lease=kept_until_its_end");
         }
     }
 
@@ -286,6 +299,15 @@ class Daemon {
                 }
             }
             m.busy_ratio = busy_ratios(last_dataplane_, m.dataplane);
+            const isthmus::dpif::Region& r = dpif_->region();
+            m.command_ring_depth = r.commands.size();
+            m.command_ring_slots = r.commands.kCapacity;
+            m.event_ring_depth = r.events.size();
+            m.event_ring_slots = r.events.kCapacity;
+            m.commands_unparsed = r.header.commands_dropped.load();
+            m.capture_active = (r.capture.control.seq.load() & 1U) != 0;
+            for (const auto& dropped : r.capture.control.dropped)
+                m.capture_records_dropped += dropped.load();
             last_dataplane_ = m.dataplane;
         } else {
             last_dataplane_.clear();
@@ -315,8 +337,9 @@ class Daemon {
             last_generation_ = generation;
         } catch (const std::exception& e) {
             if (!dpif_missing_logged_) {
-                log_line(std::string("level=warning event=dataplane_unavailable what=\"") +
-                         e.what() + "\" note=\"calls get 503 until it runs\"");
+                log_.write(Level::Warning, std::string("event=dataplane_unavailable what=\"") +
+                                               e.what() +
+                                               "\" note=\"calls get 503 until it runs\"");
                 dpif_missing_logged_ = true;
             }
             return;
@@ -333,15 +356,17 @@ class Daemon {
         last_beat_ = header.heartbeat_ns.load();
         last_beat_seen_ = Clock::now();
         backlog_.clear();
-        log_line("level=info event=dataplane_attached region=" + cfg_.region +
-                 " pid=" + std::to_string(header.dataplane_pid.load()) + " generation=" +
-                 std::to_string(dpif_->dataplane_generation()) + " fingerprint=" + fingerprint);
+        log_.write(Level::Info, "event=dataplane_attached region=" + cfg_.region +
+                                    " pid=" + std::to_string(header.dataplane_pid.load()) +
+                                    " generation=" + std::to_string(dpif_->dataplane_generation()) +
+                                    " fingerprint=" + fingerprint);
         // Another dataplane process than the one before: its calls' DTLS
         // state went with the old one, so they are ended rather than resynced.
         const uint64_t dp_generation = dpif_->dataplane_generation();
         const bool restarted = last_dp_generation_ != 0 && dp_generation != last_dp_generation_;
         last_dp_generation_ = dp_generation;
-        if (restarted) log_line("level=warning event=dataplane_restarted note=\"its calls end\"");
+        if (restarted)
+            log_.write(Level::Warning, "event=dataplane_restarted note=\"its calls end\"");
         core_.set_dataplane(fingerprint, Clock::now(), restarted);
         drain();
     }
@@ -360,8 +385,10 @@ class Daemon {
         if (stopping_) return;
         const auto now = Clock::now();
         if (dpif_ && !dpif_alive()) {
-            log_line("level=warning event=dataplane_gone region=" + cfg_.region +
-                     " note=\"calls get 503 until it runs again; live sessions are re-sent then\"");
+            log_.write(
+                Level::Warning,
+                "event=dataplane_gone region=" + cfg_.region +
+                    " note=\"calls get 503 until it runs again; live sessions are re-sent then\"");
             dpif_.reset();
             backlog_.clear();
             core_.set_dataplane(std::nullopt, now);
@@ -490,6 +517,7 @@ class Daemon {
     }
 
     PcscfDaemonConfig cfg_;
+    isthmus::log::Logger& log_;  // main()'s; outlives the daemon
     PcscfCore core_;
     Transports transports_;
     net::steady_timer timer_;
@@ -545,8 +573,19 @@ int main(int argc, char** argv) {
         std::printf("isthmus-pcscf: %s: configuration is valid\n", config_path.c_str());
         return 0;
     }
+    // The logger and its control object (`isthmus-ctl log-level pcscf`);
+    // without a writable /dev/shm the level stays the configured one.
+    isthmus::log::Logger log("isthmus-pcscf", stderr, cfg.log_level);
+    if (const std::string why = log.publish(cfg.log_control, "pcscf"); !why.empty()) {
+        log.write(Level::Warning, "event=log_control_unavailable what=\"" + why +
+                                      "\" note=\"log level fixed at " +
+                                      std::string(isthmus::log::level_name(cfg.log_level)) + "\"");
+    } else {
+        log.write(Level::Info, "event=log_control name=" + cfg.log_control + " level=" +
+                                   std::string(isthmus::log::level_name(cfg.log_level)));
+    }
     try {
-        Daemon daemon(std::move(cfg));
+        Daemon daemon(std::move(cfg), log);
         return daemon.run();
     } catch (const std::exception& e) {
         // Binding a transport (address in use, TLS files unusable) fails here.

@@ -197,6 +197,27 @@ void media_metrics(Families& f, const MetricsSnapshot& s) {
     f.counter("isthmus_pcscf_dataplane_commands_dropped_total",
               "dpif commands dropped (no dataplane attached; the next resync re-sends)", {},
               d(s.commands_dropped));
+    if (s.dataplane_attached) {
+        f.gauge("isthmus_dataplane_ring_depth",
+                "messages waiting in a dpif ring (commands: control plane -> dataplane, events: "
+                "back)",
+                label("ring", "commands"), d(s.command_ring_depth));
+        f.gauge("isthmus_dataplane_ring_depth",
+                "messages waiting in a dpif ring (commands: control plane -> dataplane, events: "
+                "back)",
+                label("ring", "events"), d(s.event_ring_depth));
+        f.gauge("isthmus_dataplane_ring_slots", "the size of a dpif ring",
+                label("ring", "commands"), d(s.command_ring_slots));
+        f.gauge("isthmus_dataplane_ring_slots", "the size of a dpif ring", label("ring", "events"),
+                d(s.event_ring_slots));
+        f.counter("isthmus_dataplane_commands_unparsed_total",
+                  "dpif commands the dataplane could not parse", {}, d(s.commands_unparsed));
+        f.gauge("isthmus_dataplane_capture_active", "1 while isthmus-ctl capture runs", {},
+                s.capture_active ? 1 : 0);
+        f.counter("isthmus_dataplane_capture_records_dropped_total",
+                  "frames a capture could not take (its ring was full); the frames were relayed",
+                  {}, d(s.capture_records_dropped));
+    }
     f.gauge("isthmus_dataplane_workers", "the dataplane's worker lcores ([dataplane] workers)", {},
             d(s.dataplane_workers));
     f.gauge("isthmus_dataplane_sessions_capacity",

@@ -66,6 +66,15 @@ struct MetricsSnapshot {
     // worker's busy share of its cycles over the last interval.
     std::vector<DataplaneCounter> dataplane;
     std::vector<std::pair<std::string, double>> busy_ratio;
+    // The dpif region's rings (messages waiting now, and slots), commands
+    // the dataplane could not parse, and packet capture (isthmus-ctl capture).
+    uint64_t command_ring_depth = 0;
+    uint64_t command_ring_slots = 0;
+    uint64_t event_ring_depth = 0;
+    uint64_t event_ring_slots = 0;
+    uint64_t commands_unparsed = 0;
+    bool capture_active = false;
+    uint64_t capture_records_dropped = 0;
     // Guest leases given back to the WWSF (lease_release_url set).
     std::optional<LeaseReleaseStats> leases;
     uint64_t leases_pending = 0;

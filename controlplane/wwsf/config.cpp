@@ -200,7 +200,20 @@ WwsfDaemonConfig load_wwsf_text(const std::string& text, const std::string& orig
                      "max_guest_leases_per_address",
                      "hsts_max_age_s",
                      "metrics",
+                     "log_level",
+                     "log_control",
                      "limits"});
+    std::string level = "info";
+    top.string("log_level", level);
+    if (const auto l = log::parse_level(level)) {
+        cfg.log_level = *l;
+    } else {
+        top.fail("log_level", "must be " + std::string(log::kLevelWords));
+    }
+    top.string("log_control", cfg.log_control);
+    if (!log::valid_control_name(cfg.log_control)) {
+        top.fail("log_control", "must be a name like \"/isthmus-wwsf-log\" ('/' and no other '/')");
+    }
     for (const char* which : {"https", "http"}) {
         std::string endpoint;
         top.string(which, endpoint);

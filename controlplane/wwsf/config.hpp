@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "isthmus/log/level.hpp"
 #include "wwsf/core.hpp"
 #include "wwsf/server_config.hpp"
 #include "wwsf/users.hpp"
@@ -38,6 +39,10 @@ struct WwsfDaemonConfig {
     // The Prometheus exporter's "address:port" (plain HTTP, GET /metrics;
     // IPv4: the exporter's civetweb has no IPv6); none: no exporter.
     std::optional<Endpoint> metrics;
+    // [wwsf] log_level, log_control: the level at start and the POSIX
+    // shared-memory name `isthmus-ctl log-level wwsf` changes it through.
+    log::Level log_level = log::Level::Info;
+    std::string log_control = "/isthmus-wwsf-log";
 };
 
 // Parses `text` (TOML) read from `origin` (named in errors) and checks the

@@ -17,8 +17,12 @@
 // Signals: SIGINT/SIGTERM close every connection and exit 0 after a final
 // statistics line; SIGHUP re-reads the users file (a bad one is logged and
 // the old one kept); SIGUSR1 logs the statistics line now. Logs: one line
-// per event on stderr, "isthmus-wwsf: level=... event=... key=value ...";
-// never a password, token or cookie.
+// per event on stderr, "isthmus-wwsf: level=... event=... key=value ..."
+// (isthmus/log/log.hpp), filtered by [wwsf] log_level, which `isthmus-ctl
+// log-level wwsf` changes at run time through the [wwsf] log_control
+// object; one line per HTTP request (event=http_request: method, path
+// without its query, status) only at level debug; never a body, password,
+// token or cookie.
 #include <fcntl.h>
 #include <prometheus/exposer.h>
 #include <termios.h>
@@ -41,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "isthmus/log/log.hpp"
 #include "token/token.hpp"
 #include "wwsf/config.hpp"
 #include "wwsf/core.hpp"
@@ -51,6 +56,7 @@
 namespace {
 
 using namespace isthmus::wwsf;
+using isthmus::log::Level;
 namespace token = isthmus::token;
 
 constexpr const char* kUsage =
@@ -70,11 +76,6 @@ constexpr const char* kUsage =
     "                       not overwritten) and print its public key (PEM) for the\n"
     "                       eP-CSCF\n"
     "  --help               this text\n";
-
-void log_line(const std::string& line) {
-    std::fprintf(stderr, "isthmus-wwsf: %s\n", line.c_str());
-    std::fflush(stderr);
-}
 
 int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
@@ -149,8 +150,9 @@ int generate_key_command(const std::string& path) {
 
 class Daemon {
   public:
-    Daemon(WwsfDaemonConfig cfg, token::TokenSigner signer)
+    Daemon(WwsfDaemonConfig cfg, token::TokenSigner signer, isthmus::log::Logger& log)
         : cfg_(std::move(cfg)),
+          log_(log),
           core_(cfg_.core, std::move(signer), cfg_.users, GuestPool(cfg_.guest_pool),
                 StaticFiles(cfg_.web_root)),
           kdf_(static_cast<std::size_t>(cfg_.kdf_threads)),
@@ -162,7 +164,7 @@ class Daemon {
           signals_(ioc_, SIGINT, SIGTERM, SIGHUP),
           users_(cfg_.users.size()) {
         signals_.add(SIGUSR1);
-        core_.set_log(log_line);
+        core_.set_log([this](const std::string& line) { log_.write_tagged(line); });
         if (cfg_.metrics) start_exporter(*cfg_.metrics);
     }
 
@@ -174,41 +176,60 @@ class Daemon {
         tick();
         ioc_.run();
         kdf_.join();
-        log_line("level=info event=stopped " + stats_text());
+        log_.write(Level::Info, "event=stopped " + stats_text());
         return 0;
     }
 
   private:
     void announce() {
         if (const auto e = server_.https_endpoint()) {
-            log_line("level=info event=listening scheme=https address=" + e->address().to_string() +
-                     " port=" + std::to_string(e->port()));
+            log_.write(Level::Info,
+                       "event=listening scheme=https address=" + e->address().to_string() +
+                           " port=" + std::to_string(e->port()));
         }
         if (const auto e = server_.http_endpoint()) {
-            log_line(
-                "level=warning event=listening scheme=http address=" + e->address().to_string() +
-                " port=" + std::to_string(e->port()) + " note=\"plain HTTP: for tests only\"");
+            log_.write(Level::Warning,
+                       "event=listening scheme=http address=" + e->address().to_string() +
+                           " port=" + std::to_string(e->port()) +
+                           " note=\"plain HTTP: for tests only\"");
         }
         if (cfg_.token_key_file.empty()) {
-            log_line(
-                "level=warning event=token_key source=random note=\"no eP-CSCF can verify "
+            log_.write(
+                Level::Warning,
+                "event=token_key source=random note=\"no eP-CSCF can verify "
                 "these tokens: set wwsf.token_key_file (isthmus-wwsf --generate-key FILE)\"");
         }
         if (cfg_.users_file.empty()) {
-            log_line("level=warning event=no_users note=\"no wwsf.users_file: every login fails\"");
+            log_.write(Level::Warning,
+                       "event=no_users note=\"no wwsf.users_file: every login fails\"");
         }
         if (exposer_) {
-            log_line("level=info event=metrics_listening address=" + cfg_.metrics->address +
-                     " port=" + std::to_string(metrics_port_) +
-                     " path=/metrics note=\"plain HTTP: Prometheus\"");
+            log_.write(Level::Info, "event=metrics_listening address=" + cfg_.metrics->address +
+                                        " port=" + std::to_string(metrics_port_) +
+                                        " path=/metrics note=\"plain HTTP: Prometheus\"");
         }
-        log_line("level=info event=started users=" + std::to_string(cfg_.users.size()) +
-                 " guest_pool=" + std::to_string(cfg_.guest_pool.size()) +
-                 " web_root=" + cfg_.web_root + " ws_uri=" + cfg_.core.ws_uri +
-                 " audience=" + cfg_.core.token_audience);
+        log_.write(Level::Info, "event=started users=" + std::to_string(cfg_.users.size()) +
+                                    " guest_pool=" + std::to_string(cfg_.guest_pool.size()) +
+                                    " web_root=" + cfg_.web_root + " ws_uri=" + cfg_.core.ws_uri +
+                                    " audience=" + cfg_.core.token_audience);
     }
 
     void on_request(HttpRequest req, Respond respond) {
+        if (log_.admit(Level::Debug)) {
+            // One line when the response is known: the method, the path
+            // without its query (which may hold anything), the status.
+            const std::string& target = req.target;
+            respond =
+                [this,
+                 what = "event=http_request method=" + isthmus::log::escape_value(req.method, 16) +
+                        " path=" + isthmus::log::escape_value(target.substr(0, target.find('?'))),
+                 peer = isthmus::log::escape_value(req.peer, 64),
+                 inner = std::move(respond)](HttpResponse r) {
+                    log_.write(Level::Debug,
+                               what + " status=" + std::to_string(r.status) + " peer=" + peer);
+                    inner(std::move(r));
+                };
+        }
         Reply reply = core_.handle(req, unix_now());
         if (auto* r = std::get_if<HttpResponse>(&reply)) return respond(std::move(*r));
         // A login: its scrypt check runs on the pool; the io_context keeps
@@ -238,15 +259,15 @@ class Daemon {
         signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
             if (ec) return;
             if (sig == SIGUSR1) {
-                log_line("level=info event=stats " + stats_text());
+                log_.write(Level::Info, "event=stats " + stats_text());
                 return wait_signal();
             }
             if (sig == SIGHUP) {
                 reload_users();
                 return wait_signal();
             }
-            log_line(std::string("level=info event=stopping signal=") +
-                     (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+            log_.write(Level::Info, std::string("event=stopping signal=") +
+                                        (sig == SIGINT ? "SIGINT" : "SIGTERM"));
             // A second SIGINT/SIGTERM takes its default action: the operator
             // can always force the stop.
             boost::system::error_code ignored;
@@ -258,7 +279,7 @@ class Daemon {
 
     void reload_users() {
         if (cfg_.users_file.empty()) {
-            log_line("level=notice event=users_reload note=\"no wwsf.users_file\"");
+            log_.write(Level::Notice, "event=users_reload note=\"no wwsf.users_file\"");
             return;
         }
         try {
@@ -266,10 +287,10 @@ class Daemon {
             const std::size_t n = users.size();
             core_.replace_users(std::move(users));
             users_ = n;
-            log_line("level=info event=users_reloaded users=" + std::to_string(n));
+            log_.write(Level::Info, "event=users_reloaded users=" + std::to_string(n));
         } catch (const std::exception& e) {
-            log_line(std::string("level=error event=users_reload_failed what=\"") + e.what() +
-                     "\" note=\"the previous users stay\"");
+            log_.write(Level::Error, std::string("event=users_reload_failed what=\"") + e.what() +
+                                         "\" note=\"the previous users stay\"");
         }
     }
 
@@ -334,6 +355,7 @@ class Daemon {
     }
 
     WwsfDaemonConfig cfg_;
+    isthmus::log::Logger& log_;  // main()'s; outlives the daemon
     WwsfCore core_;
     net::io_context ioc_{1};
     net::thread_pool kdf_;
@@ -382,11 +404,22 @@ int main(int argc, char** argv) {
         std::printf("isthmus-wwsf: %s: configuration is valid\n", config_path.c_str());
         return 0;
     }
+    // The logger and its control object (`isthmus-ctl log-level wwsf`);
+    // without a writable /dev/shm the level stays the configured one.
+    isthmus::log::Logger log("isthmus-wwsf", stderr, cfg.log_level);
+    if (const std::string why = log.publish(cfg.log_control, "wwsf"); !why.empty()) {
+        log.write(Level::Warning, "event=log_control_unavailable what=\"" + why +
+                                      "\" note=\"log level fixed at " +
+                                      std::string(isthmus::log::level_name(cfg.log_level)) + "\"");
+    } else {
+        log.write(Level::Info, "event=log_control name=" + cfg.log_control + " level=" +
+                                   std::string(isthmus::log::level_name(cfg.log_level)));
+    }
     try {
         token::TokenSigner signer = cfg.token_key_pem.empty()
                                         ? token::TokenSigner::generate()
                                         : token::TokenSigner::from_private_pem(cfg.token_key_pem);
-        Daemon daemon(std::move(cfg), std::move(signer));
+        Daemon daemon(std::move(cfg), std::move(signer), log);
         return daemon.run();
     } catch (const std::exception& e) {
         // Binding a listener (address in use, TLS files unusable) fails here.

@@ -108,6 +108,7 @@ void Relay::answer_stun(RelayPacket& p, const pkt::Frame& f, const FlowRef& ref)
     p.headroom = static_cast<uint32_t>(frame - buf);
     p.tailroom = static_cast<uint32_t>(buf_end - (frame + p.len));
     p.action = ref.side == Side::Access ? Action::ToAccess : Action::ToCore;
+    p.slot = ref.slot;
     p.tx_offload = how == pkt::Checksums::Offload;
     p.out_family = e.family;
     ++counters_.stun_responses;
@@ -412,6 +413,7 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         p.headroom = static_cast<uint32_t>(frame - buf);
         p.tailroom = static_cast<uint32_t>(buf_end - (frame + p.len));
         p.action = out_side == Side::Access ? Action::ToAccess : Action::ToCore;
+        p.slot = pend[i].slot;
         p.tx_offload = how == pkt::Checksums::Offload;
         p.out_family = e.family;
         const auto in_side = static_cast<std::size_t>(pend[i].side);

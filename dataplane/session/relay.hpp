@@ -104,7 +104,7 @@ struct RelayPacket {
     RelayDrop drop;           // out: reason when action == Drop
     bool tx_offload;          // out: checksums left to the NIC (pkt::Checksums::Offload)
     uint8_t out_family;       // out: 4 or 6, the headers written (ToAccess/ToCore)
-    uint32_t slot;            // out: ToSlowPath: the session's slot
+    uint32_t slot;            // out: ToSlowPath, HoldForKeys, ToAccess, ToCore: the session's slot
 };
 
 // Worker counters; `by arrival side` arrays are indexed by Side.

@@ -2,7 +2,8 @@
 # Component test: isthmus-dataplane on hugepages (the bare-metal mode) as well
 # as without them (the other component tests). Reserves 2 MiB hugepages,
 # mounts a private hugetlbfs, runs the dataplane on it, and gives everything
-# back: the page count, the mount and the files.
+# back: the page count, the mount and the files. dpdk-pdump attaches to it as
+# a secondary process and captures its port.
 # Usage: hugepages_test.sh BUILD_DIR      (root; exit 77 = skipped)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -58,6 +59,22 @@ out=$("$ctl" --region "$region" counters)
 check "its port polls null frames into the kernel path ($(cut -c1-60 <<< "$out"))" \
   grep -q '^worker=worker0 .*rx_access=[1-9]' <<< "$out"
 check "ping through the rings" bash -c "'$ctl' --region '$region' ping | grep -q pong"
+# dpdk-pdump (issue 10): a secondary process on the same hugepages and file
+# prefix captures the port's frames through the dataplane's pdump server
+# (net_null's 64-octet frames, polled without pause: a second is plenty).
+check "the dataplane offers pdump" grep -q 'event=pdump state=available' "$tmp/dp.log"
+if command -v dpdk-pdump > /dev/null && command -v tshark > /dev/null; then
+  timeout -s INT 2 dpdk-pdump -l 1 --file-prefix "isthhuge$S" --huge-dir "$tmp/huge" -- \
+    --pdump "port=0,queue=*,rx-dev=$tmp/rx.pcap" > "$tmp/pdump.log" 2>&1
+  frames=$(tshark -r "$tmp/rx.pcap" -c 1000 2> /dev/null | wc -l)
+  check "dpdk-pdump wrote the port's frames to a pcap tshark reads ($frames of the first 1000)" \
+    test "$frames" -eq 1000
+  rm -f "$tmp/rx.pcap"
+  check "the dataplane still runs after pdump detached" \
+    bash -c "'$ctl' --region '$region' ping | grep -q pong"
+else
+  check "dpdk-pdump and tshark are installed (tools/lib/deps.sh)" false
+fi
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
 check "it stops cleanly (exit $rc)" test "$rc" -eq 0
 # DPDK keeps its hugepage files after exit (secondary processes such as

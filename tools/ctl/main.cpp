@@ -7,6 +7,7 @@
 //   isthmus-ctl [--region NAME] session delete ID  remove one (SessionDelete)
 //   isthmus-ctl [--region NAME] session list       every session the dataplane holds
 //   isthmus-ctl [--region NAME] session show ID    one session (SessionQuery)
+//   isthmus-ctl log-level DAEMON [LEVEL] [--name SHM]  a daemon's log level (log_level.cpp)
 //
 // Output is key=value lines on stdout. Exit status: 0 done, 1 the dataplane
 // is not there, did not answer, or refused (stderr: "error: <result> <detail>"),
@@ -21,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "ctl/capture.hpp"
+#include "ctl/log_level.hpp"
 #include "ctl/session_args.hpp"
 #include "isthmus/dpif/client.hpp"
 
@@ -38,6 +41,17 @@ constexpr const char* kUsage =
     "  session delete ID    delete session ID\n"
     "  session list         every session, one line each (none: no lines)\n"
     "  session show ID      session ID: worker, addresses, packets relayed and dropped\n"
+    "  capture -w FILE [--port access|core|both] [--session ID] [--count N] [--seconds N]\n"
+    "          [--snaplen N]   frames of the ports (both by default), or of session ID only,\n"
+    "                       into a pcapng file (- : standard output) until N frames, N\n"
+    "                       seconds or Ctrl-C: frames as received (before decryption) and as\n"
+    "                       sent (after encryption or decryption), interfaces \"access\" and\n"
+    "                       \"core\", direction in each frame's flags; up to 2016 bytes a frame\n"
+    "  log-level DAEMON [LEVEL] [--name SHM]\n"
+    "                       the log level and line counters of isthmus-DAEMON (dataplane,\n"
+    "                       pcscf or wwsf); with LEVEL (error, warning, notice, info, debug)\n"
+    "                       set it first. SHM: the daemon's log_control (default\n"
+    "                       /isthmus-DAEMON-log); 1: no such object or daemon not running\n"
     "\n"
     "session add OPTIONS (EP: ADDR:PORT, IPv6 as [ADDR]:PORT; KEY: \"SUITE inline:BASE64\"\n"
     "with BASE64 the master key and salt, RFC 4568):\n"
@@ -293,6 +307,14 @@ int main(int argc, char** argv) {
         if (command == "ping") return ping(region);
         if (command == "counters") return counters(region);
         if (command == "session") return session(region, args);
+        if (command == "capture") {
+            isthmus::ctl::CaptureOptions opt;
+            std::string error;
+            if (!isthmus::ctl::parse_capture_args(args, opt, error))
+                return session_usage_error("capture: " + error);
+            return isthmus::ctl::run_capture(region, opt);
+        }
+        if (command == "log-level") return isthmus::ctl::log_level_command(args);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "isthmus-ctl: %s\n", e.what());
         return 1;

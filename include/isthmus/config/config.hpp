@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "isthmus/log/level.hpp"
+
 namespace isthmus::config {
 
 struct ConfigError : std::runtime_error {
@@ -53,6 +55,11 @@ struct DataplaneConfig {
     // is reported idle (dpif SessionIdle; the control plane ends its call
     // once all its sessions are idle); 0: never.
     uint32_t media_timeout_s = 60;
+    // Logs (docs/operations.md, "Logs"): the level at start, and the POSIX
+    // shared-memory name of the log control `isthmus-ctl log-level
+    // dataplane` changes it through while the dataplane runs.
+    log::Level log_level = log::Level::Info;
+    std::string log_control = "/isthmus-dataplane-log";
 };
 
 // Reads the [dataplane] section of `path`. Keys not listed above are

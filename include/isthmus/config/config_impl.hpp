@@ -66,7 +66,9 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
                                                 "dtls_certificate",
                                                 "dtls_private_key",
                                                 "dtls_max_handshakes",
-                                                "media_timeout_s"};
+                                                "media_timeout_s",
+                                                "log_level",
+                                                "log_control"};
     for (const auto& [k, v] : *dp) {
         if (known.count(std::string(k.str())) == 0) {
             throw ConfigError(path + ": dataplane." + std::string(k.str()) + ": unknown key");
@@ -78,6 +80,24 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
             throw ConfigError(path + ": dataplane.region: must be a string like \"/isthmus-dpif\"");
         }
         cfg.region = *s;
+    }
+    if (const auto* n = dp->get("log_level")) {
+        const auto s = n->value<std::string>();
+        const auto level = s ? log::parse_level(*s) : std::nullopt;
+        if (!level) {
+            throw ConfigError(path + ": dataplane.log_level: must be " +
+                              std::string(log::kLevelWords));
+        }
+        cfg.log_level = *level;
+    }
+    if (const auto* n = dp->get("log_control")) {
+        const auto s = n->value<std::string>();
+        if (!s || !log::valid_control_name(*s)) {
+            throw ConfigError(path +
+                              ": dataplane.log_control: must be a string like "
+                              "\"/isthmus-dataplane-log\" ('/' and a name without another '/')");
+        }
+        cfg.log_control = *s;
     }
     if (const auto* n = dp->get("eal")) {
         const toml::array* a = n->as_array();

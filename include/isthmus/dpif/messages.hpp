@@ -17,7 +17,7 @@
 
 namespace isthmus::dpif {
 
-inline constexpr uint16_t kAbiVersion = 1;
+inline constexpr uint16_t kAbiVersion = 2;  // 2: the region holds the capture area
 
 enum class MsgType : uint16_t {
     // control plane -> dataplane

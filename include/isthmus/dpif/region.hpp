@@ -1,5 +1,6 @@
 // The shared-memory region between one dataplane and its control plane: a
-// header that says who is alive, the command ring and the event ring.
+// header that says who is alive, the command ring and the event ring, and
+// the packet capture rings.
 //
 // The dataplane creates the region at start (a fresh POSIX shared-memory
 // object each time, so a restarted dataplane never inherits half-read rings)
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "isthmus/dpif/capture.hpp"
 #include "isthmus/dpif/messages.hpp"
 #include "isthmus/dpif/spsc_ring.hpp"
 #include "isthmus/dpif/stats.hpp"
@@ -54,6 +56,9 @@ struct Region {
     SpscRing<Command, kCommandRingSlots> commands;  // control plane -> dataplane
     SpscRing<Event, kEventRingSlots> events;        // dataplane -> control plane
     StatsArea stats;                                // counters, published every heartbeat
+    // Packet capture (capture.hpp): sparse until a capture runs (the pages
+    // of a ring are touched only by the records written to it).
+    CaptureArea capture;
 };
 
 }  // namespace isthmus::dpif

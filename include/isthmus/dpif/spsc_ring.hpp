@@ -60,6 +60,22 @@ struct SpscRing {
         return n;
     }
 
+    // Producer, in place: the next free slot (to be filled and then
+    // published with commit()), or nullptr when the ring is full. For large
+    // slots only partly used (packet captures): no copy of the whole slot.
+    T* reserve() {
+        const uint64_t head = head_.load(std::memory_order_relaxed);
+        if (head - producer_tail_cache_ >= Capacity) {
+            producer_tail_cache_ = tail_.load(std::memory_order_acquire);
+            if (head - producer_tail_cache_ >= Capacity) return nullptr;
+        }
+        return &slots_[head & kMask];
+    }
+    // Producer: publishes the slot reserve() returned.
+    void commit() {
+        head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    }
+
     // Consumer: copies the oldest message out; false when empty.
     bool try_pop(T& out) { return pop_burst(std::span<T>(&out, 1)) == 1; }
 

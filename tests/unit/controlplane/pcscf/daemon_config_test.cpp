@@ -933,6 +933,33 @@ TEST(PcscfConfig, MetricsAddress) {
     EXPECT_EQ(load(dp).dataplane_sessions_per_worker, 1000u);
 }
 
+// The log level at start and the log control object's name (issue 10).
+TEST(PcscfConfig, LogLevelAndControl) {
+    const PcscfDaemonConfig d = load(Toml());
+    EXPECT_EQ(d.log_level, log::Level::Info);
+    EXPECT_EQ(d.log_control, "/isthmus-pcscf-log");
+    for (const char* word : {"error", "warning", "notice", "info", "debug"}) {
+        EXPECT_EQ(load(Toml().set("pcscf", "log_level", "\"" + std::string(word) + "\"")).log_level,
+                  *log::parse_level(word));
+    }
+    EXPECT_EQ(load(Toml().set("pcscf", "log_control", R"("/pcscf-2-log")")).log_control,
+              "/pcscf-2-log");
+    expect_refused(Toml().set("pcscf", "log_level", R"("verbose")"), "pcscf.log_level",
+                   "must be \"error\", \"warning\", \"notice\", \"info\" or \"debug\"");
+    expect_refused(Toml().set("pcscf", "log_level", R"("Info")"), "pcscf.log_level", "\"debug\"");
+    expect_refused(Toml().set("pcscf", "log_level", "4"), "pcscf.log_level", "string");
+    expect_refused(Toml().set("pcscf", "log_control", R"("isthmus-pcscf-log")"),
+                   "pcscf.log_control", "no other '/'");
+    expect_refused(Toml().set("pcscf", "log_control", R"("/a/b")"), "pcscf.log_control",
+                   "no other '/'");
+    expect_refused(Toml().set("pcscf", "log_control", R"("")"), "pcscf.log_control",
+                   "non-empty string");
+    // [dataplane] and [wwsf] have keys of the same names: not the pcscf's.
+    Toml other;
+    other.append("[dataplane]\nlog_level = \"debug\"\n[wwsf]\nlog_level = \"error\"\n");
+    EXPECT_EQ(load(other).log_level, log::Level::Info);
+}
+
 // What the eP-CSCF reads of [dataplane] is refused as the dataplane refuses
 // it; a section no binary knows is refused (a typo would be ignored whole).
 TEST(PcscfConfig, DataplaneValuesAndUnknownSections) {

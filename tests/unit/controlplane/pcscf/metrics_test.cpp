@@ -94,6 +94,13 @@ TEST(PcscfMetrics, MediaAndTheDataplane) {
         {"port", "access", "rx_frames", 42},
     };
     s.busy_ratio = {{"worker0", 0.25}};
+    s.command_ring_depth = 3;
+    s.command_ring_slots = 4096;
+    s.event_ring_depth = 7;
+    s.event_ring_slots = 8192;
+    s.commands_unparsed = 1;
+    s.capture_active = true;
+    s.capture_records_dropped = 12;
     s.leases = LeaseReleaseStats{};
     s.leases->released = 1;
     collector.set(s);
@@ -130,6 +137,13 @@ TEST(PcscfMetrics, MediaAndTheDataplane) {
     EXPECT_TRUE(has_line(t, R"(isthmus_dataplane_worker_busy_ratio{worker="worker0"} 0.25)"));
     EXPECT_TRUE(has_line(t, R"(isthmus_pcscf_guest_lease_releases_total{result="released"} 1)"));
     EXPECT_TRUE(has_line(t, "isthmus_pcscf_guest_lease_releases_pending 0"));
+    EXPECT_TRUE(has_line(t, R"(isthmus_dataplane_ring_depth{ring="commands"} 3)"));
+    EXPECT_TRUE(has_line(t, R"(isthmus_dataplane_ring_depth{ring="events"} 7)"));
+    EXPECT_TRUE(has_line(t, R"(isthmus_dataplane_ring_slots{ring="commands"} 4096)"));
+    EXPECT_TRUE(has_line(t, R"(isthmus_dataplane_ring_slots{ring="events"} 8192)"));
+    EXPECT_TRUE(has_line(t, "isthmus_dataplane_commands_unparsed_total 1"));
+    EXPECT_TRUE(has_line(t, "isthmus_dataplane_capture_active 1"));
+    EXPECT_TRUE(has_line(t, "isthmus_dataplane_capture_records_dropped_total 12"));
 }
 
 TEST(PcscfMetrics, BusyRatios) {

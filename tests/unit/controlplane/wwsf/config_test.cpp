@@ -336,6 +336,32 @@ TEST_F(WwsfConfig, ValuesAndFiles) {
               "test.toml: wwsf.users_file: " + bad_users + ":2: expected NAME IDENTITY HASH");
 }
 
+// The log level at start and the log control object's name (issue 10).
+TEST_F(WwsfConfig, LogLevelAndControl) {
+    const WwsfDaemonConfig d = load_wwsf_text(text(), "test.toml");
+    EXPECT_EQ(d.log_level, log::Level::Info);
+    EXPECT_EQ(d.log_control, "/isthmus-wwsf-log");
+    for (const char* word : {"error", "warning", "notice", "info", "debug"}) {
+        EXPECT_EQ(load_wwsf_text(text("log_level = \"" + std::string(word) + "\"\n"), "test.toml")
+                      .log_level,
+                  *log::parse_level(word));
+    }
+    EXPECT_EQ(load_wwsf_text(text("log_control = \"/wwsf-2-log\"\n"), "test.toml").log_control,
+              "/wwsf-2-log");
+    const auto refused = [&](const std::string& line, const std::string& what) {
+        const std::string e = error_of(text(line + "\n"));
+        EXPECT_EQ(e.rfind("test.toml: wwsf." + line.substr(0, line.find(' ')) + ": ", 0), 0u) << e;
+        EXPECT_NE(e.find(what), std::string::npos) << e;
+    };
+    refused("log_level = \"verbose\"",
+            "must be \"error\", \"warning\", \"notice\", \"info\" or \"debug\"");
+    refused("log_level = \"DEBUG\"", "\"debug\"");
+    refused("log_level = 4", "non-empty string");
+    refused("log_control = \"isthmus-wwsf-log\"", "no other '/'");
+    refused("log_control = \"/a/b\"", "no other '/'");
+    refused("log_control = \"\"", "non-empty string");
+}
+
 TEST_F(WwsfConfig, LoadsAFile) {
     const std::string path = dir_.write("isthmus.toml", text());
     EXPECT_EQ(load_wwsf_file(path).core.domain, "ims.example.net");
