@@ -54,15 +54,17 @@ class CaptureTap {
         return dst > 0 && (dst == ports_[side][0] || dst == ports_[side][1]);
     }
 
-    void write(const uint8_t* data, std::size_t len, std::size_t side, dpif::CaptureDir dir,
-               uint64_t session_id) {
+    // `len`: the frame's whole length; the first min(len, snaplen, seg_len)
+    // octets at data are kept (a frame's first segment only).
+    void write(const uint8_t* data, std::size_t len, std::size_t seg_len, std::size_t side,
+               dpif::CaptureDir dir, uint64_t session_id) {
         dpif::CaptureControl& cc = area_->control;
         dpif::CaptureRecord* rec = area_->ring[ring_].reserve();
         if (rec == nullptr) [[unlikely]] {
-            bump(cc.dropped[ring_]);
+            bump(cc.ring[ring_].dropped);
             return;
         }
-        const std::size_t keep = std::min<std::size_t>(len, snaplen_);
+        const std::size_t keep = std::min<std::size_t>({len, seg_len, snaplen_});
         rec->tsc = rte_get_tsc_cycles();
         rec->session_id = session_id;
         rec->orig_len = static_cast<uint32_t>(len);
@@ -71,7 +73,7 @@ class CaptureTap {
         rec->dir = static_cast<uint8_t>(dir);
         std::memcpy(rec->data, data, keep);
         area_->ring[ring_].commit();
-        bump(cc.taken[ring_]);
+        bump(cc.ring[ring_].taken);
     }
 
   private:
@@ -83,11 +85,12 @@ class CaptureTap {
         on_ = (seq & 1U) != 0;
         std::memset(ports_, 0, sizeof ports_);
         if (on_) {
-            sides_ = cc.sides;
-            snaplen_ = std::clamp<uint32_t>(cc.snaplen, 1, dpif::kCaptureData);
-            session_ = cc.session_id;
+            sides_ = cc.sides.load(std::memory_order_relaxed);
+            snaplen_ = std::clamp<uint32_t>(cc.snaplen.load(std::memory_order_relaxed), 1,
+                                            dpif::kCaptureData);
+            session_ = cc.session_id.load(std::memory_order_relaxed);
         }
-        cc.ack[ring_].store(seq, std::memory_order_release);
+        cc.ring[ring_].ack.store(seq, std::memory_order_release);
     }
     static void bump(std::atomic<uint64_t>& c) {
         c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);

@@ -108,7 +108,8 @@ int main(int argc, char** argv) {
     if (const std::string why = log.publish(cfg.log_control, "dataplane"); !why.empty()) {
         log.writef(Level::Warning,
                    "event=log_control_unavailable what=\"%s\" note=\"log level fixed at %s\"",
-                   why.c_str(), std::string(isthmus::log::level_name(cfg.log_level)).c_str());
+                   isthmus::log::quoted_text(why).c_str(),
+                   std::string(isthmus::log::level_name(cfg.log_level)).c_str());
     } else {
         log.writef(Level::Info, "event=log_control name=%s level=%s", cfg.log_control.c_str(),
                    std::string(isthmus::log::level_name(cfg.log_level)).c_str());
@@ -334,13 +335,9 @@ int main(int argc, char** argv) {
         isthmus::dpif::RegionHeader& hdr = region->header;
         hdr.heartbeat_ns.store(monotonic_ns());
         {
-            // How capture records' TSC maps to the wall clock (isthmus-ctl capture).
+            // Capture records carry the TSC (isthmus-ctl capture maps it to
+            // the wall clock with its own reference).
             isthmus::dpif::CaptureControl& cc = region->capture.control;
-            timespec rt{};
-            clock_gettime(CLOCK_REALTIME, &rt);
-            cc.tsc_ref = rte_get_tsc_cycles();
-            cc.realtime_ref_ns = static_cast<uint64_t>(rt.tv_sec) * 1000000000ULL +
-                                 static_cast<uint64_t>(rt.tv_nsec);
             cc.tsc_hz = rte_get_tsc_hz();
             cc.worker_rings = n_workers;
         }
@@ -358,6 +355,7 @@ int main(int argc, char** argv) {
         isthmus::dpif::Event evs[64];
         const uint64_t beat_ns = uint64_t{cfg.heartbeat_ms} * 1000000ULL;
         uint64_t next_beat = monotonic_ns() + beat_ns;
+        uint32_t orphan_seq = 0;  // a capture seen without an owner (see the heartbeat)
         uint64_t served = 0, events_dropped = 0, requests_sent = 0, requests_failed = 0;
         isthmus::dpif::Command cmds[32];
         isthmus::dataplane::CommandService service(static_cast<uint16_t>(n_workers));
@@ -542,14 +540,26 @@ int main(int argc, char** argv) {
                     pairs[i]->publish(region->stats.block[i]);
                 hdr.heartbeat_ns.store(now);
                 next_beat = now + beat_ns;
-                // A capturer that died (isthmus-ctl killed): stop its capture
-                // and free the claim for the next one.
+                // A capturer that stopped refreshing its beat (killed): free
+                // the claim, then stop a capture that has had no owner for a
+                // whole heartbeat (the next owner claims before it starts).
                 isthmus::dpif::CaptureControl& cc = region->capture.control;
                 uint32_t owner = cc.owner_pid.load();
-                if (owner != 0 && ::kill(static_cast<pid_t>(owner), 0) != 0 && errno == ESRCH) {
-                    if ((cc.seq.load() & 1U) != 0) cc.seq.fetch_add(1);
-                    if (cc.owner_pid.compare_exchange_strong(owner, 0)) {
+                if (owner != 0) {
+                    const uint64_t beat = cc.owner_beat_ns.load();
+                    if (now > beat && now - beat > isthmus::dpif::kCaptureOwnerTimeoutNs &&
+                        cc.owner_pid.compare_exchange_strong(owner, 0)) {
                         log.writef(Level::Warning, "event=capture_abandoned owner_pid=%u", owner);
+                    }
+                    orphan_seq = 0;
+                } else {
+                    uint32_t seq = cc.seq.load();
+                    if ((seq & 1U) == 0) {
+                        orphan_seq = 0;
+                    } else if (orphan_seq != seq) {
+                        orphan_seq = seq;  // look again next heartbeat
+                    } else if (cc.seq.compare_exchange_strong(seq, seq + 1)) {
+                        orphan_seq = 0;
                     }
                 }
             }

@@ -136,13 +136,13 @@ bool SlowPath::send(const dtls::Outgoing& o) {
         rte_pktmbuf_free(m);
         return false;
     }
+    // Captured here whichever queue sends it (worker 0's leaves it alone).
+    if (tap_.side_on(side) && (tap_.session() == 0 || tap_.session() == o.leg.session_id))
+        [[unlikely]] {
+        tap_.write(frame, rte_pktmbuf_pkt_len(m), rte_pktmbuf_data_len(m), side,
+                   dpif::CaptureDir::Out, o.leg.session_id);
+    }
     if (setup_.tx_queue[side] >= 0) {
-        // (Through worker 0's ring instead, worker 0 captures it.)
-        if (tap_.side_on(side) && (tap_.session() == 0 || tap_.session() == o.leg.session_id))
-            [[unlikely]] {
-            tap_.write(frame, rte_pktmbuf_data_len(m), side, dpif::CaptureDir::Out,
-                       o.leg.session_id);
-        }
         if (rte_eth_tx_burst(port.port, static_cast<uint16_t>(setup_.tx_queue[side]), &m, 1) == 1)
             return true;
     } else if (!setup_.workers.empty() && setup_.workers[0]->slow_tx[side].try_push(m)) {

@@ -372,10 +372,12 @@ void Worker::resolve_capture_session() {
 
 void Worker::capture_in(rte_mbuf* m, std::size_t side) {
     const uint8_t* d = mbuf_data(m);
-    const std::size_t len = rte_pktmbuf_data_len(m);
+    const std::size_t seg = rte_pktmbuf_data_len(m);
     // A session's capture knows whose it is (its local ports); a port's
     // does not look the session up on the way in.
-    if (tap_.wants_in(d, len, side)) tap_.write(d, len, side, dpif::CaptureDir::In, tap_.session());
+    if (tap_.wants_in(d, seg, side)) {
+        tap_.write(d, rte_pktmbuf_pkt_len(m), seg, side, dpif::CaptureDir::In, tap_.session());
+    }
 }
 
 // Frames held for their DTLS leg's keys (Action::HoldForKeys): given to the
@@ -442,10 +444,12 @@ unsigned Worker::poll() {
         const std::size_t k = ring.pop_burst(std::span(out));
         if (k == 0) continue;
         kernel_frames += static_cast<unsigned>(k);
-        if (tap_.side_on(s) && tap_.session() == 0) [[unlikely]] {
+        // The kernel's frames (a port capture's); the slow path captured
+        // its own (slow_tx) itself.
+        if (r < 2 && tap_.side_on(s) && tap_.session() == 0) [[unlikely]] {
             for (std::size_t i = 0; i < k; ++i)
-                tap_.write(mbuf_data(out[i]), rte_pktmbuf_data_len(out[i]), s,
-                           dpif::CaptureDir::Out, 0);
+                tap_.write(mbuf_data(out[i]), rte_pktmbuf_pkt_len(out[i]),
+                           rte_pktmbuf_data_len(out[i]), s, dpif::CaptureDir::Out, 0);
         }
         const uint16_t sent = setup_.ports[s].present
                                   ? rte_eth_tx_burst(setup_.ports[s].port, setup_.tx_queue, out,
@@ -592,7 +596,7 @@ unsigned Worker::poll() {
                     // the NIC fills in, when offloaded).
                     const uint64_t id = table_.at(p.slot).id;
                     if (tap_.session() == 0 || id == tap_.session())
-                        tap_.write(p.data, p.len, side, dpif::CaptureDir::Out, id);
+                        tap_.write(p.data, p.len, p.len, side, dpif::CaptureDir::Out, id);
                 }
                 tx[side][ntx[side]++] = m;
                 break;

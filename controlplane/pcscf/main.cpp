@@ -147,7 +147,8 @@ class Daemon {
         try {
             transports_.context().run();
         } catch (const std::exception& e) {
-            log_.write(Level::Error, std::string("event=fatal what=\"") + e.what() + "\"");
+            log_.write(Level::Error,
+                       "event=fatal what=\"" + isthmus::log::quoted_text(e.what()) + "\"");
             failed_ = true;
             transports_.context().stop();
         }
@@ -306,8 +307,8 @@ class Daemon {
             m.event_ring_slots = r.events.kCapacity;
             m.commands_unparsed = r.header.commands_dropped.load();
             m.capture_active = (r.capture.control.seq.load() & 1U) != 0;
-            for (const auto& dropped : r.capture.control.dropped)
-                m.capture_records_dropped += dropped.load();
+            for (const auto& ring : r.capture.control.ring)
+                m.capture_records_dropped += ring.dropped.load();
             last_dataplane_ = m.dataplane;
         } else {
             last_dataplane_.clear();
@@ -337,8 +338,8 @@ class Daemon {
             last_generation_ = generation;
         } catch (const std::exception& e) {
             if (!dpif_missing_logged_) {
-                log_.write(Level::Warning, std::string("event=dataplane_unavailable what=\"") +
-                                               e.what() +
+                log_.write(Level::Warning, "event=dataplane_unavailable what=\"" +
+                                               isthmus::log::quoted_text(e.what()) +
                                                "\" note=\"calls get 503 until it runs\"");
                 dpif_missing_logged_ = true;
             }
@@ -577,7 +578,8 @@ int main(int argc, char** argv) {
     // without a writable /dev/shm the level stays the configured one.
     isthmus::log::Logger log("isthmus-pcscf", stderr, cfg.log_level);
     if (const std::string why = log.publish(cfg.log_control, "pcscf"); !why.empty()) {
-        log.write(Level::Warning, "event=log_control_unavailable what=\"" + why +
+        log.write(Level::Warning, "event=log_control_unavailable what=\"" +
+                                      isthmus::log::quoted_text(why) +
                                       "\" note=\"log level fixed at " +
                                       std::string(isthmus::log::level_name(cfg.log_level)) + "\"");
     } else {

@@ -289,7 +289,8 @@ class Daemon {
             users_ = n;
             log_.write(Level::Info, "event=users_reloaded users=" + std::to_string(n));
         } catch (const std::exception& e) {
-            log_.write(Level::Error, std::string("event=users_reload_failed what=\"") + e.what() +
+            log_.write(Level::Error, "event=users_reload_failed what=\"" +
+                                         isthmus::log::quoted_text(e.what()) +
                                          "\" note=\"the previous users stay\"");
         }
     }
@@ -408,7 +409,8 @@ int main(int argc, char** argv) {
     // without a writable /dev/shm the level stays the configured one.
     isthmus::log::Logger log("isthmus-wwsf", stderr, cfg.log_level);
     if (const std::string why = log.publish(cfg.log_control, "wwsf"); !why.empty()) {
-        log.write(Level::Warning, "event=log_control_unavailable what=\"" + why +
+        log.write(Level::Warning, "event=log_control_unavailable what=\"" +
+                                      isthmus::log::quoted_text(why) +
                                       "\" note=\"log level fixed at " +
                                       std::string(isthmus::log::level_name(cfg.log_level)) + "\"");
     } else {

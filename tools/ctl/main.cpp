@@ -113,11 +113,14 @@ int status(const std::string& region_name) {
     const uint64_t now = monotonic_ns();
     std::printf(
         "region=%s state=%s pid=%u generation=%llu heartbeat_age_ms=%llu "
-        "commands_queued=%u events_queued=%u client_pid=%u dtls_fingerprint=%s\n",
+        "commands_queued=%u events_queued=%u client_pid=%u capture=%s capture_owner_pid=%u "
+        "dtls_fingerprint=%s\n",
         region_name.c_str(), state_name(h.state.load()), h.dataplane_pid.load(),
         static_cast<unsigned long long>(h.dataplane_generation.load()),
         static_cast<unsigned long long>(now > beat ? (now - beat) / 1000000ULL : 0),
         region->commands.size(), region->events.size(), h.client_pid.load(),
+        (region->capture.control.seq.load() & 1U) != 0 ? "on" : "off",
+        region->capture.control.owner_pid.load(),
         h.dtls_fingerprint[0] != 0
             ? std::string(h.dtls_fingerprint,
                           strnlen(h.dtls_fingerprint, sizeof h.dtls_fingerprint))

@@ -2,13 +2,14 @@
 //
 // The capturer (isthmus-ctl) claims the capture with `owner_pid`, writes the
 // filter and makes `seq` odd; every worker (and the slow path) sees the new
-// `seq` at its next poll, adopts the filter, acknowledges it in its
-// `ack[ring]` and from then on copies the frames that match into its own
-// ring: a frame as it came in on a port (before any crypto) and as it goes
-// out (after), with the session it belongs to. `seq` even again stops it;
-// the capturer waits for the acknowledgements, drains the rings and gives
-// the claim back. A capturer that died is noticed by the dataplane's main
-// lcore (its pid is gone), which stops the capture and frees the claim.
+// `seq` at its next poll, adopts the filter, acknowledges it in its ring's
+// `ack` and from then on copies the frames that match into its own ring: a
+// frame as it came in on a port (before any crypto) and as it goes out
+// (after), with the session it belongs to. `seq` even again stops it; the
+// capturer waits for the acknowledgements, drains the rings and gives the
+// claim back. A capturer that stopped refreshing `owner_beat_ns` (killed)
+// is noticed by the dataplane's main lcore, which frees the claim and stops
+// the capture.
 //
 // Cost when no capture runs: one load of `seq` per poll. While one runs:
 // a filter test and one copy of up to kCaptureData bytes per frame that
@@ -36,9 +37,9 @@ inline constexpr uint32_t kCaptureAccess = 1;
 inline constexpr uint32_t kCaptureCore = 2;
 
 struct CaptureRecord {
-    uint64_t tsc;         // rte_get_tsc_cycles() when taken (CaptureControl: clock)
+    uint64_t tsc;         // rte_get_tsc_cycles() when taken (CaptureControl::tsc_hz)
     uint64_t session_id;  // the session's, 0 when not known (port captures)
-    uint32_t orig_len;    // the frame's length on the wire
+    uint32_t orig_len;    // the frame's length (all its segments)
     uint16_t cap_len;     // bytes of it in data (<= kCaptureData)
     uint8_t side;         // 0 access, 1 core
     uint8_t dir;          // CaptureDir
@@ -47,26 +48,41 @@ struct CaptureRecord {
 };
 static_assert(sizeof(CaptureRecord) == 2048);
 
+// Per ring, on its own cache line (only its producer writes it).
+struct alignas(64) CaptureRingState {
+    std::atomic<uint32_t> ack;  // the seq its producer adopted last
+    uint32_t reserved;
+    std::atomic<uint64_t> dropped;  // records lost to a full ring (cumulative)
+    std::atomic<uint64_t> taken;    // records written (cumulative)
+};
+
+// A capture whose owner has not refreshed owner_beat_ns for this long is
+// over: the dataplane frees the claim and stops it (a killed isthmus-ctl).
+inline constexpr uint64_t kCaptureOwnerTimeoutNs = 2'000'000'000;
+
 struct alignas(64) CaptureControl {
-    std::atomic<uint32_t> owner_pid;  // the capturer; 0: none (claimed by compare-exchange)
-    std::atomic<uint32_t> seq;        // odd: capturing; bumped by the owner to start / stop
-    uint32_t sides;                   // filter, written by the owner while seq is even
-    uint32_t snaplen;                 //   bytes kept per frame (1..kCaptureData)
-    uint64_t session_id;              //   0: every frame of the sides
-    // Written by the dataplane before it is Running: how records' tsc maps
-    // to the wall clock (realtime_ns at tsc_ref, tsc_hz cycles a second),
-    // and how many rings are served (workers; the slow path's is
-    // kCaptureSlowPathRing).
+    // The claim: the capturer's pid (0: none), taken by compare-exchange;
+    // liveness is owner_beat_ns (CLOCK_MONOTONIC, refreshed by the owner
+    // while it captures), not the pid, which another pid namespace cannot
+    // check.
+    std::atomic<uint32_t> owner_pid;
+    // Odd: capturing. Only the owner moves it (even -> odd to start, odd ->
+    // even to stop, each a compare-exchange), and the dataplane stops a
+    // capture left without an owner.
+    std::atomic<uint32_t> seq;
+    std::atomic<uint64_t> owner_beat_ns;
+    // The filter, written by the owner while seq is even, read by the
+    // lcores once they see it odd.
+    std::atomic<uint32_t> sides;
+    std::atomic<uint32_t> snaplen;     // bytes kept per frame (1..kCaptureData)
+    std::atomic<uint64_t> session_id;  // 0: every frame of the sides
+    // Written by the dataplane before it is Running: TSC cycles a second
+    // (records carry the TSC) and how many worker rings are served (the
+    // slow path's is kCaptureSlowPathRing).
     uint64_t tsc_hz;
-    uint64_t tsc_ref;
-    uint64_t realtime_ref_ns;
     uint32_t worker_rings;
     uint32_t reserved;
-    // Per ring: the seq its producer adopted last, records dropped on a
-    // full ring (cumulative), records taken (cumulative).
-    std::atomic<uint32_t> ack[kCaptureRings];
-    std::atomic<uint64_t> dropped[kCaptureRings];
-    std::atomic<uint64_t> taken[kCaptureRings];
+    CaptureRingState ring[kCaptureRings];
 };
 
 struct CaptureArea {

@@ -58,6 +58,27 @@ ISTHMUS_LOG_PRINTF(2, 3) inline void appendf(std::string& out, const char* fmt, 
     va_end(args);
 }
 
+// Text for inside a quoted value (what="..."): spaces stay; '"', '\\' and
+// control octets become %XX, so it can neither close the quotes nor end
+// the line; more than `max` octets are cut and end in "...".
+inline std::string quoted_text(std::string_view value, std::size_t max = 300) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(std::min(value.size(), max) + 8);
+    for (std::size_t i = 0; i < value.size() && i < max; ++i) {
+        const auto c = static_cast<unsigned char>(value[i]);
+        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 0x0f];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    if (value.size() > max) out += "...";
+    return out;
+}
+
 // A value from outside (a path, a Call-ID) made safe for a key=value line:
 // octets outside '!'..'~', '"' and '\\' become %XX, so a value can neither
 // end the line nor start another key; more than `max` octets are cut and

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,87 @@ TEST(CaptureArgs, RefusesWithTheReason) {
         EXPECT_NE(err.find(why), std::string::npos) << err;
         EXPECT_EQ(o.file, "untouched");
     }
+}
+
+// The claim / start / stop protocol against a CaptureArea in memory, with
+// the lcores' side played by the test (acknowledgements).
+class CaptureClaimTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        area = std::make_unique<dpif::CaptureArea>();
+        area->control.worker_rings = 2;
+    }
+    void ack_all(uint32_t seq) {
+        area->control.ring[0].ack.store(seq);
+        area->control.ring[1].ack.store(seq);
+        area->control.ring[dpif::kCaptureSlowPathRing].ack.store(seq);
+    }
+    dpif::CaptureControl& cc() { return area->control; }
+    std::unique_ptr<dpif::CaptureArea> area;
+    static constexpr uint64_t kSec = 1000000000ULL;
+};
+
+TEST_F(CaptureClaimTest, OneOwnerAtATimeUntilItsBeatStops) {
+    CaptureClaim a(cc(), 100), b(cc(), 200);
+    uint32_t holder = 0;
+    ASSERT_TRUE(a.claim(10 * kSec, holder));
+    EXPECT_EQ(cc().owner_pid.load(), 100U);
+    EXPECT_FALSE(b.claim(11 * kSec, holder));
+    EXPECT_EQ(holder, 100U);
+    EXPECT_TRUE(a.beat(12 * kSec));
+    EXPECT_FALSE(b.claim(14 * kSec, holder));     // 2 s since the beat: still a's
+    ASSERT_TRUE(b.claim(14 * kSec + 1, holder));  // silent longer: taken over
+    EXPECT_EQ(cc().owner_pid.load(), 200U);
+    EXPECT_EQ(cc().owner_beat_ns.load(), 14 * kSec + 1);
+    EXPECT_FALSE(a.beat(15 * kSec));  // a learns it lost the claim
+    a.release();                      // and does not free b's
+    EXPECT_EQ(cc().owner_pid.load(), 200U);
+    b.release();
+    EXPECT_EQ(cc().owner_pid.load(), 0U);
+}
+
+TEST_F(CaptureClaimTest, StartWritesTheFilterThenStopsWithAcknowledgements) {
+    CaptureClaim c(cc(), 100);
+    uint32_t holder = 0;
+    ASSERT_TRUE(c.claim(kSec, holder));
+    EXPECT_EQ(c.stop_leftover(), 0U);  // nothing running
+    const uint32_t started = c.start(dpif::kCaptureCore, 128, 42);
+    ASSERT_EQ(started, 1U);
+    EXPECT_EQ(cc().seq.load(), 1U);
+    EXPECT_EQ(cc().sides.load(), dpif::kCaptureCore);
+    EXPECT_EQ(cc().snaplen.load(), 128U);
+    EXPECT_EQ(cc().session_id.load(), 42U);
+    EXPECT_FALSE(c.acknowledged(started));
+    area->control.ring[0].ack.store(started);
+    area->control.ring[1].ack.store(started);
+    EXPECT_FALSE(c.acknowledged(started));  // the slow path's ring too
+    ack_all(started);
+    EXPECT_TRUE(c.acknowledged(started));
+    EXPECT_TRUE(c.beat(2 * kSec));
+    EXPECT_EQ(c.stop(), 2U);
+    EXPECT_EQ(cc().seq.load(), 2U);
+    EXPECT_EQ(c.stop(), 0U);  // once
+}
+
+TEST_F(CaptureClaimTest, ACaptureStoppedUnderItsOwnerIsNoticedAndNotRestarted) {
+    CaptureClaim c(cc(), 100);
+    uint32_t holder = 0;
+    ASSERT_TRUE(c.claim(kSec, holder));
+    ASSERT_EQ(c.start(dpif::kCaptureAccess, 64, 0), 1U);
+    cc().seq.store(2);  // the dataplane stopped it
+    EXPECT_FALSE(c.beat(2 * kSec));
+    EXPECT_EQ(c.stop(), 0U);  // seq stays where the dataplane left it
+    EXPECT_EQ(cc().seq.load(), 2U);
+}
+
+TEST_F(CaptureClaimTest, ALeftoverCaptureIsStoppedBeforeANewStart) {
+    cc().seq.store(5);  // a dead owner's capture, still running
+    CaptureClaim c(cc(), 100);
+    uint32_t holder = 0;
+    ASSERT_TRUE(c.claim(kSec, holder));
+    EXPECT_EQ(c.start(dpif::kCaptureAccess, 64, 0), 0U);  // not while odd
+    EXPECT_EQ(c.stop_leftover(), 6U);
+    EXPECT_EQ(c.start(dpif::kCaptureAccess, 64, 0), 7U);
 }
 
 TEST(Pcapng, SectionHeaderBlock) {

@@ -5,10 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <memory>
 #include <vector>
-
-#include "pkt/build.hpp"
 
 namespace isthmus::dataplane {
 namespace {
@@ -43,9 +42,9 @@ class CaptureTapTest : public ::testing::Test {
     }
     // The capturer's side: a filter, then seq odd (start) or even (stop).
     void start(uint32_t sides, uint64_t session, uint32_t snaplen = dpif::kCaptureData) {
-        area->control.sides = sides;
-        area->control.session_id = session;
-        area->control.snaplen = snaplen;
+        area->control.sides.store(sides);
+        area->control.session_id.store(session);
+        area->control.snaplen.store(snaplen);
         area->control.seq.fetch_add(1);
     }
     std::vector<dpif::CaptureRecord> taken() {
@@ -65,12 +64,12 @@ TEST_F(CaptureTapTest, OffUntilTheCapturerStartsAndAcknowledgesEachSeq) {
     start(dpif::kCaptureAccess, 0);
     EXPECT_TRUE(tap.poll());
     EXPECT_TRUE(tap.on());
-    EXPECT_EQ(area->control.ack[3].load(), 1U);
+    EXPECT_EQ(area->control.ring[3].ack.load(), 1U);
     EXPECT_FALSE(tap.poll());  // nothing new
     area->control.seq.fetch_add(1);
     EXPECT_TRUE(tap.poll());
     EXPECT_FALSE(tap.on());
-    EXPECT_EQ(area->control.ack[3].load(), 2U);
+    EXPECT_EQ(area->control.ring[3].ack.load(), 2U);
     EXPECT_FALSE(tap.side_on(0));
 }
 
@@ -80,7 +79,7 @@ TEST_F(CaptureTapTest, PortCaptureTakesItsSideOnlyWithLengthsAndDirection) {
     const auto f = udp_frame(40000, 100);
     EXPECT_FALSE(tap.wants_in(f.data(), f.size(), 0));
     ASSERT_TRUE(tap.wants_in(f.data(), f.size(), 1));
-    tap.write(f.data(), f.size(), 1, dpif::CaptureDir::Out, 9);
+    tap.write(f.data(), f.size(), f.size(), 1, dpif::CaptureDir::Out, 9);
     const auto recs = taken();
     ASSERT_EQ(recs.size(), 1U);
     EXPECT_EQ(recs[0].orig_len, f.size());
@@ -90,7 +89,18 @@ TEST_F(CaptureTapTest, PortCaptureTakesItsSideOnlyWithLengthsAndDirection) {
     EXPECT_EQ(recs[0].session_id, 9U);
     EXPECT_EQ(std::memcmp(recs[0].data, f.data(), 64), 0);
     EXPECT_GT(recs[0].tsc, 0U);
-    EXPECT_EQ(area->control.taken[3].load(), 1U);
+    EXPECT_EQ(area->control.ring[3].taken.load(), 1U);
+}
+
+TEST_F(CaptureTapTest, AMultiSegmentFrameKeepsItsFirstSegmentAndWholeLength) {
+    start(dpif::kCaptureAccess, 0);
+    tap.poll();
+    const auto f = udp_frame(40000, 300);
+    tap.write(f.data(), 3000, f.size(), 0, dpif::CaptureDir::In, 0);
+    const auto recs = taken();
+    ASSERT_EQ(recs.size(), 1U);
+    EXPECT_EQ(recs[0].orig_len, 3000U);
+    EXPECT_EQ(recs[0].cap_len, f.size());
 }
 
 TEST_F(CaptureTapTest, SessionCaptureTakesFramesToItsLocalPortsOnly) {
@@ -122,11 +132,11 @@ TEST_F(CaptureTapTest, AFullRingDropsAndCountsTheRecord) {
     tap.poll();
     const auto f = udp_frame(40000, 1400);
     for (uint32_t i = 0; i < dpif::kCaptureSlots + 10; ++i)
-        tap.write(f.data(), f.size(), 0, dpif::CaptureDir::In, 0);
-    EXPECT_EQ(area->control.taken[3].load(), dpif::kCaptureSlots);
-    EXPECT_EQ(area->control.dropped[3].load(), 10U);
+        tap.write(f.data(), f.size(), f.size(), 0, dpif::CaptureDir::In, 0);
+    EXPECT_EQ(area->control.ring[3].taken.load(), dpif::kCaptureSlots);
+    EXPECT_EQ(area->control.ring[3].dropped.load(), 10U);
     EXPECT_EQ(taken().size(), dpif::kCaptureSlots);
-    tap.write(f.data(), f.size(), 0, dpif::CaptureDir::In, 0);  // room again
+    tap.write(f.data(), f.size(), f.size(), 0, dpif::CaptureDir::In, 0);  // room again
     EXPECT_EQ(taken().size(), 1U);
 }
 

@@ -116,6 +116,13 @@ TEST(LogText, EscapeValue) {
     EXPECT_EQ(escape_value("abcdef", 3), "abc...");
 }
 
+TEST(LogText, QuotedTextKeepsSpacesButNotQuotesOrLineEnds) {
+    EXPECT_EQ(quoted_text("cannot open /x: No such file"), "cannot open /x: No such file");
+    EXPECT_EQ(quoted_text("a\"b\\c"), "a%22b%5Cc");
+    EXPECT_EQ(quoted_text("line\nlevel=error event=forged"), "line%0Alevel=error event=forged");
+    EXPECT_EQ(quoted_text(std::string(400, 'x')), std::string(300, 'x') + "...");
+}
+
 TEST(LogText, Appendf) {
     std::string s = "event=x";
     appendf(s, " n=%d s=%s", 42, "y");
