@@ -166,6 +166,9 @@ void SlowPath::deliver_keys() {
 }
 
 void SlowPath::flush() {
+    // Data-channel legs (OpenParams::app_data) are not opened by the
+    // workers yet (issue 9): nothing is waiting here, and nothing may pile up.
+    service_.app_data().clear();
     // Keys first: the worker has them before the datagram that completes
     // the handshake (our Finished) can reach the peer and its media come back.
     for (dtls::KeyDelivery& kd : service_.keys()) {

@@ -292,7 +292,8 @@ Input Association::on_datagram(std::span<const uint8_t> datagram) {
     for (;;) {
         const int r = SSL_read(ssl_, buf, sizeof buf);
         if (r > 0) {
-            result = Input::AppData;  // SCTP arrives with issue 9
+            result = Input::AppData;
+            app_in_.emplace_back(buf, buf + r);
             continue;
         }
         const int err = SSL_get_error(ssl_, r);
@@ -312,6 +313,14 @@ Input Association::on_datagram(std::span<const uint8_t> datagram) {
     }
     in_ = {};
     return result;
+}
+
+bool Association::write_app_data(std::span<const uint8_t> data) {
+    if (state_ != State::Up || data.empty() || data.size() > 16384) return false;
+    const int w = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+    if (w == static_cast<int>(data.size())) return true;
+    ERR_clear_error();
+    return false;
 }
 
 std::optional<uint64_t> Association::timeout_us() const {

@@ -78,7 +78,7 @@ std::string_view state_name(State s);
 // What on_datagram did with a datagram.
 enum class Input : uint8_t {
     Handshake,  // handshake progressed (or a retransmission was handled)
-    AppData,    // application data (SCTP, issue 9): read and discarded
+    AppData,    // application data (SCTP over DTLS, RFC 8261): in app_data()
     Refused,    // a new handshake (ClientHello) on an association already up
     Ignored,    // after Failed/Closed, or a record OpenSSL dropped
 };
@@ -130,6 +130,14 @@ class Association {
 
     // Datagrams to send, oldest first; the caller sends and clears them.
     std::vector<std::vector<uint8_t>>& output() { return out_; }
+    // Application data records the last on_datagram() read (each an SCTP
+    // packet on a data-channel leg), oldest first; the caller takes and
+    // clears them. At most what one datagram held.
+    std::vector<std::vector<uint8_t>>& app_data() { return app_in_; }
+    // Up: one application data record (an SCTP packet) into output().
+    // False when not up, when `data` is empty or longer than a record
+    // (16384 octets), or when OpenSSL refuses it.
+    bool write_app_data(std::span<const uint8_t> data);
 
   private:
     friend struct BioGlue;
@@ -151,6 +159,7 @@ class Association {
     std::string alert_;  // last alert received ("handshake failure")
     std::span<const uint8_t> in_;
     std::vector<std::vector<uint8_t>> out_;
+    std::vector<std::vector<uint8_t>> app_in_;
 };
 
 }  // namespace isthmus::dtls

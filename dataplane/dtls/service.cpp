@@ -30,6 +30,7 @@ void Service::open(const OpenParams& p) {
     leg.generation = p.generation;
     leg.role = p.role;
     leg.remote = p.remote;
+    leg.app_data = p.app_data;
 }
 
 void Service::withdraw(const Leg& leg) {
@@ -172,13 +173,33 @@ void Service::on_datagram(const LegRef& ref, const pkt::UdpEgress& path,
             ++counters_.second_handshakes;
             break;
         case Input::AppData:
-            ++counters_.app_data;
+            for (auto& d : leg->assoc->app_data()) {
+                ++counters_.app_data;
+                if (leg->app_data) {
+                    app_in_.push_back({leg->ref, std::move(d)});
+                } else {
+                    ++counters_.app_data_dropped;
+                }
+            }
             break;
         case Input::Handshake:
         case Input::Ignored:
             break;
     }
+    leg->assoc->app_data().clear();
     after(*leg);
+}
+
+bool Service::send_app_data(const LegRef& ref, std::span<const uint8_t> data) {
+    Leg* leg = find(ref);
+    if (leg == nullptr || leg->ended || !leg->up || !leg->has_path || !leg->assoc ||
+        !leg->assoc->write_app_data(data)) {
+        ++counters_.app_data_refused;
+        return false;
+    }
+    ++counters_.app_data_out;
+    after(*leg);
+    return true;
 }
 
 void Service::poll_timers(uint64_t now_ns) {

@@ -43,6 +43,15 @@ struct OpenParams {
     uint64_t generation = 0;  // the session's control-plane generation (events)
     Role role = Role::Passive;
     Fingerprint remote{};
+    // A data-channel leg (SCTP over DTLS, RFC 8261): its application data
+    // is handed out (app_data()); on other legs it is counted and dropped.
+    bool app_data = false;
+};
+
+// Application data (an SCTP packet) that arrived on a data-channel leg.
+struct AppData {
+    LegRef leg;
+    std::vector<uint8_t> data;
 };
 
 // A datagram to send toward a leg's peer.
@@ -81,7 +90,10 @@ struct ServiceEvent {
     X(handshakes_busy)      /* ClientHellos dropped: max_handshakes running */           \
     X(second_handshakes)    /* ClientHellos refused on a leg already up */               \
     X(closed_by_peer)       /* close_notify or fatal alert after up */                   \
-    X(app_data)             /* application data records (SCTP: issue 9) */               \
+    X(app_data)             /* application data records received */                      \
+    X(app_data_dropped)     /* of which on a leg that is not a data channel's */         \
+    X(app_data_out)         /* application data records sent (SCTP packets) */           \
+    X(app_data_refused)     /* records send_app_data could not send */                   \
     X(handshakes_nomem)     /* an association could not be made (memory) */
 
 struct ServiceCounters {
@@ -123,6 +135,12 @@ class Service {
     std::vector<Outgoing>& outgoing() { return out_; }
     std::vector<KeyDelivery>& keys() { return keys_; }
     std::vector<ServiceEvent>& events() { return events_; }
+    std::vector<AppData>& app_data() { return app_in_; }
+
+    // A data-channel leg that is up: one application data record (an SCTP
+    // packet) toward its peer (into outgoing()). False when the leg is not
+    // there, not up, or has no path yet.
+    bool send_app_data(const LegRef& leg, std::span<const uint8_t> data);
 
     const ServiceCounters& counters() const { return counters_; }
     std::size_t legs() const { return legs_.size(); }
@@ -145,6 +163,7 @@ class Service {
         uint64_t generation = 0;
         Role role = Role::Passive;
         Fingerprint remote{};
+        bool app_data = false;               // OpenParams::app_data
         std::unique_ptr<Association> assoc;  // from the first datagram / path on
         bool has_path = false;
         pkt::UdpEgress path{};
@@ -168,6 +187,7 @@ class Service {
     std::vector<Key> timers_;  // legs handshaking (poll_timers walks them)
     std::vector<Outgoing> out_;
     std::vector<KeyDelivery> keys_;
+    std::vector<AppData> app_in_;
     std::vector<ServiceEvent> events_;
     ServiceCounters counters_;
 };

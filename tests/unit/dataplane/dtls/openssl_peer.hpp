@@ -77,6 +77,14 @@ class OpenSslPeer {
         return e;
     }
     void write(const std::string& s) { SSL_write(ssl_, s.data(), static_cast<int>(s.size())); }
+    // One application data record read (empty: none waiting).
+    std::string read_data() {
+        char buf[2048];
+        const int r = SSL_read(ssl_, buf, sizeof buf);
+        if (r > 0) return std::string(buf, static_cast<std::size_t>(r));
+        ERR_clear_error();
+        return {};
+    }
     void shutdown() { SSL_shutdown(ssl_); }
 
     // RFC 5764 4.2 by hand: (client key, server key, client salt, server salt).

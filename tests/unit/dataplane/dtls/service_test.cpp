@@ -97,6 +97,50 @@ TEST(DtlsService, PassiveLegComesUpAndHandsItsKeysToTheWorker) {
     EXPECT_EQ(svc.counters().closed_by_peer, 1U);
 }
 
+// SCTP over DTLS (RFC 8261): a data-channel leg hands its application data
+// out and sends the slow path's; another leg counts and drops it.
+TEST(DtlsService, DataChannelLegCarriesApplicationDataBothWays) {
+    Context ctx(ours());
+    Service svc(ctx);
+    auto p = params(8, 1, Role::Passive, browser().fingerprint());
+    p.app_data = true;
+    svc.open(p);
+    auto q = params(9, 1, Role::Passive, browser().fingerprint());
+    svc.open(q);
+    OpenSslPeer peer(browser(), true, "SRTP_AES128_CM_SHA1_80");
+    OpenSslPeer other(browser(), true, "SRTP_AES128_CM_SHA1_80");
+    EXPECT_FALSE(svc.send_app_data(p.leg, std::vector<uint8_t>{1, 2, 3}));  // not up yet
+    run(svc, p.leg, peer);
+    run(svc, q.leg, other);
+    ASSERT_EQ(svc.counters().handshakes_up, 2U);
+
+    peer.write("an SCTP packet");
+    svc.on_datagram(p.leg, path_to(1), peer.drain(), 2);
+    ASSERT_EQ(svc.app_data().size(), 1U);
+    EXPECT_EQ(svc.app_data()[0].leg, p.leg);
+    EXPECT_EQ(std::string(svc.app_data()[0].data.begin(), svc.app_data()[0].data.end()),
+              "an SCTP packet");
+    svc.app_data().clear();
+    other.write("not for a data channel");
+    svc.on_datagram(q.leg, path_to(1), other.drain(), 2);
+    EXPECT_TRUE(svc.app_data().empty());
+    EXPECT_EQ(svc.counters().app_data, 2U);
+    EXPECT_EQ(svc.counters().app_data_dropped, 1U);
+
+    svc.outgoing().clear();
+    const std::string reply = "the gateway's SCTP packet";
+    ASSERT_TRUE(svc.send_app_data(
+        p.leg, std::span(reinterpret_cast<const uint8_t*>(reply.data()), reply.size())));
+    ASSERT_EQ(svc.outgoing().size(), 1U);
+    EXPECT_EQ(svc.outgoing()[0].leg, p.leg);
+    peer.feed(svc.outgoing()[0].datagram);
+    EXPECT_EQ(peer.read_data(), reply);
+    EXPECT_EQ(svc.counters().app_data_out, 1U);
+    EXPECT_FALSE(svc.send_app_data(p.leg, std::vector<uint8_t>(16385, 0)));   // over a record
+    EXPECT_FALSE(svc.send_app_data({77, 0, 1, 1}, std::vector<uint8_t>{1}));  // no such leg
+    EXPECT_EQ(svc.counters().app_data_refused, 3U);
+}
+
 TEST(DtlsService, ActiveLegStartsOnItsPath) {
     Context ctx(ours());
     Service svc(ctx);
