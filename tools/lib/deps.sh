@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 
 packages=(
   build-essential meson ninja-build pkg-config python3
-  dpdk-dev libipsec-mb-dev libssl-dev libsrtp2-dev
+  dpdk-dev libipsec-mb-dev libssl-dev libsrtp2-dev libusrsctp-dev
   libgtest-dev libbenchmark-dev libtomlplusplus-dev libboost-dev libjemalloc-dev clang-format
   prometheus-cpp-dev prometheus
   iproute2 iputils-ping ethtool openssl curl
