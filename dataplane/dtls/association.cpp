@@ -183,8 +183,8 @@ Context::~Context() {
     SSL_CTX_free(ctx_);
 }
 
-Association::Association(Context& ctx, Role role, const Fingerprint& remote)
-    : ctx_(ctx), role_(role), remote_(remote) {
+Association::Association(Context& ctx, Role role, const Fingerprint& remote, bool srtp_required)
+    : ctx_(ctx), role_(role), remote_(remote), srtp_required_(srtp_required) {
     BIO_METHOD* method = BioGlue::method();
     if (method == nullptr) throw std::runtime_error("BIO_meth_new: " + openssl_errors());
     ssl_ = SSL_new(ctx.ssl_ctx());
@@ -242,6 +242,11 @@ void Association::finish_handshake() {
     const SRTP_PROTECTION_PROFILE* sp = SSL_get_selected_srtp_profile(ssl_);
     const auto prof = sp != nullptr ? profile_by_id(sp->id) : std::nullopt;
     if (!prof) {
+        if (!srtp_required_) {
+            // A data channel's association: SCTP needs no SRTP keys.
+            state_ = State::Up;
+            return;
+        }
         // RFC 5764 4.1.1: no common profile -> no SRTP; we have nothing else.
         SSL_shutdown(ssl_);
         fail("no common use_srtp profile");

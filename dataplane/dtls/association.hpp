@@ -99,9 +99,11 @@ struct KeyMaterial {
 class Association {
   public:
     // `remote` is the fingerprint (SHA-256) the peer's certificate must have.
+    // `srtp_required` false (a data-channel leg, SCTP only): a handshake
+    // without a common use_srtp profile comes up too, without keys.
     // Throws std::bad_alloc / std::runtime_error when OpenSSL cannot make the
     // SSL object.
-    Association(Context& ctx, Role role, const Fingerprint& remote);
+    Association(Context& ctx, Role role, const Fingerprint& remote, bool srtp_required = true);
     ~Association();
     Association(const Association&) = delete;
     Association& operator=(const Association&) = delete;
@@ -149,6 +151,7 @@ class Association {
     Context& ctx_;
     Role role_;
     Fingerprint remote_;
+    bool srtp_required_ = true;
     SSL* ssl_ = nullptr;
     State state_ = State::Handshaking;
     std::string reason_;

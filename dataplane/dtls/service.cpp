@@ -72,7 +72,7 @@ bool Service::begin(Leg& leg, uint64_t now_ns) {
         return false;
     }
     try {
-        leg.assoc = std::make_unique<Association>(ctx_, leg.role, leg.remote);
+        leg.assoc = std::make_unique<Association>(ctx_, leg.role, leg.remote, !leg.app_data);
     } catch (const std::exception&) {
         // Out of memory (OpenSSL's or ours): this ClientHello is lost, the
         // browser retransmits; nothing else is touched.
@@ -107,10 +107,13 @@ void Service::after(Leg& leg) {
             KeyDelivery kd;
             kd.leg = leg.ref;
             kd.install = a.take_keys(kd.keys);
-            if (kd.install) keys_.push_back(std::move(kd));
+            // A data channel's leg relays no SRTP: its keys (if the peer
+            // negotiated a profile) are wiped here, never handed out.
+            if (kd.install && !leg.app_data) keys_.push_back(std::move(kd));
             ++counters_.handshakes_up;
-            events_.push_back(
-                {ServiceEvent::Kind::Up, leg.ref, leg.generation, std::string(a.profile()->name)});
+            // A data channel's association may have no SRTP profile.
+            events_.push_back({ServiceEvent::Kind::Up, leg.ref, leg.generation,
+                               a.profile() ? std::string(a.profile()->name) : "no SRTP"});
             leg.up = true;
             finish(leg);
             return;

@@ -113,6 +113,9 @@ TEST(DtlsService, DataChannelLegCarriesApplicationDataBothWays) {
     run(svc, p.leg, peer);
     run(svc, q.leg, other);
     ASSERT_EQ(svc.counters().handshakes_up, 2U);
+    // The media leg's keys go to its worker; the data channel's never leave.
+    ASSERT_EQ(svc.keys().size(), 1U);
+    EXPECT_EQ(svc.keys()[0].leg, q.leg);
 
     peer.write("an SCTP packet");
     svc.on_datagram(p.leg, path_to(1), peer.drain(), 2);
@@ -139,6 +142,31 @@ TEST(DtlsService, DataChannelLegCarriesApplicationDataBothWays) {
     EXPECT_FALSE(svc.send_app_data(p.leg, std::vector<uint8_t>(16385, 0)));   // over a record
     EXPECT_FALSE(svc.send_app_data({77, 0, 1, 1}, std::vector<uint8_t>{1}));  // no such leg
     EXPECT_EQ(svc.counters().app_data_refused, 3U);
+}
+
+// A peer that offers no use_srtp (a data-only DTLS client) comes up on a
+// data-channel leg, and fails on a media leg (RFC 5764 4.1.1).
+TEST(DtlsService, DataChannelLegNeedsNoSrtpProfile) {
+    Context ctx(ours());
+    Service svc(ctx);
+    auto p = params(10, 1, Role::Passive, browser().fingerprint());
+    p.app_data = true;
+    svc.open(p);
+    const auto q = params(11, 1, Role::Passive, browser().fingerprint());
+    svc.open(q);
+    OpenSslPeer data_only(browser(), true, "SRTP_AES128_CM_SHA1_80", false);
+    OpenSslPeer media(browser(), true, "SRTP_AES128_CM_SHA1_80", false);
+    run(svc, p.leg, data_only);
+    run(svc, q.leg, media);
+    ASSERT_EQ(svc.events().size(), 2U);
+    EXPECT_EQ(svc.events()[0].kind, ServiceEvent::Kind::Up);
+    EXPECT_EQ(svc.events()[0].detail, "no SRTP");
+    EXPECT_EQ(svc.events()[1].kind, ServiceEvent::Kind::Failed);
+    EXPECT_EQ(svc.events()[1].detail, "no common use_srtp profile");
+    EXPECT_TRUE(svc.keys().size() == 1U && !svc.keys()[0].install);  // q's withdrawal only
+    data_only.write("sctp");
+    svc.on_datagram(p.leg, path_to(1), data_only.drain(), 2);
+    ASSERT_EQ(svc.app_data().size(), 1U);
 }
 
 TEST(DtlsService, ActiveLegStartsOnItsPath) {
