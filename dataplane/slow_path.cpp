@@ -28,9 +28,14 @@ constexpr const char* kGaugeNames[] = {"dtls_legs", "dtls_handshaking"};
 SlowPath::SlowPath(const SlowPathSetup& setup, const dtls::Identity& identity)
     : setup_(setup), ctx_(identity, setup.dtls), service_(ctx_, setup.limits) {
     if (setup.capture != nullptr) tap_.attach(setup.capture, dpif::kCaptureSlowPathRing);
+    sctp_ = setup.sctp;
 }
 
 SlowPath::~SlowPath() {
+    // The endpoints before the stack they live on (an association must be
+    // gone before its stack).
+    dc_.clear();
+    own_sctp_.reset();
     // Datagrams still queued go back to the pool.
     for (Worker* w : setup_.workers) {
         SlowMsg m{};
@@ -82,12 +87,24 @@ void SlowPath::handle(unsigned worker, SlowMsg& m, uint64_t now_ns) {
             p.generation = m.generation;
             p.role = m.active != 0 ? dtls::Role::Active : dtls::Role::Passive;
             std::memcpy(p.remote.data(), m.fingerprint, 32);
+            p.app_data = m.datachannel != 0;
             service_.open(p);
+            // A re-made leg starts over: its old endpoint goes (an abort).
+            dc_.erase(dc_key(m.session_id, m.side));
+            if (p.app_data) {
+                DcLeg& d = dc_[dc_key(m.session_id, m.side)];
+                d.ref = leg;
+                d.spec = m.sctp;
+                d.dtls_client = p.role == dtls::Role::Active;
+            }
             return;
         }
-        case SlowMsg::Kind::Close:
+        case SlowMsg::Kind::Close: {
             service_.close(leg);
+            const auto it = dc_.find(dc_key(m.session_id, m.side));
+            if (it != dc_.end() && it->second.ref == leg) dc_.erase(it);
             return;
+        }
         case SlowMsg::Kind::Path:
             service_.set_path(leg, m.path, now_ns);
             return;
@@ -165,10 +182,69 @@ void SlowPath::deliver_keys() {
     counters_.keys_waiting = pending_keys_.size();
 }
 
-void SlowPath::flush() {
-    // Data-channel legs (OpenParams::app_data) are not opened by the
-    // workers yet (issue 9): nothing is waiting here, and nothing may pile up.
+datachannel::DataChannelEndpoint* SlowPath::data_channel(uint64_t session_id, uint8_t side) {
+    const auto it = dc_.find(dc_key(session_id, side));
+    return it == dc_.end() ? nullptr : it->second.ep.get();
+}
+
+// DTLS up on a data channel's leg: its SCTP endpoint (our DTLS role picks
+// the stream-id parity, RFC 8832 6); DTLS failed or closed: the endpoint
+// goes; application data: to the endpoint, whose packets go back out
+// through the leg's DTLS (into the service's outgoing datagrams).
+void SlowPath::datachannel_events(uint64_t now_ns) {
+    for (const dtls::ServiceEvent& e : service_.events()) {
+        const auto it = dc_.find(dc_key(e.leg.session_id, e.leg.side));
+        if (it == dc_.end() || !(it->second.ref == e.leg)) continue;
+        DcLeg& d = it->second;
+        if (e.kind != dtls::ServiceEvent::Kind::Up) {
+            if (d.ep) ++counters_.dc_failed;
+            d.ep.reset();
+            continue;
+        }
+        if (sctp_ == nullptr) {
+            own_sctp_ = std::make_unique<datachannel::SctpStack>();
+            sctp_ = own_sctp_.get();
+        }
+        datachannel::EndpointOptions o;
+        o.dtls_client = d.dtls_client;
+        o.sctp.local_port = d.spec.local_sctp_port != 0 ? d.spec.local_sctp_port : 5000;
+        o.sctp.remote_port = d.spec.remote_sctp_port != 0 ? d.spec.remote_sctp_port : 5000;
+        if (d.spec.max_message_size != 0) o.sctp.max_message_size = d.spec.max_message_size;
+        o.sctp.peer_max_message_size =
+            d.spec.peer_max_message_size != 0 ? d.spec.peer_max_message_size : 65536;
+        const dtls::LegRef ref = d.ref;
+        datachannel::EndpointCallbacks cb;
+        cb.send_packet = [this, ref](std::span<const uint8_t> packet) {
+            service_.send_app_data(ref, packet);
+        };
+        cb.on_open = [this](const datachannel::DataChannel&) { ++counters_.dc_channels; };
+        cb.on_message = [this](uint16_t, datachannel::MessageKind, std::span<const uint8_t>) {
+            ++counters_.dc_messages_in;
+            ++counters_.dc_unrouted;  // the MSRP bridge takes them (docs/datachannel.md)
+        };
+        cb.on_state = [this](datachannel::SctpState st) {
+            if (st == datachannel::SctpState::Failed || st == datachannel::SctpState::Closed)
+                ++counters_.dc_failed;
+        };
+        d.ep = std::make_unique<datachannel::DataChannelEndpoint>(*sctp_, o, std::move(cb));
+        d.ep->connect();
+        ++counters_.dc_legs_up;
+    }
+    for (dtls::AppData& a : service_.app_data()) {
+        const auto it = dc_.find(dc_key(a.leg.session_id, a.leg.side));
+        if (it == dc_.end() || !(it->second.ref == a.leg) || !it->second.ep) {
+            ++counters_.dc_no_leg;
+            continue;
+        }
+        it->second.ep->receive_packet(a.data);
+    }
     service_.app_data().clear();
+    if (sctp_ != nullptr && !dc_.empty()) sctp_->tick(now_ns / 1000000);
+}
+
+void SlowPath::flush() {
+    // Data channels first: their SCTP packets join the datagrams below.
+    datachannel_events(last_now_ns_);
     // Keys first: the worker has them before the datagram that completes
     // the handshake (our Finished) can reach the peer and its media come back.
     for (dtls::KeyDelivery& kd : service_.keys()) {
@@ -217,6 +293,7 @@ void SlowPath::flush() {
 
 unsigned SlowPath::poll(uint64_t now_ns) {
     unsigned work = 0;
+    last_now_ns_ = now_ns;
     tap_.poll();
     if (!pending_keys_.empty()) deliver_keys();
     for (unsigned w = 0; w < setup_.workers.size(); ++w) {

@@ -16,8 +16,10 @@
 
 #include <atomic>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
+#include "datachannel/data_channel.hpp"
 #include "dpdk.hpp"
 #include "dtls/association.hpp"
 #include "dtls/service.hpp"
@@ -44,17 +46,28 @@ struct SlowPathSetup {
     // The dpif region's capture area: the frames sent on the slow path's own
     // TX queues are captured into its ring (dpif::kCaptureSlowPathRing).
     dpif::CaptureArea* capture = nullptr;
+    // The SCTP stack of the data channels (issue 9), when the caller owns one
+    // (tests); nullptr: the slow path makes its own on its lcore when the
+    // first data channel's DTLS comes up (usrsctp's state belongs to the
+    // thread that made it).
+    datachannel::SctpStack* sctp = nullptr;
 };
 
 // X(name) of the slow path's own counters (beside the service's), published
 // as "dtls_<name>".
-#define ISTHMUS_SLOW_PATH_COUNTERS(X)                                           \
-    X(sent)            /* datagrams sent */                                     \
-    X(tx_full)         /* datagrams not sent: no mbuf, TX queue or ring full */ \
-    X(keys_waiting)    /* key messages waiting for room in a worker's ring */   \
-    X(events_lost)     /* events not reported: the outbox was full */           \
-    X(not_parsed)      /* datagram frames that did not parse (not expected) */  \
-    X(internal_errors) /* a message whose handling threw (memory): dropped */
+#define ISTHMUS_SLOW_PATH_COUNTERS(X)                                               \
+    X(sent)            /* datagrams sent */                                         \
+    X(tx_full)         /* datagrams not sent: no mbuf, TX queue or ring full */     \
+    X(keys_waiting)    /* key messages waiting for room in a worker's ring */       \
+    X(events_lost)     /* events not reported: the outbox was full */               \
+    X(not_parsed)      /* datagram frames that did not parse (not expected) */      \
+    X(internal_errors) /* a message whose handling threw (memory): dropped */       \
+    X(dc_legs_up)      /* data channels' DTLS up: an SCTP endpoint made */          \
+    X(dc_failed)       /* data channels' SCTP associations that failed or closed */ \
+    X(dc_channels)     /* data channels opened (DCEP, either side) */               \
+    X(dc_messages_in)  /* data channel messages received */                         \
+    X(dc_unrouted)     /* of which nothing takes yet (the MSRP bridge: issue 9) */  \
+    X(dc_no_leg)       /* SCTP packets for a leg without an endpoint */
 
 struct SlowPathCounters {
 #define ISTHMUS_X(name) uint64_t name = 0;
@@ -82,7 +95,22 @@ class SlowPath {
     const dtls::ServiceCounters& counters() const { return service_.counters(); }
     const SlowPathCounters& own_counters() const { return counters_; }
 
+    // A data channel's endpoint, for tests (nullptr: none, or not up yet).
+    datachannel::DataChannelEndpoint* data_channel(uint64_t session_id, uint8_t side);
+
   private:
+    // A data channel's leg: what its endpoint is made from once its DTLS
+    // is up, and then the endpoint.
+    struct DcLeg {
+        dtls::LegRef ref;
+        dpif::DataChannelSpec spec{};
+        bool dtls_client = false;
+        std::unique_ptr<datachannel::DataChannelEndpoint> ep;
+    };
+    static uint64_t dc_key(uint64_t session_id, uint8_t side) {
+        return session_id << 1 | (side & 1U);
+    }
+    void datachannel_events(uint64_t now_ns);
     void handle(unsigned worker, SlowMsg& m, uint64_t now_ns);
     void flush();
     bool send(const dtls::Outgoing& o);
@@ -95,6 +123,10 @@ class SlowPath {
     uint64_t next_publish_ns_ = 0;
     SlowPathCounters counters_;
     CaptureTap tap_;
+    std::unique_ptr<datachannel::SctpStack> own_sctp_;
+    datachannel::SctpStack* sctp_ = nullptr;
+    std::unordered_map<uint64_t, DcLeg> dc_;
+    uint64_t last_now_ns_ = 0;  // poll()'s clock, for the SCTP stack's timers
     // Keys (or withdrawals) a worker's full ring did not take yet: delivered
     // first on the next poll, in order (never dropped: a lost install would
     // leave an up leg unkeyed, a lost withdrawal a closed one keyed).

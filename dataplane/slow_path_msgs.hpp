@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "dpdk.hpp"
+#include "isthmus/dpif/messages.hpp"
 #include "isthmus/dpif/spsc_ring.hpp"
 #include "pkt/build.hpp"
 
@@ -23,15 +24,16 @@ struct SlowMsg {
         Generation,  // the session moved to `generation`, the association stays
     };
     Kind kind;
-    uint8_t side;    // session::Side
-    uint8_t active;  // Open: our DTLS role is client (a=setup:active)
-    uint8_t reserved;
-    uint32_t serial;  // the leg's association (session::Session::Dtls::serial)
+    uint8_t side;         // session::Side
+    uint8_t active;       // Open: our DTLS role is client (a=setup:active)
+    uint8_t datachannel;  // Open: a data channel's leg (SCTP in the DTLS; `sctp`)
+    uint32_t serial;      // the leg's association (session::Session::Dtls::serial)
     uint64_t session_id;
-    uint64_t generation;      // Open: the session's, for events
-    rte_mbuf* mbuf;           // Datagram
-    pkt::UdpEgress path;      // Path: our address and port on the leg -> the remote
-    uint8_t fingerprint[32];  // Open
+    uint64_t generation;         // Open: the session's, for events
+    rte_mbuf* mbuf;              // Datagram
+    pkt::UdpEgress path;         // Path: our address and port on the leg -> the remote
+    uint8_t fingerprint[32];     // Open
+    dpif::DataChannelSpec sctp;  // Open of a data channel's leg
 };
 
 // Slow path -> worker.

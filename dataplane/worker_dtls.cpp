@@ -71,6 +71,8 @@ void Worker::tell_slow_path(uint64_t id, const uint32_t (&before)[2], uint64_t b
             m.serial = now;
             m.generation = s->generation;
             m.active = s->dtls[i].active ? 1 : 0;
+            m.datachannel = s->dtls[i].datachannel ? 1 : 0;
+            m.sctp = s->dtls[i].sctp;
             std::memcpy(m.fingerprint, s->dtls[i].fingerprint, 32);
             if (!to_slow.try_push(m)) ++slow_msgs_lost_;
             // Re-made on a leg whose pair is already nominated: the path too.

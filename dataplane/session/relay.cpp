@@ -137,7 +137,9 @@ void Relay::check_consent(uint32_t max_slots) {
             leg.consent_lost = true;
             push_event(RelayEvent::Kind::ConsentLost, s, static_cast<Side>(i));
         }
-        if (idle_timeout_ns_ == 0) continue;
+        // A data channel relays nothing here (its messages go through the
+        // slow path): it is never idle by the media's measure.
+        if (idle_timeout_ns_ == 0 || s.dtls[0].datachannel) continue;
         // Media inactivity: the per-packet counters, compared once a pass
         // (nothing on the packet path). An event that finds the buffer
         // full is tried again on the next pass.
@@ -258,12 +260,20 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
             drop(i, RelayDrop::WrongSource);
             continue;
         }
-        if (kind == pkt::Demux::Dtls && leg.security == dpif::LegSecurity::DtlsSrtp) {
+        const bool dtls_leg = leg.security == dpif::LegSecurity::DtlsSrtp ||
+                              leg.security == dpif::LegSecurity::DtlsSctp;
+        if (kind == pkt::Demux::Dtls && dtls_leg) {
             // RFC 7983 / RFC 5764 5.1.2: from the leg's verified remote only.
             p.action = Action::ToSlowPath;
             p.slot = ref.slot;
             ++counters_.to_slow_path;
             pend[i].live = false;
+            continue;
+        }
+        // A data channel's leg carries DTLS (and STUN) only: nothing of it
+        // is relayed by the worker.
+        if (leg.security == dpif::LegSecurity::DtlsSctp) {
+            drop(i, RelayDrop::NotMedia);
             continue;
         }
         if (kind == pkt::Demux::Rtp || kind == pkt::Demux::Rtcp) {

@@ -212,6 +212,35 @@ bool SessionTable::plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan,
     return check_security(leg, spec, plan, where, detail);
 }
 
+bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
+                             std::string& detail) const {
+    if (!plan_leg(cmd.access, Side::Access, plans[0], detail)) return false;
+    if (cmd.access.security == LegSecurity::DtlsSctp) {
+        // A data channel's session: its far side is the slow path's (MSRP
+        // over TCP, docs/datachannel.md), not a UDP leg of the worker.
+        if (cmd.core.local.family != 0 || cmd.core.remote.family != 0 ||
+            cmd.core.local_rtcp.family != 0 || cmd.core.remote_rtcp.family != 0) {
+            detail = "core: a data channel's session has no core leg (leave its endpoints unset)";
+            return false;
+        }
+        plans[1] = LegPlan{};
+        const dpif::DataChannelSpec& d = cmd.datachannel;
+        if (d.max_message_size != 0 && d.max_message_size < 1024) {
+            detail = "datachannel.max_message_size: at least 1024 (or 0: the default)";
+            return false;
+        }
+        plans[0].dtls.sctp = d;
+        if (plans[0].dtls.sctp.local_sctp_port == 0) plans[0].dtls.sctp.local_sctp_port = 5000;
+        if (plans[0].dtls.sctp.remote_sctp_port == 0) plans[0].dtls.sctp.remote_sctp_port = 5000;
+        return true;
+    }
+    if (cmd.core.security == LegSecurity::DtlsSctp) {
+        detail = "core.security: a data channel's leg is an access leg";
+        return false;
+    }
+    return plan_leg(cmd.core, Side::Core, plans[1], detail);
+}
+
 bool SessionTable::check_security(const Leg& leg, const dpif::LegSpec& spec, LegPlan& plan,
                                   const std::string& where, std::string& detail) {
     switch (leg.security) {
@@ -225,11 +254,16 @@ bool SessionTable::check_security(const Leg& leg, const dpif::LegSpec& spec, Leg
             plan.rx = spec.rx;
             plan.tx = spec.tx;
             break;
-        case LegSecurity::DtlsSrtp: {
+        case LegSecurity::DtlsSrtp:
+        case LegSecurity::DtlsSctp: {
             // The browser's address comes from ICE (RFC 8842 5: DTLS runs on
             // the nominated pair), so a DTLS leg is an ICE leg.
             if (!leg.ice) {
-                detail = where + ": DTLS-SRTP legs need ICE credentials (ice_ufrag, ice_pwd)";
+                detail = where + ": DTLS legs need ICE credentials (ice_ufrag, ice_pwd)";
+                return false;
+            }
+            if (leg.security == LegSecurity::DtlsSctp && !leg.rtcp_mux) {
+                detail = where + ": a data channel's leg has one port (set rtcp_mux)";
                 return false;
             }
             static constexpr uint8_t kZero[32] = {};
@@ -238,6 +272,7 @@ bool SessionTable::check_security(const Leg& leg, const dpif::LegSpec& spec, Leg
                 return false;
             }
             plan.dtls.on = true;
+            plan.dtls.datachannel = leg.security == LegSecurity::DtlsSctp;
             plan.dtls.active = spec.dtls_active != 0;
             std::memcpy(plan.dtls.fingerprint, spec.remote_fingerprint, 32);
             break;
@@ -317,10 +352,7 @@ dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& det
         return ResultCode::Exists;
     }
     LegPlan plans[2];
-    if (!plan_leg(cmd.access, Side::Access, plans[0], detail) ||
-        !plan_leg(cmd.core, Side::Core, plans[1], detail)) {
-        return ResultCode::BadParams;
-    }
+    if (!plan_legs(cmd, plans, detail)) return ResultCode::BadParams;
     if (!endpoints_free(plans, kNoSlot, detail)) return ResultCode::PortInUse;
     std::size_t need = 0;
     for (const LegPlan& p : plans)
@@ -369,7 +401,8 @@ dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& det
     for (int i = 0; i < 2; ++i) {
         const Leg& leg = s.leg[i];
         const Side side = static_cast<Side>(i);
-        flows_.insert(flow_key(leg.local), FlowRef::encode(slot, side, false));
+        // (A data channel's session has no core leg: nothing to find there.)
+        if (leg.local.set()) flows_.insert(flow_key(leg.local), FlowRef::encode(slot, side, false));
         if (leg.local_rtcp.set())
             flows_.insert(flow_key(leg.local_rtcp), FlowRef::encode(slot, side, true));
     }
@@ -386,10 +419,7 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
         return ResultCode::NotFound;
     }
     LegPlan plans[2];
-    if (!plan_leg(cmd.access, Side::Access, plans[0], detail) ||
-        !plan_leg(cmd.core, Side::Core, plans[1], detail)) {
-        return ResultCode::BadParams;
-    }
+    if (!plan_legs(cmd, plans, detail)) return ResultCode::BadParams;
     if (!endpoints_free(plans, slot, detail)) return ResultCode::PortInUse;
     Session& s = sessions_[slot];
     // Each direction of a leg keeps its context (and so its SRTP stream
@@ -406,6 +436,7 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
     for (int i = 0; i < 2; ++i) {
         const bool old_dtls = s.dtls[i].on, new_dtls = plans[i].dtls.on;
         keep_dtls[i] = old_dtls && new_dtls && s.dtls[i].active == plans[i].dtls.active &&
+                       s.dtls[i].datachannel == plans[i].dtls.datachannel &&
                        std::memcmp(s.dtls[i].fingerprint, plans[i].dtls.fingerprint, 32) == 0 &&
                        std::strcmp(s.ice[i].local_ufrag, plans[i].ice.local_ufrag) == 0;
         if (!old_dtls && new_dtls) need += 2;
@@ -519,7 +550,8 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
     for (int i = 0; i < 2; ++i) {
         const Leg& leg = s.leg[i];
         const Side side = static_cast<Side>(i);
-        flows_.insert(flow_key(leg.local), FlowRef::encode(slot, side, false));
+        // (A data channel's session has no core leg: nothing to find there.)
+        if (leg.local.set()) flows_.insert(flow_key(leg.local), FlowRef::encode(slot, side, false));
         if (leg.local_rtcp.set())
             flows_.insert(flow_key(leg.local_rtcp), FlowRef::encode(slot, side, true));
     }

@@ -116,6 +116,12 @@ struct alignas(64) Session {
         // The slow path has this association's path (the nominated remote):
         // the worker sends it again until it gets through.
         bool path_sent = false;
+        // A data channel's leg (LegSecurity::DtlsSctp, issue 9): SCTP in the
+        // DTLS, terminated by the slow path; no keys ever come to the worker
+        // (the two reserved contexts stay unused, so that both kinds of DTLS
+        // leg count alike).
+        bool datachannel = false;
+        dpif::DataChannelSpec sctp{};
     } dtls[2];
     // Media inactivity (Relay::check_consent's scan): relayed[0] +
     // relayed[1] when last seen moving, since when, and whether the
@@ -217,6 +223,9 @@ class SessionTable {
   private:
     struct LegPlan;
     bool plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan, std::string& detail) const;
+    // Both legs of a create/update: a data channel's session (access
+    // DtlsSctp) has no core leg.
+    bool plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2], std::string& detail) const;
     static bool check_security(const Leg& leg, const dpif::LegSpec& spec, LegPlan& plan,
                                const std::string& where, std::string& detail);
     bool endpoints_free(const LegPlan (&plans)[2], uint32_t own_slot, std::string& detail) const;

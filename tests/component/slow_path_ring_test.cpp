@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "datachannel/data_channel.hpp"
 #include "dtls/identity.hpp"
 #include "ice_check.hpp"
 #include "openssl_peer.hpp"
@@ -328,6 +329,151 @@ TEST_P(SlowPathActiveTest, TheBrowsersFirstMediaWaitsForTheKeysNotDropped) {
         pump();
     }
     FAIL() << "the browser's handshake did not complete";
+}
+
+// A data channel (issue 9): a DtlsSctp access leg without a core leg. The
+// browser (an OpenSSL DTLS client offering no use_srtp, and an SCTP
+// endpoint on the test's own stack) comes up through the worker's rings;
+// the slow path's endpoint takes its DCEP OPEN (and answers the ACK the
+// browser sees) and its message; anything but DTLS on the leg is dropped;
+// a delete takes the endpoint away.
+TEST_P(SlowPathRingTest, DataChannelComesUpThroughTheRings) {
+    datachannel::SctpStack stack;  // the slow path's and the browser's associations
+    {
+        DtlsPorts& d = dtls_ports();
+        SlowPathSetup ss;
+        ss.workers = {worker_.get()};
+        for (int s = 0; s < 2; ++s) {
+            ss.ports[s].present = true;
+            ss.ports[s].port = d.port[s];
+            std::memcpy(ss.ports[s].mac, d.mac[s], 6);
+            ss.tx_queue[s] = GetParam() ? 1 : -1;
+        }
+        ss.pool = g_dpdk->pool;
+        ss.sctp = &stack;
+        slow_ = std::make_unique<SlowPath>(ss, gateway_identity());
+    }
+    dpif::Command dc{};
+    dc.hdr.version = dpif::kAbiVersion;
+    dc.hdr.type = dpif::MsgType::SessionCreate;
+    dc.hdr.session_id = 6;
+    dc.hdr.generation = cmd_.hdr.generation;
+    dc.access.local = cmd_.access.local;
+    dc.access.local.port = 46002;
+    dc.access.rtcp_mux = 1;
+    dc.access.security = dpif::LegSecurity::DtlsSctp;
+    std::memcpy(dc.access.remote_fingerprint, browser_identity().fingerprint().data(), 32);
+    std::snprintf(dc.access.ice_ufrag, sizeof dc.access.ice_ufrag, "gwdc");
+    std::snprintf(dc.access.ice_pwd, sizeof dc.access.ice_pwd, "%s", kIcePwd);
+    dc.datachannel.max_message_size = 65536;
+    WorkerMsg wm{};
+    wm.kind = WorkerMsg::Kind::Command;
+    wm.cmd = dc;
+    ASSERT_TRUE(worker_->inbox.try_push(wm));
+    pump();
+    dpif::Event ev{};
+    bool created = false;
+    while (worker_->outbox.try_pop(ev))
+        if (ev.hdr.type == dpif::MsgType::Result && ev.hdr.session_id == 6)
+            created = ev.result == ResultCode::Ok;
+    ASSERT_TRUE(created) << "a DtlsSctp session without a core leg is accepted";
+
+    const auto to_gw = [&](const Bytes& payload) {
+        return frame(kBrowserMac, dtls_ports().mac[0], browser_, dc.access.local, payload);
+    };
+    inject(Side::Access, to_gw(test::binding_request("gwdc:brws", kIcePwd, true, 5)));
+    pump();
+    ASSERT_EQ(sent(Side::Access).size(), 1U) << "the ICE check is answered";
+
+    // DTLS without use_srtp, then SCTP inside it.
+    dtls::test::OpenSslPeer peer(browser_identity(), /*client=*/true, "SRTP_AES128_CM_SHA1_80",
+                                 /*offer_srtp=*/false);
+    std::vector<Bytes> browser_out;  // SCTP packets the browser's endpoint wrote
+    int acks = 0;
+    datachannel::EndpointOptions bo;
+    bo.dtls_client = true;
+    datachannel::EndpointCallbacks bc;
+    bc.send_packet = [&](std::span<const uint8_t> p) {
+        browser_out.emplace_back(p.begin(), p.end());
+    };
+    bc.on_ack = [&](uint16_t) { ++acks; };
+    std::unique_ptr<datachannel::DataChannelEndpoint> browser;
+    const auto shuttle = [&] {
+        for (int round = 0; round < 20; ++round) {
+            bool moved = false;
+            for (const Bytes& p : browser_out) {
+                peer.write(std::string(p.begin(), p.end()));
+                moved = true;
+            }
+            browser_out.clear();
+            peer.step();
+            for (auto d = peer.drain(); !d.empty(); d = peer.drain()) {
+                inject(Side::Access, to_gw(d));
+                moved = true;
+            }
+            pump();
+            for (const Frame& f : sent(Side::Access)) {
+                EXPECT_EQ(f.out.f.src_port, 46002);
+                peer.feed(f.out.payload);
+                moved = true;
+            }
+            if (browser) {
+                for (std::string r = peer.read_data(); !r.empty(); r = peer.read_data())
+                    browser->receive_packet(
+                        std::span(reinterpret_cast<const uint8_t*>(r.data()), r.size()));
+            }
+            stack.tick(now_ / 1000000);
+            if (!moved && browser_out.empty()) break;
+        }
+    };
+    shuttle();
+    bool up = false;
+    while (slow_->outbox.try_pop(ev))
+        if (ev.hdr.type == dpif::MsgType::DtlsUp && ev.hdr.session_id == 6) {
+            up = true;
+            EXPECT_STREQ(ev.detail, "access no SRTP");
+        }
+    ASSERT_TRUE(up) << "a data-only DTLS handshake comes up";
+    ASSERT_NE(slow_->data_channel(6, 0), nullptr) << "the slow path made the SCTP endpoint";
+
+    browser = std::make_unique<datachannel::DataChannelEndpoint>(stack, bo, std::move(bc));
+    browser->connect();
+    shuttle();
+    ASSERT_EQ(browser->state(), datachannel::SctpState::Up);
+
+    datachannel::OpenMessage open;
+    open.label = "chat";
+    open.protocol = "msrp";
+    const auto opened = browser->open(open);
+    ASSERT_EQ(opened.result, datachannel::SendResult::Ok);
+    EXPECT_EQ(opened.id % 2, 0) << "the DTLS client's ids are even";
+    const std::string hello = "MSRP a786hjs2 SEND";
+    ASSERT_EQ(
+        browser->send(opened.id, datachannel::MessageKind::Text,
+                      std::span(reinterpret_cast<const uint8_t*>(hello.data()), hello.size())),
+        datachannel::SendResult::Ok);
+    shuttle();
+    EXPECT_EQ(acks, 1) << "the gateway's DCEP ACK reached the browser";
+    const SlowPathCounters& c = slow_->own_counters();
+    EXPECT_EQ(c.dc_legs_up, 1U);
+    EXPECT_EQ(c.dc_channels, 1U);
+    EXPECT_EQ(c.dc_messages_in, 1U);
+    EXPECT_EQ(c.dc_no_leg, 0U);
+
+    // RTP on the data channel's port is not relayed.
+    inject(Side::Access, to_gw(rtp(1)));
+    pump();
+    EXPECT_TRUE(sent(Side::Core).empty());
+
+    dpif::Command del{};
+    del.hdr.type = dpif::MsgType::SessionDelete;
+    del.hdr.session_id = 6;
+    wm.cmd = del;
+    ASSERT_TRUE(worker_->inbox.try_push(wm));
+    pump();
+    EXPECT_EQ(slow_->data_channel(6, 0), nullptr) << "the delete took the endpoint away";
+    browser.reset();
+    slow_.reset();  // its endpoints before the stack
 }
 
 INSTANTIATE_TEST_SUITE_P(OwnQueueOrWorkerRing, SlowPathActiveTest, ::testing::Bool());

@@ -87,6 +87,11 @@ enum class LegSecurity : uint8_t {
     Rtp = 0,       // plain RTP/RTCP (core leg toward the IMS)
     Sdes = 1,      // SRTP with keys given here (RFC 4568 a=crypto)
     DtlsSrtp = 2,  // SRTP keyed by DTLS inside the dataplane (RFC 5764); keys never cross
+    // A data channel's leg (access only, issue 9): ICE-lite and DTLS like
+    // DtlsSrtp, SCTP inside DTLS (RFC 8261) terminated by the slow path
+    // (Command::datachannel); no RTP/RTCP. Its session has no UDP core
+    // leg (core.local unset).
+    DtlsSctp = 3,
 };
 
 // SRTP master key and salt of one direction (SDES legs only).
@@ -128,6 +133,16 @@ struct MsgHeader {
 };
 static_assert(sizeof(MsgHeader) == 32);
 
+// A data-channel leg's SCTP parameters (LegSecurity::DtlsSctp; RFC 8841).
+struct DataChannelSpec {
+    uint16_t local_sctp_port;        // our a=sctp-port (0: 5000)
+    uint16_t remote_sctp_port;       // the browser's a=sctp-port (0: 5000)
+    uint32_t max_message_size;       // the largest message we accept (our a=max-message-size)
+    uint32_t peer_max_message_size;  // the browser's a=max-message-size (0: 65536, RFC 8841 6)
+    uint32_t reserved;
+};
+static_assert(sizeof(DataChannelSpec) == 16);
+
 // control plane -> dataplane
 struct Command {
     MsgHeader hdr;
@@ -138,7 +153,8 @@ struct Command {
     // The worker counts the time from it to a created session installed
     // (its program_* counters): the answer-to-forwarding latency.
     uint64_t stamp_ns;
-    uint8_t reserved[1024 - sizeof(MsgHeader) - 2 * sizeof(LegSpec) - 8];
+    DataChannelSpec datachannel;  // access.security == DtlsSctp only
+    uint8_t reserved[1024 - sizeof(MsgHeader) - 2 * sizeof(LegSpec) - 8 - sizeof(DataChannelSpec)];
 };
 static_assert(sizeof(Command) == 1024);
 static_assert(std::is_trivially_copyable_v<Command> && std::is_standard_layout_v<Command>);

@@ -117,6 +117,68 @@ TEST_F(SessionTableTest, ValidatesLegs) {
     EXPECT_EQ(t.flows().size(), 0U);
 }
 
+// A data channel's session (issue 9): a DtlsSctp access leg (ICE, a
+// fingerprint, one port) and no core leg.
+TEST_F(SessionTableTest, DataChannelSessionsHaveNoCoreLeg) {
+    SessionTable t(engine_, {8, 0});
+    std::string why;
+    const auto datachannel = [] {
+        dpif::Command c = test::srtp_to_rtp_command(3);
+        c.access.security = dpif::LegSecurity::DtlsSctp;
+        c.access.remote = {};
+        c.access.rx = {};
+        c.access.tx = {};
+        std::snprintf(c.access.ice_ufrag, sizeof c.access.ice_ufrag, "dcuf");
+        std::snprintf(c.access.ice_pwd, sizeof c.access.ice_pwd, "0123456789abcdefghijkl");
+        c.access.remote_fingerprint[0] = 0xAB;
+        c.core = {};
+        return c;
+    };
+    const auto expect_bad = [&](dpif::Command c, const char* field) {
+        EXPECT_EQ(t.create(c, why), ResultCode::BadParams) << field;
+        EXPECT_NE(why.find(field), std::string::npos) << why;
+    };
+    dpif::Command c = datachannel();
+    c.core.local = endpoint4("198.18.1.2", 50000);
+    expect_bad(c, "no core leg");
+    c = datachannel();
+    c.access.rtcp_mux = 0;
+    c.access.local_rtcp = endpoint4("198.18.0.2", 40001);
+    expect_bad(c, "one port");
+    c = datachannel();
+    c.access.ice_ufrag[0] = 0;
+    c.access.ice_pwd[0] = 0;
+    c.access.remote = endpoint4("198.18.0.10", 5000);
+    expect_bad(c, "ICE credentials");
+    c = datachannel();
+    c.datachannel.max_message_size = 100;
+    expect_bad(c, "max_message_size");
+    c = test::srtp_to_rtp_command(3);
+    c.core.security = dpif::LegSecurity::DtlsSctp;
+    expect_bad(c, "access leg");
+    EXPECT_EQ(t.size(), 0U);
+    EXPECT_EQ(t.flows().size(), 0U);
+
+    c = datachannel();
+    ASSERT_EQ(t.create(c, why), ResultCode::Ok) << why;
+    const Session& s = t.at(t.slot_of(3));
+    EXPECT_TRUE(s.dtls[0].on);
+    EXPECT_TRUE(s.dtls[0].datachannel);
+    EXPECT_EQ(s.dtls[0].sctp.local_sctp_port, 5000);  // the default
+    EXPECT_EQ(s.dtls[0].sctp.remote_sctp_port, 5000);
+    EXPECT_FALSE(s.leg[1].local.set());
+    EXPECT_EQ(t.flows().size(), 1U) << "the access port only";
+    // An update to a media leg starts a new association.
+    const uint32_t serial = s.dtls[0].serial;
+    c.access.security = dpif::LegSecurity::DtlsSrtp;
+    c.core = test::srtp_to_rtp_command(3).core;
+    ASSERT_EQ(t.update(c, why), ResultCode::Ok) << why;
+    EXPECT_FALSE(t.at(t.slot_of(3)).dtls[0].datachannel);
+    EXPECT_NE(t.at(t.slot_of(3)).dtls[0].serial, serial);
+    EXPECT_TRUE(t.remove(3));
+    EXPECT_EQ(t.flows().size(), 0U);
+}
+
 TEST_F(SessionTableTest, FullTablesRefuseWithoutSideEffects) {
     SessionTable t(engine_, {2, 3});  // 2 slots, 3 contexts: one SDES leg
     std::string why;
