@@ -115,8 +115,14 @@ std::string Scanner::missing() const {
 
 Step Scanner::read_line(std::string_view buf, std::string_view& line) {
     std::size_t i = std::max(scan_, pos_);
+    // Line ends are looked for within the header limit only: past it the
+    // answer is header_too_large whatever follows, and however TCP split
+    // the bytes (a bare LF beyond the limit must not say bad_line_ending
+    // when the bytes come whole and header_too_large when they come in
+    // pieces: found by the msrp fuzz target).
+    const std::string_view window = buf.substr(0, std::min(buf.size(), limits_.max_header_bytes));
     while (true) {
-        i = buf.find_first_of("\r\n", i);
+        i = window.find_first_of("\r\n", i);
         if (i == npos) break;
         if (buf[i] == '\n')
             return fail(ParseError::BadLineEnding, "line " + std::to_string(line_no_ + 1) +
@@ -135,7 +141,7 @@ Step Scanner::read_line(std::string_view buf, std::string_view& line) {
                                                         " bytes");
         return Step::Done;
     }
-    scan_ = i == npos ? buf.size() : i;
+    scan_ = i == npos ? window.size() : i;
     if (buf.size() > limits_.max_header_bytes)
         return fail(
             ParseError::HeaderTooLarge,

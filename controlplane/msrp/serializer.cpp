@@ -52,7 +52,12 @@ std::string serialize(const Message& m) {
     if (m.status) append_field(out, "Status", to_string(*m.status));
     for (const HeaderField& f : m.other_headers)
         append_field(out, f.name, f.value);
-    if (m.content_type || !m.body.empty()) {
+    // A response has no data (RFC 4975 7.2); a Content-Type the parser let
+    // through on one is written as a plain header field, so that what we
+    // write parses again (found by the msrp fuzz target).
+    if (m.is_response()) {
+        if (m.content_type) append_field(out, "Content-Type", *m.content_type);
+    } else if (m.content_type || !m.body.empty()) {
         if (m.content_type) append_field(out, "Content-Type", *m.content_type);
         out += "\r\n";
         out += m.body;

@@ -155,6 +155,13 @@ bool CommandService::on_worker_event(const dpif::Event& ev) {
             }
         }
     }
+    if (of == MsgType::SessionUpdate && ev.result == ResultCode::Ok) {
+        // The table took the update's generation for the session: so do we,
+        // or a resync would release it there and not here (found by the
+        // dpif fuzz target: an update of an older generation).
+        const auto it = owner_.find(ev.hdr.session_id);
+        if (it != owner_.end()) it->second.generation = ev.hdr.generation;
+    }
     if (of == MsgType::SessionQuery && ev.hdr.session_id == 0) {
         const auto q = open_queries_.find({ev.hdr.generation, ev.hdr.seq});
         if (q == open_queries_.end()) return true;

@@ -8,7 +8,7 @@
 #   tests/fuzz/run_fuzz.sh --list
 #
 # Targets (tests/fuzz/README.md says what each covers): sip sdp stun pkt
-# srtp json token wwsf_config pcscf_config.
+# srtp json token wwsf_config pcscf_config dcep msrp dpif.
 #
 # Crashes are written to tests/fuzz/regressions/TARGET/ (crash-<sha1>,
 # leak-, timeout-, oom-): replay one with `<binary> <file>`, fix the bug,
@@ -25,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo="$(pwd)"
 
-targets="sip sdp stun pkt srtp json token wwsf_config pcscf_config"
+targets="sip sdp stun pkt srtp json token wwsf_config pcscf_config dcep msrp dpif"
 if [ "${1:-}" = --list ] || [ -z "${1:-}" ]; then
   echo "$targets"
   [ -n "${1:-}" ] || { echo "usage: $0 TARGET [seconds] [libFuzzer flags...]" >&2; exit 2; }
@@ -77,7 +77,21 @@ pcscf_config_sources() {
   done
 }
 
+msrp_sources() {
+  for f in grammar uri message fields scanner parser serializer reply relay; do
+    echo "controlplane/msrp/$f.cpp"
+  done
+}
+dpif_sources() {
+  # The main lcore's command service and what the workers run for commands.
+  for f in control/command_service control/command_log session/session_table flow/flow_table \
+           ice/integrity srtp/suite srtp/kdf srtp/engine srtp/context srtp/transform; do
+    echo "dataplane/$f.cpp"
+  done
+}
+
 includes=(-Icontrolplane -Itests/fuzz)
+extra=()
 libs=()
 max_len=4096
 dict_name="$target"
@@ -98,6 +112,16 @@ case "$target" in
     sources=(dataplane/srtp/suite.cpp dataplane/srtp/kdf.cpp dataplane/srtp/engine.cpp
              dataplane/srtp/context.cpp dataplane/srtp/transform.cpp)
     includes=(-Idataplane -Iinclude -Itests/fuzz); libs=(-lIPSec_MB -lcrypto); max_len=1500 ;;
+  dcep)
+    entry=dcep_fuzz
+    sources=(dataplane/datachannel/dcep.cpp)
+    includes=(-Idataplane -Iinclude -Itests/fuzz); max_len=1024 ;;
+  msrp) entry=msrp_fuzz; mapfile -t sources < <(msrp_sources) ;;
+  # The flow table hashes with SSE4.2's CRC32 (the build's -march=x86-64-v2).
+  dpif)
+    entry=dpif_fuzz; mapfile -t sources < <(dpif_sources)
+    includes=(-Idataplane -Iinclude -Itests/fuzz); extra=(-march=x86-64-v2)
+    libs=(-lIPSec_MB -lcrypto); max_len=4096 ;;
   json) entry=json_fuzz; sources=(controlplane/wwsf/json.cpp) ;;
   token) entry=token_fuzz; mapfile -t sources < <(token_sources); libs=(-lcrypto) ;;
   # toml++ as the daemons link it (Debian's shared library, built with
@@ -120,7 +144,7 @@ CXX="${CXX:-clang++}"
 work="${FUZZ_WORK_DIR:-$(mktemp -d "/tmp/$target-fuzz.XXXXXX")}"
 mkdir -p "$work"
 echo "$target-fuzz: building in $work"
-flags=(-std=c++20 -g -O1 -fno-sanitize-recover=undefined
+flags=(-std=c++20 -g -O1 -fno-sanitize-recover=undefined "${extra[@]}"
        "-DISTHMUS_FUZZ_DIR=\"$repo/tests/fuzz\"" "${includes[@]}")
 # Kept objects are only reused with the same compiler and flags.
 objdir="$work/obj"
