@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iterator>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "isthmus/dpif/fingerprint.hpp"
@@ -298,6 +299,8 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
     std::optional<std::string> id_text;
     LegArgs access("access");
     LegArgs core("core");
+    bool datachannel = false;
+    std::optional<std::string> sctp_port, remote_sctp_port, max_message_size, peer_max_message_size;
     struct Option {
         std::string name;
         std::optional<std::string>* value;  // options with a value
@@ -325,6 +328,11 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
         {core.opt("rtcp-mux"), nullptr, &core.rtcp_mux},
         {core.opt("rx-key"), &core.rx_key, nullptr},
         {core.opt("tx-key"), &core.tx_key, nullptr},
+        {"--access-datachannel", nullptr, &datachannel},
+        {"--sctp-port", &sctp_port, nullptr},
+        {"--remote-sctp-port", &remote_sctp_port, nullptr},
+        {"--max-message-size", &max_message_size, nullptr},
+        {"--peer-max-message-size", &peer_max_message_size, nullptr},
     };
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -364,7 +372,59 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
         error = "--id: " + error;
         return false;
     }
-    if (!build_leg(access, false, cmd.access, error) || !build_leg(core, true, cmd.core, error)) {
+    const bool sctp_options =
+        sctp_port || remote_sctp_port || max_message_size || peer_max_message_size;
+    if (!datachannel) {
+        if (sctp_options) {
+            error =
+                "--sctp-port, --remote-sctp-port, --max-message-size and "
+                "--peer-max-message-size need --access-datachannel";
+            return false;
+        }
+        if (!build_leg(access, false, cmd.access, error) ||
+            !build_leg(core, true, cmd.core, error)) {
+            return false;
+        }
+        out = cmd;
+        return true;
+    }
+    // A data channel's session (issue 9): a DTLS access leg carrying SCTP,
+    // one port, no core leg.
+    if (core.local || core.remote || core.rtcp_local || core.rtcp_remote || core.rtcp_mux ||
+        core.rx_key || core.tx_key) {
+        error =
+            "--access-datachannel: a data channel's session has no core leg (no --core-* "
+            "options)";
+        return false;
+    }
+    if (!access.dtls) {
+        error =
+            "--access-datachannel needs --access-dtls ROLE and --access-fingerprint FP "
+            "(and --access-ice-ufrag/--access-ice-pwd)";
+        return false;
+    }
+    access.rtcp_mux = true;
+    if (!build_leg(access, false, cmd.access, error)) return false;
+    cmd.access.security = dpif::LegSecurity::DtlsSctp;
+    const auto number = [&](const std::optional<std::string>& v, const char* name, uint64_t lo,
+                            uint64_t hi, auto& dst) {
+        if (!v) return true;
+        const std::optional<uint64_t> n = parse_decimal(*v, lo, hi);
+        if (!n) {
+            error = std::string(name) + ": a number " + std::to_string(lo) + ".." +
+                    std::to_string(hi) + ", not '" + *v + "'";
+            return false;
+        }
+        dst = static_cast<std::remove_reference_t<decltype(dst)>>(*n);
+        return true;
+    };
+    if (!number(sctp_port, "--sctp-port", 1, 65535, cmd.datachannel.local_sctp_port) ||
+        !number(remote_sctp_port, "--remote-sctp-port", 1, 65535,
+                cmd.datachannel.remote_sctp_port) ||
+        !number(max_message_size, "--max-message-size", 1024, 1U << 30,
+                cmd.datachannel.max_message_size) ||
+        !number(peer_max_message_size, "--peer-max-message-size", 1, 1U << 30,
+                cmd.datachannel.peer_max_message_size)) {
         return false;
     }
     out = cmd;

@@ -510,5 +510,57 @@ TEST(SessionArgs, DtlsSrtpOnTheAccessLeg) {
     refused({"--access-dtls", "passive", "--access-fingerprint", fp}, no_ice, "ICE");
 }
 
+// A data channel's session (issue 9): DTLS + ICE on the access leg, no core leg.
+TEST(SessionAdd, DataChannelSession) {
+    const std::string fp =
+        "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:"
+        "45:67:89";
+    const Args base = {"--id",
+                       "9",
+                       "--access-datachannel",
+                       "--access-local",
+                       "198.18.0.2:40010",
+                       "--access-ice-ufrag",
+                       "gwdc",
+                       "--access-ice-pwd",
+                       "0123456789abcdefghijkl",
+                       "--access-dtls",
+                       "passive",
+                       "--access-fingerprint",
+                       fp};
+    dpif::Command cmd{};
+    std::string err;
+    ASSERT_TRUE(parse_session_add(base, cmd, err)) << err;
+    EXPECT_EQ(cmd.access.security, dpif::LegSecurity::DtlsSctp);
+    EXPECT_EQ(cmd.access.rtcp_mux, 1);
+    EXPECT_EQ(cmd.core.local.family, 0);
+    EXPECT_EQ(cmd.datachannel.local_sctp_port, 0);  // the dataplane's default (5000)
+    Args more = base;
+    more.insert(more.end(), {"--sctp-port", "5001", "--remote-sctp-port", "5002",
+                             "--max-message-size", "262144", "--peer-max-message-size", "65536"});
+    ASSERT_TRUE(parse_session_add(more, cmd, err)) << err;
+    EXPECT_EQ(cmd.datachannel.local_sctp_port, 5001);
+    EXPECT_EQ(cmd.datachannel.remote_sctp_port, 5002);
+    EXPECT_EQ(cmd.datachannel.max_message_size, 262144U);
+    EXPECT_EQ(cmd.datachannel.peer_max_message_size, 65536U);
+
+    const auto refused = [&](Args a, const std::string& why) {
+        std::string e;
+        dpif::Command c{};
+        EXPECT_FALSE(parse_session_add(a, c, e)) << why;
+        EXPECT_NE(e.find(why), std::string::npos) << e;
+    };
+    Args with_core = base;
+    with_core.insert(with_core.end(), {"--core-local", "198.18.1.2:50000"});
+    refused(with_core, "no core leg");
+    Args no_dtls = {"--id", "9", "--access-datachannel", "--access-local", "198.18.0.2:40010"};
+    refused(no_dtls, "needs --access-dtls");
+    Args small = base;
+    small.insert(small.end(), {"--max-message-size", "100"});
+    refused(small, "--max-message-size: a number 1024..");
+    Args stray = {"--id", "9", "--sctp-port", "5000"};
+    refused(stray, "need --access-datachannel");
+}
+
 }  // namespace
 }  // namespace isthmus::ctl
