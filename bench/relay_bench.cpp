@@ -89,7 +89,9 @@ constexpr const char* kUsage =
     "                         software hand-off from one RX queue against two RX queues\n"
     "                         steered by owner (~10 s)\n"
     "  --command-latency      also: SessionCreate to the session's first packet out,\n"
-    "                         2,000 sessions, idle and busy worker (~2 s)\n";
+    "                         2,000 sessions, idle and busy worker (~2 s)\n"
+    "  --no-capture-area      the worker without the dpif capture area (by default it has\n"
+    "                         one with no capture running, as in the dataplane)\n";
 
 uint64_t parse_count(const std::string& s, const char* what) {
     char* end = nullptr;
@@ -150,6 +152,8 @@ Options parse_options(int argc, char** argv) {
             o.handoff = true;
         } else if (a == "--command-latency") {
             o.command_latency = true;
+        } else if (a == "--no-capture-area") {
+            o.capture_area = false;
         } else {
             die("unknown argument '" + a + "'\n\n" + kUsage);
         }
@@ -314,6 +318,8 @@ int main(int argc, char** argv) try {
         res.io_ns = measure_io(rig, fw, 20000000);
         std::fprintf(stderr, "relay_bench: SRTP engine...\n");
         res.engine = measure_engine(4000000);
+        // As the dataplane's region holds it: no capture running (seq 0).
+        const auto capture_area = std::make_unique<isthmus::dpif::CaptureArea>();
         for (const uint32_t sessions : o.sessions) {
             isthmus::dataplane::WorkerSetup ws;
             for (std::size_t s = 0; s < 2; ++s) {
@@ -324,6 +330,7 @@ int main(int argc, char** argv) try {
             }
             ws.limits = {sessions, 0};
             ws.publish_cycles = rte_get_tsc_hz() * 3600;
+            ws.capture = o.capture_area ? capture_area.get() : nullptr;
             std::fprintf(stderr, "relay_bench: %u sessions: setting up...\n", sessions);
             SessionSetup setup;
             setup.sessions = sessions;

@@ -24,6 +24,10 @@ struct Options {
     std::string json;
     bool handoff = false;          // --handoff: two workers, hand-off vs steering
     bool command_latency = false;  // --command-latency: create to first packet
+    // --no-capture-area: the worker without a capture area (as before issue
+    // 10's capture); by default it has one with no capture running, as the
+    // dataplane's workers do (the hook's idle cost is in the figures).
+    bool capture_area = true;
 };
 
 // ns/packet of the SRTP engine alone (bursts of 32, one context).
