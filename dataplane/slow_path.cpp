@@ -197,7 +197,12 @@ void SlowPath::datachannel_events(uint64_t now_ns) {
         if (it == dc_.end() || !(it->second.ref == e.leg)) continue;
         DcLeg& d = it->second;
         if (e.kind != dtls::ServiceEvent::Kind::Up) {
-            if (d.ep) ++counters_.dc_failed;
+            // Counted once: here only if its SCTP had not ended by itself
+            // (on_state counted that).
+            if (d.ep && d.ep->state() != datachannel::SctpState::Failed &&
+                d.ep->state() != datachannel::SctpState::Closed) {
+                ++counters_.dc_failed;
+            }
             d.ep.reset();
             continue;
         }

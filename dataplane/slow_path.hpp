@@ -55,18 +55,18 @@ struct SlowPathSetup {
 
 // X(name) of the slow path's own counters (beside the service's), published
 // as "dtls_<name>".
-#define ISTHMUS_SLOW_PATH_COUNTERS(X)                                               \
-    X(sent)            /* datagrams sent */                                         \
-    X(tx_full)         /* datagrams not sent: no mbuf, TX queue or ring full */     \
-    X(keys_waiting)    /* key messages waiting for room in a worker's ring */       \
-    X(events_lost)     /* events not reported: the outbox was full */               \
-    X(not_parsed)      /* datagram frames that did not parse (not expected) */      \
-    X(internal_errors) /* a message whose handling threw (memory): dropped */       \
-    X(dc_legs_up)      /* data channels' DTLS up: an SCTP endpoint made */          \
-    X(dc_failed)       /* data channels' SCTP associations that failed or closed */ \
-    X(dc_channels)     /* data channels opened (DCEP, either side) */               \
-    X(dc_messages_in)  /* data channel messages received */                         \
-    X(dc_unrouted)     /* of which nothing takes yet (the MSRP bridge: issue 9) */  \
+#define ISTHMUS_SLOW_PATH_COUNTERS(X)                                              \
+    X(sent)            /* datagrams sent */                                        \
+    X(tx_full)         /* datagrams not sent: no mbuf, TX queue or ring full */    \
+    X(keys_waiting)    /* key messages waiting for room in a worker's ring */      \
+    X(events_lost)     /* events not reported: the outbox was full */              \
+    X(not_parsed)      /* datagram frames that did not parse (not expected) */     \
+    X(internal_errors) /* a message whose handling threw (memory): dropped */      \
+    X(dc_legs_up)      /* data channels' DTLS up: an SCTP endpoint made */         \
+    X(dc_failed)       /* data channels ended by their SCTP or DTLS (once each) */ \
+    X(dc_channels)     /* data channels opened (DCEP, either side) */              \
+    X(dc_messages_in)  /* data channel messages received */                        \
+    X(dc_unrouted)     /* of which nothing takes yet (the MSRP bridge: issue 9) */ \
     X(dc_no_leg)       /* SCTP packets for a leg without an endpoint */
 
 struct SlowPathCounters {
