@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -359,6 +360,7 @@ int main(int argc, char** argv) {
         uint64_t served = 0, events_dropped = 0, requests_sent = 0, requests_failed = 0;
         isthmus::dpif::Command cmds[32];
         isthmus::dataplane::CommandService service(static_cast<uint16_t>(n_workers));
+        std::deque<isthmus::dataplane::MsrpOp> msrp_waiting;
         isthmus::dataplane::NeighbourResolver resolver(65536);
         // Next-hop rules per side ([[dataplane.port]] networks / gateway / gateway6).
         std::vector<isthmus::dataplane::PortRoute> routes(2);
@@ -489,6 +491,15 @@ int main(int argc, char** argv) {
                 }
             }
             served += n;
+            // Chat specs to the slow path, in order; those its ring cannot
+            // take yet wait here (never dropped: a lost Clear would leave a
+            // chat running after its session).
+            if (service.has_msrp_ops()) {
+                for (isthmus::dataplane::MsrpOp& op : service.take_msrp_ops())
+                    msrp_waiting.push_back(op);
+            }
+            while (!msrp_waiting.empty() && slow->msrp_inbox.try_push(msrp_waiting.front()))
+                msrp_waiting.pop_front();
             work += static_cast<unsigned>(n);
             for (auto& w : workers) {
                 // The worker's events on their way to the control plane.

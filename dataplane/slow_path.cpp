@@ -1,10 +1,12 @@
 #include "slow_path.hpp"
 
+#include <openssl/rand.h>
 #include <time.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 
 #include "pkt/parse.hpp"
 
@@ -21,7 +23,28 @@ uint64_t monotonic_ns() {
 constexpr uint64_t kTimerPeriodNs = 1'000'000;      // retransmissions and deadlines
 constexpr uint64_t kPublishPeriodNs = 100'000'000;  // stats block
 
-constexpr const char* kGaugeNames[] = {"dtls_legs", "dtls_handshaking"};
+// The bridges' counters published (summed over chats).
+constexpr const char* kMsrpBridgeCounters[] = {"msrp_relayed_to_tcp", "msrp_relayed_to_channel"};
+constexpr const char* kGaugeNames[] = {"dtls_legs", "dtls_handshaking", "msrp_chats"};
+
+// A fresh MSRP transaction id (RFC 4975 7.1: random, so that no one who
+// supplies a body can guess the end line that closes it): 16 characters
+// of a 64-letter alphabet, 96 bits.
+std::string random_transaction_id() {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.";
+    unsigned char r[16];
+    if (RAND_bytes(r, sizeof r) != 1) throw std::runtime_error("RAND_bytes failed");
+    std::string id(sizeof r, 'x');
+    for (std::size_t i = 0; i < sizeof r; ++i)
+        id[i] = kAlphabet[r[i] & 63U];
+    return id;
+}
+
+bool is_msrp_protocol(std::string_view p) {
+    return p.size() == 4 && (p[0] | 0x20) == 'm' && (p[1] | 0x20) == 's' && (p[2] | 0x20) == 'r' &&
+           (p[3] | 0x20) == 'p';
+}
 
 }  // namespace
 
@@ -29,11 +52,13 @@ SlowPath::SlowPath(const SlowPathSetup& setup, const dtls::Identity& identity)
     : setup_(setup), ctx_(identity, setup.dtls), service_(ctx_, setup.limits) {
     if (setup.capture != nullptr) tap_.attach(setup.capture, dpif::kCaptureSlowPathRing);
     sctp_ = setup.sctp;
+    chats_ = std::make_unique<datachannel::MsrpChats>(setup.chats, random_transaction_id);
 }
 
 SlowPath::~SlowPath() {
-    // The endpoints before the stack they live on (an association must be
-    // gone before its stack).
+    // The chats (their sockets), then the endpoints before the stack they
+    // live on (an association must be gone before its stack).
+    chats_.reset();
     dc_.clear();
     own_sctp_.reset();
     // Datagrams still queued go back to the pool.
@@ -43,6 +68,16 @@ SlowPath::~SlowPath() {
             if (m.kind == SlowMsg::Kind::Datagram && m.mbuf != nullptr) rte_pktmbuf_free(m.mbuf);
     }
 }
+
+namespace {
+#define ISTHMUS_X(c) +1
+constexpr std::size_t kPublished = 0 ISTHMUS_DTLS_COUNTERS(ISTHMUS_X)
+                                       ISTHMUS_SLOW_PATH_COUNTERS(ISTHMUS_X)
+                                           ISTHMUS_MSRP_CHAT_COUNTERS(ISTHMUS_X) +
+                                   std::size(kMsrpBridgeCounters) + std::size(kGaugeNames);
+#undef ISTHMUS_X
+static_assert(kPublished <= dpif::kMaxStatCounters, "the slow path's stat block is full");
+}  // namespace
 
 void SlowPath::describe(dpif::StatBlock* block) {
     block_ = block;
@@ -58,6 +93,12 @@ void SlowPath::describe(dpif::StatBlock* block) {
     dpif::stat_set_label(block->counter[k++].name, sizeof block->counter[0].name, "dtls_" #c);
     ISTHMUS_SLOW_PATH_COUNTERS(ISTHMUS_X)
 #undef ISTHMUS_X
+#define ISTHMUS_X(c) \
+    dpif::stat_set_label(block->counter[k++].name, sizeof block->counter[0].name, "msrp_" #c);
+    ISTHMUS_MSRP_CHAT_COUNTERS(ISTHMUS_X)
+#undef ISTHMUS_X
+    for (const char* n : kMsrpBridgeCounters)
+        dpif::stat_set_label(block->counter[k++].name, sizeof block->counter[0].name, n);
     for (const char* n : kGaugeNames)
         dpif::stat_set_label(block->counter[k++].name, sizeof block->counter[0].name, n);
     block->counters = k;
@@ -74,8 +115,16 @@ void SlowPath::publish() {
 #define ISTHMUS_X(field) dpif::stat_store(block_->counter[k++], counters_.field);
     ISTHMUS_SLOW_PATH_COUNTERS(ISTHMUS_X)
 #undef ISTHMUS_X
+    const datachannel::ChatCounters& cc = chats_->counters();
+#define ISTHMUS_X(field) dpif::stat_store(block_->counter[k++], cc.field);
+    ISTHMUS_MSRP_CHAT_COUNTERS(ISTHMUS_X)
+#undef ISTHMUS_X
+    const msrp::BridgeStats b = chats_->bridge_stats();
+    dpif::stat_store(block_->counter[k++], b[msrp::BridgeCounter::RelayedToTcp]);
+    dpif::stat_store(block_->counter[k++], b[msrp::BridgeCounter::RelayedToChannel]);
     dpif::stat_store(block_->counter[k++], service_.legs());
     dpif::stat_store(block_->counter[k++], service_.handshaking());
+    dpif::stat_store(block_->counter[k++], chats_->chats());
 }
 
 void SlowPath::handle(unsigned worker, SlowMsg& m, uint64_t now_ns) {
@@ -90,7 +139,10 @@ void SlowPath::handle(unsigned worker, SlowMsg& m, uint64_t now_ns) {
             p.app_data = m.datachannel != 0;
             service_.open(p);
             // A re-made leg starts over: its old endpoint goes (an abort).
-            dc_.erase(dc_key(m.session_id, m.side));
+            if (const auto old = dc_.find(dc_key(m.session_id, m.side)); old != dc_.end()) {
+                drop_endpoint(old->second);
+                dc_.erase(old);
+            }
             if (p.app_data) {
                 DcLeg& d = dc_[dc_key(m.session_id, m.side)];
                 d.ref = leg;
@@ -102,7 +154,10 @@ void SlowPath::handle(unsigned worker, SlowMsg& m, uint64_t now_ns) {
         case SlowMsg::Kind::Close: {
             service_.close(leg);
             const auto it = dc_.find(dc_key(m.session_id, m.side));
-            if (it != dc_.end() && it->second.ref == leg) dc_.erase(it);
+            if (it != dc_.end() && it->second.ref == leg) {
+                drop_endpoint(it->second);
+                dc_.erase(it);
+            }
             return;
         }
         case SlowMsg::Kind::Path:
@@ -203,7 +258,7 @@ void SlowPath::datachannel_events(uint64_t now_ns) {
                 d.ep->state() != datachannel::SctpState::Closed) {
                 ++counters_.dc_failed;
             }
-            d.ep.reset();
+            drop_endpoint(d);
             continue;
         }
         if (sctp_ == nullptr) {
@@ -218,15 +273,48 @@ void SlowPath::datachannel_events(uint64_t now_ns) {
         o.sctp.peer_max_message_size =
             d.spec.peer_max_message_size != 0 ? d.spec.peer_max_message_size : 65536;
         const dtls::LegRef ref = d.ref;
+        const uint64_t key = it->first;
         datachannel::EndpointCallbacks cb;
         cb.send_packet = [this, ref](std::span<const uint8_t> packet) {
             service_.send_app_data(ref, packet);
         };
-        cb.on_open = [this](const datachannel::DataChannel&) { ++counters_.dc_channels; };
-        cb.on_message = [this](uint16_t, datachannel::MessageKind, std::span<const uint8_t>) {
-            ++counters_.dc_messages_in;
-            ++counters_.dc_unrouted;  // the MSRP bridge takes them (docs/datachannel.md)
+        // The browser's MSRP channel (RFC 8873: protocol "MSRP") carries the
+        // chat of the session's spec; other channels' messages are counted.
+        cb.on_open = [this, key](const datachannel::DataChannel& ch) {
+            ++counters_.dc_channels;
+            const auto leg = dc_.find(key);
+            if (leg == dc_.end() || leg->second.msrp_channel >= 0 ||
+                !is_msrp_protocol(ch.params.protocol))
+                return;
+            const auto spec = msrp_specs_.find(key >> 1);
+            if (spec != msrp_specs_.end() &&
+                spec->second.spec.channel_id != dpif::kMsrpAnyChannel &&
+                spec->second.spec.channel_id != ch.id)
+                return;  // the spec names another stream (a=dcmap)
+            leg->second.msrp_channel = ch.id;
+            try_chat(key, leg->second, last_now_ns_);
         };
+        cb.on_message = [this, key](uint16_t id, datachannel::MessageKind kind,
+                                    std::span<const uint8_t> data) {
+            ++counters_.dc_messages_in;
+            const auto leg = dc_.find(key);
+            if (leg == dc_.end() || !leg->second.chatting || leg->second.msrp_channel != id) {
+                ++counters_.dc_unrouted;
+                return;
+            }
+            leg->second.kind = kind;
+            chats_->from_channel(key, data);
+        };
+        cb.on_close = [this, key](uint16_t id) {
+            const auto leg = dc_.find(key);
+            if (leg == dc_.end() || leg->second.msrp_channel != id) return;
+            leg->second.msrp_channel = -1;
+            if (leg->second.chatting) {
+                leg->second.chatting = false;
+                chats_->channel_closed(key);
+            }
+        };
+        cb.on_writable = [this, key] { chats_->channel_writable(key); };
         cb.on_state = [this](datachannel::SctpState st) {
             if (st == datachannel::SctpState::Failed || st == datachannel::SctpState::Closed)
                 ++counters_.dc_failed;
@@ -245,6 +333,90 @@ void SlowPath::datachannel_events(uint64_t now_ns) {
     }
     service_.app_data().clear();
     if (sctp_ != nullptr && !dc_.empty()) sctp_->tick(now_ns / 1000000);
+}
+
+void SlowPath::drop_endpoint(DcLeg& d) {
+    const uint64_t key = dc_key(d.ref.session_id, d.ref.side);
+    if (d.chatting) chats_->channel_closed(key);
+    d.chatting = false;
+    d.msrp_channel = -1;
+    d.ep.reset();
+}
+
+void SlowPath::try_chat(uint64_t key, DcLeg& d, uint64_t now_ns) {
+    if (d.chatting || d.msrp_channel < 0 || !d.ep) return;
+    const auto spec = msrp_specs_.find(key >> 1);
+    if (spec == msrp_specs_.end()) {
+        ++counters_.msrp_no_spec;  // it may come: msrp_ops() tries again
+        return;
+    }
+    const auto id = static_cast<uint16_t>(d.msrp_channel);
+    datachannel::ChatChannel ch;
+    ch.send = [this, key, id](std::span<const uint8_t> message) {
+        const auto leg = dc_.find(key);
+        if (leg == dc_.end() || !leg->second.ep) return true;  // gone: the chat ends with it
+        const datachannel::SendResult r = leg->second.ep->send(id, leg->second.kind, message);
+        if (r == datachannel::SendResult::WouldBlock) return false;
+        if (r != datachannel::SendResult::Ok) ++counters_.dc_send_errors;
+        return true;
+    };
+    ch.close = [this, key, id] {
+        const auto leg = dc_.find(key);
+        if (leg == dc_.end()) return;
+        leg->second.chatting = false;
+        leg->second.msrp_channel = -1;  // closing: no chat starts on it again
+        if (leg->second.ep) leg->second.ep->close(id);
+    };
+    std::string why;
+    if (chats_->start(key, spec->second.legs, spec->second.spec, std::move(ch), now_ns, &why)) {
+        d.chatting = true;
+    } else {
+        ++counters_.msrp_bad_spec;
+        d.ep->close(id);
+        d.msrp_channel = -1;
+    }
+}
+
+// The command service's chat specs, in order: kept per session; a chat
+// whose spec changed or went ends (its channel closes); a spec that arrives
+// after its MSRP channel opened starts the chat now.
+void SlowPath::msrp_ops(uint64_t now_ns) {
+    MsrpOp op;
+    while (msrp_inbox.try_pop(op)) {
+        const uint64_t key = dc_key(op.session_id, 0);
+        switch (op.kind) {
+            case MsrpOp::Kind::Set: {
+                auto legs = msrp::chat_legs(op.spec, op.access_local);
+                if (!legs) {  // the service checked it: not expected
+                    ++counters_.msrp_bad_spec;
+                    break;
+                }
+                const auto old = msrp_specs_.find(op.session_id);
+                const bool same = old != msrp_specs_.end() &&
+                                  std::memcmp(&old->second.spec, &op.spec, sizeof op.spec) == 0;
+                msrp_specs_[op.session_id] = MsrpEntry{op.generation, op.spec, std::move(*legs)};
+                if (same) break;
+                if (chats_->has(key)) chats_->stop(key);  // a new chat on the next channel
+                if (auto d = dc_.find(key); d != dc_.end()) try_chat(key, d->second, now_ns);
+                break;
+            }
+            case MsrpOp::Kind::Clear:
+                msrp_specs_.erase(op.session_id);
+                chats_->stop(key);
+                break;
+            case MsrpOp::Kind::ReleaseOlder:
+                for (auto it = msrp_specs_.begin(); it != msrp_specs_.end();) {
+                    if (it->second.generation < op.generation) {
+                        chats_->stop(dc_key(it->first, 0));
+                        it = msrp_specs_.erase(it);
+                    } else {
+                        ++it;
+                    }
+                }
+                break;
+        }
+        explicit_bzero(&op, sizeof op);
+    }
 }
 
 void SlowPath::flush() {
@@ -300,6 +472,13 @@ unsigned SlowPath::poll(uint64_t now_ns) {
     unsigned work = 0;
     last_now_ns_ = now_ns;
     tap_.poll();
+    if (!msrp_inbox.empty()) {
+        try {
+            msrp_ops(now_ns);
+        } catch (const std::exception&) {
+            ++counters_.internal_errors;
+        }
+    }
     if (!pending_keys_.empty()) deliver_keys();
     for (unsigned w = 0; w < setup_.workers.size(); ++w) {
         SlowMsg msgs[16];
@@ -327,6 +506,15 @@ unsigned SlowPath::poll(uint64_t now_ns) {
             }
         }
         work += taken;
+    }
+    try {
+        // The chats' sockets: their SCTP packets join the datagrams of flush().
+        if (chats_->poll(now_ns) != 0) {
+            ++work;
+            flush();
+        }
+    } catch (const std::exception&) {
+        ++counters_.internal_errors;
     }
     if (now_ns >= next_timer_ns_) {
         try {

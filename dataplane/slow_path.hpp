@@ -19,7 +19,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "control/command_service.hpp"
 #include "datachannel/data_channel.hpp"
+#include "datachannel/msrp_chats.hpp"
 #include "dpdk.hpp"
 #include "dtls/association.hpp"
 #include "dtls/service.hpp"
@@ -51,23 +53,28 @@ struct SlowPathSetup {
     // first data channel's DTLS comes up (usrsctp's state belongs to the
     // thread that made it).
     datachannel::SctpStack* sctp = nullptr;
+    // The chats' TCP sides and their bridges (docs/datachannel.md).
+    datachannel::ChatOptions chats;
 };
 
 // X(name) of the slow path's own counters (beside the service's), published
 // as "dtls_<name>".
-#define ISTHMUS_SLOW_PATH_COUNTERS(X)                                              \
-    X(sent)            /* datagrams sent */                                        \
-    X(tx_full)         /* datagrams not sent: no mbuf, TX queue or ring full */    \
-    X(keys_waiting)    /* key messages waiting for room in a worker's ring */      \
-    X(events_lost)     /* events not reported: the outbox was full */              \
-    X(not_parsed)      /* datagram frames that did not parse (not expected) */     \
-    X(internal_errors) /* a message whose handling threw (memory): dropped */      \
-    X(dc_legs_up)      /* data channels' DTLS up: an SCTP endpoint made */         \
-    X(dc_failed)       /* data channels ended by their SCTP or DTLS (once each) */ \
-    X(dc_channels)     /* data channels opened (DCEP, either side) */              \
-    X(dc_messages_in)  /* data channel messages received */                        \
-    X(dc_unrouted)     /* of which nothing takes yet (the MSRP bridge: issue 9) */ \
-    X(dc_no_leg)       /* SCTP packets for a leg without an endpoint */
+#define ISTHMUS_SLOW_PATH_COUNTERS(X)                                               \
+    X(sent)            /* datagrams sent */                                         \
+    X(tx_full)         /* datagrams not sent: no mbuf, TX queue or ring full */     \
+    X(keys_waiting)    /* key messages waiting for room in a worker's ring */       \
+    X(events_lost)     /* events not reported: the outbox was full */               \
+    X(not_parsed)      /* datagram frames that did not parse (not expected) */      \
+    X(internal_errors) /* a message whose handling threw (memory): dropped */       \
+    X(dc_legs_up)      /* data channels' DTLS up: an SCTP endpoint made */          \
+    X(dc_failed)       /* data channels ended by their SCTP or DTLS (once each) */  \
+    X(dc_channels)     /* data channels opened (DCEP, either side) */               \
+    X(dc_messages_in)  /* data channel messages received */                         \
+    X(dc_unrouted)     /* of which no chat took (not its MSRP channel, no spec) */  \
+    X(dc_no_leg)       /* SCTP packets for a leg without an endpoint */             \
+    X(dc_send_errors)  /* chat messages the channel refused (closed, too large) */  \
+    X(msrp_no_spec)    /* MSRP channels opened with no chat spec for the session */ \
+    X(msrp_bad_spec)   /* chat specs that could not start a chat (listen, bind) */
 
 struct SlowPathCounters {
 #define ISTHMUS_X(name) uint64_t name = 0;
@@ -91,12 +98,18 @@ class SlowPath {
 
     // Events for the control plane (read by the main lcore).
     dpif::SpscRing<dpif::Event, 1024> outbox;
+    // The chats' specs from the command service (written by the main lcore,
+    // in the order CommandService::take_msrp_ops gave them).
+    dpif::SpscRing<MsrpOp, 256> msrp_inbox;
 
     const dtls::ServiceCounters& counters() const { return service_.counters(); }
     const SlowPathCounters& own_counters() const { return counters_; }
 
     // A data channel's endpoint, for tests (nullptr: none, or not up yet).
     datachannel::DataChannelEndpoint* data_channel(uint64_t session_id, uint8_t side);
+    const datachannel::MsrpChats& chats() const { return *chats_; }
+    // Chat specs held (sessions with MSRP).
+    std::size_t msrp_specs() const { return msrp_specs_.size(); }
 
   private:
     // A data channel's leg: what its endpoint is made from once its DTLS
@@ -106,11 +119,28 @@ class SlowPath {
         dpif::DataChannelSpec spec{};
         bool dtls_client = false;
         std::unique_ptr<datachannel::DataChannelEndpoint> ep;
+        // The browser's MSRP channel (protocol "MSRP"): its stream id, -1
+        // none; whether a chat runs on it; the kind of its last message (the
+        // chat answers in the same).
+        int msrp_channel = -1;
+        bool chatting = false;
+        datachannel::MessageKind kind = datachannel::MessageKind::Text;
+    };
+    struct MsrpEntry {
+        uint64_t generation = 0;
+        dpif::MsrpSpec spec{};
+        msrp::ChatLegs legs;
     };
     static uint64_t dc_key(uint64_t session_id, uint8_t side) {
         return session_id << 1 | (side & 1U);
     }
     void datachannel_events(uint64_t now_ns);
+    void msrp_ops(uint64_t now_ns);
+    // Starts the chat of a data channel's leg if its MSRP channel is open and
+    // its session has a spec.
+    void try_chat(uint64_t key, DcLeg& d, uint64_t now_ns);
+    // The leg's endpoint goes (closed, failed, re-made): its chat ends first.
+    void drop_endpoint(DcLeg& d);
     void handle(unsigned worker, SlowMsg& m, uint64_t now_ns);
     void flush();
     bool send(const dtls::Outgoing& o);
@@ -126,6 +156,8 @@ class SlowPath {
     std::unique_ptr<datachannel::SctpStack> own_sctp_;
     datachannel::SctpStack* sctp_ = nullptr;
     std::unordered_map<uint64_t, DcLeg> dc_;
+    std::unordered_map<uint64_t, MsrpEntry> msrp_specs_;  // session id -> its chat
+    std::unique_ptr<datachannel::MsrpChats> chats_;
     uint64_t last_now_ns_ = 0;  // poll()'s clock, for the SCTP stack's timers
     // Keys (or withdrawals) a worker's full ring did not take yet: delivered
     // first on the next poll, in order (never dropped: a lost install would

@@ -288,7 +288,8 @@ void dataplane_counter(Families& f, const DataplaneCounter& c) {
             {"dtls_handshakes_busy", "busy"},
             {"dtls_handshakes_nomem", "nomem"},
         };
-        if (n == "dtls_legs" || n == "dtls_handshaking" || n == "dtls_keys_waiting") {
+        if (n == "dtls_legs" || n == "dtls_handshaking" || n == "dtls_keys_waiting" ||
+            n == "msrp_chats") {
             f.gauge("isthmus_dataplane_" + c.name,
                     "the slow path's " + c.name + " now (docs/dataplane.md)", {}, d(c.value));
         } else if (const auto it = outcomes.find(n); it != outcomes.end()) {

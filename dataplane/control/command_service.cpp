@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <string>
 
+#include "msrp/spec.hpp"
+
 namespace isthmus::dataplane {
 
 using dpif::MsgType;
@@ -55,27 +57,38 @@ Routed CommandService::handle(const dpif::Command& cmd) {
             }
             resyncing_ = false;
             r.release_older = generation_;
+            {
+                MsrpOp op;
+                op.kind = MsrpOp::Kind::ReleaseOlder;
+                op.generation = generation_;
+                msrp_ops_.push_back(op);
+                // Commands of older generations whose Results never came.
+                awaiting_msrp_.erase(awaiting_msrp_.begin(),
+                                     awaiting_msrp_.lower_bound({generation_, 0}));
+            }
             return r;
         case MsgType::SessionCreate: {
             if (id == 0) return refuse(ResultCode::BadParams, "session id 0 is reserved");
             uint16_t w = 0;
             std::string why;
             if (!one_owner(cmd, w, why)) return refuse(ResultCode::BadParams, why);
+            // Adoption only inside a resync (ResyncBegin .. ResyncEnd).
+            if (it != owner_.end() && (!resyncing_ || cmd.hdr.generation != generation_ ||
+                                       cmd.hdr.generation <= it->second.generation)) {
+                return refuse(ResultCode::Exists, "session " + std::to_string(id) + " exists");
+            }
             if (it != owner_.end()) {
-                // Adoption only inside a resync (ResyncBegin .. ResyncEnd).
-                if (!resyncing_ || cmd.hdr.generation != generation_ ||
-                    cmd.hdr.generation <= it->second.generation) {
-                    return refuse(ResultCode::Exists, "session " + std::to_string(id) + " exists");
-                }
                 if (w != it->second.worker) {
                     return refuse(ResultCode::BadParams,
                                   "an adopted session cannot move to another worker");
                 }
+                if (!msrp_op_of(cmd, why)) return refuse(ResultCode::BadParams, why);
                 // Adoption (resync): the worker applies it as an update.
                 it->second =
                     Owned{w, cmd.hdr.generation, cmd.hdr.seq, false, true, it->second.generation};
                 return to_worker(w);
             }
+            if (!msrp_op_of(cmd, why)) return refuse(ResultCode::BadParams, why);
             owner_.emplace(id, Owned{w, cmd.hdr.generation, cmd.hdr.seq, false, false, 0});
             return to_worker(w);
         }
@@ -91,6 +104,7 @@ Routed CommandService::handle(const dpif::Command& cmd) {
                               "the new local ports belong to another worker (port / 2 mod " +
                                   std::to_string(workers_) + ")");
             }
+            if (!msrp_op_of(cmd, why)) return refuse(ResultCode::BadParams, why);
             return to_worker(w);
         }
         case MsgType::SessionDelete: {
@@ -99,6 +113,13 @@ Routed CommandService::handle(const dpif::Command& cmd) {
             }
             const uint16_t w = it->second.worker;
             owner_.erase(it);
+            if (with_msrp_.erase(id) != 0) {
+                MsrpOp op;
+                op.kind = MsrpOp::Kind::Clear;
+                op.session_id = id;
+                op.generation = cmd.hdr.generation;
+                msrp_ops_.push_back(op);
+            }
             return to_worker(w);
         }
         case MsgType::SessionQuery:
@@ -114,6 +135,27 @@ Routed CommandService::handle(const dpif::Command& cmd) {
         default:
             return refuse(ResultCode::BadType, "not a command");
     }
+}
+
+bool CommandService::msrp_op_of(const dpif::Command& cmd, std::string& why) {
+    MsrpOp op;
+    op.session_id = cmd.hdr.session_id;
+    op.generation = cmd.hdr.generation;
+    if (cmd.msrp.setup == dpif::kMsrpNone) {
+        if (with_msrp_.count(cmd.hdr.session_id) == 0) return true;  // nothing to clear
+        op.kind = MsrpOp::Kind::Clear;
+    } else {
+        if (cmd.access.security != dpif::LegSecurity::DtlsSctp) {
+            why = "msrp: only on a data channel's session (access security DtlsSctp)";
+            return false;
+        }
+        if (!msrp::chat_legs(cmd.msrp, cmd.access.local, &why)) return false;
+        op.kind = MsrpOp::Kind::Set;
+        op.access_local = cmd.access.local;
+        op.spec = cmd.msrp;
+    }
+    awaiting_msrp_[{cmd.hdr.generation, cmd.hdr.seq}] = op;
+    return true;
 }
 
 bool CommandService::one_owner(const dpif::Command& cmd, uint16_t& worker, std::string& why) const {
@@ -134,11 +176,28 @@ bool CommandService::on_worker_event(const dpif::Event& ev) {
         // Released by ResyncEnd (the event carries the session's own
         // generation); unless an adoption moved the id on since.
         const auto it = owner_.find(ev.hdr.session_id);
-        if (it != owner_.end() && it->second.generation <= ev.hdr.generation) owner_.erase(it);
+        if (it != owner_.end() && it->second.generation <= ev.hdr.generation) {
+            owner_.erase(it);
+            with_msrp_.erase(ev.hdr.session_id);  // ReleaseOlder dropped its spec
+        }
         return true;
     }
     if (ev.hdr.type != MsgType::Result) return true;
     const auto of = static_cast<MsgType>(ev.hdr.reserved);
+    if (of == MsgType::SessionCreate || of == MsgType::SessionUpdate) {
+        // The chat follows the session: its spec only if the worker took it.
+        const auto a = awaiting_msrp_.find({ev.hdr.generation, ev.hdr.seq});
+        if (a != awaiting_msrp_.end()) {
+            if (ev.result == ResultCode::Ok) {
+                if (a->second.kind == MsrpOp::Kind::Set)
+                    with_msrp_.insert(ev.hdr.session_id);
+                else
+                    with_msrp_.erase(ev.hdr.session_id);
+                msrp_ops_.push_back(a->second);
+            }
+            awaiting_msrp_.erase(a);
+        }
+    }
     if (of == MsgType::SessionCreate) {
         const auto it = owner_.find(ev.hdr.session_id);
         // Only the answer to the create that made the entry may drop it

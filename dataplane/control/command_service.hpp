@@ -30,12 +30,28 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "isthmus/dpif/messages.hpp"
 #include "session/session_table.hpp"
 
 namespace isthmus::dataplane {
+
+// What the slow path's chats must learn of a command (issue 9): a data
+// channel session's MSRP spec set (a create or update the worker took),
+// cleared (a delete, an update without one), or every spec of a generation
+// older than `generation` dropped (ResyncEnd). The main lcore moves them to
+// the slow path in order (SlowPath::msrp_inbox).
+struct MsrpOp {
+    enum class Kind : uint8_t { Set, Clear, ReleaseOlder };
+    Kind kind = Kind::Set;
+    uint64_t session_id = 0;
+    uint64_t generation = 0;
+    dpif::IpEndpoint access_local{};  // Set: the access leg's local address (our channel URI)
+    dpif::MsrpSpec spec{};            // Set
+};
 
 struct Routed {
     enum class To : uint8_t {
@@ -75,6 +91,10 @@ class CommandService {
     std::size_t sessions() const { return owner_.size(); }
     uint16_t workers() const { return workers_; }
 
+    // The MSRP ops made since the last call (moved out, in order).
+    std::vector<MsrpOp> take_msrp_ops() { return std::exchange(msrp_ops_, {}); }
+    bool has_msrp_ops() const { return !msrp_ops_.empty(); }
+
   private:
     uint16_t workers_;
     uint64_t generation_ = 0;
@@ -91,6 +111,13 @@ class CommandService {
     // Queries of all sessions still waiting for some workers:
     // (generation, seq) -> workers yet to answer.
     std::map<std::pair<uint64_t, uint64_t>, uint16_t> open_queries_;
+    // Creates and updates at a worker whose MSRP op waits for their Result:
+    // (generation, seq) -> the op, made only if the worker took the command.
+    std::map<std::pair<uint64_t, uint64_t>, MsrpOp> awaiting_msrp_;
+    std::vector<MsrpOp> msrp_ops_;
+    std::unordered_set<uint64_t> with_msrp_;  // sessions whose spec the slow path holds
+    // The MSRP op of a create or update (refusing a bad spec: false, `why`).
+    bool msrp_op_of(const dpif::Command& cmd, std::string& why);
 
     // The worker all of `cmd`'s local ports name, or an error in `why`.
     bool one_owner(const dpif::Command& cmd, uint16_t& worker, std::string& why) const;

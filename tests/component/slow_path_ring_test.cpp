@@ -5,14 +5,23 @@
 // delete sends close_notify. Once with the slow path's own TX queue (queue
 // 1 of ports that have two) and once through worker 0's ring (ports that
 // have one to spare: none).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <thread>
 
 #include "datachannel/data_channel.hpp"
 #include "dtls/identity.hpp"
 #include "ice_check.hpp"
+#include "msrp/fields.hpp"
+#include "msrp/parser.hpp"
+#include "msrp/spec.hpp"
+#include "msrp/uri.hpp"
 #include "openssl_peer.hpp"
 #include "slow_path.hpp"
 #include "worker_rig.hpp"
@@ -436,6 +445,46 @@ TEST_P(SlowPathRingTest, DataChannelComesUpThroughTheRings) {
     ASSERT_TRUE(up) << "a data-only DTLS handshake comes up";
     ASSERT_NE(slow_->data_channel(6, 0), nullptr) << "the slow path made the SCTP endpoint";
 
+    // The session's MSRP chat (issue 9) as the command service hands it
+    // over: passive, our TCP side on the loopback, where the test is the UE.
+    uint16_t tcp_port = 0;
+    {
+        const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        socklen_t len = sizeof a;
+        getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
+        tcp_port = ntohs(a.sin_port);
+        ::close(probe);
+    }
+    MsrpOp op;
+    op.kind = MsrpOp::Kind::Set;
+    op.session_id = 6;
+    op.generation = dc.hdr.generation;
+    op.access_local = dc.access.local;
+    op.spec.setup = dpif::kMsrpPassive;
+    op.spec.tcp_local.family = 4;
+    op.spec.tcp_local.port = tcp_port;
+    const uint8_t lo[4] = {127, 0, 0, 1};
+    std::memcpy(op.spec.tcp_local.addr, lo, 4);
+    op.spec.channel_id = dpif::kMsrpAnyChannel;
+    const std::string browser_path = "msrp://brws.invalid:9/brws6;dc";
+    const std::string ue_path = "msrp://127.0.0.1:2855/ue6;tcp";
+    msrp::set_spec_text(op.spec.session_id, sizeof op.spec.session_id, "gwchat6");
+    msrp::set_spec_text(op.spec.browser_path, sizeof op.spec.browser_path, browser_path);
+    msrp::set_spec_text(op.spec.ue_path, sizeof op.spec.ue_path, ue_path);
+    const auto legs = msrp::chat_legs(op.spec, op.access_local);
+    ASSERT_TRUE(legs.has_value());
+    ASSERT_TRUE(slow_->msrp_inbox.try_push(op));
+    pump();
+    EXPECT_EQ(slow_->msrp_specs(), 1U);
+
+    std::vector<std::string> browser_got;  // MSRP messages the browser's channel received
+    bc.on_message = [&](uint16_t, datachannel::MessageKind, std::span<const uint8_t> m) {
+        browser_got.emplace_back(reinterpret_cast<const char*>(m.data()), m.size());
+    };
     browser = std::make_unique<datachannel::DataChannelEndpoint>(stack, bo, std::move(bc));
     browser->connect();
     shuttle();
@@ -447,17 +496,66 @@ TEST_P(SlowPathRingTest, DataChannelComesUpThroughTheRings) {
     const auto opened = browser->open(open);
     ASSERT_EQ(opened.result, datachannel::SendResult::Ok);
     EXPECT_EQ(opened.id % 2, 0) << "the DTLS client's ids are even";
-    const std::string hello = "MSRP a786hjs2 SEND";
+    shuttle();
+    EXPECT_EQ(acks, 1) << "the gateway's DCEP ACK reached the browser";
+    EXPECT_EQ(slow_->chats().chats(), 1U) << "the MSRP channel started the session's chat";
+
+    // The UE connects to our TCP URI and sends; the browser gets the SEND.
+    const int ue = ::socket(AF_INET, SOCK_STREAM, 0);
+    {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(tcp_port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ASSERT_EQ(::connect(ue, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    }
+    const auto msrp_send = [](const std::string& tid, const std::string& to,
+                              const std::string& from, const std::string& body) {
+        return "MSRP " + tid + " SEND\r\nTo-Path: " + to + "\r\nFrom-Path: " + from +
+               "\r\nMessage-ID: m" + tid + "\r\nByte-Range: 1-" + std::to_string(body.size()) +
+               "/" + std::to_string(body.size()) + "\r\nContent-Type: text/plain\r\n\r\n" + body +
+               "\r\n-------" + tid + "$\r\n";
+    };
+    const std::string from_ue =
+        msrp_send("ue6tx1", msrp::to_string(legs->tcp.self), ue_path, "hello from the IMS");
+    ASSERT_EQ(::send(ue, from_ue.data(), from_ue.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(from_ue.size()));
+    for (int i = 0; i < 200 && browser_got.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        shuttle();
+    }
+    ASSERT_EQ(browser_got.size(), 1U) << "the UE's SEND crossed the bridge to the channel";
+    const msrp::ParseResult got = msrp::parse_message(browser_got[0]);
+    ASSERT_TRUE(got.ok()) << got.reason;
+    EXPECT_EQ(got.message.body, "hello from the IMS");
+    EXPECT_EQ(msrp::to_string(got.message.to_path), browser_path);
+    EXPECT_TRUE(slow_->chats().tcp_up(6 << 1));
+
+    // The browser's SEND reaches the UE (after the UE's own 200).
+    const std::string hello = msrp_send("brws6tx1", msrp::to_string(legs->channel.self),
+                                        browser_path, "hello from the browser");
     ASSERT_EQ(
         browser->send(opened.id, datachannel::MessageKind::Text,
                       std::span(reinterpret_cast<const uint8_t*>(hello.data()), hello.size())),
         datachannel::SendResult::Ok);
     shuttle();
-    EXPECT_EQ(acks, 1) << "the gateway's DCEP ACK reached the browser";
+    std::string at_ue;
+    for (int i = 0; i < 200 && at_ue.find("hello from the browser") == std::string::npos; ++i) {
+        char buf[4096];
+        const ssize_t n = ::recv(ue, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) at_ue.append(buf, static_cast<std::size_t>(n));
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        shuttle();
+    }
+    EXPECT_NE(at_ue.find("MSRP ue6tx1 200 OK"), std::string::npos) << at_ue;
+    EXPECT_NE(at_ue.find("To-Path: " + ue_path), std::string::npos) << at_ue;
+    EXPECT_NE(at_ue.find("hello from the browser"), std::string::npos) << at_ue;
+
     const SlowPathCounters& c = slow_->own_counters();
     EXPECT_EQ(c.dc_legs_up, 1U);
     EXPECT_EQ(c.dc_channels, 1U);
     EXPECT_EQ(c.dc_messages_in, 1U);
+    EXPECT_EQ(c.dc_unrouted, 0U);
     EXPECT_EQ(c.dc_no_leg, 0U);
 
     // RTP on the data channel's port is not relayed.
@@ -472,6 +570,17 @@ TEST_P(SlowPathRingTest, DataChannelComesUpThroughTheRings) {
     ASSERT_TRUE(worker_->inbox.try_push(wm));
     pump();
     EXPECT_EQ(slow_->data_channel(6, 0), nullptr) << "the delete took the endpoint away";
+    EXPECT_EQ(slow_->chats().chats(), 0U) << "and its chat";
+    EXPECT_EQ(slow_->chats().counters().channel_closed, 1U);
+    char buf[256];
+    ssize_t n = 0;
+    for (int i = 0; i < 100; ++i) {
+        n = ::recv(ue, buf, sizeof buf, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN)) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    EXPECT_EQ(n, 0) << "the UE's connection was closed";
+    ::close(ue);
     browser.reset();
     slow_.reset();  // its endpoints before the stack
 }

@@ -124,6 +124,23 @@ std::vector<std::pair<std::string, std::vector<Command>>> seeds() {
         c.hdr.version = 1;
         out.push_back({"old_abi_version.dpif", {c}});
     }
+    {
+        // A data channel's session with its MSRP chat (issue 9), then the
+        // chat moved to another UE, then gone.
+        Command c = dtls_create(26, 1, 40014, 50014);
+        c.access.security = dpif::LegSecurity::DtlsSctp;
+        c.core = dpif::LegSpec{};
+        c.msrp.setup = dpif::kMsrpPassive;
+        c.msrp.tcp_local = endpoint6(3, 2855);
+        c.msrp.channel_id = dpif::kMsrpAnyChannel;
+        set_text(c.msrp.session_id, sizeof c.msrp.session_id, "gwchat26");
+        set_text(c.msrp.browser_path, sizeof c.msrp.browser_path, "msrp://b.invalid:9/b26;dc");
+        set_text(c.msrp.ue_path, sizeof c.msrp.ue_path, "msrp://[2001:db8::20]:2855/u26;tcp");
+        Command up = typed(c, MsgType::SessionUpdate, 2);
+        up.msrp.setup = dpif::kMsrpActive;
+        up.msrp.tcp_remote = endpoint6(0x20, 2855);
+        out.push_back({"datachannel_chat.dpif", {c, up, typed(c, MsgType::SessionDelete, 3)}});
+    }
     return out;
 }
 
@@ -189,6 +206,15 @@ std::vector<Field> fields() {
         {offsetof(Command, hdr.generation), 8, false},
         {offsetof(Command, hdr.session_id), 8, false},
         {offsetof(Command, reserved), 1, false},
+        {offsetof(Command, msrp.setup), 1, false},
+        {offsetof(Command, msrp.channel_id), 2, false},
+        {offsetof(Command, msrp.tcp_local.family), 1, false},
+        {offsetof(Command, msrp.tcp_local.port), 2, false},
+        {offsetof(Command, msrp.tcp_remote.family), 1, false},
+        {offsetof(Command, msrp.tcp_remote.port), 2, false},
+        {offsetof(Command, msrp.session_id), 16, true},
+        {offsetof(Command, msrp.browser_path), 100, true},
+        {offsetof(Command, msrp.ue_path), 100, true},
     };
     for (const std::size_t leg : {offsetof(Command, access), offsetof(Command, core)}) {
         for (const std::size_t ep :

@@ -88,6 +88,10 @@ dpif_sources() {
            ice/integrity srtp/suite srtp/kdf srtp/engine srtp/context srtp/transform; do
     echo "dataplane/$f.cpp"
   done
+  # The command service checks a chat's MSRP spec (issue 9).
+  for f in grammar uri fields spec; do
+    echo "controlplane/msrp/$f.cpp"
+  done
 }
 
 includes=(-Icontrolplane -Itests/fuzz)
@@ -120,7 +124,7 @@ case "$target" in
   # The flow table hashes with SSE4.2's CRC32 (the build's -march=x86-64-v2).
   dpif)
     entry=dpif_fuzz; mapfile -t sources < <(dpif_sources)
-    includes=(-Idataplane -Iinclude -Itests/fuzz); extra=(-march=x86-64-v2)
+    includes=(-Idataplane -Icontrolplane -Iinclude -Itests/fuzz); extra=(-march=x86-64-v2)
     libs=(-lIPSec_MB -lcrypto); max_len=4096 ;;
   json) entry=json_fuzz; sources=(controlplane/wwsf/json.cpp) ;;
   token) entry=token_fuzz; mapfile -t sources < <(token_sources); libs=(-lcrypto) ;;

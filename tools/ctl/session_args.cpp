@@ -294,6 +294,68 @@ bool parse_session_id(std::string_view text, uint64_t& out, std::string& error) 
     return true;
 }
 
+namespace {
+
+// The chat of a data channel's session (issue 9): dpif::MsrpSpec from the
+// --msrp-* options. The dataplane checks the paths and the session-id (they
+// must make MSRP URIs); here only presence, sizes and numbers.
+bool build_msrp(const std::optional<std::string>& setup, const std::optional<std::string>& local,
+                const std::optional<std::string>& remote,
+                const std::optional<std::string>& session_id,
+                const std::optional<std::string>& browser_path,
+                const std::optional<std::string>& ue_path,
+                const std::optional<std::string>& channel, dpif::MsrpSpec& out,
+                std::string& error) {
+    if (!setup || (*setup != "passive" && *setup != "active")) {
+        error = "--msrp-*: needs --msrp-setup passive|active (who connects: the UE, or we)";
+        return false;
+    }
+    out.setup = *setup == "passive" ? dpif::kMsrpPassive : dpif::kMsrpActive;
+    if (!local || !session_id || !browser_path || !ue_path) {
+        error =
+            "--msrp-setup needs --msrp-local ADDR:PORT, --msrp-session-id SID, "
+            "--msrp-browser-path URI and --msrp-ue-path URI";
+        return false;
+    }
+    if (!endpoint_arg(local, "--msrp-local", out.tcp_local, error)) return false;
+    if (out.setup == dpif::kMsrpActive) {
+        if (!remote) {
+            error = "--msrp-setup active needs --msrp-remote ADDR:PORT (the UE's)";
+            return false;
+        }
+        if (!endpoint_arg(remote, "--msrp-remote", out.tcp_remote, error)) return false;
+    } else if (remote) {
+        error = "--msrp-remote: only with --msrp-setup active (passive: the UE connects to us)";
+        return false;
+    }
+    const auto text = [&](const std::string& v, const char* name, char* field, std::size_t size) {
+        if (v.size() > size) {
+            error = std::string(name) + ": at most " + std::to_string(size) + " characters";
+            return false;
+        }
+        std::memset(field, 0, size);
+        std::memcpy(field, v.data(), v.size());
+        return true;
+    };
+    if (!text(*session_id, "--msrp-session-id", out.session_id, sizeof out.session_id) ||
+        !text(*browser_path, "--msrp-browser-path", out.browser_path, sizeof out.browser_path) ||
+        !text(*ue_path, "--msrp-ue-path", out.ue_path, sizeof out.ue_path)) {
+        return false;
+    }
+    out.channel_id = dpif::kMsrpAnyChannel;
+    if (channel) {
+        const std::optional<uint64_t> n = parse_decimal(*channel, 0, 65534);
+        if (!n) {
+            error = "--msrp-channel: a stream id 0..65534, not '" + *channel + "'";
+            return false;
+        }
+        out.channel_id = static_cast<uint16_t>(*n);
+    }
+    return true;
+}
+
+}  // namespace
+
 bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
                        std::string& error) {
     std::optional<std::string> id_text;
@@ -301,6 +363,8 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
     LegArgs core("core");
     bool datachannel = false;
     std::optional<std::string> sctp_port, remote_sctp_port, max_message_size, peer_max_message_size;
+    std::optional<std::string> msrp_setup, msrp_local, msrp_remote, msrp_session_id,
+        msrp_browser_path, msrp_ue_path, msrp_channel;
     struct Option {
         std::string name;
         std::optional<std::string>* value;  // options with a value
@@ -333,6 +397,13 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
         {"--remote-sctp-port", &remote_sctp_port, nullptr},
         {"--max-message-size", &max_message_size, nullptr},
         {"--peer-max-message-size", &peer_max_message_size, nullptr},
+        {"--msrp-setup", &msrp_setup, nullptr},
+        {"--msrp-local", &msrp_local, nullptr},
+        {"--msrp-remote", &msrp_remote, nullptr},
+        {"--msrp-session-id", &msrp_session_id, nullptr},
+        {"--msrp-browser-path", &msrp_browser_path, nullptr},
+        {"--msrp-ue-path", &msrp_ue_path, nullptr},
+        {"--msrp-channel", &msrp_channel, nullptr},
     };
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -374,11 +445,13 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
     }
     const bool sctp_options =
         sctp_port || remote_sctp_port || max_message_size || peer_max_message_size;
+    const bool msrp_options = msrp_setup || msrp_local || msrp_remote || msrp_session_id ||
+                              msrp_browser_path || msrp_ue_path || msrp_channel;
     if (!datachannel) {
-        if (sctp_options) {
+        if (sctp_options || msrp_options) {
             error =
-                "--sctp-port, --remote-sctp-port, --max-message-size and "
-                "--peer-max-message-size need --access-datachannel";
+                "--sctp-port, --remote-sctp-port, --max-message-size, "
+                "--peer-max-message-size and --msrp-* need --access-datachannel";
             return false;
         }
         if (!build_leg(access, false, cmd.access, error) ||
@@ -425,6 +498,11 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
                 cmd.datachannel.max_message_size) ||
         !number(peer_max_message_size, "--peer-max-message-size", 1, 1U << 30,
                 cmd.datachannel.peer_max_message_size)) {
+        return false;
+    }
+    if (msrp_options &&
+        !build_msrp(msrp_setup, msrp_local, msrp_remote, msrp_session_id, msrp_browser_path,
+                    msrp_ue_path, msrp_channel, cmd.msrp, error)) {
         return false;
     }
     out = cmd;

@@ -143,6 +143,36 @@ struct DataChannelSpec {
 };
 static_assert(sizeof(DataChannelSpec) == 16);
 
+// The MSRP chat of a data channel's session (issue 9; docs/datachannel.md):
+// the gateway bridges the browser's MSRP data channel (RFC 8873) and the IMS
+// UE's MSRP over TCP (RFC 4975), a back-to-back endpoint with its own URI on
+// each side. setup == kMsrpNone: no chat (every field else ignored).
+//
+// The gateway's URIs are made from these fields by msrp_local_uri() below,
+// which the IMS-ALG uses for the a=path it writes toward each side:
+//   toward the browser: msrp://<access.local address>:<access.local port>/<session_id>;dc
+//   toward the UE:      msrp://<tcp_local address>:<tcp_local port>/<session_id>;tcp
+// Strings are NUL padded (a field may be full, without a NUL).
+inline constexpr uint8_t kMsrpNone = 0;
+inline constexpr uint8_t kMsrpPassive = 1;  // the UE connects to tcp_local (a=setup:passive)
+inline constexpr uint8_t kMsrpActive = 2;   // we connect from tcp_local's address to tcp_remote
+inline constexpr uint16_t kMsrpAnyChannel = 0xFFFF;
+
+struct MsrpSpec {
+    IpEndpoint tcp_local;   // our TCP address (the core address) and port
+    IpEndpoint tcp_remote;  // active: the UE's address and port; passive: unset
+    uint8_t setup;          // kMsrpNone, kMsrpPassive, kMsrpActive
+    uint8_t reserved;
+    // The data channel's stream id (a=dcmap), or kMsrpAnyChannel: the first
+    // channel the browser opens with protocol "MSRP" (any case).
+    uint16_t channel_id;
+    uint32_t reserved2;
+    char session_id[16];     // our URIs' session-id (RFC 4975 9), random
+    char browser_path[100];  // the browser's a=path (a=dcsa), its MSRP URIs
+    char ue_path[100];       // the UE's a=path
+};
+static_assert(sizeof(MsrpSpec) == 264);
+
 // control plane -> dataplane
 struct Command {
     MsgHeader hdr;
@@ -154,7 +184,9 @@ struct Command {
     // (its program_* counters): the answer-to-forwarding latency.
     uint64_t stamp_ns;
     DataChannelSpec datachannel;  // access.security == DtlsSctp only
-    uint8_t reserved[1024 - sizeof(MsgHeader) - 2 * sizeof(LegSpec) - 8 - sizeof(DataChannelSpec)];
+    MsrpSpec msrp;                // access.security == DtlsSctp only
+    uint8_t reserved[1024 - sizeof(MsgHeader) - 2 * sizeof(LegSpec) - 8 - sizeof(DataChannelSpec) -
+                     sizeof(MsrpSpec)];
 };
 static_assert(sizeof(Command) == 1024);
 static_assert(std::is_trivially_copyable_v<Command> && std::is_standard_layout_v<Command>);

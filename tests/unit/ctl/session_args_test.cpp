@@ -560,6 +560,39 @@ TEST(SessionAdd, DataChannelSession) {
     refused(small, "--max-message-size: a number 1024..");
     Args stray = {"--id", "9", "--sctp-port", "5000"};
     refused(stray, "need --access-datachannel");
+
+    // Its MSRP chat (--msrp-*): filled as given; the dataplane checks the URIs.
+    Args chat = base;
+    chat.insert(chat.end(),
+                {"--msrp-setup", "passive", "--msrp-local", "198.18.1.2:2855", "--msrp-session-id",
+                 "gw9", "--msrp-browser-path", "msrp://b.invalid:9/b9;dc", "--msrp-ue-path",
+                 "msrp://198.18.1.1:2855/u9;tcp"});
+    ASSERT_TRUE(parse_session_add(chat, cmd, err)) << err;
+    EXPECT_EQ(cmd.msrp.setup, dpif::kMsrpPassive);
+    EXPECT_EQ(cmd.msrp.tcp_local.port, 2855);
+    EXPECT_EQ(cmd.msrp.tcp_remote.family, 0);
+    EXPECT_EQ(cmd.msrp.channel_id, dpif::kMsrpAnyChannel);
+    EXPECT_EQ(std::string(cmd.msrp.session_id), "gw9");
+    EXPECT_EQ(std::string(cmd.msrp.ue_path), "msrp://198.18.1.1:2855/u9;tcp");
+    Args active = chat;
+    active[active.size() - 9] = "active";  // --msrp-setup's value
+    refused(active, "needs --msrp-remote");
+    active.insert(active.end(), {"--msrp-remote", "198.18.1.1:2855", "--msrp-channel", "3"});
+    ASSERT_TRUE(parse_session_add(active, cmd, err)) << err;
+    EXPECT_EQ(cmd.msrp.setup, dpif::kMsrpActive);
+    EXPECT_EQ(cmd.msrp.tcp_remote.port, 2855);
+    EXPECT_EQ(cmd.msrp.channel_id, 3);
+    Args passive_remote = chat;
+    passive_remote.insert(passive_remote.end(), {"--msrp-remote", "198.18.1.1:2855"});
+    refused(passive_remote, "only with --msrp-setup active");
+    Args no_path = base;
+    no_path.insert(no_path.end(), {"--msrp-setup", "passive", "--msrp-local", "198.18.1.2:2855"});
+    refused(no_path, "--msrp-session-id");
+    Args long_path = chat;
+    long_path.back() = "msrp://198.18.1.1:2855/" + std::string(100, 'u') + ";tcp";
+    refused(long_path, "--msrp-ue-path: at most 100");
+    Args media_chat = {"--id", "9", "--msrp-setup", "passive"};
+    refused(media_chat, "--msrp-* need --access-datachannel");
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 // The dataplane's command service: answers, ABI check, generations.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 #include "control/command_service.hpp"
+#include "msrp/spec.hpp"
 
 namespace isthmus::dataplane {
 namespace {
@@ -200,6 +202,127 @@ TEST(CommandService, UpdatesMayNotMoveASessionToAnotherWorker) {
     u = create(1, 40004, 50004);  // (port / 2) mod 2 == 0: same worker
     u.hdr.type = MsgType::SessionUpdate;
     EXPECT_EQ(s.handle(u).to, Routed::To::Worker);
+}
+
+// A data channel's session with its MSRP chat (issue 9).
+Command chat_create(uint64_t id, uint64_t seq, uint64_t generation = 1) {
+    Command c = cmd(MsgType::SessionCreate, generation, seq);
+    c.hdr.session_id = id;
+    c.access.local.family = 4;
+    c.access.local.port = 40000;
+    const uint8_t a[4] = {198, 18, 0, 2};
+    std::memcpy(c.access.local.addr, a, 4);
+    c.access.security = dpif::LegSecurity::DtlsSctp;
+    c.msrp.setup = dpif::kMsrpPassive;
+    c.msrp.tcp_local = c.access.local;
+    c.msrp.tcp_local.port = 2855;
+    c.msrp.channel_id = dpif::kMsrpAnyChannel;
+    msrp::set_spec_text(c.msrp.session_id, sizeof c.msrp.session_id, "gw" + std::to_string(id));
+    msrp::set_spec_text(c.msrp.browser_path, sizeof c.msrp.browser_path,
+                        "msrp://x.invalid:9/b1;dc");
+    msrp::set_spec_text(c.msrp.ue_path, sizeof c.msrp.ue_path, "msrp://198.18.1.1:2855/u1;tcp");
+    return c;
+}
+
+dpif::Event answer(const Routed& r, ResultCode code = ResultCode::Ok) {
+    dpif::Event ev = r.reply;  // the worker's answer echoes the header
+    ev.result = code;
+    return ev;
+}
+
+TEST(CommandService, ChatSpecsReachTheSlowPathOnlyForSessionsTheWorkerTook) {
+    CommandService s(1);
+    // Set only once the worker took the create; in order with the rest.
+    const Routed r = s.handle(chat_create(5, 1));
+    ASSERT_EQ(r.to, Routed::To::Worker);
+    EXPECT_FALSE(s.has_msrp_ops());
+    s.on_worker_event(answer(r));
+    std::vector<MsrpOp> ops = s.take_msrp_ops();
+    ASSERT_EQ(ops.size(), 1U);
+    EXPECT_EQ(ops[0].kind, MsrpOp::Kind::Set);
+    EXPECT_EQ(ops[0].session_id, 5U);
+    EXPECT_EQ(ops[0].access_local.port, 40000);
+    const Command sent = chat_create(5, 1);
+    EXPECT_EQ(std::memcmp(&ops[0].spec, &sent.msrp, sizeof ops[0].spec), 0);
+    EXPECT_TRUE(s.take_msrp_ops().empty());
+
+    // A create the worker refused makes no spec.
+    const Routed refused = s.handle(chat_create(6, 2));
+    s.on_worker_event(answer(refused, ResultCode::PortInUse));
+    EXPECT_FALSE(s.has_msrp_ops());
+
+    // An update without a chat clears it; an update of a session that never
+    // had one makes no op at all; media sessions make none either.
+    Command u = chat_create(5, 3);
+    u.hdr.type = MsgType::SessionUpdate;
+    u.msrp = dpif::MsrpSpec{};
+    s.on_worker_event(answer(s.handle(u)));
+    ops = s.take_msrp_ops();
+    ASSERT_EQ(ops.size(), 1U);
+    EXPECT_EQ(ops[0].kind, MsrpOp::Kind::Clear);
+    u.hdr.seq = 4;
+    s.on_worker_event(answer(s.handle(u)));
+    EXPECT_FALSE(s.has_msrp_ops());
+    s.on_worker_event(answer(s.handle(create(9, 40010, 50010, 5))));
+    EXPECT_FALSE(s.has_msrp_ops());
+
+    // A delete clears a chat at once (the worker's answer is not needed).
+    const Routed again = s.handle([] {
+        Command c = chat_create(5, 6);
+        c.hdr.type = MsgType::SessionUpdate;
+        return c;
+    }());
+    s.on_worker_event(answer(again));
+    ASSERT_EQ(s.take_msrp_ops().size(), 1U);
+    Command d = cmd(MsgType::SessionDelete, 1, 7);
+    d.hdr.session_id = 5;
+    ASSERT_EQ(s.handle(d).to, Routed::To::Worker);
+    ops = s.take_msrp_ops();
+    ASSERT_EQ(ops.size(), 1U);
+    EXPECT_EQ(ops[0].kind, MsrpOp::Kind::Clear);
+    EXPECT_EQ(ops[0].session_id, 5U);
+}
+
+TEST(CommandService, BadChatSpecsAreRefusedBeforeAnyWorker) {
+    CommandService s(1);
+    Command c = chat_create(5, 1);
+    c.access.security = dpif::LegSecurity::DtlsSrtp;  // a media leg has no chat
+    Routed r = s.handle(c);
+    EXPECT_EQ(r.reply.result, ResultCode::BadParams);
+    EXPECT_NE(std::string(r.reply.detail).find("msrp"), std::string::npos);
+    c = chat_create(5, 2);
+    msrp::set_spec_text(c.msrp.ue_path, sizeof c.msrp.ue_path, "not a path");
+    r = s.handle(c);
+    EXPECT_EQ(r.reply.result, ResultCode::BadParams);
+    EXPECT_NE(std::string(r.reply.detail).find("msrp.ue_path"), std::string::npos);
+    EXPECT_EQ(s.sessions(), 0U);
+    // A good one goes to the worker; a bad update of it is refused and the
+    // chat stays as it was (no op).
+    s.on_worker_event(answer(s.handle(chat_create(5, 3))));
+    s.take_msrp_ops();
+    Command u = chat_create(5, 4);
+    u.hdr.type = MsgType::SessionUpdate;
+    u.msrp.setup = 7;
+    EXPECT_EQ(s.handle(u).reply.result, ResultCode::BadParams);
+    EXPECT_FALSE(s.has_msrp_ops());
+}
+
+TEST(CommandService, ResyncEndDropsTheChatsOfOlderGenerations) {
+    CommandService s(1);
+    s.on_worker_event(answer(s.handle(chat_create(5, 1))));
+    s.take_msrp_ops();
+    ASSERT_EQ(s.handle(cmd(MsgType::ResyncBegin, 2)).reply.result, ResultCode::Ok);
+    // The restarted control plane adopts session 5 with its chat.
+    const Routed adopt = s.handle(chat_create(5, 2, 2));
+    ASSERT_EQ(adopt.to, Routed::To::Worker);
+    s.on_worker_event(answer(adopt));
+    ASSERT_EQ(s.handle(cmd(MsgType::ResyncEnd, 2, 3)).reply.result, ResultCode::Ok);
+    const std::vector<MsrpOp> ops = s.take_msrp_ops();
+    ASSERT_EQ(ops.size(), 2U);
+    EXPECT_EQ(ops[0].kind, MsrpOp::Kind::Set);
+    EXPECT_EQ(ops[0].generation, 2U);
+    EXPECT_EQ(ops[1].kind, MsrpOp::Kind::ReleaseOlder);
+    EXPECT_EQ(ops[1].generation, 2U);
 }
 
 }  // namespace
