@@ -12,12 +12,22 @@
 # is the client) by the slow path, its SCTP association and DCEP OPEN by the
 # slow path's data-channel endpoint: the channel opens in Chromium, and its
 # messages (small ones and one of 100,000 octets) reach the gateway, which
-# counts them (the MSRP bridge that will take them is not wired yet).
-# Usage: datachannel_browser_test.sh BUILD_DIR      (root; exit 77 = skipped)
+# counts them (no chat: nothing takes them).
+#
+# With "msrp" as second argument the session also has an MSRP chat (issue
+# 9, isthmus-ctl --msrp-*, the gateway passive on 198.18.1.2:2855): an IMS
+# UE (msrp_ue.py, in namespace ims) connects to the gateway's core address
+# — a kernel socket of the dataplane behind the core port's exception TAP —
+# and Chromium chats with it over the channel: a short message and one of
+# 100,000 octets each way, in two chunks from each sender (the gateway
+# re-chunks the UE's toward the channel); both sides answer every SEND with
+# 200, reassemble by Byte-Range and compare SHA-256 digests.
+# Usage: datachannel_browser_test.sh BUILD_DIR [msrp]  (root; exit 77 = skipped)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../component/lib.sh"
 build=${1:?build dir}
+mode=${2:-plain}
 dp=$build/dataplane/isthmus-dataplane
 ctl=$build/tools/isthmus-ctl
 driver=$here/browser/dc-driver.mjs
@@ -37,9 +47,11 @@ prefix=isthdcb$S
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pid=""
+ue_pid=""
 
 cleanup() {
   [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  [ -n "$ue_pid" ] && kill -KILL "$ue_pid" 2>/dev/null && wait "$ue_pid" 2>/dev/null
   ip netns del "$gw" 2>/dev/null
   ip netns del "$browser" 2>/dev/null
   ip netns del "$ims" 2>/dev/null
@@ -58,8 +70,16 @@ fp_gw=$("$ctl" --region "$region" status | sed -n 's/.* dtls_fingerprint=\([0-9A
 check "it has a DTLS fingerprint" test -n "$fp_gw"
 
 mkdir -p "$tmp/chromium"
+# The chat's URIs: ours toward the browser (the access address, RFC 8873's
+# ";dc"), ours toward the UE (the core address), the browser's, the UE's.
+gw_dc_uri="msrp://198.18.0.2:40010/gwchat21;dc"
+gw_tcp_uri="msrp://198.18.1.2:2855/gwchat21;tcp"
+browser_uri="msrp://brws21.invalid:9/brws21;dc"
+ue_uri="msrp://198.18.1.1:2855/ue21;tcp"
+driver_args=(--messages 5 --large 100000)
+[ "$mode" = msrp ] && driver_args=(--large 100000 --msrp-to "$gw_dc_uri" --msrp-from "$browser_uri")
 ip netns exec "$browser" env TMPDIR="$tmp/chromium" HOME="$tmp/chromium" node "$driver" \
-  --chromium "$chromium" --dir "$tmp" --messages 5 --large 100000 > "$tmp/driver.out" \
+  --chromium "$chromium" --dir "$tmp" "${driver_args[@]}" > "$tmp/driver.out" \
   2> "$tmp/driver.err" &
 drv=$!
 for _ in $(seq 1 300); do [ -s "$tmp/offer.sdp" ] && break; sleep 0.1; done
@@ -70,11 +90,21 @@ mid=$(sed -n 's/^a=mid:\(.*\)$/\1/p' "$tmp/offer.sdp" | head -1 | tr -d '\r')
 echo "  (browser ufrag $ufrag, mid $mid, fingerprint ${fp_br:0:23}...)"
 
 pwd_gw=dcbrowsericepassword0123
+chat_args=()
+[ "$mode" = msrp ] && chat_args=(--msrp-setup passive --msrp-local 198.18.1.2:2855
+  --msrp-session-id gwchat21 --msrp-browser-path "$browser_uri" --msrp-ue-path "$ue_uri")
 out=$("$ctl" --region "$region" session add --id 21 --access-datachannel \
   --access-local 198.18.0.2:40010 --access-ice-ufrag gwdc --access-ice-pwd "$pwd_gw" \
   --access-remote-ufrag "$ufrag" --access-dtls passive --access-fingerprint "$fp_br" \
-  --max-message-size 262144 2>&1)
-check "isthmus-ctl session add --access-datachannel ($out)" grep -q '^id=21 result=ok ' <<< "$out"
+  --max-message-size 262144 "${chat_args[@]}" 2>&1)
+check "isthmus-ctl session add --access-datachannel ${chat_args[*]:+(with a chat) }($out)" \
+  grep -q '^id=21 result=ok ' <<< "$out"
+if [ "$mode" = msrp ]; then
+  # The UE connects once the channel opened the chat (it retries until then).
+  ip netns exec "$ims" python3 "$here/msrp_ue.py" --connect 198.18.1.2:2855 --to "$gw_tcp_uri" \
+    --from "$ue_uri" --large 100000 --timeout 40 --linger 30 > "$tmp/ue.out" 2> "$tmp/ue.err" &
+  ue_pid=$!
+fi
 printf '%s\r\n' "v=0" "o=- 1 1 IN IP4 198.18.0.2" "s=-" "t=0 0" "a=ice-lite" \
   "m=application 40010 UDP/DTLS/SCTP webrtc-datachannel" "c=IN IP4 198.18.0.2" \
   "a=mid:$mid" "a=ice-ufrag:gwdc" "a=ice-pwd:$pwd_gw" "a=fingerprint:sha-256 $fp_gw" \
@@ -85,25 +115,67 @@ mv "$tmp/answer.tmp" "$tmp/answer.sdp"
 
 wait "$drv"; rc=$?
 res=$(cat "$tmp/driver.out")
-echo "  driver: $res"
+echo "  driver: ${res:0:600}"
 [ "$rc" -eq 0 ] || sed -n 1,20p "$tmp/driver.err"
 check "the channel opens in Chromium (exit $rc)" grep -q '"open":true' <<< "$res"
+if [ "$mode" = msrp ]; then
+  for _ in $(seq 1 400); do [ -s "$tmp/ue.out" ] && break; sleep 0.1; done
+  ue=$(head -1 "$tmp/ue.out")
+  echo "  UE: ${ue:0:600}"
+  [ -n "$ue" ] || sed -n 1,20p "$tmp/ue.err"
+  check "the UE connected to the gateway's core address and finished" \
+    python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit("error" in d)' "$ue"
+  jq_field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))" "$1" "$2" 2>/dev/null; }
+  msg() {  # JSON, message id, field
+    jq_field "$1" "next((g.get('$3') for g in d$4['got'] if g['id']=='$2'), None)"
+  }
+  check "Chromium got the UE's short message" test "$(msg "$res" uemsg1 text "['msrp']")" = "hello browser"
+  check "Chromium got the UE's 100,000 octets (re-chunked), digest equal" \
+    test "$(msg "$res" uemsg2 sha "['msrp']")" = "$(jq_field "$ue" "d['sent_sha']")"
+  check "more chunks reached Chromium than the UE sent (re-chunked to 16 KiB)" \
+    test "$(jq_field "$res" "d['msrp']['chunks_in']")" -gt 3
+  check "Chromium's 3 SENDs got their 200s" test "$(jq_field "$res" "d['msrp']['oks']")" -ge 3
+  check "the UE got Chromium's short message" test "$(msg "$ue" brmsg1 text "")" = "hello IMS"
+  check "the UE got Chromium's 100,000 octets in its 2 chunks, digest equal" \
+    test "$(msg "$ue" brmsg2 sha "")" = "$(jq_field "$res" "d['sent_sha']")"
+  check "the UE's 3 SENDs got their 200s" test "$(jq_field "$ue" "d['oks']")" -ge 3
+  check "nothing Chromium got was not MSRP" test "$(jq_field "$res" "d['msrp']['bad']")" = 0
+else
 check "on an even stream id (Chromium is the DTLS client), protocol msrp" \
   grep -q '"id":0,"protocol":"msrp"' <<< "$res"
 check "its SCTP transport is connected, everything sent left its buffer" \
   grep -q '"buffered":0,"sctp":"connected"' <<< "$res"
 check "Chromium sees our a=max-message-size" grep -q '"max_message_size":262144' <<< "$res"
+fi
 check "and the channel stays open" grep -q '"still_open":true' <<< "$res"
 sleep 0.3  # a heartbeat: the slow path publishes its counters
 cnt=$("$ctl" --region "$region" counters | grep '^slow_path=')
 dc() { sed -n "s/.* dtls_$1=\([0-9]*\).*/\1/p" <<< "$cnt"; }
-echo "  slow path: dc_legs_up=$(dc dc_legs_up) dc_channels=$(dc dc_channels) dc_messages_in=$(dc dc_messages_in) dc_failed=$(dc dc_failed) dc_no_leg=$(dc dc_no_leg)"
+ms() { sed -n "s/.* msrp_$1=\([0-9]*\).*/\1/p" <<< "$cnt"; }
+echo "  slow path: dc_legs_up=$(dc dc_legs_up) dc_channels=$(dc dc_channels) dc_messages_in=$(dc dc_messages_in) dc_unrouted=$(dc dc_unrouted) dc_failed=$(dc dc_failed) dc_no_leg=$(dc dc_no_leg)"
 check "the gateway's slow path made the SCTP endpoint" test "$(dc dc_legs_up)" = 1
 check "and took Chromium's DCEP OPEN" test "$(dc dc_channels)" = 1
-check "and all 6 messages, the 100,000-octet one too" test "$(dc dc_messages_in)" = 6
+if [ "$mode" = msrp ]; then
+  echo "  chats: started=$(ms started) tcp_up=$(ms tcp_up) relayed_to_tcp=$(ms relayed_to_tcp) relayed_to_channel=$(ms relayed_to_channel) unmatched=$(ms unmatched) chats=$(ms chats)"
+  check "one chat, its TCP connection matched" test "$(ms started)/$(ms tcp_up)" = 1/1
+  check "3 chunks relayed each way" test "$(ms relayed_to_tcp)/$(ms relayed_to_channel)" = 3/3
+  check "every channel message went to the chat" test "$(dc dc_unrouted)" = 0
+else
+  check "and all 6 messages, the 100,000-octet one too" test "$(dc dc_messages_in)" = 6
+fi
 
 out=$("$ctl" --region "$region" session delete 21 2>&1)
 check "session delete 21 ($out)" grep -q '^id=21 result=ok' <<< "$out"
+if [ "$mode" = msrp ]; then
+  sleep 0.3
+  cnt=$("$ctl" --region "$region" counters | grep '^slow_path=')
+  check "the delete ended the chat and freed it" test "$(ms chats)/$(ms ended)" = 0/1
+  wait "$ue_pid"; urc=$?; ue_pid=""
+  check "the UE saw the gateway close its connection (exit $urc)" \
+    grep -q '"eof": true' "$tmp/ue.out"
+  check "no listener is left on the core address" \
+    test -z "$(ip netns exec "$gw" ss -Htln 'sport = :2855')"
+fi
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
 check "the dataplane stops cleanly (exit $rc)" test "$rc" -eq 0
 if [ "$failures" -ne 0 ]; then echo "--- dataplane log"; tail -30 "$tmp/dp.log"; fi
