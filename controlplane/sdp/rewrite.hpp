@@ -66,10 +66,17 @@
 //    of the m= line, rtx/red/ulpfec included: the IMS answer picks), ptime,
 //    direction attributes, b= lines, preconditions (curr, des, conf), and
 //    every attribute not named here.
-//  - a data channel (m=application .../SCTP) is rejected toward the IMS: port
-//    0, no attributes, so the m= line count stays the browser's. An MSRP
-//    mapping would be a later step. An m= line the browser rejected stays
-//    rejected.
+//  - a data channel (m=application UDP/DTLS/SCTP webrtc-datachannel) whose
+//    a=dcmap names subprotocol "MSRP" (RFC 8864, RFC 8873), when the caller
+//    gave its m= line an MSRP session-id (CoreMedia::msrp_session_id), goes
+//    to the IMS as `m=message <port> TCP/MSRP *` with our a=path
+//    (msrp://<core address>:<port>/<session-id>;tcp, msrp/spec.hpp),
+//    a=setup:actpass (RFC 6135) and the browser's MSRP attributes (its
+//    a=dcsa lines: accept-types, accept-wrapped-types, max-size; not its
+//    path, setup or file-*); step 2 answers the browser with our
+//    ;dc URI in a=dcsa:<stream> path. Any other data channel is rejected
+//    toward the IMS: port 0, no attributes, so the m= line count stays the
+//    browser's. An m= line the browser rejected stays rejected.
 //
 // What goes toward the browser (steps 2 and 3):
 //  - proto UDP/TLS/RTP/SAVPF (step 2: the browser offer's), a=ice-lite at the
@@ -90,6 +97,14 @@
 //    them; a session-level direction is copied into each m= line (browsers
 //    read the media level). The IMS's a=crypto never reaches the browser; its
 //    keys go into the plan.
+//  - a bridged MSRP chat (step 2): the browser's m=application line answered
+//    on its own transport (never in a BUNDLE group: the dataplane's data
+//    channel session has its own port), without a=rtcp-mux, with
+//    a=sctp-port:5000, our a=max-message-size (WebRtcSide), the browser's
+//    a=dcmap, a=dcsa:<stream> path: our msrp://<access address>:<port>/
+//    <session-id>;dc and the IMS side's accept-types etc. as a=dcsa lines;
+//    the plan's MsrpPlan has our TCP role (the IMS answer's a=setup active:
+//    we listen; passive or none: we connect to its c= and port).
 //  - m= lines the IMS rejected (port 0) or that a browser cannot take (not
 //    audio or video over RTP: T.38, MSRP, ...) are rejected toward the
 //    browser (port 0, only a=mid), out of the BUNDLE group, and stay rejected
@@ -154,6 +169,12 @@ struct CoreMedia {
     // a=crypto line each. Answer to an SAVP offer (step 4): at most one per
     // suite; the first offered suite that has one is taken.
     std::vector<dpif::SrtpKeys> keys;
+    // A browser data channel carrying MSRP (issue 9, RFC 8873; step 1): the
+    // session-id of our URIs for this m= line (RFC 4975 9: unreserved, "+",
+    // "=", "/"; random, made by the caller, at most 16 characters as
+    // dpif::MsrpSpec holds). Empty: the data channel is rejected toward the
+    // IMS as before. `port` is then our MSRP TCP port (RFC 4975 a=path).
+    std::string msrp_session_id;
 };
 
 // What a description toward the IMS is made of (steps 1 and 4).
@@ -187,6 +208,10 @@ struct WebRtcSide {
     // bundle-only one rejected) and the offer none, for a dataplane whose
     // sessions cannot share an access port.
     bool bundle = true;
+    // Our a=max-message-size on a data channel's m= line (RFC 8841 6): the
+    // largest message the dataplane takes from the browser (one MSRP chunk,
+    // RFC 8873 6, within the MSRP parser's 64 KiB body limit).
+    uint32_t max_message_size = 65536;
 };
 
 // --- what the rewrite hands back ----------------------------------------------
@@ -236,6 +261,24 @@ struct CorePlan {
     std::vector<Crypto> offered_crypto;
 };
 
+// A data channel's MSRP chat (issue 9): what dpif::MsrpSpec needs, beside
+// the access leg (AccessPlan) of the channel's DTLS transport.
+struct MsrpPlan {
+    std::string session_id;    // ours (CoreMedia::msrp_session_id)
+    uint16_t stream_id = 0;    // the browser's a=dcmap stream
+    std::string browser_path;  // a=dcsa:<stream> path: (the browser's MSRP URI)
+    std::string ue_path;       // the IMS side's a=path, once its SDP is known
+    // Our role on the TCP connection (RFC 6135 a=setup; RFC 4975: the
+    // offerer is active when the answer has none); nullopt until answered.
+    std::optional<SetupRole> tcp_role;
+    uint16_t tcp_port = 0;  // ours: a=path's port, where we listen when passive
+    std::optional<TransportAddress> ue_address;  // active: the IMS side's c= and m= port
+    uint16_t remote_sctp_port = 5000;            // the browser's a=sctp-port
+    uint32_t peer_max_message_size = 65536;      // the browser's a=max-message-size (0: none)
+    uint32_t max_message_size = 65536;           // ours (WebRtcSide::max_message_size)
+    bool operator==(const MsrpPlan&) const = default;
+};
+
 struct MediaPlan {
     std::string media;  // audio, video, application, ...
     // In use on both legs as far as known: false when either side rejected
@@ -247,6 +290,9 @@ struct MediaPlan {
     std::vector<std::string> formats;  // payload types of the description written
     AccessPlan access;
     CorePlan core;
+    // A data channel carrying MSRP, bridged to the IMS's m=message TCP/MSRP
+    // line (no UDP core leg: `core` unused).
+    std::optional<MsrpPlan> msrp;
 };
 
 // X(Enumerator, "metric_label", "what it means"). A SIP element answers an

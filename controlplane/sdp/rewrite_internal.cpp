@@ -227,7 +227,7 @@ bool in_use(const SessionDescription& d, const Bundle& b, std::size_t index) {
 
 std::optional<BrowserTransport> read_browser_transport(const SessionDescription& d,
                                                        std::size_t index, std::size_t tag,
-                                                       Failure& f) {
+                                                       Failure& f, bool need_mux) {
     const MediaDescription& m = d.media[index];
     BrowserTransport t;
     const auto ufrag = cascade(d, index, tag, "ice-ufrag");
@@ -276,7 +276,7 @@ std::optional<BrowserTransport> read_browser_transport(const SessionDescription&
             t.candidates.push_back(std::move(*c));
 
     t.rtcp_mux = m.has_attribute("rtcp-mux") || d.media[tag].has_attribute("rtcp-mux");
-    if (!t.rtcp_mux) {
+    if (!t.rtcp_mux && need_mux) {
         f = {RewriteError::MissingRtcpMux,
              where(index, m) + ": no a=rtcp-mux (RFC 8829: browsers require it by default)"};
         return std::nullopt;

@@ -97,9 +97,10 @@ struct BrowserTransport {
 // else from `tag` (its BUNDLE transport's m= line), else the session level
 // (RFC 8839 5.4, RFC 8122 5). Failure: MissingIceCredentials,
 // MissingFingerprint, BadSetup (unreadable a=setup), MissingRtcpMux.
+// `need_mux`: false for a data channel's m= line (no RTP: no a=rtcp-mux).
 std::optional<BrowserTransport> read_browser_transport(const SessionDescription& d,
                                                        std::size_t index, std::size_t tag,
-                                                       Failure& f);
+                                                       Failure& f, bool need_mux = true);
 
 // Our DTLS role answering a browser offer of `offered` (RFC 4145 4, RFC
 // 5763 5, RFC 8842 5); nullopt for holdconn.
@@ -135,6 +136,37 @@ std::optional<uint16_t> core_port(const ImsSide& ims, std::size_t index, const M
 void add_ims_rtcp(MediaDescription& m, uint16_t port, bool mux);
 // MissingResource unless `ims` has an address.
 bool check_ims_side(const ImsSide& ims, Failure& f);
+
+// --- MSRP chats on data channels (rewrite_msrp.cpp, issue 9) ---
+// A browser m= line that is a data channel with an a=dcmap of subprotocol MSRP.
+bool is_msrp_chat_line(const MediaDescription& m);
+struct BrowserChat {
+    DcMap map;                            // the MSRP channel's a=dcmap
+    std::string path;                     // its a=dcsa path (the browser's URIs)
+    std::vector<std::string> attributes;  // its a=dcsa accept-types, accept-wrapped-types, max-size
+    uint16_t sctp_port = 5000;            // a=sctp-port (RFC 8841 5.1; default 5000)
+    uint32_t max_message_size = 65536;    // a=max-message-size (RFC 8841 6; absent: 64 KiB)
+};
+// Failure BadDescription: not exactly one MSRP a=dcmap, no a=dcsa path, an
+// unreadable a=sctp-port or a=max-message-size.
+std::optional<BrowserChat> read_browser_chat(const MediaDescription& m, std::size_t index,
+                                             Failure& f);
+// msrp://<address>:<port>/<session-id>;<transport> (IPv6 in brackets).
+std::string msrp_uri(const Connection& c, uint16_t port, std::string_view session_id,
+                     std::string_view transport);
+// m=message <port> TCP/MSRP * with the browser's MSRP attributes, our
+// a=path and a=setup:actpass.
+MediaDescription ims_chat_media(const BrowserChat& chat, uint16_t port, std::string_view path);
+// The IMS side of an m=message line: its a=path, a=setup, MSRP attributes
+// and address (c=, m= port). Failure AnswerMismatch (not TCP/MSRP),
+// BadDescription (no a=path or c=), BadSetup.
+struct UeChat {
+    std::string path;
+    std::optional<SetupRole> setup;
+    std::vector<std::string> attributes;
+    TransportAddress address;
+};
+std::optional<UeChat> read_ue_chat(const SessionDescription& d, std::size_t index, Failure& f);
 
 // --- SDES (RFC 4568) ---
 // A crypto line the dataplane can use, as keys (dpif/sdes.hpp rules: one

@@ -84,6 +84,38 @@ RewriteResult webrtc_offer_to_ims(const SessionDescription& offer, const ImsSide
         MediaPlan p;
         p.media = in.m.media;
         const bool rtp = is_webrtc_rtp_proto(in.m.proto);
+        if (in_use(offer, *bundle, i) && is_msrp_chat_line(in) && i < ims.media.size() &&
+            !ims.media[i].msrp_session_id.empty()) {
+            // An MSRP data channel the caller bridges: m=message toward the IMS.
+            const auto chat = read_browser_chat(in, i, f);
+            if (!chat) return fail(f);
+            const auto transport = read_browser_transport(offer, i, i, f, /*need_mux=*/false);
+            if (!transport) return fail(f);
+            const auto role = answerer_role(transport->setup, std::nullopt);
+            if (!role)
+                return fail(RewriteError::BadSetup,
+                            where(i, in) + ": a=setup:holdconn (RFC 8842 5: not for DTLS)");
+            const CoreMedia& res = ims.media[i];
+            if (res.port == 0)
+                return fail(RewriteError::MissingResource, where(i, in) + ": no MSRP port");
+            const std::string path = msrp_uri(ims.address, res.port, res.msrp_session_id, "tcp");
+            r.description.media.push_back(ims_chat_media(*chat, res.port, path));
+            p.active = true;
+            p.formats = {"*"};
+            p.access = access_plan(*transport, *role);
+            p.access.rtcp_mux = true;  // one port: the data channel's DTLS only
+            MsrpPlan chat_plan;
+            chat_plan.session_id = res.msrp_session_id;
+            chat_plan.stream_id = chat->map.stream_id;
+            chat_plan.browser_path = chat->path;
+            chat_plan.tcp_port = res.port;
+            chat_plan.remote_sctp_port = chat->sctp_port;
+            chat_plan.peer_max_message_size = chat->max_message_size;
+            p.msrp = std::move(chat_plan);
+            r.media.push_back(std::move(p));
+            ++used;
+            continue;
+        }
         if (!in_use(offer, *bundle, i) || is_data_channel_proto(in.m.proto)) {
             // Rejected by the browser, or a data channel: port 0 toward the IMS.
             r.description.media.push_back(
@@ -151,8 +183,8 @@ RewriteResult webrtc_offer_to_ims(const SessionDescription& offer, const ImsSide
     }
     if (used == 0)
         return fail(RewriteError::NoMedia,
-                    "no audio or video m-line in use (a data channel alone "
-                    "cannot go to the IMS)");
+                    "no audio or video m-line in use, nor an MSRP data channel the "
+                    "gateway bridges (another data channel alone cannot go to the IMS)");
     return r;
 }
 

@@ -73,6 +73,96 @@ std::string mid_of(const MediaDescription& m) {
     return id ? std::string(*id) : std::string();
 }
 
+// The session-id of our own MSRP URI in the a=path we offered (the last
+// path segment before ";tcp").
+std::string our_session_id(const MediaDescription& our_offer) {
+    const auto path = our_offer.attribute("path");
+    if (!path || !path->value) return {};
+    const std::string_view v = trim_wsp(*path->value);
+    const std::string_view uri =
+        v.substr(v.rfind(' ') == std::string_view::npos ? 0 : v.rfind(' ') + 1);
+    const std::size_t slash = uri.rfind('/');
+    if (slash == std::string_view::npos) return {};
+    const std::string_view rest = uri.substr(slash + 1);
+    return std::string(rest.substr(0, rest.find(';')));
+}
+
+// Step 2 for a bridged MSRP data channel (rewrite_msrp.cpp): the browser's
+// m=application line answered with our transport, its a=dcmap, our ;dc URI
+// as its a=dcsa path and the IMS side's MSRP attributes as a=dcsa lines.
+std::optional<MediaDescription> answer_chat(const SessionDescription& webrtc_offer,
+                                            const SessionDescription& ims_offer,
+                                            const SessionDescription& ims_answer,
+                                            const WebRtcSide& web, std::size_t i, MediaPlan& p,
+                                            Failure& f) {
+    const MediaDescription& bo = webrtc_offer.media[i];
+    const auto port = access_port(web, i, bo, f);
+    if (!port) return std::nullopt;
+    const auto transport = read_browser_transport(webrtc_offer, i, i, f, /*need_mux=*/false);
+    if (!transport) return std::nullopt;
+    const auto role = answerer_role(transport->setup, web.dtls_role);
+    if (!role) {
+        f = {RewriteError::BadSetup, where(i, bo) + ": a=setup:holdconn (RFC 8842 5)"};
+        return std::nullopt;
+    }
+    const auto chat = read_browser_chat(bo, i, f);
+    if (!chat) return std::nullopt;
+    const auto ue = read_ue_chat(ims_answer, i, f);
+    if (!ue) return std::nullopt;
+    // RFC 6135 on our actpass; none: RFC 4975's rule, the offerer connects.
+    SetupRole tcp = SetupRole::Active;
+    if (ue->setup == SetupRole::Active) {
+        tcp = SetupRole::Passive;
+    } else if (ue->setup && *ue->setup != SetupRole::Passive) {
+        f = {RewriteError::BadSetup, where(i, ims_answer.media[i]) +
+                                         ": a=setup:" + std::string(to_string(*ue->setup)) +
+                                         " in an answer (RFC 6135)"};
+        return std::nullopt;
+    }
+    const std::string sid = our_session_id(ims_offer.media[i]);
+    if (sid.empty()) {
+        f = {RewriteError::MissingResource, where(i, bo) + ": our offer has no MSRP a=path"};
+        return std::nullopt;
+    }
+
+    MediaDescription m;
+    m.m.media = bo.m.media;
+    m.m.port = *port;
+    m.m.proto = bo.m.proto;
+    m.m.formats = bo.m.formats;
+    for (Line& l : webrtc_transport_lines(web, transport->mid, *role, *port))
+        if (!l.is_attribute("rtcp-mux")) m.lines.push_back(std::move(l));
+    m.add_attribute("sctp-port", "5000");
+    m.add_attribute("max-message-size", std::to_string(web.max_message_size));
+    const std::string stream = std::to_string(chat->map.stream_id);
+    m.add_attribute("dcmap", to_string(chat->map));
+    m.add_attribute("dcsa", stream + " path:" + msrp_uri(web.address, *port, sid, "dc"));
+    for (const std::string& a : ue->attributes)
+        m.add_attribute("dcsa", stream + " " + a);
+
+    p.active = true;
+    p.formats = m.m.formats;
+    p.access.local_port = *port;
+    p.access.remote_ice = transport->ice;
+    p.access.remote_fingerprint = transport->fingerprint;
+    p.access.dtls_role = *role;
+    p.access.rtcp_mux = true;
+    p.access.remote_candidates = transport->candidates;
+    MsrpPlan c;
+    c.session_id = sid;
+    c.stream_id = chat->map.stream_id;
+    c.browser_path = chat->path;
+    c.ue_path = ue->path;
+    c.tcp_role = tcp;
+    c.tcp_port = ims_offer.media[i].m.port;
+    if (tcp == SetupRole::Active) c.ue_address = ue->address;
+    c.remote_sctp_port = chat->sctp_port;
+    c.peer_max_message_size = chat->max_message_size;
+    c.max_message_size = web.max_message_size;
+    p.msrp = std::move(c);
+    return m;
+}
+
 }  // namespace
 
 RewriteResult ims_answer_to_webrtc(const SessionDescription& webrtc_offer,
@@ -91,6 +181,7 @@ RewriteResult ims_answer_to_webrtc(const SessionDescription& webrtc_offer,
     if (!web.bundle) decline_bundle(*bundle);
 
     std::vector<bool> accepted(n);
+    std::vector<bool> chat(n);  // a bridged MSRP data channel the IMS accepted
     for (std::size_t i = 0; i < n; ++i) {
         const MediaDescription& io = ims_offer.media[i];
         const MediaDescription& ia = ims_answer.media[i];
@@ -100,6 +191,8 @@ RewriteResult ims_answer_to_webrtc(const SessionDescription& webrtc_offer,
         accepted[i] = in_use(webrtc_offer, *bundle, i) &&
                       is_webrtc_rtp_proto(webrtc_offer.media[i].m.proto) && io.m.port != 0 &&
                       ia.m.port != 0;
+        chat[i] = in_use(webrtc_offer, *bundle, i) && is_msrp_chat_line(webrtc_offer.media[i]) &&
+                  iequals(io.m.proto, "TCP/MSRP") && io.m.port != 0 && ia.m.port != 0;
         if (accepted[i] && !iequals(ia.m.proto, io.m.proto))
             return fail(RewriteError::AnswerMismatch,
                         where(i, ia) + ": proto " + ia.m.proto + " answers " + io.m.proto);
@@ -131,6 +224,13 @@ RewriteResult ims_answer_to_webrtc(const SessionDescription& webrtc_offer,
         MediaPlan p;
         p.media = bo.m.media;
         p.access.mid = mid_of(bo);
+        if (chat[i]) {
+            auto m = answer_chat(webrtc_offer, ims_offer, ims_answer, web, i, p, f);
+            if (!m) return fail(f);
+            r.description.media.push_back(std::move(*m));
+            r.media.push_back(std::move(p));
+            continue;
+        }
         if (!accepted[i]) {
             r.description.media.push_back(
                 rejected_with_mid(bo.m.media, bo.m.proto, bo.m.formats, p.access.mid));
