@@ -278,8 +278,9 @@ void SlowPath::datachannel_events(uint64_t now_ns) {
         cb.send_packet = [this, ref](std::span<const uint8_t> packet) {
             service_.send_app_data(ref, packet);
         };
-        // The browser's MSRP channel (RFC 8873: protocol "MSRP") carries the
-        // chat of the session's spec; other channels' messages are counted.
+        // The browser's MSRP channel (RFC 8873: protocol "MSRP", opened with
+        // DCEP, or the stream the spec's a=dcmap names) carries the session's
+        // chat; other channels' messages are counted.
         cb.on_open = [this, key](const datachannel::DataChannel& ch) {
             ++counters_.dc_channels;
             const auto leg = dc_.find(key);
@@ -287,18 +288,21 @@ void SlowPath::datachannel_events(uint64_t now_ns) {
                 !is_msrp_protocol(ch.params.protocol))
                 return;
             const auto spec = msrp_specs_.find(key >> 1);
-            if (spec != msrp_specs_.end() &&
-                spec->second.spec.channel_id != dpif::kMsrpAnyChannel &&
+            if (spec == msrp_specs_.end()) {
+                ++counters_.msrp_no_spec;
+                return;
+            }
+            if (spec->second.spec.channel_id != dpif::kMsrpAnyChannel &&
                 spec->second.spec.channel_id != ch.id)
                 return;  // the spec names another stream (a=dcmap)
             leg->second.msrp_channel = ch.id;
-            try_chat(key, leg->second, last_now_ns_);
+            chats_->channel_writable(key);  // what the UE sent so far
         };
         cb.on_message = [this, key](uint16_t id, datachannel::MessageKind kind,
                                     std::span<const uint8_t> data) {
             ++counters_.dc_messages_in;
             const auto leg = dc_.find(key);
-            if (leg == dc_.end() || !leg->second.chatting || leg->second.msrp_channel != id) {
+            if (leg == dc_.end() || leg->second.msrp_channel != id || !chats_->has(key)) {
                 ++counters_.dc_unrouted;
                 return;
             }
@@ -309,17 +313,19 @@ void SlowPath::datachannel_events(uint64_t now_ns) {
             const auto leg = dc_.find(key);
             if (leg == dc_.end() || leg->second.msrp_channel != id) return;
             leg->second.msrp_channel = -1;
-            if (leg->second.chatting) {
-                leg->second.chatting = false;
-                chats_->channel_closed(key);
-            }
+            chats_->channel_closed(key);
         };
         cb.on_writable = [this, key] { chats_->channel_writable(key); };
-        cb.on_state = [this](datachannel::SctpState st) {
-            if (st == datachannel::SctpState::Failed || st == datachannel::SctpState::Closed)
+        cb.on_state = [this, key](datachannel::SctpState st) {
+            if (st == datachannel::SctpState::Up) {
+                chats_->channel_writable(key);  // a negotiated channel can send now
+            } else if (st == datachannel::SctpState::Failed ||
+                       st == datachannel::SctpState::Closed) {
                 ++counters_.dc_failed;
+            }
         };
         d.ep = std::make_unique<datachannel::DataChannelEndpoint>(*sctp_, o, std::move(cb));
+        add_negotiated_chat(d);
         d.ep->connect();
         ++counters_.dc_legs_up;
     }
@@ -336,50 +342,60 @@ void SlowPath::datachannel_events(uint64_t now_ns) {
 }
 
 void SlowPath::drop_endpoint(DcLeg& d) {
-    const uint64_t key = dc_key(d.ref.session_id, d.ref.side);
-    if (d.chatting) chats_->channel_closed(key);
-    d.chatting = false;
+    // The browser's transport is gone: so is its chat.
+    chats_->channel_closed(dc_key(d.ref.session_id, d.ref.side));
     d.msrp_channel = -1;
     d.ep.reset();
 }
 
-void SlowPath::try_chat(uint64_t key, DcLeg& d, uint64_t now_ns) {
-    if (d.chatting || d.msrp_channel < 0 || !d.ep) return;
-    const auto spec = msrp_specs_.find(key >> 1);
-    if (spec == msrp_specs_.end()) {
-        ++counters_.msrp_no_spec;  // it may come: msrp_ops() tries again
-        return;
-    }
-    const auto id = static_cast<uint16_t>(d.msrp_channel);
+void SlowPath::add_negotiated_chat(DcLeg& d) {
+    if (!d.ep || d.msrp_channel >= 0) return;
+    const auto spec = msrp_specs_.find(d.ref.session_id);
+    if (spec == msrp_specs_.end() || spec->second.spec.channel_id == dpif::kMsrpAnyChannel) return;
+    datachannel::OpenMessage m;
+    m.label = "msrp";
+    m.protocol = "MSRP";
+    const uint16_t id = spec->second.spec.channel_id;
+    if (d.ep->add_negotiated(id, m) == datachannel::SendResult::Ok) d.msrp_channel = id;
+}
+
+bool SlowPath::start_chat(uint64_t session_id, const MsrpEntry& e, uint64_t now_ns) {
+    const uint64_t key = dc_key(session_id, 0);
+    // The channel is looked up at each use: the chat may start (and the UE
+    // connect) before the browser's DTLS, SCTP and MSRP channel are up; what
+    // the UE sends waits in the bridge (bounded) until then.
     datachannel::ChatChannel ch;
-    ch.send = [this, key, id](std::span<const uint8_t> message) {
+    ch.send = [this, key](std::span<const uint8_t> message) {
         const auto leg = dc_.find(key);
-        if (leg == dc_.end() || !leg->second.ep) return true;  // gone: the chat ends with it
-        const datachannel::SendResult r = leg->second.ep->send(id, leg->second.kind, message);
+        if (leg == dc_.end() || !leg->second.ep || leg->second.msrp_channel < 0 ||
+            leg->second.ep->state() != datachannel::SctpState::Up)
+            return false;  // not yet: offered again when it is
+        const datachannel::SendResult r = leg->second.ep->send(
+            static_cast<uint16_t>(leg->second.msrp_channel), leg->second.kind, message);
         if (r == datachannel::SendResult::WouldBlock) return false;
         if (r != datachannel::SendResult::Ok) ++counters_.dc_send_errors;
         return true;
     };
-    ch.close = [this, key, id] {
+    ch.close = [this, key] {
         const auto leg = dc_.find(key);
-        if (leg == dc_.end()) return;
-        leg->second.chatting = false;
-        leg->second.msrp_channel = -1;  // closing: no chat starts on it again
+        if (leg == dc_.end() || leg->second.msrp_channel < 0) return;
+        const auto id = static_cast<uint16_t>(leg->second.msrp_channel);
+        leg->second.msrp_channel = -1;  // closing: no chat on it again
         if (leg->second.ep) leg->second.ep->close(id);
     };
     std::string why;
-    if (chats_->start(key, spec->second.legs, spec->second.spec, std::move(ch), now_ns, &why)) {
-        d.chatting = true;
-    } else {
+    if (!chats_->start(key, e.legs, e.spec, std::move(ch), now_ns, &why)) {
         ++counters_.msrp_bad_spec;
-        d.ep->close(id);
-        d.msrp_channel = -1;
+        return false;
     }
+    if (const auto d = dc_.find(key); d != dc_.end()) add_negotiated_chat(d->second);
+    return true;
 }
 
-// The command service's chat specs, in order: kept per session; a chat
-// whose spec changed or went ends (its channel closes); a spec that arrives
-// after its MSRP channel opened starts the chat now.
+// The command service's chat specs, in order: kept per session; a new spec
+// starts its chat at once (its TCP side listens or connects before the
+// browser's channel is up); a chat whose spec changed or went ends (its
+// channel closes).
 void SlowPath::msrp_ops(uint64_t now_ns) {
     MsrpOp op;
     while (msrp_inbox.try_pop(op)) {
@@ -394,10 +410,13 @@ void SlowPath::msrp_ops(uint64_t now_ns) {
                 const auto old = msrp_specs_.find(op.session_id);
                 const bool same = old != msrp_specs_.end() &&
                                   std::memcmp(&old->second.spec, &op.spec, sizeof op.spec) == 0;
-                msrp_specs_[op.session_id] = MsrpEntry{op.generation, op.spec, std::move(*legs)};
+                MsrpEntry& e = msrp_specs_[op.session_id];
+                e = MsrpEntry{op.generation, op.spec, std::move(*legs)};
                 if (same) break;
-                if (chats_->has(key)) chats_->stop(key);  // a new chat on the next channel
-                if (auto d = dc_.find(key); d != dc_.end()) try_chat(key, d->second, now_ns);
+                // A new or changed chat: the old one (its TCP connection, its
+                // channel) ends, the new one listens or connects at once.
+                chats_->stop(key);
+                start_chat(op.session_id, e, now_ns);
                 break;
             }
             case MsrpOp::Kind::Clear:

@@ -73,7 +73,7 @@ struct SlowPathSetup {
     X(dc_unrouted)     /* of which no chat took (not its MSRP channel, no spec) */  \
     X(dc_no_leg)       /* SCTP packets for a leg without an endpoint */             \
     X(dc_send_errors)  /* chat messages the channel refused (closed, too large) */  \
-    X(msrp_no_spec)    /* MSRP channels opened with no chat spec for the session */ \
+    X(msrp_no_spec)    /* MSRP channels opened for a session without a chat spec */ \
     X(msrp_bad_spec)   /* chat specs that could not start a chat (listen, bind) */
 
 struct SlowPathCounters {
@@ -119,11 +119,10 @@ class SlowPath {
         dpif::DataChannelSpec spec{};
         bool dtls_client = false;
         std::unique_ptr<datachannel::DataChannelEndpoint> ep;
-        // The browser's MSRP channel (protocol "MSRP"): its stream id, -1
-        // none; whether a chat runs on it; the kind of its last message (the
-        // chat answers in the same).
+        // The browser's MSRP channel (protocol "MSRP", or the spec's
+        // negotiated stream): its stream id, -1 none; the kind of its last
+        // message (the chat answers in the same).
         int msrp_channel = -1;
-        bool chatting = false;
         datachannel::MessageKind kind = datachannel::MessageKind::Text;
     };
     struct MsrpEntry {
@@ -136,9 +135,12 @@ class SlowPath {
     }
     void datachannel_events(uint64_t now_ns);
     void msrp_ops(uint64_t now_ns);
-    // Starts the chat of a data channel's leg if its MSRP channel is open and
-    // its session has a spec.
-    void try_chat(uint64_t key, DcLeg& d, uint64_t now_ns);
+    // Starts the session's chat (its TCP side at once; the channel joins
+    // when the browser opens it). False: counted msrp_bad_spec.
+    bool start_chat(uint64_t session_id, const MsrpEntry& e, uint64_t now_ns);
+    // The spec names a stream (a=dcmap): the channel is made on the endpoint
+    // without DCEP.
+    void add_negotiated_chat(DcLeg& d);
     // The leg's endpoint goes (closed, failed, re-made): its chat ends first.
     void drop_endpoint(DcLeg& d);
     void handle(unsigned worker, SlowMsg& m, uint64_t now_ns);

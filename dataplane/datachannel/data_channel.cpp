@@ -80,6 +80,21 @@ OpenResult DataChannelEndpoint::open(const OpenMessage& params) {
     return {SendResult::Ok, stream};
 }
 
+SendResult DataChannelEndpoint::add_negotiated(uint16_t id, const OpenMessage& params) {
+    if (id == 0xFFFF) return SendResult::NoStream;
+    if (channels_.contains(id)) return SendResult::NoChannel;  // taken
+    if (channels_.size() >= options_.max_channels) return SendResult::NoStream;
+    DataChannel ch;
+    ch.id = id;
+    ch.params = params;
+    if (is_reliable(ch.params.channel_type)) ch.params.reliability = 0;
+    ch.local = true;
+    ch.acked = true;  // nothing to acknowledge: both sides made it (RFC 8832 5)
+    channels_.emplace(id, std::move(ch));
+    ++counters_.negotiated;
+    return SendResult::Ok;
+}
+
 SendResult DataChannelEndpoint::send(uint16_t id, MessageKind kind, std::span<const uint8_t> data) {
     const auto it = channels_.find(id);
     if (it == channels_.end() || it->second.closing) return SendResult::NoChannel;

@@ -91,6 +91,7 @@ struct EndpointCallbacks {
 #define ISTHMUS_DATACHANNEL_COUNTERS(X)                                                     \
     X(opened_local)      /* channels we opened (OPEN queued) */                             \
     X(opened_remote)     /* channels the peer opened (ACK queued) */                        \
+    X(negotiated)        /* channels negotiated out of band (a=dcmap): no DCEP */           \
     X(closed)            /* channels closed, by either side or the association's end */     \
     X(acks_in)           /* ACKs of our OPENs */                                            \
     X(implicit_acks)     /* our OPENs answered by data before the ACK */                    \
@@ -138,6 +139,12 @@ class DataChannelEndpoint {
     // exist or no stream id of our parity is free, else send()'s results for
     // the OPEN. On Ok the channel exists and send() may be called at once.
     OpenResult open(const OpenMessage& params);
+    // A channel negotiated out of band (RFC 8832 5; the SDP a=dcmap of RFC
+    // 8864): both sides make it on stream `id` with `params`, no DCEP OPEN or
+    // ACK is sent, and any id may be used (no parity). Callable before the
+    // association is up (send() says NotUp until it is). NoChannel when the
+    // id has a channel, NoStream beyond max_channels or for id 65535.
+    SendResult add_negotiated(uint16_t id, const OpenMessage& params);
     // One message on an open channel (closing ones refuse: NoChannel), with
     // the channel's ordering and reliability. Empty messages are fine.
     SendResult send(uint16_t id, MessageKind kind, std::span<const uint8_t> data);

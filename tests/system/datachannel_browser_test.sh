@@ -22,12 +22,17 @@
 # 100,000 octets each way, in two chunks from each sender (the gateway
 # re-chunks the UE's toward the channel); both sides answer every SEND with
 # 200, reassemble by Byte-Range and compare SHA-256 digests.
-# Usage: datachannel_browser_test.sh BUILD_DIR [msrp]  (root; exit 77 = skipped)
+# "msrp-dcmap" does the same with the channel negotiated in SDP (RFC 8864
+# a=dcmap, stream 2; no DCEP: Chromium's negotiated channel, the gateway's
+# --msrp-channel 2).
+# Usage: datachannel_browser_test.sh BUILD_DIR [msrp|msrp-dcmap]  (root; exit 77 = skipped)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../component/lib.sh"
 build=${1:?build dir}
 mode=${2:-plain}
+chat_channel=()
+if [ "$mode" = msrp-dcmap ]; then mode=msrp; chat_channel=(--msrp-channel 2); fi
 dp=$build/dataplane/isthmus-dataplane
 ctl=$build/tools/isthmus-ctl
 driver=$here/browser/dc-driver.mjs
@@ -78,6 +83,7 @@ browser_uri="msrp://brws21.invalid:9/brws21;dc"
 ue_uri="msrp://198.18.1.1:2855/ue21;tcp"
 driver_args=(--messages 5 --large 100000)
 [ "$mode" = msrp ] && driver_args=(--large 100000 --msrp-to "$gw_dc_uri" --msrp-from "$browser_uri")
+[ ${#chat_channel[@]} -gt 0 ] && driver_args+=(--negotiated 2)
 ip netns exec "$browser" env TMPDIR="$tmp/chromium" HOME="$tmp/chromium" node "$driver" \
   --chromium "$chromium" --dir "$tmp" "${driver_args[@]}" > "$tmp/driver.out" \
   2> "$tmp/driver.err" &
@@ -92,7 +98,8 @@ echo "  (browser ufrag $ufrag, mid $mid, fingerprint ${fp_br:0:23}...)"
 pwd_gw=dcbrowsericepassword0123
 chat_args=()
 [ "$mode" = msrp ] && chat_args=(--msrp-setup passive --msrp-local 198.18.1.2:2855
-  --msrp-session-id gwchat21 --msrp-browser-path "$browser_uri" --msrp-ue-path "$ue_uri")
+  --msrp-session-id gwchat21 --msrp-browser-path "$browser_uri" --msrp-ue-path "$ue_uri"
+  "${chat_channel[@]}")
 out=$("$ctl" --region "$region" session add --id 21 --access-datachannel \
   --access-local 198.18.0.2:40010 --access-ice-ufrag gwdc --access-ice-pwd "$pwd_gw" \
   --access-remote-ufrag "$ufrag" --access-dtls passive --access-fingerprint "$fp_br" \
@@ -113,6 +120,7 @@ printf '%s\r\n' "v=0" "o=- 1 1 IN IP4 198.18.0.2" "s=-" "t=0 0" "a=ice-lite" \
   > "$tmp/answer.tmp"
 mv "$tmp/answer.tmp" "$tmp/answer.sdp"
 
+jq_field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))" "$1" "$2" 2>/dev/null; }
 wait "$drv"; rc=$?
 res=$(cat "$tmp/driver.out")
 echo "  driver: ${res:0:600}"
@@ -125,7 +133,6 @@ if [ "$mode" = msrp ]; then
   [ -n "$ue" ] || sed -n 1,20p "$tmp/ue.err"
   check "the UE connected to the gateway's core address and finished" \
     python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit("error" in d)' "$ue"
-  jq_field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))" "$1" "$2" 2>/dev/null; }
   msg() {  # JSON, message id, field
     jq_field "$1" "next((g.get('$3') for g in d$4['got'] if g['id']=='$2'), None)"
   }
@@ -154,7 +161,12 @@ dc() { sed -n "s/.* dtls_$1=\([0-9]*\).*/\1/p" <<< "$cnt"; }
 ms() { sed -n "s/.* msrp_$1=\([0-9]*\).*/\1/p" <<< "$cnt"; }
 echo "  slow path: dc_legs_up=$(dc dc_legs_up) dc_channels=$(dc dc_channels) dc_messages_in=$(dc dc_messages_in) dc_unrouted=$(dc dc_unrouted) dc_failed=$(dc dc_failed) dc_no_leg=$(dc dc_no_leg)"
 check "the gateway's slow path made the SCTP endpoint" test "$(dc dc_legs_up)" = 1
-check "and took Chromium's DCEP OPEN" test "$(dc dc_channels)" = 1
+if [ ${#chat_channel[@]} -gt 0 ]; then
+  check "no DCEP OPEN: the channel was negotiated in SDP (stream 2)" \
+    test "$(dc dc_channels)/$(jq_field "$res" "d['id']")" = 0/2
+else
+  check "and took Chromium's DCEP OPEN" test "$(dc dc_channels)" = 1
+fi
 if [ "$mode" = msrp ]; then
   echo "  chats: started=$(ms started) tcp_up=$(ms tcp_up) relayed_to_tcp=$(ms relayed_to_tcp) relayed_to_channel=$(ms relayed_to_channel) unmatched=$(ms unmatched) chats=$(ms chats)"
   check "one chat, its TCP connection matched" test "$(ms started)/$(ms tcp_up)" = 1/1

@@ -4,7 +4,8 @@
 //   node dc-driver.mjs --chromium PATH --dir DIR [--messages N] [--large BYTES]
 //
 // Writes DIR/offer.sdp (an offer with one data channel "chat", protocol
-// "msrp"), waits up to 20 s for DIR/answer.sdp, applies it, waits for the
+// "msrp"; with --negotiated N a channel negotiated out of band on stream N,
+// protocol "MSRP"), waits up to 20 s for DIR/answer.sdp, applies it, waits for the
 // channel to open, sends N small text messages and one of BYTES octets,
 // waits for them to leave (bufferedAmount 0), and prints one JSON line:
 // {"open":true,"sctp":"connected","sent":N+1,"id":0,...}; exit 0 when the
@@ -31,6 +32,7 @@ const { values: args } = parseArgs({
     'msrp-to': { type: 'string' },
     'msrp-from': { type: 'string' },
     expect: { type: 'string', default: '2' },
+    negotiated: { type: 'string' },
   },
 });
 
@@ -43,10 +45,13 @@ const browser = await chromium.launch({
 let result = { open: false };
 try {
   const page = await (await browser.newContext()).newPage();
-  const offer = await page.evaluate(async () => {
+  const offer = await page.evaluate(async (negotiated) => {
     const pc = new RTCPeerConnection({ bundlePolicy: 'balanced' });
     window.pc = pc;
-    window.dc = pc.createDataChannel('chat', { protocol: 'msrp' });
+    // --negotiated N: the channel agreed in SDP (a=dcmap), no DCEP.
+    window.dc = negotiated === undefined
+      ? pc.createDataChannel('chat', { protocol: 'msrp' })
+      : pc.createDataChannel('chat', { protocol: 'MSRP', negotiated: true, id: Number(negotiated) });
     window.opened = new Promise((ok) => { window.dc.onopen = () => ok(true); });
     // MSRP over the channel: one data channel message is one whole chunk.
     window.msrp = { got: {}, oks: 0, chunks_in: 0, bad: 0 };
@@ -88,7 +93,7 @@ try {
       setTimeout(ok, 3000);
     });
     return pc.localDescription.sdp;
-  });
+  }, args.negotiated);
   writeFileSync(`${args.dir}/offer.sdp`, offer);
   for (let i = 0; i < 200 && !existsSync(`${args.dir}/answer.sdp`); i++) await sleep(100);
   const answer = readFileSync(`${args.dir}/answer.sdp`, 'utf8');

@@ -307,3 +307,44 @@ TEST(DataChannel, CallbacksMayAnswerAndClose) {
 
 }  // namespace
 }  // namespace isthmus::datachannel
+
+namespace isthmus::datachannel {
+namespace {
+
+// A channel negotiated in SDP (a=dcmap, RFC 8864; RFC 8832 5): both sides
+// make it on the agreed stream, no DCEP crosses, any parity; data flows both
+// ways; a DCEP OPEN for that stream is refused; close works as for others.
+TEST(DataChannel, NegotiatedChannelsNeedNoDcep) {
+    SctpStack stack;
+    Endpoints e(stack);
+    // Made before the association is up (as the slow path does at DTLS up).
+    const OpenMessage msrp = channel("chat", ChannelType::Reliable, 0, "MSRP");
+    ASSERT_EQ(e.client().add_negotiated(3, msrp), SendResult::Ok);  // odd: the server's parity
+    ASSERT_EQ(e.server().add_negotiated(3, msrp), SendResult::Ok);
+    EXPECT_EQ(e.client().add_negotiated(3, msrp), SendResult::NoChannel);
+    EXPECT_EQ(e.client().add_negotiated(0xFFFF, msrp), SendResult::NoStream);
+    EXPECT_EQ(e.client().send(3, MessageKind::Text, text("early")), SendResult::NotUp);
+    ASSERT_TRUE(e.up());
+    ASSERT_EQ(e.client().send(3, MessageKind::Text, text("to server")), SendResult::Ok);
+    ASSERT_EQ(e.server().send(3, MessageKind::Binary, text("to client")), SendResult::Ok);
+    ASSERT_TRUE(e.wire.run_until(
+        [&] { return e.side[1].messages.size() == 1 && e.side[0].messages.size() == 1; }));
+    EXPECT_EQ(e.side[1].messages[0].id, 3);
+    EXPECT_EQ(e.side[1].messages[0].data, text("to server"));
+    EXPECT_EQ(e.side[0].messages[0].kind, MessageKind::Binary);
+    EXPECT_TRUE(e.side[0].opened.empty() && e.side[1].opened.empty()) << "no DCEP OPEN";
+    EXPECT_TRUE(e.side[0].acked.empty());
+    EXPECT_EQ(e.client().counters().negotiated, 1U);
+    EXPECT_EQ(e.client().counters().opened_local, 0U);
+    ASSERT_NE(e.server().channel(3), nullptr);
+    EXPECT_EQ(e.server().channel(3)->params.protocol, "MSRP");
+    // Closing: the peer's side closes too, and the id is free again.
+    ASSERT_EQ(e.client().close(3), SendResult::Ok);
+    ASSERT_TRUE(
+        e.wire.run_until([&] { return !e.side[0].closed.empty() && !e.side[1].closed.empty(); }));
+    ASSERT_TRUE(e.wire.run_until([&] { return e.client().channel(3) == nullptr; }));
+    EXPECT_EQ(e.client().add_negotiated(3, msrp), SendResult::Ok);
+}
+
+}  // namespace
+}  // namespace isthmus::datachannel
