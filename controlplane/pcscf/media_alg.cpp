@@ -94,6 +94,19 @@ bool is_rtp_media(const sdp::MediaDescription& m) {
     return m.m.port != 0 && (m.m.media == "audio" || m.m.media == "video");
 }
 
+// A browser's data channel carrying MSRP (an a=dcmap with subprotocol MSRP).
+bool is_chat_media(const sdp::MediaDescription& m) {
+    if (m.m.port == 0 || m.m.media != "application") return false;
+    for (const sdp::Attribute& a : m.attributes("dcmap")) {
+        const auto d = a.value ? sdp::parse_dcmap(*a.value) : std::nullopt;
+        if (d && d->subprotocol && d->subprotocol->size() == 4 &&
+            std::equal(d->subprotocol->begin(), d->subprotocol->end(), "MSRP",
+                       [](char x, char y) { return (x & ~0x20) == y; }))
+            return true;
+    }
+    return false;
+}
+
 void set_body(sip::Message& m, std::string body) {
     m.body = std::move(body);
     m.set("Content-Type", "application/sdp");
@@ -155,6 +168,19 @@ std::string MediaAlg::ice_string(std::size_t n) {
     secret(raw.data(), raw.size());
     std::string s(n, 'a');
     for (std::size_t i = 0; i < n; ++i)
+        s[i] = kChars[raw[i] & 63];
+    return s;
+}
+
+std::string MediaAlg::msrp_session_id() {
+    // RFC 4975 9 session-id characters; letters and digits only, so that the
+    // id never holds a '/' or ';' of the URI around it.
+    static constexpr char kChars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789xy";
+    uint8_t raw[16];
+    secret(raw, sizeof raw);
+    std::string s(sizeof raw, 'a');
+    for (std::size_t i = 0; i < sizeof raw; ++i)
         s[i] = kChars[raw[i] & 63];
     return s;
 }
@@ -516,6 +542,7 @@ sdp::ImsSide MediaAlg::ims_side(Call& call) const {
         sdp::CoreMedia m;
         m.port = slot.legs ? slot.legs->core : 0;
         m.keys = slot.keys;
+        m.msrp_session_id = slot.msrp_sid;
         s.media.push_back(std::move(m));
     }
     return s;
@@ -525,10 +552,18 @@ bool MediaAlg::allocate_for(Call& call, const sdp::SessionDescription& offer, Si
     if (call.slots.size() < offer.media.size()) call.slots.resize(offer.media.size());
     for (std::size_t i = 0; i < offer.media.size(); ++i) {
         Slot& s = call.slots[i];
-        if (s.legs || !is_rtp_media(offer.media[i])) continue;
+        const bool chat = from == Side::W2 && is_chat_media(offer.media[i]);
+        if (s.legs || !(is_rtp_media(offer.media[i]) || chat)) continue;
         s.legs = ports_.allocate();
         if (!s.legs) return false;
         s.reserved_by_pending = true;
+        if (chat) {
+            // The access port carries the channel's DTLS; the core port is
+            // where our MSRP TCP side listens (a=path).
+            s.keys.clear();
+            s.msrp_sid = msrp_session_id();
+            continue;
+        }
         // SDES keys we send with toward the IMS: offered when core_srtp
         // (one AES_CM_128_HMAC_SHA1_80 line); for an IMS offer, one per
         // suite so whichever it offers first can be answered.
@@ -561,6 +596,7 @@ void MediaAlg::rollback(Call& call) {
             ports_.release(*s.legs);
             s.legs.reset();
             s.keys.clear();
+            s.msrp_sid.clear();
         }
         s.reserved_by_pending = false;
     }
@@ -664,6 +700,7 @@ bool MediaAlg::answer(Call& call, Exchange& e, Side from, std::string_view body,
             ports_.release(*s.legs);
             s.legs.reset();
             s.keys.clear();
+            s.msrp_sid.clear();
         }
     }
     return true;
@@ -671,11 +708,10 @@ bool MediaAlg::answer(Call& call, Exchange& e, Side from, std::string_view body,
 
 // --- the dataplane ---------------------------------------------------------------------
 
-bool MediaAlg::leg_specs(const Call& call, std::size_t index, const sdp::MediaPlan& plan,
-                         dpif::LegSpec& access, dpif::LegSpec& core) {
+bool MediaAlg::leg_specs_access(const Call& call, std::size_t index, const sdp::MediaPlan& plan,
+                                dpif::LegSpec& access) {
     const Slot& s = call.slots[index];
     access = {};
-    core = {};
     access.local = access_ip_;
     access.local.port = s.legs->access;
     access.security = dpif::LegSecurity::DtlsSrtp;
@@ -690,7 +726,14 @@ bool MediaAlg::leg_specs(const Call& call, std::size_t index, const sdp::MediaPl
         if (fp.size() != sizeof access.remote_fingerprint) return false;
         std::memcpy(access.remote_fingerprint, fp.data(), fp.size());
     }
+    return true;
+}
 
+bool MediaAlg::leg_specs(const Call& call, std::size_t index, const sdp::MediaPlan& plan,
+                         dpif::LegSpec& access, dpif::LegSpec& core) {
+    const Slot& s = call.slots[index];
+    core = {};
+    if (!leg_specs_access(call, index, plan, access)) return false;
     core.local = core_ip_;
     core.local.port = s.legs->core;
     core.rtcp_mux = plan.core.rtcp_mux ? 1 : 0;
@@ -716,12 +759,79 @@ bool MediaAlg::leg_specs(const Call& call, std::size_t index, const sdp::MediaPl
     return true;
 }
 
+bool MediaAlg::chat_specs(const Call& call, std::size_t index, const sdp::MediaPlan& plan,
+                          dpif::LegSpec& access, dpif::DataChannelSpec& dc, dpif::MsrpSpec& msrp) {
+    const Slot& s = call.slots[index];
+    const sdp::MsrpPlan& c = *plan.msrp;
+    if (!leg_specs_access(call, index, plan, access)) return false;
+    access.security = dpif::LegSecurity::DtlsSctp;
+    dc = {};
+    dc.local_sctp_port = 5000;
+    dc.remote_sctp_port = c.remote_sctp_port;
+    dc.max_message_size = c.max_message_size;
+    dc.peer_max_message_size = c.peer_max_message_size;
+    msrp = {};
+    msrp.tcp_local = core_ip_;
+    msrp.tcp_local.port = s.legs->core;
+    msrp.channel_id = c.stream_id;
+    if (c.tcp_role == sdp::SetupRole::Active) {
+        msrp.setup = dpif::kMsrpActive;
+        if (!c.ue_address) return false;
+        msrp.tcp_remote = endpoint(c.ue_address->connection.host(), c.ue_address->port);
+        if (msrp.tcp_remote.family == 0 || msrp.tcp_remote.port == 0) return false;
+    } else if (c.tcp_role == sdp::SetupRole::Passive) {
+        msrp.setup = dpif::kMsrpPassive;
+    } else {
+        return false;
+    }
+    const auto text = [](char* field, std::size_t size, const std::string& v) {
+        if (v.size() > size) return false;
+        std::memset(field, 0, size);
+        std::memcpy(field, v.data(), v.size());
+        return true;
+    };
+    return text(msrp.session_id, sizeof msrp.session_id, c.session_id) &&
+           text(msrp.browser_path, sizeof msrp.browser_path, c.browser_path) &&
+           text(msrp.ue_path, sizeof msrp.ue_path, c.ue_path);
+}
+
 void MediaAlg::program(Call& call, const std::vector<sdp::MediaPlan>& plans) {
     for (std::size_t i = 0; i < call.slots.size(); ++i) {
         Slot& s = call.slots[i];
         const bool active = i < plans.size() && plans[i].active && s.legs.has_value();
         if (!active) {
             if (s.programmed) delete_session(call, i);
+            continue;
+        }
+        if (plans[i].msrp) {
+            // A chat: its data channel's session, no UDP core leg.
+            dpif::LegSpec access{};
+            dpif::DataChannelSpec dc{};
+            dpif::MsrpSpec msrp{};
+            if (!chat_specs(call, i, plans[i], access, dc, msrp)) {
+                count(MediaCounter::BadRemote);
+                if (s.programmed) delete_session(call, i);
+                continue;
+            }
+            if (plans[i].access.dtls_role) call.dtls_role = plans[i].access.dtls_role;
+            const uint64_t session = call.id << 5 | i;
+            const bool changed = std::memcmp(&access, &s.access, sizeof access) != 0 ||
+                                 std::memcmp(&dc, &s.dc, sizeof dc) != 0 ||
+                                 std::memcmp(&msrp, &s.msrp, sizeof msrp) != 0;
+            s.access = access;
+            s.core = {};
+            s.dc = dc;
+            s.msrp = msrp;
+            if (!s.programmed) {
+                s.programmed = true;
+                s.idle = false;
+                ++sessions_;
+                count(MediaCounter::SessionsCreated);
+                push(dpif::MsgType::SessionCreate, session, &s.access, nullptr, &s.dc, &s.msrp);
+            } else if (changed) {
+                count(MediaCounter::SessionsUpdated);
+                push(dpif::MsgType::SessionUpdate, session, &s.access, nullptr, &s.dc, &s.msrp);
+            }
             continue;
         }
         dpif::LegSpec access{};
@@ -854,12 +964,15 @@ void MediaAlg::session_idle(uint64_t session_id, bool idle) {
 }
 
 void MediaAlg::push(dpif::MsgType type, uint64_t session, const dpif::LegSpec* access,
-                    const dpif::LegSpec* core) {
+                    const dpif::LegSpec* core, const dpif::DataChannelSpec* dc,
+                    const dpif::MsrpSpec* msrp) {
     dpif::Command c{};
     c.hdr.type = type;
     c.hdr.session_id = session;
     if (access != nullptr) c.access = *access;
     if (core != nullptr) c.core = *core;
+    if (dc != nullptr) c.datachannel = *dc;
+    if (msrp != nullptr) c.msrp = *msrp;
     commands_.push_back(c);
 }
 

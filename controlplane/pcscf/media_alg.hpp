@@ -46,8 +46,12 @@
 //
 // BUNDLE is declined (the dataplane's sessions cannot share an access port
 // yet): every m= line has its own transport; a browser using max-bundle
-// has its bundle-only m= lines rejected. Data channels are rejected toward
-// the IMS (issue 9).
+// has its bundle-only m= lines rejected. A browser's data channel whose
+// a=dcmap names subprotocol MSRP (RFC 8873) goes to the IMS as m=message
+// TCP/MSRP (sdp/rewrite.hpp) and becomes a data channel session (a DtlsSctp
+// access leg with its MsrpSpec: the dataplane bridges it to the UE's TCP
+// connection on our core address and the m= line's core port); other data
+// channels, and MSRP offered by the IMS (not yet), are rejected.
 //
 // Refusals (AlgVerdict::status): 488 for an offer the rewrite cannot take
 // (with its reason), 503 with no dataplane attached, no ports, or
@@ -262,6 +266,11 @@ class MediaAlg {
         dpif::LegSpec core{};
         bool reserved_by_pending = false;  // allocated for the open offer
         bool idle = false;  // the dataplane reported it idle (SessionIdle, not yet Active)
+        // A browser's MSRP data channel bridged to the IMS (issue 9): our
+        // URIs' session-id, and the chat's parts of its session command.
+        std::string msrp_sid;
+        dpif::DataChannelSpec dc{};
+        dpif::MsrpSpec msrp{};
     };
     struct Exchange {
         Side offerer = Side::W2;
@@ -320,6 +329,15 @@ class MediaAlg {
     void program(Call& call, const std::vector<sdp::MediaPlan>& plans);
     bool leg_specs(const Call& call, std::size_t index, const sdp::MediaPlan& plan,
                    dpif::LegSpec& access, dpif::LegSpec& core);
+    // The access leg alone (DtlsSrtp; a chat's caller makes it DtlsSctp).
+    bool leg_specs_access(const Call& call, std::size_t index, const sdp::MediaPlan& plan,
+                          dpif::LegSpec& access);
+    // A chat's session: a DtlsSctp access leg, no core leg, its SCTP and
+    // MSRP specs (false: a path too long for dpif, an address unreadable).
+    bool chat_specs(const Call& call, std::size_t index, const sdp::MediaPlan& plan,
+                    dpif::LegSpec& access, dpif::DataChannelSpec& dc, dpif::MsrpSpec& msrp);
+    // Our URIs' session-id for a chat: 16 characters, 96 random bits.
+    std::string msrp_session_id();
     void delete_session(Call& call, std::size_t index);
     void end_call(const std::string& key);
     // Ends a call whose media failed: BYEs both ways when confirmed.
@@ -330,7 +348,8 @@ class MediaAlg {
     // its next answer.
     void refused_create(uint64_t session_id);
     void push(dpif::MsgType type, uint64_t session, const dpif::LegSpec* access,
-              const dpif::LegSpec* core);
+              const dpif::LegSpec* core, const dpif::DataChannelSpec* dc = nullptr,
+              const dpif::MsrpSpec* msrp = nullptr);
     void count(MediaCounter c) { ++stats_.counters[static_cast<std::size_t>(c)]; }
     sdp::WebRtcSide web_side(Call& call) const;
     sdp::ImsSide ims_side(Call& call) const;

@@ -73,17 +73,18 @@ std::string mid_of(const MediaDescription& m) {
     return id ? std::string(*id) : std::string();
 }
 
-// The session-id of our own MSRP URI in the a=path we offered (the last
-// path segment before ";tcp").
+// The session-id of our own MSRP URI in the a=path we offered: what
+// follows the authority ("msrp://host:port/") up to ";tcp" (a session-id
+// may hold '/', RFC 4975 9).
 std::string our_session_id(const MediaDescription& our_offer) {
     const auto path = our_offer.attribute("path");
     if (!path || !path->value) return {};
     const std::string_view v = trim_wsp(*path->value);
-    const std::string_view uri =
-        v.substr(v.rfind(' ') == std::string_view::npos ? 0 : v.rfind(' ') + 1);
-    const std::size_t slash = uri.rfind('/');
+    const std::size_t scheme = v.find("://");
+    if (scheme == std::string_view::npos) return {};
+    const std::size_t slash = v.find('/', scheme + 3);
     if (slash == std::string_view::npos) return {};
-    const std::string_view rest = uri.substr(slash + 1);
+    const std::string_view rest = v.substr(slash + 1);
     return std::string(rest.substr(0, rest.find(';')));
 }
 

@@ -1118,3 +1118,117 @@ TEST(MediaPortsTest, RangesAreCheckedAndPairsStayOnOneWorker) {
 
 }  // namespace
 }  // namespace isthmus::pcscf::test
+
+namespace isthmus::pcscf::test {
+namespace {
+
+// A browser's audio + MSRP data channel (RFC 8873, a=dcmap on stream 2).
+std::string browser_chat_offer() {
+    std::string audio = browser_offer();
+    return audio + wire(
+                       "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\n"
+                       "c=IN IP4 0.0.0.0\n"
+                       "a=ice-ufrag:brdc\n"
+                       "a=ice-pwd:browserdcpassword0123456\n"
+                       "a=fingerprint:sha-256 " +
+                       std::string(kBrowserFingerprint) +
+                       "\n"
+                       "a=setup:actpass\n"
+                       "a=mid:1\n"
+                       "a=sctp-port:5000\n"
+                       "a=max-message-size:262144\n"
+                       "a=dcmap:2 label=\"chat\";subprotocol=\"MSRP\"\n"
+                       "a=dcsa:2 path:msrp://wic.invalid:9/wicsid;dc\n"
+                       "a=dcsa:2 accept-types:text/plain\n");
+}
+
+std::string ims_chat_answer(std::string_view setup) {
+    return ims_sdp() + wire(
+                           "m=message 2855 TCP/MSRP *\n"
+                           "a=accept-types:text/plain\n"
+                           "a=path:msrp://198.18.5.20:2855/uesid;tcp\n"
+                           "a=setup:" +
+                           std::string(setup) + "\n");
+}
+
+// The IMS-ALG bridges a browser's MSRP data channel (issue 9): the IMS gets
+// m=message TCP/MSRP with our a=path on our core address; its answer makes
+// a data channel session with the chat's MsrpSpec, and the browser's answer
+// has our ;dc URI.
+TEST_F(CoreMediaTest, BrowserChatBecomesMessageLineAndADataChannelSession) {
+    const Sent fwd = main_output(feed(invite_from_browser(browser_chat_offer()), browser()));
+    const sdp::SessionDescription ims = sdp_of(fwd.msg);
+    ASSERT_EQ(ims.media.size(), 2u);
+    const auto& msg = ims.media[1];
+    EXPECT_EQ(msg.m.media, "message");
+    EXPECT_EQ(msg.m.proto, "TCP/MSRP");
+    const uint16_t tcp_port = msg.m.port;
+    EXPECT_GE(tcp_port, 30000);
+    EXPECT_LE(tcp_port, 30019);
+    const auto path = attrs(msg, "path");
+    ASSERT_EQ(path.size(), 1u);
+    const std::string prefix = "msrp://198.18.8.1:" + std::to_string(tcp_port) + "/";
+    ASSERT_EQ(path[0].rfind(prefix, 0), 0u) << path[0];
+    const std::string sid = path[0].substr(prefix.size(), path[0].size() - prefix.size() - 4);
+    EXPECT_EQ(path[0].substr(path[0].size() - 4), ";tcp");
+    EXPECT_EQ(sid.size(), 16u);
+    EXPECT_EQ(attrs(msg, "setup"), (std::vector<std::string>{"actpass"}));
+    EXPECT_EQ(alg().ports().in_use(), 2u);
+
+    // The UE connects to us (a=setup:active): we listen on the core port.
+    const Message ok = answer_from_ims(fwd.msg, 200, "ims-tag", ims_chat_answer("active"));
+    const sdp::SessionDescription web = sdp_of(ok);
+    ASSERT_EQ(web.media.size(), 2u);
+    const auto& dc = web.media[1];
+    EXPECT_EQ(dc.m.proto, "UDP/DTLS/SCTP");
+    EXPECT_NE(dc.m.port, 0);
+    EXPECT_EQ(attrs(dc, "dcsa"),
+              (std::vector<std::string>{
+                  "2 path:msrp://198.18.7.1:" + std::to_string(dc.m.port) + "/" + sid + ";dc",
+                  "2 accept-types:text/plain"}));
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 2u);
+    const dpif::Command* chat = nullptr;
+    for (const dpif::Command& c : cmds)
+        if (c.access.security == dpif::LegSecurity::DtlsSctp) chat = &c;
+    ASSERT_NE(chat, nullptr);
+    EXPECT_EQ(chat->hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_EQ(ip_of(chat->access.local), "198.18.7.1:" + std::to_string(dc.m.port));
+    EXPECT_EQ(std::string(chat->access.remote_ufrag), "brdc");
+    EXPECT_EQ(chat->core.local.family, 0);  // no UDP core leg
+    EXPECT_EQ(chat->datachannel.remote_sctp_port, 5000);
+    EXPECT_EQ(chat->datachannel.peer_max_message_size, 262144u);
+    EXPECT_EQ(chat->datachannel.max_message_size, 65536u);
+    EXPECT_EQ(chat->msrp.setup, dpif::kMsrpPassive);
+    EXPECT_EQ(ip_of(chat->msrp.tcp_local), "198.18.8.1:" + std::to_string(tcp_port));
+    EXPECT_EQ(chat->msrp.tcp_remote.family, 0);
+    EXPECT_EQ(chat->msrp.channel_id, 2);
+    EXPECT_EQ(std::string(chat->msrp.session_id, strnlen(chat->msrp.session_id, 16)), sid);
+    EXPECT_EQ(std::string(chat->msrp.browser_path), "msrp://wic.invalid:9/wicsid;dc");
+    EXPECT_EQ(std::string(chat->msrp.ue_path), "msrp://198.18.5.20:2855/uesid;tcp");
+    EXPECT_EQ(alg().sessions(), 2u);
+
+    // The BYE ends both sessions and frees every port.
+    feed(bye_from_browser(), browser());
+    std::size_t deletes = 0;
+    for (const dpif::Command& c : commands())
+        deletes += c.hdr.type == dpif::MsgType::SessionDelete ? 1 : 0;
+    EXPECT_EQ(deletes, 2u);
+    EXPECT_EQ(alg().sessions(), 0u);
+    EXPECT_EQ(alg().ports().in_use(), 0u);
+}
+
+TEST_F(CoreMediaTest, ChatWithAPassiveUeMakesUsConnect) {
+    const Sent fwd = main_output(feed(invite_from_browser(browser_chat_offer()), browser()));
+    answer_from_ims(fwd.msg, 200, "ims-tag", ims_chat_answer("passive"));
+    const dpif::Command* chat = nullptr;
+    const auto cmds = commands();
+    for (const dpif::Command& c : cmds)
+        if (c.access.security == dpif::LegSecurity::DtlsSctp) chat = &c;
+    ASSERT_NE(chat, nullptr);
+    EXPECT_EQ(chat->msrp.setup, dpif::kMsrpActive);
+    EXPECT_EQ(ip_of(chat->msrp.tcp_remote), "198.18.5.20:2855");
+}
+
+}  // namespace
+}  // namespace isthmus::pcscf::test
