@@ -38,6 +38,8 @@ std::string random_transaction_id() {
     std::string id(sizeof r, 'x');
     for (std::size_t i = 0; i < sizeof r; ++i)
         id[i] = kAlphabet[r[i] & 63U];
+    // An ident starts with a letter or digit (RFC 4975 9): not '-' or '.'.
+    id[0] = kAlphabet[(r[0] & 63U) % 62U];
     return id;
 }
 

@@ -65,7 +65,8 @@ struct MsrpChats::Chat {
     int fd = -1;
     bool connecting = false;  // active: connect() in progress
     bool up = false;          // the TCP connection belongs to this chat
-    bool want_out = false;    // EPOLLOUT armed
+    bool want_out = false;    // TCP has a backlog: EPOLLOUT armed
+    bool paused = false;      // the channel is blocked: no EPOLLIN
     uint64_t deadline_ns = 0;
     std::optional<std::vector<uint8_t>> held;  // a channel message not taken yet
     bool ended = false;
@@ -291,19 +292,33 @@ void MsrpChats::after_input(Chat& c, Why closed_by) {
     }
 }
 
+void MsrpChats::rewatch(Chat& c) {
+    if (c.ended || c.fd < 0 || c.connecting) return;
+    watch(c.fd, (c.paused ? 0U : static_cast<uint32_t>(EPOLLIN)) |
+                    (c.want_out ? static_cast<uint32_t>(EPOLLOUT) : 0U));
+}
+
 void MsrpChats::flush_channel(Chat& c) {
     if (c.ended || !c.channel.send) return;
     for (;;) {
         if (!c.held) {
             auto next = c.bridge.next_channel_message();
-            if (!next) return;
+            if (!next) break;
             c.held = std::move(next);
         }
         if (!c.channel.send(*c.held)) {
             ++counters_.channel_blocked;
+            if (!c.paused) {
+                c.paused = true;  // the UE waits in TCP's flow control
+                rewatch(c);
+            }
             return;
         }
         c.held.reset();
+    }
+    if (c.paused) {
+        c.paused = false;
+        rewatch(c);
     }
 }
 
@@ -321,7 +336,7 @@ void MsrpChats::flush_tcp(Chat& c) {
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             if (!c.want_out) {
                 c.want_out = true;
-                watch(c.fd, EPOLLIN | EPOLLOUT);
+                rewatch(c);
             }
             return;
         }
@@ -333,7 +348,7 @@ void MsrpChats::flush_tcp(Chat& c) {
     }
     if (c.want_out) {
         c.want_out = false;
-        watch(c.fd, EPOLLIN);
+        rewatch(c);
     }
 }
 
@@ -422,9 +437,9 @@ void MsrpChats::close_pending(int fd) {
     pending_.erase(fd);
 }
 
-void MsrpChats::on_pending(int fd) {
+std::size_t MsrpChats::on_pending(int fd) {
     const auto it = pending_.find(fd);
-    if (it == pending_.end()) return;
+    if (it == pending_.end()) return 0;
     Pending& p = it->second;
     uint8_t buf[16384];
     std::vector<msrp::Message> framed;
@@ -432,11 +447,12 @@ void MsrpChats::on_pending(int fd) {
     while (framed.empty() && budget > 0) {
         const ssize_t n = ::recv(fd, buf, std::min(sizeof buf, budget), MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return options_.read_budget - budget;
         if (n <= 0) {  // closed or broken before it named a chat
             ++counters_.pending_dropped;
             close_pending(fd);
-            return;
+            return options_.read_budget - budget;
         }
         budget -= static_cast<std::size_t>(n);
         p.bytes.insert(p.bytes.end(), buf, buf + n);
@@ -445,10 +461,11 @@ void MsrpChats::on_pending(int fd) {
             framed.empty()) {
             ++counters_.pending_dropped;
             close_pending(fd);
-            return;
+            return options_.read_budget - budget;
         }
     }
-    if (framed.empty()) return;
+    const std::size_t read = options_.read_budget - budget;
+    if (framed.empty()) return read;
     // The first request's first To-Path URI names the chat (our TCP URI).
     const msrp::Message& first = framed.front();
     Chat* match = nullptr;
@@ -464,7 +481,7 @@ void MsrpChats::on_pending(int fd) {
     if (match == nullptr) {
         ++counters_.unmatched;
         close_pending(fd);
-        return;
+        return read;
     }
     std::vector<uint8_t> bytes = std::move(p.bytes);
     pending_.erase(it);
@@ -476,43 +493,46 @@ void MsrpChats::on_pending(int fd) {
     c.bridge.tcp_connected(msrp::TcpRole::Passive);
     c.bridge.from_tcp(bytes);
     after_input(c, Why::TcpClosed);
+    return read;
 }
 
-void MsrpChats::on_chat_fd(Chat& c, uint32_t events) {
+std::size_t MsrpChats::on_chat_fd(Chat& c, uint32_t events) {
     if (c.connecting) {
-        if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
+        if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return 0;
         int err = 0;
         socklen_t len = sizeof err;
         if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
         if (err != 0) {
             end(c, Why::ConnectFailed);
-            return;
+            return 0;
         }
         c.connecting = false;
         c.up = true;
         ++counters_.tcp_up;
-        watch(c.fd, EPOLLIN);
+        rewatch(c);
         c.bridge.tcp_connected(msrp::TcpRole::Active);
         after_input(c, Why::TcpClosed);
-        return;
+        return 0;
     }
     if ((events & EPOLLOUT) != 0) flush_tcp(c);
-    if (c.ended || (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) == 0) return;
+    if (c.ended || c.paused || (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) == 0)
+        return 0;
     uint8_t buf[16384];
     std::size_t budget = options_.read_budget;
-    while (budget > 0 && !c.ended) {
+    while (budget > 0 && !c.ended && !c.paused) {
         const ssize_t n = ::recv(c.fd, buf, std::min(sizeof buf, budget), MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         if (n <= 0) {
             c.bridge.tcp_closed();
             after_input(c, Why::TcpClosed);
-            return;
+            break;
         }
         budget -= static_cast<std::size_t>(n);
         c.bridge.from_tcp({buf, static_cast<std::size_t>(n)});
         after_input(c, Why::TcpClosed);
     }
+    return options_.read_budget - budget;
 }
 
 unsigned MsrpChats::poll(uint64_t now_ns) {
@@ -520,16 +540,20 @@ unsigned MsrpChats::poll(uint64_t now_ns) {
     unsigned work = 0;
     epoll_event evs[kMaxEvents];
     const int n = epoll_wait(epoll_fd_, evs, kMaxEvents, 0);
-    for (int i = 0; i < n; ++i) {
+    std::size_t read = 0;
+    // Level-triggered: sockets left unread once the poll's budget is spent
+    // are reported again by the next poll().
+    for (int i = 0; i < n && read < options_.poll_budget; ++i) {
         const int fd = evs[i].data.fd;
         if (const auto l = listener_of_fd_.find(fd); l != listener_of_fd_.end()) {
             const std::string key = l->second;
             on_listener(key, now_ns);
         } else if (pending_.count(fd) != 0) {
-            on_pending(fd);
+            read += on_pending(fd);
         } else if (const auto c = chat_of_fd_.find(fd); c != chat_of_fd_.end()) {
             const auto it = chats_.find(c->second);
-            if (it != chats_.end() && !it->second->ended) on_chat_fd(*it->second, evs[i].events);
+            if (it != chats_.end() && !it->second->ended)
+                read += on_chat_fd(*it->second, evs[i].events);
         }
         ++work;
     }

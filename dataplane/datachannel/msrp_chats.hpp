@@ -21,7 +21,8 @@
 //
 // The channel side is the caller's: ChatChannel::send hands one data
 // channel message to the endpoint (false: the channel cannot take it now;
-// the chat holds it and stops taking the bridge's output until
+// the chat holds it, stops taking the bridge's output and stops reading its
+// TCP socket — the UE's sends then wait in TCP's own flow control — until
 // channel_writable()), ChatChannel::close closes the channel when the chat
 // ends by itself.
 //
@@ -60,8 +61,11 @@ struct ChatOptions {
     // oldest is closed for a new one), each for at most pending_timeout_ns.
     std::size_t max_pending = 64;
     uint64_t pending_timeout_ns = 10'000'000'000ULL;
-    // Octets read from one socket per poll() (fairness between chats).
+    // Octets read from one socket per poll() (fairness between chats), and
+    // from all of them (the slow path's other work waits for a poll() to
+    // end; sockets not read keep their data for the next one).
     std::size_t read_budget = 64 * 1024;
+    std::size_t poll_budget = 256 * 1024;
 };
 
 struct ChatChannel {
@@ -84,7 +88,7 @@ struct ChatChannel {
     X(bridge_failed)   /* chats ended by their bridge's failure (backlog, framing, ids) */   \
     X(unmatched)       /* accepted connections whose first request named no chat: closed */  \
     X(pending_dropped) /* accepted connections closed unmatched: limit, time, bad framing */ \
-    X(channel_blocked) /* times the data channel could not take a message at once */         \
+    X(channel_blocked) /* times the channel could not take a message: TCP reads paused */    \
     X(ended)           /* chats ended, for any reason */
 
 struct ChatCounters {
@@ -162,9 +166,13 @@ class MsrpChats {
     void watch(int fd, uint32_t events);
     void unwatch(int fd);
     void on_listener(const std::string& key, uint64_t now_ns);
-    void on_pending(int fd);
+    // Each returns the octets it read.
+    std::size_t on_pending(int fd);
     void close_pending(int fd);
-    void on_chat_fd(Chat& c, uint32_t events);
+    std::size_t on_chat_fd(Chat& c, uint32_t events);
+    // The chat's socket watched for what it needs now: input unless the
+    // channel is blocked, output while TCP has a backlog.
+    void rewatch(Chat& c);
 
     // --- the chat
     // Moves the bridge's output and acts on its state (`closed_by`: what a

@@ -374,6 +374,97 @@ TEST_F(MsrpChatsTest, BlockedChannelHoldsMessagesUntilWritable) {
     EXPECT_EQ(msrp::parse_message(ch.got[1]).message.body, "two");
 }
 
+// A browser slower than the UE is not a failure: while the channel refuses,
+// the chat stops reading TCP, so the UE's sends wait in TCP's own flow
+// control, and everything arrives once the channel takes messages again.
+TEST_F(MsrpChatsTest, BlockedChannelPushesBackOnTheUeThroughTcp) {
+    const uint16_t port = free_port();
+    const dpif::MsrpSpec spec = make_spec(dpif::kMsrpPassive, port, 2855);
+    const msrp::ChatLegs legs = legs_of(spec);
+    FakeChannel ch;
+    ASSERT_TRUE(chats.start(7, legs, spec, ch.channel(), kSecond));
+    UePeer ue;
+    ASSERT_TRUE(ue.connect_to(port));
+    const std::string our = msrp::to_string(legs.tcp.self);
+    ue.write(send_text("u0xx", our, ue_uri(2855, "ue1"), "first"));
+    ASSERT_TRUE(pump([&] { return ch.got.size() == 1; }));
+    ch.blocked = true;
+    // The UE writes without blocking until TCP stops it; the gateway never
+    // holds more than its bound meanwhile.
+    const std::string body(8000, 'y');
+    int written = 0;
+    std::string rest;  // the part of a message TCP did not take
+    for (int round = 0; round < 2000 && rest.empty(); ++round) {
+        const std::string m =
+            send_text("u" + std::to_string(round + 1) + "xx", our, ue_uri(2855, "ue1"), body);
+        const ssize_t n = ::send(ue.fd, m.data(), m.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) break;  // TCP's window is full: the UE waits
+        ++written;
+        if (n < static_cast<ssize_t>(m.size())) rest = m.substr(static_cast<std::size_t>(n));
+        chats.poll(kSecond);
+        ASSERT_TRUE(chats.has(7)) << "after " << written << " messages";
+        ASSERT_LE(chats.bridge(7)->channel_queued_bytes(), 64U * 1024 + m.size());
+    }
+    ASSERT_LT(written, 2000) << "TCP never pushed back";
+    EXPECT_GE(chats.counters().channel_blocked, 1U);
+    // The channel takes messages again: everything written arrives, in order.
+    ch.blocked = false;
+    chats.channel_writable(7);
+    if (!rest.empty()) {
+        std::thread finish([&] { ue.write(rest); });
+        ASSERT_TRUE(pump([&] {
+            chats.channel_writable(7);
+            return ch.got.size() >= static_cast<std::size_t>(written);
+        }));
+        finish.join();
+    }
+    ASSERT_TRUE(pump([&] {
+        chats.channel_writable(7);
+        ue.read_some();
+        return ch.got.size() == static_cast<std::size_t>(written) + 1;
+    }));
+    EXPECT_EQ(msrp::parse_message(ch.got.back()).message.body, body);
+    EXPECT_EQ(chats.counters().bridge_failed, 0U);
+    EXPECT_TRUE(chats.has(7));
+}
+
+TEST(MsrpChatsBudget, OnePollReadsAtMostItsBudget) {
+    ChatOptions o;
+    o.poll_budget = 32 * 1024;
+    o.read_budget = 16 * 1024;
+    int ids = 0;
+    MsrpChats chats(o, [&] { return "tid" + std::to_string(++ids); });
+    const uint16_t port = free_port();
+    const dpif::MsrpSpec spec = make_spec(dpif::kMsrpPassive, port, 2855);
+    const msrp::ChatLegs legs = legs_of(spec);
+    FakeChannel ch;
+    ASSERT_TRUE(chats.start(7, legs, spec, ch.channel(), kSecond));
+    UePeer ue;
+    ASSERT_TRUE(ue.connect_to(port));
+    const std::string our = msrp::to_string(legs.tcp.self);
+    ue.write(send_text("u0xx", our, ue_uri(2855, "ue1"), "bind"));
+    for (int i = 0; i < 200 && !chats.tcp_up(7); ++i) {
+        chats.poll(kSecond);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_TRUE(chats.tcp_up(7));
+    std::string lots;
+    for (int i = 1; i <= 40; ++i)
+        lots += send_text("u" + std::to_string(i) + "xx", our, ue_uri(2855, "ue1"),
+                          std::string(4000, 'z'));
+    ue.write(lots);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // all of it in our socket
+    const uint64_t before = chats.bridge(7)->stats()[msrp::BridgeCounter::TcpInBytes];
+    chats.poll(kSecond);
+    const uint64_t one = chats.bridge(7)->stats()[msrp::BridgeCounter::TcpInBytes] - before;
+    EXPECT_GT(one, 0U);
+    EXPECT_LE(one, o.read_budget) << "one socket: at most read_budget per poll";
+    // The rest comes with the next polls.
+    for (int i = 0; i < 100 && ch.got.size() < 41; ++i)
+        chats.poll(kSecond);
+    EXPECT_EQ(ch.got.size(), 41U);
+}
+
 TEST_F(MsrpChatsTest, StalledUeFailsTheChatWithinItsBound) {
     const uint16_t port = free_port();
     const dpif::MsrpSpec spec = make_spec(dpif::kMsrpPassive, port, 2855);
