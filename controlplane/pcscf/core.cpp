@@ -74,6 +74,25 @@ std::string_view reject_reason(sip::Reject r) {
     return "Bad Request";
 }
 
+// The To tag of every response made statelessly: an ACK carrying it
+// answers one of those (a refused INVITE) and goes no further.
+constexpr std::string_view kStatelessTag = "isthmus-sl-";
+
+std::string_view admission_reason(Refusal why) {
+    switch (why) {
+        case Refusal::FlowRate:
+            return "Service Unavailable (connection rate limit)";
+        case Refusal::RegisterRate:
+            return "Service Unavailable (REGISTER rate limit)";
+        case Refusal::InitialRate:
+            return "Service Unavailable (request rate limit)";
+        case Refusal::InvitesInSetup:
+            return "Service Unavailable (too many calls in setup)";
+        default:
+            return "Service Unavailable";
+    }
+}
+
 std::string hex64(uint64_t v) {
     std::array<char, 20> buf{};
     std::snprintf(buf.data(), buf.size(), "%016llx", static_cast<unsigned long long>(v));
@@ -99,7 +118,8 @@ PcscfCore::PcscfCore(PcscfConfig config)
       rng_(std::random_device{}()),
       tokens_(config_.flow_token_key, config_.random ? config_.random() : rng_()),
       layer_(layer_config(config_)),
-      registrar_(registrar_limits(config_)) {
+      registrar_(registrar_limits(config_)),
+      admission_(config_.admission) {
     if (config_.media.enabled) alg_.emplace(config_.media, [this] { return random(); });
 }
 
@@ -129,6 +149,7 @@ void PcscfCore::on_flow_closed(uint64_t flow, TimePoint now) {
     if (now > now_) now_ = now;
     ++stats_.flows_closed;
     registrar_.close_flow(flow);
+    admission_.forget(flow);
     // The flow's calls lose their media at once (no session outlives the
     // browser that held it), and their confirmed dialogs a BYE toward the
     // IMS on its behalf (TS 24.229 5.2.8.1.2).
@@ -289,6 +310,7 @@ void PcscfCore::on_request(sip::Message& m, const Peer& from, Side side) {
         if (ack) return drop(Drop::AckUnroutable);
         return refuse_stateless(m, from, Refusal::FlowsFull, "Service Unavailable", side);
     }
+    if (side == Side::W2 && !admit(m, from)) return;
     stamp_via_source(m, from);  // 18.2.1, RFC 3581
     const sip::Inbound in = layer_.on_message(m, from, now_);
     switch (in.disposition) {
@@ -299,6 +321,7 @@ void PcscfCore::on_request(sip::Message& m, const Peer& from, Side side) {
             on_cancel(m, in, side);
             return;
         case sip::Disposition::Ack:
+            if (acks_stateless_reply(m)) return drop(Drop::AckToRefusal);
             if (side == Side::W2) {
                 w2_ack(m, from);
             } else {
@@ -356,13 +379,17 @@ void PcscfCore::new_request(sip::Message& m, sip::TransactionId txn, const Peer&
 // --- answers we make ------------------------------------------------------
 
 sip::Message PcscfCore::make_reply(const sip::Message& request, uint16_t code,
-                                   std::string_view reason) {
+                                   std::string_view reason, bool stateless) {
     sip::Message r = sip::make_response_to(request, code, reason);
     if (code > 100) {
         // 8.2.6.2: a To tag on every response but 100.
         if (const auto to = r.header("To")) {
             const auto na = sip::parse_name_addr(*to);
-            if (na && !na->tag()) r.set("To", std::string(*to) + ";tag=" + hex64(random()));
+            if (na && !na->tag()) {
+                r.set("To", std::string(*to) +
+                                ";tag=" + (stateless ? std::string(kStatelessTag) : std::string()) +
+                                hex64(random()));
+            }
         }
     }
     if (code == 503) r.add("Retry-After", std::to_string(config_.retry_after_s));
@@ -391,8 +418,32 @@ void PcscfCore::refuse_stateless(const sip::Message& request, const Peer& to, Re
     ++stats_.refused[static_cast<std::size_t>(why)];
     const uint16_t code = refusal_status(why);
     outputs_.push_back(
-        Output{Output::Kind::Send, to, sip::serialize(make_reply(request, code, reason))});
+        Output{Output::Kind::Send, to, sip::serialize(make_reply(request, code, reason, true))});
     count_sent(side, code);
+}
+
+bool PcscfCore::admit(const sip::Message& m, const Peer& from) {
+    const RequestClass c = classify(m);
+    if (c == RequestClass::Exempt) return true;
+    const AdmissionVerdict v = admission_.admit(from.flow, c, invites_in_setup_, now_);
+    if (!v.refusal) return true;
+    ++stats_.refused[static_cast<std::size_t>(*v.refusal)];
+    sip::Message r = make_reply(m, refusal_status(*v.refusal), admission_reason(*v.refusal), true);
+    r.set("Retry-After", std::to_string(admission_.config().retry_after_s));
+    outputs_.push_back(Output{Output::Kind::Send, from, sip::serialize(r)});
+    count_sent(Side::W2, r.status_code);
+    if (v.close_flow) {
+        // It does not wait as told: after this 503, its connection goes.
+        ++stats_.admission_flows_closed;
+        outputs_.push_back(Output{Output::Kind::CloseFlow, from, {}});
+    }
+    return false;
+}
+
+bool PcscfCore::acks_stateless_reply(const sip::Message& ack) {
+    const auto to = ack.header("To");
+    const auto tag = to ? header_tag(*to) : std::nullopt;
+    return tag && tag->starts_with(kStatelessTag);
 }
 
 // --- the transaction layer's actions -----------------------------------------

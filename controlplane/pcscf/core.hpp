@@ -39,11 +39,20 @@
 //    end at once and their requests get 430 upstream; its own pending
 //    INVITEs are CANCELled.
 //  - Bounds: flows, registrations, transactions -> 503 with Retry-After.
+//  - Admission (admission.hpp, issue 11): out-of-dialog requests from W2
+//    are metered per flow and in all before the transaction layer; over a
+//    rate (or with max_invites_in_setup INVITEs in setup) they get a
+//    stateless 503 with Retry-After naming the limit and go nowhere. ACK,
+//    CANCEL, in-dialog requests, responses and Mw are never metered. A
+//    flow that keeps sending through its refusals is closed (CloseFlow).
+//  - Responses made statelessly carry a To tag of our own form: the ACK a
+//    browser sends for one (a refused INVITE) stops here.
 //
 // Not here (yet): dialog state. Requests inside a dialog follow their Route
 // header (our entries popped) without a check against the route set the
 // dialog recorded (TS 24.229 5.2.6.3.5), and carry no P-Charging-Vector.
-// The core never asks for Output::Kind::CloseFlow.
+// The core asks for Output::Kind::CloseFlow only for a flow that floods
+// (admission close_after_refusals).
 //
 // Contract with the transports: after on_flow_closed(flow) no message from
 // that flow is delivered (it would make the flow live again).
@@ -64,6 +73,7 @@
 #include <utility>
 #include <vector>
 
+#include "pcscf/admission.hpp"
 #include "pcscf/core_config.hpp"
 #include "pcscf/core_flow_token.hpp"
 #include "pcscf/core_stats.hpp"
@@ -107,6 +117,10 @@ class PcscfCore {
 
     const CoreStats& stats() const { return stats_; }
     const Registrar& registrar() const { return registrar_; }
+    const Admission& admission() const { return admission_; }
+    // Originating INVITEs (initial, from W2) waiting for their final
+    // response: what max_invites_in_setup bounds.
+    std::size_t invites_in_setup() const { return invites_in_setup_; }
     const sip::TransactionStats& transaction_stats() const { return layer_.stats(); }
     std::size_t transactions() const { return layer_.size(); }
     // Of those, the ones only absorbing retransmissions (not bounded by
@@ -163,6 +177,7 @@ class PcscfCore {
         bool cancel_sent = false;
         bool abandoned = false;  // we ended the client transaction (Timer C)
         bool reserves_registration = false;
+        bool in_setup = false;  // counted in invites_in_setup_ until release()
         // Via/From/To/Call-ID/CSeq of the request as received: the base of
         // every response we make for it.
         sip::Message reply_base;
@@ -185,8 +200,10 @@ class PcscfCore {
     void on_request(sip::Message& m, const Peer& from, Side side);
     void on_response(sip::Message& m, const Peer& from, Side side);
     void new_request(sip::Message& m, sip::TransactionId txn, const Peer& from, Side side);
-    // A response to `request` with a To tag (and Retry-After on 503).
-    sip::Message make_reply(const sip::Message& request, uint16_t code, std::string_view reason);
+    // A response to `request` with a To tag (and Retry-After on 503). A
+    // stateless one's tag starts with kStatelessTag (its ACK stops here).
+    sip::Message make_reply(const sip::Message& request, uint16_t code, std::string_view reason,
+                            bool stateless = false);
     // Answers on the server transaction / statelessly to `to`; counts.
     void answer(sip::TransactionId txn, const sip::Message& request, uint16_t code,
                 std::string_view reason, Side side);
@@ -195,6 +212,11 @@ class PcscfCore {
     void refuse_stateless(const sip::Message& request, const Peer& to, Refusal why,
                           std::string_view reason, Side side);
     void drop(Drop why) { ++stats_.dropped[static_cast<std::size_t>(why)]; }
+    // Admission of a request from W2 (admission.hpp): true to go on; false
+    // when it was refused here (a 503 queued, and CloseFlow for a flooder).
+    bool admit(const sip::Message& m, const Peer& from);
+    // An ACK for a response we made statelessly (its To tag is ours).
+    static bool acks_stateless_reply(const sip::Message& ack);
     void count_sent(Side to, uint16_t code);
     // Carries out what the transaction layer asked, until it asks nothing.
     void pump();
@@ -274,6 +296,8 @@ class PcscfCore {
     std::unordered_set<uint64_t> own_clients_;          // our CANCELs: answered here, never relayed
     std::set<std::pair<TimePoint, uint64_t>> timer_c_;  // (deadline, server transaction)
     std::size_t reserved_registrations_ = 0;            // REGISTERs in flight for new (flow, AOR)s
+    std::size_t invites_in_setup_ = 0;                  // Context::in_setup ones
+    Admission admission_;
 
     std::optional<MediaAlg> alg_;
     std::deque<Output> outputs_;

@@ -124,6 +124,7 @@ void check_config(const PcscfConfig& c) {
     if (c.token_verifier && c.token_audience.empty()) bad("token_audience", "must not be empty");
     if (c.token_verifier && !c.unix_time) bad("unix_time", "must be set with a token verifier");
     if (c.token_max_lifetime_s <= 0) bad("token_max_lifetime_s", "must be > 0");
+    check_admission(c.admission);
 }
 
 }  // namespace isthmus::pcscf

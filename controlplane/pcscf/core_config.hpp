@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pcscf/admission.hpp"
 #include "pcscf/flow.hpp"
 #include "pcscf/media_alg.hpp"
 #include "sip/message.hpp"
@@ -78,6 +79,9 @@ struct PcscfConfig {
     sip::ParseLimits parse_limits;
     // Retry-After (seconds) on 503s for exhausted limits (RFC 3261 20.33).
     uint32_t retry_after_s = 10;
+    // Rates of out-of-dialog requests from W2, per flow and in all, and the
+    // bound on originating INVITEs in setup (admission.hpp; issue 11).
+    AdmissionConfig admission;
 
     // Time.
     sip::TimerConfig timers;
@@ -151,7 +155,8 @@ class LocalUris {
     std::vector<StaticRoute> routes_;
 };
 
-// Checks everything LocalUris does not: limits, timers, identities, key.
+// Checks everything LocalUris does not: limits, admission, timers,
+// identities, key.
 // Throws std::invalid_argument naming the first bad key.
 void check_config(const PcscfConfig& c);
 

@@ -395,6 +395,10 @@ void PcscfCore::release(Context& ctx) {
         ctx.reserves_registration = false;
         --reserved_registrations_;
     }
+    if (ctx.in_setup) {
+        ctx.in_setup = false;
+        --invites_in_setup_;
+    }
     set_timer_c(ctx, std::nullopt);
 }
 

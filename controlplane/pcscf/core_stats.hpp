@@ -46,7 +46,9 @@ namespace isthmus::pcscf {
     X(ClosedFlow, "closed_flow", "a message for a W2 flow that is no longer live")           \
     X(QueueFull, "queue_full",                                                               \
       "the transaction layer's action queue was full (cannot happen "                        \
-      "while poll() is drained after every call)")
+      "while poll() is drained after every call)")                                           \
+    X(AckToRefusal, "ack_to_refusal",                                                        \
+      "an ACK for a response the core made statelessly (admission, limits, malformed)")
 
 // X(Enumerator, status, "metric_label", "meaning")
 #define ISTHMUS_PCSCF_REFUSAL(X)                                                               \
@@ -68,7 +70,15 @@ namespace isthmus::pcscf {
     X(Timeout, 408, "timeout", "an INVITE whose next hop never answered finally (16.7, 16.8)") \
     X(NextHopFailed, 503, "next_hop_failed", "a transport error toward the IMS (8.1.3.1)")     \
     X(TokenRefused, 403, "token_refused",                                                      \
-      "a REGISTER with a Bearer token that is not accepted (token_refused[] says why)")
+      "a REGISTER with a Bearer token that is not accepted (token_refused[] says why)")        \
+    X(FlowRate, 503, "admission_flow_rate",                                                    \
+      "an out-of-dialog request over its W2 flow's rate (admission.hpp)")                      \
+    X(RegisterRate, 503, "admission_register_rate",                                            \
+      "a REGISTER over the global REGISTER rate of all W2 flows")                              \
+    X(InitialRate, 503, "admission_initial_rate",                                              \
+      "another out-of-dialog request over the global rate of all W2 flows")                    \
+    X(InvitesInSetup, 503, "admission_invites_in_setup",                                       \
+      "an initial INVITE while max_invites_in_setup wait for their final response")
 
 enum class Method : uint8_t {
 #define ISTHMUS_X(name, label) name,
@@ -158,6 +168,9 @@ struct CoreStats {
     uint64_t byes_sent = 0;  // BYEs made: a closed flow's dialogs, calls whose media failed
     uint64_t timer_c_fired = 0;
     uint64_t flows_closed = 0;
+    // W2 flows the core asked to close for not waiting as a 503's
+    // Retry-After told them (admission close_after_refusals).
+    uint64_t admission_flows_closed = 0;
     uint64_t unreachable = 0;  // on_unreachable calls (a Mw peer not reached)
 };
 

@@ -170,8 +170,8 @@ void PcscfCore::w2_request(sip::Message& m, sip::TransactionId txn, const Peer& 
     if (!registrar_.registered(from.flow, now_)) {
         return refuse(txn, m, Refusal::NotRegistered, "Forbidden (not registered)", Side::W2);
     }
-    const auto to = sip::parse_name_addr(*m.header("To"));
-    if (to && to->tag()) {
+    // The same test admission made (admission.hpp): a To tag.
+    if (in_dialog(m)) {
         w2_in_dialog(m, txn, from);
     } else {
         w2_initial(m, txn, from);
@@ -243,6 +243,11 @@ void PcscfCore::w2_initial(sip::Message& m, sip::TransactionId txn, const Peer& 
     ctx.w2_flow = from.flow;
     ctx.invite = m.method == "INVITE";
     ctx.reply_base = sip::make_response_to(m, 500, "Server Internal Error");
+    if (ctx.invite) {
+        // Until its final response (release()): max_invites_in_setup.
+        ctx.in_setup = true;
+        ++invites_in_setup_;
+    }
 
     decrement_max_forwards(m);
     remove_untrusted_from_ue(m);

@@ -249,9 +249,10 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     TransportsConfig& tr = cfg.transports;
 
     // [pcscf]
-    const Table top(section->as_table(), "pcscf", origin,
-                    {"threads", "visited_network_id", "orig_ioi", "flow_token_key_file", "w2", "mw",
-                     "limits", "timers", "media", "tokens", "metrics", "log_level", "log_control"});
+    const Table top(
+        section->as_table(), "pcscf", origin,
+        {"threads", "visited_network_id", "orig_ioi", "flow_token_key_file", "w2", "mw", "limits",
+         "admission", "timers", "media", "tokens", "metrics", "log_level", "log_control"});
     top.integer("threads", 1, 64, cfg.threads);
     std::string level = "info";
     top.string("log_level", level);
@@ -310,6 +311,34 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     limits.integer("max_message_bytes", 1024, 1 << 20, max_message);
     core.parse_limits.max_message_bytes = max_message;
     limits.integer("retry_after_s", 1, 3600, core.retry_after_s);
+
+    // [pcscf.admission]: rates of out-of-dialog requests from the browsers
+    // (admission.hpp). A global burst left out is one second's worth.
+    const Table admission(
+        top.sub("admission"), "pcscf.admission", origin,
+        {"flow_rate", "flow_burst", "register_rate", "register_burst", "initial_rate",
+         "initial_burst", "max_invites_in_setup", "retry_after_s", "close_after_refusals"});
+    AdmissionConfig& ac = core.admission;
+    admission.integer("flow_rate", 0, 1000000, ac.flow_rate);
+    admission.integer("flow_burst", 1, 10000000, ac.flow_burst);
+    admission.integer("register_rate", 0, 1000000, ac.register_rate);
+    ac.register_burst = ac.register_rate;
+    admission.integer("register_burst", 1, 10000000, ac.register_burst);
+    admission.integer("initial_rate", 0, 1000000, ac.initial_rate);
+    ac.initial_burst = ac.initial_rate;
+    admission.integer("initial_burst", 1, 10000000, ac.initial_burst);
+    for (const auto& [rate, value] :
+         {std::pair{"flow_rate", ac.flow_rate}, std::pair{"register_rate", ac.register_rate},
+          std::pair{"initial_rate", ac.initial_rate}}) {
+        std::string burst(rate);
+        burst.replace(burst.size() - 4, 4, "burst");
+        if (value == 0 && admission.has(burst.c_str())) {
+            admission.fail(burst, std::string("set while ") + rate + " is 0 (no limit)");
+        }
+    }
+    admission.integer("max_invites_in_setup", 0, 10000000, ac.max_invites_in_setup);
+    admission.integer("retry_after_s", 1, 3600, ac.retry_after_s);
+    admission.integer("close_after_refusals", 0, 1000000, ac.close_after_refusals);
 
     // [pcscf.timers]
     const Table timers(top.sub("timers"), "pcscf.timers", origin,

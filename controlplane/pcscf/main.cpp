@@ -270,6 +270,8 @@ class Daemon {
         m.max_registrations = cfg_.core.max_registrations;
         m.transactions_active = core_.transactions();
         m.transactions_lingering = core_.lingering_transactions();
+        m.invites_in_setup = core_.invites_in_setup();
+        m.max_invites_in_setup = cfg_.core.admission.max_invites_in_setup;
         if (const MediaAlg* a = core_.media()) {
             m.media = true;
             m.media_stats = a->stats();
@@ -475,6 +477,8 @@ class Daemon {
                 o << " dropped_" << drop_label(static_cast<Drop>(i)) << "=" << s.dropped[i];
         }
         o << " flows_closed=" << s.flows_closed << " unreachable=" << s.unreachable;
+        if (s.admission_flows_closed != 0)
+            o << " admission_flows_closed=" << s.admission_flows_closed;
         if (cfg_.core.token_verifier) {
             o << " token_registrations=" << s.token_registrations;
             for (std::size_t i = 1; i < isthmus::token::kTokenErrorCount; ++i) {

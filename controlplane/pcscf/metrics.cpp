@@ -110,6 +110,17 @@ void sip_metrics(Families& f, const MetricsSnapshot& s) {
     f.counter("isthmus_pcscf_unreachable_total", "IMS next hops found unreachable", {},
               d(c.unreachable));
 
+    // Admission (issue 11): its refusals are isthmus_pcscf_refused_total
+    // {reason="admission_..."}.
+    f.counter("isthmus_pcscf_admission_flows_closed_total",
+              "browser flows closed for sending on through their 503s (close_after_refusals)", {},
+              d(c.admission_flows_closed));
+    f.gauge("isthmus_pcscf_invites_in_setup",
+            "originating INVITEs waiting for their final response", {}, d(s.invites_in_setup));
+    f.gauge("isthmus_pcscf_invites_in_setup_capacity",
+            "originating INVITEs in setup admitted at most (0: no bound of its own)", {},
+            d(s.max_invites_in_setup));
+
     // Registrations and tokens (A.3.1, A.3.2, A.3.3).
     f.gauge("isthmus_pcscf_flows", "live browser flows (WebSocket connections admitted)", {},
             d(s.flows));

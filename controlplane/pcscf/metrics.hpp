@@ -50,6 +50,10 @@ struct MetricsSnapshot {
     uint64_t transactions_active = 0;
     uint64_t transactions_lingering = 0;
     uint64_t max_registrations = 0;
+    // Admission (admission.hpp): originating INVITEs in setup, and their
+    // bound (0: none).
+    uint64_t invites_in_setup = 0;
+    uint64_t max_invites_in_setup = 0;
     // The IMS-ALG (media enabled).
     bool media = false;
     MediaStats media_stats;

@@ -33,6 +33,12 @@ GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 # Counts the shell script checks the daemon's counters against.
 RANDOM_WS_FRAMES = 64
 RANDOM_MW_DATAGRAMS = 64
+# ws-flood: connections, and what pcscf_hostile_test.sh configures in
+# [pcscf.admission] (flow_burst, close_after_refusals, retry_after_s).
+FLOOD_CONNECTIONS = 10
+FLOOD_BURST = 20
+FLOOD_CLOSE_AFTER = 50
+FLOOD_RETRY_AFTER = 5
 
 
 class Failed(Exception):
@@ -705,6 +711,65 @@ def ims_check(log, call_id):
     expect(header(got[0], "P-Visited-Network-ID") is not None, "no P-Visited-Network-ID")
 
 
+def ws_flood():
+    """REGISTER floods over FLOOD_CONNECTIONS WebSockets at once (issue 11). On
+    each, the first FLOOD_BURST go to the IMS; then a BYE inside a dialog is
+    not refused by admission (403: the flow is not registered), and every
+    REGISTER beyond the burst gets 503 with Retry-After naming the
+    connection's limit; the FLOOD_CLOSE_AFTER-th refusal closes the
+    connection (1000). A REGISTER on another connection, sent while the
+    flooders' answers are still coming, gets the IMS's 401."""
+    good = Ws()
+    flooders = [Ws() for _ in range(FLOOD_CONNECTIONS)]
+    before = FLOOD_BURST + 10
+    for ws in flooders:
+        # 10 more than it takes: a token that comes back meanwhile (1/s)
+        # moves the close one request later; the 503s after the close are
+        # not sent.
+        for i in range(FLOOD_BURST + FLOOD_CLOSE_AFTER + 10):
+            if i == before:
+                bye, _ = sip_request("BYE", "sip:bob@ims.example.net",
+                                     call_id=unique("flood-dialog-"))
+                ws.send_text(bye.replace(b"To: <sip:bob@ims.example.net>",
+                                         b"To: <sip:bob@ims.example.net>;tag=far"))
+            msg, _ = sip_request("REGISTER", "sip:ims.example.net", call_id=unique("flood-"),
+                                 extra=("Contact: <sip:alice@df7jal23ls0d.invalid;transport=ws>",))
+            ws.send_text(msg)
+    msg, call_id = sip_request("REGISTER", "sip:ims.example.net",
+                               extra=("Contact: <sip:alice@df7jal23ls0d.invalid;transport=ws>",))
+    good.send_text(msg)
+    expect_status(good.response_to(call_id), 401)
+    good.close()
+    for n, ws in enumerate(flooders):
+        refused = forbidden = 0
+        try:
+            while True:
+                reply = ws.recv_message()
+                line = status_line(reply)
+                if line.startswith("SIP/2.0 503 "):
+                    expect_status(reply, 503, "Service Unavailable (connection rate limit)")
+                    expect(header(reply, "Retry-After") == str(FLOOD_RETRY_AFTER),
+                           "Retry-After: %r" % header(reply, "Retry-After"))
+                    expect(header(reply, "CSeq") == "1 REGISTER", "a 503 for %r" % header(reply, "CSeq"))
+                    refused += 1
+                elif line.startswith("SIP/2.0 403 "):
+                    expect_status(reply, 403, "Forbidden (not registered)")
+                    expect(header(reply, "CSeq") == "1 BYE", "a 403 for %r" % header(reply, "CSeq"))
+                    forbidden += 1
+                else:
+                    expect_status(reply, 401)  # one of the burst, answered by the IMS
+        except Closed as c:
+            expect(c.code == 1000, "flooder %d: closed with %s, expected 1000" % (n, c.code))
+        expect(refused == FLOOD_CLOSE_AFTER,
+               "flooder %d: %d refusals before the close, expected %d" % (n, refused, FLOOD_CLOSE_AFTER))
+        expect(forbidden == 1, "flooder %d: the BYE got %d 403s" % (n, forbidden))
+        try:
+            ws.send(OP_CLOSE, struct.pack("!H", 1000))
+        except OSError:
+            pass
+        expect_eof(ws.sock)
+
+
 def freeport(kind):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
@@ -716,7 +781,7 @@ CASES = {fn.__name__.replace("_", "-"): fn for fn in (
     ws_options, ws_truncated, ws_bad_content_length, ws_malformed_headers, ws_garbage,
     ws_random_binary, ws_too_big, ws_too_big_fragmented, ws_many_headers, ws_long_header,
     ws_bad_opcode, ws_unmasked, ws_rsv_bits, ws_bad_utf8, ws_fragmented, ws_bad_fragments,
-    ws_no_sip_subprotocol, ws_bad_http, ws_stall, ws_closed_mid_frame, ws_register,
+    ws_no_sip_subprotocol, ws_bad_http, ws_stall, ws_closed_mid_frame, ws_register, ws_flood,
     mw_options, mw_empty, mw_random, mw_truncated_response, mw_stray_response,
     mw_malformed_via, mw_huge)}
 
@@ -727,7 +792,10 @@ def main(argv):
     if len(argv) >= 2 and argv[1] == "ims":
         return ims(argv[2], argv[3]) or 0
     if len(argv) >= 2 and argv[1] == "counts":
-        print("RANDOM_WS_FRAMES=%d RANDOM_MW_DATAGRAMS=%d" % (RANDOM_WS_FRAMES, RANDOM_MW_DATAGRAMS))
+        print("RANDOM_WS_FRAMES=%d RANDOM_MW_DATAGRAMS=%d FLOOD_CONNECTIONS=%d FLOOD_BURST=%d "
+              "FLOOD_CLOSE_AFTER=%d FLOOD_RETRY_AFTER=%d"
+              % (RANDOM_WS_FRAMES, RANDOM_MW_DATAGRAMS, FLOOD_CONNECTIONS, FLOOD_BURST,
+                 FLOOD_CLOSE_AFTER, FLOOD_RETRY_AFTER))
         return 0
     try:
         if len(argv) >= 2 and argv[1] == "ims-check":

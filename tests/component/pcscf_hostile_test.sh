@@ -16,8 +16,11 @@
 #     datagram there is (513), none of it answered but what must be.
 # Then: the process is alive, a well-formed OPTIONS still gets 403 (an
 # unregistered flow), a REGISTER still reaches the IMS and its 401 comes
-# back, nothing hostile was forwarded, SIGUSR1 logs counters, SIGTERM ends it
-# with exit 0 and a final line whose counters add up the refusals and drops.
+# back, nothing hostile was forwarded. Then REGISTER floods over 10
+# WebSockets (admission, issue 11: 503 + Retry-After beyond each one's
+# burst, the flooders closed) while another WebSocket's REGISTER is served.
+# SIGUSR1 logs counters, SIGTERM ends it with exit 0 and a final line whose
+# counters add up the refusals and drops.
 # Under ASan (ASAN_OPTIONS in the environment), no sanitizer report.
 # Usage: pcscf_hostile_test.sh PATH/TO/isthmus-pcscf
 set -uo pipefail
@@ -56,6 +59,9 @@ ims_pid=$!
 for _ in $(seq 1 50); do [ -s "$tmp/ims.port" ] && break; sleep 0.1; done
 ims_port=$(cat "$tmp/ims.port" 2>/dev/null) || { echo "the IMS stand-in did not start"; exit 1; }
 
+# RANDOM_WS_FRAMES, RANDOM_MW_DATAGRAMS, FLOOD_CONNECTIONS, FLOOD_BURST,
+# FLOOD_CLOSE_AFTER, FLOOD_RETRY_AFTER
+eval "$(python3 "$helper" counts)"
 cat > "$tmp/pcscf.toml" <<TOML
 [pcscf]
 threads = 2
@@ -77,6 +83,12 @@ next_hop = "udp:127.0.0.1:$ims_port"
 [pcscf.limits]
 max_message_bytes = 65535
 
+[pcscf.admission]
+flow_rate = 1
+flow_burst = $FLOOD_BURST
+close_after_refusals = $FLOOD_CLOSE_AFTER
+retry_after_s = $FLOOD_RETRY_AFTER
+
 [pcscf.timers]
 t1_ms = 500
 TOML
@@ -89,7 +101,6 @@ if ! wait_log 'event=started'; then
   echo "isthmus-pcscf did not start:"; cat "$tmp/pcscf.log"; exit 1
 fi
 export PCSCF_WS="127.0.0.1:$ws_port" PCSCF_MW="127.0.0.1:$mw_port"
-eval "$(python3 "$helper" counts)"  # RANDOM_WS_FRAMES, RANDOM_MW_DATAGRAMS
 
 check "W2: an OPTIONS from an unregistered flow gets 403 Forbidden (not registered)" \
   hostile ws-options
@@ -142,6 +153,10 @@ call_id=$(hostile ws-register)
 check "W2: a REGISTER still reaches the IMS, and its 401 comes back" [ -n "$call_id" ]
 check "the IMS saw that REGISTER only (with Path ;ob), nothing hostile" \
   hostile ims-check "$tmp/ims.log" "${call_id:-none}"
+check "W2: REGISTER floods on $FLOOD_CONNECTIONS WebSockets: $FLOOD_BURST each go on, then 503 + Retry-After (connection rate limit), a BYE in a dialog is not refused, the ${FLOOD_CLOSE_AFTER}th refusal closes; another WebSocket's REGISTER gets its 401" \
+  hostile ws-flood
+check "W2: after the flood, a REGISTER still reaches the IMS, and its 401 comes back" \
+  bash -c "timeout 20 python3 '$helper' ws-register >/dev/null"
 
 kill -TERM "$pid"
 for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -184,6 +199,11 @@ check "dropped_stray_response >= 2 ($(counter dropped_stray_response))" \
 check "requests_mw >= 2 ($(counter requests_mw))" at_least requests_mw 2
 check "forwarded_w2 = 0: nothing went to a browser but answers" [ "$(counter forwarded_w2)" -eq 0 ]
 check "forwarded_mw >= 1: the REGISTER" at_least forwarded_mw 1
+flood_refusals=$((FLOOD_CONNECTIONS * FLOOD_CLOSE_AFTER))
+check "refused_admission_flow_rate >= $flood_refusals ($(counter refused_admission_flow_rate))" \
+  at_least refused_admission_flow_rate "$flood_refusals"
+check "admission_flows_closed = $FLOOD_CONNECTIONS ($(counter admission_flows_closed))" \
+  [ "$(counter admission_flows_closed)" -eq "$FLOOD_CONNECTIONS" ]
 check "no sanitizer report, no crash" \
   bash -c "! grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:|terminate called|Segmentation' '$tmp/pcscf.log'"
 check "the whole test took under 60 s (${SECONDS} s)" [ "$SECONDS" -lt 60 ]

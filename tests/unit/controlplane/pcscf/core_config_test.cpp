@@ -49,6 +49,9 @@ TEST(CoreConfigTest, BadValuesAreRefusedNamingTheKey) {
     names("ims_next_hop", [](PcscfConfig& c) { c.ims_next_hop.transport = Transport::Ws; });
     names("static_routes.host", [](PcscfConfig& c) { c.static_routes[0].host = "-x-"; });
     names("sip transactions", [](PcscfConfig& c) { c.timers.t1 = sip::Duration(0); });
+    names("admission.flow_burst", [](PcscfConfig& c) { c.admission.flow_burst = 0; });
+    names("admission.register_burst", [](PcscfConfig& c) { c.admission.register_rate = 5; });
+    names("admission.retry_after_s", [](PcscfConfig& c) { c.admission.retry_after_s = 0; });
 }
 
 TEST(CoreConfigTest, OurUris) {

@@ -197,6 +197,13 @@ TEST(PcscfConfig, ShippedConfigurationLoads) {
     EXPECT_EQ(c.core.max_transactions, 20000u);
     EXPECT_EQ(c.core.parse_limits.max_message_bytes, 65535u);
     EXPECT_EQ(c.core.retry_after_s, 10u);
+    EXPECT_EQ(c.core.admission.flow_rate, 100u);
+    EXPECT_EQ(c.core.admission.flow_burst, 200u);
+    EXPECT_EQ(c.core.admission.register_rate, 0u);
+    EXPECT_EQ(c.core.admission.initial_rate, 0u);
+    EXPECT_EQ(c.core.admission.max_invites_in_setup, 5000u);
+    EXPECT_EQ(c.core.admission.retry_after_s, 5u);
+    EXPECT_EQ(c.core.admission.close_after_refusals, 100u);
     EXPECT_EQ(c.core.timers.t1, std::chrono::milliseconds(500));
     EXPECT_EQ(c.core.timers.t2, std::chrono::milliseconds(4000));
     EXPECT_EQ(c.core.timers.t4, std::chrono::milliseconds(5000));
@@ -1010,6 +1017,69 @@ TEST_F(PcscfConfigFiles, LeaseRelease) {
     timeout.append(tokens + "lease_release_url = \"http://127.0.0.1/x\"\n" +
                    "lease_release_timeout_ms = 5\n");
     expect_refused(timeout, "pcscf.tokens.lease_release_timeout_ms", "100..60000");
+}
+
+// [pcscf.admission] (issue 11): the defaults without the table, every key,
+// a global burst that defaults to its rate, and the refusals.
+TEST(PcscfConfig, Admission) {
+    const AdmissionConfig defaults;
+    const PcscfDaemonConfig d = load(Toml());
+    EXPECT_EQ(d.core.admission.flow_rate, defaults.flow_rate);
+    EXPECT_EQ(d.core.admission.flow_burst, defaults.flow_burst);
+    EXPECT_EQ(d.core.admission.register_rate, 0u);
+    EXPECT_EQ(d.core.admission.initial_rate, 0u);
+    EXPECT_EQ(d.core.admission.max_invites_in_setup, defaults.max_invites_in_setup);
+    EXPECT_EQ(d.core.admission.retry_after_s, defaults.retry_after_s);
+    EXPECT_EQ(d.core.admission.close_after_refusals, defaults.close_after_refusals);
+
+    const auto with = [](std::string_view lines) {
+        Toml t;
+        t.append("[pcscf.admission]\n" + std::string(lines));
+        return t;
+    };
+    const PcscfDaemonConfig c =
+        load(with("flow_rate = 20\nflow_burst = 40\nregister_rate = 3000\nregister_burst = 6000\n"
+                  "initial_rate = 500\ninitial_burst = 800\nmax_invites_in_setup = 0\n"
+                  "retry_after_s = 30\nclose_after_refusals = 0\n"));
+    const AdmissionConfig& a = c.core.admission;
+    EXPECT_EQ(a.flow_rate, 20u);
+    EXPECT_EQ(a.flow_burst, 40u);
+    EXPECT_EQ(a.register_rate, 3000u);
+    EXPECT_EQ(a.register_burst, 6000u);
+    EXPECT_EQ(a.initial_rate, 500u);
+    EXPECT_EQ(a.initial_burst, 800u);
+    EXPECT_EQ(a.max_invites_in_setup, 0u);
+    EXPECT_EQ(a.retry_after_s, 30u);
+    EXPECT_EQ(a.close_after_refusals, 0u);
+    // A global rate without its burst: one second's worth.
+    const PcscfDaemonConfig g = load(with("register_rate = 2500\ninitial_rate = 700\n"));
+    EXPECT_EQ(g.core.admission.register_burst, 2500u);
+    EXPECT_EQ(g.core.admission.initial_burst, 700u);
+    // No per-flow limit.
+    EXPECT_EQ(load(with("flow_rate = 0\n")).core.admission.flow_rate, 0u);
+
+    expect_refused(with("register_burst = 10\n"), "pcscf.admission.register_burst",
+                   "set while register_rate is 0");
+    expect_refused(with("flow_rate = 0\nflow_burst = 10\n"), "pcscf.admission.flow_burst",
+                   "set while flow_rate is 0");
+    expect_refused(with("initial_rate = 0\ninitial_burst = 1\n"), "pcscf.admission.initial_burst",
+                   "set while initial_rate is 0");
+    expect_refused(with("flow_rate = -1\n"), "pcscf.admission.flow_rate", "0..1000000");
+    expect_refused(with("register_rate = 1000001\n"), "pcscf.admission.register_rate",
+                   "0..1000000");
+    expect_refused(with("flow_burst = 0\n"), "pcscf.admission.flow_burst", "1..10000000");
+    expect_refused(with("initial_rate = 5\ninitial_burst = 0\n"), "pcscf.admission.initial_burst",
+                   "1..10000000");
+    expect_refused(with("retry_after_s = 0\n"), "pcscf.admission.retry_after_s", "1..3600");
+    expect_refused(with("max_invites_in_setup = -1\n"), "pcscf.admission.max_invites_in_setup",
+                   "0..10000000");
+    expect_refused(with("close_after_refusals = 2.5\n"), "pcscf.admission.close_after_refusals",
+                   "integer");
+    expect_refused(with("register_rate = \"fast\"\n"), "pcscf.admission.register_rate", "integer");
+    expect_refused(with("flow_rates = 5\n"), "pcscf.admission.flow_rates", "unknown key");
+    const std::string scalar = std::string(kBase) + "\n[pcscf.admission.x]\n";
+    EXPECT_EQ(error_of(scalar).rfind("test.toml: pcscf.admission.x: unknown key", 0), 0u)
+        << error_of(scalar);
 }
 
 }  // namespace

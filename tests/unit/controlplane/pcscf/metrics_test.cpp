@@ -67,6 +67,33 @@ TEST(PcscfMetrics, CoreCountersAsFamilies) {
               t.rfind("# TYPE isthmus_pcscf_token_registrations_total"));
 }
 
+// Admission (issue 11): its refusals by reason, the flows it closed, the
+// INVITEs in setup and their bound.
+TEST(PcscfMetrics, Admission) {
+    PcscfCollector collector({});
+    MetricsSnapshot s;
+    s.core.refused[static_cast<std::size_t>(Refusal::FlowRate)] = 9;
+    s.core.refused[static_cast<std::size_t>(Refusal::RegisterRate)] = 8;
+    s.core.refused[static_cast<std::size_t>(Refusal::InitialRate)] = 7;
+    s.core.refused[static_cast<std::size_t>(Refusal::InvitesInSetup)] = 6;
+    s.core.dropped[static_cast<std::size_t>(Drop::AckToRefusal)] = 5;
+    s.core.admission_flows_closed = 2;
+    s.invites_in_setup = 12;
+    s.max_invites_in_setup = 5000;
+    collector.set(s);
+    const std::string t = exposition(collector);
+    EXPECT_TRUE(has_line(t, R"(isthmus_pcscf_refused_total{reason="admission_flow_rate"} 9)"))
+        << t.substr(0, 3000);
+    EXPECT_TRUE(has_line(t, R"(isthmus_pcscf_refused_total{reason="admission_register_rate"} 8)"));
+    EXPECT_TRUE(has_line(t, R"(isthmus_pcscf_refused_total{reason="admission_initial_rate"} 7)"));
+    EXPECT_TRUE(
+        has_line(t, R"(isthmus_pcscf_refused_total{reason="admission_invites_in_setup"} 6)"));
+    EXPECT_TRUE(has_line(t, R"(isthmus_pcscf_dropped_total{reason="ack_to_refusal"} 5)"));
+    EXPECT_TRUE(has_line(t, "isthmus_pcscf_admission_flows_closed_total 2"));
+    EXPECT_TRUE(has_line(t, "isthmus_pcscf_invites_in_setup 12"));
+    EXPECT_TRUE(has_line(t, "isthmus_pcscf_invites_in_setup_capacity 5000"));
+}
+
 TEST(PcscfMetrics, MediaAndTheDataplane) {
     PcscfCollector collector({});
     MetricsSnapshot s;
