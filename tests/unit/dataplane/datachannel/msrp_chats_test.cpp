@@ -52,6 +52,26 @@ uint16_t free_port() {
     return ntohs(a.sin_port);
 }
 
+// A socket listening on 127.0.0.1 on a port of the kernel's choosing.
+struct Listening {
+    int fd = -1;
+    uint16_t port = 0;
+    Listening() {
+        fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        EXPECT_EQ(::listen(fd, 4), 0);
+        socklen_t len = sizeof a;
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+    }
+    ~Listening() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
 std::string ue_uri(uint16_t port, const std::string& sid) {
     return "msrp://127.0.0.1:" + std::to_string(port) + "/" + sid + ";tcp";
 }
@@ -283,15 +303,9 @@ TEST_F(MsrpChatsTest, PassiveChatTimesOutWithoutConnection) {
 
 TEST_F(MsrpChatsTest, ActiveChatConnectsAndBindsTheConnection) {
     // The UE listens; the chat connects and sends a bodiless SEND to bind.
-    const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(::listen(lfd, 4), 0);
-    socklen_t len = sizeof a;
-    getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
-    const uint16_t ue_port = ntohs(a.sin_port);
+    Listening ue_listener;
+    const int lfd = ue_listener.fd;
+    const uint16_t ue_port = ue_listener.port;
 
     const dpif::MsrpSpec spec = make_spec(dpif::kMsrpActive, 9, ue_port);
     const msrp::ChatLegs legs = legs_of(spec);
@@ -303,7 +317,6 @@ TEST_F(MsrpChatsTest, ActiveChatConnectsAndBindsTheConnection) {
     pollfd p{lfd, POLLIN, 0};
     ASSERT_TRUE(pump([&] { return ::poll(&p, 1, 0) == 1; }));
     ue.fd = ::accept(lfd, nullptr, nullptr);
-    ::close(lfd);
     ASSERT_GE(ue.fd, 0);
     ASSERT_TRUE(pump([&] { return ue.read_some() && ue.in.size() == 1; }));
     EXPECT_TRUE(chats.tcp_up(9));
@@ -333,22 +346,14 @@ TEST_F(MsrpChatsTest, RefusedConnectionEndsTheChat) {
 
 TEST_F(MsrpChatsTest, ListenFailureIsReported) {
     // The port is taken by a socket of someone else.
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(::listen(fd, 1), 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    const dpif::MsrpSpec spec = make_spec(dpif::kMsrpPassive, ntohs(a.sin_port), 2855);
+    Listening other;
+    const dpif::MsrpSpec spec = make_spec(dpif::kMsrpPassive, other.port, 2855);
     FakeChannel ch;
     std::string why;
     EXPECT_FALSE(chats.start(7, legs_of(spec), spec, ch.channel(), kSecond, &why));
     EXPECT_NE(why.find("listen on 127.0.0.1"), std::string::npos) << why;
     EXPECT_EQ(chats.counters().start_failed, 1U);
     EXPECT_FALSE(chats.has(7));
-    ::close(fd);
 }
 
 TEST_F(MsrpChatsTest, BlockedChannelHoldsMessagesUntilWritable) {
