@@ -526,8 +526,10 @@ sdp::WebRtcSide MediaAlg::web_side(Call& call) const {
     w.fingerprint = {"sha-256", fingerprint_.value_or("")};
     w.dtls_role = call.dtls_role;
     w.bundle = false;
-    for (const Slot& s : call.slots)
+    for (const Slot& s : call.slots) {
         w.ports.push_back(s.legs ? s.legs->access : 0);
+        w.msrp_session_ids.push_back(s.msrp_sid);
+    }
     return w;
 }
 
@@ -552,7 +554,10 @@ bool MediaAlg::allocate_for(Call& call, const sdp::SessionDescription& offer, Si
     if (call.slots.size() < offer.media.size()) call.slots.resize(offer.media.size());
     for (std::size_t i = 0; i < offer.media.size(); ++i) {
         Slot& s = call.slots[i];
-        const bool chat = from == Side::W2 && is_chat_media(offer.media[i]);
+        const sdp::MediaDescription& md = offer.media[i];
+        const bool chat = from == Side::W2 ? is_chat_media(md)
+                                           : md.m.port != 0 && md.m.media == "message" &&
+                                                 md.m.proto == "TCP/MSRP";
         if (s.legs || !(is_rtp_media(offer.media[i]) || chat)) continue;
         s.legs = ports_.allocate();
         if (!s.legs) return false;

@@ -50,8 +50,10 @@
 // a=dcmap names subprotocol MSRP (RFC 8873) goes to the IMS as m=message
 // TCP/MSRP (sdp/rewrite.hpp) and becomes a data channel session (a DtlsSctp
 // access leg with its MsrpSpec: the dataplane bridges it to the UE's TCP
-// connection on our core address and the m= line's core port); other data
-// channels, and MSRP offered by the IMS (not yet), are rejected.
+// connection on our core address and the m= line's core port); an IMS
+// offer's m=message TCP/MSRP goes to the browser as a data channel
+// negotiated in SDP (a=dcmap) and becomes the same kind of session once the
+// browser answers. Other data channels are rejected.
 //
 // Refusals (AlgVerdict::status): 488 for an offer the rewrite cannot take
 // (with its reason), 503 with no dataplane attached, no ports, or

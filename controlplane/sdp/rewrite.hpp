@@ -105,6 +105,14 @@
 //    <session-id>;dc and the IMS side's accept-types etc. as a=dcsa lines;
 //    the plan's MsrpPlan has our TCP role (the IMS answer's a=setup active:
 //    we listen; passive or none: we connect to its c= and port).
+//  - a chat the IMS offers (step 3: m=message TCP/MSRP with an a=path, and
+//    WebRtcSide::msrp_session_ids names it): a data channel toward the
+//    browser on its own transport, its stream negotiated in SDP (a=dcmap
+//    <2 * index + 2> label="msrp";subprotocol="MSRP", RFC 8864; no DCEP),
+//    our ;dc URI as a=dcsa path and the UE's accept-types; we take the TCP
+//    role the UE leaves us (its a=setup active or actpass or none, RFC 4975
+//    and 6135: it connects, we listen; passive: we connect). Step 4 answers
+//    the IMS with m=message on our core port, our ;tcp a=path and a=setup.
 //  - m= lines the IMS rejected (port 0) or that a browser cannot take (not
 //    audio or video over RTP: T.38, MSRP, ...) are rejected toward the
 //    browser (port 0, only a=mid), out of the BUNDLE group, and stay rejected
@@ -208,6 +216,11 @@ struct WebRtcSide {
     // bundle-only one rejected) and the offer none, for a dataplane whose
     // sessions cannot share an access port.
     bool bundle = true;
+    // An IMS offer's m=message TCP/MSRP line (issue 9; step 3): the
+    // session-id of our URIs for it, by m= line index (as
+    // CoreMedia::msrp_session_id; step 4 must get the same one there).
+    // Empty or missing: the line is rejected toward the browser.
+    std::vector<std::string> msrp_session_ids;
     // Our a=max-message-size on a data channel's m= line (RFC 8841 6): the
     // largest message the dataplane takes from the browser (one MSRP chunk,
     // RFC 8873 6, within the MSRP parser's 64 KiB body limit).

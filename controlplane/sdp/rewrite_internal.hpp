@@ -167,6 +167,13 @@ struct UeChat {
     TransportAddress address;
 };
 std::optional<UeChat> read_ue_chat(const SessionDescription& d, std::size_t index, Failure& f);
+// An IMS m= line offering a chat: message, TCP/MSRP, port != 0.
+bool is_ims_chat_line(const MediaDescription& m);
+// The browser-side lines of a chat's m=application line after the
+// transport: sctp-port, max-message-size, a=dcmap, a=dcsa path (our ;dc
+// URI) and the given MSRP attributes as a=dcsa lines.
+void add_chat_lines(MediaDescription& m, const DcMap& map, const std::string& our_dc_path,
+                    const std::vector<std::string>& attributes, uint32_t max_message_size);
 
 // --- SDES (RFC 4568) ---
 // A crypto line the dataplane can use, as keys (dpif/sdes.hpp rules: one

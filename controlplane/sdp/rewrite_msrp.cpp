@@ -152,4 +152,19 @@ std::optional<UeChat> read_ue_chat(const SessionDescription& d, std::size_t inde
     return u;
 }
 
+bool is_ims_chat_line(const MediaDescription& m) {
+    return m.m.port != 0 && iequals(m.m.media, "message") && iequals(m.m.proto, "TCP/MSRP");
+}
+
+void add_chat_lines(MediaDescription& m, const DcMap& map, const std::string& our_dc_path,
+                    const std::vector<std::string>& attributes, uint32_t max_message_size) {
+    m.add_attribute("sctp-port", "5000");
+    m.add_attribute("max-message-size", std::to_string(max_message_size));
+    const std::string stream = std::to_string(map.stream_id);
+    m.add_attribute("dcmap", to_string(map));
+    m.add_attribute("dcsa", stream + " path:" + our_dc_path);
+    for (const std::string& a : attributes)
+        m.add_attribute("dcsa", stream + " " + a);
+}
+
 }  // namespace isthmus::sdp::rewrite_detail

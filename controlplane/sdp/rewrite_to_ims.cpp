@@ -65,6 +65,60 @@ std::optional<SdesChoice> choose_crypto(const MediaDescription& offer, const Cor
     return std::nullopt;
 }
 
+// Step 4 for a chat the IMS offered: the browser's answer to our data
+// channel -> m=message TCP/MSRP on our core port, our ;tcp a=path, the TCP
+// role step 3 took (from the IMS offer's a=setup, again).
+std::optional<MediaDescription> answer_chat(const SessionDescription& ims_offer,
+                                            const SessionDescription& webrtc_offer,
+                                            const SessionDescription& answer, const ImsSide& ims,
+                                            std::size_t i, MediaPlan& p, Failure& f) {
+    const MediaDescription& in = answer.media[i];
+    const auto transport = read_browser_transport(answer, i, i, f, /*need_mux=*/false);
+    if (!transport) return std::nullopt;
+    const auto role = offerer_role(transport->setup);
+    if (!role) {
+        f = {RewriteError::BadSetup, where(i, in) +
+                                         ": a=setup:" + std::string(to_string(*transport->setup)) +
+                                         " in an answer (RFC 8842 5)"};
+        return std::nullopt;
+    }
+    const auto chat = read_browser_chat(in, i, f);
+    if (!chat) return std::nullopt;
+    const auto ue = read_ue_chat(ims_offer, i, f);
+    if (!ue) return std::nullopt;
+    if (i >= ims.media.size() || ims.media[i].port == 0 || ims.media[i].msrp_session_id.empty()) {
+        f = {RewriteError::MissingResource, where(i, in) + ": no MSRP port or session-id"};
+        return std::nullopt;
+    }
+    const CoreMedia& res = ims.media[i];
+    const SetupRole tcp = ue->setup == SetupRole::Passive ? SetupRole::Active : SetupRole::Passive;
+    MediaDescription m = ims_chat_media(
+        *chat, res.port, msrp_uri(ims.address, res.port, res.msrp_session_id, "tcp"));
+    m.remove_attributes("setup");
+    m.add_attribute("setup", tcp == SetupRole::Active ? "active" : "passive");
+
+    p.active = true;
+    p.formats = {"*"};
+    p.access = access_plan(*transport, *role);
+    p.access.rtcp_mux = true;
+    p.access.local_port = webrtc_offer.media[i].m.port;
+    MsrpPlan c;
+    c.session_id = res.msrp_session_id;
+    c.stream_id = chat->map.stream_id;
+    c.browser_path = chat->path;
+    c.ue_path = ue->path;
+    c.tcp_role = tcp;
+    c.tcp_port = res.port;
+    if (tcp == SetupRole::Active) c.ue_address = ue->address;
+    c.remote_sctp_port = chat->sctp_port;
+    c.peer_max_message_size = chat->max_message_size;
+    if (const auto mm = webrtc_offer.media[i].attribute("max-message-size"); mm && mm->value)
+        if (const auto v = parse_max_message_size(*mm->value); v && *v <= 0xFFFFFFFFULL)
+            c.max_message_size = static_cast<uint32_t>(*v);
+    p.msrp = std::move(c);
+    return m;
+}
+
 }  // namespace
 
 RewriteResult webrtc_offer_to_ims(const SessionDescription& offer, const ImsSide& ims) {
@@ -226,6 +280,13 @@ RewriteResult webrtc_answer_to_ims(const SessionDescription& ims_offer,
         if (!iequals(in.m.proto, ours.m.proto))
             return fail(RewriteError::AnswerMismatch,
                         where(i, in) + ": proto " + in.m.proto + " answers " + ours.m.proto);
+        if (is_ims_chat_line(off) && is_data_channel_proto(ours.m.proto)) {
+            auto m = answer_chat(ims_offer, webrtc_offer, answer, ims, i, p, f);
+            if (!m) return fail(f);
+            r.description.media.push_back(std::move(*m));
+            r.media.push_back(std::move(p));
+            continue;
+        }
         // The answerer-tagged m= line: the first of the answer's group (RFC
         // 8843 7.3.1); its port in our offer is the BUNDLE address.
         const std::size_t tag =

@@ -1,4 +1,5 @@
 // Steps 2 and 3 of rewrite.hpp: IMS descriptions into WebRTC ones.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -133,13 +134,8 @@ std::optional<MediaDescription> answer_chat(const SessionDescription& webrtc_off
     m.m.formats = bo.m.formats;
     for (Line& l : webrtc_transport_lines(web, transport->mid, *role, *port))
         if (!l.is_attribute("rtcp-mux")) m.lines.push_back(std::move(l));
-    m.add_attribute("sctp-port", "5000");
-    m.add_attribute("max-message-size", std::to_string(web.max_message_size));
-    const std::string stream = std::to_string(chat->map.stream_id);
-    m.add_attribute("dcmap", to_string(chat->map));
-    m.add_attribute("dcsa", stream + " path:" + msrp_uri(web.address, *port, sid, "dc"));
-    for (const std::string& a : ue->attributes)
-        m.add_attribute("dcsa", stream + " " + a);
+    add_chat_lines(m, chat->map, msrp_uri(web.address, *port, sid, "dc"), ue->attributes,
+                   web.max_message_size);
 
     p.active = true;
     p.formats = m.m.formats;
@@ -159,6 +155,53 @@ std::optional<MediaDescription> answer_chat(const SessionDescription& webrtc_off
     if (tcp == SetupRole::Active) c.ue_address = ue->address;
     c.remote_sctp_port = chat->sctp_port;
     c.peer_max_message_size = chat->max_message_size;
+    c.max_message_size = web.max_message_size;
+    p.msrp = std::move(c);
+    return m;
+}
+
+// Step 3 for a chat the IMS offers: a data channel toward the browser on its
+// own transport, negotiated in SDP (a=dcmap, no DCEP).
+std::optional<MediaDescription> offer_chat(const SessionDescription& ims_offer,
+                                           const WebRtcSide& web, std::size_t i, MediaPlan& p,
+                                           Failure& f) {
+    const MediaDescription& io = ims_offer.media[i];
+    const auto port = access_port(web, i, io, f);
+    if (!port) return std::nullopt;
+    const auto ue = read_ue_chat(ims_offer, i, f);
+    if (!ue) return std::nullopt;
+    if (ue->setup == SetupRole::HoldConn) {
+        f = {RewriteError::BadSetup, where(i, io) + ": a=setup:holdconn"};
+        return std::nullopt;
+    }
+    // RFC 4975: the offerer (the UE) connects; RFC 6135: it may leave it to us.
+    const SetupRole tcp = ue->setup == SetupRole::Passive ? SetupRole::Active : SetupRole::Passive;
+    const std::string& sid = web.msrp_session_ids[i];
+    DcMap map;
+    map.stream_id = static_cast<uint16_t>(2 * i + 2);
+    map.label = "msrp";
+    map.subprotocol = "MSRP";
+
+    MediaDescription m;
+    m.m.media = "application";
+    m.m.port = *port;
+    m.m.proto = "UDP/DTLS/SCTP";
+    m.m.formats = {"webrtc-datachannel"};
+    for (Line& l : webrtc_transport_lines(web, p.access.mid, SetupRole::ActPass, *port))
+        if (!l.is_attribute("rtcp-mux")) m.lines.push_back(std::move(l));
+    add_chat_lines(m, map, msrp_uri(web.address, *port, sid, "dc"), ue->attributes,
+                   web.max_message_size);
+
+    p.active = true;
+    p.formats = m.m.formats;
+    p.access.local_port = *port;
+    p.access.rtcp_mux = true;
+    MsrpPlan c;
+    c.session_id = sid;
+    c.stream_id = map.stream_id;
+    c.ue_path = ue->path;
+    c.tcp_role = tcp;
+    if (tcp == SetupRole::Active) c.ue_address = ue->address;
     c.max_message_size = web.max_message_size;
     p.msrp = std::move(c);
     return m;
@@ -295,11 +338,15 @@ RewriteResult ims_offer_to_webrtc(const SessionDescription& ims_offer, const Web
     if (n == 0) return fail(RewriteError::NoMedia, "the offer has no m= line");
     if (!check_webrtc_side(web, f)) return fail(f);
 
-    // What a browser can take: audio and video over RTP, not rejected.
+    // What a browser can take: audio and video over RTP, not rejected; and
+    // chats the caller gave a session-id.
     std::vector<bool> usable(n);
+    std::vector<bool> chat(n);
     std::string group = "BUNDLE";
     for (std::size_t i = 0; i < n; ++i) {
         const MediaDescription& io = ims_offer.media[i];
+        chat[i] = is_ims_chat_line(io) && i < web.msrp_session_ids.size() &&
+                  !web.msrp_session_ids[i].empty();
         usable[i] = io.m.port != 0 && is_ims_rtp_proto(io.m.proto) &&
                     (iequals(io.m.media, "audio") || iequals(io.m.media, "video"));
         if (!usable[i]) continue;
@@ -315,18 +362,27 @@ RewriteResult ims_offer_to_webrtc(const SessionDescription& ims_offer, const Web
         }
         group += ' ' + std::to_string(i);
     }
-    if (group == "BUNDLE")
+    const bool any_chat = std::find(chat.begin(), chat.end(), true) != chat.end();
+    if (group == "BUNDLE" && !any_chat)
         return fail(RewriteError::NoMedia, "no audio or video m-line over RTP in use");
 
     RewriteResult r;
     r.description.session =
         webrtc_session(ims_offer.session, web,
-                       web.bundle ? std::vector<std::string>{group} : std::vector<std::string>{});
+                       web.bundle && group != "BUNDLE" ? std::vector<std::string>{group}
+                                                       : std::vector<std::string>{});
     for (std::size_t i = 0; i < n; ++i) {
         const MediaDescription& io = ims_offer.media[i];
         MediaPlan p;
         p.media = io.m.media;
         p.access.mid = std::to_string(i);
+        if (chat[i]) {
+            auto m = offer_chat(ims_offer, web, i, p, f);
+            if (!m) return fail(f);
+            r.description.media.push_back(std::move(*m));
+            r.media.push_back(std::move(p));
+            continue;
+        }
         if (!usable[i]) {
             const std::string_view proto =
                 is_ims_rtp_proto(io.m.proto) ? kWebRtcProto : std::string_view(io.m.proto);

@@ -1230,5 +1230,62 @@ TEST_F(CoreMediaTest, ChatWithAPassiveUeMakesUsConnect) {
     EXPECT_EQ(ip_of(chat->msrp.tcp_remote), "198.18.5.20:2855");
 }
 
+// The IMS calls with a chat (m=message TCP/MSRP): the browser gets a data
+// channel negotiated in SDP; its answer programs the chat's session and the
+// IMS gets m=message on our core port.
+TEST_F(CoreMediaTest, ImsChatReachesTheBrowserAndItsAnswerMakesTheSession) {
+    const std::string offer_sdp = ims_sdp() + wire(
+                                                  "m=message 2855 TCP/MSRP *\n"
+                                                  "a=accept-types:text/plain\n"
+                                                  "a=path:msrp://198.18.5.20:2855/uesid;tcp\n");
+    const Sent to_browser = main_output(feed(invite_from_ims(offer_sdp), scscf()));
+    const sdp::SessionDescription offer = sdp_of(to_browser.msg);
+    ASSERT_EQ(offer.media.size(), 2u);
+    const auto& dc = offer.media[1];
+    EXPECT_EQ(dc.m.proto, "UDP/DTLS/SCTP");
+    ASSERT_NE(dc.m.port, 0);
+    EXPECT_EQ(attrs(dc, "dcmap"),
+              (std::vector<std::string>{"4 label=\"msrp\";subprotocol=\"MSRP\""}));
+    const auto dcsa = attrs(dc, "dcsa");
+    ASSERT_EQ(dcsa.size(), 2u);
+    EXPECT_EQ(dcsa[0].rfind("4 path:msrp://198.18.7.1:" + std::to_string(dc.m.port) + "/", 0), 0u);
+    EXPECT_TRUE(commands().empty());
+
+    std::string answer = browser_answer();
+    answer += wire(
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\n"
+        "c=IN IP4 0.0.0.0\n"
+        "a=ice-ufrag:brdc\n"
+        "a=ice-pwd:browserdcpassword0123456\n"
+        "a=fingerprint:sha-256 " +
+        std::string(kBrowserFingerprint) +
+        "\n"
+        "a=setup:active\n"
+        "a=mid:1\n"
+        "a=sctp-port:5000\n"
+        "a=dcmap:4 label=\"msrp\";subprotocol=\"MSRP\"\n"
+        "a=dcsa:4 path:msrp://wic.invalid:9/wicsid;dc\n");
+    Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), answer);
+    ok.add("Contact", "<" + std::string(kContact) + ">");
+    const Sent to_ims = only(feed(ok, browser()));
+    const sdp::SessionDescription ans = sdp_of(to_ims.msg);
+    ASSERT_EQ(ans.media.size(), 2u);
+    EXPECT_EQ(ans.media[1].m.proto, "TCP/MSRP");
+    const uint16_t tcp_port = ans.media[1].m.port;
+    EXPECT_EQ(attrs(ans.media[1], "setup"), (std::vector<std::string>{"passive"}));
+    const dpif::Command* chat = nullptr;
+    const auto cmds = commands();
+    for (const dpif::Command& c : cmds)
+        if (c.access.security == dpif::LegSecurity::DtlsSctp) chat = &c;
+    ASSERT_NE(chat, nullptr);
+    EXPECT_EQ(chat->msrp.setup, dpif::kMsrpPassive);  // the UE offered: it connects
+    EXPECT_EQ(ip_of(chat->msrp.tcp_local), "198.18.8.1:" + std::to_string(tcp_port));
+    EXPECT_EQ(chat->msrp.channel_id, 4);
+    EXPECT_EQ(std::string(chat->msrp.browser_path), "msrp://wic.invalid:9/wicsid;dc");
+    EXPECT_EQ(std::string(chat->msrp.ue_path), "msrp://198.18.5.20:2855/uesid;tcp");
+    EXPECT_EQ(chat->access.dtls_active, 0);  // the browser is the DTLS client
+    EXPECT_EQ(ip_of(chat->access.local), "198.18.7.1:" + std::to_string(dc.m.port));
+}
+
 }  // namespace
 }  // namespace isthmus::pcscf::test

@@ -232,5 +232,92 @@ TEST(RewriteMsrp, ABrokenChatOfferIsRefused) {
     EXPECT_EQ(r.description.media[0].m.media, "message");
 }
 
+// The IMS calls in with a chat (steps 3 and 4): m=message TCP/MSRP becomes
+// a data channel negotiated in SDP toward the browser, the browser's answer
+// becomes m=message on our core port with our ;tcp path.
+std::string ims_chat_offer(const std::string& setup_line) {
+    return wire(
+        "v=0\no=ue 1 1 IN IP4 198.51.100.77\ns=-\nc=IN IP4 198.51.100.77\nt=0 0\n"
+        "m=message 2855 TCP/MSRP *\na=accept-types:message/cpim text/plain\n"
+        "a=path:msrp://198.51.100.77:2855/ue77;tcp\n" +
+        setup_line);
+}
+
+TEST(RewriteMsrp, ImsOfferedChatReachesTheBrowserAsANegotiatedChannel) {
+    WebRtcSide web = web_side();
+    web.ports = {40002};
+    web.msrp_session_ids = {"gwsid02"};
+    const SessionDescription offer = parse_ok(ims_chat_offer(""));
+    const RewriteResult o = ims_offer_to_webrtc(offer, web);
+    ASSERT_TRUE(o.ok()) << o.reason;
+    test::expect_stable(o.description);
+    const std::string text = serialize(o.description);
+    EXPECT_NE(text.find("m=application 40002 UDP/DTLS/SCTP webrtc-datachannel\r\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("a=dcmap:2 label=\"msrp\";subprotocol=\"MSRP\"\r\n"), std::string::npos);
+    EXPECT_NE(text.find("a=dcsa:2 path:msrp://203.0.113.50:40002/gwsid02;dc\r\n"),
+              std::string::npos);
+    EXPECT_NE(text.find("a=dcsa:2 accept-types:message/cpim text/plain\r\n"), std::string::npos);
+    EXPECT_NE(text.find("a=setup:actpass\r\n"), std::string::npos);
+    EXPECT_EQ(text.find("rtcp-mux"), std::string::npos);
+    EXPECT_EQ(text.find("TCP/MSRP"), std::string::npos);
+    ASSERT_TRUE(o.media[0].msrp.has_value());
+    EXPECT_EQ(o.media[0].msrp->tcp_role, SetupRole::Passive);  // the UE (offerer) connects
+    EXPECT_EQ(o.media[0].msrp->ue_path, "msrp://198.51.100.77:2855/ue77;tcp");
+
+    // The browser answers (its channel's path, DTLS active): the IMS gets
+    // m=message on our core port.
+    const SessionDescription answer =
+        parse_ok(wire(std::string("v=0\no=- 5 2 IN IP4 127.0.0.1\ns=-\nt=0 0\n") +
+                      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\nc=IN IP4 0.0.0.0\n"
+                      "a=ice-ufrag:Ans1\na=ice-pwd:answerpasswordanswer0123\n"
+                      "a=fingerprint:sha-256 " +
+                      kFp +
+                      "\na=setup:active\na=mid:0\na=sctp-port:5000\na=max-message-size:262144\n"
+                      "a=dcmap:2 label=\"msrp\";subprotocol=\"MSRP\"\n"
+                      "a=dcsa:2 path:msrp://wic9.invalid:9/wic9;dc\n"
+                      "a=dcsa:2 accept-types:text/plain\n"));
+    ImsSide ims = ims_side();
+    ims.media = {ims.media[1]};
+    ims.media[0].msrp_session_id = "gwsid02";
+    const RewriteResult a = webrtc_answer_to_ims(offer, o.description, answer, ims);
+    ASSERT_TRUE(a.ok()) << a.reason;
+    test::expect_stable(a.description);
+    const std::string back = serialize(a.description);
+    EXPECT_NE(back.find("m=message 30002 TCP/MSRP *\r\n"), std::string::npos) << back;
+    EXPECT_NE(back.find("a=path:msrp://198.51.100.10:30002/gwsid02;tcp\r\n"), std::string::npos);
+    EXPECT_NE(back.find("a=setup:passive\r\n"), std::string::npos);
+    EXPECT_NE(back.find("a=accept-types:text/plain\r\n"), std::string::npos);
+    EXPECT_EQ(back.find("actpass"), std::string::npos);
+    const MediaPlan& p = a.media[0];
+    ASSERT_TRUE(p.msrp.has_value());
+    EXPECT_TRUE(p.active);
+    EXPECT_EQ(p.msrp->browser_path, "msrp://wic9.invalid:9/wic9;dc");
+    EXPECT_EQ(p.msrp->stream_id, 2);
+    EXPECT_EQ(p.msrp->tcp_role, SetupRole::Passive);
+    EXPECT_EQ(p.msrp->tcp_port, 30002);
+    EXPECT_EQ(p.access.dtls_role, SetupRole::Passive);  // the browser is the DTLS client
+    EXPECT_EQ(p.access.local_port, 40002);
+    ASSERT_TRUE(p.access.remote_ice.has_value());
+    EXPECT_EQ(p.access.remote_ice->ufrag, "Ans1");
+}
+
+TEST(RewriteMsrp, ImsOfferedChatWithAPassiveUeMakesUsConnect) {
+    WebRtcSide web = web_side();
+    web.ports = {40002};
+    web.msrp_session_ids = {"gwsid03"};
+    const RewriteResult o = ims_offer_to_webrtc(parse_ok(ims_chat_offer("a=setup:passive\n")), web);
+    ASSERT_TRUE(o.ok()) << o.reason;
+    ASSERT_TRUE(o.media[0].msrp.has_value());
+    EXPECT_EQ(o.media[0].msrp->tcp_role, SetupRole::Active);
+    ASSERT_TRUE(o.media[0].msrp->ue_address.has_value());
+    EXPECT_EQ(o.media[0].msrp->ue_address->port, 2855);
+    // Without a session-id from the caller the chat is rejected as before.
+    web.msrp_session_ids.clear();
+    const RewriteResult none = ims_offer_to_webrtc(parse_ok(ims_chat_offer("")), web);
+    EXPECT_EQ(none.error, RewriteError::NoMedia) << none.reason;
+}
+
 }  // namespace
 }  // namespace isthmus::sdp
