@@ -26,7 +26,9 @@ TEST(Sessions, OpenFindExpire) {
     ASSERT_NE(s, nullptr);
     EXPECT_EQ(s->user, "alice");
     EXPECT_EQ(s->identity, "sip:alice@ims.example.net");
-    EXPECT_EQ(t.find("x" + c->substr(1), 0), nullptr);
+    // Another cookie (its first character changed; "x" + the rest would be
+    // the cookie itself when it starts with 'x', 1 run in 64).
+    EXPECT_EQ(t.find(std::string(1, (*c)[0] == 'x' ? 'y' : 'x') + c->substr(1), 0), nullptr);
     EXPECT_EQ(t.find("", 0), nullptr);
     EXPECT_EQ(t.find(*c, 100), nullptr);  // expired: gone
     EXPECT_EQ(t.size(), 0u);
