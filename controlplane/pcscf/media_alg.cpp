@@ -12,6 +12,7 @@
 
 #include "isthmus/dpif/sdes.hpp"
 #include "sdp/attributes.hpp"
+#include "sdp/grammar.hpp"
 #include "sdp/parser.hpp"
 #include "sdp/serializer.hpp"
 #include "sip/headers.hpp"
@@ -96,13 +97,10 @@ bool is_rtp_media(const sdp::MediaDescription& m) {
 
 // A browser's data channel carrying MSRP (an a=dcmap with subprotocol MSRP).
 bool is_chat_media(const sdp::MediaDescription& m) {
-    if (m.m.port == 0 || m.m.media != "application") return false;
+    if (m.m.port == 0 || !sdp::iequals(m.m.media, "application")) return false;
     for (const sdp::Attribute& a : m.attributes("dcmap")) {
         const auto d = a.value ? sdp::parse_dcmap(*a.value) : std::nullopt;
-        if (d && d->subprotocol && d->subprotocol->size() == 4 &&
-            std::equal(d->subprotocol->begin(), d->subprotocol->end(), "MSRP",
-                       [](char x, char y) { return (x & ~0x20) == y; }))
-            return true;
+        if (d && d->subprotocol && sdp::iequals(*d->subprotocol, "MSRP")) return true;
     }
     return false;
 }
@@ -555,9 +553,12 @@ bool MediaAlg::allocate_for(Call& call, const sdp::SessionDescription& offer, Si
     for (std::size_t i = 0; i < offer.media.size(); ++i) {
         Slot& s = call.slots[i];
         const sdp::MediaDescription& md = offer.media[i];
-        const bool chat = from == Side::W2 ? is_chat_media(md)
-                                           : md.m.port != 0 && md.m.media == "message" &&
-                                                 md.m.proto == "TCP/MSRP";
+        // The same tests as the rewrite's (case-insensitive, RFC 8866 5.14):
+        // a chat it rewrites always has its ports and session-id here.
+        const bool chat = from == Side::W2
+                              ? is_chat_media(md)
+                              : md.m.port != 0 && sdp::iequals(md.m.media, "message") &&
+                                    sdp::iequals(md.m.proto, "TCP/MSRP");
         if (s.legs || !(is_rtp_media(offer.media[i]) || chat)) continue;
         s.legs = ports_.allocate();
         if (!s.legs) return false;
