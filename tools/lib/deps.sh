@@ -17,6 +17,7 @@ packages=(
   build-essential meson ninja-build pkg-config python3
   dpdk-dev libipsec-mb-dev libssl-dev libsrtp2-dev libusrsctp-dev
   libgtest-dev libbenchmark-dev libtomlplusplus-dev libboost-dev libjemalloc-dev clang-format
+  clang libclang-rt-14-dev
   prometheus-cpp-dev prometheus
   iproute2 iputils-ping ethtool openssl curl
   kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester tshark jq
