@@ -302,6 +302,7 @@ class Daemon {
                 }
             }
             m.busy_ratio = busy_ratios(last_dataplane_, m.dataplane);
+            m.sessions_sustainable = sustainable_sessions(m.dataplane, m.busy_ratio);
             const isthmus::dpif::Region& r = dpif_->region();
             m.command_ring_depth = r.commands.size();
             m.command_ring_slots = r.commands.kCapacity;

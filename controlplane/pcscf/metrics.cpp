@@ -389,6 +389,12 @@ std::vector<MetricFamily> PcscfCollector::Collect() const {
                     "the share of a worker's cycles spent on packets over the last second",
                     label("worker", worker), ratio);
         }
+        if (snapshot_.sessions_sustainable) {
+            f.gauge("isthmus_dataplane_sessions_sustainable",
+                    "sessions the workers would carry at their present packets per session "
+                    "before a core is saturated (sessions / busy ratio, per worker)",
+                    {}, *snapshot_.sessions_sustainable);
+        }
     }
     transport_metrics(f, transports_);
     return f.take();
@@ -414,6 +420,25 @@ std::vector<std::pair<std::string, double>> busy_ratios(const std::vector<Datapl
         out.emplace_back(worker, d(busy) / d(b.first - it->second.first));
     }
     return out;
+}
+
+std::optional<double> sustainable_sessions(
+    const std::vector<DataplaneCounter>& now,
+    const std::vector<std::pair<std::string, double>>& busy) {
+    std::map<std::string, uint64_t> sessions;
+    for (const DataplaneCounter& c : now) {
+        if (c.kind == "worker" && c.name == "sessions") sessions[c.block] = c.value;
+    }
+    double sum = 0;
+    std::size_t counted = 0;
+    for (const auto& [worker, ratio] : busy) {
+        const auto it = sessions.find(worker);
+        if (ratio < kMinBusyForCapacity || it == sessions.end() || it->second == 0) continue;
+        sum += d(it->second) / ratio;
+        ++counted;
+    }
+    if (counted == 0) return std::nullopt;
+    return sum + (sum / d(counted)) * d(busy.size() - counted);
 }
 
 }  // namespace isthmus::pcscf

@@ -70,6 +70,10 @@ struct MetricsSnapshot {
     // worker's busy share of its cycles over the last interval.
     std::vector<DataplaneCounter> dataplane;
     std::vector<std::pair<std::string, double>> busy_ratio;
+    // Sessions the workers would carry at their present packets per
+    // session before a core is saturated (sustainable_sessions()); none
+    // while no worker is busy enough to extrapolate from.
+    std::optional<double> sessions_sustainable;
     // The dpif region's rings (messages waiting now, and slots), commands
     // the dataplane could not parse, and packet capture (isthmus-ctl capture).
     uint64_t command_ring_depth = 0;
@@ -106,5 +110,18 @@ class PcscfCollector : public prometheus::Collectable {
 // tsc_cycles did not move is left out.
 std::vector<std::pair<std::string, double>> busy_ratios(const std::vector<DataplaneCounter>& before,
                                                         const std::vector<DataplaneCounter>& now);
+
+// The workers' capacity at their present load (issue 12): a worker that
+// holds S sessions and is busy a share B >= kMinBusyForCapacity of its
+// cycles would carry S / B sessions of the same traffic before it is
+// saturated, as its cycles grow with the packets it relays; workers below
+// that share (idle, or too little load to tell) count as the mean of the
+// others. nullopt when no worker qualifies. An estimate: at low load the
+// worker relays in small bursts, which cost more per packet than the full
+// bursts of a loaded one, so it errs low (bench/capacity measures the
+// real limit; docs/performance.md, "Capacity").
+inline constexpr double kMinBusyForCapacity = 0.02;
+std::optional<double> sustainable_sessions(const std::vector<DataplaneCounter>& now,
+                                           const std::vector<std::pair<std::string, double>>& busy);
 
 }  // namespace isthmus::pcscf

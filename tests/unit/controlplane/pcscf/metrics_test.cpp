@@ -121,6 +121,7 @@ TEST(PcscfMetrics, MediaAndTheDataplane) {
         {"port", "access", "rx_frames", 42},
     };
     s.busy_ratio = {{"worker0", 0.25}};
+    s.sessions_sustainable = 8.0;
     s.command_ring_depth = 3;
     s.command_ring_slots = 4096;
     s.event_ring_depth = 7;
@@ -162,6 +163,7 @@ TEST(PcscfMetrics, MediaAndTheDataplane) {
     EXPECT_TRUE(has_line(t, "isthmus_dataplane_slow_path_dtls_datagrams_in_total 6"));
     EXPECT_TRUE(has_line(t, R"(isthmus_dataplane_port_rx_frames_total{port="access"} 42)"));
     EXPECT_TRUE(has_line(t, R"(isthmus_dataplane_worker_busy_ratio{worker="worker0"} 0.25)"));
+    EXPECT_TRUE(has_line(t, "isthmus_dataplane_sessions_sustainable 8"));
     EXPECT_TRUE(has_line(t, R"(isthmus_pcscf_guest_lease_releases_total{result="released"} 1)"));
     EXPECT_TRUE(has_line(t, "isthmus_pcscf_guest_lease_releases_pending 0"));
     EXPECT_TRUE(has_line(t, R"(isthmus_dataplane_ring_depth{ring="commands"} 3)"));
@@ -188,6 +190,24 @@ TEST(PcscfMetrics, BusyRatios) {
     EXPECT_EQ(r[0].first, "worker0");
     EXPECT_DOUBLE_EQ(r[0].second, 0.25);
     EXPECT_TRUE(busy_ratios({}, b).empty());
+}
+
+TEST(PcscfMetrics, SustainableSessionsFromSessionsAndBusyRatio) {
+    const std::vector<DataplaneCounter> now = {{"worker", "worker0", "sessions", 1000},
+                                               {"worker", "worker1", "sessions", 3000},
+                                               {"worker", "worker2", "sessions", 5},
+                                               {"slow_path", "slow_path", "sessions", 99}};
+    // worker0: 1000 / 0.25 = 4000; worker1: 3000 / 0.5 = 6000; worker2 is
+    // below the share it takes to tell, so it counts as their mean, 5000.
+    const auto est = sustainable_sessions(
+        now, {{"worker0", 0.25}, {"worker1", 0.5}, {"worker2", kMinBusyForCapacity / 2}});
+    ASSERT_TRUE(est.has_value());
+    EXPECT_DOUBLE_EQ(*est, 15000.0);
+    // Idle workers, or busy ones without sessions: nothing to go by.
+    EXPECT_FALSE(sustainable_sessions(now, {{"worker0", 0.01}}).has_value());
+    EXPECT_FALSE(sustainable_sessions({{"worker", "worker0", "sessions", 0}}, {{"worker0", 0.5}})
+                     .has_value());
+    EXPECT_FALSE(sustainable_sessions(now, {}).has_value());
 }
 
 }  // namespace
