@@ -53,13 +53,13 @@ class Rig {
     static constexpr uint16_t kMaxQueues = 2;
 
     explicit Rig(uint32_t batch, uint16_t rx_queues = 1, uint16_t tx_queues = 1,
-                 const std::string& tag = "")
+                 const std::string& tag = "", uint32_t extra_mbufs = 0)
         : batch_(batch), rxq_(rx_queues), txq_(tx_queues) {
         if (rx_queues == 0 || rx_queues > kMaxQueues || tx_queues == 0 || tx_queues > kMaxQueues) {
             die("at most " + std::to_string(kMaxQueues) + " queues per port");
         }
         const unsigned ring_size = rte_align32pow2(2 * batch);
-        const auto mbufs = static_cast<unsigned>(4 * batch + 1023);
+        const auto mbufs = static_cast<unsigned>(4 * batch + 1023 + extra_mbufs);
         pool_ =
             rte_pktmbuf_pool_create(("relaybench" + tag).c_str(), mbufs, 256, 0,
                                     RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
@@ -136,6 +136,12 @@ class Rig {
                                   nullptr) != n) {
             die("RX ring full");
         }
+    }
+    // As receive(), but as a NIC whose RX ring is full: queues what fits
+    // and returns how many; the caller frees or keeps the rest.
+    uint32_t try_receive(Side s, rte_mbuf** m, uint32_t n, uint16_t queue = 0) {
+        return rte_ring_enqueue_burst(ring(rx_, s, queue), reinterpret_cast<void* const*>(m), n,
+                                      nullptr);
     }
     // Frames waiting on a port's RX ring `queue`.
     unsigned waiting(Side s, uint16_t queue = 0) const {
