@@ -19,7 +19,11 @@
 // once per direction every 20 ms at its own phase. The tool writes due
 // packets into mbufs (protecting the browser's with its own SRTP context),
 // stamps them (TSC) and enqueues them on the arrival port's RX ring; a
-// full RX ring drops them (counted, as a NIC's rx_missed). Between bursts
+// full RX ring drops them (counted, as a NIC's rx_missed). Packets over
+// 2 ms overdue when the tool gets to them (it was descheduled) are skipped,
+// not sent in one burst, and counted (not in "offered", so not in the
+// loss); a run that skips more than 1 % or whose p99 lag passes 1 ms did
+// not offer its load. Between bursts
 // it takes what the worker sent off both TX rings and checks every frame
 // (FrameWriter::check: addresses, MACs, RTP header, payload; the SRTP the
 // worker made toward the browser is unprotected with the access leg's
@@ -31,9 +35,10 @@
 // TSC cycles, from its stat block), and the tool's schedule lag (how late
 // a burst went out against its due time) and its CPU share. A run passes
 // with loss < 0.01 % and p99 latency < 1 ms. The bound of a run that fails
-// is "worker" when the worker was busy >= 95 % of the time, "load tool"
-// when the tool's p99 lag went over 1 ms (it could not offer the load),
-// otherwise "?" (look at the drops). The latency is what the worker adds
+// is "load tool" when the tool's p99 lag went over 1 ms: it could not
+// offer the load on time, so the run says nothing of the gateway and does
+// not pass whatever it measured; "worker" when the worker was busy >= 95 %
+// of the time; otherwise "?" (look at the drops). The latency is what the worker adds
 // plus the tool's own turn-around: a frame waits on the TX ring until the
 // tool's next drain (at most one send burst of up to 64 frames).
 //
@@ -69,6 +74,10 @@ constexpr double kPacketsPerSecond = 50.0;  // per direction per call (20 ms)
 constexpr uint32_t kSendBurst = 32;         // frames per side per enqueue
 constexpr double kMaxLoss = 1e-4;           // 0.01 %
 constexpr uint64_t kMaxP99Ns = 1000000;     // 1 ms
+// A 2-vCPU VM takes the tool's core away for a few ms several times a
+// second (tool CPU ~97 %); what fell due meanwhile is skipped (see below).
+// Up to 1 % skipped, the load counts as offered.
+constexpr double kMaxSkipped = 0.01;
 
 constexpr const char* kUsage =
     "usage: capacity-rings [options]\n"
@@ -149,19 +158,27 @@ struct Run {
     uint64_t p50 = 0, p99 = 0, p999 = 0, max = 0;
     double mean_ns = 0;
     uint64_t rx_ring_full = 0;  // offered but the worker's RX ring was full
+    uint64_t skipped = 0;       // not sent: over 2 ms late when the tool got to them
     uint64_t worker_drops = 0;  // the worker's drop counters over the run
     std::string drops;          // by reason
     double worker_busy = 0;     // busy_cycles / run cycles
     double lag_p99_ns = 0, lag_max_ns = 0;
     double tool_cpu = 0;  // the tool's CPU time / wall time
+    // The tool offered the load on time: p99 of its bursts within 1 ms of
+    // their due time. Otherwise the run says nothing of the gateway.
+    bool offered_on_time() const {
+        return lag_p99_ns <= 1e6 && static_cast<double>(skipped) <=
+                                        kMaxSkipped * static_cast<double>(t.offered + skipped);
+    }
     bool pass() const {
-        return t.offered > 0 && t.loss_ratio() < kMaxLoss && p99 < kMaxP99Ns && t.bad == 0;
+        return offered_on_time() && t.offered > 0 && t.loss_ratio() < kMaxLoss && p99 < kMaxP99Ns &&
+               t.bad == 0;
     }
     std::string bound() const {
         if (pass()) return "-";
         if (t.bad != 0) return "bad packets";
+        if (!offered_on_time()) return "load tool";
         if (worker_busy >= 0.95) return "worker";
-        if (lag_p99_ns > 1e6) return "load tool";
         return "?";
     }
 };
@@ -220,6 +237,7 @@ class Load {
         dpif::StatBlock before = block_;
         const uint64_t cpu0 = thread_cpu_ns();
         const uint64_t start = rte_rdtsc() + hz_ / 1000;
+        const uint64_t catch_up = hz_ / 500;  // 2 ms
         uint64_t k = 0;
         rte_mbuf* burst[2][kSendBurst];
         uint32_t nb[2] = {0, 0};
@@ -231,6 +249,14 @@ class Load {
                 const uint64_t due =
                     start + static_cast<uint64_t>((static_cast<u128>(k) * period) / streams);
                 if (due > now) break;
+                if (due + catch_up < now) {
+                    // The tool stalled (descheduled): what fell due over 2 ms
+                    // ago is skipped, not sent in one burst that no set of
+                    // independent callers would send.
+                    ++r.skipped;
+                    ++k;
+                    continue;
+                }
                 if (nb[0] + nb[1] == 0) first_due = due;
                 const auto call = static_cast<uint32_t>((k % streams) / 2);
                 const auto d = (k & 1) == 0 ? Direction::SrtpToRtp : Direction::RtpToSrtp;
@@ -358,15 +384,17 @@ class Load {
 void print_header() {
     std::printf(
         "| calls | offered pps | delivered | loss | reordered | bad | p50 | p99 | p99.9 | max | "
-        "jitter mean/max | worker busy | RX ring full | tool lag p99/max | tool CPU | pass | "
+        "jitter mean/max | worker busy | RX ring full | skipped | tool lag p99/max | tool CPU | "
+        "pass | "
         "bound |\n"
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---:|---|---|\n");
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---|---|"
+        "\n");
 }
 
 void print_row(const Run& r) {
     std::printf(
         "| %u | %.0f | %llu | %.4f %% | %llu | %llu | %s | %s | %s | %s | %s / %s | %.1f %% "
-        "| %llu | %s / %s | %.0f %% | %s | %s |\n",
+        "| %llu | %llu | %s / %s | %.0f %% | %s | %s |\n",
         r.calls, static_cast<double>(r.t.offered) / r.seconds,
         static_cast<unsigned long long>(r.t.delivered), 100.0 * r.t.loss_ratio(),
         static_cast<unsigned long long>(r.t.reordered), static_cast<unsigned long long>(r.t.bad),
@@ -375,21 +403,24 @@ void print_row(const Run& r) {
         format_ns(static_cast<double>(r.p999)).c_str(),
         format_ns(static_cast<double>(r.max)).c_str(), format_ns(r.t.jitter_mean_ns).c_str(),
         format_ns(r.t.jitter_max_ns).c_str(), 100.0 * r.worker_busy,
-        static_cast<unsigned long long>(r.rx_ring_full), format_ns(r.lag_p99_ns).c_str(),
-        format_ns(r.lag_max_ns).c_str(), 100.0 * r.tool_cpu, r.pass() ? "yes" : "no",
-        r.bound().c_str());
+        static_cast<unsigned long long>(r.rx_ring_full), static_cast<unsigned long long>(r.skipped),
+        format_ns(r.lag_p99_ns).c_str(), format_ns(r.lag_max_ns).c_str(), 100.0 * r.tool_cpu,
+        r.pass() ? "yes" : "no", r.bound().c_str());
     std::fflush(stdout);
 }
 
 void write_json(const std::string& path, const CapacityOptions& o, const std::vector<Run>& runs,
-                uint32_t largest) {
+                uint32_t largest, uint32_t tool_bound) {
     FILE* f = std::fopen(path.c_str(), "w");
     if (f == nullptr) die("cannot write " + path);
     std::fprintf(f, "{\n  \"bench\": \"capacity-rings\",\n  \"seconds\": %.1f,\n  \"ring\": %u,\n",
                  o.seconds, o.ring);
     std::fprintf(f, "  \"suite\": \"AES_CM_128_HMAC_SHA1_80\",\n  \"packet_rtp_octets\": %u,\n",
                  kRtpSize);
-    std::fprintf(f, "  \"largest_passing_calls\": %u,\n  \"runs\": [\n", largest);
+    std::fprintf(f,
+                 "  \"largest_passing_calls\": %u,\n  \"tool_could_not_offer_calls\": %u,\n"
+                 "  \"runs\": [\n",
+                 largest, tool_bound);
     for (std::size_t i = 0; i < runs.size(); ++i) {
         const Run& r = runs[i];
         std::fprintf(
@@ -398,7 +429,8 @@ void write_json(const std::string& path, const CapacityOptions& o, const std::ve
             "\"lost\": %llu, \"loss_ratio\": %.6g, \"reordered\": %llu, \"duplicates\": %llu, "
             "\"bad\": %llu, \"late\": %llu, \"latency_ns\": {\"p50\": %llu, \"p99\": %llu, "
             "\"p999\": %llu, \"max\": %llu, \"mean\": %.0f}, \"jitter_ns\": {\"mean\": %.0f, "
-            "\"max\": %.0f}, \"rx_ring_full\": %llu, \"worker_drops\": %llu, \"drops\": \"%s\", "
+            "\"max\": %.0f}, \"rx_ring_full\": %llu, \"skipped\": %llu, \"worker_drops\": %llu, "
+            "\"drops\": \"%s\", "
             "\"worker_busy\": %.4f, \"tool_lag_ns\": {\"p99\": %.0f, \"max\": %.0f}, "
             "\"tool_cpu\": %.3f, \"pass\": %s, \"bound\": \"%s\"}%s\n",
             r.calls, r.seconds, static_cast<unsigned long long>(r.t.offered),
@@ -411,6 +443,7 @@ void write_json(const std::string& path, const CapacityOptions& o, const std::ve
             static_cast<unsigned long long>(r.p999), static_cast<unsigned long long>(r.max),
             r.mean_ns, r.t.jitter_mean_ns, r.t.jitter_max_ns,
             static_cast<unsigned long long>(r.rx_ring_full),
+            static_cast<unsigned long long>(r.skipped),
             static_cast<unsigned long long>(r.worker_drops), r.drops.c_str(), r.worker_busy,
             r.lag_p99_ns, r.lag_max_ns, r.tool_cpu, r.pass() ? "true" : "false", r.bound().c_str(),
             i + 1 < runs.size() ? "," : "");
@@ -443,6 +476,7 @@ int main(int argc, char** argv) try {
     const uint64_t hz = rte_get_tsc_hz();
     std::vector<Run> runs;
     uint32_t largest = 0;
+    uint32_t tool_bound = 0;  // the first N the tool could not offer on time
     {
         // RX and TX rings of o.ring, and mbufs for all four full.
         Rig rig(o.ring / 2, 1, 1, "", 2 * o.ring);
@@ -505,6 +539,9 @@ int main(int argc, char** argv) try {
             if (r.pass()) {
                 largest = calls;
                 failed_in_a_row = 0;
+            } else if (!r.offered_on_time()) {
+                tool_bound = calls;
+                break;  // more calls cannot be offered either
             } else if (++failed_in_a_row >= o.stop_after_fail) {
                 break;
             }
@@ -512,7 +549,13 @@ int main(int argc, char** argv) try {
         w->describe(nullptr);
     }
     std::printf("\nlargest N passing (loss < 0.01 %%, p99 < 1 ms): %u calls\n", largest);
-    if (!o.json.empty()) write_json(o.json, o, runs, largest);
+    if (tool_bound != 0) {
+        std::printf(
+            "the load tool could not offer %u calls on time: the gateway's limit is at "
+            "least %u calls, not measured beyond\n",
+            tool_bound, largest);
+    }
+    if (!o.json.empty()) write_json(o.json, o, runs, largest, tool_bound);
     rte_eal_cleanup();
     return 0;
 } catch (const std::exception& e) {
