@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "isthmus_target.hpp"
 #include "load_stats.hpp"
 #include "rtpengine_ng.hpp"
 #include "socket_load.hpp"
@@ -56,6 +57,11 @@ struct Options {
     std::string interface_a = "a", interface_b = "b";
     double stop_loss = 0.01;  // stop the list once a run loses more than this fraction
     bool baseline = true;
+    // --target isthmus: the dataplane's dpif region, its access and core
+    // addresses, and the first of its ports the calls use.
+    std::string region = "/isthmus";
+    in_addr gw_access{}, gw_core{};
+    uint16_t gw_port_base = 20000;
 };
 
 struct Row {
@@ -85,7 +91,8 @@ struct Row {
 [[noreturn]] void usage(int code) {
     std::fprintf(
         code == 0 ? stdout : stderr,
-        "usage: capacity-sockets [--target rtpengine|direct] [--ng ADDR:PORT]\n"
+        "usage: capacity-sockets [--target rtpengine|isthmus|direct] [--ng ADDR:PORT]\n"
+        "         [--region NAME --gw-access IP --gw-core IP --gw-port-base PORT] (isthmus)\n"
         "         [--calls N,N,...] [--seconds S] [--warmup S] [--drain S]\n"
         "         [--suite aes_cm_80|aead_aes_128_gcm] [--gateway-pid PID] [--json FILE]\n"
         "         [--a-address IP] [--b-address IP] [--port-base PORT]\n"
@@ -161,7 +168,7 @@ Options parse(int argc, char** argv) {
         const std::string v = argv[++i];
         if (a == "--target") {
             o.target = v;
-            if (v != "rtpengine" && v != "direct") usage(2);
+            if (v != "rtpengine" && v != "direct" && v != "isthmus") usage(2);
         } else if (a == "--ng") {
             o.ng = parse_endpoint(v);
         } else if (a == "--calls") {
@@ -190,6 +197,14 @@ Options parse(int argc, char** argv) {
             o.load.gateway_pid = static_cast<pid_t>(parse_number(a, v));
         } else if (a == "--json") {
             o.json = v;
+        } else if (a == "--region") {
+            o.region = v;
+        } else if (a == "--gw-access") {
+            o.gw_access = parse_ip(v);
+        } else if (a == "--gw-core") {
+            o.gw_core = parse_ip(v);
+        } else if (a == "--gw-port-base") {
+            o.gw_port_base = static_cast<uint16_t>(parse_number(a, v));
         } else if (a == "--a-address") {
             o.a_address = parse_ip(v);
         } else if (a == "--b-address") {
@@ -258,12 +273,34 @@ Row run_one(const Options& o, CallTarget& target, uint32_t n, LoadOptions load) 
     row.setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::fprintf(stderr, "capacity-sockets: %u calls set up in %.2f s; load for %.1f + %.1f s\n", n,
                  row.setup_s, load.warmup, load.seconds);
+    auto* isthmus = dynamic_cast<IsthmusTarget*>(&target);
+    // (Copied out of the optional: gcc 12 sees an uninitialized read in it.)
+    IsthmusTarget::Cycles before{};
+    bool have_before = false;
+    if (isthmus != nullptr) {
+        if (const auto c = isthmus->cycles()) {
+            before = *c;
+            have_before = true;
+        }
+    }
     try {
         SocketLoad socket_load(plans, load);
         row.r = socket_load.run();
     } catch (...) {
         target.teardown(plans);
         throw;
+    }
+    if (isthmus != nullptr) {
+        // The dataplane polls a whole core whatever it relays: its cost is
+        // its workers' busy share of the run (warm-up, window and drain
+        // carry the same load), as CPU seconds over the window (+ drain).
+        const std::optional<IsthmusTarget::Cycles> after = isthmus->cycles();
+        if (have_before && after && after->tsc > before.tsc) {
+            const double busy = static_cast<double>(after->busy - before.busy) /
+                                static_cast<double>(after->tsc - before.tsc);
+            row.r.gateway_cpu_s = busy * (row.r.window_s + load.drain);
+            row.r.gateway_send_cpu_s = busy * row.r.window_s;
+        }
     }
     target.teardown(plans);
     if (auto* rtpe = dynamic_cast<RtpengineTarget*>(&target))
@@ -432,6 +469,9 @@ int run(const Options& o) {
         ro.interface_a = o.interface_a;
         ro.interface_b = o.interface_b;
         target = std::make_unique<RtpengineTarget>(ro);
+    } else if (o.target == "isthmus") {
+        target = std::make_unique<IsthmusTarget>(o.region, o.gw_access, o.gw_core, o.gw_port_base,
+                                                 o.suite);
     } else {
         target = std::make_unique<DirectTarget>(o.suite);
     }
