@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 namespace isthmus::bench::capacity {
@@ -68,13 +69,14 @@ void encode_into(const Bencode& v, std::string& out) {
     throw std::runtime_error(std::string("bencode: ") + what + " at offset " + std::to_string(at));
 }
 
-// Digits up to `end`, as a non-negative number.
-uint64_t decode_length(std::string_view in, std::size_t& at, char end) {
+// Digits up to `end`, as a non-negative number no larger than `max`.
+uint64_t decode_length(std::string_view in, std::size_t& at, char end, uint64_t max) {
     uint64_t n = 0;
     const std::size_t start = at;
     while (at < in.size() && in[at] >= '0' && in[at] <= '9') {
-        if (n > (uint64_t{1} << 40)) bencode_fail("number too large", at);
-        n = n * 10 + static_cast<uint64_t>(in[at] - '0');
+        const auto digit = static_cast<uint64_t>(in[at] - '0');
+        if (n > (max - digit) / 10) bencode_fail("number too large", at);
+        n = n * 10 + digit;
         ++at;
     }
     if (at == start || at >= in.size() || in[at] != end) bencode_fail("malformed number", at);
@@ -83,7 +85,7 @@ uint64_t decode_length(std::string_view in, std::size_t& at, char end) {
 }
 
 std::string decode_string(std::string_view in, std::size_t& at) {
-    const uint64_t len = decode_length(in, at, ':');
+    const uint64_t len = decode_length(in, at, ':', uint64_t{1} << 40);
     if (len > in.size() - at) bencode_fail("string runs past the end", at);
     std::string s(in.substr(at, static_cast<std::size_t>(len)));
     at += static_cast<std::size_t>(len);
@@ -98,8 +100,11 @@ Bencode decode_value(std::string_view in, std::size_t& at, int depth) {
         ++at;
         const bool negative = at < in.size() && in[at] == '-';
         if (negative) ++at;
-        const uint64_t n = decode_length(in, at, 'e');
-        return Bencode::number(negative ? -static_cast<int64_t>(n) : static_cast<int64_t>(n));
+        // Any int64_t: rtpengine's replies carry microsecond times too.
+        const uint64_t max =
+            static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + (negative ? 1 : 0);
+        const uint64_t n = decode_length(in, at, 'e', max);
+        return Bencode::number(negative ? static_cast<int64_t>(0 - n) : static_cast<int64_t>(n));
     }
     if (c == 'l') {
         ++at;
@@ -261,7 +266,7 @@ std::optional<std::vector<uint8_t>> base64_decode(std::string_view in) {
 SdpAudio parse_sdp_audio(std::string_view sdp) {
     SdpAudio audio;
     std::optional<in_addr> session_c, media_c;
-    bool in_audio = false, seen_audio = false;
+    bool in_audio = false, seen_audio = false, seen_m = false;
     while (!sdp.empty()) {
         const std::size_t eol = sdp.find('\n');
         std::string_view line = sdp.substr(0, eol);
@@ -271,6 +276,7 @@ SdpAudio parse_sdp_audio(std::string_view sdp) {
         const char kind = line[0];
         const std::string_view value = line.substr(2);
         if (kind == 'm') {
+            seen_m = true;
             in_audio = !seen_audio && value.substr(0, 6) == "audio ";
             if (!in_audio) continue;
             seen_audio = true;
@@ -284,7 +290,7 @@ SdpAudio parse_sdp_audio(std::string_view sdp) {
             audio.port = static_cast<uint16_t>(p);
             const std::string_view proto_fmt = rest.substr(sp + 1);
             audio.proto = std::string(proto_fmt.substr(0, proto_fmt.find(' ')));
-        } else if (kind == 'c' && (in_audio || !seen_audio)) {
+        } else if (kind == 'c' && (in_audio || !seen_m)) {  // the audio's or the session's
             if (value.substr(0, 7) != "IN IP4 ")
                 throw std::runtime_error("SDP: not an IPv4 c= line: " + std::string(line));
             in_addr a{};
