@@ -273,6 +273,7 @@ int main(int argc, char** argv) {
             ss.pool = pool;
             ss.capture = &region->capture;
             ss.limits.max_handshakes = cfg.dtls_max_handshakes;
+            ss.limits.handshake_timeout_ns = uint64_t{cfg.dtls_handshake_timeout_s} * 1000000000ULL;
             // Sharing the main lcore (no lcore of its own: see below), the
             // slow path takes fewer messages a pass, so that the command
             // ring, heartbeat and TAPs wait no more than a few handshake steps.

@@ -52,7 +52,7 @@ constexpr const char* kUsage =
     "                    --cert FILE --key FILE --remote-fingerprint FP --dtls client|server\n"
     "                    --profiles LIST --count N --interval-us I --expect M --timeout-ms T\n"
     "                    [--consent-ms C] [--pause-consent-ms A:B] [--expect-dtls-fail]\n"
-    "                    [--second-handshake] [--answer-checks] [--linger-ms L]\n"
+    "                    [--second-handshake] [--answer-checks] [--linger-ms L] [--dtls-stall]\n"
     "                    [--dtls-flood-pps R [--dtls-flood-ms D]]\n"
     "\n"
     "A browser's media stack on one UDP socket (no DPDK). EP: ADDR:PORT, IPv6 [ADDR]:PORT.\n"
@@ -76,6 +76,9 @@ constexpr const char* kUsage =
     "Consent: a binding request without USE-CANDIDATE every C ms (default 1000) from ICE on,\n"
     "  none between A and B ms after DTLS came up; verified answers count as consent_ok.\n"
     "--expect-dtls-fail: success is a DTLS handshake that does not complete (no media).\n"
+    "--dtls-stall: a peer that stalls mid-handshake: its first flight (a client's\n"
+    "  ClientHello) goes out, then no DTLS datagram is read and nothing retransmitted;\n"
+    "  ICE consent goes on. With --expect-dtls-fail, ends after T ms.\n"
     "--second-handshake: after media, a new DTLS client handshake (new SSL object) on the\n"
     "  same 5-tuple for up to min(T, 3000) ms: \"completed\", or \"refused\" (alert or silence).\n"
     "--answer-checks: also answer binding requests with USERNAME U:RU keyed with P.\n"
@@ -366,7 +369,7 @@ void BrowserPeer::on_datagram(uint8_t* b, std::size_t n, const sockaddr_storage&
             if (early_dtls_.size() < 32) early_dtls_.emplace_back(b, b + n);
         } else if (phase_ == Phase::SecondHandshake) {
             second_->feed(b, n);
-        } else if (dtls_) {
+        } else if (dtls_ && !c_.dtls_stall) {
             dtls_->feed(b, n);
             if (const std::string what = dtls_->take_note(); !what.empty()) note("DTLS: " + what);
         }
@@ -457,7 +460,7 @@ void BrowserPeer::advance(uint64_t now) {
             next_check_ = now + kCheckPacingNs;
         }
     }
-    if (dtls_) {
+    if (dtls_ && !c_.dtls_stall) {
         if (const auto t = dtls_->timer_ns(); t && *t == 0) dtls_->on_timer();
     }
     if (phase_ == Phase::Dtls) {
@@ -567,7 +570,7 @@ uint64_t BrowserPeer::next_wakeup(uint64_t now) {
             return now;
     }
     if (phase_ != Phase::Ice) soon(next_consent_);
-    timer(dtls_.get());
+    if (!c_.dtls_stall) timer(dtls_.get());  // stalled: its timers never run
     return std::max(at, now);
 }
 

@@ -119,6 +119,7 @@ struct Config {
     uint64_t flood_pps = 0, flood_ms = 0;  // 0: no flood; 0 ms: the whole media phase
     std::optional<std::pair<uint64_t, uint64_t>> pause_consent_ms;
     bool expect_dtls_fail = false, second_handshake = false, answer_checks = false;
+    bool dtls_stall = false;  // the first flight, then deaf and mute
 };
 
 inline Config parse_config(int argc, char** argv) {
@@ -131,7 +132,7 @@ inline Config parse_config(int argc, char** argv) {
     static const std::set<std::string> kOptional = {
         "--consent-ms", "--pause-consent-ms", "--linger-ms", "--dtls-flood-pps", "--dtls-flood-ms"};
     static const std::set<std::string> kFlags = {"--expect-dtls-fail", "--second-handshake",
-                                                 "--answer-checks"};
+                                                 "--answer-checks", "--dtls-stall"};
     std::map<std::string, std::string> o;
     std::set<std::string> flags;
     for (int i = 1; i < argc; ++i) {
@@ -202,6 +203,7 @@ inline Config parse_config(int argc, char** argv) {
     c.expect_dtls_fail = flags.count("--expect-dtls-fail") != 0;
     c.second_handshake = flags.count("--second-handshake") != 0;
     c.answer_checks = flags.count("--answer-checks") != 0;
+    c.dtls_stall = flags.count("--dtls-stall") != 0;
     return c;
 }
 

@@ -51,6 +51,9 @@ struct DataplaneConfig {
     std::string dtls_certificate;
     std::string dtls_private_key;
     uint32_t dtls_max_handshakes = 4096;  // handshakes running at once on the slow path
+    // A handshake not complete this long after its first datagram fails
+    // (dpif DtlsFailed "handshake timeout"): a peer that stalls mid-way.
+    uint32_t dtls_handshake_timeout_s = 30;
     // A session that relays nothing either way (RTP or RTCP) for this long
     // is reported idle (dpif SessionIdle; the control plane ends its call
     // once all its sessions are idle); 0: never.

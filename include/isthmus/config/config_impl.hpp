@@ -66,6 +66,7 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
                                                 "dtls_certificate",
                                                 "dtls_private_key",
                                                 "dtls_max_handshakes",
+                                                "dtls_handshake_timeout_s",
                                                 "media_timeout_s",
                                                 "log_level",
                                                 "log_control"};
@@ -129,6 +130,7 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
     count("sessions_per_worker", 1, int64_t{1} << 28, cfg.sessions_per_worker);
     count("srtp_contexts_per_worker", 0, int64_t{1} << 29, cfg.srtp_contexts_per_worker);
     count("dtls_max_handshakes", 1, 1 << 20, cfg.dtls_max_handshakes);
+    count("dtls_handshake_timeout_s", 1, 300, cfg.dtls_handshake_timeout_s);
     count("media_timeout_s", 0, 86400, cfg.media_timeout_s);
     for (const char* key : {"dtls_certificate", "dtls_private_key"}) {
         if (const auto* n = dp->get(key)) {

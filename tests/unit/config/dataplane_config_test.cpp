@@ -1,5 +1,6 @@
-// The [dataplane] loader's log keys (include/isthmus/config/config_impl.hpp):
-// log_level and log_control, their defaults and their refusals by name.
+// The [dataplane] loader (include/isthmus/config/config_impl.hpp): the log
+// keys (log_level, log_control) and dtls_handshake_timeout_s, their defaults
+// and their refusals by name.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -66,6 +67,18 @@ TEST(DataplaneConfig, LogKeysRefusedByName) {
             << bad << ": " << e;
     }
     EXPECT_EQ(error_of("log_levl = \"info\""), "dataplane.log_levl: unknown key");
+}
+
+TEST(DataplaneConfig, DtlsHandshakeTimeout) {
+    EXPECT_EQ(load("").dtls_handshake_timeout_s, 30u);
+    EXPECT_EQ(load("dtls_handshake_timeout_s = 5").dtls_handshake_timeout_s, 5u);
+    EXPECT_EQ(load("dtls_handshake_timeout_s = 1").dtls_handshake_timeout_s, 1u);
+    EXPECT_EQ(load("dtls_handshake_timeout_s = 300").dtls_handshake_timeout_s, 300u);
+    for (const char* bad : {"0", "301", "-1", "5.0", "\"5\"", "true"}) {
+        EXPECT_EQ(error_of(std::string("dtls_handshake_timeout_s = ") + bad),
+                  "dataplane.dtls_handshake_timeout_s: must be an integer 1..300")
+            << bad;
+    }
 }
 
 }  // namespace
