@@ -353,6 +353,11 @@ class Daemon {
             dpif_.reset();  // starting: look again at the next attempt
             return;
         }
+        if (dpif_->dataplane_generation() == gone_dp_generation_ &&
+            header.heartbeat_ns.load() == gone_beat_) {
+            dpif_.reset();  // still silent (dead or frozen): not attached again
+            return;
+        }
         const std::string fingerprint(
             header.dtls_fingerprint,
             strnlen(header.dtls_fingerprint, sizeof header.dtls_fingerprint));
@@ -389,6 +394,8 @@ class Daemon {
         if (stopping_) return;
         const auto now = Clock::now();
         if (dpif_ && !dpif_alive()) {
+            gone_dp_generation_ = dpif_->dataplane_generation();
+            gone_beat_ = dpif_->region().header.heartbeat_ns.load();
             log_.write(
                 Level::Warning,
                 "event=dataplane_gone region=" + cfg_.region +
@@ -540,6 +547,12 @@ class Daemon {
     bool dpif_missing_logged_ = false;
     uint64_t last_generation_ = 0;     // ours, the last used
     uint64_t last_dp_generation_ = 0;  // the dataplane's, last attached to
+    // The dataplane let go for a silent heartbeat: its generation and the
+    // beat it stopped at. Its region is not attached again until the beat
+    // moves (a frozen process that runs on); one killed leaves its region
+    // "Running" with a beat that never moves, and stays let go.
+    uint64_t gone_dp_generation_ = 0;
+    uint64_t gone_beat_ = 0;
     uint64_t commands_dropped_ = 0;
     std::optional<Clock::time_point> armed_;
     bool stopping_ = false;

@@ -25,6 +25,19 @@
 #                           signalling link to the P-CSCF (198.18.25/24, 198.18.24/24)
 # media_config FILE         the dataplane's and the P-CSCF's configuration for it
 #                           (media enabled) into FILE
+# Media helpers (also expect $ctl, $region, $browser_peer, $pcscf, $gw):
+# counter BLOCK NAME        one value of `isthmus-ctl counters` (e.g. worker0 sessions)
+# sessions_are N            the dataplane's worker holds N sessions (a few s)
+# relayed_both_ways N       the worker relayed N or more packets each way
+# pcscf_start               isthmus-pcscf in $gw with $tmp/isthmus.toml ($pcscf_pid),
+#                           log appended to $tmp/pcscf.log; returns once it has
+#                           attached to the dataplane (a new dataplane_attached line)
+# browser_cert              the browser's certificate ($tmp/browser.{crt,key}), its
+#                           fingerprint in $fp_browser, its ICE password in $br_pwd
+# alice_media NAME          the gateway's side of NAME's call into $g_ufrag, $g_pwd,
+#                           $g_fp, $g_port, $g_setup, $g_addr
+# media NAME ROLE COUNT [OPT...]  browser_peer plays NAME's media (bob echoes it)
+# media_ok NAME COUNT       ICE, DTLS and all COUNT packets back intact
 
 alice_extra=()
 
@@ -156,4 +169,83 @@ core_port_min = 50000
 core_port_max = 50999
 attach_interval_ms = 100
 TOML
+}
+
+# --- media helpers ------------------------------------------------------------
+# counter: `isthmus-ctl counters` needs no command ring (the P-CSCF holds it).
+counter() {
+  "$ctl" --region "$region" counters | sed -n "s/^[a-z_]*=$1 \(.* \)\{0,1\}$2=\([0-9]*\).*/\2/p"
+}
+sessions_are() {  # N: the worker holds N sessions (published every heartbeat: up to 3 s)
+  local n=""
+  for _ in $(seq 1 60); do
+    n=$(counter worker0 sessions)
+    [ "$n" = "$1" ] && return 0
+    sleep 0.05
+  done
+  echo "    (sessions=$n, expected $1)"
+  return 1
+}
+# alice_media NAME: the gateway's side of NAME's call (the SDP alice got:
+# an answer when she called, an offer when she was called) in $g_ufrag,
+# $g_pwd, $g_fp, $g_port, $g_setup, $g_addr.
+alice_media() {
+  local sel='.event == "remote_sdp"'
+  g_ufrag=$(field "$1" "$sel" '.ice_ufrag')
+  g_pwd=$(field "$1" "$sel" '.ice_pwd')
+  g_fp=$(field "$1" "$sel" '.fingerprint' | sed 's/^sha-256 //')
+  g_port=$(field "$1" "$sel" '.candidate_port')
+  g_addr=$(field "$1" "$sel" '.candidate_address')
+  g_setup=$(field "$1" "$sel" '.setup')
+}
+# media NAME ROLE COUNT [OPTIONS...]: browser_peer on 198.18.0.1:PORT (from
+# NAME's local candidate) against the gateway's side of NAME's call, COUNT
+# packets 10 ms apart, all expected back (bob echoes them) within
+# $media_timeout_ms (10,000) of DTLS; its last line in $tmp/NAME.media.
+media() {
+  local name=$1 role=$2 n=$3 bind_port
+  shift 3
+  bind_port=$(field "$name" '.event == "local_media"' '.candidate.port')
+  ip netns exec "$ue" "$browser_peer" --bind "198.18.0.1:$bind_port" --to "$g_addr:$g_port" \
+    --ufrag brws --pwd "$br_pwd" --remote-ufrag "$g_ufrag" --remote-pwd "$g_pwd" \
+    --cert "$tmp/browser.crt" --key "$tmp/browser.key" --remote-fingerprint "$g_fp" \
+    --dtls "$role" --profiles SRTP_AEAD_AES_128_GCM,SRTP_AES128_CM_SHA1_80 \
+    --count "$n" --interval-us 10000 --expect "$n" --timeout-ms "${media_timeout_ms:-10000}" \
+    --consent-ms 500 "$@" \
+    > "$tmp/$name.media.all" 2> "$tmp/$name.media.err"
+  local rc=$?
+  tail -n 1 "$tmp/$name.media.all" > "$tmp/$name.media"
+  echo "# browser_peer (exit $rc): $(cat "$tmp/$name.media")"
+  return $rc
+}
+media_ok() {  # NAME COUNT: ICE, DTLS, all COUNT packets back intact
+  grep -Eq "^ice=ok dtls=ok profile=SRTP_[A-Z0-9_]+ sent=$2 received=$2 ok=$2 bad=0 srtp_fail=0" \
+    "$tmp/$1.media"
+}
+relayed_both_ways() {  # N: the worker's counters show N or more each way (published per heartbeat)
+  for _ in $(seq 1 40); do
+    a2c=$(counter worker0 relayed_access_to_core) c2a=$(counter worker0 relayed_core_to_access)
+    [ "${a2c:-0}" -ge "$1" ] && [ "${c2a:-0}" -ge "$1" ] && return 0
+    sleep 0.05
+  done
+  echo "    ($a2c to the core, $c2a to the browser)"
+  return 1
+}
+pcscf_start() {
+  local before
+  before=$(grep -c 'event=dataplane_attached' "$tmp/pcscf.log" 2>/dev/null)
+  ip netns exec "$gw" "$pcscf" --config "$tmp/isthmus.toml" 2>>"$tmp/pcscf.log" &
+  pcscf_pid=$!
+  for _ in $(seq 1 100); do
+    [ "$(grep -c 'event=dataplane_attached' "$tmp/pcscf.log")" -gt "${before:-0}" ] && return 0
+    sleep 0.05
+  done
+  echo "    (isthmus-pcscf did not attach to the dataplane in 5 s)"
+  return 1
+}
+browser_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=browser -keyout "$tmp/browser.key" -out "$tmp/browser.crt" >/dev/null 2>&1 || return 1
+  fp_browser=$(openssl x509 -noout -fingerprint -sha256 -in "$tmp/browser.crt" | sed 's/^.*=//')
+  br_pwd=browsericepassword4567abcd
 }

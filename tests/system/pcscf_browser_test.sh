@@ -105,11 +105,7 @@ check "bob registers directly at the IMS core" \
 media_config "$tmp/isthmus.toml"
 ns_gateway_start "$tmp/isthmus.toml"
 check "the dataplane runs" wait_running "$ctl" "$region"
-ip netns exec "$gw" "$pcscf" --config "$tmp/isthmus.toml" 2>"$tmp/pcscf.log" &
-pcscf_pid=$!
-attached() { grep -q 'event=dataplane_attached' "$tmp/pcscf.log"; }
-for _ in $(seq 1 100); do attached && break; sleep 0.05; done
-check "the P-CSCF attached to the dataplane" attached
+check "the P-CSCF attached to the dataplane" pcscf_start
 
 # --- Chromium with the WIC, in the ue namespace -------------------------------
 mkfifo "$tmp/wic.in" && exec 8<>"$tmp/wic.in"
@@ -127,15 +123,6 @@ wic register
 check "alice registers through the eP-CSCF (digest, A.3.1)" \
   wait_event alice '.event == "state" and .registration == "registered"' 15
 
-relayed_both_ways() {  # N: the worker's counters show N or more each way
-  for _ in $(seq 1 40); do
-    a2c=$(counter worker0 relayed_access_to_core) c2a=$(counter worker0 relayed_core_to_access)
-    [ "${a2c:-0}" -ge "$1" ] && [ "${c2a:-0}" -ge "$1" ] && return 0
-    sleep 0.05
-  done
-  echo "    ($a2c to the core, $c2a to the browser)"
-  return 1
-}
 # capture NAME: tshark on bob's link, what reaches his media address.
 capture() {
   ip netns exec "$ims" tshark -i "$core_host" -f "udp and dst host $bob_media" -w "$tmp/$1.pcap" \

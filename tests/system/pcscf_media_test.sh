@@ -94,69 +94,12 @@ check "isthmus-pcscf accepts the configuration" \
   ip netns exec "$gw" "$pcscf" --config "$tmp/isthmus.toml" --check-config
 ns_gateway_start "$tmp/isthmus.toml"
 check "the dataplane runs" wait_running "$ctl" "$region"
-ip netns exec "$gw" "$pcscf" --config "$tmp/isthmus.toml" 2>"$tmp/pcscf.log" &
-pcscf_pid=$!
-attached() { grep -q 'event=dataplane_attached' "$tmp/pcscf.log"; }
-for _ in $(seq 1 100); do attached && break; sleep 0.05; done
-check "the P-CSCF attached to the dataplane (its DTLS fingerprint)" attached
+check "the P-CSCF attached to the dataplane (its DTLS fingerprint)" pcscf_start
 fp_gw=$(sed -n 's/.*event=dataplane_attached .* fingerprint=\([0-9A-F:]*\).*/\1/p' "$tmp/pcscf.log")
 
 # --- the browser's certificate and media helpers -------------------------------
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-  -subj /CN=browser -keyout "$tmp/browser.key" -out "$tmp/browser.crt" >/dev/null 2>&1 || exit 1
-fp_browser=$(openssl x509 -noout -fingerprint -sha256 -in "$tmp/browser.crt" | sed 's/^.*=//')
-br_pwd=browsericepassword4567abcd
+browser_cert || exit 1
 
-# counter BLOCK NAME: one value of `isthmus-ctl counters` (the pcscf holds the
-# command ring; counters need none).
-counter() {
-  "$ctl" --region "$region" counters | sed -n "s/^[a-z_]*=$1 \(.* \)\{0,1\}$2=\([0-9]*\).*/\2/p"
-}
-sessions_are() {  # N: the worker holds N sessions (published every heartbeat: up to 3 s)
-  local n=""
-  for _ in $(seq 1 60); do
-    n=$(counter worker0 sessions)
-    [ "$n" = "$1" ] && return 0
-    sleep 0.05
-  done
-  echo "    (sessions=$n, expected $1)"
-  return 1
-}
-# alice_media NAME: the gateway's side of NAME's call (the SDP alice got:
-# an answer when she called, an offer when she was called) in $g_ufrag,
-# $g_pwd, $g_fp, $g_port, $g_setup, $g_addr.
-alice_media() {
-  local sel='.event == "remote_sdp"'
-  g_ufrag=$(field "$1" "$sel" '.ice_ufrag')
-  g_pwd=$(field "$1" "$sel" '.ice_pwd')
-  g_fp=$(field "$1" "$sel" '.fingerprint' | sed 's/^sha-256 //')
-  g_port=$(field "$1" "$sel" '.candidate_port')
-  g_addr=$(field "$1" "$sel" '.candidate_address')
-  g_setup=$(field "$1" "$sel" '.setup')
-}
-# media NAME ROLE COUNT [OPTIONS...]: browser_peer on 198.18.0.1:PORT (from
-# NAME's local candidate) against the gateway's side of NAME's call, COUNT
-# packets 10 ms apart, all expected back (bob echoes them); its last line in
-# $tmp/NAME.media.
-media() {
-  local name=$1 role=$2 n=$3 bind_port
-  shift 3
-  bind_port=$(field "$name" '.event == "local_media"' '.candidate.port')
-  ip netns exec "$ue" "$browser_peer" --bind "198.18.0.1:$bind_port" --to "$g_addr:$g_port" \
-    --ufrag brws --pwd "$br_pwd" --remote-ufrag "$g_ufrag" --remote-pwd "$g_pwd" \
-    --cert "$tmp/browser.crt" --key "$tmp/browser.key" --remote-fingerprint "$g_fp" \
-    --dtls "$role" --profiles SRTP_AEAD_AES_128_GCM,SRTP_AES128_CM_SHA1_80 \
-    --count "$n" --interval-us 10000 --expect "$n" --timeout-ms 10000 --consent-ms 500 "$@" \
-    > "$tmp/$name.media.all" 2> "$tmp/$name.media.err"
-  local rc=$?
-  tail -n 1 "$tmp/$name.media.all" > "$tmp/$name.media"
-  echo "# browser_peer (exit $rc): $(cat "$tmp/$name.media")"
-  return $rc
-}
-media_ok() {  # NAME COUNT: ICE, DTLS, all COUNT packets back intact
-  grep -Eq "^ice=ok dtls=ok profile=SRTP_[A-Z0-9_]+ sent=$2 received=$2 ok=$2 bad=0 srtp_fail=0" \
-    "$tmp/$1.media"
-}
 web=(--ws-uri ws://198.18.25.1:5062 --local-ufrag brws --local-pwd "$br_pwd"
      --local-fingerprint "$fp_browser" --timeout 40)
 
@@ -179,15 +122,6 @@ check "1: the dataplane holds one session during the call" sessions_are 1
 media c1 client 200
 check "1: browser_peer: ICE, DTLS (the gateway passive), all 200 SRTP packets echoed back by bob" \
   media_ok c1 200
-relayed_both_ways() {  # N: the worker's counters show N or more each way (published per heartbeat)
-  for _ in $(seq 1 40); do
-    a2c=$(counter worker0 relayed_access_to_core) c2a=$(counter worker0 relayed_core_to_access)
-    [ "${a2c:-0}" -ge "$1" ] && [ "${c2a:-0}" -ge "$1" ] && return 0
-    sleep 0.05
-  done
-  echo "    ($a2c to the core, $c2a to the browser)"
-  return 1
-}
 check "1: the worker relayed them both ways" relayed_both_ways 200
 echo hangup > "$tmp/c1.in"
 check "1: alice hangs up and her client exits 0" exited "$alice_pid" 0

@@ -1,12 +1,11 @@
 # Helpers of the browser system tests (source it after component/lib.sh and
-# call_lib.sh; pcscf_browser_test.sh, wwsf_browser_test.sh).
+# call_lib.sh, whose counter and sessions_are it uses; pcscf_browser_test.sh,
+# wwsf_browser_test.sh).
 #
 # Expects: $tmp, $ctl and $region (the dataplane's), $wic_events (the name
 # of the driver's event file, $tmp/$wic_events.jsonl), the driver's stdin
 # open on fd 8, and $shots (where screenshots go).
 #
-# counter BLOCK NAME      one value of `isthmus-ctl counters` (e.g. worker0 sessions)
-# sessions_are N          the dataplane's worker holds N sessions (a few s)
 # wic COMMAND...          one command to the driver (wic-driver.mjs lists them)
 # shot NAME               a screenshot of the page into $shots/wic-NAME.png
 # page_text ID JQ [S]     the text of element ID satisfies JQ (a jq filter on
@@ -19,19 +18,6 @@
 #                         labelled LABEL): ICE and DTLS up with the gateway
 #                         198.18.0.2, packets both ways rising, sound both ways
 
-counter() {
-  "$ctl" --region "$region" counters | sed -n "s/^[a-z_]*=$1 \(.* \)\{0,1\}$2=\([0-9]*\).*/\2/p"
-}
-sessions_are() {  # (published every heartbeat)
-  local n=""
-  for _ in $(seq 1 60); do
-    n=$(counter worker0 sessions)
-    [ "$n" = "$1" ] && return 0
-    sleep 0.05
-  done
-  echo "    (sessions=$n, expected $1)"
-  return 1
-}
 wic() { echo "$*" >&8; }
 shot() { wic screenshot "$shots/wic-$1.png"; }
 page_text() {
