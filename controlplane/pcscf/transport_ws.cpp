@@ -3,6 +3,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <stdexcept>
 
+#include "isthmus/tls/server_policy.hpp"
 #include "pcscf/transport_listener.hpp"
 #include "pcscf/transport_ws_session.hpp"
 
@@ -12,12 +13,15 @@ namespace detail {
 
 namespace {
 
-// TLS 1.2 and later, the configured chain and key (checked against each
-// other now: a mismatch is a setup error, not a handshake failure later).
+// isthmus/tls/server_policy.hpp's policy (TLS 1.2+, ECDHE with AEAD), the
+// configured chain and key (checked against each other now: a mismatch is
+// a setup error, not a handshake failure later).
 void load_tls(net::ssl::context& ctx, const TlsFiles& files) {
     ctx.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
                     net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+    if (!isthmus::tls::apply_server_policy(ctx.native_handle()))
+        throw std::runtime_error("wss: cannot restrict TLS to 1.2+ with ECDHE and AEAD suites");
     boost::system::error_code ec;
     ctx.use_certificate_chain_file(files.certificate_chain_file, ec);
     if (ec) {
@@ -28,6 +32,10 @@ void load_tls(net::ssl::context& ctx, const TlsFiles& files) {
     if (ec) {
         throw std::runtime_error("wss: private key file " + files.private_key_file + ": " +
                                  ec.message());
+    }
+    if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+        throw std::runtime_error("wss: private key " + files.private_key_file +
+                                 " does not match the certificate " + files.certificate_chain_file);
     }
 }
 

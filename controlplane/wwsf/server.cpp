@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <unordered_map>
 
+#include "isthmus/tls/server_policy.hpp"
 #include "wwsf/json.hpp"
 
 namespace isthmus::wwsf {
@@ -26,13 +27,6 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-// TLS 1.2 suites of Mozilla's "intermediate" profile: ECDHE, AEAD only.
-// TLS 1.3 suites are OpenSSL's defaults (all AEAD).
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
 constexpr std::chrono::seconds kTlsShutdownTimeout{5};
 
 void load_tls(ssl::context& ctx, const ServerConfig& c) {
@@ -40,11 +34,8 @@ void load_tls(ssl::context& ctx, const ServerConfig& c) {
                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                     ssl::context::no_compression | ssl::context::single_dh_use);
     SSL_CTX* native = ctx.native_handle();
-    if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
-        SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    if (!isthmus::tls::apply_server_policy(native))  // TLS 1.2+, ECDHE with AEAD
         throw std::runtime_error("https: cannot restrict TLS to 1.2+ with AEAD suites");
-    }
-    SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
     boost::system::error_code ec;
     ctx.use_certificate_chain_file(c.certificate_chain_file, ec);
     if (ec) {

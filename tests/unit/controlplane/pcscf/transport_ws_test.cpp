@@ -104,6 +104,8 @@ class WsClient {
         }
     }
     websocket::stream<Next>& ws() { return *ws_; }
+    // The client's SSL object (TLS only): what it offers, before connect().
+    SSL* ssl() { return ws_->next_layer().native_handle(); }
 
     // Runs one operation to completion. `start` gets the completion handler.
     template <class Start>
@@ -511,6 +513,47 @@ TEST(TransportWss, SelfSignedMessagesBothWays) {
     server.stop();
     EXPECT_EQ(server.t().wss()->counters().upgrades_refused.load(), 1u);
     EXPECT_EQ(server.events().closes_of(e->peer.flow), 1);
+}
+
+// The listener's TLS policy (isthmus/tls/server_policy.hpp): a client that
+// offers no more than TLS 1.1, or TLS 1.2 with only a suite without ECDHE
+// or AEAD, fails its handshake (counted); TLS 1.2 with ECDHE-ECDSA and
+// AES-GCM, and TLS 1.3, get through.
+TEST(TransportWss, OnlyTls12WithEcdheAeadOrTls13) {
+    TempCert cert;
+    ASSERT_TRUE(cert.ok());
+    TransportsConfig config;
+    config.wss = WsConfig{};
+    config.wss->address = "127.0.0.1";
+    config.wss->tls = cert.files();
+    Server server(config);
+    const uint16_t port = server.t().wss()->local_endpoint().port();
+    struct Offer {
+        const char* what;
+        int max_version;
+        const char* ciphers;  // TLS 1.2 and older
+        bool accepted;
+    };
+    const Offer offers[] = {
+        {"TLS 1.1", TLS1_1_VERSION, "DEFAULT:@SECLEVEL=0", false},
+        {"TLS 1.0", TLS1_VERSION, "DEFAULT:@SECLEVEL=0", false},
+        {"TLS 1.2, RSA key exchange, AES-CBC", TLS1_2_VERSION, "AES128-SHA256", false},
+        {"TLS 1.2, ECDHE, AES-CBC", TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA256", false},
+        {"TLS 1.2, ECDHE, AES-GCM", TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", true},
+        {"TLS 1.3", TLS1_3_VERSION, "DEFAULT", true},
+    };
+    uint64_t refused = 0;
+    for (const Offer& o : offers) {
+        WsClient<true> client;
+        ASSERT_EQ(SSL_set_max_proto_version(client.ssl(), o.max_version), 1) << o.what;
+        ASSERT_EQ(SSL_set_cipher_list(client.ssl(), o.ciphers), 1) << o.what;
+        const beast::error_code ec = client.connect(port);
+        EXPECT_EQ(!ec, o.accepted) << o.what << ": " << ec.message();
+        if (!o.accepted) ++refused;
+    }
+    const auto& c = server.t().wss()->counters();
+    EXPECT_TRUE(eventually([&] { return c.closes_of(CloseReason::HandshakeFailed) == refused; }))
+        << c.closes_of(CloseReason::HandshakeFailed);
 }
 
 TEST(TransportWss, HandshakeTimeoutWithoutClientHello) {
