@@ -24,7 +24,15 @@
 #     back (the P-CSCF retransmits over UDP);
 #  5. the browser stalls mid-handshake (its ClientHello, then silence;
 #     [dataplane] dtls_handshake_timeout_s = 5 here): the handshake fails at
-#     its deadline and the P-CSCF ends the call, BYEs both ways (cause=503).
+#     its deadline and the P-CSCF ends the call, BYEs both ways (cause=503);
+#  6. strangers inject RTP at a live call's ports while its media runs (RTP
+#     bleed and injection): from another address and from the browser's
+#     address on another port toward the gateway's access port, from
+#     another host and from bob's address on another port toward its core
+#     port, each with the browser's SSRC: all dropped and counted
+#     (drop_wrong_source), none of it reaches bob or the browser (every one
+#     of the call's packets echoed intact, nothing else), nothing is sent to
+#     a stranger, and the session does not move to one.
 # Every case ends with no session in the dataplane. Addresses from
 # 198.18.0.0/15; namespaces, processes, the dpif region and files are removed
 # on exit. Usage: pcscf_fault_test.sh BUILD_DIR (root; exit 77 = skipped).
@@ -255,6 +263,58 @@ check "5: the browser sent its ClientHello and stalled (ICE ok, DTLS never up)" 
 check "5: ... and alice gets one too" wait_event f5 '.event == "ended" and .originator == "remote"'
 check "5: the slow path counted one handshake timeout (dtls_handshake_timeout_s = 5)" stalled
 check "5: no session left" sessions_are 0
+
+# --- 6. strangers inject RTP at a live call's ports -----------------------------
+# inject NS SRC_ADDR SRC_PORT DST_ADDR DST_PORT: 100 RTP packets (PT 0, the
+# browser's SSRC 0x11223344, 160 zero octets) 5 ms apart, then 1 s of
+# listening; prints how many datagrams came back to the stranger.
+inject() {
+  ip netns exec "$1" python3 - "$2" "$3" "$4" "$5" <<'PY'
+import socket, struct, sys, time
+src, sport, dst, dport = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, sport))
+for i in range(1, 101):
+    s.sendto(struct.pack("!BBHII", 0x80, 0, i, i * 160, 0x11223344) + bytes(160), (dst, dport))
+    time.sleep(0.005)
+s.settimeout(0.2)
+got, end = 0, time.time() + 1.0
+while time.time() < end:
+    try:
+        s.recv(2048)
+        got += 1
+    except socket.timeout:
+        pass
+print(got)
+PY
+}
+check "6: the call is confirmed" call_to_bob f6 5018
+alice_media f6
+core_port=$(sipp_msgs "$tmp/f6-bob.msg" received '^INVITE ' | sed -n 's/^m=audio \([0-9]*\) .*/\1/p' | head -n 1)
+ip -n "$ue" addr add 198.18.0.3/24 dev "$acc_host"
+ip -n "$ims" addr add 198.18.1.3/24 dev "$core_host"
+wrong0=$(counter worker0 drop_wrong_source)
+# 900 packets (9 s): the four injections (~6 s) start after 1 s and end
+# before the media does.
+media_timeout_ms=14000 media f6 client 900 &
+media_pid=$!
+bg+=("$media_pid")
+sleep 1
+back=$(inject "$ue" 198.18.0.3 "$g_port" "$g_addr" "$g_port")
+back="$back $(inject "$ue" 198.18.0.1 6000 "$g_addr" "$g_port")"
+back="$back $(inject "$ims" 198.18.1.3 41000 198.18.1.2 "$core_port")"
+back="$back $(inject "$ims" "$bob_media" 7000 198.18.1.2 "$core_port")"
+wait "$media_pid"
+echo "# 6: datagrams back to the four strangers: $back; drop_wrong_source: $wrong0 -> $(counter worker0 drop_wrong_source)"
+check "6: the call's 900 packets, before, during and after, all came back intact and nothing else did (no injected packet reached bob or the browser)" \
+  media_ok f6 900
+check "6: nothing was sent to any stranger" is "$back" "0 0 0 0"
+check "6: the worker dropped and counted all 400 injected packets (drop_wrong_source)" \
+  eval '[ "$(counter worker0 drop_wrong_source)" -ge $((wrong0 + 400)) ]'
+echo hangup > "$tmp/f6.in"
+check "6: alice hangs up (client exits 0), bob takes the BYE (sipp exits 0)" \
+  eval 'exited "$alice_pid" 0 && exited "$bob_pid" 0'
+check "6: no session left" sessions_are 0
 
 # --- the P-CSCF's own count ---------------------------------------------------------
 kill -TERM "$pcscf_pid"
