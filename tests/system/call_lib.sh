@@ -25,6 +25,13 @@
 #                           signalling link to the P-CSCF (198.18.25/24, 198.18.24/24)
 # media_config FILE         the dataplane's and the P-CSCF's configuration for it
 #                           (media enabled) into FILE
+# media_test_init L BUILD KEEP_VAR  the setup of a media system test (pcscf_media,
+#                           pcscf_fault): the binaries of BUILD ($pcscf, $dp, $ctl,
+#                           $browser_peer, $client), root and the tools checked (exit 77,
+#                           1), names made unique by the letter L and the pid ($gw, $ue,
+#                           $ims, the veths and TAPs, $region, $prefix), $tmp, and an EXIT
+#                           trap that kills every process, removes the namespaces, the
+#                           region and $tmp (kept, and named, when $KEEP_VAR is set)
 # Media helpers (also expect $ctl, $region, $browser_peer, $pcscf, $gw):
 # counter BLOCK NAME        one value of `isthmus-ctl counters` (e.g. worker0 sessions)
 # sessions_are N            the dataplane's worker holds N sessions (a few s)
@@ -145,6 +152,8 @@ media_topology() {
 }
 media_config() {
   ns_gateway_toml '"-l", "0"' net_af_packet0 "iface=$acc_gw" net_af_packet1 "iface=$core_gw" > "$1"
+  # A log control of the test's own (not the default a host's dataplane uses).
+  sed -i "/^heartbeat_ms = /a log_control = \"/$prefix-log\"" "$1"
   head -c 32 /dev/urandom > "$tmp/flow.key"
   cat >> "$1" <<TOML
 [pcscf]
@@ -248,4 +257,44 @@ browser_cert() {
     -subj /CN=browser -keyout "$tmp/browser.key" -out "$tmp/browser.crt" >/dev/null 2>&1 || return 1
   fp_browser=$(openssl x509 -noout -fingerprint -sha256 -in "$tmp/browser.crt" | sed 's/^.*=//')
   br_pwd=browsericepassword4567abcd
+}
+media_test_init() {
+  local l=$1
+  build=$2 media_keep_var=$3
+  pcscf=$build/controlplane/pcscf/isthmus-pcscf
+  dp=$build/dataplane/isthmus-dataplane
+  ctl=$build/tools/isthmus-ctl
+  browser_peer=$build/tests/browser_peer
+  client=$here/jssip/w2-call.mjs
+  [ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }
+  local tool
+  for tool in kamailio sipp node openssl jq ethtool python3; do
+    command -v "$tool" >/dev/null || { echo "$tool missing: run tools/lib/deps.sh"; exit 1; }
+  done
+  [ -d "$here/jssip/node_modules" ] || { echo "JsSIP missing: run tools/lib/deps.sh"; exit 1; }
+  S=$$
+  gw=isth-${l}gw-$S ue=isth-${l}ue-$S ims=isth-${l}ims-$S
+  acc_gw=${l}ag$S acc_host=${l}ab$S core_gw=${l}cg$S core_host=${l}ci$S
+  tap_acc=${l}ta$S tap_core=${l}tc$S
+  region=/isthmus-${l}t-$S
+  prefix=isth${l}t$S
+  bob_addr=198.18.24.3 bob_media=198.18.1.1
+  tmp=$(mktemp -d)
+  pid="" pcscf_pid=""
+  bg=()
+  trap media_cleanup EXIT
+}
+media_cleanup() {
+  local p
+  exec 7>&- 2>/dev/null
+  [ -n "$pid" ] && kill -CONT "$pid" 2>/dev/null  # a frozen dataplane dies too
+  for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  [ -n "$pcscf_pid" ] && kill -KILL "$pcscf_pid" 2>/dev/null
+  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  ims_stop
+  ip netns del "$ue" 2>/dev/null
+  ip netns del "$ims" 2>/dev/null
+  ip netns del "$gw" 2>/dev/null
+  rm -rf "/dev/shm$region" "/dev/shm/$prefix-log" "/var/run/dpdk/$prefix"
+  if [ -n "${!media_keep_var:-}" ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
 }

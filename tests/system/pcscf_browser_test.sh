@@ -83,7 +83,7 @@ cleanup() {
   ip netns del "$ue" 2>/dev/null
   ip netns del "$ims" 2>/dev/null
   ip netns del "$gw" 2>/dev/null
-  rm -rf "/dev/shm$region" "/var/run/dpdk/$prefix"
+  rm -rf "/dev/shm$region" "/dev/shm/$prefix-log" "/var/run/dpdk/$prefix"
   if [ -n "${PCSCF_BROWSER_KEEP:-}" ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT

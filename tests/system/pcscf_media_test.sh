@@ -39,42 +39,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../component/lib.sh"
 . "$here/ims/ims.sh"
 . "$here/call_lib.sh"
-build=${1:?build dir}
-pcscf=$build/controlplane/pcscf/isthmus-pcscf
-dp=$build/dataplane/isthmus-dataplane
-ctl=$build/tools/isthmus-ctl
-browser_peer=$build/tests/browser_peer
-client=$here/jssip/w2-call.mjs
-[ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }
-for tool in kamailio sipp node openssl jq ethtool; do
-  command -v "$tool" >/dev/null || { echo "$tool missing: run tools/lib/deps.sh"; exit 1; }
-done
-[ -d "$here/jssip/node_modules" ] || { echo "JsSIP missing: run tools/lib/deps.sh"; exit 1; }
-
-S=$$
-gw=isth-mgw-$S ue=isth-mue-$S ims=isth-mims-$S
-acc_gw=mag$S acc_host=mab$S core_gw=mcg$S core_host=mci$S tap_acc=mta$S tap_core=mtc$S
-region=/isthmus-mt-$S
-prefix=isthmt$S
-bob_addr=198.18.24.3 bob_media=198.18.1.1
-tmp=$(mktemp -d)
-pid="" pcscf_pid=""
-bg=()
-
-cleanup() {
-  local p
-  exec 7>&- 2>/dev/null
-  for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  [ -n "$pcscf_pid" ] && kill -KILL "$pcscf_pid" 2>/dev/null
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  ims_stop
-  ip netns del "$ue" 2>/dev/null
-  ip netns del "$ims" 2>/dev/null
-  ip netns del "$gw" 2>/dev/null
-  rm -rf "/dev/shm$region" "/var/run/dpdk/$prefix"
-  if [ -n "${PCSCF_MEDIA_KEEP:-}" ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
+media_test_init m "${1:?build dir}" PCSCF_MEDIA_KEEP
 
 # --- namespaces: media links (to the dataplane's ports), signalling links --
 media_topology || exit 1

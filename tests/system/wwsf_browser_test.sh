@@ -108,7 +108,7 @@ cleanup() {
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
     ip netns del "$ns" 2>/dev/null
   done
-  rm -rf "/dev/shm$region" "/var/run/dpdk/$prefix"
+  rm -rf "/dev/shm$region" "/dev/shm/$prefix-log" "/var/run/dpdk/$prefix"
   if [ -n "${WWSF_BROWSER_KEEP:-}" ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
