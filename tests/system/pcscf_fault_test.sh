@@ -54,6 +54,11 @@ media_config "$tmp/isthmus.toml"
 # Case 5: a stalled DTLS handshake fails after 5 s (30 s by default).
 sed -i '/^heartbeat_ms = /a dtls_handshake_timeout_s = 5' "$tmp/isthmus.toml"
 grep -q '^dtls_handshake_timeout_s = 5' "$tmp/isthmus.toml" || { echo "no [dataplane] heartbeat_ms line"; exit 1; }
+# Both daemons at debug (a line per dpif command, per SIP message): the end
+# checks that no ICE password reached either log even so.
+sed -i -e '/^heartbeat_ms = /a log_level = "debug"' -e '/^orig_ioi = /a log_level = "debug"' \
+  "$tmp/isthmus.toml"
+[ "$(grep -c '^log_level = "debug"' "$tmp/isthmus.toml")" -eq 2 ] || { echo "no log_level lines added"; exit 1; }
 ns_gateway_start "$tmp/isthmus.toml"
 check "the dataplane runs" wait_running "$ctl" "$region"
 check "the P-CSCF attached to the dataplane" pcscf_start
@@ -98,6 +103,7 @@ check "1: while no dataplane runs, a new call is refused with 503 (the client ex
   exited "$alice_pid" 0
 check "1: the P-CSCF never attached to the dead dataplane's region again" \
   is "$(log_count event=dataplane_attached)" 1
+mv "$tmp/dp.log" "$tmp/dp-killed.log"
 ns_gateway_start "$tmp/isthmus.toml"
 check "1: the restarted dataplane runs" wait_running "$ctl" "$region"
 check "1: the P-CSCF attaches to it and knows it is another process" \
@@ -279,6 +285,21 @@ echo hangup > "$tmp/f6.in"
 check "6: alice hangs up (client exits 0), bob takes the BYE (sipp exits 0)" \
   eval 'exited "$alice_pid" 0 && exited "$bob_pid" 0'
 check "6: no session left" sessions_are 0
+
+# --- secrets: no ICE password in the logs -------------------------------------
+# Every ICE password of the session (the browser's, each one the gateway
+# gave) was in SDP the P-CSCF handled and in a command to the dataplane.
+pwds=$(cat "$tmp"/f*.jsonl | jq -r 'select(.event == "remote_sdp" or .event == "local_media") | .ice_pwd // empty' | sort -u)
+leaked() {
+  local p n=0
+  for p in $pwds; do
+    if grep -qF -- "$p" "$tmp/pcscf.log" "$tmp"/dp*.log; then echo "    (found: $p)"; n=$((n + 1)); fi
+  done
+  [ "$n" -eq 0 ]
+}
+echo "# $(wc -w <<< "$pwds") ICE passwords looked for; logs: pcscf $(wc -l < "$tmp/pcscf.log") lines, dataplane $(cat "$tmp"/dp*.log | wc -l) lines"
+check "no ICE password in the P-CSCF's or the dataplane's log, both at debug" \
+  eval '[ "$(wc -w <<< "$pwds")" -ge 7 ] && [ "$(grep -c "level=debug" "$tmp/pcscf.log")" -gt 0 ] && leaked'
 
 # --- the P-CSCF's own count ---------------------------------------------------------
 kill -TERM "$pcscf_pid"
