@@ -84,6 +84,44 @@ TEST_F(CoreOriginatingTest, PreferredIdentityOutsideTheSetGivesTheDefault) {
     EXPECT_TRUE(values(out.msg, "P-Preferred-Identity").empty());
 }
 
+TEST_F(CoreOriginatingTest, PreferredIdentityRegisteredByAnotherBrowserGivesTheDefault) {
+    // bob registers on another WebSocket (flow 50) with identities of his own.
+    Message reg = browser_register(1, "z9hG4bK-bob-reg");
+    reg.set("To", "<sip:bob@ims.example.net>");
+    reg.set("From", "<sip:bob@ims.example.net>;tag=bob-ue");
+    reg.set("Call-ID", "reg-bob");
+    const Sent fwd = only(feed(reg, browser(50)));
+    Message ok = response_to(fwd.msg, 200, "OK");
+    ok.add("Contact", "<" + std::string(kContact) + ">;expires=600");
+    ok.add("Service-Route", kServiceRoute);
+    ok.add("P-Associated-URI", "<sip:bob@ims.example.net>, <tel:+15559876543>");
+    for (std::string_view p : fwd.msg.headers("Path"))
+        ok.add("Path", p);
+    EXPECT_EQ(only(feed(ok, icscf())).msg.status_code, 200);
+    // His own flow may assert his tel: URI (the registration took)...
+    Message own =
+        browser_request("MESSAGE", "z9hG4bK-bob-m", 1, "call-bob", "sip:carol@ims.example.net");
+    own.set("From", "<sip:bob@ims.example.net>;tag=bob-ue");
+    own.add("P-Preferred-Identity", "<tel:+15559876543>");
+    EXPECT_EQ(values(only(feed(own, browser(50))).msg, "P-Asserted-Identity"),
+              std::vector<std::string>{"<tel:+15559876543>"});
+    // ...alice's may not: each of bob's identities, preferred (and asserted
+    // too) on alice's WebSocket, gives alice's default identity.
+    int n = 0;
+    for (const char* bobs : {"<sip:bob@ims.example.net>", "<tel:+15559876543>"}) {
+        Message msg = browser_request("MESSAGE", "z9hG4bK-steal-" + std::to_string(n), 1,
+                                      "call-steal-" + std::to_string(n));
+        ++n;
+        msg.add("P-Preferred-Identity", bobs);
+        msg.add("P-Asserted-Identity", bobs);
+        const Sent out = only(feed(msg, browser()));
+        EXPECT_EQ(values(out.msg, "P-Asserted-Identity"),
+                  std::vector<std::string>{"<sip:alice@ims.example.net>"})
+            << bobs;
+        EXPECT_TRUE(values(out.msg, "P-Preferred-Identity").empty()) << bobs;
+    }
+}
+
 TEST_F(CoreOriginatingTest, TheResponseComesBackWithoutOurViaOrCharging) {
     const Sent fwd = only(feed(browser_request("MESSAGE", "z9hG4bK-m1"), browser()));
     Message ok = response_to(fwd.msg, 202, "Accepted");
