@@ -41,6 +41,20 @@
 #   dataplane — what the IMS-ALG costs), PCSCF_THREADS (1), THREADS (load tool
 #   threads, 1), PCSCF_WRAPPER (a command put before isthmus-pcscf that execs
 #   it, e.g. "env LD_PRELOAD=...": the pid measured is the wrapper's)
+#
+# The soak (issue 11): SOAK=SECONDS runs isthmus-pcscf alone (no Kamailio
+# proxy), one run of that many seconds over WS at a steady rate: CONNS (here
+# 50) connections each calling back to back, each call held HOLD_MS (here
+# 1000), so about CONNS calls are up at any time and about CONNS / (HOLD_MS
+# + setup) start each second. Every SAMPLE_S seconds (10) bench/soak.py
+# samples both daemons' memory (VmRSS), file descriptors and threads and
+# isthmus-pcscf's exporter (calls, flows, registrations, transactions, the
+# dataplane's sessions, INVITEs and BYEs); it goes on 15 s after the load
+# tool has gone (what is left). The report: soak.py's table of each series
+# over the steady part (from a quarter of the run; SETTLE_S to choose) with
+# its slope per hour and whether it is flat, the CSV and an SVG in $OUT
+# (soak.csv, soak.svg). SOAK up to 6600 (the IMS core keeps a binding 7200 s
+# at most and the tool registers once).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -49,6 +63,13 @@ conns=${CONNS:-200} duration=${DURATION:-10} warmup=${WARMUP:-2}
 outstanding=${OUTSTANDING:-1} hold=${HOLD_MS:-0} transports=${TRANSPORTS:-ws}
 proxies=${PROXIES:-isthmus kamailio} threads=${THREADS:-1} repeat=${REPEAT:-1}
 out=${OUT:-$build/bench/call}
+soak=${SOAK:-0} sample_s=${SAMPLE_S:-10}
+if [ "$soak" != 0 ]; then
+  [[ "$soak" =~ ^[0-9]+$ ]] && [ "$soak" -ge 30 ] && [ "$soak" -le 6600 ] ||
+    { echo "call_bench: SOAK is seconds, 30..6600" >&2; exit 1; }
+  conns=${CONNS:-50} hold=${HOLD_MS:-1000} duration=$soak
+  proxies=isthmus transports=${transports%% *} repeat=1
+fi
 load=$build/bench/ws-register-load
 pcscf=$build/controlplane/pcscf/isthmus-pcscf
 dataplane=$build/dataplane/isthmus-dataplane
@@ -60,7 +81,7 @@ for f in "$load" "$pcscf" "$dataplane" "$ctl"; do
 done
 command -v sipp > /dev/null || { echo "call_bench: sipp missing (tools/lib/deps.sh)" >&2; exit 1; }
 mkdir -p "$out"
-rm -f "$out"/*.json "$out"/*.log "$out"/*.csv
+rm -f "$out"/*.json "$out"/*.log "$out"/*.csv "$out"/*.svg
 # How busy the machine is before we start (other people's builds and tests
 # count in every figure below: "others" is their CPU, in cores, over the window).
 echo "call_bench: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs" >&2
@@ -125,6 +146,7 @@ workers = 1
 sessions_per_worker = 8192
 [pcscf]
 threads = ${PCSCF_THREADS:-1}
+$([ "$soak" != 0 ] && echo 'metrics = "127.0.0.1:9101"')
 [pcscf.w2]
 ws = "127.0.0.1:5062"
 wss = "127.0.0.1:7443"
@@ -176,21 +198,23 @@ if [[ " $proxies " == *" isthmus-nomedia "* ]]; then
 fi
 
 # --- Kamailio as the baseline WebSocket proxy -------------------------------------
-mkdir -p "$tmp/wsp"
-setsid ip netns exec "$ns" kamailio -f "$root/bench/kamailio/ws-call-proxy.cfg" -x fm -DD -E \
-  -m 2048 -M 16 -n 2 -N 2 -Y "$tmp/wsp" -P "$tmp/wsp/kamailio.pid" -w "$tmp/wsp" \
-  -l udp:127.0.0.1:25070 -l tcp:127.0.0.1:25080 -l tls:127.0.0.1:25443 \
-  -A "REGISTRAR=\"sip:$ims_addr_cfg:5060\"" -A "ORIG_ROUTE=\"<sip:orig@$ims_addr_cfg:5060;lr>\"" \
-  -A "TLS_CERT=\"$tmp/cert.pem\"" -A "TLS_KEY=\"$tmp/key.pem\"" \
-  > "$out/ws-call-proxy.log" 2>&1 < /dev/null &
-proxy_pid=$!
+if [[ " $proxies " == *" kamailio "* ]]; then
+  mkdir -p "$tmp/wsp"
+  setsid ip netns exec "$ns" kamailio -f "$root/bench/kamailio/ws-call-proxy.cfg" -x fm -DD -E \
+    -m 2048 -M 16 -n 2 -N 2 -Y "$tmp/wsp" -P "$tmp/wsp/kamailio.pid" -w "$tmp/wsp" \
+    -l udp:127.0.0.1:25070 -l tcp:127.0.0.1:25080 -l tls:127.0.0.1:25443 \
+    -A "REGISTRAR=\"sip:$ims_addr_cfg:5060\"" -A "ORIG_ROUTE=\"<sip:orig@$ims_addr_cfg:5060;lr>\"" \
+    -A "TLS_CERT=\"$tmp/cert.pem\"" -A "TLS_KEY=\"$tmp/key.pem\"" \
+    > "$out/ws-call-proxy.log" 2>&1 < /dev/null &
+  proxy_pid=$!
+fi
 for _ in $(seq 1 300); do
-  ip netns exec "$ns" ss -Hltn 'sport = :25443' | grep -q . &&
+  { [ -z "$proxy_pid" ] || ip netns exec "$ns" ss -Hltn 'sport = :25443' | grep -q .; } &&
     ip netns exec "$ns" ss -Hltn 'sport = :7443' | grep -q . &&
     grep -q 'event=dataplane_attached' "$out/pcscf.log" && break
   sleep 0.1
 done
-[ -s "$tmp/wsp/kamailio.pid" ] && proxy_pid=$(cat "$tmp/wsp/kamailio.pid")
+[ -n "$proxy_pid" ] && [ -s "$tmp/wsp/kamailio.pid" ] && proxy_pid=$(cat "$tmp/wsp/kamailio.pid")
 grep -q 'event=dataplane_attached' "$out/pcscf.log" ||
   { echo "call_bench: isthmus-pcscf did not attach to the dataplane:" >&2; tail "$out/pcscf.log" >&2; exit 1; }
 
@@ -209,8 +233,19 @@ run() {
     --duration "$duration" --warmup "$warmup" --callee sip:bob@ims.example.net \
     --measure-pid "proxy=$3" --measure-pid "ims=tree:$ims_pid_main" \
     --measure-pid "bob=$bob_pid" --measure-pid "dataplane=$dp_pid" \
-    --json > "$out/$1.json" 2> "$out/$1.log" ||
-    { echo "call_bench: $1 failed:" >&2; tail -5 "$out/$1.log" >&2; }
+    --json > "$out/$1.json" 2> "$out/$1.log" &
+  local load_pid=$! sampler_pid=""
+  if [ "$soak" != 0 ]; then
+    # The sampler runs outside the namespace (the /proc of both daemons is
+    # the host's) and reaches the exporter through it.
+    ip netns exec "$ns" python3 "$root/bench/soak.py" sample --out "$out/soak.csv" \
+      --metrics http://127.0.0.1:9101/metrics --pid "pcscf=$pcscf_pid" --pid "dataplane=$dp_pid" \
+      --interval "$sample_s" --while-pid "$load_pid" --tail 15 2> "$out/soak-sample.log" &
+    sampler_pid=$!
+  fi
+  wait "$load_pid" || { echo "call_bench: $1 failed:" >&2; tail -5 "$out/$1.log" >&2; }
+  [ -z "$sampler_pid" ] || wait "$sampler_pid" ||
+    { echo "call_bench: the soak sampler failed:" >&2; cat "$out/soak-sample.log" >&2; }
 }
 # REPEAT rounds, each running every proxy and transport once (interleaved,
 # so that the machine's other load falls on all of them alike).
@@ -239,6 +274,24 @@ for v in pcscf_pid nomedia_pid; do
 done
 sleep 0.5  # the last log lines through stamp()
 
+if [ "$soak" != 0 ]; then
+  python3 "$root/bench/soak.py" report "$out/soak.csv" --svg "$out/soak.svg" \
+    --title "isthmus-pcscf + dataplane soak: $conns connections, calls held ${hold} ms, ${soak} s" \
+    ${SETTLE_S:+--settle "$SETTLE_S"}
+  python3 - "$out/isthmus-ws-1.json" <<'PY'
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except (OSError, ValueError) as e:
+    sys.exit(f"call_bench: no load report: {e}")
+failed = sum(v for code, v in r["invite_by_status"].items() if int(code) >= 300)
+failed += sum(v for code, v in r["bye_by_status"].items() if int(code) >= 300)
+s = r["setup_latency_us"]
+print(f"\nThe load: {r['calls']:,} calls in {r['window_s']:,.0f} s ({r['calls_per_s']:,.1f}/s), "
+      f"failed {failed}, timeouts {r['invite_timeouts'] + r['bye_timeouts']}, bad SDP {r['bad_sdp']}, "
+      f"setup p50 {s['p50'] / 1000:.1f} ms, p99 {s['p99'] / 1000:.1f} ms.")
+PY
+else
 python3 - "$out" "$proxies" "$transports" "$repeat" <<'PY'
 import json, os, statistics, sys
 out, proxies, transports, repeat = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), int(sys.argv[4])
@@ -293,6 +346,7 @@ for t in transports:
             line += f"; Kamailio as a plain proxy {k:.1f} us ({i / k:.2f}x)"
         print(line + ".")
 PY
+fi
 for log in "$out"/pcscf*.log; do
   echo "--- $(basename "$log" .log), last line:" >&2
   grep "event=stopped" "$log" >&2 || tail -3 "$log" >&2
