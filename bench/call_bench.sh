@@ -49,8 +49,8 @@
 # + setup) start each second. Every SAMPLE_S seconds (10) bench/soak.py
 # samples both daemons' memory (VmRSS), file descriptors and threads and
 # isthmus-pcscf's exporter (calls, flows, registrations, transactions, the
-# dataplane's sessions, INVITEs and BYEs); it goes on 15 s after the load
-# tool has gone (what is left). The report: soak.py's table of each series
+# dataplane's sessions, INVITEs and BYEs); it goes on 40 s after the load
+# tool has gone (what is left: the transactions linger 32 s). The report: soak.py's table of each series
 # over the steady part (from a quarter of the run; SETTLE_S to choose) with
 # its slope per hour and whether it is flat, the CSV and an SVG in $OUT
 # (soak.csv, soak.svg). SOAK up to 6600 (the IMS core keeps a binding 7200 s
@@ -240,7 +240,7 @@ run() {
     # the host's) and reaches the exporter through it.
     ip netns exec "$ns" python3 "$root/bench/soak.py" sample --out "$out/soak.csv" \
       --metrics http://127.0.0.1:9101/metrics --pid "pcscf=$pcscf_pid" --pid "dataplane=$dp_pid" \
-      --interval "$sample_s" --while-pid "$load_pid" --tail 15 2> "$out/soak-sample.log" &
+      --interval "$sample_s" --while-pid "$load_pid" --tail 40 2> "$out/soak-sample.log" &
     sampler_pid=$!
   fi
   wait "$load_pid" || { echo "call_bench: $1 failed:" >&2; tail -5 "$out/$1.log" >&2; }

@@ -264,26 +264,29 @@ def read_csv(path):
 
 
 def phases(cols, settle):
-    """(first steady row, first tail row, settle used): the load's rows are
-    those up to the last whose invites moved; without invites, every row."""
+    """(first steady row, one past the last steady row, first tail row,
+    settle used). The load's rows run from the one before the invites first
+    move to the last where they move; that last row may already have been
+    taken after the load stopped (its connections closing), so the steady
+    part ends the row before it, and the tail is what follows it. Without
+    invites, every row is steady and there is no tail."""
     t, inv = cols["t_s"], cols.get("invites")
-    last_load = len(t) - 1
+    first_load, last_load, end, tail = 0, len(t) - 1, len(t), len(t)
     if inv is not None and any(v is not None for v in inv):
         moved = [i for i in range(1, len(t)) if inv[i] is not None and inv[i - 1] is not None
                  and inv[i] > inv[i - 1]]
-        last_load = moved[-1] if moved else 0
-    first_load = 0
-    if inv is not None:
-        started = [i for i in range(1, len(t)) if inv[i] is not None and inv[i - 1] is not None
-                   and inv[i] > inv[i - 1]]
-        if started:
-            first_load = started[0] - 1
+        if moved:
+            first_load, last_load = moved[0] - 1, moved[-1]
+            tail = last_load + 1
+            # Two steady rows at least, else the last load row counts too.
+            end = last_load if last_load - first_load >= 3 else last_load + 1
+    span = t[last_load] - t[first_load]
     if settle is None:
-        settle = (t[last_load] - t[first_load]) / 4
+        settle = max(span / 4, min(60.0, span / 2))
     steady = first_load
-    while steady < last_load and t[steady] - t[first_load] < settle:
+    while steady < end - 2 and t[steady] - t[first_load] < settle:
         steady += 1
-    return steady, last_load + 1, settle
+    return steady, end, tail, settle
 
 
 def slope(ts, vs):
@@ -303,13 +306,13 @@ def tolerance(col, mean):
 
 def analyse(head, cols, settle):
     """One dict per column but t_s: the steady part's figures and verdict."""
-    s0, tail0, settle = phases(cols, settle)
+    s0, s1, tail0, settle = phases(cols, settle)
     t = cols["t_s"]
-    span = t[tail0 - 1] - t[s0]
+    span = t[s1 - 1] - t[s0]
     out = []
     for h in head[1:]:
-        vs = cols[h][s0:tail0]
-        ts = t[s0:tail0]
+        vs = cols[h][s0:s1]
+        ts = t[s0:s1]
         known = [v for v in vs if v is not None]
         r = {"column": h, "counter": h in COUNTERS, "n": len(known)}
         tail = [v for v in cols[h][tail0:] if v is not None]
@@ -331,7 +334,7 @@ def analyse(head, cols, settle):
                  per_hour=k * 3600, drift=drift, tol=tol,
                  verdict="flat" if abs(drift) <= tol else ("grows" if drift > 0 else "falls"))
         out.append(r)
-    return out, (t[s0], t[tail0 - 1], settle)
+    return out, (t[s0], t[s1 - 1], settle, len(t) - tail0)
 
 
 def num(v, col=""):
@@ -343,11 +346,10 @@ def num(v, col=""):
 
 
 def report_text(path, head, cols, settle):
-    rows, (a, b, settle) = analyse(head, cols, settle)
+    rows, (a, b, settle, after) = analyse(head, cols, settle)
     t = cols["t_s"]
     lines = [f"Soak: {len(t)} samples over {t[-1] - t[0]:,.0f} s; steady part {a:,.0f}-{b:,.0f} s "
-             f"(after {settle:,.0f} s of settling), then {sum(1 for x in t if x > b)} samples "
-             f"after the load.", "",
+             f"(after {settle:,.0f} s of settling), then {after} samples after the load.", "",
              "| series | start | min | max | last | per hour | verdict | after the load |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
