@@ -50,10 +50,11 @@
 # samples both daemons' memory (VmRSS), file descriptors and threads and
 # isthmus-pcscf's exporter (calls, flows, registrations, transactions, the
 # dataplane's sessions, INVITEs and BYEs); it goes on 40 s after the load
-# tool has gone (what is left: the transactions linger 32 s). The report: soak.py's table of each series
-# over the steady part (from a quarter of the run; SETTLE_S to choose) with
-# its slope per hour and whether it is flat, the CSV and an SVG in $OUT
-# (soak.csv, soak.svg). SOAK up to 6600 (the IMS core keeps a binding 7200 s
+# tool has gone (what is left: transactions linger 32 s). The report:
+# soak.py's table of each series over the steady part (from a quarter of
+# the run, 60 s at least; SETTLE_S to choose) with its slope per hour and
+# whether it is flat, the CSV and an SVG in $OUT (soak.csv, soak.svg).
+# SOAK up to 6600 (the IMS core keeps a binding 7200 s
 # at most and the tool registers once).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
