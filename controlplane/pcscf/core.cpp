@@ -121,6 +121,10 @@ PcscfCore::PcscfCore(PcscfConfig config)
       registrar_(registrar_limits(config_)),
       admission_(config_.admission) {
     if (config_.media.enabled) alg_.emplace(config_.media, [this] { return random(); });
+    if (config_.token_journal && config_.unix_time) {
+        replay_.emplace();
+        config_.token_journal->seed(*replay_, config_.unix_time());
+    }
 }
 
 uint64_t PcscfCore::random() {

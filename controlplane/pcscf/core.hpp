@@ -116,6 +116,9 @@ class PcscfCore {
     std::size_t pending_outputs() const { return outputs_.size(); }
 
     const CoreStats& stats() const { return stats_; }
+    // Why the replay_file last failed to take a token's id ("" if never):
+    // the daemon logs it when stats().token_journal_errors moves.
+    const std::string& token_journal_error() const { return last_token_journal_error_; }
     const Registrar& registrar() const { return registrar_; }
     const Admission& admission() const { return admission_; }
     // Originating INVITEs (initial, from W2) waiting for their final
@@ -233,6 +236,7 @@ class PcscfCore {
     bool web_authentication(sip::Message& m, sip::TransactionId txn, const Peer& from,
                             Context& ctx);
     std::optional<token::ReplayCache> replay_;
+    std::string last_token_journal_error_;  // the replay_file's last write error
     void w2_initial(sip::Message& m, sip::TransactionId txn, const Peer& from);
     void w2_in_dialog(sip::Message& m, sip::TransactionId txn, const Peer& from);
     void w2_ack(sip::Message& m, const Peer& from);

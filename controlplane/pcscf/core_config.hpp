@@ -28,6 +28,7 @@
 #include "sip/parser.hpp"
 #include "sip/timers.hpp"
 #include "sip/uri.hpp"
+#include "token/replay_journal.hpp"
 #include "token/token.hpp"
 
 namespace isthmus::pcscf {
@@ -103,6 +104,10 @@ struct PcscfConfig {
     // Unix time (seconds) for token expiry; required with a verifier (the
     // core reads no clock).
     std::function<int64_t()> unix_time;
+    // The used tokens' ids on disk ([pcscf.tokens] replay_file): the ids
+    // it read at start are refused as replays, each newly used one is
+    // appended. Null: single use per process only.
+    std::shared_ptr<token::ReplayJournal> token_journal;
 
     // The IMS-ALG (media_alg.hpp): SDP rewritten and the dataplane
     // programmed for every call. Disabled: bodies pass unchanged (a

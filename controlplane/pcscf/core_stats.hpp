@@ -165,6 +165,8 @@ struct CoreStats {
     std::array<uint64_t, token::kTokenErrorCount> token_refused{};
     uint64_t token_wrong_identity = 0;
     uint64_t token_not_configured = 0;
+    // Used token ids the replay_file could not take (kept in memory only).
+    uint64_t token_journal_errors = 0;
     uint64_t byes_sent = 0;  // BYEs made: a closed flow's dialogs, calls whose media failed
     uint64_t timer_c_fired = 0;
     uint64_t flows_closed = 0;

@@ -132,6 +132,13 @@ bool PcscfCore::web_authentication(sip::Message& m, sip::TransactionId txn, cons
             ++stats_.token_refused[static_cast<std::size_t>(token::TokenError::Replayed)];
             return refuse_token("Forbidden (token replayed)");
         }
+        if (config_.token_journal) {
+            std::string error;
+            if (!config_.token_journal->record(c.claims.id, c.claims.expires, *replay_, error)) {
+                ++stats_.token_journal_errors;
+                last_token_journal_error_ = error;
+            }
+        }
         ++stats_.token_registrations;
         if (c.claims.kind == "guest") {
             ++stats_.token_guest_registrations;

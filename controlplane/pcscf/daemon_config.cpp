@@ -532,7 +532,7 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     // [pcscf.tokens]: WWSF tokens (A.3.2/A.3.3), verified with its public key.
     const Table tokens(top.sub("tokens"), "pcscf.tokens", origin,
                        {"public_key_file", "audience", "max_lifetime_s", "lease_release_url",
-                        "lease_release_ca_file", "lease_release_timeout_ms"});
+                        "lease_release_ca_file", "lease_release_timeout_ms", "replay_file"});
     std::string public_key_file;
     tokens.string("public_key_file", public_key_file);
     tokens.string("audience", core.token_audience);
@@ -551,6 +551,16 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
         core.unix_time = [] { return static_cast<int64_t>(::time(nullptr)); };
     } else if (tokens.has("audience")) {
         tokens.fail("public_key_file", "missing (audience is set)");
+    }
+    tokens.string("replay_file", cfg.token_replay_file);
+    if (!cfg.token_replay_file.empty()) {
+        if (public_key_file.empty()) tokens.fail("replay_file", "needs public_key_file");
+        // Its directory must exist; the file itself is made at start.
+        std::filesystem::path dir = std::filesystem::path(cfg.token_replay_file).parent_path();
+        if (dir.empty()) dir = ".";
+        std::error_code ec;
+        if (!std::filesystem::is_directory(dir, ec))
+            tokens.fail("replay_file", cfg.token_replay_file + ": no directory " + dir.string());
     }
     // Guest leases (A.3.3) given back to the WWSF when their registration ends.
     LeaseReleaseConfig& lr = cfg.lease_release;

@@ -46,6 +46,9 @@ struct PcscfDaemonConfig {
     // [pcscf.tokens] lease_release_*: where guest leases go back (A.3.3);
     // url empty: nowhere (they end at the WWSF at their own time).
     LeaseReleaseConfig lease_release;
+    // [pcscf.tokens] replay_file: where the used tokens' ids are kept across
+    // restarts ("" = in memory only); opened at start (token/replay_journal.hpp).
+    std::string token_replay_file;
     // [pcscf] metrics: where the Prometheus exporter listens ("" = none),
     // as given ("198.18.0.1:9101"; IPv4 only: Debian's civetweb).
     std::string metrics;

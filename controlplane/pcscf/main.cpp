@@ -39,6 +39,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <optional>
 #include <sstream>
@@ -226,6 +227,13 @@ class Daemon {
         drain();
     }
     void drain() {
+        if (const uint64_t e = core_.stats().token_journal_errors; e != journal_errors_logged_) {
+            journal_errors_logged_ = e;
+            log_.write(Level::Error, "event=token_replay_file_error errors=" + std::to_string(e) +
+                                         " what=\"" +
+                                         isthmus::log::quoted_text(core_.token_journal_error()) +
+                                         "\" note=\"the token id is kept in memory only\"");
+        }
         // A send refused at once (a full send queue, the connection limit, a
         // flow that just closed, shutdown) is left to the transaction's own
         // timers: it says nothing about the peer as a whole. Unreachable
@@ -499,6 +507,7 @@ class Daemon {
             if (s.token_wrong_identity != 0)
                 o << " token_wrong_identity=" << s.token_wrong_identity;
             o << " token_guest_registrations=" << s.token_guest_registrations;
+            if (cfg_.core.token_journal) o << " token_journal_errors=" << s.token_journal_errors;
         }
         if (releaser_) {
             const LeaseReleaseStats& l = releaser_->stats();
@@ -532,6 +541,7 @@ class Daemon {
     PcscfDaemonConfig cfg_;
     isthmus::log::Logger& log_;  // main()'s; outlives the daemon
     PcscfCore core_;
+    uint64_t journal_errors_logged_ = 0;
     Transports transports_;
     net::steady_timer timer_;
     net::steady_timer dpif_timer_;
@@ -603,6 +613,21 @@ int main(int argc, char** argv) {
     } else {
         log.write(Level::Info, "event=log_control name=" + cfg.log_control + " level=" +
                                    std::string(isthmus::log::level_name(cfg.log_level)));
+    }
+    if (!cfg.token_replay_file.empty()) {
+        try {
+            cfg.core.token_journal = isthmus::token::ReplayJournal::open(
+                cfg.token_replay_file, static_cast<int64_t>(::time(nullptr)));
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "isthmus-pcscf: pcscf.tokens.replay_file: %s\n", e.what());
+            return 1;
+        }
+        const auto& l = cfg.core.token_journal->loaded();
+        log.write(Level::Info, "event=token_replay_file path=\"" +
+                                   isthmus::log::quoted_text(cfg.token_replay_file) +
+                                   "\" live=" + std::to_string(l.live) +
+                                   " expired=" + std::to_string(l.expired) +
+                                   " malformed=" + std::to_string(l.malformed));
     }
     try {
         Daemon daemon(std::move(cfg), log);

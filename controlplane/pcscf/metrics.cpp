@@ -150,6 +150,10 @@ void sip_metrics(Families& f, const MetricsSnapshot& s) {
               label("reason", "wrong_identity"), d(c.token_wrong_identity));
     f.counter("isthmus_pcscf_token_refused_total", "REGISTERs whose token was refused (403)",
               label("reason", "not_configured"), d(c.token_not_configured));
+    f.counter("isthmus_pcscf_token_journal_errors_total",
+              "used token ids [pcscf.tokens] replay_file could not take (single use then holds "
+              "until this process ends only)",
+              {}, d(c.token_journal_errors));
     if (s.leases) {
 #define ISTHMUS_X(name, doc)                                                                  \
     f.counter("isthmus_pcscf_guest_lease_releases_total",                                     \

@@ -134,8 +134,9 @@ class TokenVerifier {
 // The jtis seen, each kept until its token expires; bounded: when full of
 // live ids, new tokens are refused (as replays) until some expire, so a
 // flood of valid tokens can neither grow it nor reopen a used one. Single
-// use holds per cache: per eP-CSCF process (not across a restart, nor
-// across the pair of eP-CSCFs an audience names).
+// use holds per cache: per eP-CSCF process, and across its restarts when
+// a ReplayJournal (replay_journal.hpp) keeps the ids on disk; not across
+// the pair of eP-CSCFs an audience names.
 class ReplayCache {
   public:
     explicit ReplayCache(std::size_t max_entries = 100000) : max_(max_entries) {}
@@ -143,6 +144,12 @@ class ReplayCache {
     // false for an id seen before, or when the cache is full.
     bool first_use(const std::string& id, int64_t expires, int64_t now);
     std::size_t size() const { return by_id_.size(); }
+    // Every id held, with its expiry, soonest first (the journal's compaction).
+    template <typename F>
+    void for_each(F&& f) const {
+        for (const auto& [expires, id] : by_expiry_)
+            f(id, expires);
+    }
 
   private:
     void purge(int64_t now);

@@ -18,7 +18,10 @@
 #  - the same token again (another WebSocket), an expired one, one for
 #    another eP-CSCF, one naming bob, one signed with another key, and
 #    garbage: each gets 403 with its reason, and nothing is registered;
-#  - the eP-CSCF's final counters: one token registration, six refused.
+#  - the eP-CSCF's final counters: one token registration, six refused;
+#  - [pcscf.tokens] replay_file: restarted, the eP-CSCF reads the one used
+#    token's id back, the valid token again gets 403 replayed, and a new
+#    token registers.
 # Addresses from 198.18.26.0/24 and 198.18.27.0/24; namespaces, processes and
 # files are removed on exit. Usage: pcscf_token_test.sh BUILD_DIR (root;
 # exit 77 = skipped).
@@ -106,6 +109,7 @@ next_hop = "udp:198.18.26.2:5060"
 public_key_file = "$tmp/wwsf.pub"
 audience = "pcscf.example.net"
 max_lifetime_s = 300
+replay_file = "$tmp/token-replay"
 TOML
 check "isthmus-pcscf accepts the configuration (the WWSF's public key)" \
   ip netns exec "$pc" "$pcscf" --config "$tmp/isthmus.toml" --check-config
@@ -171,4 +175,31 @@ echo "# $final"
 check "the eP-CSCF stops cleanly (exit $rc): 1 token registration, 6 refused" \
   eval '[ "$rc" -eq 0 ] && grep -q " token_registrations=1 " <<< "$final" &&
         grep -q " refused_token_refused=6 " <<< "$final"'
+
+# --- a restart: the used token stays used (replay_file) ----------------------------
+check "the replay file holds the one used token's id (refused ones are not kept)" \
+  eval '[ "$(wc -l < "$tmp/token-replay")" -eq 1 ] && grep -q " good-1\$" "$tmp/token-replay"'
+ip netns exec "$pc" "$pcscf" --config "$tmp/isthmus.toml" 2>"$tmp/pcscf2.log" &
+pcscf_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "event=listening transport=ws" "$tmp/pcscf2.log" 2>/dev/null && break
+  sleep 0.05
+done
+check "restarted, the eP-CSCF reads it back (live=1)" \
+  grep -q 'event=token_replay_file path=".*" live=1 expired=0 malformed=0' "$tmp/pcscf2.log"
+check "the valid token again, after the restart: 403 replayed" \
+  refused replay-restart "$good" "Forbidden (token replayed)"
+run_client fresh --register-header "Authorization: Bearer $(mint alice pcscf.example.net 120 good-2)"
+rc=$?
+check "a new token registers (client exit $rc) and is kept too" \
+  eval '[ "$rc" -eq 0 ] && event fresh ".event == \"registered\" and .status == 200" &&
+        grep -q " good-2\$" "$tmp/token-replay"'
+kill -TERM "$pcscf_pid"
+wait "$pcscf_pid"; rc=$?
+pcscf_pid=""
+final=$(grep 'event=stopped' "$tmp/pcscf2.log")
+echo "# $final"
+check "... and stops cleanly (exit $rc): 1 token registration, 1 replay refused, no file error" \
+  eval '[ "$rc" -eq 0 ] && grep -q " token_registrations=1 " <<< "$final" &&
+        grep -q " token_replayed=1 " <<< "$final" && grep -qE " token_journal_errors=0( |$)" <<< "$final"'
 summary

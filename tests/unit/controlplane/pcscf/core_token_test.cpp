@@ -3,7 +3,12 @@
 // marked integrity-protected="auth-done"; refreshes on the same flow need no
 // new token; forged, expired, replayed, wrong-audience and wrong-identity
 // tokens get 403 and a counter.
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "core_testing.hpp"
+#include "token/replay_journal.hpp"
 #include "token/token.hpp"
 
 namespace isthmus::pcscf::test {
@@ -139,6 +144,47 @@ TEST_F(CoreTokenTest, ATokenIsSingleUse) {
     EXPECT_EQ(r.msg.status_code, 403);
     EXPECT_EQ(r.msg.reason_phrase, "Forbidden (token replayed)");
     EXPECT_EQ(stats().token_refused[static_cast<std::size_t>(token::TokenError::Replayed)], 1u);
+}
+
+// [pcscf.tokens] replay_file: a token used before a restart is refused
+// after it. The first core records the token's id; a new core (the
+// restarted daemon) given the journal reopened refuses the same token from
+// a new WebSocket, and takes a new one (which the journal records too).
+TEST_F(CoreTokenTest, ATokenUsedBeforeARestartIsRefusedAfterIt) {
+    const std::string path =
+        ::testing::TempDir() + "core-token-replay-" + std::to_string(::getpid());
+    std::remove(path.c_str());
+    config.token_journal = token::ReplayJournal::open(path, unix_now);
+    make_core();
+    const std::string t = token("before-restart");
+    const Sent fwd = only(feed(token_register(t), browser()));
+    EXPECT_EQ(only(feed(ok_to_register(fwd.msg), icscf())).msg.status_code, 200);
+    EXPECT_EQ(stats().token_journal_errors, 0u);
+
+    // The restart: a new journal read from the file, a new core.
+    config.token_journal.reset();
+    core.reset();
+    unix_now += 30;
+    config.token_journal = token::ReplayJournal::open(path, unix_now);
+    EXPECT_EQ(config.token_journal->loaded().live, 1u);
+    make_core();
+    const Sent r = only(feed(token_register(t, 1, "z9hG4bK-after"), browser(43)));
+    EXPECT_EQ(r.msg.status_code, 403);
+    EXPECT_EQ(r.msg.reason_phrase, "Forbidden (token replayed)");
+    const Sent fresh =
+        only(feed(token_register(token("after-restart"), 1, "z9hG4bK-new"), browser(44)));
+    EXPECT_EQ(fresh.to, icscf());
+    EXPECT_EQ(config.token_journal->lines(), 2u);
+    std::remove(path.c_str());
+}
+
+// Without a journal (the default) single use holds per process: the same
+// token after a restart is taken again (what replay_file is for).
+TEST_F(CoreTokenTest, WithoutAJournalARestartForgetsTheUsedTokens) {
+    const std::string t = token("forgotten");
+    only(feed(token_register(t), browser()));
+    make_core();
+    EXPECT_EQ(only(feed(token_register(t, 1, "z9hG4bK-again"), browser(43))).to, icscf());
 }
 
 // A browser cannot claim auth-done itself (TS 24.229 5.2.2.1): its

@@ -919,6 +919,27 @@ TEST_F(PcscfConfigFiles, TokensRefusals) {
     Toml unknown;
     unknown.append("[pcscf.tokens]\nkey = \"x\"\n");
     expect_refused(unknown, "pcscf.tokens.key", "unknown key");
+    Toml replay_alone;
+    replay_alone.append("[pcscf.tokens]\nreplay_file = \"" + (dir_ / "replay").string() + "\"\n");
+    expect_refused(replay_alone, "pcscf.tokens.replay_file", "needs public_key_file");
+    Toml replay_no_dir;
+    replay_no_dir.append("[pcscf.tokens]\npublic_key_file = \"" +
+                         write("r.pub", token::TokenSigner::generate().public_pem()) +
+                         "\"\naudience = \"a\"\nreplay_file = \"" +
+                         (dir_ / "no-such-dir" / "replay").string() + "\"\n");
+    expect_refused(replay_no_dir, "pcscf.tokens.replay_file", "no directory");
+}
+
+// replay_file: kept as given (opened by the daemon at start, not here: a
+// --check-config leaves it alone).
+TEST_F(PcscfConfigFiles, TokensReplayFile) {
+    Toml t;
+    const std::string path = (dir_ / "replay").string();
+    t.append("[pcscf.tokens]\npublic_key_file = \"" +
+             write("wwsf.pub", token::TokenSigner::generate().public_pem()) +
+             "\"\naudience = \"a\"\nreplay_file = \"" + path + "\"\n");
+    EXPECT_EQ(load(t).token_replay_file, path);
+    EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 // The Prometheus exporter's address, and the dataplane's table size it
