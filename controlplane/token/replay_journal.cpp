@@ -14,17 +14,6 @@
 namespace isthmus::token {
 namespace {
 
-// A jti as the verifier accepts it: 1..64 of [A-Za-z0-9_-].
-bool valid_id(std::string_view id) {
-    if (id.empty() || id.size() > 64) return false;
-    for (char c : id) {
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                        (c >= '0' && c <= '9') || c == '_' || c == '-';
-        if (!ok) return false;
-    }
-    return true;
-}
-
 // "EXPIRES ID" -> the pair; false for anything else.
 bool parse_line(std::string_view line, std::pair<std::string, int64_t>& out) {
     const auto sp = line.find(' ');
@@ -34,7 +23,7 @@ bool parse_line(std::string_view line, std::pair<std::string, int64_t>& out) {
     const auto r = std::from_chars(line.data(), end, expires);
     if (r.ec != std::errc() || r.ptr != end || expires <= 0) return false;
     const std::string_view id = line.substr(sp + 1);
-    if (!valid_id(id)) return false;
+    if (!valid_token_id(id)) return false;
     out = {std::string(id), expires};
     return true;
 }

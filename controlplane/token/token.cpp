@@ -67,16 +67,6 @@ bool percent_decode(std::string_view s, std::string& out) {
     return true;
 }
 
-bool valid_id(std::string_view id) {
-    if (id.empty() || id.size() > 64) return false;
-    for (char c : id) {
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                        (c >= '0' && c <= '9') || c == '-' || c == '_';
-        if (!ok) return false;
-    }
-    return true;
-}
-
 struct PkeyFree {
     void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
 };
@@ -107,6 +97,16 @@ void require_ed25519(const Pkey& k, const char* what) {
 }
 
 }  // namespace
+
+bool valid_token_id(std::string_view id) {
+    if (id.empty() || id.size() > 64) return false;
+    for (char c : id) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '_';
+        if (!ok) return false;
+    }
+    return true;
+}
 
 std::string base64url_encode(std::string_view octets) {
     std::string out;
@@ -154,7 +154,7 @@ bool base64url_decode(std::string_view text, std::string& out) {
 }
 
 std::string encode_payload(const Claims& c) {
-    if (c.subject.empty() || c.audience.empty() || !valid_id(c.id) ||
+    if (c.subject.empty() || c.audience.empty() || !valid_token_id(c.id) ||
         (c.kind != "user" && c.kind != "guest") || c.expires <= 0)
         return {};
     return "v=1&sub=" + percent_encode(c.subject) + "&aud=" + percent_encode(c.audience) +
@@ -185,7 +185,7 @@ bool decode_payload(std::string_view payload, Claims& out) {
     const auto [end, ec] =
         std::from_chars(values[3].data(), values[3].data() + values[3].size(), exp);
     if (ec != std::errc() || end != values[3].data() + values[3].size() || exp <= 0) return false;
-    if (values[1].empty() || values[2].empty() || !valid_id(values[4])) return false;
+    if (values[1].empty() || values[2].empty() || !valid_token_id(values[4])) return false;
     if (values[5] != "user" && values[5] != "guest") return false;
     out.subject = values[1];
     out.audience = values[2];

@@ -137,6 +137,9 @@ class TokenVerifier {
 // use holds per cache: per eP-CSCF process, and across its restarts when
 // a ReplayJournal (replay_journal.hpp) keeps the ids on disk; not across
 // the pair of eP-CSCFs an audience names.
+// Whether `id` is a jti as tokens carry it: 1..64 of [A-Za-z0-9_-].
+bool valid_token_id(std::string_view id);
+
 class ReplayCache {
   public:
     explicit ReplayCache(std::size_t max_entries = 100000) : max_(max_entries) {}

@@ -39,6 +39,10 @@
 # pcscf_start               isthmus-pcscf in $gw with $tmp/isthmus.toml ($pcscf_pid),
 #                           log appended to $tmp/pcscf.log; returns once it has
 #                           attached to the dataplane (a new dataplane_attached line)
+# media_start TIMEOUT       the dataplane and isthmus-pcscf on $tmp/isthmus.toml (each
+#                           checked; the test ends here if either is not up), the
+#                           browser's certificate, and $web: alice's arguments toward
+#                           the P-CSCF as that browser (its client's timeout TIMEOUT s)
 # browser_cert              the browser's certificate ($tmp/browser.{crt,key}), its
 #                           fingerprint in $fp_browser, its ICE password in $br_pwd
 # alice_media NAME          the gateway's side of NAME's call into $g_ufrag, $g_pwd,
@@ -251,6 +255,16 @@ pcscf_start() {
   done
   echo "    (isthmus-pcscf did not attach to the dataplane in 5 s)"
   return 1
+}
+media_start() {
+  ns_gateway_start "$tmp/isthmus.toml"
+  check "the dataplane runs" wait_running "$ctl" "$region"
+  check "the P-CSCF attached to the dataplane" pcscf_start
+  browser_cert || exit 1
+  # Without the processes up, every case after would only fail slowly.
+  [ "$failures" -eq 0 ] || { summary; exit 1; }
+  web=(--ws-uri ws://198.18.25.1:5062 --local-ufrag brws --local-pwd "$br_pwd"
+       --local-fingerprint "$fp_browser" --timeout "$1")
 }
 browser_cert() {
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \

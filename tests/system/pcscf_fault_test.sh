@@ -59,14 +59,7 @@ grep -q '^dtls_handshake_timeout_s = 5' "$tmp/isthmus.toml" || { echo "no [datap
 sed -i -e '/^heartbeat_ms = /a log_level = "debug"' -e '/^orig_ioi = /a log_level = "debug"' \
   "$tmp/isthmus.toml"
 [ "$(grep -c '^log_level = "debug"' "$tmp/isthmus.toml")" -eq 2 ] || { echo "no log_level lines added"; exit 1; }
-ns_gateway_start "$tmp/isthmus.toml"
-check "the dataplane runs" wait_running "$ctl" "$region"
-check "the P-CSCF attached to the dataplane" pcscf_start
-browser_cert || exit 1
-# Without the processes up, every case below would only fail slowly.
-[ "$failures" -eq 0 ] || { summary; exit 1; }
-web=(--ws-uri ws://198.18.25.1:5062 --local-ufrag brws --local-pwd "$br_pwd"
-     --local-fingerprint "$fp_browser" --timeout 60)
+media_start 60
 log_has() { grep -q "$1" "$tmp/pcscf.log"; }
 log_count() { grep -c "$1" "$tmp/pcscf.log"; }
 # wait_log ERE N [S]: the P-CSCF's log holds N lines matching ERE within S (10) s.

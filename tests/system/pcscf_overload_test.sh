@@ -47,13 +47,7 @@ initial_burst = 60
 max_invites_in_setup = 16
 retry_after_s = 5
 TOML
-ns_gateway_start "$tmp/isthmus.toml"
-check "the dataplane runs" wait_running "$ctl" "$region"
-check "the P-CSCF attached to the dataplane" pcscf_start
-browser_cert || exit 1
-[ "$failures" -eq 0 ] || { summary; exit 1; }
-web=(--ws-uri ws://198.18.25.1:5062 --local-ufrag brws --local-pwd "$br_pwd"
-     --local-fingerprint "$fp_browser" --timeout 90)
+media_start 90
 # metric ERE: the sum of the exporter's samples whose name{labels} match ERE.
 metric() {
   ip netns exec "$ue" curl -s --max-time 5 http://198.18.25.1:9101/metrics |

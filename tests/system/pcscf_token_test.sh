@@ -167,11 +167,14 @@ check "a token signed with another key: 403 bad_signature" \
 check "garbage: 403 malformed" refused garbage "not.a-token" "Forbidden (token malformed)"
 
 # --- the eP-CSCF's count ------------------------------------------------------------
-kill -TERM "$pcscf_pid"
-wait "$pcscf_pid"; rc=$?
-pcscf_pid=""
-final=$(grep 'event=stopped' "$tmp/pcscf.log")
-echo "# $final"
+stop_pcscf() {  # LOG: SIGTERM, its exit status in $rc and its last line in $final
+  kill -TERM "$pcscf_pid"
+  wait "$pcscf_pid"; rc=$?
+  pcscf_pid=""
+  final=$(grep 'event=stopped' "$1")
+  echo "# $final"
+}
+stop_pcscf "$tmp/pcscf.log"
 check "the eP-CSCF stops cleanly (exit $rc): 1 token registration, 6 refused" \
   eval '[ "$rc" -eq 0 ] && grep -q " token_registrations=1 " <<< "$final" &&
         grep -q " refused_token_refused=6 " <<< "$final"'
@@ -194,11 +197,7 @@ rc=$?
 check "a new token registers (client exit $rc) and is kept too" \
   eval '[ "$rc" -eq 0 ] && event fresh ".event == \"registered\" and .status == 200" &&
         grep -q " good-2\$" "$tmp/token-replay"'
-kill -TERM "$pcscf_pid"
-wait "$pcscf_pid"; rc=$?
-pcscf_pid=""
-final=$(grep 'event=stopped' "$tmp/pcscf2.log")
-echo "# $final"
+stop_pcscf "$tmp/pcscf2.log"
 check "... and stops cleanly (exit $rc): 1 token registration, 1 replay refused, no file error" \
   eval '[ "$rc" -eq 0 ] && grep -q " token_registrations=1 " <<< "$final" &&
         grep -q " token_replayed=1 " <<< "$final" && grep -qE " token_journal_errors=0( |$)" <<< "$final"'
