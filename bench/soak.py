@@ -20,9 +20,11 @@ whether each of them stays flat.
       A markdown table on stdout, one line per column of the CSV: its value
       at the start of the steady part, its minimum, maximum and last value
       there, its least-squares slope per hour over the steady part, and a
-      verdict: "flat" when the slope over the steady part's span moves it by
-      no more than its tolerance (memory: 2 % of its mean or 1 MiB, whichever
-      is more; counts: 2 % of the mean or 2), "grows" or "falls" otherwise.
+      verdict: "flat" when the median of the steady part's last third is
+      within its tolerance of the median of its first third (memory: 2 % of
+      its mean or 1 MiB, whichever is more; counts: 2 % of the mean or 2;
+      medians, so that a few samples taken while the machine stalled do not
+      decide), "grows" or "falls" otherwise.
       The steady part is the load's rows from --settle seconds (default: a
       quarter of the load's span) after its first one: pools, caches and the
       transactions lingering 32 s after each call fill up before. Then the
@@ -299,6 +301,12 @@ def slope(ts, vs):
     return 0.0 if den == 0 else sum((t - mt) * (v - mv) for t, v in pts) / den
 
 
+def median(vs):
+    v = sorted(vs)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
 def tolerance(col, mean):
     floor = 1024.0 if col.endswith("_rss_kib") else 2.0
     return max(0.02 * abs(mean), floor)
@@ -328,7 +336,11 @@ def analyse(head, cols, settle):
             continue
         mean = sum(known) / len(known)
         k = slope(ts, vs)
-        drift = k * span
+        # The verdict: the median of the steady part's last third against
+        # its first third's (robust to a few samples taken while the
+        # machine stalled); the slope is reported, not judged.
+        third = max(1, len(known) // 3)
+        drift = median(known[-third:]) - median(known[:third])
         tol = tolerance(h, mean)
         r.update(first=known[0], low=min(known), high=max(known), last=known[-1], mean=mean,
                  per_hour=k * 3600, drift=drift, tol=tol,
