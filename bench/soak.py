@@ -26,8 +26,9 @@ whether each of them stays flat.
       medians, so that a few samples taken while the machine stalled do not
       decide), "grows" or "falls" otherwise.
       The steady part is the load's rows from --settle seconds (default: a
-      quarter of the load's span) after its first one: pools, caches and the
-      transactions lingering 32 s after each call fill up before. Then the
+      quarter of the load's span, 60 s at least) after its first one:
+      pools, caches and the transactions lingering 32 s after each call
+      fill up before. Then the
       rows after the load (the "tail": those whose invites did not move from
       the row before, after the last that did): what was left. With --svg,
       one SVG with three panels over time: memory (MiB), file descriptors and
@@ -316,7 +317,6 @@ def analyse(head, cols, settle):
     """One dict per column but t_s: the steady part's figures and verdict."""
     s0, s1, tail0, settle = phases(cols, settle)
     t = cols["t_s"]
-    span = t[s1 - 1] - t[s0]
     out = []
     for h in head[1:]:
         vs = cols[h][s0:s1]

@@ -109,6 +109,10 @@ bool ReplayJournal::rewrite(const std::vector<std::pair<std::string, int64_t>>& 
     const int append = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (append < 0) {
         error = path_ + ": " + std::strerror(errno);
+        // The old descriptor is the file just replaced: lines written to it
+        // would be lost unseen, so later records fail (and are counted).
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
         return false;
     }
     if (fd_ >= 0) ::close(fd_);

@@ -49,7 +49,8 @@ class ReplayJournal {
     void seed(ReplayCache& cache, int64_t now);
     // Appends `id`; compacts from `cache` when due. False, with the reason
     // in `error`, when the line could not be written (the id is then only
-    // in memory: refused again until this process ends, not after).
+    // in memory: refused again until this process ends, not after) or the
+    // file could not be compacted (the line is in the old file).
     bool record(const std::string& id, int64_t expires, const ReplayCache& cache,
                 std::string& error);
     // Lines in the file (after the last compaction, plus those appended).

@@ -25,12 +25,13 @@
 #                           signalling link to the P-CSCF (198.18.25/24, 198.18.24/24)
 # media_config FILE         the dataplane's and the P-CSCF's configuration for it
 #                           (media enabled) into FILE
-# media_test_init L BUILD KEEP_VAR  the setup of a media system test (pcscf_media,
+# media_test_init L BUILD KEEP_VAR  the setup of a media system test (pcscf_media, pcscf_browser,
 #                           pcscf_fault): the binaries of BUILD ($pcscf, $dp, $ctl,
 #                           $browser_peer, $client), root and the tools checked (exit 77,
 #                           1), names made unique by the letter L and the pid ($gw, $ue,
 #                           $ims, the veths and TAPs, $region, $prefix), $tmp, and an EXIT
-#                           trap that kills every process, removes the namespaces, the
+#                           trap that kills every process ($bg, the daemons, anything
+#                           left in $ue), removes the namespaces, the
 #                           region and $tmp (kept, and named, when $KEEP_VAR is set)
 # Media helpers (also expect $ctl, $region, $browser_peer, $pcscf, $gw):
 # counter BLOCK NAME        one value of `isthmus-ctl counters` (e.g. worker0 sessions)
@@ -300,9 +301,11 @@ media_test_init() {
 }
 media_cleanup() {
   local p
-  exec 7>&- 2>/dev/null
+  exec 7>&- 8>&- 2>/dev/null
   [ -n "$pid" ] && kill -CONT "$pid" 2>/dev/null  # a frozen dataplane dies too
   for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  # Whatever still runs in the browser's namespace (Chromium and its helpers).
+  for p in $(ip netns pids "$ue" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
   [ -n "$pcscf_pid" ] && kill -KILL "$pcscf_pid" 2>/dev/null
   [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   ims_stop

@@ -45,48 +45,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/ims/ims.sh"
 . "$here/call_lib.sh"
 . "$here/browser/browser_lib.sh"
-build=${1:?build dir}
-pcscf=$build/controlplane/pcscf/isthmus-pcscf
-dp=$build/dataplane/isthmus-dataplane
-ctl=$build/tools/isthmus-ctl
+media_test_init b "${1:?build dir}" PCSCF_BROWSER_KEEP
 web=$here/../../controlplane/wwsf/web
 driver=$here/browser/wic-driver.mjs
 chromium=${CHROMIUM:-/usr/bin/chromium}
-[ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }
-for tool in kamailio sipp node openssl jq ethtool tshark python3 "$chromium"; do
+for tool in tshark "$chromium"; do
   command -v "$tool" >/dev/null || { echo "$tool missing: run tools/lib/deps.sh"; exit 1; }
 done
 for d in "$here/browser" "$web"; do
   [ -d "$d/node_modules" ] || { echo "$d/node_modules missing: run tools/lib/deps.sh"; exit 1; }
 done
-
-S=$$
-gw=isth-bgw-$S ue=isth-bue-$S ims=isth-bims-$S
-acc_gw=bag$S acc_host=bab$S core_gw=bcg$S core_host=bci$S tap_acc=bta$S tap_core=btc$S
-region=/isthmus-bt-$S
-prefix=isthbt$S
-bob_addr=198.18.24.3 bob_media=198.18.1.1
-tmp=$(mktemp -d)
-pid="" pcscf_pid="" wic_pid="" cap_pid=""
-bg=()
+wic_pid="" cap_pid=""
 wic_events=alice shots=${PCSCF_BROWSER_SCREENSHOTS:-$tmp}
-
-cleanup() {
-  local p
-  exec 8>&- 2>/dev/null
-  for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  # Chromium and its helpers: whatever still runs in the browser's namespace.
-  for p in $(ip netns pids "$ue" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-  [ -n "$pcscf_pid" ] && kill -KILL "$pcscf_pid" 2>/dev/null
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  ims_stop
-  ip netns del "$ue" 2>/dev/null
-  ip netns del "$ims" 2>/dev/null
-  ip netns del "$gw" 2>/dev/null
-  rm -rf "/dev/shm$region" "/dev/shm/$prefix-log" "/var/run/dpdk/$prefix"
-  if [ -n "${PCSCF_BROWSER_KEEP:-}" ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
 
 # --- the WIC, bundled from its sources into $tmp (the tree's dist/ is not
 # touched, so that parallel runs cannot race) --------------------------------

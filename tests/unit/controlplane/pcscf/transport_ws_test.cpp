@@ -485,13 +485,19 @@ class TempCert {
     bool ok_ = false;
 };
 
-TEST(TransportWss, SelfSignedMessagesBothWays) {
-    TempCert cert;
-    ASSERT_TRUE(cert.ok()) << "openssl req failed";
+// A WSS listener on 127.0.0.1 (an ephemeral port) with `cert`.
+TransportsConfig wss_on_loopback(const TempCert& cert) {
     TransportsConfig config;
     config.wss = WsConfig{};
     config.wss->address = "127.0.0.1";
     config.wss->tls = cert.files();
+    return config;
+}
+
+TEST(TransportWss, SelfSignedMessagesBothWays) {
+    TempCert cert;
+    ASSERT_TRUE(cert.ok()) << "openssl req failed";
+    TransportsConfig config = wss_on_loopback(cert);
     Server server(config);
     uint16_t port = server.t().wss()->local_endpoint().port();
 
@@ -522,10 +528,7 @@ TEST(TransportWss, SelfSignedMessagesBothWays) {
 TEST(TransportWss, OnlyTls12WithEcdheAeadOrTls13) {
     TempCert cert;
     ASSERT_TRUE(cert.ok());
-    TransportsConfig config;
-    config.wss = WsConfig{};
-    config.wss->address = "127.0.0.1";
-    config.wss->tls = cert.files();
+    TransportsConfig config = wss_on_loopback(cert);
     Server server(config);
     const uint16_t port = server.t().wss()->local_endpoint().port();
     struct Offer {
@@ -559,10 +562,7 @@ TEST(TransportWss, OnlyTls12WithEcdheAeadOrTls13) {
 TEST(TransportWss, HandshakeTimeoutWithoutClientHello) {
     TempCert cert;
     ASSERT_TRUE(cert.ok());
-    TransportsConfig config;
-    config.wss = WsConfig{};
-    config.wss->address = "127.0.0.1";
-    config.wss->tls = cert.files();
+    TransportsConfig config = wss_on_loopback(cert);
     config.wss->handshake_timeout = 200ms;
     Server server(config);
     net::io_context ioc;
