@@ -10,6 +10,10 @@
 //   media_peer recv ...   receives until N RTP packets passed the checks or
 //                         the time is up; prints
 //                         "received=R ok=O bad=B rtcp=C srtp_fail=F"
+//   media_peer echo ...   an SDES UE that echoes: every SRTP/SRTCP packet
+//                         unprotected with the far end's key, protected again
+//                         with its own and sent back to its source; prints
+//                         "received=R echoed=E rtcp=C srtp_fail=F"
 //
 // Exit status: 0 success (recv: ok == N, bad == 0, srtp_fail == 0); 1 the
 // run failed (a check, a socket or libsrtp error); 2 usage error.
@@ -47,6 +51,8 @@ constexpr const char* kUsage =
     "       media_peer recv --bind EP --expect N --timeout-ms T [--srtp KEY] [--from EP]\n"
     "                       [--payload-size S] [--rtcp-bind EP [--rtcp-from EP]]\n"
     "                       [--linger-ms L]\n"
+    "       media_peer echo --bind EP --srtp-in KEY --srtp-out KEY --expect N --timeout-ms T\n"
+    "                       [--rtcp-bind EP] [--linger-ms L]\n"
     "\n"
     "A test host's RTP endpoint (no DPDK). EP: ADDR:PORT, IPv6 as [ADDR]:PORT.\n"
     "KEY: \"SUITE inline:BASE64\" (RFC 4568 SDES; key||salt, no MKI).\n"
@@ -66,6 +72,15 @@ constexpr const char* kUsage =
     "  counted apart (SRTCP-unprotected with KEY); --rtcp-bind takes RTCP on a\n"
     "  second socket, --rtcp-from checks its source. Prints\n"
     "  \"received=R ok=O bad=B rtcp=C srtp_fail=F\"; exit 0 iff O == N, B == 0, F == 0.\n"
+    "\n"
+    "echo: an IMS UE with SDES keys (RFC 4568) on both sides: every packet that\n"
+    "  arrives at EP (and, with --rtcp-bind, RTCP at that second socket) is\n"
+    "  SRTP-unprotected with --srtp-in (the key the far end sends with; RTP or\n"
+    "  RTCP by its second octet), protected again with --srtp-out (ours) and\n"
+    "  sent back to its source from the socket it came to; until N RTP packets\n"
+    "  were echoed or T ms passed, then L more ms (default 0). Prints\n"
+    "  \"received=R echoed=E rtcp=C srtp_fail=F\" (rtcp: SRTCP packets echoed);\n"
+    "  exit 0 iff E >= N and F == 0.\n"
     "\n"
     "Exit status: 0 success; 1 failure; 2 usage error.\n";
 
@@ -195,11 +210,11 @@ class Socket {
 // One libsrtp2 session for one direction's SDES key (RTP and RTCP).
 class SrtpSession {
   public:
-    SrtpSession(const std::string& sdes, bool inbound) {
+    SrtpSession(const std::string& sdes, bool inbound, const std::string& option = "--srtp") {
         isthmus::dpif::SrtpKeys keys{};
         std::string error;
         if (!isthmus::dpif::parse_sdes_inline(sdes, keys, error)) {
-            throw UsageError("--srtp: " + error);
+            throw UsageError(option + ": " + error);
         }
         static const srtp_err_status_t init = srtp_init();
         if (init != srtp_err_status_ok) {
@@ -513,6 +528,81 @@ int recv_main(const std::map<std::string, std::string>& o) {
     return c.ok == expect && c.bad == 0 && c.srtp_fail == 0 ? 0 : 1;
 }
 
+// --- echo ----------------------------------------------------------------------
+
+int echo_main(const std::map<std::string, std::string>& o) {
+    for (const char* required : {"--bind", "--srtp-in", "--srtp-out", "--expect", "--timeout-ms"}) {
+        if (o.count(required) == 0) throw UsageError(std::string("echo: ") + required + " missing");
+    }
+    const auto get = [&](const char* k, const char* dflt) {
+        const auto it = o.find(k);
+        return it == o.end() ? std::string(dflt) : it->second;
+    };
+    const Endpoint bind_to = parse_endpoint("--bind", o.at("--bind"));
+    const uint64_t expect = parse_number("--expect", o.at("--expect"), 0, 65535);
+    const uint64_t timeout_ms = parse_number("--timeout-ms", o.at("--timeout-ms"), 0, 3600000);
+    const uint64_t linger_ms = parse_number("--linger-ms", get("--linger-ms", "0"), 0, 3600000);
+    std::optional<Endpoint> rtcp_bind;
+    if (o.count("--rtcp-bind") != 0) rtcp_bind = parse_endpoint("--rtcp-bind", o.at("--rtcp-bind"));
+    SrtpSession in(o.at("--srtp-in"), true, "--srtp-in");
+    SrtpSession out(o.at("--srtp-out"), false, "--srtp-out");
+
+    const Socket rtp_sock(bind_to);
+    std::unique_ptr<Socket> rtcp_sock;
+    if (rtcp_bind) rtcp_sock = std::make_unique<Socket>(*rtcp_bind);
+
+    uint64_t received = 0, echoed = 0, rtcp = 0, srtp_fail = 0;
+    const auto take = [&](int fd) {
+        // Room for the trailer our protect adds where the far end's was shorter.
+        std::array<uint8_t, kMaxDatagram + SRTP_MAX_TRAILER_LEN> b{};
+        sockaddr_storage src{};
+        socklen_t src_len = sizeof src;
+        const ssize_t got =
+            ::recvfrom(fd, b.data(), kMaxDatagram, 0, reinterpret_cast<sockaddr*>(&src), &src_len);
+        if (got < 0) return;
+        auto len = static_cast<std::size_t>(got);
+        const bool is_control = is_rtcp(b.data(), len);
+        if (!is_control) ++received;
+        if (!in.unprotect(b.data(), len, is_control)) {
+            ++srtp_fail;
+            return;
+        }
+        if (!out.protect(b.data(), len, is_control)) {
+            std::fprintf(stderr, "media_peer: srtp protect failed\n");
+            return;
+        }
+        if (::sendto(fd, b.data(), len, 0, reinterpret_cast<const sockaddr*>(&src), src_len) !=
+            static_cast<ssize_t>(len)) {
+            return;
+        }
+        ++(is_control ? rtcp : echoed);
+    };
+
+    const uint64_t deadline = now_ns() + timeout_ms * 1000000ULL;
+    uint64_t end = deadline;
+    bool lingering = false;
+    for (;;) {
+        if (!lingering && echoed >= expect) {
+            lingering = true;
+            end = std::min(deadline, now_ns()) + linger_ms * 1000000ULL;
+        }
+        const uint64_t now = now_ns();
+        if (now >= end) break;
+        pollfd fds[2] = {{rtp_sock.fd(), POLLIN, 0}, {rtcp_sock ? rtcp_sock->fd() : -1, POLLIN, 0}};
+        const auto wait_ms = static_cast<int>((end - now + 999999) / 1000000);
+        if (::poll(fds, rtcp_sock ? 2 : 1, wait_ms) < 0 && errno != EINTR) {
+            std::fprintf(stderr, "media_peer: poll: %s\n", std::strerror(errno));
+            return 1;
+        }
+        if ((fds[0].revents & POLLIN) != 0) take(rtp_sock.fd());
+        if (rtcp_sock && (fds[1].revents & POLLIN) != 0) take(rtcp_sock->fd());
+    }
+    std::printf("received=%llu echoed=%llu rtcp=%llu srtp_fail=%llu\n",
+                static_cast<unsigned long long>(received), static_cast<unsigned long long>(echoed),
+                static_cast<unsigned long long>(rtcp), static_cast<unsigned long long>(srtp_fail));
+    return echoed >= expect && srtp_fail == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -536,7 +626,13 @@ int main(int argc, char** argv) {
                               {"--bind", "--expect", "--timeout-ms", "--srtp", "--from",
                                "--payload-size", "--rtcp-bind", "--rtcp-from", "--linger-ms"}));
         }
-        throw UsageError(verb.empty() ? "give send or recv" : "unknown command '" + verb + "'");
+        if (verb == "echo") {
+            return echo_main(parse_options(argc, argv, 2,
+                                           {"--bind", "--srtp-in", "--srtp-out", "--expect",
+                                            "--timeout-ms", "--rtcp-bind", "--linger-ms"}));
+        }
+        throw UsageError(verb.empty() ? "give send, recv or echo"
+                                      : "unknown command '" + verb + "'");
     } catch (const UsageError& e) {
         std::fprintf(stderr, "media_peer: %s\n\n%s", e.what(), kUsage);
         return 2;
