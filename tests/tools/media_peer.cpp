@@ -402,7 +402,7 @@ int send_main(const std::map<std::string, std::string>& o) {
     std::array<uint8_t, kMaxDatagram> buf{};
     const uint64_t start = now_ns();
     for (uint64_t i = 1; i <= count; ++i) {
-        sleep_until(start + (i - 1) * interval_us * 1000);
+        if (interval_us != 0) sleep_until(start + (i - 1) * interval_us * 1000);
         const auto seq = static_cast<uint16_t>(i);
         transmit(rtp_sock.fd(), buf.data(), build_rtp(buf.data(), seq, ssrc, payload), false, to,
                  sent);
