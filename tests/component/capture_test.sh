@@ -28,25 +28,7 @@ for t in ping ethtool ss tshark python3; do
   command -v "$t" >/dev/null || { echo "$t missing: run tools/lib/deps.sh"; exit 1; }
 done
 
-S=$$
-gw=isth-gw-$S browser=isth-br-$S ims=isth-ims-$S
-acc_gw=ag$S acc_host=ab$S core_gw=cg$S core_host=ci$S tap_acc=ta$S tap_core=tc$S
-region=/isthmus-cap-$S
-prefix=isthcap$S
-tmp=$(mktemp -d)
-pid=""
-bg=()
-
-cleanup() {
-  local p
-  for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  ip netns del "$gw" 2>/dev/null
-  ip netns del "$browser" 2>/dev/null
-  ip netns del "$ims" 2>/dev/null
-  rm -rf "$tmp" "/dev/shm$region" "/var/run/dpdk/$prefix"
-}
-trap cleanup EXIT
+ns_test_init "" cap
 
 key_a="AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
 key_b="AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"

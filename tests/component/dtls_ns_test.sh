@@ -42,25 +42,7 @@ for tool in ethtool ss openssl; do
   command -v "$tool" >/dev/null || { echo "$tool missing: run tools/lib/deps.sh"; exit 1; }
 done
 
-S=$$
-gw=isth-dgw-$S browser=isth-dbr-$S ims=isth-dims-$S
-acc_gw=dag$S acc_host=dab$S core_gw=dcg$S core_host=dci$S tap_acc=dta$S tap_core=dtc$S
-region=/isthmus-dns-$S
-prefix=isthdns$S
-tmp=$(mktemp -d)
-pid=""
-bg=()
-
-cleanup() {
-  local p
-  for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  ip netns del "$gw" 2>/dev/null
-  ip netns del "$browser" 2>/dev/null
-  ip netns del "$ims" 2>/dev/null
-  rm -rf "$tmp" "/dev/shm$region" "/var/run/dpdk/$prefix"
-}
-trap cleanup EXIT
+ns_test_init "d" dns
 
 N=100  # RTP packets per direction and run
 

@@ -43,24 +43,7 @@ M=4000  # packets of sessions 1 and 3, 1 ms apart: longer than the floods
 command -v ethtool >/dev/null || { echo "ethtool missing: run tools/lib/deps.sh"; exit 1; }
 command -v ss >/dev/null || { echo "ss (iproute2) missing: run tools/lib/deps.sh"; exit 1; }
 
-S=$$
-gw=isth-fgw-$S browser=isth-fbr-$S ims=isth-fims-$S
-acc_gw=fag$S acc_host=fab$S core_gw=fcg$S core_host=fci$S tap_acc=fta$S tap_core=ftc$S
-region=/isthmus-fns-$S
-prefix=isthfns$S
-tmp=$(mktemp -d)
-pid=""
-bg=()
-cleanup() {
-  local p
-  for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  ip netns del "$gw" 2>/dev/null
-  ip netns del "$browser" 2>/dev/null
-  ip netns del "$ims" 2>/dev/null
-  rm -rf "$tmp" "/dev/shm$region" "/var/run/dpdk/$prefix"
-}
-trap cleanup EXIT
+ns_test_init "f" fns
 
 key_a="AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
 key_b="AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"

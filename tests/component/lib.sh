@@ -4,6 +4,8 @@
 # summary                        prints "N passed, N failed", returns non-zero on failure
 # host NS HOST_IF GW_IF ADDR     a namespace NS with a veth to the gateway namespace $gw
 # wait_udp NS PORT               waits up to 5 s for a UDP socket on PORT in NS
+# ns_test_init L TAG             the names of a two-veth namespace test (below) and
+#                                its EXIT trap (ns_cleanup)
 checks=0
 failures=0
 
@@ -94,4 +96,34 @@ ns_gateway_start() {
   ip -n "$gw" addr add 198.18.1.2/24 dev "$tap_core"
   ip -n "$gw" link set "$tap_acc" up
   ip -n "$gw" link set "$tap_core" up
+}
+
+# ns_test_init L TAG: the names of a test in the two-veth topology, made
+# unique by the letter L (may be empty) and the pid: namespaces $gw, $browser,
+# $ims; veths $acc_gw/$acc_host, $core_gw/$core_host; TAPs $tap_acc,
+# $tap_core; the dpif region /isthmus-TAG-PID ($region) and EAL file prefix
+# ($prefix); a directory $tmp; $pid (the dataplane, ns_gateway_start) and
+# $bg (background pids) empty; and an EXIT trap, ns_cleanup, that kills them
+# and removes all of it.
+ns_test_init() {
+  local l=$1
+  S=$$
+  gw=isth-${l}gw-$S browser=isth-${l}br-$S ims=isth-${l}ims-$S
+  acc_gw=${l}ag$S acc_host=${l}ab$S core_gw=${l}cg$S core_host=${l}ci$S
+  tap_acc=${l}ta$S tap_core=${l}tc$S
+  region=/isthmus-$2-$S
+  prefix=isth$2$S
+  tmp=$(mktemp -d)
+  pid=""
+  bg=()
+  trap ns_cleanup EXIT
+}
+ns_cleanup() {
+  local p
+  for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  ip netns del "$gw" 2>/dev/null
+  ip netns del "$browser" 2>/dev/null
+  ip netns del "$ims" 2>/dev/null
+  rm -rf "$tmp" "/dev/shm$region" "/var/run/dpdk/$prefix"
 }

@@ -48,26 +48,7 @@ command -v ping >/dev/null || { echo "ping (iputils-ping) missing: run tools/lib
 command -v ethtool >/dev/null || { echo "ethtool missing: run tools/lib/deps.sh"; exit 1; }
 command -v ss >/dev/null || { echo "ss (iproute2) missing: run tools/lib/deps.sh"; exit 1; }
 
-S=$$
-gw=isth-gw-$S browser=isth-br-$S ims=isth-ims-$S
-# veths: a* access (gw side, browser side), c* core (gw side, ims side); TAPs t*.
-acc_gw=ag$S acc_host=ab$S core_gw=cg$S core_host=ci$S tap_acc=ta$S tap_core=tc$S
-region=/isthmus-rns-$S
-prefix=isthrns$S
-tmp=$(mktemp -d)
-pid=""
-bg=()
-
-cleanup() {
-  local p
-  for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  ip netns del "$gw" 2>/dev/null
-  ip netns del "$browser" 2>/dev/null
-  ip netns del "$ims" 2>/dev/null
-  rm -rf "$tmp" "/dev/shm$region" "/var/run/dpdk/$prefix"
-}
-trap cleanup EXIT
+ns_test_init "" rns
 
 # SDES keys (RFC 4568 example key material): A browser -> gateway, B gateway -> browser.
 key_a="AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
@@ -221,7 +202,7 @@ missed=$(grep -o 'imissed=[0-9]*' <<< "${live:-}" | awk -F= '{ s += $2 } END { p
 if [ "$failures" -ne 0 ] && [ "$pmd" = pcap ] && [ "${missed:-0}" -gt 0 ] &&
    [ -z "${RELAY_NS_RETRIED:-}" ]; then
   echo "# the capture ring dropped $missed frames (imissed): running once more"
-  cleanup
+  ns_cleanup
   trap - EXIT
   RELAY_NS_RETRIED=1 exec bash "$0" "$@"
 fi

@@ -421,6 +421,35 @@ int send_main(const std::map<std::string, std::string>& o) {
     return errors == 0 ? 0 : 1;
 }
 
+// --- receiving ---------------------------------------------------------------
+
+// Hands each datagram's socket to `take(fd, on_rtcp_socket)` (`rtcp` may be
+// null) until `done()` holds, then for `linger_ms` more, or until
+// `timeout_ms` passed. False (said on stderr) when poll fails.
+template <class Done, class Take>
+bool serve(const Socket& rtp, const Socket* rtcp, uint64_t timeout_ms, uint64_t linger_ms,
+           Done&& done, Take&& take) {
+    const uint64_t deadline = now_ns() + timeout_ms * 1000000ULL;
+    uint64_t end = deadline;
+    bool lingering = false;
+    for (;;) {
+        if (!lingering && done()) {
+            lingering = true;
+            end = std::min(deadline, now_ns()) + linger_ms * 1000000ULL;
+        }
+        const uint64_t now = now_ns();
+        if (now >= end) return true;
+        pollfd fds[2] = {{rtp.fd(), POLLIN, 0}, {rtcp != nullptr ? rtcp->fd() : -1, POLLIN, 0}};
+        const auto wait_ms = static_cast<int>((end - now + 999999) / 1000000);
+        if (::poll(fds, rtcp != nullptr ? 2 : 1, wait_ms) < 0 && errno != EINTR) {
+            std::fprintf(stderr, "media_peer: poll: %s\n", std::strerror(errno));
+            return false;
+        }
+        if ((fds[0].revents & POLLIN) != 0) take(rtp.fd(), false);
+        if (rtcp != nullptr && (fds[1].revents & POLLIN) != 0) take(rtcp->fd(), true);
+    }
+}
+
 // --- recv ----------------------------------------------------------------------
 
 struct RecvCounts {
@@ -502,24 +531,10 @@ int recv_main(const std::map<std::string, std::string>& o) {
         }
     };
 
-    const uint64_t deadline = now_ns() + timeout_ms * 1000000ULL;
-    uint64_t end = deadline;
-    bool lingering = false;
-    for (;;) {
-        if (!lingering && c.ok >= expect) {
-            lingering = true;
-            end = std::min(deadline, now_ns()) + linger_ms * 1000000ULL;
-        }
-        const uint64_t now = now_ns();
-        if (now >= end) break;
-        pollfd fds[2] = {{rtp_sock.fd(), POLLIN, 0}, {rtcp_sock ? rtcp_sock->fd() : -1, POLLIN, 0}};
-        const auto wait_ms = static_cast<int>((end - now + 999999) / 1000000);
-        if (::poll(fds, rtcp_sock ? 2 : 1, wait_ms) < 0 && errno != EINTR) {
-            std::fprintf(stderr, "media_peer: poll: %s\n", std::strerror(errno));
-            return 1;
-        }
-        if ((fds[0].revents & POLLIN) != 0) take(rtp_sock.fd(), from);
-        if (rtcp_sock && (fds[1].revents & POLLIN) != 0) take(rtcp_sock->fd(), rtcp_from);
+    if (!serve(
+            rtp_sock, rtcp_sock.get(), timeout_ms, linger_ms, [&] { return c.ok >= expect; },
+            [&](int fd, bool on_rtcp_socket) { take(fd, on_rtcp_socket ? rtcp_from : from); })) {
+        return 1;
     }
     std::printf("received=%llu ok=%llu bad=%llu rtcp=%llu srtp_fail=%llu\n",
                 static_cast<unsigned long long>(c.received), static_cast<unsigned long long>(c.ok),
@@ -578,24 +593,10 @@ int echo_main(const std::map<std::string, std::string>& o) {
         ++(is_control ? rtcp : echoed);
     };
 
-    const uint64_t deadline = now_ns() + timeout_ms * 1000000ULL;
-    uint64_t end = deadline;
-    bool lingering = false;
-    for (;;) {
-        if (!lingering && echoed >= expect) {
-            lingering = true;
-            end = std::min(deadline, now_ns()) + linger_ms * 1000000ULL;
-        }
-        const uint64_t now = now_ns();
-        if (now >= end) break;
-        pollfd fds[2] = {{rtp_sock.fd(), POLLIN, 0}, {rtcp_sock ? rtcp_sock->fd() : -1, POLLIN, 0}};
-        const auto wait_ms = static_cast<int>((end - now + 999999) / 1000000);
-        if (::poll(fds, rtcp_sock ? 2 : 1, wait_ms) < 0 && errno != EINTR) {
-            std::fprintf(stderr, "media_peer: poll: %s\n", std::strerror(errno));
-            return 1;
-        }
-        if ((fds[0].revents & POLLIN) != 0) take(rtp_sock.fd());
-        if (rtcp_sock && (fds[1].revents & POLLIN) != 0) take(rtcp_sock->fd());
+    if (!serve(
+            rtp_sock, rtcp_sock.get(), timeout_ms, linger_ms, [&] { return echoed >= expect; },
+            [&](int fd, bool) { take(fd); })) {
+        return 1;
     }
     std::printf("received=%llu echoed=%llu rtcp=%llu srtp_fail=%llu\n",
                 static_cast<unsigned long long>(received), static_cast<unsigned long long>(echoed),
