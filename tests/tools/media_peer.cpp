@@ -108,6 +108,13 @@ std::map<std::string, std::string> parse_options(int argc, char** argv, int firs
     return out;
 }
 
+// The value of option `k`, or `dflt` when it was not given.
+std::string option_or(const std::map<std::string, std::string>& o, const char* k,
+                      const char* dflt) {
+    const auto it = o.find(k);
+    return it == o.end() ? std::string(dflt) : it->second;
+}
+
 // A decimal number (or 0x-prefixed hexadecimal when `hex_ok`) in [lo, hi].
 uint64_t parse_number(const std::string& option, std::string_view text, uint64_t lo, uint64_t hi,
                       bool hex_ok = false) {
@@ -360,10 +367,7 @@ int send_main(const std::map<std::string, std::string>& o) {
     if (o.count("--rtcp-bind") != o.count("--rtcp-to")) {
         throw UsageError("send: --rtcp-bind and --rtcp-to go together");
     }
-    const auto get = [&](const char* k, const char* dflt) {
-        const auto it = o.find(k);
-        return it == o.end() ? std::string(dflt) : it->second;
-    };
+    const auto get = [&](const char* k, const char* dflt) { return option_or(o, k, dflt); };
     const Endpoint bind_to = parse_endpoint("--bind", o.at("--bind"));
     const Endpoint to = parse_endpoint("--to", o.at("--to"));
     const uint64_t count = parse_number("--count", o.at("--count"), 0, 65535);
@@ -467,10 +471,7 @@ int recv_main(const std::map<std::string, std::string>& o) {
     if (o.count("--rtcp-from") != 0 && o.count("--rtcp-bind") == 0) {
         throw UsageError("recv: --rtcp-from needs --rtcp-bind");
     }
-    const auto get = [&](const char* k, const char* dflt) {
-        const auto it = o.find(k);
-        return it == o.end() ? std::string(dflt) : it->second;
-    };
+    const auto get = [&](const char* k, const char* dflt) { return option_or(o, k, dflt); };
     const Endpoint bind_to = parse_endpoint("--bind", o.at("--bind"));
     const uint64_t expect = parse_number("--expect", o.at("--expect"), 0, 65535);
     const uint64_t timeout_ms = parse_number("--timeout-ms", o.at("--timeout-ms"), 0, 3600000);
@@ -549,10 +550,7 @@ int echo_main(const std::map<std::string, std::string>& o) {
     for (const char* required : {"--bind", "--srtp-in", "--srtp-out", "--expect", "--timeout-ms"}) {
         if (o.count(required) == 0) throw UsageError(std::string("echo: ") + required + " missing");
     }
-    const auto get = [&](const char* k, const char* dflt) {
-        const auto it = o.find(k);
-        return it == o.end() ? std::string(dflt) : it->second;
-    };
+    const auto get = [&](const char* k, const char* dflt) { return option_or(o, k, dflt); };
     const Endpoint bind_to = parse_endpoint("--bind", o.at("--bind"));
     const uint64_t expect = parse_number("--expect", o.at("--expect"), 0, 65535);
     const uint64_t timeout_ms = parse_number("--timeout-ms", o.at("--timeout-ms"), 0, 3600000);
