@@ -38,7 +38,7 @@ dp=$build/dataplane/isthmus-dataplane
 ctl=$build/tools/isthmus-ctl
 peer=$build/tests/media_peer
 F=${FLOOD_NS_COUNT:-20000}
-M=4000  # packets of sessions 1 and 3, 1 ms apart: longer than the floods
+M=8000  # packets of sessions 1 and 3, 1 ms apart: 8 s, longer than the floods
 [ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }
 command -v ethtool >/dev/null || { echo "ethtool missing: run tools/lib/deps.sh"; exit 1; }
 command -v ss >/dev/null || { echo "ss (iproute2) missing: run tools/lib/deps.sh"; exit 1; }
@@ -68,6 +68,12 @@ settled() {
   echo "$b"
 }
 is() { [ "$1" = "$2" ] || { echo "    (got '$1', expected '$2')"; return 1; }; }
+# veth_rx: frames the kernel took in on the dataplane's two veths (counted
+# before the af_packet ring, whose overflow DPDK 22.11 does not count).
+veth_rx() {
+  echo $(( $(ip netns exec "$gw" cat "/sys/class/net/$acc_gw/statistics/rx_packets") +
+           $(ip netns exec "$gw" cat "/sys/class/net/$core_gw/statistics/rx_packets") ))
+}
 shown() {  # ID FIELD: a field of `session show ID`
   "$ctl" --region "$region" session show "$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p"
 }
@@ -102,6 +108,9 @@ ip netns exec "$browser" "$peer" send --bind 198.18.0.1:5000 --to 198.18.0.2:400
 sleep 0.3
 
 # --- the media of sessions 1 and 3, the floods meanwhile ---------------------------
+# Frames in at the veths and read by the ports, from here on (nothing flows
+# yet, so the published ipackets are current).
+ipk0=$(( $(settled access ipackets) + $(settled core ipackets) )) veth0=$(veth_rx)
 ip netns exec "$ims" "$peer" recv --bind 198.18.1.1:6000 --from 198.18.1.2:50000 \
   --expect "$M" --timeout-ms 30000 > "$tmp/a2c.out" 2>&1 &
 rx1=$!; bg+=("$rx1")
@@ -119,7 +128,8 @@ sleep 0.3
 
 wrong0=$(counter worker0 drop_wrong_source) auth0=$(counter worker0 srtp_auth_fail)
 kern0=$(counter worker0 to_kernel) busy0=$(counter worker0 busy_cycles) tsc0=$(counter worker0 tsc_cycles)
-miss0=$(( $(counter access imissed) + $(counter core imissed) ))
+txfull0=$(counter worker0 drop_tx_full) kfull0=$(( $(counter access kernel_full) + $(counter core kernel_full) ))
+oerr0=$(( $(counter access oerrors) + $(counter core oerrors) ))
 t0=$(date +%s%N)
 flood() {  # NAME NS ARGS...: one sender, F packets back to back
   local name=$1 ns=$2
@@ -144,10 +154,15 @@ run_flood unowned "$browser" --bind 198.18.0.1:7000 --to 198.18.0.2:45000
 [ "${#floods[@]}" -eq 0 ] || wait "${floods[@]}"
 t1=$(date +%s%N)
 busy1=$(counter worker0 busy_cycles) tsc1=$(counter worker0 tsc_cycles)
+check "the floods ended while sessions 1 and 3 were still sending (the isolation was tested)" \
+  eval 'kill -0 "$tx1" 2>/dev/null && kill -0 "$tx2" 2>/dev/null'
 echo "# the four floods took $(( (t1 - t0) / 1000000 )) ms ($(( 4 * F * 1000 / ((t1 - t0) / 1000000 + 1) )) packets/s);" \
   "the worker was busy $(( (busy1 - busy0) * 100 / (tsc1 - tsc0 + 1) ))% of it"
 
 wait "$tx1"; wait "$tx2"
+check "sessions 1 and 3: $M packets sent each, no send error" \
+  eval 'grep -q "^sent=$M rtcp_sent=0 send_errors=0" "$tmp/a2c.sent" &&
+        grep -q "^sent=$M rtcp_sent=0 send_errors=0" "$tmp/c2a.sent"'
 wait "$rx1"; rc1=$?
 wait "$rx2"; rc2=$?
 echo "# session 1 to the IMS: $(cat "$tmp/a2c.out"); session 3 to the browser: $(cat "$tmp/c2a.out")"
@@ -163,17 +178,45 @@ done
 wrong=$(( $(settled worker0 drop_wrong_source) - wrong0 ))
 auth=$(( $(settled worker0 srtp_auth_fail) - auth0 ))
 kern=$(( $(settled worker0 to_kernel) - kern0 ))
-miss=$(( $(counter access imissed) + $(counter core imissed) - miss0 ))
+ipk=$(( $(settled access ipackets) + $(settled core ipackets) - ipk0 ))
+veth=$(( $(veth_rx) - veth0 ))
+txfull=$(( $(counter worker0 drop_tx_full) - txfull0 ))
+kfull=$(( $(counter access kernel_full) + $(counter core kernel_full) - kfull0 ))
+oerr=$(( $(counter access oerrors) + $(counter core oerrors) - oerr0 ))
 relayed2=$(shown 2 relayed_c2a)
 echo "# counted: wrong_source +$wrong, srtp_auth_fail +$auth, session 2 relayed toward its browser $relayed2," \
-  "to_kernel +$kern; missed at the ports (imissed) +$miss"
-check "no frame missed at the ports (the kernel's ring kept up: what follows is exact)" is "$miss" 0
-check "a: the $F strangers' packets dropped as wrong_source" is "$wrong" "$F"
-check "b: the $F forgeries dropped as srtp_auth_fail" is "$auth" "$F"
-check "c: the $F plain packets from the target's IMS address relayed (its leg is plain RTP)" \
-  is "$relayed2" "$F"
-check "d: the $F packets to a port no session owns went to the kernel" test "$kern" -ge "$F"
-check "session 2's drops are exactly a + b" is "$(shown 2 dropped_access)" $((2 * F))
+  "to_kernel +$kern; frames in at the veths +$veth, read by the ports +$ipk;" \
+  "drop_tx_full +$txfull, kernel_full +$kfull, oerrors +$oerr"
+# Figures, not checks: frames the kernel took in on the veths but lost before
+# the dataplane read them (its backlog or the af_packet ring; 0 on an idle
+# machine, a few dozen when another build shares the CPUs), and relayed
+# frames a full TX ring refused (drop_tx_full, counted: session 2's flood
+# toward its browser when the kernel drains the ring too slowly).
+echo "# lost in the kernel before the dataplane: $((veth - ipk)); drop_tx_full +$txfull"
+check "nothing lost toward the kernel or by the devices: kernel_full, oerrors +0" is "$kfull $oerr" "0 0"
+# (The ports may read a frame or two more than the veths counted in: what
+# the gateway namespace's own kernel sends on a veth, e.g. an IPv6 router
+# or MLD message, which af_packet sees too.)
+lost=$((veth - ipk))
+if [ "$lost" -le 0 ]; then
+  check "a: the $F strangers' packets dropped as wrong_source" is "$wrong" "$F"
+  check "b: the $F forgeries dropped as srtp_auth_fail" is "$auth" "$F"
+  check "c: the $F plain packets from the target's IMS address relayed (its leg is plain RTP)" \
+    is "$relayed2" "$F"
+  check "d: the $F packets to a port no session owns went to the kernel (and a few ARP/ND/ICMP frames)" \
+    eval '[ "$kern" -ge "$F" ] && [ "$kern" -le $((F + 200)) ]'
+  check "session 2's drops are exactly a + b" is "$(shown 2 dropped_access)" $((2 * F))
+else
+  # The kernel lost frames before the dataplane could read them (a busy
+  # machine): which flood they were is not known, so each count is checked
+  # as a bound and all of them with the loss as a whole.
+  echo "# the kernel lost $lost frames: the four counts are checked as bounds and as a sum"
+  check "a-d: no flood counted more than was sent" \
+    eval '[ "$wrong" -le "$F" ] && [ "$auth" -le "$F" ] && [ "$relayed2" -le "$F" ] && [ "$kern" -le $((F + 200)) ]'
+  check "a-d: counted + lost in the kernel covers all $((4 * F)) flood packets" \
+    test $((wrong + auth + relayed2 + kern + lost)) -ge $((4 * F))
+  check "session 2's drops are its a + b" is "$(shown 2 dropped_access)" $((wrong + auth))
+fi
 
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
 check "the dataplane stops cleanly (exit $rc)" test "$rc" -eq 0

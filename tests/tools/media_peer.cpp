@@ -13,7 +13,7 @@
 //   media_peer echo ...   an SDES UE that echoes: every SRTP/SRTCP packet
 //                         unprotected with the far end's key, protected again
 //                         with its own and sent back to its source; prints
-//                         "received=R echoed=E rtcp=C srtp_fail=F"
+//                         "received=R echoed=E rtcp=C srtp_fail=F errors=X"
 //
 // Exit status: 0 success (recv: ok == N, bad == 0, srtp_fail == 0); 1 the
 // run failed (a check, a socket or libsrtp error); 2 usage error.
@@ -79,8 +79,8 @@ constexpr const char* kUsage =
     "  RTCP by its second octet), protected again with --srtp-out (ours) and\n"
     "  sent back to its source from the socket it came to; until N RTP packets\n"
     "  were echoed or T ms passed, then L more ms (default 0). Prints\n"
-    "  \"received=R echoed=E rtcp=C srtp_fail=F\" (rtcp: SRTCP packets echoed);\n"
-    "  exit 0 iff E >= N and F == 0.\n"
+    "  \"received=R echoed=E rtcp=C srtp_fail=F errors=X\" (rtcp: SRTCP packets\n"
+    "  echoed; errors: protect or send failures); exit 0 iff E >= N, F == 0, X == 0.\n"
     "\n"
     "Exit status: 0 success; 1 failure; 2 usage error.\n";
 
@@ -564,7 +564,7 @@ int echo_main(const std::map<std::string, std::string>& o) {
     std::unique_ptr<Socket> rtcp_sock;
     if (rtcp_bind) rtcp_sock = std::make_unique<Socket>(*rtcp_bind);
 
-    uint64_t received = 0, echoed = 0, rtcp = 0, srtp_fail = 0;
+    uint64_t received = 0, echoed = 0, rtcp = 0, srtp_fail = 0, errors = 0;
     const auto take = [&](int fd) {
         // Room for the trailer our protect adds where the far end's was shorter.
         std::array<uint8_t, kMaxDatagram + SRTP_MAX_TRAILER_LEN> b{};
@@ -580,12 +580,10 @@ int echo_main(const std::map<std::string, std::string>& o) {
             ++srtp_fail;
             return;
         }
-        if (!out.protect(b.data(), len, is_control)) {
-            std::fprintf(stderr, "media_peer: srtp protect failed\n");
-            return;
-        }
-        if (::sendto(fd, b.data(), len, 0, reinterpret_cast<const sockaddr*>(&src), src_len) !=
-            static_cast<ssize_t>(len)) {
+        if (!out.protect(b.data(), len, is_control) ||
+            ::sendto(fd, b.data(), len, 0, reinterpret_cast<const sockaddr*>(&src), src_len) !=
+                static_cast<ssize_t>(len)) {
+            ++errors;
             return;
         }
         ++(is_control ? rtcp : echoed);
@@ -596,10 +594,11 @@ int echo_main(const std::map<std::string, std::string>& o) {
             [&](int fd, bool) { take(fd); })) {
         return 1;
     }
-    std::printf("received=%llu echoed=%llu rtcp=%llu srtp_fail=%llu\n",
+    std::printf("received=%llu echoed=%llu rtcp=%llu srtp_fail=%llu errors=%llu\n",
                 static_cast<unsigned long long>(received), static_cast<unsigned long long>(echoed),
-                static_cast<unsigned long long>(rtcp), static_cast<unsigned long long>(srtp_fail));
-    return echoed >= expect && srtp_fail == 0 ? 0 : 1;
+                static_cast<unsigned long long>(rtcp), static_cast<unsigned long long>(srtp_fail),
+                static_cast<unsigned long long>(errors));
+    return echoed >= expect && srtp_fail == 0 && errors == 0 ? 0 : 1;
 }
 
 }  // namespace
