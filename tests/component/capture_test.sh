@@ -19,10 +19,7 @@
 # Usage: capture_test.sh BUILD_DIR      (root; exit 77 = skipped)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-build=${1:?build dir}
-dp=$build/dataplane/isthmus-dataplane
-ctl=$build/tools/isthmus-ctl
-peer=$build/tests/media_peer
+ns_test_binaries "${1:?build dir}"
 [ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }
 for t in ping ethtool ss tshark python3; do
   command -v "$t" >/dev/null || { echo "$t missing: run tools/lib/deps.sh"; exit 1; }

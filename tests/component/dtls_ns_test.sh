@@ -31,10 +31,7 @@
 # next check brings the media back.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-build=${1:?build dir}
-dp=$build/dataplane/isthmus-dataplane
-ctl=$build/tools/isthmus-ctl
-peer=$build/tests/media_peer
+ns_test_binaries "${1:?build dir}"
 browser_peer=$build/tests/browser_peer
 lcores=${DTLS_NS_LCORES:-0,1}
 [ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }

@@ -33,10 +33,7 @@
 # which leaves room for a busy CI machine).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-build=${1:?build dir}
-dp=$build/dataplane/isthmus-dataplane
-ctl=$build/tools/isthmus-ctl
-peer=$build/tests/media_peer
+ns_test_binaries "${1:?build dir}"
 F=${FLOOD_NS_COUNT:-20000}
 M=8000  # packets of sessions 1 and 3, 1 ms apart: 8 s, longer than the floods
 [ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }

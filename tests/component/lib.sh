@@ -4,6 +4,7 @@
 # summary                        prints "N passed, N failed", returns non-zero on failure
 # host NS HOST_IF GW_IF ADDR     a namespace NS with a veth to the gateway namespace $gw
 # wait_udp NS PORT               waits up to 5 s for a UDP socket on PORT in NS
+# ns_test_binaries BUILD         $build, and $dp, $ctl, $peer (media_peer) in it
 # ns_test_init L TAG             the names of a two-veth namespace test (below) and
 #                                its EXIT trap (ns_cleanup)
 checks=0
@@ -96,6 +97,14 @@ ns_gateway_start() {
   ip -n "$gw" addr add 198.18.1.2/24 dev "$tap_core"
   ip -n "$gw" link set "$tap_acc" up
   ip -n "$gw" link set "$tap_core" up
+}
+
+# ns_test_binaries BUILD: the binaries a namespace test runs, from BUILD.
+ns_test_binaries() {
+  build=$1
+  dp=$build/dataplane/isthmus-dataplane
+  ctl=$build/tools/isthmus-ctl
+  peer=$build/tests/media_peer
 }
 
 # ns_test_init L TAG: the names of a test in the two-veth topology, made

@@ -25,10 +25,7 @@
 # net_pcap (libpcap on the same veths: iface=).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-build=${1:?build dir}
-dp=$build/dataplane/isthmus-dataplane
-ctl=$build/tools/isthmus-ctl
-peer=$build/tests/media_peer
+ns_test_binaries "${1:?build dir}"
 lcores=${RELAY_NS_LCORES:-0,1}
 pmd=${RELAY_NS_PMD:-af_packet}
 case $pmd in af_packet|pcap) ;; *) echo "RELAY_NS_PMD: af_packet or pcap"; exit 2 ;; esac
