@@ -294,6 +294,16 @@ hang_up() {  # S N: the WIC hangs its Nth call up; bob's sipp ends well; no sess
 # --- 1. the WIC from the WWSF ----------------------------------------------------------
 check "1: Chromium loads the WIC from the WWSF over HTTPS; /api/config names the eP-CSCF's $wss_uri" \
   wait_event browser ".event == \"ready\" and .url == \"$origin/\" and .config.ws_uri == \"$wss_uri\"" 30
+# Without the page every case after would only fail slowly (past meson's
+# timeout, as once in CI: the WWSF saw two TLS connections, one aborted, and
+# no request): say what the driver and the WWSF saw, and stop here.
+if [ "$failures" -ne 0 ]; then
+  echo "# the driver's last events:"; tail -n 5 "$tmp/browser.jsonl" | sed 's/^/#   /'
+  echo "# the driver's stderr:"; tail -n 20 "$tmp/browser.err" | sed 's/^/#   /'
+  echo "# the WWSF's log:"; tail -n 10 "$tmp/wwsf.log" 2>/dev/null | sed 's/^/#   /'
+  summary
+  exit 1
+fi
 check "1: the WWSF offers guests; the WIC put the wss URI in its form" \
   eval 'event browser ".event == \"ready\" and .config.guest == true" &&
         page_text ws-uri ". == \"$wss_uri\""'
