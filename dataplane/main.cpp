@@ -240,7 +240,8 @@ int main(int argc, char** argv) {
                 pair->mac(ws.ports[side].mac);
             }
             ws.workers = n_workers;
-            ws.limits = {cfg.sessions_per_worker, cfg.srtp_contexts_per_worker};
+            ws.limits = {cfg.sessions_per_worker, cfg.srtp_contexts_per_worker,
+                         cfg.police_burst_ms};
             ws.publish_cycles = rte_get_tsc_hz() * cfg.heartbeat_ms / 1000;
             ws.media_timeout_ns = uint64_t{cfg.media_timeout_s} * 1000000000ULL;
             ws.capture = &region->capture;

@@ -285,6 +285,8 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
             drop(i, RelayDrop::NotMedia);
             continue;
         }
+        // The policer's line (the fifth), ahead of step 3.
+        if (leg.policed) __builtin_prefetch(&table_.at(ref.slot).police[0]);
         // The contexts both transforms will need, ahead of them.
         const Leg& out_leg = table_.at(ref.slot).leg[static_cast<std::size_t>(other(ref.side))];
         if (out_leg.tx != nullptr) out_leg.tx->prefetch();
@@ -357,6 +359,14 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         }
         if (out.consent_lost) {  // RFC 7675 5.1: stop sending toward it
             drop(i, RelayDrop::NoConsent);
+            continue;
+        }
+        // What the arrival leg may send us (issue 11): only authenticated
+        // media spends its allowance, before any work is spent on it.
+        if (in.policed &&
+            !police_admit(s.police[static_cast<std::size_t>(pend[i].side)], now_ns_,
+                          static_cast<uint32_t>(f.payload_offset - f.l3_offset) + f.payload_len)) {
+            drop(i, RelayDrop::Policed);
             continue;
         }
         if (out.tx == nullptr) {

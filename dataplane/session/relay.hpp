@@ -55,7 +55,8 @@ namespace isthmus::session {
     X(NoConsent, "no_consent")        /* toward an ICE remote whose consent expired (RFC 7675) */ \
     X(NotKeyed, "not_keyed")          /* to or from a DTLS-SRTP leg whose handshake is not up */  \
     X(SlowPathFull, "slow_path_full") /* DTLS datagram: the slow path's ring was full (I/O side)  \
-                                       */
+                                       */                                                         \
+    X(Policed, "policed")             /* beyond what the arrival leg may send (policer.hpp) */
 
 enum class RelayDrop : uint8_t {
 #define ISTHMUS_X(name, label) name,

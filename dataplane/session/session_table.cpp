@@ -1,5 +1,6 @@
 #include "session/session_table.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -60,6 +61,15 @@ uint32_t checked_sessions(uint32_t n) {
     return n;
 }
 
+uint32_t checked_burst(uint32_t ms) {
+    if (ms == 0 || ms > 4000) throw std::invalid_argument("police_burst_ms must be 1..4000");
+    return ms;
+}
+
+// The limits of Command::police_kbps (docs/dataplane.md "Policing").
+constexpr uint32_t kPoliceMinKbps = kPoliceMinOctetsPerS / 125;
+constexpr uint32_t kPoliceMaxKbps = kPoliceMaxOctetsPerS / 125;
+
 bool same_addr(const Endpoint& a, const Endpoint& b) {
     return a.family == b.family && a.port == b.port && std::memcmp(a.addr, b.addr, 16) == 0;
 }
@@ -99,7 +109,8 @@ const char* side_name(Side s) {
 SessionTable::SessionTable(srtp::Engine& engine, TableLimits limits)
     : engine_(engine),
       limits_{checked_sessions(limits.max_sessions),
-              limits.srtp_contexts != 0 ? limits.srtp_contexts : 2 * limits.max_sessions},
+              limits.srtp_contexts != 0 ? limits.srtp_contexts : 2 * limits.max_sessions,
+              checked_burst(limits.police_burst_ms)},
       sessions_(limits_.max_sessions),
       contexts_(limits_.srtp_contexts),
       flows_(4 * limits_.max_sessions),
@@ -214,6 +225,15 @@ bool SessionTable::plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan,
 
 bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
                              std::string& detail) const {
+    for (int i = 0; i < 2; ++i) {
+        const uint32_t kbps = cmd.police_kbps[i];
+        if (kbps != 0 && (kbps < kPoliceMinKbps || kbps > kPoliceMaxKbps)) {
+            detail = "police_kbps[" + std::to_string(i) + "] (" + side_name(static_cast<Side>(i)) +
+                     "): " + std::to_string(kPoliceMinKbps) + ".." +
+                     std::to_string(kPoliceMaxKbps) + " kb/s, or 0 (not policed)";
+            return false;
+        }
+    }
     if (!plan_leg(cmd.access, Side::Access, plans[0], detail)) return false;
     if (cmd.access.security == LegSecurity::DtlsSctp) {
         // A data channel's session: its far side is the slow path's (MSRP
@@ -398,6 +418,7 @@ dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& det
     }
     s.id = id;
     s.generation = cmd.hdr.generation;
+    set_policing(s, cmd);
     for (int i = 0; i < 2; ++i) {
         const Leg& leg = s.leg[i];
         const Side side = static_cast<Side>(i);
@@ -547,6 +568,7 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
         }
     }
     s.generation = cmd.hdr.generation;
+    set_policing(s, cmd);
     for (int i = 0; i < 2; ++i) {
         const Leg& leg = s.leg[i];
         const Side side = static_cast<Side>(i);
@@ -556,6 +578,17 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
             flows_.insert(flow_key(leg.local_rtcp), FlowRef::encode(slot, side, true));
     }
     return ResultCode::Ok;
+}
+
+void SessionTable::set_policing(Session& s, const dpif::Command& cmd) const {
+    for (int i = 0; i < 2; ++i) {
+        const uint64_t octets = static_cast<uint64_t>(cmd.police_kbps[i]) * 125U;
+        const uint64_t burst =
+            std::max<uint64_t>(kPoliceMinBurstOctets, octets * limits_.police_burst_ms / 1000U);
+        // An update that keeps the rate keeps the policer's state.
+        police_configure(s.police[i], static_cast<uint32_t>(octets), static_cast<uint32_t>(burst));
+        s.leg[i].policed = s.police[i].on();
+    }
 }
 
 bool SessionTable::set_next_hop(uint64_t id, Side side, const uint8_t mac[6], uint8_t family,

@@ -25,6 +25,7 @@
 #include "huge_array.hpp"
 #include "ice/integrity.hpp"
 #include "isthmus/dpif/messages.hpp"
+#include "session/policer.hpp"
 #include "srtp/context.hpp"
 #include "srtp/engine.hpp"
 
@@ -73,6 +74,9 @@ struct Leg {
     // remote before the keys is held, not dropped (Action::HoldForKeys).
     // Set when an association starts, cleared when it ends or fails.
     bool hold_early = false;
+    // What arrives on this leg is policed (Session::police[side] is on):
+    // only then does the relay read the session's fifth cache line.
+    bool policed = false;
     uint8_t next_hop_mac[6] = {};  // link address toward remote (learned or resolved)
     srtp::Context* rx = nullptr;   // Sdes: unprotects what arrives on this leg
     srtp::Context* tx = nullptr;   // Sdes: protects what this leg sends
@@ -80,12 +84,16 @@ struct Leg {
 static_assert(sizeof(Leg) == 112);
 
 // Hot first: what the relay reads and writes per packet (both legs and the
-// counters) fills the first four cache lines exactly; what only commands
+// counters) fills the first four cache lines exactly; the policers start
+// the fifth (read per packet only on a policed leg); what only commands
 // touch follows.
 struct alignas(64) Session {
     Leg leg[2];                // indexed by Side
     uint64_t relayed[2] = {};  // packets relayed, by the side they arrived on
     uint64_t dropped[2] = {};  // packets of this session dropped, by arrival side
+    // --- fifth line: what each leg may send us (dpif Command::police_kbps),
+    // by arrival side; Leg::policed says which is on.
+    Policer police[2];
     // --- cold: commands only
     uint64_t id = 0;  // 0: slot free
     uint64_t generation = 0;
@@ -131,7 +139,8 @@ struct alignas(64) Session {
     bool idle_reported = false;
 };
 inline constexpr std::size_t kSessionHotBytes = 256;
-static_assert(offsetof(Session, id) == kSessionHotBytes);
+static_assert(offsetof(Session, police) == kSessionHotBytes);
+static_assert(offsetof(Session, id) == kSessionHotBytes + 2 * sizeof(Policer));
 
 // What a flow-table value says: which session, which leg, RTP or RTCP port.
 struct FlowRef {
@@ -149,6 +158,9 @@ struct FlowRef {
 struct TableLimits {
     uint32_t max_sessions = 4096;  // session slots
     uint32_t srtp_contexts = 0;    // SRTP contexts; 0: 2 per session (SDES or DTLS access legs)
+    // A policed leg's burst allowance: this long at its rate (at least one
+    // 1,500-octet packet); 1..4000 ([dataplane] police_burst_ms).
+    uint32_t police_burst_ms = 500;
 };
 
 class SessionTable {
@@ -209,6 +221,7 @@ class SessionTable {
     Session& at(uint32_t slot) { return sessions_[slot]; }
     const Session& at(uint32_t slot) const { return sessions_[slot]; }
     uint32_t capacity() const { return limits_.max_sessions; }
+    uint32_t police_burst_ms() const { return limits_.police_burst_ms; }
     uint32_t size() const { return live_; }
     const flow::FlowTable& flows() const { return flows_; }
     template <class F>
@@ -231,6 +244,9 @@ class SessionTable {
     bool endpoints_free(const LegPlan (&plans)[2], uint32_t own_slot, std::string& detail) const;
     void install(uint32_t slot, const LegPlan (&plans)[2], bool keep_rx[2], bool keep_tx[2]);
     void uninstall_flows(uint32_t slot);
+    // The policers of both legs from cmd.police_kbps (validated by
+    // plan_legs) and the table's burst allowance.
+    void set_policing(Session& s, const dpif::Command& cmd) const;
     srtp::Context* take_context();
     void give_context(srtp::Context*& c);
 

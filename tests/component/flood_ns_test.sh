@@ -18,12 +18,15 @@
 #   b. forgeries from its own browser's address under a key not its own
 #      (srtp_auth_fail: one authentication each);
 #   c. plain RTP from its own IMS address (not authenticated on a plain
-#      leg, so relayed: protected and sent toward its browser, the costliest
-#      packet there is);
+#      leg, so it would be relayed: protected and sent toward its browser,
+#      the costliest packet there is): its core leg is policed at 200 kb/s
+#      (dpif police_kbps, [dataplane] police_burst_ms 500), so only the
+#      burst and the rate pass and the rest is dropped as `policed`;
 #   d. packets to a gateway port no session owns (the kernel's, through the
 #      exception path);
 # each F packets. What must hold: every packet of sessions 1 and 3 arrives,
-# intact, and neither session shows a drop; each flood packet the port received
+# intact, and neither session shows a drop (both are policed too, at
+# 2,000 kb/s, above their 1,680 kb/s: media at its rate loses nothing); each flood packet the port received
 # is counted where it went (drop by reason, relayed, to the kernel); the
 # worker's busy ratio during the floods is printed (a figure, not a check).
 # Usage: flood_ns_test.sh BUILD_DIR (root; exit 77 = skipped).
@@ -89,9 +92,14 @@ ns_gateway_toml '"-l", "0,1"' net_af_packet0 "iface=$acc_gw,framecnt=4096" \
 ns_gateway_start "$tmp/ns.toml"
 check "the dataplane runs (one worker, net_af_packet ports)" wait_running "$ctl" "$region"
 
+# Session 2's core leg: 200 kb/s (25,000 octets/s: one 200-octet IP packet
+# of the plain flood every 8 ms; the 500 ms burst is 63 of them).
+police=(2000 200 2000)
 for n in 1 2 3; do
   o=$((2 * (n - 1)))
+  kbps=${police[$((n - 1))]}
   out=$("$ctl" --region "$region" session add --id "$n" \
+    --access-police-kbps "$kbps" --core-police-kbps "$kbps" \
     --access-local "198.18.0.2:$((40000 + o))" --access-rtcp-mux --access-remote "198.18.0.1:$((5000 + o))" \
     --access-rx-key "$key_a" --access-tx-key "$key_b" \
     --core-local "198.18.1.2:$((50000 + o))" --core-rtcp-local "198.18.1.2:$((50001 + o))" \
@@ -125,7 +133,7 @@ sleep 0.3
 
 wrong0=$(counter worker0 drop_wrong_source) auth0=$(counter worker0 srtp_auth_fail)
 kern0=$(counter worker0 to_kernel) busy0=$(counter worker0 busy_cycles) tsc0=$(counter worker0 tsc_cycles)
-txfull0=$(counter worker0 drop_tx_full) kfull0=$(( $(counter access kernel_full) + $(counter core kernel_full) ))
+txfull0=$(counter worker0 drop_tx_full) policed0=$(counter worker0 drop_policed) kfull0=$(( $(counter access kernel_full) + $(counter core kernel_full) ))
 oerr0=$(( $(counter access oerrors) + $(counter core oerrors) ))
 t0=$(date +%s%N)
 flood() {  # NAME NS ARGS...: one sender, F packets back to back
@@ -181,7 +189,12 @@ txfull=$(( $(counter worker0 drop_tx_full) - txfull0 ))
 kfull=$(( $(counter access kernel_full) + $(counter core kernel_full) - kfull0 ))
 oerr=$(( $(counter access oerrors) + $(counter core oerrors) - oerr0 ))
 relayed2=$(shown 2 relayed_c2a)
-echo "# counted: wrong_source +$wrong, srtp_auth_fail +$auth, session 2 relayed toward its browser $relayed2," \
+policed=$(( $(settled worker0 drop_policed) - policed0 ))
+# What the policer lets through at most: the burst (63) and one packet per
+# 8 ms of the floods' time (the plain flood took less), and one for rounding.
+pass_max=$(( 63 + (t1 - t0) / 8000000 + 1 ))
+echo "# counted: wrong_source +$wrong, srtp_auth_fail +$auth, session 2 relayed toward its browser $relayed2" \
+  "and policed +$policed (at most $pass_max may pass in $(( (t1 - t0) / 1000000 )) ms)," \
   "to_kernel +$kern; frames in at the veths +$veth, read by the ports +$ipk;" \
   "drop_tx_full +$txfull, kernel_full +$kfull, oerrors +$oerr"
 # Figures, not checks: frames the kernel took in on the veths but lost before
@@ -198,8 +211,9 @@ lost=$((veth - ipk))
 if [ "$lost" -le 0 ]; then
   check "a: the $F strangers' packets dropped as wrong_source" is "$wrong" "$F"
   check "b: the $F forgeries dropped as srtp_auth_fail" is "$auth" "$F"
-  check "c: the $F plain packets from the target's IMS address relayed (its leg is plain RTP)" \
-    is "$relayed2" "$F"
+  check "c: the $F plain packets from the target's IMS address: its burst and rate relayed, the rest policed" \
+    eval '[ "$relayed2" -ge 63 ] && [ "$relayed2" -le "$pass_max" ] && [ $((relayed2 + policed)) -eq "$F" ]'
+  check "session 2's core drops are exactly the policed ones" is "$(shown 2 dropped_core)" "$policed"
   check "d: the $F packets to a port no session owns went to the kernel (and a few ARP/ND/ICMP frames)" \
     eval '[ "$kern" -ge "$F" ] && [ "$kern" -le $((F + 200)) ]'
   check "session 2's drops are exactly a + b" is "$(shown 2 dropped_access)" $((2 * F))
@@ -208,10 +222,12 @@ else
   # machine): which flood they were is not known, so each count is checked
   # as a bound and all of them with the loss as a whole.
   echo "# the kernel lost $lost frames: the four counts are checked as bounds and as a sum"
-  check "a-d: no flood counted more than was sent" \
-    eval '[ "$wrong" -le "$F" ] && [ "$auth" -le "$F" ] && [ "$relayed2" -le "$F" ] && [ "$kern" -le $((F + 200)) ]'
+  check "a-d: no flood counted more than was sent, no more than the policer's allowance relayed" \
+    eval '[ "$wrong" -le "$F" ] && [ "$auth" -le "$F" ] && [ "$relayed2" -le "$pass_max" ] &&
+          [ $((relayed2 + policed)) -le "$F" ] && [ "$kern" -le $((F + 200)) ]'
   check "a-d: counted + lost in the kernel covers all $((4 * F)) flood packets" \
-    test $((wrong + auth + relayed2 + kern + lost)) -ge $((4 * F))
+    test $((wrong + auth + relayed2 + policed + kern + lost)) -ge $((4 * F))
+  check "session 2's core drops are exactly the policed ones" is "$(shown 2 dropped_core)" "$policed"
   check "session 2's drops are its a + b" is "$(shown 2 dropped_access)" $((wrong + auth))
 fi
 

@@ -48,8 +48,8 @@
 // empty and take exactly as many SDES and plain sessions as they have
 // contexts and slots (nothing leaked).
 //
-// Bits of the padding octet reserved[0] of a Command (which the dataplane
-// ignores) let the input do what the slow path would after a handshake:
+// Bits of the access leg's padding octet (LegSpec::reserved, which the
+// dataplane ignores) let the input do what the slow path would after a handshake:
 // bit 0 installs DTLS-SRTP keys on the DTLS legs of a session the command
 // created or updated.
 //
@@ -85,7 +85,7 @@ using session::SessionTable;
 inline constexpr uint16_t kWorkers = 2;
 inline constexpr session::TableLimits kLimits{4, 8};
 inline constexpr std::size_t kMaxCommands = 8;
-inline constexpr uint8_t kInstallDtlsKeys = 0x01;  // reserved[0]
+inline constexpr uint8_t kInstallDtlsKeys = 0x01;  // access.reserved
 
 // --- Commands, for the setup, the seeds and the leak check ---
 
@@ -328,6 +328,8 @@ inline std::string check_table(const SessionTable& t, std::set<uint64_t>& ids) {
             }
             if (!sdes && !dtls && (leg.rx != nullptr || leg.tx != nullptr))
                 return who + "a leg without SRTP with SRTP contexts";
+            if (leg.policed != s.police[i].on())
+                return who + "a leg's policed flag and its policer disagree";
         }
         for (const srtp::Context* c : contexts_of(s))
             if (!used.insert(c).second) return who + "an SRTP context used twice";
@@ -522,7 +524,19 @@ inline std::string Dataplane::on_worker(uint16_t w, const Command& cmd) {
         const std::string d = differs(before, after);
         if (!d.empty()) return what + "a query changed the table: " + d;
     }
-    if (rc == ResultCode::Ok && (cmd.reserved[0] & kInstallDtlsKeys) != 0 &&
+    // An accepted create or update polices each leg at the command's rate
+    // (issue 11), or not at all.
+    if (rc == ResultCode::Ok &&
+        (cmd.hdr.type == MsgType::SessionCreate || cmd.hdr.type == MsgType::SessionUpdate)) {
+        const session::Session& s = t.at(t.slot_of(id));
+        for (int i = 0; i < 2; ++i) {
+            const uint32_t kbps = cmd.police_kbps[i];
+            const uint64_t want = kbps == 0 ? 0 : 1000000000000ULL / (uint64_t{kbps} * 125U);
+            if (s.police[i].ps_per_octet != want)
+                return what + "accepted, a leg not policed at the command's rate";
+        }
+    }
+    if (rc == ResultCode::Ok && (cmd.access.reserved & kInstallDtlsKeys) != 0 &&
         (cmd.hdr.type == MsgType::SessionCreate || cmd.hdr.type == MsgType::SessionUpdate)) {
         const std::string err = install_dtls_keys(w, id);
         if (!err.empty()) return what + err;

@@ -79,11 +79,23 @@ std::vector<std::pair<std::string, std::vector<Command>>> seeds() {
     {
         Command keep = dtls_create(8, 1, 40002, 50002);
         keep.hdr.type = MsgType::SessionUpdate;
-        keep.reserved[0] = kInstallDtlsKeys;
+        keep.access.reserved = kInstallDtlsKeys;
         Command restart = keep;
         set_text(restart.access.ice_ufrag, sizeof restart.access.ice_ufrag, "n3wU");
         restart.hdr.seq = 2;
         out.push_back({"update_dtls_keys_then_ice_restart.dpif", {keep, restart}});
+    }
+    {
+        // Policed legs (issue 11): created at two rates, one raised, then
+        // lifted.
+        Command c = sdes_create(27, 1, 40016, 50016);
+        c.police_kbps[0] = 8;
+        c.police_kbps[1] = 2000;
+        Command up = typed(c, MsgType::SessionUpdate, 2);
+        up.police_kbps[1] = 10000000;
+        Command lift = typed(c, MsgType::SessionUpdate, 3);
+        lift.police_kbps[0] = lift.police_kbps[1] = 0;
+        out.push_back({"create_policed_update_lift.dpif", {c, up, lift}});
     }
     out.push_back(
         {"delete_and_query.dpif",
@@ -205,7 +217,9 @@ std::vector<Field> fields() {
         {offsetof(Command, hdr.seq), 8, false},
         {offsetof(Command, hdr.generation), 8, false},
         {offsetof(Command, hdr.session_id), 8, false},
-        {offsetof(Command, reserved), 1, false},
+        {offsetof(Command, access.reserved), 1, false},
+        {offsetof(Command, police_kbps[0]), 4, false},
+        {offsetof(Command, police_kbps[1]), 4, false},
         {offsetof(Command, msrp.setup), 1, false},
         {offsetof(Command, msrp.channel_id), 2, false},
         {offsetof(Command, msrp.tcp_local.family), 1, false},

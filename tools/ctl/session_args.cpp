@@ -42,6 +42,7 @@ struct LegArgs {
     std::optional<std::string> local, remote, rtcp_local, rtcp_remote, rx_key, tx_key;
     std::optional<std::string> ice_ufrag, ice_pwd, remote_ufrag;  // ICE-lite (access leg)
     std::optional<std::string> dtls, fingerprint;                 // DTLS-SRTP (access leg)
+    std::optional<std::string> police_kbps;  // what the leg may send us (issue 11)
     bool rtcp_mux = false;
 
     std::string opt(const char* what) const { return "--" + name + "-" + what; }
@@ -385,6 +386,8 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
         {access.opt("remote-ufrag"), &access.remote_ufrag, nullptr},
         {access.opt("dtls"), &access.dtls, nullptr},
         {access.opt("fingerprint"), &access.fingerprint, nullptr},
+        {access.opt("police-kbps"), &access.police_kbps, nullptr},
+        {core.opt("police-kbps"), &core.police_kbps, nullptr},
         {core.opt("local"), &core.local, nullptr},
         {core.opt("remote"), &core.remote, nullptr},
         {core.opt("rtcp-local"), &core.rtcp_local, nullptr},
@@ -435,6 +438,16 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
     }
     dpif::Command cmd{};
     cmd.hdr.type = dpif::MsgType::SessionCreate;
+    for (const LegArgs* leg : {&access, &core}) {
+        if (!leg->police_kbps) continue;
+        // The dataplane's limits (docs/dataplane.md "Policing").
+        const std::optional<uint64_t> kbps = parse_decimal(*leg->police_kbps, 8, 10000000);
+        if (!kbps) {
+            error = leg->opt("police-kbps") + ": kb/s 8..10000000, not '" + *leg->police_kbps + "'";
+            return false;
+        }
+        cmd.police_kbps[leg == &access ? 0 : 1] = static_cast<uint32_t>(*kbps);
+    }
     if (!id_text) {
         error = "missing --id (the session id, a non-zero number)";
         return false;

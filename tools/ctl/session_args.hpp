@@ -40,6 +40,9 @@ bool parse_session_id(std::string_view text, uint64_t& out, std::string& error);
 //   --core-local EP, --core-remote EP   both required
 //   --core-rtcp-mux, --core-rtcp-local EP, --core-rtcp-remote EP  as on access
 //   --core-rx-key, --core-tx-key  both (SRTP, SDES) or neither (plain RTP)
+//   --access-police-kbps N, --core-police-kbps N  what the leg may send us,
+//                                 kb/s of IP packets, 8..10000000 (default:
+//                                 not policed; docs/dataplane.md "Policing")
 //
 // Every endpoint of one leg must be of one family (IPv4 or IPv6).
 // out: overwritten on success (all other fields zero), untouched on failure.

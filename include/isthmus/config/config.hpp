@@ -58,6 +58,9 @@ struct DataplaneConfig {
     // is reported idle (dpif SessionIdle; the control plane ends its call
     // once all its sessions are idle); 0: never.
     uint32_t media_timeout_s = 60;
+    // A policed leg's burst allowance (dpif Command::police_kbps): this
+    // long at its rate, at least one 1,500-octet packet; 1..4000.
+    uint32_t police_burst_ms = 500;
     // Logs (docs/operations.md, "Logs"): the level at start, and the POSIX
     // shared-memory name of the log control `isthmus-ctl log-level
     // dataplane` changes it through while the dataplane runs.

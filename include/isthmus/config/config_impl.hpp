@@ -68,6 +68,7 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
                                                 "dtls_max_handshakes",
                                                 "dtls_handshake_timeout_s",
                                                 "media_timeout_s",
+                                                "police_burst_ms",
                                                 "log_level",
                                                 "log_control"};
     for (const auto& [k, v] : *dp) {
@@ -132,6 +133,7 @@ inline DataplaneConfig load_dataplane(const std::string& path) {
     count("dtls_max_handshakes", 1, 1 << 20, cfg.dtls_max_handshakes);
     count("dtls_handshake_timeout_s", 1, 300, cfg.dtls_handshake_timeout_s);
     count("media_timeout_s", 0, 86400, cfg.media_timeout_s);
+    count("police_burst_ms", 1, 4000, cfg.police_burst_ms);
     for (const char* key : {"dtls_certificate", "dtls_private_key"}) {
         if (const auto* n = dp->get(key)) {
             const auto s = n->value<std::string>();

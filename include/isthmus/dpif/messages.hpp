@@ -185,10 +185,18 @@ struct Command {
     uint64_t stamp_ns;
     DataChannelSpec datachannel;  // access.security == DtlsSctp only
     MsrpSpec msrp;                // access.security == DtlsSctp only
-    uint8_t reserved[1024 - sizeof(MsgHeader) - 2 * sizeof(LegSpec) - 8 - sizeof(DataChannelSpec) -
-                     sizeof(MsrpSpec)];
+    // What each leg may send us (issue 11, docs/dataplane.md "Policing"):
+    // kb/s (1,000 bits) of IP packets arriving on the access leg [0]
+    // (browser -> IMS) and on the core leg [1] (IMS -> browser), IP, UDP
+    // and RTP headers counted as SDP b=AS counts them; media beyond it, and
+    // beyond the dataplane's burst allowance ([dataplane] police_burst_ms),
+    // is dropped before it is relayed (drop_policed). 0: not policed (a
+    // command that leaves these zero, as before this field, polices
+    // nothing); otherwise 8..10,000,000.
+    uint32_t police_kbps[2];
 };
 static_assert(sizeof(Command) == 1024);
+static_assert(offsetof(Command, police_kbps) == 1016);
 static_assert(std::is_trivially_copyable_v<Command> && std::is_standard_layout_v<Command>);
 
 // dataplane -> control plane

@@ -1,6 +1,6 @@
 // The [dataplane] loader (include/isthmus/config/config_impl.hpp): the log
-// keys (log_level, log_control) and dtls_handshake_timeout_s, their defaults
-// and their refusals by name.
+// keys (log_level, log_control), dtls_handshake_timeout_s and
+// police_burst_ms, their defaults and their refusals by name.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -77,6 +77,17 @@ TEST(DataplaneConfig, DtlsHandshakeTimeout) {
     for (const char* bad : {"0", "301", "-1", "5.0", "\"5\"", "true"}) {
         EXPECT_EQ(error_of(std::string("dtls_handshake_timeout_s = ") + bad),
                   "dataplane.dtls_handshake_timeout_s: must be an integer 1..300")
+            << bad;
+    }
+}
+
+TEST(DataplaneConfig, PoliceBurst) {
+    EXPECT_EQ(load("").police_burst_ms, 500u);
+    EXPECT_EQ(load("police_burst_ms = 1").police_burst_ms, 1u);
+    EXPECT_EQ(load("police_burst_ms = 4000").police_burst_ms, 4000u);
+    for (const char* bad : {"0", "4001", "-5", "0.5", "\"500\""}) {
+        EXPECT_EQ(error_of(std::string("police_burst_ms = ") + bad),
+                  "dataplane.police_burst_ms: must be an integer 1..4000")
             << bad;
     }
 }

@@ -197,7 +197,8 @@ TEST(SessionAdd, MinimalOptions) {
     EXPECT_EQ(c.rtcp_mux, 0);
     EXPECT_TRUE(zero(&c.rx, sizeof c.rx));
     EXPECT_TRUE(zero(&c.tx, sizeof c.tx));
-    EXPECT_TRUE(zero(cmd.reserved, sizeof cmd.reserved));
+    EXPECT_EQ(cmd.police_kbps[0], 0U);
+    EXPECT_EQ(cmd.police_kbps[1], 0U);
 }
 
 TEST(SessionAdd, FullOptions) {
@@ -290,6 +291,20 @@ Args plus(Args args, std::initializer_list<std::string> more) {
     return args;
 }
 
+TEST(SessionAdd, PolicingRates) {
+    dpif::Command cmd{};
+    std::string error;
+    ASSERT_TRUE(parse_session_add(
+        plus(minimal(), {"--access-police-kbps", "8", "--core-police-kbps", "10000000"}), cmd,
+        error))
+        << error;
+    EXPECT_EQ(cmd.police_kbps[0], 8U);
+    EXPECT_EQ(cmd.police_kbps[1], 10000000U);
+    ASSERT_TRUE(parse_session_add(plus(minimal(), {"--core-police-kbps", "96"}), cmd, error));
+    EXPECT_EQ(cmd.police_kbps[0], 0U);
+    EXPECT_EQ(cmd.police_kbps[1], 96U);
+}
+
 TEST(SessionAdd, Refusals) {
     const Args base = minimal();
     const std::pair<Args, const char*> bad[] = {
@@ -323,6 +338,11 @@ TEST(SessionAdd, Refusals) {
         {with(base, "--access-tx-key", "NULL inline:AAAA"), "--access-tx-key: unknown"},
         {plus(base, {"--core-rx-key", kKeyA, "--core-tx-key", kKeyA + "|1:4"}),
          "--core-tx-key: MKI '|1:4' is not supported"},
+        // policing rates
+        {plus(base, {"--access-police-kbps", "7"}), "--access-police-kbps: kb/s 8..10000000"},
+        {plus(base, {"--core-police-kbps", "10000001"}), "--core-police-kbps: kb/s 8..10000000"},
+        {plus(base, {"--core-police-kbps", "1k"}),
+         "--core-police-kbps: kb/s 8..10000000, not '1k'"},
         // one core key without the other
         {plus(base, {"--core-rx-key", kKeyA}),
          "--core-rx-key without --core-tx-key: give both (SRTP with SDES keys) or neither"},
