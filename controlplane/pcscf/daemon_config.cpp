@@ -595,7 +595,8 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     const Table media(top.sub("media"), "pcscf.media", origin,
                       {"enabled", "access_address", "core_address", "access_port_min",
                        "access_port_max", "core_port_min", "core_port_max", "core_srtp",
-                       "core_rtcp_mux", "max_calls", "max_calls_per_flow", "attach_interval_ms"});
+                       "core_rtcp_mux", "max_calls", "max_calls_per_flow", "attach_interval_ms",
+                       "police", "police_audio_kbps", "police_video_kbps", "police_percent"});
     MediaConfig& mc = core.media;
     media.boolean("enabled", mc.enabled);
     media.string("access_address", mc.access_address);
@@ -609,6 +610,10 @@ PcscfDaemonConfig load_pcscf_text(const std::string& text, const std::string& or
     media.integer("max_calls", 1, 10000000, mc.max_calls);
     media.integer("max_calls_per_flow", 1, 1000, mc.max_calls_per_flow);
     media.duration("attach_interval_ms", 10, 60000, cfg.attach_interval);
+    media.boolean("police", mc.police.enabled);
+    media.integer("police_audio_kbps", 8, 10000000, mc.police.audio_kbps);
+    media.integer("police_video_kbps", 8, 10000000, mc.police.video_kbps);
+    media.integer("police_percent", 100, 1000, mc.police.percent);
     if (const toml::node* dp = root.get("dataplane"); dp != nullptr && dp->is_table()) {
         const toml::table& d = *dp->as_table();
         // Read here too, so the two cannot disagree; refused as the

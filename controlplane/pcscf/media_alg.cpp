@@ -230,7 +230,8 @@ void MediaAlg::set_dataplane(std::optional<std::string> fingerprint, bool restar
         for (std::size_t i = 0; i < call.slots.size(); ++i) {
             const Slot& s = call.slots[i];
             if (s.programmed) {
-                push(dpif::MsgType::SessionCreate, call.id << 5 | i, &s.access, &s.core);
+                // (A chat's data channel and MSRP parts too.)
+                push_session(dpif::MsgType::SessionCreate, call.id << 5 | i, s);
                 commands_.back().stamp_ns = kNoStamp;  // no SIP answer made it
             }
         }
@@ -828,15 +829,16 @@ void MediaAlg::program(Call& call, const std::vector<sdp::MediaPlan>& plans) {
             s.core = {};
             s.dc = dc;
             s.msrp = msrp;
+            s.police_kbps[0] = s.police_kbps[1] = 0;  // nothing of it is relayed by a worker
             if (!s.programmed) {
                 s.programmed = true;
                 s.idle = false;
                 ++sessions_;
                 count(MediaCounter::SessionsCreated);
-                push(dpif::MsgType::SessionCreate, session, &s.access, nullptr, &s.dc, &s.msrp);
+                push_session(dpif::MsgType::SessionCreate, session, s);
             } else if (changed) {
                 count(MediaCounter::SessionsUpdated);
-                push(dpif::MsgType::SessionUpdate, session, &s.access, nullptr, &s.dc, &s.msrp);
+                push_session(dpif::MsgType::SessionUpdate, session, s);
             }
             continue;
         }
@@ -863,20 +865,27 @@ void MediaAlg::program(Call& call, const std::vector<sdp::MediaPlan>& plans) {
         }
         if (plans[i].access.dtls_role) call.dtls_role = plans[i].access.dtls_role;
         const uint64_t session = call.id << 5 | i;
+        // What the browser may send is what the IMS side said it receives,
+        // and the other way round.
+        const uint32_t police[2] = {police_rate(plans[i].media, plans[i].core_as_kbps),
+                                    police_rate(plans[i].media, plans[i].access_as_kbps)};
         if (!s.programmed) {
             s.access = access;
             s.core = core;
+            std::copy(std::begin(police), std::end(police), s.police_kbps);
             s.programmed = true;
             s.idle = false;
             ++sessions_;
             count(MediaCounter::SessionsCreated);
-            push(dpif::MsgType::SessionCreate, session, &s.access, &s.core);
+            push_session(dpif::MsgType::SessionCreate, session, s);
         } else if (std::memcmp(&access, &s.access, sizeof access) != 0 ||
-                   std::memcmp(&core, &s.core, sizeof core) != 0) {
+                   std::memcmp(&core, &s.core, sizeof core) != 0 ||
+                   !std::equal(std::begin(police), std::end(police), s.police_kbps)) {
             s.access = access;
             s.core = core;
+            std::copy(std::begin(police), std::end(police), s.police_kbps);
             count(MediaCounter::SessionsUpdated);
-            push(dpif::MsgType::SessionUpdate, session, &s.access, &s.core);
+            push_session(dpif::MsgType::SessionUpdate, session, s);
         }
     }
 }
@@ -970,16 +979,31 @@ void MediaAlg::session_idle(uint64_t session_id, bool idle) {
 }
 
 void MediaAlg::push(dpif::MsgType type, uint64_t session, const dpif::LegSpec* access,
-                    const dpif::LegSpec* core, const dpif::DataChannelSpec* dc,
-                    const dpif::MsrpSpec* msrp) {
+                    const dpif::LegSpec* core) {
     dpif::Command c{};
     c.hdr.type = type;
     c.hdr.session_id = session;
     if (access != nullptr) c.access = *access;
     if (core != nullptr) c.core = *core;
-    if (dc != nullptr) c.datachannel = *dc;
-    if (msrp != nullptr) c.msrp = *msrp;
     commands_.push_back(c);
+}
+
+void MediaAlg::push_session(dpif::MsgType type, uint64_t session, const Slot& s) {
+    push(type, session, &s.access, &s.core);
+    dpif::Command& c = commands_.back();
+    c.datachannel = s.dc;
+    c.msrp = s.msrp;
+    c.police_kbps[0] = s.police_kbps[0];
+    c.police_kbps[1] = s.police_kbps[1];
+}
+
+uint32_t MediaAlg::police_rate(const std::string& media, uint32_t as_kbps) const {
+    const MediaConfig::Policing& p = config_.police;
+    if (!p.enabled) return 0;
+    const uint64_t floor = sdp::iequals(media, "video") ? p.video_kbps : p.audio_kbps;
+    const uint64_t from_sdp = uint64_t{as_kbps} * p.percent / 100U;
+    // The dataplane's range (dpif Command::police_kbps).
+    return static_cast<uint32_t>(std::clamp<uint64_t>(std::max(floor, from_sdp), 8, 10000000));
 }
 
 std::optional<dpif::Command> MediaAlg::poll_command() {

@@ -108,6 +108,18 @@ struct MediaConfig {
     // Calls one browser flow may hold at once (each reserves ports while it
     // rings): more get 503.
     std::size_t max_calls_per_flow = 4;
+    // Media policing (docs/pcscf.md "Media policing"): each leg of a call's
+    // media session may send the dataplane at most max(floor, b=AS x
+    // percent / 100) kb/s, where b=AS is what the other side declared it
+    // receives on that m= line and the floor is the media's (audio or
+    // other, video); beyond it, and the dataplane's burst, media is
+    // dropped. Off: nothing policed.
+    struct Policing {
+        bool enabled = true;
+        uint32_t audio_kbps = 200;   // 8..10,000,000
+        uint32_t video_kbps = 4000;  // 8..10,000,000
+        uint32_t percent = 150;      // 100..1000
+    } police;
     // Secret random octets (ICE passwords, SDES keys). Empty: OpenSSL's
     // RAND_bytes.
     std::function<void(uint8_t*, std::size_t)> secret_random;
@@ -273,6 +285,9 @@ class MediaAlg {
         std::string msrp_sid;
         dpif::DataChannelSpec dc{};
         dpif::MsrpSpec msrp{};
+        // What each leg may send us (dpif Command::police_kbps; 0: not
+        // policed): from the SDP's b=AS and [pcscf.media] police_*.
+        uint32_t police_kbps[2] = {0, 0};
     };
     struct Exchange {
         Side offerer = Side::W2;
@@ -350,8 +365,12 @@ class MediaAlg {
     // its next answer.
     void refused_create(uint64_t session_id);
     void push(dpif::MsgType type, uint64_t session, const dpif::LegSpec* access,
-              const dpif::LegSpec* core, const dpif::DataChannelSpec* dc = nullptr,
-              const dpif::MsrpSpec* msrp = nullptr);
+              const dpif::LegSpec* core);
+    // A create or update of a slot's session: its legs, chat and policing.
+    void push_session(dpif::MsgType type, uint64_t session, const Slot& s);
+    // The rate a leg is policed at (kb/s, 0: none) for an m= line of
+    // `media` whose receiving side declared `as_kbps` (0: nothing).
+    uint32_t police_rate(const std::string& media, uint32_t as_kbps) const;
     void count(MediaCounter c) { ++stats_.counters[static_cast<std::size_t>(c)]; }
     sdp::WebRtcSide web_side(Call& call) const;
     sdp::ImsSide ims_side(Call& call) const;

@@ -303,6 +303,12 @@ struct MediaPlan {
     std::vector<std::string> formats;  // payload types of the description written
     AccessPlan access;
     CorePlan core;
+    // The b=AS (kb/s) each side's description gave this line, its own or
+    // its session's (RFC 3556 / RFC 8866 5.8: what that side is willing to
+    // receive), 0 for none: the browser's and the IMS's. Answers only (both
+    // descriptions known): the P-CSCF's media policing reads them.
+    uint32_t access_as_kbps = 0;
+    uint32_t core_as_kbps = 0;
     // A data channel carrying MSRP, bridged to the IMS's m=message TCP/MSRP
     // line (no UDP core leg: `core` unused).
     std::optional<MsrpPlan> msrp;

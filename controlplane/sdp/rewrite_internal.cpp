@@ -429,4 +429,18 @@ std::optional<std::string> crypto_value(uint32_t tag, const dpif::SrtpKeys& keys
     return std::to_string(tag) + ' ' + text;
 }
 
+uint32_t bandwidth_as_kbps(const SessionDescription& d, std::size_t index) {
+    const auto as_of = [](const Section& level) {
+        uint64_t best = 0;
+        for (const std::string_view v : level.values('b')) {
+            const auto b = parse_bandwidth(v);
+            if (b && iequals(b->type, "AS")) best = std::max(best, b->value);
+        }
+        return static_cast<uint32_t>(std::min<uint64_t>(best, UINT32_MAX));
+    };
+    if (index < d.media.size())
+        if (const uint32_t m = as_of(d.media[index]); m != 0) return m;
+    return as_of(d.session);
+}
+
 }  // namespace isthmus::sdp::rewrite_detail

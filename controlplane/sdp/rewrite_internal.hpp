@@ -137,6 +137,11 @@ void add_ims_rtcp(MediaDescription& m, uint16_t port, bool mux);
 // MissingResource unless `ims` has an address.
 bool check_ims_side(const ImsSide& ims, Failure& f);
 
+// The b=AS (kb/s) of m= line `index` of `d`: its own, else the session's
+// (an upper bound for each of its lines), else 0. The largest when a level
+// has several; values past UINT32_MAX are UINT32_MAX.
+uint32_t bandwidth_as_kbps(const SessionDescription& d, std::size_t index);
+
 // --- MSRP chats on data channels (rewrite_msrp.cpp, issue 9) ---
 // A browser m= line that is a data channel with an a=dcmap of subprotocol MSRP.
 bool is_msrp_chat_line(const MediaDescription& m);

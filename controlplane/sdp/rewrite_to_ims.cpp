@@ -329,6 +329,8 @@ RewriteResult webrtc_answer_to_ims(const SessionDescription& ims_offer,
         p.core = std::move(*core);
         p.core.local_port = *port;
         p.core.local_rtcp_port = mux ? 0 : static_cast<uint16_t>(*port + 1);
+        p.access_as_kbps = bandwidth_as_kbps(answer, i);
+        p.core_as_kbps = bandwidth_as_kbps(ims_offer, i);
         r.description.media.push_back(std::move(m));
         r.media.push_back(std::move(p));
     }

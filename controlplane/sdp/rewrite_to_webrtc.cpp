@@ -326,6 +326,8 @@ RewriteResult ims_answer_to_webrtc(const SessionDescription& webrtc_offer,
         p.core = std::move(*core);
         p.core.local_port = io.m.port;
         p.core.local_rtcp_port = mux ? 0 : static_cast<uint16_t>(io.m.port + 1);
+        p.access_as_kbps = bandwidth_as_kbps(webrtc_offer, i);
+        p.core_as_kbps = bandwidth_as_kbps(ims_answer, i);
         r.description.media.push_back(std::move(m));
         r.media.push_back(std::move(p));
     }

@@ -844,6 +844,32 @@ TEST(PcscfConfig, MediaKeysAreRead) {
     EXPECT_EQ(c.attach_interval, std::chrono::milliseconds(250));
 }
 
+TEST(PcscfConfig, MediaPolicing) {
+    const MediaConfig::Policing d = load(media_enabled()).core.media.police;
+    EXPECT_TRUE(d.enabled);
+    EXPECT_EQ(d.audio_kbps, 200u);
+    EXPECT_EQ(d.video_kbps, 4000u);
+    EXPECT_EQ(d.percent, 150u);
+    Toml t = media_enabled();
+    t.set("pcscf.media", "police", "false")
+        .set("pcscf.media", "police_audio_kbps", "8")
+        .set("pcscf.media", "police_video_kbps", "10000000")
+        .set("pcscf.media", "police_percent", "1000");
+    const MediaConfig::Policing p = load(t).core.media.police;
+    EXPECT_FALSE(p.enabled);
+    EXPECT_EQ(p.audio_kbps, 8u);
+    EXPECT_EQ(p.video_kbps, 10000000u);
+    EXPECT_EQ(p.percent, 1000u);
+    expect_refused(media_enabled().set("pcscf.media", "police_audio_kbps", "7"),
+                   "pcscf.media.police_audio_kbps", "8..10000000");
+    expect_refused(media_enabled().set("pcscf.media", "police_video_kbps", "10000001"),
+                   "pcscf.media.police_video_kbps", "8..10000000");
+    expect_refused(media_enabled().set("pcscf.media", "police_percent", "99"),
+                   "pcscf.media.police_percent", "100..1000");
+    expect_refused(media_enabled().set("pcscf.media", "police", "1"), "pcscf.media.police",
+                   "true or false");
+}
+
 TEST(PcscfConfig, MediaRefusals) {
     expect_refused(media_enabled().set("pcscf.media", "enabled", "1"), "pcscf.media.enabled",
                    "true or false");

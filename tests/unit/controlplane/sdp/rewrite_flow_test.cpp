@@ -238,6 +238,55 @@ TEST(WebRtcAnswerToIms, ChromeAnswerToVilte) {
     EXPECT_EQ(r.media[1].direction, Direction::SendOnly);
 }
 
+// What each side declared it receives (b=AS), for the P-CSCF's policing:
+// the IMS offer's per line (80 audio, 1006 video), the browser's answer
+// none; a line without its own b=AS takes the session's; the largest of
+// several; other bandwidth types are not b=AS.
+TEST(WebRtcAnswerToIms, BandwidthEachSideDeclared) {
+    SessionDescription ims_offer = parse_ok(data("vilte_offer.sdp"));
+    const RewriteResult ours = ims_offer_to_webrtc(ims_offer, web_side({40000, 40002}));
+    ASSERT_TRUE(ours.ok()) << ours.reason;
+    SessionDescription answer = parse_ok(data("chrome_answer_to_vilte.sdp"));
+    RewriteResult r =
+        webrtc_answer_to_ims(ims_offer, ours.description, answer, ims_side({30000, 30002}));
+    ASSERT_TRUE(r.ok()) << r.reason;
+    ASSERT_EQ(r.media.size(), 2U);
+    EXPECT_EQ(r.media[0].core_as_kbps, 80U);
+    EXPECT_EQ(r.media[1].core_as_kbps, 1006U);
+    EXPECT_EQ(r.media[0].access_as_kbps, 0U);
+    EXPECT_EQ(r.media[1].access_as_kbps, 0U);
+
+    // The browser's answer says b=AS:2500 on its video line, b=TIAS and
+    // b=AS:96 and b=AS:64 on audio; the IMS offer's audio line loses its own
+    // b=AS (the session's 1086 is then its bound).
+    answer.media[1].lines.insert(answer.media[1].lines.begin(), Line{'b', "AS:2500"});
+    answer.media[0].lines.insert(
+        answer.media[0].lines.begin(),
+        {Line{'b', "TIAS:500000"}, Line{'b', "AS:96"}, Line{'b', "AS:64"}});
+    std::erase_if(ims_offer.media[0].lines, [](const Line& l) { return l.type == 'b'; });
+    r = webrtc_answer_to_ims(ims_offer, ours.description, answer, ims_side({30000, 30002}));
+    ASSERT_TRUE(r.ok()) << r.reason;
+    EXPECT_EQ(r.media[0].access_as_kbps, 96U);
+    EXPECT_EQ(r.media[1].access_as_kbps, 2500U);
+    EXPECT_EQ(r.media[0].core_as_kbps, 1086U);
+    EXPECT_EQ(r.media[1].core_as_kbps, 1006U);
+}
+
+TEST(ImsAnswerToWebRtc, BandwidthEachSideDeclared) {
+    const SessionDescription offer = parse_ok(data("chrome_offer.sdp"));
+    const RewriteResult ims = webrtc_offer_to_ims(offer, ims_side({30000, 30002}));
+    ASSERT_TRUE(ims.ok()) << ims.reason;
+    const SessionDescription answer = parse_ok(data("ims_answer_to_chrome.sdp"));
+    const RewriteResult r =
+        ims_answer_to_webrtc(offer, ims.description, answer, web_side({40000, 40002}));
+    ASSERT_TRUE(r.ok()) << r.reason;
+    ASSERT_GE(r.media.size(), 2U);
+    EXPECT_EQ(r.media[0].core_as_kbps, 41U);  // PCMU under b=AS:41: why policing has a floor
+    EXPECT_EQ(r.media[1].core_as_kbps, 1000U);
+    EXPECT_EQ(r.media[0].access_as_kbps, 0U);  // Chrome declares none
+    EXPECT_EQ(r.media[1].access_as_kbps, 0U);
+}
+
 TEST(WebRtcAnswerToIms, SavpOfferAnsweredWithOurKey) {
     const SessionDescription ims_offer = parse_ok(data("ims_savp_offer.sdp"));
     ImsSide ims = ims_side({30000});
