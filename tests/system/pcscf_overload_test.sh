@@ -94,11 +94,21 @@ bg+=("$media_pid")
 sleep 1
 
 # --- 1. the REGISTER flood ------------------------------------------------------
+reg0=$(metric '^isthmus_pcscf_refused_total\{reason="admission_register_rate"')
 flood reg register 20 20 100
+# The tool counts answers in its window, which opens once every WebSocket
+# registered; each floods as soon as it has, so on a slow machine the first
+# ones were refused and closed before the window opened (seen once in CI:
+# 0 in the window). What the flood got is therefore read from the P-CSCF's
+# counter and the tool's setup: the window's figures are printed.
 n503=$(jsonv "$tmp/reg.json" '.by_status."503"')
 n200=$(jsonv "$tmp/reg.json" '.by_status."200"')
-check "1: REGISTERs beyond the rates are refused with 503 ($n503 seen by the flood)" test "$n503" -gt 0
-check "1: ... and those within them registered at the core ($n200 x 200)" test "$n200" -gt 0
+reg503=$(( $(metric '^isthmus_pcscf_refused_total\{reason="admission_register_rate"') - reg0 ))
+echo "# 1: REGISTERs refused for the REGISTER rate: $reg503; in the tool's window: $n503 x 503, $n200 x 200"
+check "1: REGISTERs beyond the rates are refused with 503 ($reg503 for the REGISTER rate)" \
+  test "$reg503" -gt 0
+check "1: ... and those within them registered at the core ($(jsonv "$tmp/reg.json" .registered) of 20 WebSockets, $n200 x 200 more in the window)" \
+  test "$(jsonv "$tmp/reg.json" .registered)" -gt 0
 check "1: flooding WebSockets closed for not waiting" \
   test "$(jsonv "$tmp/reg.json" .closed_before_end)" -gt 0
 check "1: the first refusal the flood saw: 503 naming the limit, Retry-After: 5" \

@@ -255,6 +255,14 @@ registers_from_pcscf() { grep -c 'request REGISTER .* from 198\.18\.24\.1:' "$tm
 
 # --- Chromium with the WIC from the WWSF, in the ue namespace -----------------------
 mkfifo "$tmp/wic.in" && exec 8<>"$tmp/wic.in"
+# The ue namespace's links settled first: no IPv6 address still tentative
+# (duplicate address detection), whose end Chromium would take for a
+# network change in the middle of loading the page (ERR_NETWORK_CHANGED,
+# seen once in CI; the driver also reloads a page that never initialized).
+for _ in $(seq 1 50); do
+  [ -z "$(ip netns exec "$ue" ip -6 addr show tentative 2>/dev/null)" ] && break
+  sleep 0.1
+done
 # TMPDIR: Chromium's profile goes into $tmp too.
 mkdir -p "$tmp/chromium"
 ip netns exec "$ue" env TMPDIR="$tmp/chromium" HOME="$tmp/chromium" node "$driver" \

@@ -190,14 +190,26 @@ async function start() {
       emit({ event: 'message', ...data });
     }
   });
-  await page.goto(url);
-  await hook();
+  // A page whose scripts did not all load never initializes the WIC: seen
+  // in CI once, a resource failing with net::ERR_NETWORK_CHANGED (Chromium
+  // saw the namespace's interfaces settle while it loaded). A user would
+  // reload; so does the driver, twice at most, and says so.
+  for (let attempt = 1; ; attempt += 1) {
+    await page.goto(url);
+    try {
+      await hook(attempt < 3 ? 15000 : 30000);
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      emit({ event: 'retry', attempt, error: e.message.split('\n')[0] });
+    }
+  }
   emit({ event: 'ready', url, chromium: browser.version(), config: await page.evaluate(() => window.wic.config) });
 }
 
 // Once the WIC has initialized: its state changes and log lines reach us.
-async function hook() {
-  await page.waitForFunction(() => window.wic && window.wic.ready);
+async function hook(timeout = 30000) {
+  await page.waitForFunction(() => window.wic && window.wic.ready, undefined, { timeout });
   await page.evaluate(async () => {
     await window.wic.ready;
     const { phone } = window.wic;
