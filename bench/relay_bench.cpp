@@ -91,7 +91,9 @@ constexpr const char* kUsage =
     "  --command-latency      also: SessionCreate to the session's first packet out,\n"
     "                         2,000 sessions, idle and busy worker (~2 s)\n"
     "  --no-capture-area      the worker without the dpif capture area (by default it has\n"
-    "                         one with no capture running, as in the dataplane)\n";
+    "                         one with no capture running, as in the dataplane)\n"
+    "  --police KBPS          police both legs of every session at KBPS kb/s (8..10000000;\n"
+    "                         10000000 drops nothing: the policer's cost per packet)\n";
 
 uint64_t parse_count(const std::string& s, const char* what) {
     char* end = nullptr;
@@ -154,6 +156,9 @@ Options parse_options(int argc, char** argv) {
             o.command_latency = true;
         } else if (a == "--no-capture-area") {
             o.capture_area = false;
+        } else if (a == "--police") {
+            o.police_kbps = static_cast<uint32_t>(parse_count(value(), "--police"));
+            if (o.police_kbps < 8 || o.police_kbps > 10000000) die("--police: 8..10000000 kb/s");
         } else {
             die("unknown argument '" + a + "'\n\n" + kUsage);
         }
@@ -283,6 +288,7 @@ RelayCase run_case(Rig& rig, Worker& w, FrameWriter& fw, Cursor& cur, uint32_t s
 int main(int argc, char** argv) try {
     using namespace isthmus::bench;
     Options o = parse_options(argc, argv);
+    set_police_kbps(o.police_kbps);
     Results res;
     res.options = o;
     for (int i = 0; i < argc; ++i)

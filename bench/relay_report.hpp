@@ -28,6 +28,10 @@ struct Options {
     // 10's capture); by default it has one with no capture running, as the
     // dataplane's workers do (the hook's idle cost is in the figures).
     bool capture_area = true;
+    // --police KBPS: every session's legs policed at that rate (issue 11;
+    // high enough that nothing is dropped: the check's cost, not its
+    // effect); 0: not policed, as before.
+    uint32_t police_kbps = 0;
 };
 
 // ns/packet of the SRTP engine alone (bursts of 32, one context).

@@ -56,6 +56,8 @@ inline constexpr uint8_t kImsRouterMac[6] = {0x02, 0, 0, 0, 0x1a, 0x01};
 
 // The SessionCreate command of session i (id i + 1).
 dpif::Command create_command(uint32_t i);
+// The rate create_command() polices both legs at (kb/s; 0: none, the default).
+void set_police_kbps(uint32_t kbps);
 // The SDES keys of packets the gateway receives on access legs.
 dpif::SrtpKeys access_rx_keys();
 uint32_t browser_ssrc(uint32_t i);
