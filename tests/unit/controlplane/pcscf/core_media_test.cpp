@@ -211,6 +211,17 @@ class CoreMediaTest : public CoreFixture {
         r.add("Contact", "<sip:bob@198.18.5.20:5070>");
         return only(feed(r, scscf())).msg;
     }
+    // A re-INVITE of the browser's confirmed call (to-tag ims-tag), routed
+    // as its route set says.
+    Message reinvite_from_browser(std::string body) {
+        Message m = invite_from_browser(std::move(body), "z9hG4bK-reinv");
+        m.set("To", "<sip:bob@ims.example.net>;tag=ims-tag");
+        m.set("CSeq", "2 INVITE");
+        m.add("Route", "<sip:" + token() + "@pcscf.example.net:443;transport=ws;lr>");
+        m.add("Route", "<sip:198.18.0.1:5060;lr>");
+        m.add("Route", "<sip:198.18.0.11:5060;lr>");
+        return m;
+    }
     // A BYE for the browser's call from the browser.
     Message bye_from_browser(std::string_view to_tag = "ims-tag") {
         Message m = browser_request("BYE", "z9hG4bK-bye1", 2, "call-1");
@@ -309,12 +320,7 @@ TEST_F(CoreMediaTest, TheOtherSidesBandwidthPolicesEachLeg) {
     EXPECT_EQ(cmds[0].police_kbps[0], 450u);  // the browser may send 300 x 150 %
     EXPECT_EQ(cmds[0].police_kbps[1], 200u);  // the IMS: the browser declared none
     // b=AS under the floor (PCMU under b=AS:41, as some UEs write it): the floor.
-    Message reinvite = invite_from_browser(browser_offer(), "z9hG4bK-reinv");
-    reinvite.set("To", "<sip:bob@ims.example.net>;tag=ims-tag");
-    reinvite.set("CSeq", "2 INVITE");
-    reinvite.add("Route", "<sip:" + token() + "@pcscf.example.net:443;transport=ws;lr>");
-    reinvite.add("Route", "<sip:198.18.0.1:5060;lr>");
-    reinvite.add("Route", "<sip:198.18.0.11:5060;lr>");
+    const Message reinvite = reinvite_from_browser(browser_offer());
     const Sent fwd = main_output(feed(reinvite, browser()));
     only(feed(with_sdp(response_to(fwd.msg, 200, "OK"),
                        with_as(ims_sdp("198.18.5.20", 40010, "2"), "41")),
@@ -753,12 +759,7 @@ TEST_F(CoreMediaTest, HoldByReInviteKeepsPortsAndTheSession) {
     const uint16_t core_port = sdp_of(inv).media[0].m.port;
     answer_from_ims(inv);
     commands();
-    Message reinvite = invite_from_browser(browser_offer("sendonly"), "z9hG4bK-reinv");
-    reinvite.set("To", "<sip:bob@ims.example.net>;tag=ims-tag");
-    reinvite.set("CSeq", "2 INVITE");
-    reinvite.add("Route", "<sip:" + token() + "@pcscf.example.net:443;transport=ws;lr>");
-    reinvite.add("Route", "<sip:198.18.0.1:5060;lr>");
-    reinvite.add("Route", "<sip:198.18.0.11:5060;lr>");
+    const Message reinvite = reinvite_from_browser(browser_offer("sendonly"));
     const Sent fwd = main_output(feed(reinvite, browser()));
     const sdp::SessionDescription ims = sdp_of(fwd.msg);
     EXPECT_EQ(ims.media[0].m.port, core_port);
