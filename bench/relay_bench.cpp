@@ -288,7 +288,6 @@ RelayCase run_case(Rig& rig, Worker& w, FrameWriter& fw, Cursor& cur, uint32_t s
 int main(int argc, char** argv) try {
     using namespace isthmus::bench;
     Options o = parse_options(argc, argv);
-    set_police_kbps(o.police_kbps);
     Results res;
     res.options = o;
     for (int i = 0; i < argc; ++i)
@@ -347,7 +346,7 @@ int main(int argc, char** argv) try {
             std::vector<uint32_t> all(sessions);
             for (uint32_t i = 0; i < sessions; ++i)
                 all[i] = i;
-            setup.create_ns = create_sessions(*w, all);
+            setup.create_ns = create_sessions(*w, all, o.police_kbps);
             res.setups.push_back(setup);
             Cursor cursors[2] = {Cursor(sessions), Cursor(sessions)};  // by Direction
             for (const bool csum : {false, true}) {

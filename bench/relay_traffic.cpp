@@ -84,17 +84,9 @@ uint32_t ims_ssrc(uint32_t i) {
     return 0x20000000U + i;
 }
 
-namespace {
-uint32_t g_police_kbps = 0;
-}  // namespace
-
-void set_police_kbps(uint32_t kbps) {
-    g_police_kbps = kbps;
-}
-
-dpif::Command create_command(uint32_t i) {
+dpif::Command create_command(uint32_t i, uint32_t police_kbps) {
     dpif::Command c{};
-    c.police_kbps[0] = c.police_kbps[1] = g_police_kbps;
+    c.police_kbps[0] = c.police_kbps[1] = police_kbps;
     c.hdr.version = dpif::kAbiVersion;
     c.hdr.type = dpif::MsgType::SessionCreate;
     c.hdr.session_id = uint64_t{i} + 1;

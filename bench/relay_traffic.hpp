@@ -55,9 +55,8 @@ inline constexpr uint8_t kBrowserRouterMac[6] = {0x02, 0, 0, 0, 0xb0, 0x01};
 inline constexpr uint8_t kImsRouterMac[6] = {0x02, 0, 0, 0, 0x1a, 0x01};
 
 // The SessionCreate command of session i (id i + 1).
-dpif::Command create_command(uint32_t i);
-// The rate create_command() polices both legs at (kb/s; 0: none, the default).
-void set_police_kbps(uint32_t kbps);
+// police_kbps: both legs policed at that rate (0: not policed).
+dpif::Command create_command(uint32_t i, uint32_t police_kbps = 0);
 // The SDES keys of packets the gateway receives on access legs.
 dpif::SrtpKeys access_rx_keys();
 uint32_t browser_ssrc(uint32_t i);

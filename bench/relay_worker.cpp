@@ -10,10 +10,10 @@ namespace isthmus::bench {
 using dataplane::Worker;
 using dataplane::WorkerMsg;
 
-WorkerMsg create_message(uint32_t i) {
+WorkerMsg create_message(uint32_t i, uint32_t police_kbps) {
     WorkerMsg m{};
     m.kind = WorkerMsg::Kind::Command;
-    m.cmd = create_command(i);
+    m.cmd = create_command(i, police_kbps);
     return m;
 }
 
@@ -31,7 +31,7 @@ WorkerMsg next_hop_message(uint32_t i, Side side) {
     return h;
 }
 
-double create_sessions(Worker& w, std::span<const uint32_t> indices) {
+double create_sessions(Worker& w, std::span<const uint32_t> indices, uint32_t police_kbps) {
     const std::size_t n = indices.size(), size_before = w.table().size();
     std::size_t next = 0, answered = 0, failed = 0;
     std::string first_failure;
@@ -39,7 +39,7 @@ double create_sessions(Worker& w, std::span<const uint32_t> indices) {
     const uint64_t t0 = rte_rdtsc();
     while (answered < n) {
         while (next < n && w.inbox.kCapacity - w.inbox.size() >= 3) {
-            w.inbox.try_push(create_message(indices[next]));
+            w.inbox.try_push(create_message(indices[next], police_kbps));
             w.inbox.try_push(next_hop_message(indices[next], Side::Access));
             w.inbox.try_push(next_hop_message(indices[next], Side::Core));
             ++next;

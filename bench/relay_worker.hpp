@@ -46,12 +46,14 @@ class Cursor {
 };
 
 // Creates sessions `indices` (relay_traffic.hpp's session i) through the
-// worker's inbox as the main lcore does, with both next hops. Returns the
-// ns per session; dies naming the first failure.
-double create_sessions(dataplane::Worker& w, std::span<const uint32_t> indices);
+// worker's inbox as the main lcore does, with both next hops, their legs
+// policed at `police_kbps` (0: not). Returns the ns per session; dies
+// naming the first failure.
+double create_sessions(dataplane::Worker& w, std::span<const uint32_t> indices,
+                       uint32_t police_kbps = 0);
 // The WorkerMsgs the main lcore sends for session i: its SessionCreate, and
 // the next hop of leg `side`.
-dataplane::WorkerMsg create_message(uint32_t i);
+dataplane::WorkerMsg create_message(uint32_t i, uint32_t police_kbps = 0);
 dataplane::WorkerMsg next_hop_message(uint32_t i, Side side);
 
 // A worker's "handed_off" counter (published into a private stats block).

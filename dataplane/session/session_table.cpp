@@ -70,6 +70,19 @@ uint32_t checked_burst(uint32_t ms) {
 constexpr uint32_t kPoliceMinKbps = kPoliceMinOctetsPerS / 125;
 constexpr uint32_t kPoliceMaxKbps = kPoliceMaxOctetsPerS / 125;
 
+// A leg's policer parameters from its Command::police_kbps and the table's
+// burst: octets/s and burst octets (at least one full-size packet); both 0
+// for 0 (not policed), octets/s past UINT32_MAX for a rate out of range.
+struct PoliceParams {
+    uint64_t octets_per_s;
+    uint64_t burst_octets;
+};
+PoliceParams police_params(uint32_t kbps, uint32_t burst_ms) {
+    if (kbps == 0) return {0, 0};
+    const uint64_t octets = uint64_t{kbps} * 125U;
+    return {octets, std::max<uint64_t>(kPoliceMinBurstOctets, octets * burst_ms / 1000U)};
+}
+
 bool same_addr(const Endpoint& a, const Endpoint& b) {
     return a.family == b.family && a.port == b.port && std::memcmp(a.addr, b.addr, 16) == 0;
 }
@@ -226,8 +239,10 @@ bool SessionTable::plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan,
 bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
                              std::string& detail) const {
     for (int i = 0; i < 2; ++i) {
-        const uint32_t kbps = cmd.police_kbps[i];
-        if (kbps != 0 && (kbps < kPoliceMinKbps || kbps > kPoliceMaxKbps)) {
+        const PoliceParams p = police_params(cmd.police_kbps[i], limits_.police_burst_ms);
+        if (p.octets_per_s > kPoliceMaxOctetsPerS ||
+            !police_params_valid(static_cast<uint32_t>(p.octets_per_s),
+                                 static_cast<uint32_t>(p.burst_octets))) {
             detail = "police_kbps[" + std::to_string(i) + "] (" + side_name(static_cast<Side>(i)) +
                      "): " + std::to_string(kPoliceMinKbps) + ".." +
                      std::to_string(kPoliceMaxKbps) + " kb/s, or 0 (not policed)";
@@ -582,11 +597,11 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
 
 void SessionTable::set_policing(Session& s, const dpif::Command& cmd) const {
     for (int i = 0; i < 2; ++i) {
-        const uint64_t octets = static_cast<uint64_t>(cmd.police_kbps[i]) * 125U;
-        const uint64_t burst =
-            std::max<uint64_t>(kPoliceMinBurstOctets, octets * limits_.police_burst_ms / 1000U);
-        // An update that keeps the rate keeps the policer's state.
-        police_configure(s.police[i], static_cast<uint32_t>(octets), static_cast<uint32_t>(burst));
+        // Validated by plan_legs. An update that keeps the rate keeps the
+        // policer's state.
+        const PoliceParams p = police_params(cmd.police_kbps[i], limits_.police_burst_ms);
+        police_configure(s.police[i], static_cast<uint32_t>(p.octets_per_s),
+                         static_cast<uint32_t>(p.burst_octets));
         s.leg[i].policed = s.police[i].on();
     }
 }
