@@ -9,10 +9,11 @@
 // (ITU-T I.371 annex A; RFC 2697's committed bucket behaves alike): one
 // "theoretical arrival time" per leg instead of a token count and a refill
 // timestamp, so that a packet costs one compare and one multiply-add (the
-// ps-to-ns division is by a constant: a multiply) and no clock read. A packet of L octets arriving at t
-// conforms when t >= tat - tau; each conforming packet moves tat to
-// max(tat, t) + L * (time per octet). tau is the burst: `burst_octets` at
-// the rate. A leg idle for long starts again with a full burst.
+// ps-to-ns division is by a constant: a multiply) and no clock read. A
+// packet of L octets arriving at t conforms when t >= tat - tau; each
+// conforming packet moves tat to max(tat, t) + L * (time per octet). tau is
+// the burst: `burst_octets` at the rate. A leg idle for long starts again
+// with a full burst.
 //
 // What is counted: the IP packet as it arrived (IP and UDP headers, the
 // SRTP/RTP packet), as SDP's b=AS counts bandwidth (RFC 3556 2: "including
