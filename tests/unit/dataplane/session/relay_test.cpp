@@ -125,6 +125,56 @@ TEST_F(RelayTest, ForgedReplayedAndMisaddressedPacketsAreDroppedAndCounted) {
     EXPECT_EQ(s.dropped[1], 2U);  // stranger, STUN (the bad checksum has no session)
 }
 
+TEST_F(RelayTest, ReplayedAndForgedSrtcpIsDroppedCountedAndSpendsNothing) {
+    ASSERT_TRUE(table_.set_next_hop(1, Side::Core, kImsMac));
+    Buffer good;
+    from_browser(good, rtcp_rr(0x11223344), true, browser_tx_);
+    const Bytes copy(good.pkt.data + 42, good.pkt.data + good.pkt.len);
+    ASSERT_EQ(run(good).action, Action::ToCore);
+
+    Buffer replay;  // the same SRTCP packet again: same SRTCP index
+    frame_into(replay, Side::Access, kBrowserMac, kAccessMac, cmd_.access.remote, cmd_.access.local,
+               copy);
+    EXPECT_EQ(run(replay).drop, RelayDrop::SrtpIn);
+
+    Bytes forged_bytes = browser_tx_.protect(rtcp_rr(0x11223344), true);
+    for (const std::size_t at :
+         {std::size_t{9}, forged_bytes.size() - 12, forged_bytes.size() - 1}) {
+        Bytes f = forged_bytes;  // a bit of the payload, of the E-flag/index word, of the tag
+        f[at] ^= 0x01;
+        Buffer forged;
+        frame_into(forged, Side::Access, kBrowserMac, kAccessMac, cmd_.access.remote,
+                   cmd_.access.local, f);
+        EXPECT_EQ(run(forged).drop, RelayDrop::SrtpIn) << "octet " << at;
+    }
+    Bytes cut = forged_bytes;  // tag cut short
+    cut.resize(cut.size() - 4);
+    Buffer truncated;
+    frame_into(truncated, Side::Access, kBrowserMac, kAccessMac, cmd_.access.remote,
+               cmd_.access.local, cut);
+    EXPECT_EQ(run(truncated).drop, RelayDrop::SrtpIn);
+
+    // The untouched packet still authenticates (nothing above moved the
+    // window), once; then it is a replay too.
+    Buffer late;
+    frame_into(late, Side::Access, kBrowserMac, kAccessMac, cmd_.access.remote, cmd_.access.local,
+               forged_bytes);
+    ASSERT_EQ(run(late).action, Action::ToCore) << relay_drop_name(late.pkt.drop);
+    Buffer again;
+    frame_into(again, Side::Access, kBrowserMac, kAccessMac, cmd_.access.remote, cmd_.access.local,
+               forged_bytes);
+    EXPECT_EQ(run(again).drop, RelayDrop::SrtpIn);
+
+    const auto& c = engine_.counters();
+    EXPECT_EQ(c.get(srtp::Op::UnprotectRtcp, srtp::Status::Replay), 2U);
+    EXPECT_EQ(c.get(srtp::Op::UnprotectRtcp, srtp::Status::AuthFail), 4U);  // three flips, the cut
+    EXPECT_EQ(c.get(srtp::Op::UnprotectRtp, srtp::Status::Replay), 0U);
+    EXPECT_EQ(relay_.counters().relayed_packets[0], 2U);
+    const Session& s = table_.at(table_.slot_of(1));
+    EXPECT_EQ(s.relayed[0], 2U);
+    EXPECT_EQ(s.dropped[0], 6U);  // replay, three forgeries, the cut one, the second replay
+}
+
 TEST_F(RelayTest, ALegTakesPacketsOnlyFromItsOwnSidesPort) {
     ASSERT_TRUE(table_.set_next_hop(1, Side::Access, kBrowserMac));
     // "IMS" RTP with the IMS UE's source address, but arriving on the access
