@@ -14,8 +14,9 @@
 # isthmus-ctl (the browser's certificate fingerprint, ICE credentials); the
 # browser's N SRTP packets must reach the IMS host as intact RTP and the IMS
 # host's N RTP packets must reach the browser as SRTP that decrypts with the
-# negotiated keys. Then: a second handshake on an established leg is
-# refused, a wrong fingerprint is refused (no media, counted), and a flood of
+# negotiated keys. Then: replayed SRTP/SRTCP and forged SRTP from the
+# browser's own address dropped and counted (two profiles), a second
+# handshake on an established leg is refused, a wrong fingerprint is refused (no media, counted), and a flood of
 # ClientHellos (20000/s) during a call leaves its media untouched while the
 # dataplane counts every flood datagram it saw and keeps answering.
 # The gateway's fingerprint comes from `isthmus-ctl status`.
@@ -163,6 +164,29 @@ check "the slow path counts 8 handshakes up ($up)" test "$up" = 8
 keys=$(counter worker0 dtls_keys_installed)
 check "the worker installed 8 key sets ($keys)" test "$keys" = 8
 
+# Replays and forgeries on the DTLS-keyed access leg (issue 11): after its
+# media the browser sends its first 30 datagrams again (25 SRTP, 5 SRTCP, byte
+# for byte) and 20 SRTP packets with a flipped tag octet. The worker drops and
+# counts each; none reaches the IMS host (the session relays no more than the
+# call's own packets).
+for profile in SRTP_AES128_CM_SHA1_80 SRTP_AEAD_AES_256_GCM; do
+  replay_before=$(counter worker0 srtp_replay) auth_before=$(counter worker0 srtp_auth_fail)
+  media "$id" "$profile" passive --replay 30 --forge 20
+  check "[$id] the browser replayed 30 and forged 20 ($last_out)" \
+    grep -q ' replayed=30 forged=20$' <<< "$last_out"
+  sleep 0.2
+  replay_after=$(counter worker0 srtp_replay) auth_after=$(counter worker0 srtp_auth_fail)
+  check "[$id] worker0 srtp_replay +30 ($replay_before -> $replay_after)" \
+    test "$((replay_after - replay_before))" -eq 30
+  check "[$id] worker0 srtp_auth_fail +20 ($auth_before -> $auth_after)" \
+    test "$((auth_after - auth_before))" -eq 20
+  out=$("$ctl" --region "$region" session show "$id" 2>&1)
+  check "[$id] session show: only the call's $N RTP + $((N / 5)) SRTCP relayed in, 50 dropped at the access ($out)" \
+    grep -Eq "relayed_a2c=$((N + N / 5)) relayed_c2a=$N dropped_access=50 dropped_core=0" <<< "$out"
+  "$ctl" --region "$region" session delete "$id" > /dev/null
+  id=$((id + 1))
+done
+
 # A second handshake on an established leg is refused; media goes on.
 media "$id" SRTP_AEAD_AES_128_GCM passive --second-handshake
 check "[$id] the browser's second handshake was refused" \
@@ -187,7 +211,7 @@ sleep 0.2
 mismatch=$(counter slow_path dtls_fingerprint_mismatch)
 check "the slow path counts dtls_fingerprint_mismatch=1 ($mismatch)" test "$mismatch" = 1
 keys=$(counter worker0 dtls_keys_installed)
-check "no keys were installed for it (still $keys)" test "$keys" = 9
+check "no keys were installed for it (still $keys)" test "$keys" = 11
 "$ctl" --region "$region" session delete "$id" > /dev/null
 
 # A DTLS handshake flood during a call (issue 5: a flood of DTLS traffic

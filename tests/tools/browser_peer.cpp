@@ -53,7 +53,7 @@ constexpr const char* kUsage =
     "                    --profiles LIST --count N --interval-us I --expect M --timeout-ms T\n"
     "                    [--consent-ms C] [--pause-consent-ms A:B] [--expect-dtls-fail]\n"
     "                    [--second-handshake] [--answer-checks] [--linger-ms L] [--dtls-stall]\n"
-    "                    [--dtls-flood-pps R [--dtls-flood-ms D]]\n"
+    "                    [--dtls-flood-pps R [--dtls-flood-ms D]] [--replay K] [--forge F]\n"
     "\n"
     "A browser's media stack on one UDP socket (no DPDK). EP: ADDR:PORT, IPv6 [ADDR]:PORT.\n"
     "\n"
@@ -88,6 +88,11 @@ constexpr const char* kUsage =
     "  backlog beyond that is skipped): a ClientHello from a fresh DTLS client (captured\n"
     "  once) with a new random record sequence number and random in each. Adds\n"
     "  \" flood_sent=S\" (datagrams sent) to the last line.\n"
+    "--replay K: right after the last media packet, the first K datagrams of the media\n"
+    "  (SRTP and SRTCP as they went: an SRTCP after every 5th SRTP) sent again, byte for\n"
+    "  byte. --forge F: then F SRTP packets (seq N+1..N+F) whose last tag octet is\n"
+    "  flipped. Adds \" replayed=K forged=F\" to the last line. Neither may reach the far\n"
+    "  side: the gateway counts them (srtp_replay, srtp_auth_fail).\n"
     "\n"
     "Last line: \"ice=ok|fail dtls=... profile=P|none sent=N received=R ok=O bad=B\n"
     "  srtp_fail=F consent_ok=K second_handshake=refused|completed|not_tried rtcp=C\"\n"
@@ -195,8 +200,12 @@ class BrowserPeer {
     void send_check(Check kind);
     void send_media();
     void send_flood(uint64_t now);
+    void send_replays_and_forgeries();
     void dtls_up(uint64_t now);
     void send(const uint8_t* b, std::size_t n, const sockaddr_storage& dst);
+    void keep_copy(const uint8_t* b, std::size_t n) {
+        if (sent_copies_.size() < c_.replay) sent_copies_.emplace_back(b, b + n);
+    }
     void note(const std::string& what) { std::fprintf(stderr, "browser_peer: %s\n", what.c_str()); }
     bool consent_paused(uint64_t now) const {
         if (!c_.pause_consent_ms || dtls_up_ns_ == 0) return false;
@@ -226,6 +235,9 @@ class BrowserPeer {
     uint64_t rtcp_ = 0, consent_ok_ = 0, early_srtp_ = 0, send_errors_ = 0, rejected_ = 0;
     std::unique_ptr<DtlsFlood> flood_;  // with --dtls-flood-pps
     uint64_t flood_sent_ = 0, flood_errors_ = 0;
+    std::vector<std::vector<uint8_t>> sent_copies_;  // with --replay: the first K datagrams
+    uint64_t replayed_ = 0, forged_ = 0;
+    bool replays_done_ = false;
 };
 
 void BrowserPeer::send(const uint8_t* b, std::size_t n, const sockaddr_storage& dst) {
@@ -402,13 +414,39 @@ void BrowserPeer::send_media() {
     const uint64_t errors = send_errors_;
     send(buf.data(), len, c_.to);
     if (send_errors_ == errors) ++sent_;
+    keep_copy(buf.data(), len);
     if (seq % kRtcpEvery == 0) {
         len = build_rtcp_rr(buf.data(), seq);
         if (srtp_out_->protect(buf.data(), len, true)) {
             send(buf.data(), len, c_.to);
+            keep_copy(buf.data(), len);
         } else {
             note("srtp_protect_rtcp failed");
         }
+    }
+}
+
+// --replay and --forge: the kept datagrams again, then packets past the last
+// sequence number with a flipped tag octet (new indices: a replay window
+// that moved for them would show as a later loss).
+void BrowserPeer::send_replays_and_forgeries() {
+    replays_done_ = true;
+    for (const std::vector<uint8_t>& d : sent_copies_) {
+        const uint64_t errors = send_errors_;
+        send(d.data(), d.size(), c_.to);
+        if (send_errors_ == errors) ++replayed_;
+    }
+    std::array<uint8_t, kMaxDatagram> buf{};
+    for (uint64_t k = 1; k <= c_.forge; ++k) {
+        std::size_t len = build_rtp(buf.data(), static_cast<uint16_t>(c_.count + k));
+        if (!srtp_out_->protect(buf.data(), len, false)) {
+            note("srtp_protect failed for a forgery");
+            return;
+        }
+        buf[len - 1] ^= 0x01U;
+        const uint64_t errors = send_errors_;
+        send(buf.data(), len, c_.to);
+        if (send_errors_ == errors) ++forged_;
     }
 }
 
@@ -499,6 +537,9 @@ void BrowserPeer::advance(uint64_t now) {
                now >= dtls_up_ns_ + (next_seq_ - 1) * c_.interval_us * 1000)
             send_media();
         if (flood_) send_flood(now);
+        if (next_seq_ > c_.count && !replays_done_ && (c_.replay != 0 || c_.forge != 0)) {
+            send_replays_and_forgeries();
+        }
         if (next_seq_ > c_.count && (ok_ >= c_.expect || now >= media_deadline_)) {
             phase_ = Phase::Linger;
             linger_end_ = now + c_.linger_ms * kMs;
@@ -629,6 +670,10 @@ int BrowserPeer::run() {
         static_cast<unsigned long long>(srtp_fail_), static_cast<unsigned long long>(consent_ok_),
         second_result_.c_str(), static_cast<unsigned long long>(rtcp_));
     if (flood_) std::printf(" flood_sent=%llu", static_cast<unsigned long long>(flood_sent_));
+    if (c_.replay != 0 || c_.forge != 0) {
+        std::printf(" replayed=%llu forged=%llu", static_cast<unsigned long long>(replayed_),
+                    static_cast<unsigned long long>(forged_));
+    }
     std::printf("\n");
     std::fflush(stdout);
     if (!ice_ok_) return 1;

@@ -116,7 +116,9 @@ struct Config {
     std::string profiles;  // OpenSSL's form: colon separated
     uint64_t count = 0, interval_us = 0, expect = 0, timeout_ms = 0, consent_ms = 1000;
     uint64_t linger_ms = 0;
-    uint64_t flood_pps = 0, flood_ms = 0;  // 0: no flood; 0 ms: the whole media phase
+    uint64_t flood_pps = 0, flood_ms = 0;
+    uint64_t replay = 0, forge = 0;  // --replay, --forge: datagrams after the media  // 0: no
+                                     // flood; 0 ms: the whole media phase
     std::optional<std::pair<uint64_t, uint64_t>> pause_consent_ms;
     bool expect_dtls_fail = false, second_handshake = false, answer_checks = false;
     bool dtls_stall = false;  // the first flight, then deaf and mute
@@ -130,7 +132,8 @@ inline Config parse_config(int argc, char** argv) {
         "--dtls",        "--profiles",     "--count",
         "--interval-us", "--expect",       "--timeout-ms"};
     static const std::set<std::string> kOptional = {
-        "--consent-ms", "--pause-consent-ms", "--linger-ms", "--dtls-flood-pps", "--dtls-flood-ms"};
+        "--consent-ms",    "--pause-consent-ms", "--linger-ms", "--dtls-flood-pps",
+        "--dtls-flood-ms", "--replay",           "--forge"};
     static const std::set<std::string> kFlags = {"--expect-dtls-fail", "--second-handshake",
                                                  "--answer-checks", "--dtls-stall"};
     std::map<std::string, std::string> o;
@@ -192,6 +195,10 @@ inline Config parse_config(int argc, char** argv) {
         if (c.flood_pps == 0) throw UsageError("--dtls-flood-ms needs --dtls-flood-pps");
         c.flood_ms = parse_number("--dtls-flood-ms", o.at("--dtls-flood-ms"), 1, 3600000);
     }
+    if (o.count("--replay") != 0) c.replay = parse_number("--replay", o.at("--replay"), 1, 1000);
+    if (o.count("--forge") != 0) c.forge = parse_number("--forge", o.at("--forge"), 1, 1000);
+    if (c.count + c.forge > 65535)
+        throw UsageError("--forge: N+F must fit 16-bit sequence numbers");
     if (o.count("--pause-consent-ms") != 0) {
         const std::string& v = o.at("--pause-consent-ms");
         const std::size_t colon = v.find(':');
