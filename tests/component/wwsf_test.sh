@@ -15,7 +15,7 @@
 #   - the Prometheus exporter (wwsf.metrics, plain HTTP on loopback): its
 #     samples match what the test did and the final statistics line;
 #   - SIGTERM: exit 0 with a final line; no password, token or cookie in
-#     the log.
+#     the log, nor the token signing key, the TLS key or the password's hash.
 # Usage: wwsf_test.sh PATH/TO/isthmus-wwsf
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -322,6 +322,24 @@ check "TLS: two handshakes failed (1.1, plain HTTP), two connections closed befo
          { grep -o 'tls_[a-z]*=[0-9]*' '$tmp/wwsf.log' | sed 's/^/    /'; false; }"
 check "the log holds no password, token or cookie" \
   sh -c "! grep -qF -e '$password' -e '${token#*.}' -e '$cookie' -e '$(jq -r .token "$tmp/guest.1" | cut -d. -f2)' '$tmp/wwsf.log'"
+# The keys: each base64 line of the two PEM files' bodies, and the private
+# scalars in hex (the Ed25519 seed, the P-256 scalar); the password's hash.
+key_secrets=("${hash##*\$}")
+for f in "$tmp/token.key" "$tmp/tls.key"; do
+  while read -r line; do key_secrets+=("$line"); done < <(grep -v '^-----' "$f")
+  key_secrets+=("$(openssl pkey -in "$f" -noout -text 2>/dev/null |
+    sed -n '/^priv:/,/^pub:/p' | grep -v -e '^priv:' -e '^pub:' | tr -d ' :\n')")
+done
+key_leaks() {
+  local k n=0
+  for k in "${key_secrets[@]}"; do
+    [ "${#k}" -ge 32 ] || { echo "    (a secret too short to look for: '$k')"; n=$((n + 1)); continue; }
+    if grep -qF -- "$k" "$tmp/wwsf.log"; then echo "    (found: $k)"; n=$((n + 1)); fi
+  done
+  [ "$n" -eq 0 ]
+}
+check "the log holds neither key (token signing, TLS: PEM lines, scalars) nor the password's hash (${#key_secrets[@]} strings)" \
+  key_leaks
 check "one line per event, each isthmus-wwsf: level=..." \
   sh -c "! grep -v '^isthmus-wwsf: level=[a-z]* event=' '$tmp/wwsf.log'"
 

@@ -21,7 +21,11 @@
 #  - carol registers over ws and closes her WebSocket: bob's next MESSAGE to
 #    carol gets 430 Flow Failed from Isthmus (RFC 5626), relayed by Kamailio;
 #  - alice de-registers; the daemon stops cleanly (exit 0) with no
-#    registration left.
+#    registration left;
+#  - nothing secret in its log, at log level debug (every SIP message
+#    logged): not the WSS private key (its PEM lines, its scalar in hex), not
+#    the flow-token key (hex, base64), not the subscribers' passwords, not
+#    the digest responses and nonces that crossed Mw.
 # Addresses from 198.18.0.0/15; namespaces, processes and files are removed
 # on exit. Usage: pcscf_ims_test.sh BUILD_DIR   (root; exit 77 = skipped)
 # PCSCF_IMS_MW=tcp: Mw over TCP both ways (our Path and Record-Route carry
@@ -87,6 +91,7 @@ cat > "$tmp/isthmus.toml" <<TOML
 visited_network_id = "visited.example.net"
 orig_ioi = "pcscf.example.net"
 flow_token_key_file = "$tmp/flow.key"
+log_level = "debug"
 [pcscf.w2]
 host = "pcscf.example.net"
 ws = "198.18.21.1:5062"
@@ -241,5 +246,31 @@ check "Mw: alice's MESSAGE carries a P-Charging-Vector with an icid" \
   mw_has "$msg" sip.P-Charging-Vector 'icid-value='
 check "Mw: bob's MESSAGE to carol is answered 430 by Isthmus" \
   mw_has 'sip.Status-Code == 430 && ip.src == 198.18.20.1' sip.CSeq.method 'MESSAGE'
+
+# --- nothing secret in the P-CSCF's log (at debug) -------------------------------
+secrets=(alice-secret carol-secret)
+# The WSS private key: each base64 line of its PEM body and its scalar in hex.
+while read -r line; do secrets+=("$line"); done < <(grep -v '^-----' "$tmp/pcscf.key")
+scalar=$(openssl pkey -in "$tmp/pcscf.key" -noout -text 2>/dev/null |
+  sed -n '/^priv:/,/^pub:/p' | grep -v -e '^priv:' -e '^pub:' | tr -d ' :\n')
+secrets+=("$scalar")
+# The flow-token key, as hex and base64.
+secrets+=("$(od -An -tx1 -v "$tmp/flow.key" | tr -d ' \n')" "$(base64 -w0 < "$tmp/flow.key")")
+# The digest responses (credentials) and nonces that crossed Mw.
+digest=$(mw 'sip.Method == "REGISTER" && ip.src == 198.18.20.1' sip.auth.digest.response | tr ',' '\n' | tr -d '"' | sort -u)
+nonces=$(mw 'sip.Method == "REGISTER" && ip.src == 198.18.20.1' sip.auth.nonce | tr ',' '\n' | tr -d '"' | sort -u)
+for v in $digest $nonces; do secrets+=("$v"); done
+leaked() {
+  local s n=0
+  for s in "${secrets[@]}"; do
+    [ -n "$s" ] || continue
+    if grep -qF -- "$s" "$tmp/pcscf.log"; then echo "    (found: $s)"; n=$((n + 1)); fi
+  done
+  [ "$n" -eq 0 ]
+}
+echo "# ${#secrets[@]} secrets looked for ($(wc -w <<< "$digest") digest responses, $(wc -w <<< "$nonces") nonces, scalar ${#scalar} hex digits); log $(wc -l < "$tmp/pcscf.log") lines"
+check "nothing secret in the P-CSCF's log at debug (WSS key, flow-token key, passwords, digest responses)" \
+  eval '[ "$(wc -w <<< "$digest")" -ge 2 ] && [ "${#scalar}" -eq 64 ] &&
+        [ "$(grep -c "level=debug" "$tmp/pcscf.log")" -gt 0 ] && leaked'
 
 summary

@@ -89,7 +89,8 @@ mint() {
     "$1" "$2" "$exp" "$4" > "$tmp/payload"
   local sig
   sig=$(openssl pkeyutl -sign -inkey "${5:-$tmp/wwsf.key}" -rawin -in "$tmp/payload" | b64url)
-  printf '%s.%s' "$(b64url < "$tmp/payload")" "$sig"
+  printf '%s.%s' "$(b64url < "$tmp/payload")" "$sig" | tee -a "$tmp/tokens"
+  echo >> "$tmp/tokens"
 }
 
 head -c 32 /dev/urandom > "$tmp/flow.key"
@@ -98,6 +99,7 @@ cat > "$tmp/isthmus.toml" <<TOML
 visited_network_id = "visited.example.net"
 orig_ioi = "pcscf.example.net"
 flow_token_key_file = "$tmp/flow.key"
+log_level = "debug"
 [pcscf.w2]
 host = "pcscf.example.net"
 ws = "198.18.27.1:5062"
@@ -201,4 +203,17 @@ stop_pcscf "$tmp/pcscf2.log"
 check "... and stops cleanly (exit $rc): 1 token registration, 1 replay refused, no file error" \
   eval '[ "$rc" -eq 0 ] && grep -q " token_registrations=1 " <<< "$final" &&
         grep -q " token_replayed=1 " <<< "$final" && grep -qE " token_journal_errors=0( |$)" <<< "$final"'
+# --- nothing secret in its logs (at debug: every SIP message logged) ---------------
+secrets=("$(od -An -tx1 -v "$tmp/flow.key" | tr -d ' \n')" "$(base64 -w0 < "$tmp/flow.key")")
+while read -r t; do secrets+=("$t" "${t#*.}"); done < "$tmp/tokens"  # each token, its signature
+leaked() {
+  local s n=0
+  for s in "${secrets[@]}"; do
+    if grep -qF -- "$s" "$tmp/pcscf.log" "$tmp/pcscf2.log"; then echo "    (found: $s)"; n=$((n + 1)); fi
+  done
+  [ "$n" -eq 0 ]
+}
+echo "# ${#secrets[@]} secrets looked for; logs $(cat "$tmp/pcscf.log" "$tmp/pcscf2.log" | wc -l) lines"
+check "no token (nor its signature) and not the flow-token key in either run's log, at debug" \
+  eval '[ "$(wc -l < "$tmp/tokens")" -eq 6 ] && [ "$(grep -c "level=debug" "$tmp/pcscf.log")" -gt 0 ] && leaked'
 summary
