@@ -11,7 +11,8 @@
 #   - guest leases until the pool is empty (503), one given back early with
 #     its token and leased again;
 #   - traversal attempts (404), a body and a header over their limits (413,
-#     431), TLS 1.1 refused while 1.2 and 1.3 work;
+#     431), TLS 1.1, TLS 1.2 with AES-CBC and renegotiation refused while
+#     1.2 (ECDHE, AEAD) and 1.3 work;
 #   - the Prometheus exporter (wwsf.metrics, plain HTTP on loopback): its
 #     samples match what the test did and the final statistics line;
 #   - SIGTERM: exit 0 with a final line; no password, token or cookie in
@@ -213,6 +214,16 @@ check "a header over max_header_bytes gets 431" test "$(status)" = 431
 # TLS versions.
 check "TLS 1.1 is refused" \
   sh -c "! openssl s_client -connect 127.0.0.1:$port -tls1_1 -CAfile '$tmp/tls.crt' </dev/null >/dev/null 2>&1"
+check "TLS 1.2 with ECDHE but AES-CBC is refused" \
+  sh -c "! openssl s_client -connect 127.0.0.1:$port -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA -CAfile '$tmp/tls.crt' </dev/null >/dev/null 2>&1"
+# A TLS 1.2 client that renegotiates ("R" on s_client's stdin) before its
+# request: refused (no_renegotiation), and the request is never answered.
+(printf 'R\n'; sleep 0.5; printf 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'; sleep 0.5) |
+  timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_2 -CAfile "$tmp/tls.crt" \
+  > "$tmp/reneg.out" 2>&1
+check "TLS 1.2 renegotiation is refused and the request after it not served" \
+  sh -c "grep -q 'RENEGOTIATING' '$tmp/reneg.out' && grep -q 'no renegotiation' '$tmp/reneg.out' &&
+         ! grep -q '^HTTP/1.1 200' '$tmp/reneg.out'"
 check "TLS 1.2 works" \
   sh -c "curl -sS --cacert '$tmp/tls.crt' --tlsv1.2 --tls-max 1.2 -o /dev/null -w '%{http_code}' '$base/' | grep -q 200"
 check "TLS 1.3 works" \
@@ -267,7 +278,7 @@ expect 'isthmus_wwsf_guest_identities{state="leased"}' 3
 expect 'isthmus_wwsf_guest_identities{state="free"}' 0
 expect isthmus_wwsf_guest_pool_identities 3
 expect isthmus_wwsf_users 1
-expect isthmus_wwsf_tls_handshakes_failed_total 2
+expect isthmus_wwsf_tls_handshakes_failed_total 3
 expect isthmus_wwsf_tls_handshakes_aborted_total 2
 start=$(metric process_start_time_seconds); start=${start:-0}
 age=$(( $(date +%s) - ${start%.*} ))
@@ -317,8 +328,8 @@ static_served isthmus_wwsf_static_files_served_total
 MAP
 check "every counter of the final line equals its metric" \
   sh -c "[ -z '$mismatches' ] || { echo '   $mismatches'; false; }"
-check "TLS: two handshakes failed (1.1, plain HTTP), two connections closed before one (tls_aborted)" \
-  sh -c "grep -q 'event=stopped .* tls_failed=2 tls_aborted=2 ' '$tmp/wwsf.log' ||
+check "TLS: three handshakes failed (1.1, 1.2 with CBC, plain HTTP), two connections closed before one (tls_aborted)" \
+  sh -c "grep -q 'event=stopped .* tls_failed=3 tls_aborted=2 ' '$tmp/wwsf.log' ||
          { grep -o 'tls_[a-z]*=[0-9]*' '$tmp/wwsf.log' | sed 's/^/    /'; false; }"
 check "the log holds no password, token or cookie" \
   sh -c "! grep -qF -e '$password' -e '${token#*.}' -e '$cookie' -e '$(jq -r .token "$tmp/guest.1" | cut -d. -f2)' '$tmp/wwsf.log'"

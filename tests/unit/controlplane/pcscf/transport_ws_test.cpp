@@ -559,6 +559,35 @@ TEST(TransportWss, OnlyTls12WithEcdheAeadOrTls13) {
         << c.closes_of(CloseReason::HandshakeFailed);
 }
 
+// No renegotiation: a TLS 1.2 client that asks for a new handshake on an
+// open WebSocket is refused (the no_renegotiation alert ends its attempt);
+// the message it tried to send with it never reaches the core, and the
+// listener goes on serving new connections. (The policy sets
+// SSL_OP_NO_RENEGOTIATION; OpenSSL 3 also refuses a client's by default:
+// with SSL_OP_ALLOW_CLIENT_RENEGOTIATION in the policy this test fails.)
+TEST(TransportWss, RenegotiationIsRefused) {
+    TempCert cert;
+    ASSERT_TRUE(cert.ok());
+    TransportsConfig config = wss_on_loopback(cert);
+    Server server(config);
+    const uint16_t port = server.t().wss()->local_endpoint().port();
+    {
+        WsClient<true> client;
+        ASSERT_EQ(SSL_set_max_proto_version(client.ssl(), TLS1_2_VERSION), 1);
+        ASSERT_FALSE(client.connect(port));
+        ASSERT_EQ(SSL_renegotiate(client.ssl()), 1);
+        const beast::error_code ec = client.write(kRegister);
+        EXPECT_TRUE(ec) << "the renegotiating write went through";
+        EXPECT_EQ(SSL_renegotiate_pending(client.ssl()), 1);  // never completed
+    }
+    std::optional<Event> e;
+    while ((e = server.events().pop(200ms)))
+        EXPECT_TRUE(e->closed) << "a message got through";
+    WsClient<true> next;
+    const Peer p = register_flow(server, next, port);
+    EXPECT_NE(p.flow, 0U);
+}
+
 TEST(TransportWss, HandshakeTimeoutWithoutClientHello) {
     TempCert cert;
     ASSERT_TRUE(cert.ok());
