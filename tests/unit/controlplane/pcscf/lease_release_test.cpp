@@ -1,7 +1,8 @@
 // Guest leases given back to the WWSF (controlplane/pcscf/lease_release.hpp,
 // TS 24.371 A.3.3): the release URL's forms; the POST it makes, against a
-// small HTTP server on loopback run by the test (https is exercised by the
-// wwsf-browser system test against isthmus-wwsf); 2xx released, 4xx
+// small HTTP(S) server on loopback run by the test; over https only a
+// certificate that chains to ca_file and names the URL's host is spoken to
+// (another CA, another name: no request sent, failed); 2xx released, 4xx
 // refused without a retry, 5xx and an unreachable WWSF retried and then
 // given up; the pending bound; stop() and wind_down().
 #include "pcscf/lease_release.hpp"
@@ -13,8 +14,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <istream>
 #include <mutex>
 #include <string>
@@ -73,11 +78,14 @@ TEST(ReleaseUrl, Refusals) {
 
 // A one-thread HTTP/1.1 server on 127.0.0.1: answers each request with the
 // next status of `statuses` (the last one again when they run out) and
-// keeps what it received.
+// keeps what it received. With `tls`, HTTPS: a connection whose handshake
+// fails is counted and closed.
 class TinyServer {
   public:
-    explicit TinyServer(std::vector<int> statuses)
-        : statuses_(std::move(statuses)), acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0}) {
+    explicit TinyServer(std::vector<int> statuses, net::ssl::context* tls = nullptr)
+        : statuses_(std::move(statuses)),
+          tls_(tls),
+          acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0}) {
         thread_ = std::thread([this] { serve(); });
     }
     ~TinyServer() {
@@ -93,10 +101,12 @@ class TinyServer {
         std::lock_guard lock(mutex_);
         return requests_;
     }
+    int handshake_failures() const { return handshake_failures_; }
 
   private:
     // The head and the Content-Length body of one request.
-    static bool read_request(tcp::socket& s, std::string& text) {
+    template <class Stream>
+    static bool read_request(Stream& s, std::string& text) {
         boost::system::error_code ec;
         const std::size_t head = net::read_until(s, net::dynamic_buffer(text), "\r\n\r\n", ec);
         if (ec) return false;
@@ -108,6 +118,20 @@ class TinyServer {
         }
         return !ec;
     }
+    template <class Stream>
+    void answer(Stream& s, std::size_t n) {
+        std::string text;
+        if (!read_request(s, text)) return;
+        {
+            std::lock_guard lock(mutex_);
+            requests_.push_back(text);
+        }
+        const int status = statuses_[std::min(n, statuses_.size() - 1)];
+        const std::string reply = "HTTP/1.1 " + std::to_string(status) +
+                                  " X\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+        boost::system::error_code ec;
+        net::write(s, net::buffer(reply), ec);
+    }
 
     void serve() {
         for (std::size_t n = 0;; ++n) {
@@ -115,26 +139,30 @@ class TinyServer {
             boost::system::error_code ec;
             acceptor_.accept(s, ec);
             if (ec || stop_) return;
-            std::string text;
-            if (!read_request(s, text)) continue;
-            {
-                std::lock_guard lock(mutex_);
-                requests_.push_back(text);
+            if (tls_ == nullptr) {
+                answer(s, n);
+                continue;
             }
-            const int status = statuses_[std::min(n, statuses_.size() - 1)];
-            const std::string reply = "HTTP/1.1 " + std::to_string(status) +
-                                      " X\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
-            net::write(s, net::buffer(reply), ec);
+            net::ssl::stream<tcp::socket&> tls(s, *tls_);
+            tls.handshake(net::ssl::stream_base::server, ec);
+            if (ec) {
+                ++handshake_failures_;
+                continue;
+            }
+            answer(tls, n);
+            tls.shutdown(ec);
         }
     }
 
     std::vector<int> statuses_;
+    net::ssl::context* tls_;
     net::io_context ioc_;
     tcp::acceptor acceptor_;
     std::thread thread_;
     std::mutex mutex_;
     std::vector<std::string> requests_;
     std::atomic<bool> stop_{false};
+    std::atomic<int> handshake_failures_{0};
 };
 
 struct Rig {
@@ -260,6 +288,95 @@ TEST(LeaseReleaser, WindDownSendsWithoutRetriesAndLetsTheLoopEnd) {
     EXPECT_EQ(server.requests().size(), 1u);
     EXPECT_EQ(r.stats().failed, 1u);
     EXPECT_EQ(r.stats().retried, 0u);
+}
+
+// Two self-signed certificates made by openssl in a directory of their
+// own: "wwsf" names IP 127.0.0.1 only (no DNS name), "stranger" 127.0.0.1 too.
+class TwoCerts {
+  public:
+    TwoCerts() {
+        char dir[] = "/tmp/isthmus-lease-XXXXXX";
+        if (!mkdtemp(dir)) return;
+        dir_ = dir;
+        ok_ = make("wwsf") && make("stranger");
+    }
+    ~TwoCerts() {
+        std::error_code ignored;
+        if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+    }
+    bool ok() const { return ok_; }
+    std::string cert(const std::string& name) const { return (dir_ / (name + ".crt")).string(); }
+    std::string key(const std::string& name) const { return (dir_ / (name + ".key")).string(); }
+    // A TLS server context presenting `name`'s certificate.
+    void serve_as(net::ssl::context& ctx, const std::string& name) const {
+        ctx.use_certificate_chain_file(cert(name));
+        ctx.use_private_key_file(key(name), net::ssl::context::pem);
+    }
+
+  private:
+    bool make(const std::string& name) {
+        const std::string cmd =
+            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+            "-subj /CN=" +
+            name + " -addext subjectAltName=IP:127.0.0.1 -keyout " + key(name) + " -out " +
+            cert(name) + " 2>/dev/null";
+        return std::system(cmd.c_str()) == 0;
+    }
+    std::filesystem::path dir_;
+    bool ok_ = false;
+};
+
+TEST(LeaseReleaser, OverHttpsTheWwsfsCertificateIsVerified) {
+    TwoCerts certs;
+    ASSERT_TRUE(certs.ok()) << "openssl req failed";
+    net::ssl::context server_ctx(net::ssl::context::tls_server);
+    certs.serve_as(server_ctx, "wwsf");
+    TinyServer server({200}, &server_ctx);
+    const std::string port = std::to_string(server.port());
+    struct Case {
+        const char* what;
+        std::string url, ca_file;
+        bool released;
+    };
+    const Case cases[] = {
+        {"the right CA and the certificate's IP",
+         "https://127.0.0.1:" + port + "/api/guest/release", certs.cert("wwsf"), true},
+        {"another CA", "https://127.0.0.1:" + port + "/api/guest/release", certs.cert("stranger"),
+         false},
+        {"the system's CAs", "https://127.0.0.1:" + port + "/api/guest/release", "", false},
+        {"a name the certificate does not carry",
+         "https://localhost:" + port + "/api/guest/release", certs.cert("wwsf"), false},
+    };
+    std::size_t served = 0;
+    int failed_handshakes = 0;
+    for (const Case& c : cases) {
+        Rig run;
+        LeaseReleaseConfig config = run.config(server.port());
+        config.url = c.url;
+        config.ca_file = c.ca_file;
+        config.max_attempts = 1;
+        LeaseReleaser r(run.ioc.get_executor(), config, run.log());
+        r.release(kLease);
+        run.ioc.run_for(std::chrono::seconds(3));
+        EXPECT_EQ(r.stats().released, c.released ? 1u : 0u) << c.what;
+        EXPECT_EQ(r.stats().failed, c.released ? 0u : 1u) << c.what;
+        if (c.released) {
+            ++served;
+        } else {
+            ++failed_handshakes;
+            EXPECT_TRUE(run.logged("event=guest_lease_release_failed identity=sip:guest01@"))
+                << c.what;
+            EXPECT_TRUE(run.logged("certificate verify failed")) << c.what;
+        }
+        // Nothing was sent to a server that was not verified: the token
+        // only ever reached the one that was.
+        EXPECT_EQ(server.requests().size(), served) << c.what;
+        for (int i = 0; i < 50 && server.handshake_failures() < failed_handshakes; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        EXPECT_EQ(server.handshake_failures(), failed_handshakes) << c.what;
+        for (const std::string& l : run.logs)
+            EXPECT_EQ(l.find("tok"), std::string::npos) << "a token logged: " << l;
+    }
 }
 
 TEST(LeaseReleaser, RefusesABadUrlOrCaFile) {
