@@ -16,9 +16,11 @@
 # host's N RTP packets must reach the browser as SRTP that decrypts with the
 # negotiated keys. Then: replayed SRTP/SRTCP and forged SRTP from the
 # browser's own address dropped and counted (two profiles), a second
-# handshake on an established leg is refused, a wrong fingerprint is refused (no media, counted), and a flood of
-# ClientHellos (20000/s) during a call leaves its media untouched while the
-# dataplane counts every flood datagram it saw and keeps answering.
+# handshake on an established leg is refused, a wrong fingerprint is
+# refused with the gateway passive and active (no keys, no media, counted),
+# and a flood of ClientHellos (20000/s) during a call leaves its media
+# untouched while the dataplane counts every flood datagram it saw and keeps
+# answering.
 # The gateway's fingerprint comes from `isthmus-ctl status`.
 # Addresses from 198.18.0.0/15 (RFC 2544); namespaces, links, processes,
 # files and the dpif region are removed on exit.
@@ -212,6 +214,28 @@ mismatch=$(counter slow_path dtls_fingerprint_mismatch)
 check "the slow path counts dtls_fingerprint_mismatch=1 ($mismatch)" test "$mismatch" = 1
 keys=$(counter worker0 dtls_keys_installed)
 check "no keys were installed for it (still $keys)" test "$keys" = 11
+"$ctl" --region "$region" session delete "$id" > /dev/null
+id=$((id + 1))
+
+# The same with the gateway active (a=setup:active; the browser is the DTLS
+# server): the gateway checks the browser's certificate in its client role.
+out=$(session "$id" active "$fp_stranger")
+check "[$id] session add, gateway active, another certificate's fingerprint ($out)" \
+  grep -q "^id=$id result=ok " <<< "$out"
+browser "$id" server SRTP_AEAD_AES_128_GCM --expect-dtls-fail
+wait "$brpid"; rc=$?
+out=$(tail -n 1 "$tmp/br.$id.out")
+echo "# browser (exit $rc): $out"
+check "[$id] the handshake fails at the browser (the gateway, as client, aborts it)" \
+  eval "[ $rc -eq 0 ] && [[ '$out' =~ ^ice=ok\ dtls=(fail|timeout) ]]"
+sleep 0.2
+mismatch=$(counter slow_path dtls_fingerprint_mismatch)
+check "the slow path counts dtls_fingerprint_mismatch=2 ($mismatch)" test "$mismatch" = 2
+keys=$(counter worker0 dtls_keys_installed)
+check "no keys were installed for it (still $keys)" test "$keys" = 11
+out=$("$ctl" --region "$region" session show "$id" 2>&1)
+check "[$id] nothing relayed on that leg ($out)" \
+  grep -Eq "relayed_a2c=0 relayed_c2a=0 " <<< "$out"
 "$ctl" --region "$region" session delete "$id" > /dev/null
 
 # A DTLS handshake flood during a call (issue 5: a flood of DTLS traffic
