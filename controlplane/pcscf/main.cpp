@@ -421,8 +421,10 @@ class Daemon {
             std::array<isthmus::dpif::Event, 64> events;
             for (int burst = 0; burst < 16; ++burst) {
                 const std::size_t n = dpif_->poll(events);
-                for (std::size_t i = 0; i < n; ++i)
+                for (std::size_t i = 0; i < n; ++i) {
+                    log_media_failure(events[i]);
                     core_.on_dataplane_event(events[i], Clock::now());
+                }
                 if (n < events.size()) break;
             }
             drain();  // BYEs for calls whose media failed, and commands
@@ -432,6 +434,19 @@ class Daemon {
             if (ec == net::error::operation_aborted) return;
             dpif_tick();
         });
+    }
+    // A leg's DTLS that failed (a fingerprint mismatch, a handshake
+    // timeout, an alert) ends its call: say why, with the session's id
+    // (isthmus-ctl session show). A browser's close_notify at hang-up is
+    // no failure (debug).
+    void log_media_failure(const isthmus::dpif::Event& ev) {
+        if (ev.hdr.type != isthmus::dpif::MsgType::DtlsFailed) return;
+        const std::string detail(ev.detail, strnlen(ev.detail, sizeof ev.detail));
+        const bool closed = detail.find("closed:") != std::string::npos;
+        log_.write(closed ? Level::Debug : Level::Warning,
+                   std::string(closed ? "event=dtls_closed" : "event=dtls_failed") +
+                       " session=" + std::to_string(ev.hdr.session_id) + " detail=\"" +
+                       isthmus::log::quoted_text(detail) + "\"");
     }
     void send_commands() {
         while (!backlog_.empty() && dpif_ && dpif_->send(backlog_.front())) {

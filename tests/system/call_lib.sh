@@ -216,13 +216,15 @@ alice_media() {
 # NAME's local candidate) against the gateway's side of NAME's call, COUNT
 # packets 10 ms apart, all expected back (bob echoes them) within
 # $media_timeout_ms (10,000) of DTLS; its last line in $tmp/NAME.media.
+# $media_cert (default browser): the certificate it presents, $tmp/NAME.crt.
 media() {
   local name=$1 role=$2 n=$3 bind_port
   shift 3
   bind_port=$(field "$name" '.event == "local_media"' '.candidate.port')
   ip netns exec "$ue" "$browser_peer" --bind "198.18.0.1:$bind_port" --to "$g_addr:$g_port" \
     --ufrag brws --pwd "$br_pwd" --remote-ufrag "$g_ufrag" --remote-pwd "$g_pwd" \
-    --cert "$tmp/browser.crt" --key "$tmp/browser.key" --remote-fingerprint "$g_fp" \
+    --cert "$tmp/${media_cert:-browser}.crt" --key "$tmp/${media_cert:-browser}.key" \
+    --remote-fingerprint "$g_fp" \
     --dtls "$role" --profiles SRTP_AEAD_AES_128_GCM,SRTP_AES128_CM_SHA1_80 \
     --count "$n" --interval-us 10000 --expect "$n" --timeout-ms "${media_timeout_ms:-10000}" \
     --consent-ms 500 "$@" \

@@ -32,7 +32,10 @@
 #     port, each with the browser's SSRC: all dropped and counted
 #     (drop_wrong_source), none of it reaches bob or the browser (every one
 #     of the call's packets echoed intact, nothing else), nothing is sent to
-#     a stranger, and the session does not move to one.
+#     a stranger, and the session does not move to one;
+#  7. the browser presents a certificate other than the one its SDP's
+#     a=fingerprint names: the handshake is refused (counted, no keys) and
+#     the P-CSCF ends the call, BYEs both ways (cause=503).
 # Every case ends with no session in the dataplane. Addresses from
 # 198.18.0.0/15; namespaces, processes, the dpif region and files are removed
 # on exit. Usage: pcscf_fault_test.sh BUILD_DIR (root; exit 77 = skipped).
@@ -278,6 +281,37 @@ echo hangup > "$tmp/f6.in"
 check "6: alice hangs up (client exits 0), bob takes the BYE (sipp exits 0)" \
   eval 'exited "$alice_pid" 0 && exited "$bob_pid" 0'
 check "6: no session left" sessions_are 0
+
+# --- 7. the browser presents a certificate other than its a=fingerprint ---------
+# Her SDP signalled browser.crt's fingerprint; browser_peer presents another
+# one (an attacker on the media path with its own key): the gateway refuses
+# the handshake, the P-CSCF ends the call.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj /CN=mallory -keyout "$tmp/mallory.key" -out "$tmp/mallory.crt" >/dev/null 2>&1
+check "7: the call is confirmed" call_to_bob f7 5020
+alice_media f7
+mismatch0=$(counter slow_path dtls_fingerprint_mismatch)
+keys0=$(counter worker0 dtls_keys_installed)
+media_cert=mallory media_timeout_ms=5000 media f7 client 100 --expect-dtls-fail
+check "7: the handshake fails at the browser (ICE ok, no DTLS)" \
+  grep -Eq '^ice=ok dtls=(fail|timeout) ' "$tmp/f7.media"
+refused_no_keys() {  # counters are published per heartbeat: up to 2 s
+  local m k
+  for _ in $(seq 1 40); do
+    m=$(counter slow_path dtls_fingerprint_mismatch) k=$(counter worker0 dtls_keys_installed)
+    [ "$m" -eq $((mismatch0 + 1)) ] && [ "$k" -eq "$keys0" ] && return 0
+    sleep 0.05
+  done
+  echo "    (dtls_fingerprint_mismatch $mismatch0 -> $m, dtls_keys_installed $keys0 -> $k)"
+  return 1
+}
+check "7: the slow path counts one fingerprint mismatch, the worker installs no keys" refused_no_keys
+check "7: the call is ended: bob gets a BYE (Reason cause=503) and answers it (sipp exits 0)" \
+  eval 'exited "$bob_pid" 0 && sipp_has "$tmp/f7-bob.msg" received "^BYE " "^Reason: SIP;cause=503"'
+check "7: ... and alice gets one too" wait_event f7 '.event == "ended" and .originator == "remote"'
+check "7: the P-CSCF logged why the call ended (warning: the leg's DTLS failed, the reason)" \
+  grep -q 'level=warning event=dtls_failed session=[0-9]* detail="access fingerprint mismatch"' "$tmp/pcscf.log"
+check "7: no session left" sessions_are 0
 
 # --- secrets: no ICE password in the logs -------------------------------------
 # Every ICE password of the session (the browser's, each one the gateway
