@@ -20,6 +20,11 @@
 #    token (Kamailio routes it by the Path it stored);
 #  - carol registers over ws and closes her WebSocket: bob's next MESSAGE to
 #    carol gets 430 Flow Failed from Isthmus (RFC 5626), relayed by Kamailio;
+#  - Kamailio is restarted while 10 WebSockets register as fast as answers
+#    come (ws-register-load): no WebSocket closed, each user registered
+#    again at the new core; over UDP the retransmissions bridge the outage
+#    (every REGISTER answered within 5 s, no 5xx); over TCP at most those in
+#    flight at the stop wait for Timer F, what cannot be delivered gets 503;
 #  - alice de-registers; the daemon stops cleanly (exit 0) with no
 #    registration left;
 #  - nothing secret in its log, at log level debug (every SIP message
@@ -36,12 +41,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/ims/ims.sh"
 build=${1:?build dir}
 pcscf=$build/controlplane/pcscf/isthmus-pcscf
+load=$build/bench/ws-register-load
 client=$here/jssip/w2-client.mjs
 [ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; exit 77; }
 for tool in kamailio sipp tshark node openssl; do
   command -v "$tool" >/dev/null || { echo "$tool missing: run tools/lib/deps.sh"; exit 1; }
 done
 [ -d "$here/jssip/node_modules" ] || { echo "JsSIP missing: run tools/lib/deps.sh"; exit 1; }
+[ -x "$load" ] || { echo "$load missing: build first"; exit 1; }
 
 mw_proto=${PCSCF_IMS_MW:-udp}
 case $mw_proto in udp|tcp) ;; *) echo "PCSCF_IMS_MW must be udp or tcp"; exit 2 ;; esac
@@ -98,6 +105,8 @@ ws = "198.18.21.1:5062"
 wss = "198.18.21.1:7443"
 certificate = "$tmp/pcscf.crt"
 private_key = "$tmp/pcscf.key"
+[pcscf.admission]
+flow_rate = 0  # the load below sends as fast as answers come: not what is tested here
 [pcscf.mw]
 address = "198.18.20.1"
 port = 5060
@@ -201,6 +210,64 @@ check "carol registers over ws and closes her WebSocket" \
 check "bob's MESSAGE to carol gets 430 Flow Failed from Isthmus" \
   bob_sends bob-to-carol carol 430
 
+# --- the IMS core restarted while REGISTERs flow at rate ------------------------
+# The Mw capture ends here (what it holds is checked below). 10 WebSockets
+# (user0100..user0109, the core's load pattern), each with 2 REGISTERs always
+# outstanding (each challenged, answered, sent again), for 10 s; Kamailio
+# (bindings in memory only, a nonce secret of its own per start) is stopped
+# about 2.5 s into it and started again 2 s later. Over UDP the P-CSCF's
+# retransmissions reach the new core; over TCP the core's end of the
+# connection is gone and the P-CSCF opens a new one. Nothing may be lost for
+# good: every WebSocket stays open, REGISTERs complete again after the
+# restart (each user bound at the new core), and the P-CSCF's own state
+# goes back to nothing when the load ends.
+sleep 0.5
+kill -INT "$capture_pid"; wait "$capture_pid" 2>/dev/null; capture_pid=""
+ip netns exec "$ue" timeout 60 "$load" --target ws://198.18.21.1:5062 --connections 10 \
+  --outstanding 2 --first-user 100 --duration 10 --warmup 0 --setup-timeout 20 --json \
+  > "$tmp/load.json" 2> "$tmp/load.log" &
+load_pid=$!
+bg+=("$load_pid")
+sleep 3  # its setup (10 WebSockets registering) takes well under a second here
+t_down=$(date +%s%N)
+ims_stop
+sleep 2
+ims_start "$ims" 198.18.20.2 "$tmp/kamailio2.log" || echo "    (Kamailio did not start again)"
+t_up=$(date +%s%N)
+echo "# the core was down $(((t_up - t_down) / 1000000)) ms"
+wait "$load_pid"; load_rc=$?
+jv() { jq -r "$1 // 0" "$tmp/load.json" 2>/dev/null || echo 0; }
+echo "# load (exit $load_rc): $(jq -c '{registered, sent, by_status, timeouts, unmatched, ws_closes, closed_before_end, transactions}' "$tmp/load.json" 2>/dev/null || tail -3 "$tmp/load.log")"
+check "core restart under load: the tool ran (exit $load_rc) and all 10 WebSockets registered" \
+  eval '[ "$load_rc" -eq 0 ] && [ "$(jv .registered)" -eq 10 ]'
+check "... no WebSocket was closed by the fault (ws_closes 0, closed_before_end 0)" \
+  eval '[ "$(jv .ws_closes)" -eq 0 ] && [ "$(jv .closed_before_end)" -eq 0 ]'
+bound_at_new_core() {
+  local n u
+  for n in $(seq 100 109); do
+    u=$(printf 'user%04d' "$n")
+    ims_registered "$u" || { echo "    ($u has no binding at the restarted core)"; return 1; }
+  done
+}
+check "... every user registered again through the restarted core (bound there)" bound_at_new_core
+check "... each WebSocket challenged again by the new core (its nonces are new: $(jv '.by_status."401"') x 401), and answered" \
+  eval '[ "$(jv '"'"'.by_status."401"'"'"')" -ge 10 ] && [ "$(jv '"'"'.by_status."200"'"'"')" -gt 0 ]'
+fivexx=$(jq -r '[.by_status | to_entries[] | select((.key | tonumber) >= 500) | .value] | add // 0' \
+  "$tmp/load.json" 2>/dev/null || echo error)
+if [ "$mw_proto" = udp ]; then
+  check "... over UDP the P-CSCF's retransmissions bridged the outage: every REGISTER answered within 5 s (timeouts $(jv .timeouts), unmatched $(jv .unmatched)), no 5xx ($fivexx)" \
+    eval '[ "$(jv .timeouts)" -eq 0 ] && [ "$(jv .unmatched)" -eq 0 ] && [ "$fivexx" = 0 ]'
+else
+  # The REGISTERs in flight on the connection the core closed stay open
+  # until Timer F (32 s): RFC 3261 18.2.2 lets a server answer on a new
+  # connection, so the P-CSCF does not fail them at the close. The tool
+  # gives up on them after 5 s. Every other REGISTER is answered; one the
+  # P-CSCF cannot deliver (the core refusing connections) gets 503 at once.
+  check "... over TCP at most the 20 REGISTERs in flight when the core stopped went unanswered ($(jv .timeouts)), no other (unmatched $(jv .unmatched)); any 5xx is a 503 ($fivexx)" \
+    eval '[ "$(jv .timeouts)" -le 20 ] && [ "$(jv .unmatched)" -eq 0 ] &&
+          [ "$(jv '"'"'.by_status."503"'"'"')" = "$fivexx" ]'
+fi
+
 # --- the daemon stops cleanly --------------------------------------------------
 kill -TERM "$pcscf_pid"
 wait "$pcscf_pid"; pcscf_status=$?
@@ -210,9 +277,7 @@ check "it ends with no flow and no registration left" \
   grep -q "event=stopped flows=0 registrations=0 " "$tmp/pcscf.log"
 check "it counted the 430 it answered" grep -q "refused_flow_failed=1" "$tmp/pcscf.log"
 
-# --- what crossed Mw (tshark's capture) ----------------------------------------
-sleep 0.5
-kill -INT "$capture_pid"; wait "$capture_pid" 2>/dev/null; capture_pid=""
+# --- what crossed Mw (tshark's capture, up to the core's restart) ---------------
 # mw FILTER FIELD: the values of FIELD in the SIP messages matching FILTER.
 mw() {
   tshark -r "$tmp/mw.pcap" -Y "$1" -T fields -E occurrence=a -e "$2" 2>/dev/null
