@@ -436,13 +436,14 @@ class Daemon {
         });
     }
     // A leg's DTLS that failed (a fingerprint mismatch, a handshake
-    // timeout, an alert) ends its call: say why, with the session's id
-    // (isthmus-ctl session show). A browser's close_notify at hang-up is
-    // no failure (debug).
+    // timeout, an alert) ends its call if the call is confirmed (MediaAlg):
+    // say why, with the session's id (isthmus-ctl session show). A
+    // browser's close_notify at hang-up is no failure (debug).
     void log_media_failure(const isthmus::dpif::Event& ev) {
         if (ev.hdr.type != isthmus::dpif::MsgType::DtlsFailed) return;
+        const bool closed = isthmus::pcscf::dtls_event_is_close(ev);
+        if (!log_.admit(closed ? Level::Debug : Level::Warning)) return;
         const std::string detail(ev.detail, strnlen(ev.detail, sizeof ev.detail));
-        const bool closed = detail.find("closed:") != std::string::npos;
         log_.write(closed ? Level::Debug : Level::Warning,
                    std::string(closed ? "event=dtls_closed" : "event=dtls_failed") +
                        " session=" + std::to_string(ev.hdr.session_id) + " detail=\"" +

@@ -933,6 +933,12 @@ void MediaAlg::refused_create(uint64_t session_id) {
     if (call.release) fail_call(session_id);  // confirmed: no media will come
 }
 
+bool dtls_event_is_close(const dpif::Event& ev) {
+    const std::string_view detail(ev.detail, strnlen(ev.detail, sizeof ev.detail));
+    return ev.hdr.type == dpif::MsgType::DtlsFailed &&
+           detail.find("closed:") != std::string_view::npos;
+}
+
 void MediaAlg::fail_call(uint64_t session_id, bool timeout) {
     const auto it = by_id_.find(session_id >> 5);
     if (it == by_id_.end()) return;  // gone already
@@ -1035,12 +1041,7 @@ void MediaAlg::on_event(const dpif::Event& ev) {
         case dpif::MsgType::DtlsUp:
             return count(MediaCounter::DtlsUp);
         case dpif::MsgType::DtlsFailed: {
-            // The browser's close_notify (its peer connection closed, usually
-            // at hang-up) is the end of the leg, not a failure of it.
-            const std::string_view detail(ev.detail, strnlen(ev.detail, sizeof ev.detail));
-            if (detail.find("closed:") != std::string_view::npos) {
-                return count(MediaCounter::DtlsClosed);
-            }
+            if (dtls_event_is_close(ev)) return count(MediaCounter::DtlsClosed);
             count(MediaCounter::DtlsFailed);
             fail_call(ev.hdr.session_id);
             return;

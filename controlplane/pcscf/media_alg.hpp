@@ -125,6 +125,11 @@ struct MediaConfig {
     std::function<void(uint8_t*, std::size_t)> secret_random;
 };
 
+// A DtlsFailed event for the browser's close_notify (its peer connection
+// closed, usually at hang-up: the dataplane's detail says "closed:"): the
+// end of the leg, not a failure of it.
+bool dtls_event_is_close(const dpif::Event& ev);
+
 // A confirmed dialog the P-CSCF ends for a browser that is gone (its
 // WebSocket closed): what the BYE toward the IMS is made of (TS 24.229
 // 5.2.8.1.2: the P-CSCF releases the sessions of a UE it lost). The core

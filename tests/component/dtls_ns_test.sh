@@ -233,9 +233,15 @@ mismatch=$(counter slow_path dtls_fingerprint_mismatch)
 check "the slow path counts dtls_fingerprint_mismatch=2 ($mismatch)" test "$mismatch" = 2
 keys=$(counter worker0 dtls_keys_installed)
 check "no keys were installed for it (still $keys)" test "$keys" = 11
+# The IMS host sends toward the browser: with no keys the leg carries
+# nothing (each packet dropped and counted at the core side).
+out=$(ip netns exec "$ims" "$peer" send --bind 198.18.1.1:6000 \
+  --to "198.18.1.2:$((50000 + 2 * id))" --count 20 --interval-us 1000 --ssrc 0x1a1a1a1a 2>&1)
+check "[$id] the IMS host sent 20 RTP toward the unkeyed leg ($out)" grep -q "^sent=20 " <<< "$out"
+sleep 0.2
 out=$("$ctl" --region "$region" session show "$id" 2>&1)
-check "[$id] nothing relayed on that leg ($out)" \
-  grep -Eq "relayed_a2c=0 relayed_c2a=0 " <<< "$out"
+check "[$id] none relayed, all 20 dropped at the core side ($out)" \
+  grep -Eq "relayed_a2c=0 relayed_c2a=0 dropped_access=[0-9]+ dropped_core=20$" <<< "$out"
 "$ctl" --region "$region" session delete "$id" > /dev/null
 
 # A DTLS handshake flood during a call (issue 5: a flood of DTLS traffic

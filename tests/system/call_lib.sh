@@ -216,7 +216,8 @@ alice_media() {
 # NAME's local candidate) against the gateway's side of NAME's call, COUNT
 # packets 10 ms apart, all expected back (bob echoes them) within
 # $media_timeout_ms (10,000) of DTLS; its last line in $tmp/NAME.media.
-# $media_cert (default browser): the certificate it presents, $tmp/NAME.crt.
+# $media_cert (default browser): the certificate it presents,
+# $tmp/$media_cert.crt and .key.
 media() {
   local name=$1 role=$2 n=$3 bind_port
   shift 3

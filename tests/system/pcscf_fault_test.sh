@@ -287,7 +287,8 @@ check "6: no session left" sessions_are 0
 # one (an attacker on the media path with its own key): the gateway refuses
 # the handshake, the P-CSCF ends the call.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-  -subj /CN=mallory -keyout "$tmp/mallory.key" -out "$tmp/mallory.crt" >/dev/null 2>&1
+  -subj /CN=mallory -keyout "$tmp/mallory.key" -out "$tmp/mallory.crt" >/dev/null 2>&1 ||
+  { echo "openssl req (mallory) failed"; exit 1; }
 check "7: the call is confirmed" call_to_bob f7 5020
 alice_media f7
 mismatch0=$(counter slow_path dtls_fingerprint_mismatch)
@@ -295,7 +296,7 @@ keys0=$(counter worker0 dtls_keys_installed)
 media_cert=mallory media_timeout_ms=5000 media f7 client 100 --expect-dtls-fail
 check "7: the handshake fails at the browser (ICE ok, no DTLS)" \
   grep -Eq '^ice=ok dtls=(fail|timeout) ' "$tmp/f7.media"
-refused_no_keys() {  # counters are published per heartbeat: up to 2 s
+refused_no_keys() {  # the counters are published every 100 ms or so: wait up to 2 s
   local m k
   for _ in $(seq 1 40); do
     m=$(counter slow_path dtls_fingerprint_mismatch) k=$(counter worker0 dtls_keys_installed)

@@ -335,7 +335,7 @@ leaked() {
 }
 echo "# ${#secrets[@]} secrets looked for ($(wc -w <<< "$digest") digest responses, $(wc -w <<< "$nonces") nonces, scalar ${#scalar} hex digits); log $(wc -l < "$tmp/pcscf.log") lines"
 check "nothing secret in the P-CSCF's log at debug (WSS key, flow-token key, passwords, digest responses)" \
-  eval '[ "$(wc -w <<< "$digest")" -ge 2 ] && [ "${#scalar}" -eq 64 ] &&
+  eval '[ "$(wc -w <<< "$digest")" -ge 2 ] && [ "$(wc -w <<< "$nonces")" -ge 1 ] && [ "${#scalar}" -eq 64 ] &&
         [ "$(grep -c "level=debug" "$tmp/pcscf.log")" -gt 0 ] && leaked'
 
 summary

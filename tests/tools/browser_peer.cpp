@@ -413,13 +413,16 @@ void BrowserPeer::send_media() {
     }
     const uint64_t errors = send_errors_;
     send(buf.data(), len, c_.to);
-    if (send_errors_ == errors) ++sent_;
-    keep_copy(buf.data(), len);
+    if (send_errors_ == errors) {
+        ++sent_;
+        keep_copy(buf.data(), len);  // a copy of what went out: its resending is a replay
+    }
     if (seq % kRtcpEvery == 0) {
         len = build_rtcp_rr(buf.data(), seq);
         if (srtp_out_->protect(buf.data(), len, true)) {
+            const uint64_t rtcp_errors = send_errors_;
             send(buf.data(), len, c_.to);
-            keep_copy(buf.data(), len);
+            if (send_errors_ == rtcp_errors) keep_copy(buf.data(), len);
         } else {
             note("srtp_protect_rtcp failed");
         }

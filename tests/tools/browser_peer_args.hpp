@@ -116,9 +116,8 @@ struct Config {
     std::string profiles;  // OpenSSL's form: colon separated
     uint64_t count = 0, interval_us = 0, expect = 0, timeout_ms = 0, consent_ms = 1000;
     uint64_t linger_ms = 0;
-    uint64_t flood_pps = 0, flood_ms = 0;
-    uint64_t replay = 0, forge = 0;  // --replay, --forge: datagrams after the media  // 0: no
-                                     // flood; 0 ms: the whole media phase
+    uint64_t flood_pps = 0, flood_ms = 0;  // 0: no flood; 0 ms: the whole media phase
+    uint64_t replay = 0, forge = 0;        // --replay, --forge: datagrams after the media
     std::optional<std::pair<uint64_t, uint64_t>> pause_consent_ms;
     bool expect_dtls_fail = false, second_handshake = false, answer_checks = false;
     bool dtls_stall = false;  // the first flight, then deaf and mute

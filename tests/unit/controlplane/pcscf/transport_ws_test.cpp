@@ -27,6 +27,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "isthmus/tls/server_policy.hpp"
 #include "pcscf/transport_set.hpp"
 #include "transport_testing.hpp"
 
@@ -563,9 +564,17 @@ TEST(TransportWss, OnlyTls12WithEcdheAeadOrTls13) {
 // open WebSocket is refused (the no_renegotiation alert ends its attempt);
 // the message it tried to send with it never reaches the core, and the
 // listener goes on serving new connections. (The policy sets
-// SSL_OP_NO_RENEGOTIATION; OpenSSL 3 also refuses a client's by default:
-// with SSL_OP_ALLOW_CLIENT_RENEGOTIATION in the policy this test fails.)
+// SSL_OP_NO_RENEGOTIATION, checked first; OpenSSL 3 also refuses a
+// client's by default: with SSL_OP_ALLOW_CLIENT_RENEGOTIATION in its place
+// this test fails.)
 TEST(TransportWss, RenegotiationIsRefused) {
+    {
+        std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
+                                                              &SSL_CTX_free);
+        ASSERT_TRUE(ctx && tls::apply_server_policy(ctx.get()));
+        EXPECT_NE(SSL_CTX_get_options(ctx.get()) & SSL_OP_NO_RENEGOTIATION, 0U);
+        EXPECT_EQ(SSL_CTX_get_options(ctx.get()) & SSL_OP_ALLOW_CLIENT_RENEGOTIATION, 0U);
+    }
     TempCert cert;
     ASSERT_TRUE(cert.ok());
     TransportsConfig config = wss_on_loopback(cert);

@@ -125,7 +125,7 @@ TEST_F(RelayTest, ForgedReplayedAndMisaddressedPacketsAreDroppedAndCounted) {
     EXPECT_EQ(s.dropped[1], 2U);  // stranger, STUN (the bad checksum has no session)
 }
 
-TEST_F(RelayTest, ReplayedAndForgedSrtcpIsDroppedCountedAndSpendsNothing) {
+TEST_F(RelayTest, ReplayedAndForgedSrtcpIsDroppedAndCounted) {
     ASSERT_TRUE(table_.set_next_hop(1, Side::Core, kImsMac));
     Buffer good;
     from_browser(good, rtcp_rr(0x11223344), true, browser_tx_);
