@@ -199,50 +199,41 @@ check "the slow path counts the refused ClientHello(s) ($second)" test "${second
 "$ctl" --region "$region" session delete "$id" > /dev/null
 id=$((id + 1))
 
-# A browser whose certificate is not the one signalled: refused, no keys, no media.
-out=$(session "$id" passive "$fp_stranger")
-check "[$id] session add with another certificate's fingerprint ($out)" \
-  grep -q "^id=$id result=ok " <<< "$out"
-browser "$id" client SRTP_AEAD_AES_128_GCM --expect-dtls-fail
-wait "$brpid"; rc=$?
-out=$(tail -n 1 "$tmp/br.$id.out")
-echo "# browser (exit $rc): $out"
-check "[$id] the handshake fails at the browser (the gateway aborts it)" \
-  eval "[ $rc -eq 0 ] && [[ '$out' =~ ^ice=ok\ dtls=(fail|timeout) ]]"
-sleep 0.2
-mismatch=$(counter slow_path dtls_fingerprint_mismatch)
-check "the slow path counts dtls_fingerprint_mismatch=1 ($mismatch)" test "$mismatch" = 1
-keys=$(counter worker0 dtls_keys_installed)
-check "no keys were installed for it (still $keys)" test "$keys" = 11
-"$ctl" --region "$region" session delete "$id" > /dev/null
-id=$((id + 1))
-
-# The same with the gateway active (a=setup:active; the browser is the DTLS
-# server): the gateway checks the browser's certificate in its client role.
-out=$(session "$id" active "$fp_stranger")
-check "[$id] session add, gateway active, another certificate's fingerprint ($out)" \
-  grep -q "^id=$id result=ok " <<< "$out"
-browser "$id" server SRTP_AEAD_AES_128_GCM --expect-dtls-fail
-wait "$brpid"; rc=$?
-out=$(tail -n 1 "$tmp/br.$id.out")
-echo "# browser (exit $rc): $out"
-check "[$id] the handshake fails at the browser (the gateway, as client, aborts it)" \
-  eval "[ $rc -eq 0 ] && [[ '$out' =~ ^ice=ok\ dtls=(fail|timeout) ]]"
-sleep 0.2
-mismatch=$(counter slow_path dtls_fingerprint_mismatch)
-check "the slow path counts dtls_fingerprint_mismatch=2 ($mismatch)" test "$mismatch" = 2
-keys=$(counter worker0 dtls_keys_installed)
-check "no keys were installed for it (still $keys)" test "$keys" = 11
-# The IMS host sends toward the browser: with no keys the leg carries
-# nothing (each packet dropped and counted at the core side).
-out=$(ip netns exec "$ims" "$peer" send --bind 198.18.1.1:6000 \
-  --to "198.18.1.2:$((50000 + 2 * id))" --count 20 --interval-us 1000 --ssrc 0x1a1a1a1a 2>&1)
-check "[$id] the IMS host sent 20 RTP toward the unkeyed leg ($out)" grep -q "^sent=20 " <<< "$out"
-sleep 0.2
-out=$("$ctl" --region "$region" session show "$id" 2>&1)
-check "[$id] none relayed, all 20 dropped at the core side ($out)" \
-  grep -Eq "relayed_a2c=0 relayed_c2a=0 dropped_access=[0-9]+ dropped_core=20$" <<< "$out"
-"$ctl" --region "$region" session delete "$id" > /dev/null
+# A browser whose certificate is not the one signalled: refused, no keys, no
+# media. With the gateway passive (the browser the DTLS client), then active
+# (a=setup:active: the gateway checks the browser's certificate in its
+# client role).
+mismatches=0
+for roles in passive:client active:server; do
+  gw_role=${roles%:*} br_role=${roles#*:}
+  [ "$gw_role" = active ] && id=$((id + 1))
+  out=$(session "$id" "$gw_role" "$fp_stranger")
+  check "[$id gw=$gw_role] session add with another certificate's fingerprint ($out)" \
+    grep -q "^id=$id result=ok " <<< "$out"
+  browser "$id" "$br_role" SRTP_AEAD_AES_128_GCM --expect-dtls-fail
+  wait "$brpid"; rc=$?
+  out=$(tail -n 1 "$tmp/br.$id.out")
+  echo "# browser (exit $rc): $out"
+  check "[$id] the handshake fails at the browser (the gateway aborts it)" \
+    eval "[ $rc -eq 0 ] && [[ '$out' =~ ^ice=ok\ dtls=(fail|timeout) ]]"
+  mismatches=$((mismatches + 1))
+  sleep 0.2
+  mismatch=$(counter slow_path dtls_fingerprint_mismatch)
+  check "the slow path counts dtls_fingerprint_mismatch=$mismatches ($mismatch)" \
+    test "$mismatch" = "$mismatches"
+  keys=$(counter worker0 dtls_keys_installed)
+  check "no keys were installed for it (still $keys)" test "$keys" = 11
+  # The IMS host sends toward the browser: with no keys the leg carries
+  # nothing (each packet dropped and counted at the core side).
+  out=$(ip netns exec "$ims" "$peer" send --bind 198.18.1.1:6000 \
+    --to "198.18.1.2:$((50000 + 2 * id))" --count 20 --interval-us 1000 --ssrc 0x1a1a1a1a 2>&1)
+  check "[$id] the IMS host sent 20 RTP toward the unkeyed leg ($out)" grep -q "^sent=20 " <<< "$out"
+  sleep 0.2
+  out=$("$ctl" --region "$region" session show "$id" 2>&1)
+  check "[$id] none relayed, all 20 dropped at the core side ($out)" \
+    grep -Eq "relayed_a2c=0 relayed_c2a=0 dropped_access=[0-9]+ dropped_core=20$" <<< "$out"
+  "$ctl" --region "$region" session delete "$id" > /dev/null
+done
 
 # A DTLS handshake flood during a call (issue 5: a flood of DTLS traffic
 # cannot starve the workers; a handshake flood leaves established media
