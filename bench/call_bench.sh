@@ -56,6 +56,16 @@
 # whether it is flat, the CSV and an SVG in $OUT (soak.csv, soak.svg).
 # SOAK up to 6600 (the IMS core keeps a binding 7200 s
 # at most and the tool registers once).
+#
+# A fault under the load (issue 11): FAULT=freeze stops the dataplane
+# (SIGSTOP) FAULT_AT seconds (3) into the measured window for FAULT_S
+# seconds (6), inside the P-CSCF's heartbeat window (the dataplane's
+# heartbeat_ms is then 4000: 12 s), and continues it: calls go on meanwhile
+# (the P-CSCF does not wait on the dataplane), so the command ring (4096
+# slots) fills and the rest waits in the P-CSCF's backlog, which must drain
+# in order once the dataplane runs. $out/fault.log has one line: the ring
+# and the backlog at the end of the freeze, the time the backlog took to
+# drain. Runs isthmus-pcscf alone over WS, its exporter on.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -70,6 +80,13 @@ if [ "$soak" != 0 ]; then
     { echo "call_bench: SOAK is seconds, 30..6600" >&2; exit 1; }
   conns=${CONNS:-50} hold=${HOLD_MS:-1000} duration=$soak
   proxies=isthmus transports=${transports%% *} repeat=1
+fi
+fault=${FAULT:-} fault_at=${FAULT_AT:-3} fault_s=${FAULT_S:-6}
+if [ -n "$fault" ]; then
+  [ "$fault" = freeze ] || { echo "call_bench: FAULT is freeze" >&2; exit 1; }
+  [[ "$fault_at" =~ ^[0-9]+$ ]] && [[ "$fault_s" =~ ^[0-9]+$ ]] && [ "$fault_s" -ge 1 ] &&
+    [ "$fault_s" -le 10 ] || { echo "call_bench: FAULT_AT is seconds, FAULT_S 1..10" >&2; exit 1; }
+  proxies=isthmus transports=ws repeat=1
 fi
 load=$build/bench/ws-register-load
 pcscf=$build/controlplane/pcscf/isthmus-pcscf
@@ -102,6 +119,7 @@ cleanup() {
     wait "$proxy_pid" 2>/dev/null
   fi
   [ -n "$bob_pid" ] && kill -TERM "$bob_pid" 2>/dev/null && wait "$bob_pid" 2>/dev/null
+  [ -n "$dp_pid" ] && kill -CONT "$dp_pid" 2>/dev/null  # a freeze cut short
   [ -n "$dp_pid" ] && kill -TERM "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
   ims_stop
   ip netns del "$ns" 2>/dev/null
@@ -142,12 +160,12 @@ region = "$region"
 eal = ["-l", "0", "--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--no-telemetry",
        "--file-prefix", "$prefix", "--vdev", "net_null0", "--vdev", "net_null1",
        "--log-level", "lib.eal:notice"]
-heartbeat_ms = 100
+heartbeat_ms = $([ "$fault" = freeze ] && echo 4000 || echo 100)
 workers = 1
 sessions_per_worker = 8192
 [pcscf]
 threads = ${PCSCF_THREADS:-1}
-$([ "$soak" != 0 ] && echo 'metrics = "127.0.0.1:9101"')
+$([ "$soak" != 0 ] || [ -n "$fault" ] && echo 'metrics = "127.0.0.1:9101"')
 [pcscf.w2]
 ws = "127.0.0.1:5062"
 wss = "127.0.0.1:7443"
@@ -219,6 +237,34 @@ done
 grep -q 'event=dataplane_attached' "$out/pcscf.log" ||
   { echo "call_bench: isthmus-pcscf did not attach to the dataplane:" >&2; tail "$out/pcscf.log" >&2; exit 1; }
 
+# metric NAME: isthmus-pcscf's exporter's value of NAME (empty if none).
+metric() {
+  ip netns exec "$ns" curl -s --max-time 2 http://127.0.0.1:9101/metrics |
+    awk -v n="$1" '$1 == n { print $2; exit }'
+}
+# The freeze (FAULT=freeze), in the background of the run: one line in
+# $out/fault.log.
+freeze_dataplane() {
+  sleep "$((warmup + fault_at))"
+  local before queued backlog t0 ms=-1
+  before=$(metric isthmus_pcscf_dataplane_command_backlog)
+  kill -STOP "$dp_pid" || return 1
+  sleep "$fault_s"
+  queued=$("$ctl" --region "$region" status | grep -o 'commands_queued=[0-9]*')
+  backlog=$(metric isthmus_pcscf_dataplane_command_backlog)
+  kill -CONT "$dp_pid"
+  t0=$(date +%s%N)
+  for _ in $(seq 1 400); do
+    if [ "$(metric isthmus_pcscf_dataplane_command_backlog)" = 0 ]; then
+      ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+      break
+    fi
+    sleep 0.05
+  done
+  echo "fault=freeze seconds=$fault_s backlog_before=$before $queued" \
+    "backlog_at_end=$backlog drained_ms=$ms" > "$out/fault.log"
+}
+
 # run NAME TARGET PROXY_SPEC: one load run; its JSON in $out/NAME.json. Each
 # run registers its own users (userNNNN from a rotating first number): the
 # core keeps every run's bindings until they expire (10 contacts per user at
@@ -235,7 +281,11 @@ run() {
     --measure-pid "proxy=$3" --measure-pid "ims=tree:$ims_pid_main" \
     --measure-pid "bob=$bob_pid" --measure-pid "dataplane=$dp_pid" \
     --json > "$out/$1.json" 2> "$out/$1.log" &
-  local load_pid=$! sampler_pid=""
+  local load_pid=$! sampler_pid="" fault_pid=""
+  if [ "$fault" = freeze ]; then
+    freeze_dataplane &
+    fault_pid=$!
+  fi
   if [ "$soak" != 0 ]; then
     # The sampler runs outside the namespace (the /proc of both daemons is
     # the host's) and reaches the exporter through it.
@@ -245,6 +295,7 @@ run() {
     sampler_pid=$!
   fi
   wait "$load_pid" || { echo "call_bench: $1 failed:" >&2; tail -5 "$out/$1.log" >&2; }
+  [ -z "$fault_pid" ] || wait "$fault_pid" || echo "call_bench: the fault did not happen" >&2
   [ -z "$sampler_pid" ] || wait "$sampler_pid" ||
     { echo "call_bench: the soak sampler failed:" >&2; cat "$out/soak-sample.log" >&2; }
 }
