@@ -65,7 +65,20 @@
 # slots) fills and the rest waits in the P-CSCF's backlog, which must drain
 # in order once the dataplane runs. $out/fault.log has one line: the ring
 # and the backlog at the end of the freeze, the time the backlog took to
-# drain. Runs isthmus-pcscf alone over WS, its exporter on.
+# drain. FAULT=restart kills the dataplane (SIGKILL) at FAULT_AT and starts
+# a new one FAULT_S seconds later (4): the P-CSCF gives the old one up after
+# its heartbeat window (3 s), refuses new calls meanwhile with 503 and
+# Retry-After: 1 (the load tool waits it out: --retry-after; its calls
+# start spread over HOLD_MS: --stagger, so that some end and start in the
+# gap), and once
+# attached to the new one ends every call the old one carried with BYEs
+# both ways (the tool answers them: byes_received); then calls go on.
+# $out/fault.log: the calls up before the kill, whether "gone" was logged
+# before the new one ran, the time from the kill to the new attachment.
+# Use HOLD_MS (e.g. 6000) so that many calls are up at the kill. The
+# dataplane's CPU figure of the report is then wrong (the killed process's
+# time is lost). Either fault runs isthmus-pcscf alone over WS, its
+# exporter on.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -81,9 +94,11 @@ if [ "$soak" != 0 ]; then
   conns=${CONNS:-50} hold=${HOLD_MS:-1000} duration=$soak
   proxies=isthmus transports=${transports%% *} repeat=1
 fi
-fault=${FAULT:-} fault_at=${FAULT_AT:-3} fault_s=${FAULT_S:-6}
+fault=${FAULT:-} fault_at=${FAULT_AT:-3}
+fault_s=${FAULT_S:-$([ "$fault" = restart ] && echo 4 || echo 6)}
 if [ -n "$fault" ]; then
-  [ "$fault" = freeze ] || { echo "call_bench: FAULT is freeze" >&2; exit 1; }
+  [ "$fault" = freeze ] || [ "$fault" = restart ] ||
+    { echo "call_bench: FAULT is freeze or restart" >&2; exit 1; }
   [[ "$fault_at" =~ ^[0-9]+$ ]] && [[ "$fault_s" =~ ^[0-9]+$ ]] && [ "$fault_s" -ge 1 ] &&
     [ "$fault_s" -le 10 ] || { echo "call_bench: FAULT_AT is seconds, FAULT_S 1..10" >&2; exit 1; }
   proxies=isthmus transports=ws repeat=1
@@ -119,8 +134,12 @@ cleanup() {
     wait "$proxy_pid" 2>/dev/null
   fi
   [ -n "$bob_pid" ] && kill -TERM "$bob_pid" 2>/dev/null && wait "$bob_pid" 2>/dev/null
-  [ -n "$dp_pid" ] && kill -CONT "$dp_pid" 2>/dev/null  # a freeze cut short
-  [ -n "$dp_pid" ] && kill -TERM "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
+  if [ -n "$dp_pid" ] && kill -CONT "$dp_pid" 2>/dev/null; then  # (a freeze cut short)
+    kill -TERM "$dp_pid"
+    # The restarted one is not this shell's child: wait for it by its pid.
+    for _ in $(seq 1 100); do kill -0 "$dp_pid" 2>/dev/null || break; sleep 0.1; done
+    wait "$dp_pid" 2>/dev/null
+  fi
   ims_stop
   ip netns del "$ns" 2>/dev/null
   rm -rf "$tmp" "/var/run/dpdk/$prefix"
@@ -184,6 +203,7 @@ max_registrations = $((conns + 100))
 # both sides: 5,000 calls/s keep ~350,000 of them; the default (20,000 x 8)
 # refuses new ones with 503 beyond ~2,300 calls/s sustained.
 max_transactions = 100000
+$([ "$fault" = restart ] && echo 'retry_after_s = 1               # the 503s while no dataplane runs')
 [pcscf.media]
 enabled = true
 access_address = "198.18.0.1"
@@ -264,6 +284,28 @@ freeze_dataplane() {
   echo "fault=freeze seconds=$fault_s backlog_before=$before $queued" \
     "backlog_at_end=$backlog drained_ms=$ms" > "$out/fault.log"
 }
+# The restart (FAULT=restart), in the background of the run: the new
+# dataplane's pid in $tmp/dataplane2.pid, its log in $out/dataplane2.log,
+# one line in $out/fault.log.
+restart_dataplane() {
+  sleep "$((warmup + fault_at))"
+  local before t0 gone attached_ms=-1 pid
+  before=$(metric isthmus_pcscf_calls)
+  kill -KILL "$dp_pid" || return 1
+  t0=$(date +%s%N)
+  sleep "$fault_s"
+  gone=$(grep -c 'event=dataplane_gone' "$out/pcscf.log")
+  ip netns exec "$ns" "$dataplane" --config "$tmp/isthmus.toml" > "$out/dataplane2.log" 2>&1 &
+  pid=$!
+  echo "$pid" > "$tmp/dataplane2.pid"
+  for _ in $(seq 1 200); do
+    [ "$(grep -c 'event=dataplane_attached' "$out/pcscf.log")" -ge 2 ] &&
+      { attached_ms=$(( ($(date +%s%N) - t0) / 1000000 )); break; }
+    sleep 0.05
+  done
+  echo "fault=restart seconds=$fault_s calls_before=$before gone_logged=$gone" \
+    "attached_ms=$attached_ms" > "$out/fault.log"
+}
 
 # run NAME TARGET PROXY_SPEC: one load run; its JSON in $out/NAME.json. Each
 # run registers its own users (userNNNN from a rotating first number): the
@@ -276,16 +318,16 @@ run() {
   echo "call_bench: $(date +%T) $1 ($conns connections x $outstanding calls, ${duration} s)" >&2
   ip netns exec "$ns" "$load" --mode call --target "$2" --connections "$conns" \
     --first-user "$first" --outstanding "$outstanding" --hold-ms "$hold" --threads "$threads" \
-    --expires $((warmup + duration + 300)) \
+    --expires $((warmup + duration + 300)) $([ "$fault" = restart ] && echo --retry-after --stagger) \
     --duration "$duration" --warmup "$warmup" --callee sip:bob@ims.example.net \
     --measure-pid "proxy=$3" --measure-pid "ims=tree:$ims_pid_main" \
     --measure-pid "bob=$bob_pid" --measure-pid "dataplane=$dp_pid" \
     --json > "$out/$1.json" 2> "$out/$1.log" &
   local load_pid=$! sampler_pid="" fault_pid=""
-  if [ "$fault" = freeze ]; then
-    freeze_dataplane &
-    fault_pid=$!
-  fi
+  case $fault in
+    freeze) freeze_dataplane & fault_pid=$! ;;
+    restart) restart_dataplane & fault_pid=$! ;;
+  esac
   if [ "$soak" != 0 ]; then
     # The sampler runs outside the namespace (the /proc of both daemons is
     # the host's) and reaches the exporter through it.
@@ -296,6 +338,7 @@ run() {
   fi
   wait "$load_pid" || { echo "call_bench: $1 failed:" >&2; tail -5 "$out/$1.log" >&2; }
   [ -z "$fault_pid" ] || wait "$fault_pid" || echo "call_bench: the fault did not happen" >&2
+  [ -s "$tmp/dataplane2.pid" ] && dp_pid=$(cat "$tmp/dataplane2.pid")  # not our child
   [ -z "$sampler_pid" ] || wait "$sampler_pid" ||
     { echo "call_bench: the soak sampler failed:" >&2; cat "$out/soak-sample.log" >&2; }
 }

@@ -43,6 +43,12 @@
 //   --mode register|call [register]
 //   --callee URI [sip:bob@ims.example.net]   --mode call: whom to call
 //   --hold-ms MS [0]          --mode call: from the ACK to the BYE
+//   --retry-after             --mode call: a failed INVITE's Retry-After
+//                             (up to 60 s) is waited out before the slot
+//                             calls again (default: at once)
+//   --stagger                 --mode call: each slot's first call waits a
+//                             random part of --hold-ms, so that calls start
+//                             and end at a steady rate, not in step
 //
 // What it does: opens the connections (at most --connect-concurrency in
 // setup at once); each sends REGISTER for its user (Via SIP/2.0/WS[S]
@@ -144,7 +150,7 @@ struct Options {
                  "  [--expires E] [--outstanding K] [--threads T] [--duration S] [--warmup S]\n"
                  "  [--measure-pid NAME=PID[,PID...]|NAME=tree:PID]... [--parse full|fast]\n"
                  "  [--connect-concurrency N] [--setup-timeout S] [--json]\n"
-                 "  [--mode register|call] [--callee URI] [--hold-ms MS]\n",
+                 "  [--mode register|call] [--callee URI] [--hold-ms MS] [--retry-after] [--stagger]\n",
                  why.c_str());
     std::exit(2);
 }
@@ -265,6 +271,10 @@ Options parse_options(int argc, char** argv) {
                 !c.callee.starts_with("tel:")) {
                 usage("--callee: a sip:, sips: or tel: URI expected: " + c.callee);
             }
+        } else if (a == "--retry-after" && !inline_value) {
+            c.retry_after = true;
+        } else if (a == "--stagger" && !inline_value) {
+            c.stagger = true;
         } else if (a == "--hold-ms") {
             c.hold = std::chrono::milliseconds(to_unsigned(a, value(), 3'600'000));
         } else if (a == "--measure-pid") {

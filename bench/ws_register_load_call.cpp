@@ -2,7 +2,9 @@
 // the header).
 #include "ws_register_load_call.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <random>
 #include <utility>
 
 namespace isthmus::bench {
@@ -152,10 +154,71 @@ bool parse_call_response(std::string_view bytes, CallResponse& out) {
             have_contact = true;
         } else if (iequals(name, "Record-Route")) {
             if (!split_routes(value, out)) return false;
+        } else if (iequals(name, "Retry-After")) {
+            std::from_chars(value.data(), value.data() + value.size(), out.retry_after_s);
         }
     }
     out.status = status;
     return have_cseq && !out.call_id.empty();
+}
+
+bool parse_call_request(std::string_view bytes, CallRequest& out) {
+    out = {};
+    while (bytes.starts_with("\r\n"))
+        bytes.remove_prefix(2);
+    std::size_t pos = bytes.find("\r\n");
+    if (pos == std::string_view::npos || bytes.starts_with("SIP/2.0 ")) return false;
+    const std::string_view line = bytes.substr(0, pos);
+    const std::size_t sp = line.find(' ');
+    if (sp == 0 || sp == std::string_view::npos || !line.ends_with(" SIP/2.0")) return false;
+    out.method = line.substr(0, sp);
+    pos += 2;
+    bool have_cseq = false;
+    while (pos < bytes.size()) {
+        std::size_t eol = bytes.find("\r\n", pos);
+        if (eol == std::string_view::npos) eol = bytes.size();
+        const std::string_view header = bytes.substr(pos, eol - pos);
+        pos = eol + 2;
+        if (header.empty()) break;
+        const std::size_t colon = header.find(':');
+        if (colon == std::string_view::npos) continue;
+        const std::string_view name = trim(header.substr(0, colon));
+        const std::string_view value = trim(header.substr(colon + 1));
+        if (iequals(name, "CSeq")) {
+            auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), out.cseq);
+            have_cseq = ec == std::errc{} && p != value.data();
+        } else if (iequals(name, "Call-ID") || iequals(name, "i")) {
+            out.call_id = value;
+        }
+    }
+    return have_cseq && !out.call_id.empty();
+}
+
+void respond(std::string_view request, uint16_t status, std::string_view reason,
+             std::string& out) {
+    out.clear();
+    out += "SIP/2.0 ";
+    out += std::to_string(status);
+    out += ' ';
+    out += reason;
+    out += "\r\n";
+    std::size_t pos = request.find("\r\n");
+    while (pos != std::string_view::npos && pos + 2 < request.size()) {
+        pos += 2;
+        std::size_t eol = request.find("\r\n", pos);
+        if (eol == std::string_view::npos) eol = request.size();
+        const std::string_view header = request.substr(pos, eol - pos);
+        if (header.empty()) break;
+        const std::string_view name = trim(header.substr(0, header.find(':')));
+        for (std::string_view copied : {"Via", "v", "From", "f", "To", "t", "Call-ID", "i", "CSeq"}) {
+            if (!iequals(name, copied)) continue;
+            out += header;
+            out += "\r\n";
+            break;
+        }
+        pos = eol;
+    }
+    out += "Content-Length: 0\r\n\r\n";
 }
 
 bool is_webrtc_answer(std::string_view sdp) {
@@ -254,17 +317,25 @@ void CallLeg::failed(const CallResponse& final_response, std::string& out) const
     out += "Content-Length: 0\r\n\r\n";
 }
 
-CallSlots::CallSlots(const std::vector<CallIdentity>& slots, std::chrono::milliseconds hold,
-                     std::chrono::milliseconds timeout, std::atomic<std::size_t>* active)
-    : hold_(hold), timeout_(timeout), active_(active) {
+CallSlots::CallSlots(const std::vector<CallIdentity>& slots, const Policy& policy,
+                     std::atomic<std::size_t>* active)
+    : policy_(policy), active_(active) {
     slots_.reserve(slots.size());
     for (const CallIdentity& id : slots)
         slots_.emplace_back(id);
 }
 
 void CallSlots::start(CallTransport& t, Clock::time_point now, bool counting, LoadCounters& c) {
+    const auto hold_ms = static_cast<uint64_t>(policy_.hold.count());
     for (uint32_t i = 0; i < slots_.size(); ++i) {
-        if (slots_[i].state == State::Idle) start_call(i, t, now, counting, c);
+        if (slots_[i].state != State::Idle) continue;
+        if (!policy_.stagger || hold_ms == 0) {
+            start_call(i, t, now, counting, c);
+            continue;
+        }
+        thread_local std::minstd_rand random(std::random_device{}());
+        slots_[i].state = State::Waiting;
+        t.hold(i, std::chrono::milliseconds(random() % hold_ms));
     }
 }
 
@@ -300,7 +371,8 @@ void CallSlots::on_response(const CallResponse& r, std::string_view bytes, Clock
                             CallTransport& t) {
     uint32_t i = 0;
     while (i < slots_.size() &&
-           (slots_[i].state == State::Idle || slots_[i].leg.call_id() != r.call_id)) {
+           (slots_[i].state == State::Idle || slots_[i].state == State::Waiting ||
+            slots_[i].leg.call_id() != r.call_id)) {
         ++i;
     }
     if (i == slots_.size()) {
@@ -346,6 +418,12 @@ void CallSlots::on_response(const CallResponse& r, std::string_view bytes, Clock
             s.leg.failed(r, m);
             t.write(std::move(m));
             end_call(i);
+            if (policy_.retry_after && r.retry_after_s > 0) {
+                if (counting) ++c.retry_waits;
+                s.state = State::Waiting;
+                t.hold(i, std::chrono::seconds(std::min<uint32_t>(r.retry_after_s, 60)));
+                return;
+            }
             start_call(i, t, now, counting, c);
             return;
         }
@@ -357,10 +435,10 @@ void CallSlots::on_response(const CallResponse& r, std::string_view bytes, Clock
         s.ack.assign(m);
         t.write(std::move(m));
         s.state = State::Holding;
-        if (hold_.count() == 0) {
+        if (policy_.hold.count() == 0) {
             send_bye(i, t, now);
         } else {
-            t.hold(i, hold_);
+            t.hold(i, policy_.hold);
         }
         return;
     }
@@ -373,15 +451,48 @@ void CallSlots::on_response(const CallResponse& r, std::string_view bytes, Clock
     start_call(i, t, now, counting, c);
 }
 
-void CallSlots::hold_expired(uint32_t slot, Clock::time_point now, CallTransport& t) {
-    if (slot < slots_.size() && slots_[slot].state == State::Holding) send_bye(slot, t, now);
+void CallSlots::on_request(const CallRequest& r, std::string_view bytes, Clock::time_point now,
+                           bool counting, LoadCounters& c, CallTransport& t) {
+    if (r.method == "ACK") return;
+    uint32_t i = 0;
+    while (i < slots_.size() &&
+           (slots_[i].state == State::Idle || slots_[i].state == State::Waiting ||
+            slots_[i].leg.call_id() != r.call_id)) {
+        ++i;
+    }
+    std::string m = t.buffer();
+    if (r.method != "BYE" || i == slots_.size()) {
+        if (counting) ++c.requests_refused;
+        if (r.method == "BYE")
+            respond(bytes, 481, "Call/Transaction Does Not Exist", m);
+        else
+            respond(bytes, 501, "Not Implemented", m);
+        t.write(std::move(m));
+        return;
+    }
+    respond(bytes, 200, "OK", m);
+    t.write(std::move(m));
+    if (slots_[i].state == State::Ending) return;  // ours crossed it: its answer ends the call
+    if (counting) ++c.byes_received;
+    end_call(i);
+    start_call(i, t, now, counting, c);
+}
+
+void CallSlots::hold_expired(uint32_t slot, Clock::time_point now, CallTransport& t,
+                             bool counting, LoadCounters& c) {
+    if (slot >= slots_.size()) return;
+    if (slots_[slot].state == State::Holding) return send_bye(slot, t, now);
+    if (slots_[slot].state == State::Waiting) {
+        slots_[slot].state = State::Idle;
+        start_call(slot, t, now, counting, c);
+    }
 }
 
 void CallSlots::sweep(Clock::time_point now, bool counting, LoadCounters& c, CallTransport& t) {
     for (uint32_t i = 0; i < slots_.size(); ++i) {
         Slot& s = slots_[i];
         if (s.state != State::Inviting && s.state != State::Ending) continue;
-        if (now - s.sent < timeout_) continue;
+        if (now - s.sent < policy_.timeout) continue;
         // Timer B / Timer F as the bench sees them: the call is given up
         // here (a CANCEL or BYE would wait for the same stuck path).
         if (counting) ++(s.state == State::Inviting ? c.invite_timeouts : c.bye_timeouts);
@@ -392,6 +503,7 @@ void CallSlots::sweep(Clock::time_point now, bool counting, LoadCounters& c, Cal
 
 void CallSlots::abandon() {
     for (uint32_t i = 0; i < slots_.size(); ++i) {
+        if (slots_[i].state == State::Waiting) slots_[i].state = State::Idle;
         if (slots_[i].state != State::Idle) end_call(i);
     }
 }

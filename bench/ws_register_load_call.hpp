@@ -49,14 +49,32 @@ struct CallResponse {
     std::array<std::string_view, kMaxRoutes> record_route{};  // in message order
     std::size_t record_routes = 0;
     std::string_view body;  // after the empty line (Content-Length not checked)
+    uint32_t retry_after_s = 0;  // Retry-After's seconds, 0 when absent (RFC 3261 20.33)
 };
 
 // A minimal parse of a response: status line, CSeq, Call-ID, To, Contact,
 // Record-Route (each element of each field, split at commas outside <> and
-// quotes), and the body; header names case-insensitive, compact forms
+// quotes), Retry-After's seconds, and the body; header names case-insensitive, compact forms
 // included, no folding. False when it is not a response with a CSeq and a
 // Call-ID, or has more than kMaxRoutes Record-Route entries.
 bool parse_call_response(std::string_view bytes, CallResponse& out);
+
+// A request from the network (a BYE that ends a call). Views point into
+// the message.
+struct CallRequest {
+    std::string_view method;  // of the request line
+    std::string_view call_id;
+    uint32_t cseq = 0;
+};
+
+// A minimal parse of a request: the request line's method, CSeq and
+// Call-ID. False when it is not a request with both.
+bool parse_call_request(std::string_view bytes, CallRequest& out);
+
+// A response to `request` (RFC 3261 8.2.6.2): every Via, From, To,
+// Call-ID and CSeq copied as they came, no body; in `out`.
+void respond(std::string_view request, uint16_t status, std::string_view reason,
+             std::string& out);
 
 // Whether an answer is WebRTC SDP as a browser needs it from the IMS-ALG
 // (ICE lite, DTLS-SRTP profile, a candidate).
@@ -126,7 +144,8 @@ class CallTransport {
 // The calls of one connection: K slots, each INVITE -> (1xx) -> 2xx -> ACK
 // -> hold -> BYE -> 2xx, then the next call. A non-2xx final is ACKed and
 // the slot calls again; a transaction unanswered for `timeout` is given up
-// (counted) and the slot calls again. Counting goes into the caller's
+// (counted) and the slot calls again (after a Retry-After, if asked); a BYE from the network ends the
+// call and the slot calls again. Counting goes into the caller's
 // LoadCounters (when `counting`): responses to INVITE by code (1xx
 // included) and the INVITE -> 2xx latency, responses to BYE by code and the
 // BYE -> final latency, calls (BYE answered 2xx), bad_sdp, timeouts.
@@ -134,19 +153,38 @@ class CallSlots {
   public:
     using Clock = std::chrono::steady_clock;
 
+    struct Policy {
+        std::chrono::milliseconds hold{0};  // from the ACK to the BYE
+        std::chrono::milliseconds timeout{5000};
+        // A failed INVITE's Retry-After (up to a minute) is waited out
+        // before the slot calls again (counted in retry_waits); without,
+        // the slot calls again at once.
+        bool retry_after = false;
+        // Each slot's first call waits a random part of `hold`, so that
+        // calls start and end at a steady rate rather than in step.
+        bool stagger = false;
+    };
     // `active` (may be null) counts the calls under way, across connections.
-    CallSlots(const std::vector<CallIdentity>& slots, std::chrono::milliseconds hold,
-              std::chrono::milliseconds timeout, std::atomic<std::size_t>* active);
+    CallSlots(const std::vector<CallIdentity>& slots, const Policy& policy,
+              std::atomic<std::size_t>* active);
 
-    // Every idle slot starts a call.
+    // Every idle slot starts a call (or, staggered, waits to).
     void start(CallTransport& t, Clock::time_point now, bool counting, LoadCounters& c);
     // A response whose CSeq method is not REGISTER. `first_unexpected`
     // takes the first final response >= 300, whole, while it is empty.
     void on_response(const CallResponse& r, std::string_view bytes, Clock::time_point now,
                      bool counting, LoadCounters& c, std::string& first_unexpected,
                      CallTransport& t);
-    // The hold timer of `slot` went off: its BYE.
-    void hold_expired(uint32_t slot, Clock::time_point now, CallTransport& t);
+    // A request from the network. A BYE for a call here ends it (200,
+    // counted in byes_received) and the slot calls again; a BYE crossing
+    // this side's own gets 200 and the call ends at that BYE's answer; an
+    // ACK is taken; anything else gets 481 or 501 (requests_refused).
+    void on_request(const CallRequest& r, std::string_view bytes, Clock::time_point now,
+                    bool counting, LoadCounters& c, CallTransport& t);
+    // The hold timer of `slot` went off: its BYE (or, waiting out a
+    // Retry-After, its next call).
+    void hold_expired(uint32_t slot, Clock::time_point now, CallTransport& t, bool counting,
+                      LoadCounters& c);
     // Gives up transactions older than the timeout.
     void sweep(Clock::time_point now, bool counting, LoadCounters& c, CallTransport& t);
     // The connection is gone: every call ends here (not in the proxy).
@@ -158,6 +196,7 @@ class CallSlots {
         Inviting,  // INVITE sent, no final response yet
         Holding,   // 2xx ACKed, BYE after the hold
         Ending,    // BYE sent
+        Waiting,   // no call: a Retry-After (or the stagger) waited out
     };
     struct Slot {
         explicit Slot(const CallIdentity& id) : leg(id) {}
@@ -173,8 +212,7 @@ class CallSlots {
     void end_call(uint32_t i);
 
     std::vector<Slot> slots_;
-    std::chrono::milliseconds hold_;
-    std::chrono::milliseconds timeout_;
+    Policy policy_;
     std::atomic<std::size_t>* active_;
 };
 

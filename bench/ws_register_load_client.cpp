@@ -107,7 +107,9 @@ class WsClient final : public Client,
             slots_.emplace_back(id);
         if (!call_slots.empty()) {
             const LoadConfig& config = thread.shared.config;
-            calls_.emplace(call_slots, config.hold, config.transaction_timeout,
+            calls_.emplace(call_slots,
+                           CallSlots::Policy{config.hold, config.transaction_timeout,
+                                             config.retry_after, config.stagger},
                            &thread.shared.calls_active);
             hold_timers_.reserve(call_slots.size());
             for (std::size_t i = 0; i < call_slots.size(); ++i)
@@ -132,7 +134,7 @@ class WsClient final : public Client,
         timer.expires_after(delay);
         timer.async_wait([s = self(), slot](beast::error_code ec) {
             if (ec || s->ended_ || !s->calls_) return;
-            s->calls_->hold_expired(slot, Clock::now(), *s);
+            s->calls_->hold_expired(slot, Clock::now(), *s, s->measuring(), s->thread_.counters);
         });
     }
     bool may_start() const override { return !ended_ && thread_.phase() != Phase::Done; }
@@ -244,6 +246,9 @@ void WsClient<kTls>::on_response(std::string_view bytes, Clock::time_point now) 
     LoadCounters& counters = thread_.counters;
     const bool counting = measuring();
     if (calls_) {
+        if (CallRequest rq; parse_call_request(bytes, rq)) {
+            return calls_->on_request(rq, bytes, now, counting, counters, *this);
+        }
         CallResponse cr;
         if (!parse_call_response(bytes, cr)) {
             if (counting) ++counters.bad_responses;

@@ -52,6 +52,8 @@ struct LoadConfig {
     Mode mode = Mode::Register;
     std::string callee = "sip:bob@ims.example.net";  // Mode::Call: the INVITEs' Request-URI
     std::chrono::milliseconds hold{0};               // Mode::Call: from the ACK to the BYE
+    bool retry_after = false;  // Mode::Call: a failed INVITE's Retry-After waited out
+    bool stagger = false;      // Mode::Call: first calls spread over the hold
 };
 
 class LoadClients {
