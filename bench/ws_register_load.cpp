@@ -143,15 +143,16 @@ struct Options {
 };
 
 [[noreturn]] void usage(const std::string& why) {
-    std::fprintf(stderr,
-                 "ws-register-load: %s\n"
-                 "usage: ws-register-load --target ws[s]://HOST:PORT[/PATH] [--connections N]\n"
-                 "  [--user-prefix P] [--first-user F] [--domain D] [--password S]\n"
-                 "  [--expires E] [--outstanding K] [--threads T] [--duration S] [--warmup S]\n"
-                 "  [--measure-pid NAME=PID[,PID...]|NAME=tree:PID]... [--parse full|fast]\n"
-                 "  [--connect-concurrency N] [--setup-timeout S] [--json]\n"
-                 "  [--mode register|call] [--callee URI] [--hold-ms MS] [--retry-after] [--stagger]\n",
-                 why.c_str());
+    std::fprintf(
+        stderr,
+        "ws-register-load: %s\n"
+        "usage: ws-register-load --target ws[s]://HOST:PORT[/PATH] [--connections N]\n"
+        "  [--user-prefix P] [--first-user F] [--domain D] [--password S]\n"
+        "  [--expires E] [--outstanding K] [--threads T] [--duration S] [--warmup S]\n"
+        "  [--measure-pid NAME=PID[,PID...]|NAME=tree:PID]... [--parse full|fast]\n"
+        "  [--connect-concurrency N] [--setup-timeout S] [--json]\n"
+        "  [--mode register|call] [--callee URI] [--hold-ms MS] [--retry-after] [--stagger]\n",
+        why.c_str());
     std::exit(2);
 }
 

@@ -194,8 +194,7 @@ bool parse_call_request(std::string_view bytes, CallRequest& out) {
     return have_cseq && !out.call_id.empty();
 }
 
-void respond(std::string_view request, uint16_t status, std::string_view reason,
-             std::string& out) {
+void respond(std::string_view request, uint16_t status, std::string_view reason, std::string& out) {
     out.clear();
     out += "SIP/2.0 ";
     out += std::to_string(status);
@@ -210,7 +209,8 @@ void respond(std::string_view request, uint16_t status, std::string_view reason,
         const std::string_view header = request.substr(pos, eol - pos);
         if (header.empty()) break;
         const std::string_view name = trim(header.substr(0, header.find(':')));
-        for (std::string_view copied : {"Via", "v", "From", "f", "To", "t", "Call-ID", "i", "CSeq"}) {
+        for (std::string_view copied :
+             {"Via", "v", "From", "f", "To", "t", "Call-ID", "i", "CSeq"}) {
             if (!iequals(name, copied)) continue;
             out += header;
             out += "\r\n";
@@ -478,8 +478,8 @@ void CallSlots::on_request(const CallRequest& r, std::string_view bytes, Clock::
     start_call(i, t, now, counting, c);
 }
 
-void CallSlots::hold_expired(uint32_t slot, Clock::time_point now, CallTransport& t,
-                             bool counting, LoadCounters& c) {
+void CallSlots::hold_expired(uint32_t slot, Clock::time_point now, CallTransport& t, bool counting,
+                             LoadCounters& c) {
     if (slot >= slots_.size()) return;
     if (slots_[slot].state == State::Holding) return send_bye(slot, t, now);
     if (slots_[slot].state == State::Waiting) {

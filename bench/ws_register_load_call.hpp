@@ -48,7 +48,7 @@ struct CallResponse {
     std::string_view contact_uri;  // the first Contact's URI (without <>), empty if none
     std::array<std::string_view, kMaxRoutes> record_route{};  // in message order
     std::size_t record_routes = 0;
-    std::string_view body;  // after the empty line (Content-Length not checked)
+    std::string_view body;       // after the empty line (Content-Length not checked)
     uint32_t retry_after_s = 0;  // Retry-After's seconds, 0 when absent (RFC 3261 20.33)
 };
 
@@ -73,8 +73,7 @@ bool parse_call_request(std::string_view bytes, CallRequest& out);
 
 // A response to `request` (RFC 3261 8.2.6.2): every Via, From, To,
 // Call-ID and CSeq copied as they came, no body; in `out`.
-void respond(std::string_view request, uint16_t status, std::string_view reason,
-             std::string& out);
+void respond(std::string_view request, uint16_t status, std::string_view reason, std::string& out);
 
 // Whether an answer is WebRTC SDP as a browser needs it from the IMS-ALG
 // (ICE lite, DTLS-SRTP profile, a candidate).
@@ -144,11 +143,10 @@ class CallTransport {
 // The calls of one connection: K slots, each INVITE -> (1xx) -> 2xx -> ACK
 // -> hold -> BYE -> 2xx, then the next call. A non-2xx final is ACKed and
 // the slot calls again; a transaction unanswered for `timeout` is given up
-// (counted) and the slot calls again (after a Retry-After, if asked); a BYE from the network ends the
-// call and the slot calls again. Counting goes into the caller's
-// LoadCounters (when `counting`): responses to INVITE by code (1xx
-// included) and the INVITE -> 2xx latency, responses to BYE by code and the
-// BYE -> final latency, calls (BYE answered 2xx), bad_sdp, timeouts.
+// (counted) and the slot calls again (after a Retry-After, if asked); a BYE from the network ends
+// the call and the slot calls again. Counting goes into the caller's LoadCounters (when
+// `counting`): responses to INVITE by code (1xx included) and the INVITE -> 2xx latency, responses
+// to BYE by code and the BYE -> final latency, calls (BYE answered 2xx), bad_sdp, timeouts.
 class CallSlots {
   public:
     using Clock = std::chrono::steady_clock;

@@ -56,17 +56,18 @@ class LatencyHistogram {
     X(ws_closes, "ws_closes", "WebSocket connections that ended in the window")
 
 // --mode call only (X as above).
-#define ISTHMUS_CALL_COUNTER(X)                                                          \
-    X(invites, "invites", "INVITEs sent in the window")                                  \
-    X(calls, "calls", "calls whose BYE got a 2xx in the window")                         \
-    X(bad_sdp, "bad_sdp",                                                                \
-      "2xx to INVITE whose SDP is not a WebRTC answer (ice-lite, SAVPF, candidate)")     \
-    X(invite_timeouts, "invite_timeouts", "INVITEs without a final response within 5 s") \
-    X(bye_timeouts, "bye_timeouts", "BYEs without a final response within 5 s")          \
+#define ISTHMUS_CALL_COUNTER(X)                                                                \
+    X(invites, "invites", "INVITEs sent in the window")                                        \
+    X(calls, "calls", "calls whose BYE got a 2xx in the window")                               \
+    X(bad_sdp, "bad_sdp",                                                                      \
+      "2xx to INVITE whose SDP is not a WebRTC answer (ice-lite, SAVPF, candidate)")           \
+    X(invite_timeouts, "invite_timeouts", "INVITEs without a final response within 5 s")       \
+    X(bye_timeouts, "bye_timeouts", "BYEs without a final response within 5 s")                \
     X(acks_repeated, "acks_repeated", "2xx to INVITE seen again (retransmitted), ACKed again") \
-    X(retry_waits, "retry_waits", "failed INVITEs whose Retry-After was waited out (--retry-after)") \
+    X(retry_waits, "retry_waits",                                                              \
+      "failed INVITEs whose Retry-After was waited out (--retry-after)")                       \
     X(byes_received, "byes_received", "calls ended by a BYE from the network (answered 200)")  \
-    X(requests_refused, "requests_refused",                                              \
+    X(requests_refused, "requests_refused",                                                    \
       "requests from the network for no call here, or not a BYE (481, 501)")
 
 // One load thread's counts. Counting happens only while the phase is

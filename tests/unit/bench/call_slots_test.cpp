@@ -2,15 +2,15 @@
 // network ends a held call (the dataplane-restart test counts on it), a BYE
 // for no call here gets 481, anything else 501, an ACK nothing; the
 // response copies the request's Via, From, To, Call-ID and CSeq.
-#include "ws_register_load_call.hpp"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <set>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "ws_register_load_call.hpp"
 
 namespace isthmus::bench {
 namespace {
@@ -26,15 +26,19 @@ struct FakeTransport final : CallTransport {
 
 CallIdentity alice() {
     return {"user0001", "ims.example.net", "WS", "abc.invalid", "sip:bob@ims.example.net",
-            "cid-", "z9hG4bKt-"};
+            "cid-",     "z9hG4bKt-"};
 }
 
 std::string ok_to(const std::string& call_id) {
     return "SIP/2.0 200 OK\r\n"
            "Via: SIP/2.0/WS abc.invalid;branch=z9hG4bKt-1i\r\n"
-           "From: <sip:user0001@ims.example.net>;tag=" + call_id + "\r\n"
+           "From: <sip:user0001@ims.example.net>;tag=" +
+           call_id +
+           "\r\n"
            "To: <sip:bob@ims.example.net>;tag=bob1\r\n"
-           "Call-ID: " + call_id + "\r\n"
+           "Call-ID: " +
+           call_id +
+           "\r\n"
            "CSeq: 1 INVITE\r\n"
            "Contact: <sip:bob@198.18.2.1:5080>\r\n"
            "Record-Route: <sip:pcscf.invalid;lr>\r\n"
@@ -46,9 +50,13 @@ std::string bye_for(const std::string& call_id) {
            "Via: SIP/2.0/WS 127.0.0.1:5062;branch=z9hG4bKp1\r\n"
            "v: SIP/2.0/UDP 127.0.0.2;branch=z9hG4bKc1\r\n"
            "Max-Forwards: 69\r\n"
-           "To: <sip:user0001@ims.example.net>;tag=" + call_id + "\r\n"
+           "To: <sip:user0001@ims.example.net>;tag=" +
+           call_id +
+           "\r\n"
            "f: <sip:bob@ims.example.net>;tag=bob1\r\n"
-           "i: " + call_id + "\r\n"
+           "i: " +
+           call_id +
+           "\r\n"
            "CSeq: 7 BYE\r\n"
            "Reason: SIP;cause=503\r\n"
            "Content-Length: 0\r\n\r\n";
@@ -94,7 +102,7 @@ TEST(CallRequestParse, RequestsOnlyWithCSeqAndCallId) {
     EXPECT_EQ(r.method, "BYE");
     EXPECT_EQ(r.call_id, "x1");
     EXPECT_EQ(r.cseq, 7u);
-    EXPECT_FALSE(parse_call_request(ok_to("x1"), r));  // a response
+    EXPECT_FALSE(parse_call_request(ok_to("x1"), r));                                 // a response
     EXPECT_FALSE(parse_call_request("BYE sip:a SIP/2.0\r\nCSeq: 1 BYE\r\n\r\n", r));  // no Call-ID
     EXPECT_FALSE(parse_call_request("BYE sip:a SIP/2.0\r\nCall-ID: x\r\n\r\n", r));   // no CSeq
     EXPECT_FALSE(parse_call_request("BYE sip:a\r\nCall-ID: x\r\nCSeq: 1 BYE\r\n\r\n", r));
@@ -108,11 +116,15 @@ TEST_F(CallSlotsTest, ByeFromTheNetworkEndsTheCallAndTheSlotCallsAgain) {
               "SIP/2.0 200 OK\r\n"
               "Via: SIP/2.0/WS 127.0.0.1:5062;branch=z9hG4bKp1\r\n"
               "v: SIP/2.0/UDP 127.0.0.2;branch=z9hG4bKc1\r\n"
-              "To: <sip:user0001@ims.example.net>;tag=" + call_id + "\r\n"
-              "f: <sip:bob@ims.example.net>;tag=bob1\r\n"
-              "i: " + call_id + "\r\n"
-              "CSeq: 7 BYE\r\n"
-              "Content-Length: 0\r\n\r\n");
+              "To: <sip:user0001@ims.example.net>;tag=" +
+                  call_id +
+                  "\r\n"
+                  "f: <sip:bob@ims.example.net>;tag=bob1\r\n"
+                  "i: " +
+                  call_id +
+                  "\r\n"
+                  "CSeq: 7 BYE\r\n"
+                  "Content-Length: 0\r\n\r\n");
     EXPECT_TRUE(t.written[1].starts_with("INVITE sip:bob@ims.example.net SIP/2.0\r\n"));
     EXPECT_EQ(counters.byes_received, 1u);
     EXPECT_EQ(counters.requests_refused, 0u);
@@ -149,8 +161,10 @@ TEST_F(CallSlotsTest, ByeCrossingOursIsAnsweredAndOursEndsTheCall) {
 }
 
 TEST_F(CallSlotsTest, OtherRequestsGet501AndAnAckNothing) {
-    deliver("OPTIONS sip:user0001@abc.invalid SIP/2.0\r\nVia: SIP/2.0/WS h;branch=z9hG4bKo\r\n"
-            "Call-ID: " + call_id + "\r\nCSeq: 1 OPTIONS\r\n\r\n");
+    deliver(
+        "OPTIONS sip:user0001@abc.invalid SIP/2.0\r\nVia: SIP/2.0/WS h;branch=z9hG4bKo\r\n"
+        "Call-ID: " +
+        call_id + "\r\nCSeq: 1 OPTIONS\r\n\r\n");
     ASSERT_EQ(t.written.size(), 1u);
     EXPECT_EQ(t.written[0],
               "SIP/2.0 501 Not Implemented\r\nVia: SIP/2.0/WS h;branch=z9hG4bKo\r\nCall-ID: " +
@@ -181,8 +195,10 @@ TEST(CallSlotsRetryAfter, A503sRetryAfterIsWaitedOutWhenAsked) {
         ASSERT_EQ(t.written.size(), 1u);
         const std::size_t at = t.written[0].find("\r\nCall-ID: ") + 11;
         const std::string id = t.written[0].substr(at, t.written[0].find("\r\n", at) - at);
-        const std::string busy = "SIP/2.0 503 Service Unavailable\r\nTo: <sip:bob@ims.example.net>;tag=p\r\n"
-                                 "Call-ID: " + id + "\r\nCSeq: 1 INVITE\r\nRetry-After: 7\r\n\r\n";
+        const std::string busy =
+            "SIP/2.0 503 Service Unavailable\r\nTo: <sip:bob@ims.example.net>;tag=p\r\n"
+            "Call-ID: " +
+            id + "\r\nCSeq: 1 INVITE\r\nRetry-After: 7\r\n\r\n";
         CallResponse r;
         ASSERT_TRUE(parse_call_response(busy, r));
         EXPECT_EQ(r.retry_after_s, 7u);
