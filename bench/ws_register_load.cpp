@@ -73,7 +73,8 @@
 // completed.
 //
 // Calls (--mode call): each connection registers its user as above (one
-// REGISTER slot; --expires should outlast the run), then runs K calls
+// REGISTER slot), refreshes the registration at half the time the 200
+// grants (its Contact's expires, else Expires, else --expires), then runs K calls
 // (--outstanding) back to back, each with its own Call-ID and From tag:
 // INVITE to --callee with a Chrome-like WebRTC audio offer
 // (UDP/TLS/RTP/SAVPF 111 0 126, ICE ufrag/pwd and one host candidate,

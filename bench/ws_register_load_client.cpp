@@ -70,6 +70,7 @@ class WsClient final : public Client,
     bool writing_ = false;
     std::optional<CallSlots> calls_;              // Mode::Call
     std::vector<net::steady_timer> hold_timers_;  // Mode::Call, one per call slot
+    std::optional<net::steady_timer> refresh_;    // Mode::Call: the next re-REGISTER
     uint32_t cseq_ = 0;
     bool connected_ = false;
     bool registered_ = false;
@@ -87,6 +88,9 @@ class WsClient final : public Client,
     void on_read(beast::error_code ec, std::size_t bytes);
     void on_response(std::string_view bytes, Clock::time_point now);
     void send(uint32_t slot);
+    // Mode::Call: the registration refreshed at half the time granted
+    // (`granted` seconds; 0: --expires), so that calls outlive a binding.
+    void refresh_after(uint32_t granted);
     void do_write();
     void abandon_calls();
     void on_write(beast::error_code ec, std::size_t bytes);
@@ -111,6 +115,7 @@ class WsClient final : public Client,
                            CallSlots::Policy{config.hold, config.transaction_timeout,
                                              config.retry_after, config.stagger},
                            &thread.shared.calls_active);
+            refresh_.emplace(thread.ioc);
             hold_timers_.reserve(call_slots.size());
             for (std::size_t i = 0; i < call_slots.size(); ++i)
                 hold_timers_.emplace_back(thread.ioc);
@@ -239,6 +244,7 @@ void WsClient<kTls>::abandon_calls() {
     calls_->abandon();
     for (net::steady_timer& t : hold_timers_)
         t.cancel();
+    if (refresh_) refresh_->cancel();
 }
 
 template <bool kTls>
@@ -297,12 +303,30 @@ void WsClient<kTls>::on_response(std::string_view bytes, Clock::time_point now) 
         registered_ = true;
         ++counters.registered;
         thread_.shared.ready.fetch_add(1, std::memory_order_relaxed);
-        if (calls_) return calls_->start(*this, now, counting, counters);  // no more REGISTERs
+        if (calls_) {  // no more REGISTERs but the refreshes
+            refresh_after(granted_expires(bytes));
+            return calls_->start(*this, now, counting, counters);
+        }
         for (uint32_t i = 1; i < slots_.size(); ++i)
             send(i);
+    } else if (calls_ && registered_) {
+        // A refresh's answer: a 2xx (counted), or anything else but a
+        // challenge: tried again at the same pace.
+        if (r.status / 100 == 2 && counting) ++counters.reregistered;
+        refresh_after(r.status / 100 == 2 ? granted_expires(bytes) : 0);
+        return;
     }
-    if (calls_ && registered_) return;
-    send(index);
+    send(index);  // the next REGISTER, or the challenged one again with credentials
+}
+
+template <bool kTls>
+void WsClient<kTls>::refresh_after(uint32_t granted) {
+    const uint64_t seconds = granted > 0 ? granted : thread_.shared.config.expires;
+    refresh_->expires_after(std::chrono::milliseconds(std::max<uint64_t>(1000, seconds * 500)));
+    refresh_->async_wait([s = self()](beast::error_code ec) {
+        if (ec || s->ended_) return;
+        s->send(0);
+    });
 }
 
 template <bool kTls>

@@ -266,6 +266,42 @@ bool summarize_response_fast(std::string_view bytes, ResponseSummary& out) {
     return have_cseq;
 }
 
+uint32_t granted_expires(std::string_view bytes) {
+    std::size_t pos = bytes.find("\r\n");
+    uint32_t from_field = 0;
+    while (pos != std::string_view::npos && pos + 2 < bytes.size()) {
+        pos += 2;
+        std::size_t eol = bytes.find("\r\n", pos);
+        if (eol == std::string_view::npos) eol = bytes.size();
+        const std::string_view line = bytes.substr(pos, eol - pos);
+        pos = eol;
+        if (line.empty()) break;
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        const std::string_view name = trim(line.substr(0, colon));
+        const std::string_view value = trim(line.substr(colon + 1));
+        if (iequals(name, "Contact") || iequals(name, "m")) {
+            // After the URI's closing '>' (a parameter inside it is the
+            // URI's), up to the next contact.
+            std::size_t close = value.find('>');
+            if (close == std::string_view::npos) close = 0;
+            const std::string_view params = value.substr(close, value.find(',', close) - close);
+            for (std::size_t at = params.find(';'); at != std::string_view::npos;
+                 at = params.find(';', at + 1)) {
+                const std::string_view p = trim(params.substr(at + 1));
+                if (p.size() > 8 && iequals(p.substr(0, 8), "expires=")) {
+                    uint32_t v = 0;
+                    const auto r = std::from_chars(p.data() + 8, p.data() + p.size(), v);
+                    if (r.ec == std::errc{}) return v;
+                }
+            }
+        } else if (iequals(name, "Expires")) {
+            std::from_chars(value.data(), value.data() + value.size(), from_field);
+        }
+    }
+    return from_field;
+}
+
 bool summarize_response_full(std::string_view bytes, ResponseSummary& out, std::string& challenge) {
     out = {};
     sip::ParseResult r = sip::parse_message(bytes, sip::Framing::Datagram);

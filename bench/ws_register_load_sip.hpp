@@ -138,6 +138,11 @@ struct ResponseSummary {
 // the message is not a response with a CSeq.
 bool summarize_response_fast(std::string_view bytes, ResponseSummary& out);
 
+// The registration a 2xx to REGISTER grants, in seconds: the first
+// Contact's expires parameter, else the Expires field; 0 when neither
+// (header names case-insensitive, compact forms included).
+uint32_t granted_expires(std::string_view bytes);
+
 // The same through sip/parser.hpp (Framing::Datagram, as a WebSocket frame
 // is one message), sip/validate.hpp and sip/headers.hpp: what the P-CSCF
 // core does with each message. The challenge is copied into `challenge`

@@ -64,6 +64,7 @@ class LatencyHistogram {
     X(invite_timeouts, "invite_timeouts", "INVITEs without a final response within 5 s")       \
     X(bye_timeouts, "bye_timeouts", "BYEs without a final response within 5 s")                \
     X(acks_repeated, "acks_repeated", "2xx to INVITE seen again (retransmitted), ACKed again") \
+    X(reregistered, "reregistered", "registrations refreshed (2xx) while calling")             \
     X(retry_waits, "retry_waits",                                                              \
       "failed INVITEs whose Retry-After was waited out (--retry-after)")                       \
     X(byes_received, "byes_received", "calls ended by a BYE from the network (answered 200)")  \
