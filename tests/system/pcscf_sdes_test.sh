@@ -122,26 +122,30 @@ check "1: bob authenticated every packet under the gateway's SDES key (none fail
   eval '[ "$echo_rc" -eq 0 ] && grep -Eq "^received=300 echoed=300 rtcp=[1-9][0-9]* srtp_fail=0 errors=0$" "$tmp/s1.echo"'
 check "1: the worker relayed them both ways" relayed_both_ways 300
 
-# Replays and forgeries from bob's own address, during the call.
+# Replays and forgeries from bob's own address, during the call, SRTP and
+# SRTCP: a receiver report after every 5th packet, SSRC 0x11223344 as the
+# RTCP bob's echo sent (60 of them, SRTCP index 1..60 under his key), so
+# that the replayed ones' indices 1..10 were seen too.
 c2a0=$(counter worker0 relayed_core_to_access) replay0=$(counter worker0 srtp_replay)
 auth0=$(counter worker0 srtp_auth_fail)
 ip netns exec "$ims" "$media_peer" send --bind 198.18.1.1:41010 --to "198.18.1.2:$core_port" \
   --count 50 --interval-us 1000 --ssrc 0x11223344 --srtp "AES_CM_128_HMAC_SHA1_80 inline:$bob_key" \
-  > "$tmp/s1.replay" 2>&1
+  --rtcp-every 5 > "$tmp/s1.replay" 2>&1
 ip netns exec "$ims" "$media_peer" send --bind 198.18.1.1:41010 --to "198.18.1.2:$core_port" \
-  --count 40 --interval-us 1000 --ssrc 0x55667788 \
+  --count 40 --interval-us 1000 --ssrc 0x55667788 --rtcp-every 5 \
   --srtp "AES_CM_128_HMAC_SHA1_80 inline:$(sdes_key 30)" > "$tmp/s1.forged" 2>&1
+echo "# 1: replay sender: $(cat "$tmp/s1.replay"); forger: $(cat "$tmp/s1.forged")"
 replayed=0 forged=0 c2a=0
 for _ in $(seq 1 60); do
   replayed=$(( $(counter worker0 srtp_replay) - replay0 )) forged=$(( $(counter worker0 srtp_auth_fail) - auth0 ))
-  [ "$replayed" -ge 50 ] && [ "$forged" -ge 40 ] && break
+  [ "$replayed" -ge 60 ] && [ "$forged" -ge 48 ] && break
   sleep 0.05
 done
 c2a=$(( $(counter worker0 relayed_core_to_access) - c2a0 ))
 echo "# 1: srtp_replay +$replayed, srtp_auth_fail +$forged, relayed to alice +$c2a"
-check "1: 50 packets replayed from bob's address with his key (seq 1..50 seen): dropped, srtp_replay +50" \
-  is "$replayed" 50
-check "1: 40 forged with another key: dropped, srtp_auth_fail +40" is "$forged" 40
+check "1: 50 SRTP + 10 SRTCP replayed from bob's address with his key (seen): dropped, srtp_replay +60" \
+  is "$replayed" 60
+check "1: 40 SRTP + 8 SRTCP forged with another key: dropped, srtp_auth_fail +48" is "$forged" 48
 check "1: none of them relayed toward alice" is "$c2a" 0
 
 # A flood of media that authenticates, from bob's own address under his key
