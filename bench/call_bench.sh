@@ -56,17 +56,21 @@
 # whether it is flat, the CSV and an SVG in $OUT (soak.csv, soak.svg).
 # SOAK up to 86400 (a day): the tool refreshes each registration at half
 # the time the core grants (7200 s at most; EXPIRES asks for less, e.g.
-# 20, to see the refreshes in a short run: the report's reregistered).
+# 20, to see the refreshes in a short run: the report's reregistered);
+# bob, sipp registered once, is granted the whole run (the core started
+# with a longer IMS_MAX_EXPIRES for him).
 #
 # A fault under the load (issue 11): FAULT=freeze stops the dataplane
-# (SIGSTOP) FAULT_AT seconds (3) into the measured window for FAULT_S
+# (SIGSTOP) WARMUP + FAULT_AT seconds (3) after the load tool starts (its
+# connections register in well under a second: about FAULT_AT into the
+# measured window) for FAULT_S
 # seconds (6), inside the P-CSCF's heartbeat window (the dataplane's
 # heartbeat_ms is then 4000: 12 s), and continues it: calls go on meanwhile
 # (the P-CSCF does not wait on the dataplane), so the command ring (4096
 # slots) fills and the rest waits in the P-CSCF's backlog, which must drain
 # in order once the dataplane runs. $out/fault.log has one line: the ring
-# and the backlog at the end of the freeze, the time the backlog took to
-# drain. FAULT=restart kills the dataplane (SIGKILL) at FAULT_AT and starts
+# and the backlog at the end of the freeze, and when the backlog was seen
+# empty after it (the exporter refreshes once a second). FAULT=restart kills the dataplane (SIGKILL) at FAULT_AT and starts
 # a new one FAULT_S seconds later (4): the P-CSCF gives the old one up after
 # its heartbeat window (3 s), refuses new calls meanwhile with 503 and
 # Retry-After: 1 (the load tool waits it out: --retry-after; its calls
@@ -101,7 +105,8 @@ if [ -n "$fault" ]; then
   [ "$fault" = freeze ] || [ "$fault" = restart ] ||
     { echo "call_bench: FAULT is freeze or restart" >&2; exit 1; }
   [[ "$fault_at" =~ ^[0-9]+$ ]] && [[ "$fault_s" =~ ^[0-9]+$ ]] && [ "$fault_s" -ge 1 ] &&
-    [ "$fault_s" -le 10 ] || { echo "call_bench: FAULT_AT is seconds, FAULT_S 1..10" >&2; exit 1; }
+    [ "$fault_s" -le 10 ] && [ "$((fault_at + fault_s))" -lt "$duration" ] ||
+    { echo "call_bench: FAULT_AT is seconds, FAULT_S 1..10, and both end before DURATION" >&2; exit 1; }
   proxies=isthmus transports=ws repeat=1
 fi
 load=$build/bench/ws-register-load
@@ -124,8 +129,12 @@ ns=isth-cb-$$
 prefix=isthmus-cb-$$
 region=/$prefix
 tmp=$(mktemp -d)
-pcscf_pid="" nomedia_pid="" proxy_pid="" bob_pid="" dp_pid=""
+pcscf_pid="" nomedia_pid="" proxy_pid="" bob_pid="" dp_pid="" fault_pid=""
 cleanup() {
+  # A fault under way first (it may be about to stop or start a dataplane),
+  # then whichever dataplane runs: the first, or the one a restart started.
+  [ -n "$fault_pid" ] && kill -KILL "$fault_pid" 2>/dev/null
+  [ -s "$tmp/dataplane2.pid" ] && dp_pid=$(cat "$tmp/dataplane2.pid")
   [ -n "$pcscf_pid" ] && kill -TERM "$pcscf_pid" 2>/dev/null && wait "$pcscf_pid" 2>/dev/null
   [ -n "$nomedia_pid" ] && kill -TERM "$nomedia_pid" 2>/dev/null && wait "$nomedia_pid" 2>/dev/null
   if [ -n "$proxy_pid" ]; then
@@ -159,9 +168,11 @@ ip -n "$ns" addr add 198.18.2.1/32 dev lo || exit 1
 # with its own from the ACK and BYE (the core then answers 404).
 ims_addr_cfg=127.0.0.2
 # -b: UDP receive buffers up to 4 MB (the bursts of a few hundred calls).
-ims_start "$ns" "$ims_addr_cfg" "$out/ims.log" -x fm -m 1024 -M 16 -b 4194304 -A IMS_DEBUG=1 || exit 1
+bob_expires=$((soak + 600 > 7200 ? soak + 600 : 7200))
+ims_start "$ns" "$ims_addr_cfg" "$out/ims.log" -x fm -m 1024 -M 16 -b 4194304 -A IMS_DEBUG=1 \
+  -A "IMS_MAX_EXPIRES=$bob_expires" || exit 1
 ims_pid_main=$ims_pid
-ims_register "$ns" 127.0.0.1 bob bob-secret 7200 -p 5080 > "$tmp/bob-register.log" 2>&1 ||
+ims_register "$ns" 127.0.0.1 bob bob-secret "$bob_expires" -p 5080 > "$tmp/bob-register.log" 2>&1 ||
   { echo "call_bench: bob did not register:" >&2; tail -20 "$tmp/bob-register.log" >&2; exit 1; }
 # bob takes every call (-m: no end); sipp is one thread: its recv/sched loop
 # bounds are raised so that it drains its socket in bursts.
@@ -172,6 +183,9 @@ ip netns exec "$ns" sipp -sf "$root/bench/sipp/uas_bob.xml" -i 127.0.0.1 -p 5080
 bob_pid=$!
 
 # --- the dataplane and isthmus-pcscf (one configuration file) -------------------
+# The freeze stays inside the P-CSCF's window: 3 heartbeats (12 s). The
+# worker's counters are published once a heartbeat.
+heartbeat_ms=$([ "$fault" = freeze ] && echo 4000 || echo 100)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
   -subj /CN=bench.invalid -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null || exit 1
 cat > "$tmp/isthmus.toml" <<TOML
@@ -180,7 +194,7 @@ region = "$region"
 eal = ["-l", "0", "--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--no-telemetry",
        "--file-prefix", "$prefix", "--vdev", "net_null0", "--vdev", "net_null1",
        "--log-level", "lib.eal:notice"]
-heartbeat_ms = $([ "$fault" = freeze ] && echo 4000 || echo 100)
+heartbeat_ms = $heartbeat_ms
 workers = 1
 sessions_per_worker = 8192
 [pcscf]
@@ -275,6 +289,9 @@ freeze_dataplane() {
   backlog=$(metric isthmus_pcscf_dataplane_command_backlog)
   kill -CONT "$dp_pid"
   t0=$(date +%s%N)
+  # The exporter's figures are refreshed once a second: the backlog is seen
+  # empty at the first refresh after it emptied (drained_within_ms), and
+  # backlog_at_end may be up to a second old.
   for _ in $(seq 1 400); do
     if [ "$(metric isthmus_pcscf_dataplane_command_backlog)" = 0 ]; then
       ms=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -283,7 +300,7 @@ freeze_dataplane() {
     sleep 0.05
   done
   echo "fault=freeze seconds=$fault_s backlog_before=$before $queued" \
-    "backlog_at_end=$backlog drained_ms=$ms" > "$out/fault.log"
+    "backlog_at_end=$backlog drained_within_ms=$ms" > "$out/fault.log"
 }
 # The restart (FAULT=restart), in the background of the run: the new
 # dataplane's pid in $tmp/dataplane2.pid, its log in $out/dataplane2.log,
@@ -319,12 +336,12 @@ run() {
   echo "call_bench: $(date +%T) $1 ($conns connections x $outstanding calls, ${duration} s)" >&2
   ip netns exec "$ns" "$load" --mode call --target "$2" --connections "$conns" \
     --first-user "$first" --outstanding "$outstanding" --hold-ms "$hold" --threads "$threads" \
-    --expires "${EXPIRES:-$((warmup + duration + 300))}" $([ "$fault" = restart ] && echo --retry-after --stagger) \
+    --expires "${EXPIRES:-$((warmup + duration + 300 > 7200 ? 7200 : warmup + duration + 300))}" $([ "$fault" = restart ] && echo --retry-after --stagger) \
     --duration "$duration" --warmup "$warmup" --callee sip:bob@ims.example.net \
     --measure-pid "proxy=$3" --measure-pid "ims=tree:$ims_pid_main" \
     --measure-pid "bob=$bob_pid" --measure-pid "dataplane=$dp_pid" \
     --json > "$out/$1.json" 2> "$out/$1.log" &
-  local load_pid=$! sampler_pid="" fault_pid=""
+  local load_pid=$! sampler_pid=""
   case $fault in
     freeze) freeze_dataplane & fault_pid=$! ;;
     restart) restart_dataplane & fault_pid=$! ;;
@@ -339,6 +356,7 @@ run() {
   fi
   wait "$load_pid" || { echo "call_bench: $1 failed:" >&2; tail -5 "$out/$1.log" >&2; }
   [ -z "$fault_pid" ] || wait "$fault_pid" || echo "call_bench: the fault did not happen" >&2
+  fault_pid=""
   [ -s "$tmp/dataplane2.pid" ] && dp_pid=$(cat "$tmp/dataplane2.pid")  # not our child
   [ -z "$sampler_pid" ] || wait "$sampler_pid" ||
     { echo "call_bench: the soak sampler failed:" >&2; cat "$out/soak-sample.log" >&2; }
@@ -361,8 +379,9 @@ for r in $(seq 1 "$repeat"); do
   done
 done
 # What isthmus-pcscf still holds once the load tool has gone (calls=,
-# sessions=: 0 when every call ended), and what the dataplane holds.
-sleep 1
+# sessions=: 0 when every call ended), and what the dataplane holds (its
+# counters as of a heartbeat after the last call).
+sleep "$(( heartbeat_ms / 1000 + 1 ))"
 "$ctl" --region "$region" counters > "$out/dataplane-counters.log" 2>&1
 for v in pcscf_pid nomedia_pid; do
   if [ -n "${!v}" ]; then kill -TERM "${!v}" && wait "${!v}"; fi

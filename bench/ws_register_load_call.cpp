@@ -194,7 +194,8 @@ bool parse_call_request(std::string_view bytes, CallRequest& out) {
     return have_cseq && !out.call_id.empty();
 }
 
-void respond(std::string_view request, uint16_t status, std::string_view reason, std::string& out) {
+void respond(std::string_view request, uint16_t status, std::string_view reason, std::string& out,
+             std::string_view extra) {
     out.clear();
     out += "SIP/2.0 ";
     out += std::to_string(status);
@@ -213,11 +214,16 @@ void respond(std::string_view request, uint16_t status, std::string_view reason,
              {"Via", "v", "From", "f", "To", "t", "Call-ID", "i", "CSeq"}) {
             if (!iequals(name, copied)) continue;
             out += header;
+            // 8.2.6.2: a To tag on every response but 100 (no dialog
+            // here: a fixed one).
+            if ((copied == "To" || copied == "t") && header.find(";tag=") == std::string_view::npos)
+                out += ";tag=wsload";
             out += "\r\n";
             break;
         }
         pos = eol;
     }
+    out += extra;
     out += "Content-Length: 0\r\n\r\n";
 }
 
@@ -237,7 +243,7 @@ CallLeg::CallLeg(const CallIdentity& id)
     to_callee_ = "\r\nTo: <" + id.callee + ">\r\nCall-ID: ";
     invite_tail_ = "\r\nCSeq: 1 INVITE\r\nContact: <sip:" + id.user + "@" + id.host +
                    ";transport=ws>\r\n"
-                   "Allow: INVITE,ACK,CANCEL,BYE,UPDATE,MESSAGE,OPTIONS,REFER,INFO,NOTIFY\r\n"
+                   "Allow: INVITE,ACK,CANCEL,BYE\r\n"
                    "User-Agent: ws-register-load\r\n"
                    "Content-Type: application/sdp\r\nContent-Length: " +
                    std::to_string(kOffer.size()) + "\r\n\r\n" + std::string(kOffer);
@@ -333,9 +339,9 @@ void CallSlots::start(CallTransport& t, Clock::time_point now, bool counting, Lo
             start_call(i, t, now, counting, c);
             continue;
         }
-        thread_local std::minstd_rand random(std::random_device{}());
+        thread_local std::minstd_rand rng(std::random_device{}());
         slots_[i].state = State::Waiting;
-        t.hold(i, std::chrono::milliseconds(random() % hold_ms));
+        arm(i, t, std::chrono::milliseconds(rng() % hold_ms));
     }
 }
 
@@ -421,7 +427,7 @@ void CallSlots::on_response(const CallResponse& r, std::string_view bytes, Clock
             if (policy_.retry_after && r.retry_after_s > 0) {
                 if (counting) ++c.retry_waits;
                 s.state = State::Waiting;
-                t.hold(i, std::chrono::seconds(std::min<uint32_t>(r.retry_after_s, 60)));
+                arm(i, t, std::chrono::seconds(std::min<uint32_t>(r.retry_after_s, 60)));
                 return;
             }
             start_call(i, t, now, counting, c);
@@ -438,7 +444,7 @@ void CallSlots::on_response(const CallResponse& r, std::string_view bytes, Clock
         if (policy_.hold.count() == 0) {
             send_bye(i, t, now);
         } else {
-            t.hold(i, policy_.hold);
+            arm(i, t, policy_.hold);
         }
         return;
     }
@@ -463,10 +469,10 @@ void CallSlots::on_request(const CallRequest& r, std::string_view bytes, Clock::
     std::string m = t.buffer();
     if (r.method != "BYE" || i == slots_.size()) {
         if (counting) ++c.requests_refused;
-        if (r.method == "BYE")
+        if (r.method == "BYE" || r.method == "CANCEL")
             respond(bytes, 481, "Call/Transaction Does Not Exist", m);
         else
-            respond(bytes, 501, "Not Implemented", m);
+            respond(bytes, 405, "Method Not Allowed", m, "Allow: INVITE,ACK,CANCEL,BYE\r\n");
         t.write(std::move(m));
         return;
     }
@@ -478,9 +484,13 @@ void CallSlots::on_request(const CallRequest& r, std::string_view bytes, Clock::
     start_call(i, t, now, counting, c);
 }
 
-void CallSlots::hold_expired(uint32_t slot, Clock::time_point now, CallTransport& t, bool counting,
-                             LoadCounters& c) {
-    if (slot >= slots_.size()) return;
+void CallSlots::arm(uint32_t i, CallTransport& t, std::chrono::milliseconds delay) {
+    t.hold(i, ++slots_[i].hold_token, delay);
+}
+
+void CallSlots::hold_expired(uint32_t slot, uint64_t token, Clock::time_point now, CallTransport& t,
+                             bool counting, LoadCounters& c) {
+    if (slot >= slots_.size() || token != slots_[slot].hold_token) return;
     if (slots_[slot].state == State::Holding) return send_bye(slot, t, now);
     if (slots_[slot].state == State::Waiting) {
         slots_[slot].state = State::Idle;

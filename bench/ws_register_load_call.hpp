@@ -72,8 +72,10 @@ struct CallRequest {
 bool parse_call_request(std::string_view bytes, CallRequest& out);
 
 // A response to `request` (RFC 3261 8.2.6.2): every Via, From, To,
-// Call-ID and CSeq copied as they came, no body; in `out`.
-void respond(std::string_view request, uint16_t status, std::string_view reason, std::string& out);
+// Call-ID and CSeq copied as they came (a To without a tag gets one), and
+// `extra` (whole header lines, CRLF included); no body; in `out`.
+void respond(std::string_view request, uint16_t status, std::string_view reason, std::string& out,
+             std::string_view extra = {});
 
 // Whether an answer is WebRTC SDP as a browser needs it from the IMS-ALG
 // (ICE lite, DTLS-SRTP profile, a candidate).
@@ -131,8 +133,10 @@ class CallTransport {
     virtual std::string buffer() = 0;
     // Queues a message on the WebSocket.
     virtual void write(std::string message) = 0;
-    // Calls CallSlots::hold_expired(slot) after `delay`.
-    virtual void hold(uint32_t slot, std::chrono::milliseconds delay) = 0;
+    // Calls CallSlots::hold_expired(slot, token) after `delay`; a new hold
+    // of the slot replaces the one before (whose wait may still end: the
+    // token tells it apart).
+    virtual void hold(uint32_t slot, uint64_t token, std::chrono::milliseconds delay) = 0;
     // Whether new calls may start (the run is not over, the connection up).
     virtual bool may_start() const = 0;
 
@@ -176,13 +180,15 @@ class CallSlots {
     // A request from the network. A BYE for a call here ends it (200,
     // counted in byes_received) and the slot calls again; a BYE crossing
     // this side's own gets 200 and the call ends at that BYE's answer; an
-    // ACK is taken; anything else gets 481 or 501 (requests_refused).
+    // ACK is taken; a BYE or CANCEL for no call here gets 481, any other
+    // method 405 with Allow (requests_refused).
     void on_request(const CallRequest& r, std::string_view bytes, Clock::time_point now,
                     bool counting, LoadCounters& c, CallTransport& t);
     // The hold timer of `slot` went off: its BYE (or, waiting out a
-    // Retry-After, its next call).
-    void hold_expired(uint32_t slot, Clock::time_point now, CallTransport& t, bool counting,
-                      LoadCounters& c);
+    // Retry-After, its next call); nothing unless `token` is the slot's
+    // latest hold (a timer of an earlier call of the slot).
+    void hold_expired(uint32_t slot, uint64_t token, Clock::time_point now, CallTransport& t,
+                      bool counting, LoadCounters& c);
     // Gives up transactions older than the timeout.
     void sweep(Clock::time_point now, bool counting, LoadCounters& c, CallTransport& t);
     // The connection is gone: every call ends here (not in the proxy).
@@ -202,7 +208,10 @@ class CallSlots {
         State state = State::Idle;
         Clock::time_point sent{};  // of the INVITE, then of the BYE
         std::string ack;           // the 2xx's ACK, again for a retransmitted 2xx
+        uint64_t hold_token = 0;   // of the latest hold armed
     };
+
+    void arm(uint32_t i, CallTransport& t, std::chrono::milliseconds delay);
 
     void start_call(uint32_t i, CallTransport& t, Clock::time_point now, bool counting,
                     LoadCounters& c);

@@ -86,11 +86,13 @@ class WsClient final : public Client,
     void on_upgrade(beast::error_code ec);
     void do_read();
     void on_read(beast::error_code ec, std::size_t bytes);
-    void on_response(std::string_view bytes, Clock::time_point now);
+    void on_message(std::string_view bytes, Clock::time_point now);
     void send(uint32_t slot);
-    // Mode::Call: the registration refreshed at half the time granted
-    // (`granted` seconds; 0: --expires), so that calls outlive a binding.
-    void refresh_after(uint32_t granted);
+    // Mode::Call: the registration refreshed at half the time granted,
+    // so that calls outlive a binding; granted(): what a 2xx grants
+    // (granted_expires, else --expires).
+    void refresh_after(std::chrono::seconds granted);
+    std::chrono::seconds granted(std::string_view ok) const;
     void do_write();
     void abandon_calls();
     void on_write(beast::error_code ec, std::size_t bytes);
@@ -134,12 +136,13 @@ class WsClient final : public Client,
         out_.push_back(std::move(message));
         if (!writing_) do_write();
     }
-    void hold(uint32_t slot, std::chrono::milliseconds delay) override {
+    void hold(uint32_t slot, uint64_t token, std::chrono::milliseconds delay) override {
         net::steady_timer& timer = hold_timers_[slot];
         timer.expires_after(delay);
-        timer.async_wait([s = self(), slot](beast::error_code ec) {
+        timer.async_wait([s = self(), slot, token](beast::error_code ec) {
             if (ec || s->ended_ || !s->calls_) return;
-            s->calls_->hold_expired(slot, Clock::now(), *s, s->measuring(), s->thread_.counters);
+            s->calls_->hold_expired(slot, token, Clock::now(), *s, s->measuring(),
+                                    s->thread_.counters);
         });
     }
     bool may_start() const override { return !ended_ && thread_.phase() != Phase::Done; }
@@ -233,7 +236,7 @@ template <bool kTls>
 void WsClient<kTls>::on_read(beast::error_code ec, std::size_t) {
     if (ec) return ended(ec);
     const auto data = buffer_.cdata();
-    on_response(std::string_view(static_cast<const char*>(data.data()), data.size()), Clock::now());
+    on_message(std::string_view(static_cast<const char*>(data.data()), data.size()), Clock::now());
     buffer_.consume(buffer_.size());
     do_read();
 }
@@ -248,7 +251,7 @@ void WsClient<kTls>::abandon_calls() {
 }
 
 template <bool kTls>
-void WsClient<kTls>::on_response(std::string_view bytes, Clock::time_point now) {
+void WsClient<kTls>::on_message(std::string_view bytes, Clock::time_point now) {
     LoadCounters& counters = thread_.counters;
     const bool counting = measuring();
     if (calls_) {
@@ -304,25 +307,32 @@ void WsClient<kTls>::on_response(std::string_view bytes, Clock::time_point now) 
         ++counters.registered;
         thread_.shared.ready.fetch_add(1, std::memory_order_relaxed);
         if (calls_) {  // no more REGISTERs but the refreshes
-            refresh_after(granted_expires(bytes));
+            refresh_after(granted(bytes));
             return calls_->start(*this, now, counting, counters);
         }
         for (uint32_t i = 1; i < slots_.size(); ++i)
             send(i);
     } else if (calls_ && registered_) {
-        // A refresh's answer: a 2xx (counted), or anything else but a
-        // challenge: tried again at the same pace.
-        if (r.status / 100 == 2 && counting) ++counters.reregistered;
-        refresh_after(r.status / 100 == 2 ? granted_expires(bytes) : 0);
+        // A refresh's answer: a 2xx, or anything else but a challenge,
+        // tried again in 5 s (a binding lives 10 s at least: min_expires).
+        const bool refreshed = r.status / 100 == 2;
+        if (counting) ++(refreshed ? counters.reregistered : counters.reregister_failed);
+        refresh_after(refreshed ? granted(bytes) : std::chrono::seconds(10));
         return;
     }
     send(index);  // the next REGISTER, or the challenged one again with credentials
 }
 
 template <bool kTls>
-void WsClient<kTls>::refresh_after(uint32_t granted) {
-    const uint64_t seconds = granted > 0 ? granted : thread_.shared.config.expires;
-    refresh_->expires_after(std::chrono::milliseconds(std::max<uint64_t>(1000, seconds * 500)));
+std::chrono::seconds WsClient<kTls>::granted(std::string_view ok) const {
+    const uint32_t s = granted_expires(ok);
+    return std::chrono::seconds(s > 0 ? s : thread_.shared.config.expires);
+}
+
+template <bool kTls>
+void WsClient<kTls>::refresh_after(std::chrono::seconds granted) {
+    refresh_->expires_after(
+        std::max<std::chrono::milliseconds>(std::chrono::seconds(1), granted / 2));
     refresh_->async_wait([s = self()](beast::error_code ec) {
         if (ec || s->ended_) return;
         s->send(0);

@@ -269,6 +269,7 @@ bool summarize_response_fast(std::string_view bytes, ResponseSummary& out) {
 uint32_t granted_expires(std::string_view bytes) {
     std::size_t pos = bytes.find("\r\n");
     uint32_t from_field = 0;
+    bool first_contact = true;
     while (pos != std::string_view::npos && pos + 2 < bytes.size()) {
         pos += 2;
         std::size_t eol = bytes.find("\r\n", pos);
@@ -280,7 +281,8 @@ uint32_t granted_expires(std::string_view bytes) {
         if (colon == std::string_view::npos) continue;
         const std::string_view name = trim(line.substr(0, colon));
         const std::string_view value = trim(line.substr(colon + 1));
-        if (iequals(name, "Contact") || iequals(name, "m")) {
+        if (first_contact && (iequals(name, "Contact") || iequals(name, "m"))) {
+            first_contact = false;
             // After the URI's closing '>' (a parameter inside it is the
             // URI's), up to the next contact.
             std::size_t close = value.find('>');

@@ -65,11 +65,12 @@ class LatencyHistogram {
     X(bye_timeouts, "bye_timeouts", "BYEs without a final response within 5 s")                \
     X(acks_repeated, "acks_repeated", "2xx to INVITE seen again (retransmitted), ACKed again") \
     X(reregistered, "reregistered", "registrations refreshed (2xx) while calling")             \
+    X(reregister_failed, "reregister_failed", "refreshes answered neither 2xx nor 401/407")    \
     X(retry_waits, "retry_waits",                                                              \
       "failed INVITEs whose Retry-After was waited out (--retry-after)")                       \
     X(byes_received, "byes_received", "calls ended by a BYE from the network (answered 200)")  \
     X(requests_refused, "requests_refused",                                                    \
-      "requests from the network for no call here, or not a BYE (481, 501)")
+      "requests from the network for no call here, or not a BYE (481, 405)")
 
 // One load thread's counts. Counting happens only while the phase is
 // Measure, except the setup counts, which cover the whole run.

@@ -122,17 +122,21 @@ check "1: bob authenticated every packet under the gateway's SDES key (none fail
   eval '[ "$echo_rc" -eq 0 ] && grep -Eq "^received=300 echoed=300 rtcp=[1-9][0-9]* srtp_fail=0 errors=0$" "$tmp/s1.echo"'
 check "1: the worker relayed them both ways" relayed_both_ways 300
 
-# Replays and forgeries from bob's own address, during the call, SRTP and
-# SRTCP: a receiver report after every 5th packet, SSRC 0x11223344 as the
+# Replays and forgeries from bob's own addresses, during the call, SRTP and
+# SRTCP: a receiver report after every 5th packet, from and to the RTCP
+# ports (the core leg is not muxed: an SRTCP packet at the RTP port would
+# be taken for SRTP and fail its authentication), SSRC 0x11223344 as the
 # RTCP bob's echo sent (60 of them, SRTCP index 1..60 under his key), so
 # that the replayed ones' indices 1..10 were seen too.
 c2a0=$(counter worker0 relayed_core_to_access) replay0=$(counter worker0 srtp_replay)
 auth0=$(counter worker0 srtp_auth_fail)
 ip netns exec "$ims" "$media_peer" send --bind 198.18.1.1:41010 --to "198.18.1.2:$core_port" \
   --count 50 --interval-us 1000 --ssrc 0x11223344 --srtp "AES_CM_128_HMAC_SHA1_80 inline:$bob_key" \
-  --rtcp-every 5 > "$tmp/s1.replay" 2>&1
+  --rtcp-every 5 --rtcp-bind 198.18.1.1:41011 --rtcp-to "198.18.1.2:$((core_port + 1))" \
+  > "$tmp/s1.replay" 2>&1
 ip netns exec "$ims" "$media_peer" send --bind 198.18.1.1:41010 --to "198.18.1.2:$core_port" \
   --count 40 --interval-us 1000 --ssrc 0x55667788 --rtcp-every 5 \
+  --rtcp-bind 198.18.1.1:41011 --rtcp-to "198.18.1.2:$((core_port + 1))" \
   --srtp "AES_CM_128_HMAC_SHA1_80 inline:$(sdes_key 30)" > "$tmp/s1.forged" 2>&1
 echo "# 1: replay sender: $(cat "$tmp/s1.replay"); forger: $(cat "$tmp/s1.forged")"
 replayed=0 forged=0 c2a=0
