@@ -14,6 +14,12 @@ messages are complete and its own three SENDs have their 200s, or after
 keeps the connection until the gateway closes it (or --linger seconds) and
 prints {"eof": true|false}. Exit 0 when it connected and finished in time,
 1 otherwise.
+
+As a module (ims_chat_ue.py): connect_retry(host, port, deadline) -> socket
+or None, and run_chat(sock, to_path, from_path, large, expect, timeout,
+linger, report=None) -> (out, finished): the exchange above on a connected
+socket, printing nothing (report(out) is called before the linger; out then
+gets "eof"); it closes the socket.
 """
 import argparse
 import hashlib
@@ -31,37 +37,29 @@ def send_chunk(sock, tid, to, frm, msg_id, body, first, total, flag):
     sock.sendall(head.encode() + body + f"\r\n-------{tid}{flag}\r\n".encode())
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--connect", required=True)
-    ap.add_argument("--to", required=True)
-    ap.add_argument("--from", dest="frm", required=True)
-    ap.add_argument("--large", type=int, default=100000)
-    ap.add_argument("--expect", type=int, default=2)
-    ap.add_argument("--timeout", type=float, default=30)
-    ap.add_argument("--linger", type=float, default=0)
-    a = ap.parse_args()
-    host, port = a.connect.rsplit(":", 1)
-    deadline = time.monotonic() + a.timeout
-    out = {"got": [], "oks": 0, "chunks_in": 0}
-    sock = None
+def connect_retry(host, port, deadline):
+    """Connects to host:port, retrying until deadline (monotonic); None if not."""
     while time.monotonic() < deadline:
         try:
-            sock = socket.create_connection((host, int(port)), timeout=1)
-            break
+            return socket.create_connection((host, int(port)), timeout=1)
         except OSError:
             time.sleep(0.2)
-    if sock is None:
-        out["error"] = "no connection"
-        print(json.dumps(out))
-        return 1
+    return None
+
+
+def run_chat(sock, to_path, from_path, large, expect, timeout, linger, report=None):
+    """The exchange on a connected socket, for timeout seconds (then linger
+    seconds more): returns (out, finished); calls report(out) before the
+    linger, then adds out["eof"]. Closes the socket."""
+    deadline = time.monotonic() + timeout
+    out = {"got": [], "oks": 0, "chunks_in": 0}
     sock.settimeout(0.2)
-    big = bytes(ord("A") + i % 26 for i in range(a.large))
+    big = bytes(ord("A") + i % 26 for i in range(large))
     out["sent_sha"] = hashlib.sha256(big).hexdigest()
-    send_chunk(sock, "uetx0001", a.to, a.frm, "uemsg1", b"hello browser", 1, 13, "$")
-    half = a.large // 2
-    send_chunk(sock, "uetx0002", a.to, a.frm, "uemsg2", big[:half], 1, a.large, "+")
-    send_chunk(sock, "uetx0003", a.to, a.frm, "uemsg2", big[half:], half + 1, a.large, "$")
+    send_chunk(sock, "uetx0001", to_path, from_path, "uemsg1", b"hello browser", 1, 13, "$")
+    half = large // 2
+    send_chunk(sock, "uetx0002", to_path, from_path, "uemsg2", big[:half], 1, large, "+")
+    send_chunk(sock, "uetx0003", to_path, from_path, "uemsg2", big[half:], half + 1, large, "$")
 
     buf = b""
     got = {}  # Message-ID -> {"parts": {start: bytes}, "total": N}
@@ -72,7 +70,7 @@ def main():
 
     while time.monotonic() < deadline:
         done = sum(1 for g in got.values() if complete(g))
-        if done >= a.expect and out["oks"] >= 3:
+        if done >= expect and out["oks"] >= 3:
             break
         try:
             data = sock.recv(65536)
@@ -132,12 +130,13 @@ def main():
         if len(text) < 64:
             entry["text"] = text.decode(errors="replace")
         out["got"].append(entry)
-    print(json.dumps(out), flush=True)
-    finished = sum(1 for g in got.values() if complete(g)) >= a.expect and out["oks"] >= 3
+    if report:
+        report(out)
+    finished = sum(1 for g in got.values() if complete(g)) >= expect and out["oks"] >= 3
     # Then the connection stays up (answering nothing more) until the
     # gateway closes it or --linger seconds pass: {"eof": true} when it did.
     eof = False
-    until = time.monotonic() + a.linger
+    until = time.monotonic() + linger
     while finished and "error" not in out and time.monotonic() < until:
         try:
             if not sock.recv(65536):
@@ -149,7 +148,29 @@ def main():
             eof = True
             break
     sock.close()
-    print(json.dumps({"eof": eof}), flush=True)
+    out["eof"] = eof
+    return out, finished
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--connect", required=True)
+    ap.add_argument("--to", required=True)
+    ap.add_argument("--from", dest="frm", required=True)
+    ap.add_argument("--large", type=int, default=100000)
+    ap.add_argument("--expect", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=30)
+    ap.add_argument("--linger", type=float, default=0)
+    a = ap.parse_args()
+    host, port = a.connect.rsplit(":", 1)
+    deadline = time.monotonic() + a.timeout
+    sock = connect_retry(host, port, deadline)
+    if sock is None:
+        print(json.dumps({"got": [], "oks": 0, "chunks_in": 0, "error": "no connection"}))
+        return 1
+    out, finished = run_chat(sock, a.to, a.frm, a.large, a.expect, deadline - time.monotonic(),
+                             a.linger, report=lambda o: print(json.dumps(o), flush=True))
+    print(json.dumps({"eof": out["eof"]}), flush=True)
     return 0 if finished else 1
 
 

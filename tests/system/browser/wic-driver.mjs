@@ -16,8 +16,18 @@
 //   login USER PASSWORD     the WWSF's web login (a token fills the form;
 //                           the password is the rest of the line)
 //   chat TO TEXT            the chat panel: TEXT (the rest of the line) to TO
-//                           as a SIP MESSAGE; {"event":"message",...} for each
+//                           as a SIP MESSAGE, or over the chat session when
+//                           one is open and TO is its peer or "-" (the field
+//                           left empty); {"event":"message",...} for each
 //                           message sent (sending, sent/failed) or received
+//                           (via "msrp" for a chat session's; a text over 64
+//                           characters is given as {chars, sha} (SHA-256 of
+//                           its UTF-8) and its first 40 characters)
+//   chat-start TO           the chat panel's "Start chat session" (TO in its
+//                           field): an INVITE with an MSRP data channel
+//   chat-large N            N characters ('A' + i mod 26) sent on the open
+//                           chat session through window.wic.phone.sendChat
+//                           (the page's input holds 64 KiB at most)
 //   guest | logout          a guest identity from the WWSF's pool; log out
 //   unregister              press Unregister
 //   call URI [video]        fill the dial field and press Call
@@ -63,6 +73,7 @@
 //          [--chromium PATH] [--commands "register; wait registration=registered"]
 //          [--timeout S] [--trace-console]
 
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -187,7 +198,13 @@ async function start() {
     } else if (kind === 'log') {
       emit({ event: 'log', text: data });
     } else if (kind === 'message') {
-      emit({ event: 'message', ...data });
+      const m = { ...data };
+      if (typeof m.text === 'string' && m.text.length > 64) {
+        m.chars = m.text.length;
+        m.sha = createHash('sha256').update(m.text, 'utf8').digest('hex');
+        m.text = `${m.text.slice(0, 40)}...`;
+      }
+      emit({ event: 'message', ...m });
     }
   });
   // A page whose scripts did not all load never initializes the WIC: seen
@@ -266,9 +283,24 @@ const COMMANDS = {
   // The chat panel: a text message (the rest of the line) to TO.
   async chat(to, ...words) {
     if (!to || !words.length) throw new Error('chat TO TEXT');
-    await page.fill('#chat-to', to);
+    await page.fill('#chat-to', to === '-' ? '' : to);
     await page.fill('#chat-text', words.join(' '));
     await click('chat-send');
+  },
+  async 'chat-start'(to) {
+    if (!to) throw new Error('chat-start TO');
+    await page.fill('#chat-to', to);
+    await click('chat-start');
+  },
+  async 'chat-large'(n) {
+    const count = Number(n);
+    if (!(count > 0)) throw new Error('chat-large N');
+    const id = await page.evaluate((k) => {
+      let t = '';
+      for (let i = 0; i < k; i += 1) t += String.fromCharCode(65 + (i % 26));
+      return window.wic.phone.sendChat(t);
+    }, count);
+    if (!id) throw new Error(`sendChat refused: ${state.lastError}`);
   },
   guest: () => click('guest'),
   logout: () => click('logout'),

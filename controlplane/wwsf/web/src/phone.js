@@ -22,11 +22,19 @@
 // "log" ({text}), "track" ({track, streams}), "incoming" ({from}),
 // "message" (a text message sent or received: sendMessage()).
 //
-// Chat: text messages as SIP MESSAGE (RFC 3428, text/plain) through the
-// eP-CSCF to the IMS, which IMS UEs take as pager-mode messaging. Data
-// channels (MSRP over SCTP, TS 24.371 clause 8) come with issue 9.
+// Messages: text as SIP MESSAGE (RFC 3428, text/plain) through the eP-CSCF
+// to the IMS, which IMS UEs take as pager-mode messaging; and chat sessions
+// (TS 24.371 clause 8): an INVITE whose SDP has a data channel carrying
+// MSRP (RFC 8873), negotiated in SDP (RFC 8864 a=dcmap / a=dcsa, no DCEP),
+// which the eP-CSCF turns into an IMS `m=message TCP/MSRP` session. A chat
+// session is a call (one at a time, ended by hangup()) with `state.chat`
+// set; chat() starts one, answer() takes one the IMS offers, sendChat()
+// sends on it (msrp.js chunks and reassembles), and every message sent or
+// received is a "message" event with `via: "msrp"`.
 
 import JsSIP from 'jssip';
+import { addChatAttributes, readChat } from './chat_sdp.js';
+import { MsrpSession, randomId } from './msrp.js';
 
 export const REGISTRATION = Object.freeze({
   UNREGISTERED: 'unregistered',
@@ -46,6 +54,12 @@ export const CALL = Object.freeze({
   ENDED: 'ended', //          BYE either way
   FAILED: 'failed', //        never confirmed (busy, cancelled, rejected, error)
 });
+
+// The data channel stream of a chat the WIC offers (RFC 8864 a=dcmap); an
+// offered chat's stream is the offer's. Chunks of at most 16 KiB, and never
+// more than the far end's a=max-message-size allows.
+const CHAT_STREAM = 0;
+const CHAT_CHUNK = 16384;
 
 const PC_CONFIG = {
   iceServers: [],
@@ -74,8 +88,11 @@ export class Phone extends EventTarget {
       dtmfSent: '', //        tones handed to RTCDTMFSender
       dtmfPlayed: '', //      tones RTCDTMFSender reported as played (tonechange)
       calls: 0,
+      chat: false, //         the call is a chat session (MSRP over a data channel)
+      chatChannel: null, //   its channel: "connecting" | "open" | "closed"
       lastError: null,
     };
+    this.chatSetup = null; // {stream, path (ours), remote (the gateway's), maxMessageSize, channel, msrp}
   }
 
   log(text) {
@@ -249,8 +266,10 @@ export class Phone extends EventTarget {
   call(target, { video = false } = {}) {
     if (!this.ua || !this.ua.isRegistered()) return this.refuse('call: not registered');
     if (this.session) return this.refuse('call: already in a call');
+    this.chatSetup = null;
     this.set({ call: CALL.CALLING, direction: 'outgoing', peer: target, cause: null, status: null,
-      video: Boolean(video), onHold: false, remoteHold: false, dtmfSent: '', dtmfPlayed: '' });
+      video: Boolean(video), onHold: false, remoteHold: false, dtmfSent: '', dtmfPlayed: '',
+      chat: false, chatChannel: null });
     try {
       this.ua.call(target, this.mediaOptions(video));
     } catch (e) {
@@ -317,6 +336,112 @@ export class Phone extends EventTarget {
     return true;
   }
 
+  // --- chat sessions (MSRP over a data channel, RFC 8873)
+
+  // A chat session with target: an INVITE with only a data channel.
+  chat(target) {
+    if (!this.ua || !this.ua.isRegistered()) return this.refuse('chat: not registered');
+    if (this.session) return this.refuse('chat: already in a call');
+    this.chatSetup = { stream: CHAT_STREAM, path: chatUri(), remote: null, maxMessageSize: null };
+    this.set({ call: CALL.CALLING, direction: 'outgoing', peer: target, cause: null, status: null,
+      video: false, onHold: false, remoteHold: false, dtmfSent: '', dtmfPlayed: '',
+      chat: true, chatChannel: 'connecting' });
+    try {
+      this.ua.call(target, {
+        mediaConstraints: { audio: false, video: false },
+        pcConfig: PC_CONFIG,
+        // Before the offer is made, so that it has the m=application line.
+        eventHandlers: { peerconnection: ({ peerconnection }) => this.openChatChannel(peerconnection) },
+      });
+    } catch (e) {
+      this.chatSetup = null;
+      this.set({ call: CALL.FAILED, cause: e.message, chatChannel: null });
+      this.error(`chat: ${e.message}`);
+      return false;
+    }
+    return true;
+  }
+
+  // Sends text (or bytes) on the chat session's channel; a "message" event
+  // follows it (sending, then sent once every chunk has its 200, or failed).
+  sendChat(content, contentType = 'text/plain;charset=utf-8') {
+    const c = this.chatSetup;
+    if (!c || !c.msrp || this.state.chatChannel !== 'open') return this.refuse('chat: no chat session open');
+    if (content === undefined || content === null || content.length === 0) return this.refuse('nothing to send');
+    let id;
+    try {
+      id = c.msrp.sendMessage(content, contentType);
+    } catch (e) {
+      return this.refuse(`chat: ${e.message}`);
+    }
+    const text = typeof content === 'string' ? content : `(${content.length} octets of ${contentType})`;
+    this.message({ id, direction: 'outgoing', peer: this.state.peer, text, via: 'msrp',
+      bytes: typeof content === 'string' ? new TextEncoder().encode(content).length : content.length,
+      status: 'sending' });
+    return id;
+  }
+
+  // The chat's channel on pc: negotiated on the agreed stream (no DCEP), its
+  // MSRP session made once it opens (the far end's URI is known by then:
+  // the answer, or the offer, came first).
+  openChatChannel(pc) {
+    const c = this.chatSetup;
+    if (!c || c.channel) return;
+    const dc = pc.createDataChannel('chat', { negotiated: true, id: c.stream, protocol: 'MSRP' });
+    dc.binaryType = 'arraybuffer';
+    c.channel = dc;
+    dc.addEventListener('open', () => {
+      if (this.chatSetup !== c) return;
+      if (!c.remote) {
+        this.error('chat: the channel opened but the far end gave no MSRP URI');
+        return;
+      }
+      const room = (c.maxMessageSize || 65536) - 1024;
+      c.msrp = new MsrpSession({
+        localPath: c.path,
+        remotePath: c.remote,
+        chunkSize: Math.max(1024, Math.min(CHAT_CHUNK, room)),
+        send: (frame) => dc.send(frame),
+      });
+      c.msrp.onmessage = (m) => this.message({ id: m.id, direction: 'incoming', peer: this.state.peer,
+        text: m.text ?? `(a ${m.contentType} message of ${m.body.length} octets)`, via: 'msrp',
+        bytes: m.body.length, status: 'received' });
+      c.msrp.onreport = (r) => {
+        this.message({ id: r.id, direction: 'outgoing', peer: this.state.peer, via: 'msrp',
+          status: r.status === 'delivered' ? 'sent' : 'failed', code: r.code, cause: r.reason });
+        if (r.status !== 'delivered') this.log(`chat message not delivered: ${r.code} ${r.reason}`);
+      };
+      c.msrp.onerror = (text) => this.log(text);
+      this.set({ chatChannel: 'open' });
+      this.log(`chat open: ${c.path} <-> ${c.remote}`);
+    });
+    dc.addEventListener('message', (e) => {
+      if (this.chatSetup === c && c.msrp) c.msrp.receive(e.data);
+    });
+    dc.addEventListener('close', () => {
+      if (this.chatSetup === c) this.set({ chatChannel: 'closed' });
+    });
+  }
+
+  // Every SDP of a chat session: ours gets the chat's a=dcmap / a=dcsa
+  // (Chromium writes none for a negotiated channel), the far end's answer
+  // gives the gateway's MSRP URI.
+  onChatSdp(e) {
+    const c = this.chatSetup;
+    if (!c) return;
+    if (e.originator === 'local') {
+      e.sdp = addChatAttributes(e.sdp, { stream: c.stream, path: c.path });
+      return;
+    }
+    const chat = readChat(e.sdp);
+    if (!chat) {
+      this.error('chat: the far end\'s SDP has no MSRP chat (refused?)');
+      return;
+    }
+    c.remote = chat.path;
+    c.maxMessageSize = chat.maxMessageSize;
+  }
+
   onNewSession({ originator, session, request }) {
     if (this.session) {
       // One call at a time: a second incoming one is busy.
@@ -326,17 +451,25 @@ export class Phone extends EventTarget {
     this.session = session;
     if (originator === 'remote') {
       const from = request.from.uri.toString();
+      // An offered chat: its stream and the gateway's MSRP URI from the offer.
+      const chat = readChat(request.body || '');
+      this.chatSetup = chat ? { stream: chat.stream, path: chatUri(), remote: chat.path,
+        maxMessageSize: chat.maxMessageSize } : null;
       this.set({ call: CALL.RINGING, direction: 'incoming', peer: from, cause: null, status: null,
         video: /^m=video [1-9]/m.test(request.body || ''), onHold: false, remoteHold: false,
-        dtmfSent: '', dtmfPlayed: '' });
-      this.log(`incoming call from ${from}`);
-      this.dispatchEvent(new CustomEvent('incoming', { detail: { from } }));
+        dtmfSent: '', dtmfPlayed: '', chat: Boolean(chat), chatChannel: chat ? 'connecting' : null });
+      this.log(`incoming ${chat ? 'chat' : 'call'} from ${from}`);
+      this.dispatchEvent(new CustomEvent('incoming', { detail: { from, chat: Boolean(chat) } }));
     }
     this.set({ calls: this.state.calls + 1 });
     const statusOf = (m) => (m && m.status_code ? m.status_code : null);
 
-    session.on('peerconnection', ({ peerconnection }) => this.attachPc(peerconnection));
+    session.on('peerconnection', ({ peerconnection }) => {
+      this.attachPc(peerconnection);
+      this.openChatChannel(peerconnection); // an offered chat: before the answer is made
+    });
     if (session.connection) this.attachPc(session.connection);
+    session.on('sdp', (e) => this.onChatSdp(e));
     session.on('progress', ({ response }) => {
       if (originator === 'local') this.set({ call: CALL.PROGRESS });
       if (response) this.log(`progress ${response.status_code} ${response.reason_phrase}`);
@@ -397,11 +530,22 @@ export class Phone extends EventTarget {
   finishCall(call, cause, status) {
     this.session = null;
     this.pc = null;
-    this.set({ call, cause, status, onHold: false, remoteHold: false });
+    const c = this.chatSetup;
+    this.chatSetup = null;
+    if (c && c.channel && c.channel.readyState !== 'closed') c.channel.close();
+    this.set({ call, cause, status, onHold: false, remoteHold: false,
+      chatChannel: this.state.chat ? 'closed' : null });
   }
 
   async stats() {
     if (!this.pc) return null;
     return this.pc.getStats();
   }
+}
+
+// Our MSRP URI on a data channel: a host of our own under .invalid (a
+// browser has no address to give) and a random session id (RFC 4975 14.1:
+// 80 bits or more of randomness).
+function chatUri() {
+  return `msrp://${randomId(10).toLowerCase()}.invalid:9/${randomId(20)};dc`;
 }

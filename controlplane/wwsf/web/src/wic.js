@@ -15,7 +15,7 @@
 // Element ids are stable hooks too: ws-uri, sip-uri, password, token,
 // register, unregister, dial-uri, call, answer, reject, hangup, hold,
 // resume, dtmf-<tone>, reg-state, call-state, stats-body, log, chat-to,
-// chat-text, chat-send, chat-log.
+// chat-text, chat-send, chat-start, chat-log.
 
 import { CALL, Phone, REGISTRATION } from './phone.js';
 import { statsRows, summarizeStats } from './stats.js';
@@ -57,6 +57,7 @@ function render(s) {
   if (s.call === CALL.CONFIRMED && (s.onHold || s.remoteHold)) {
     callText += s.onHold ? ' (on hold)' : ' (held by the far end)';
   }
+  if (s.chat) callText += ` (chat${s.chatChannel ? ` ${s.chatChannel}` : ''})`;
   if ((s.call === CALL.ENDED || s.call === CALL.FAILED) && s.cause) {
     callText += ` (${s.cause}${s.status ? ` ${s.status}` : ''})`;
   }
@@ -72,12 +73,16 @@ function render(s) {
   $('unregister').disabled = s.registration === REGISTRATION.UNREGISTERED;
   $('call').disabled = !registered || busy;
   $('chat-send').disabled = !registered;
+  $('chat-start').disabled = !registered || busy;
+  // A chat session takes long texts; a SIP MESSAGE stays short (RFC 3428 5).
+  $('chat-text').maxLength = chatOpen() ? 65536 : 1000;
   $('answer').disabled = s.call !== CALL.RINGING;
   $('reject').disabled = s.call !== CALL.RINGING;
   $('hangup').disabled = !busy || s.call === CALL.RINGING;
-  $('hold').disabled = !up || s.onHold;
-  $('resume').disabled = !up || !s.onHold;
-  for (const b of $('dtmf-pad').querySelectorAll('button')) b.disabled = !up;
+  // Hold and the keypad are for a call's media; a chat session has none.
+  $('hold').disabled = !up || s.onHold || s.chat;
+  $('resume').disabled = !up || !s.onHold || s.chat;
+  for (const b of $('dtmf-pad').querySelectorAll('button')) b.disabled = !up || s.chat;
 
   if (busy && !statsTimer) {
     showRows([['-', 'no media yet']]);
@@ -227,30 +232,51 @@ function onCall(ev) {
 const chatLines = new Map();  // outgoing id -> <li>
 const chatLog = [];           // every message event, for window.wic
 
+const chatOpen = () => phone.state.chat && phone.state.chatChannel === 'open';
+
+// To the chat session's peer (To empty or naming it) over MSRP when one is
+// open; otherwise as a SIP MESSAGE.
 function onChatSend(ev) {
   ev.preventDefault();
-  const to = $('chat-to').value.trim() || phone.state.peer || '';
+  const typed = $('chat-to').value.trim();
+  const to = typed || phone.state.peer || '';
   const text = $('chat-text').value;
   if (!to) {
     log('nothing to send to: enter a SIP URI (or be in a call)');
     $('chat-to').focus();
     return;
   }
-  if (phone.sendMessage(targetUri(to), text)) $('chat-text').value = '';
+  const sent = chatOpen() && (!typed || targetUri(typed) === phone.state.peer)
+    ? phone.sendChat(text) : phone.sendMessage(targetUri(to), text);
+  if (sent) $('chat-text').value = '';
+}
+
+// A chat session (MSRP over a data channel) with To, or the dial field's URI.
+function onChatStart() {
+  const to = $('chat-to').value.trim() || $('dial-uri').value.trim();
+  if (!to) {
+    log('no one to chat with: enter a SIP URI');
+    $('chat-to').focus();
+    return;
+  }
+  phone.chat(targetUri(to));
 }
 
 function showMessage(m) {
   chatLog.push(m);
   let li = m.direction === 'outgoing' ? chatLines.get(m.id) : null;
+  if (!li && m.text === undefined) return; // the fate of a line no longer shown
   if (!li) {
     li = document.createElement('li');
     li.dataset.direction = m.direction;
     const who = document.createElement('span');
     who.className = 'who';
-    who.textContent = m.direction === 'incoming' ? `${m.peer}:` : `to ${m.peer}:`;
+    const via = m.via === 'msrp' ? ' (chat)' : '';
+    who.textContent = m.direction === 'incoming' ? `${m.peer}${via}:` : `to ${m.peer}${via}:`;
     const text = document.createElement('span');
     text.className = 'text';
-    text.textContent = m.text;
+    // A long message (a chat session takes 64 KiB and more) is shown cut.
+    text.textContent = m.text.length > 500 ? `${m.text.slice(0, 500)}... (${m.text.length} characters)` : m.text;
     const status = document.createElement('span');
     status.className = 'status';
     li.append(who, text, ' ', status);
@@ -283,7 +309,7 @@ async function init() {
   phone.addEventListener('message', (e) => showMessage(e.detail));
   phone.addEventListener('incoming', (e) => {
     $('answer').focus();
-    document.title = `Call from ${e.detail.from} - Isthmus`;
+    document.title = `${e.detail.chat ? 'Chat' : 'Call'} from ${e.detail.from} - Isthmus`;
   });
   phone.addEventListener('change', (e) => {
     if (e.detail.call !== CALL.RINGING) document.title = 'Isthmus WebRTC client';
@@ -293,6 +319,7 @@ async function init() {
   $('unregister').addEventListener('click', () => phone.unregister());
   $('dial-form').addEventListener('submit', onCall);
   $('chat-form').addEventListener('submit', onChatSend);
+  $('chat-start').addEventListener('click', onChatStart);
   $('answer').addEventListener('click', () => phone.answer({ video: $('with-video').checked }));
   $('reject').addEventListener('click', () => phone.reject());
   $('hangup').addEventListener('click', () => phone.hangup());
