@@ -15,6 +15,8 @@ namespace {
 
 constexpr uint32_t kPerAddress = 25000;  // sessions per gateway address
 
+TrafficProfile g_profile;
+
 dpif::IpEndpoint ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
     dpif::IpEndpoint e{};
     e.family = 4;
@@ -49,9 +51,9 @@ dpif::IpEndpoint ims(uint32_t i, uint16_t plus = 0) {
 }
 
 dpif::SrtpKeys keys(uint8_t first) {
-    const srtp::SuiteInfo info = srtp::suite_info(srtp::Suite::AesCm128HmacSha1_80);
+    const srtp::SuiteInfo info = srtp::suite_info(g_profile.suite);
     dpif::SrtpKeys k{};
-    k.suite = static_cast<uint8_t>(srtp::Suite::AesCm128HmacSha1_80);
+    k.suite = static_cast<uint8_t>(g_profile.suite);
     k.key_len = info.master_key_len;
     k.salt_len = info.master_salt_len;
     for (uint8_t n = 0; n < k.key_len; ++n)
@@ -73,6 +75,30 @@ void put_be32(uint8_t* p, uint32_t v) {
 }
 
 }  // namespace
+
+bool codec_profile(const std::string& name, TrafficProfile& p) {
+    if (name == "g711") {
+        p.rtp_size = kRtpSize;
+        p.payload_type = 0;
+        p.timestamp_step = 160;
+    } else if (name == "opus") {
+        p.rtp_size = 12 + 80;
+        p.payload_type = 111;
+        p.timestamp_step = 960;
+    } else {
+        return false;
+    }
+    return true;
+}
+void set_traffic_profile(const TrafficProfile& p) {
+    if (p.rtp_size < 12 || p.rtp_size > kRtpSize || p.payload_type > 127)
+        throw std::invalid_argument("traffic profile: RTP of 12.." + std::to_string(kRtpSize) +
+                                    " octets, payload type 0..127");
+    g_profile = p;
+}
+const TrafficProfile& traffic_profile() {
+    return g_profile;
+}
 
 dpif::SrtpKeys access_rx_keys() {
     return keys(0x10);
@@ -111,11 +137,11 @@ FrameWriter::FrameWriter(const uint8_t access_mac[6], const uint8_t core_mac[6])
     std::memcpy(mac_[1], core_mac, 6);
     const dpif::SrtpKeys k = access_rx_keys();
     const srtp::SetupStatus st =
-        browser_.init(engine_, srtp::Suite::AesCm128HmacSha1_80, {k.master_key, k.key_len},
+        browser_.init(engine_, g_profile.suite, {k.master_key, k.key_len},
                       {k.master_salt, k.salt_len});
     const dpif::SrtpKeys tk = keys(0x80);  // the access legs' sending keys
     const srtp::SetupStatus rst =
-        browser_rx_.init(engine_, srtp::Suite::AesCm128HmacSha1_80, {tk.master_key, tk.key_len},
+        browser_rx_.init(engine_, g_profile.suite, {tk.master_key, tk.key_len},
                          {tk.master_salt, tk.salt_len});
     if (st != srtp::SetupStatus::Ok || rst != srtp::SetupStatus::Ok) {
         throw std::runtime_error(
@@ -126,20 +152,21 @@ FrameWriter::FrameWriter(const uint8_t access_mac[6], const uint8_t core_mac[6])
 
 uint32_t FrameWriter::write(Direction d, uint32_t i, uint64_t round, uint8_t* frame,
                             uint32_t room) {
-    if (room < kHeaderRoom + kRtpSize + kTagLen) return 0;
+    const uint32_t size = g_profile.rtp_size;
+    if (room < kHeaderRoom + size + srtp::suite_info(g_profile.suite).rtp_tag_len) return 0;
     const uint64_t index = kFirstIndex + round;
     const bool srtp = d == Direction::SrtpToRtp;
     const uint32_t ssrc = srtp ? browser_ssrc(i) : ims_ssrc(i);
     uint8_t* rtp = frame + kHeaderRoom;
-    // RFC 3550 5.1: V=2, PT 0 (PCMU), no CSRC or extension.
+    // RFC 3550 5.1: V=2, the profile's PT (PCMU), no CSRC or extension.
     rtp[0] = 0x80;
-    rtp[1] = 0;
+    rtp[1] = g_profile.payload_type;
     put_be16(rtp + 2, static_cast<uint16_t>(index));
-    put_be32(rtp + 4, static_cast<uint32_t>(index * 160));
+    put_be32(rtp + 4, static_cast<uint32_t>(index * g_profile.timestamp_step));
     put_be32(rtp + 8, ssrc);
-    for (uint32_t k = 12; k < kRtpSize; ++k)
+    for (uint32_t k = 12; k < size; ++k)
         rtp[k] = payload_octet(i, round, k);
-    uint32_t len = kRtpSize;
+    uint32_t len = size;
     if (srtp) {
         // The sending context holds this browser's stream only while it
         // protects one packet: its index is set to continue the round before.
@@ -182,8 +209,10 @@ std::string FrameWriter::check(Direction d, uint32_t i, uint64_t round, const ui
         std::memcmp(frame + 6, mac_[to_core ? 1 : 0], 6) != 0) {
         return "wrong MAC addresses";
     }
-    uint8_t rtp[kRtpSize + kTagLen + 16];
-    if (f.payload_len != (to_core ? kRtpSize : kRtpSize + kTagLen)) return "wrong payload length";
+    const uint32_t size = g_profile.rtp_size;
+    uint8_t rtp[kRtpSize + 16 + 16];
+    if (f.payload_len != (to_core ? size : size + srtp::suite_info(g_profile.suite).rtp_tag_len))
+        return "wrong payload length";
     std::memcpy(rtp, frame + f.payload_offset, f.payload_len);
     uint32_t rtp_len = f.payload_len;
     const uint64_t index = kFirstIndex + round;
@@ -201,10 +230,11 @@ std::string FrameWriter::check(Direction d, uint32_t i, uint64_t round, const ui
     const uint32_t got_ssrc =
         (uint32_t{rtp[8]} << 24) | (uint32_t{rtp[9]} << 16) | (uint32_t{rtp[10]} << 8) | rtp[11];
     const auto got_seq = static_cast<uint16_t>((rtp[2] << 8) | rtp[3]);
-    if (rtp_len != kRtpSize || got_ssrc != ssrc || got_seq != static_cast<uint16_t>(index)) {
+    if (rtp_len != size || got_ssrc != ssrc || got_seq != static_cast<uint16_t>(index) ||
+        (rtp[1] & 0x7f) != g_profile.payload_type) {
         return "wrong RTP header";
     }
-    for (uint32_t k = 12; k < kRtpSize; ++k) {
+    for (uint32_t k = 12; k < size; ++k) {
         if (rtp[k] != payload_octet(i, round, k)) return "wrong RTP payload";
     }
     return "";

@@ -19,6 +19,10 @@
 // every round is new to the replay windows and the ROC rolls over every
 // 65,536 rounds as in a long call.
 //
+// What the calls carry can be changed once per process (TrafficProfile:
+// capacity-rings --suite and --codec): the access legs' suite and the RTP
+// packet's size, payload type and clock; the default is the above.
+//
 // Bench code: setup may allocate; the frame writer runs outside the timed
 // section. Not thread-safe (one Traffic per thread).
 #pragma once
@@ -30,6 +34,7 @@
 #include "session/session_table.hpp"
 #include "srtp/context.hpp"
 #include "srtp/engine.hpp"
+#include "srtp/suite.hpp"
 
 namespace isthmus::bench {
 
@@ -54,6 +59,19 @@ inline constexpr uint64_t kFirstIndex = 1000;
 inline constexpr uint8_t kBrowserRouterMac[6] = {0x02, 0, 0, 0, 0xb0, 0x01};
 inline constexpr uint8_t kImsRouterMac[6] = {0x02, 0, 0, 0, 0x1a, 0x01};
 
+struct TrafficProfile {
+    srtp::Suite suite = srtp::Suite::AesCm128HmacSha1_80;  // the access legs', both ways
+    uint32_t rtp_size = kRtpSize;   // octets before protection, 12..kRtpSize
+    uint8_t payload_type = 0;       // 0 PCMU (G.711), 111 Opus as browsers number it
+    uint32_t timestamp_step = 160;  // RTP clock per 20 ms: 160 at 8 kHz, 960 at 48 kHz
+};
+// G.711 (the default) or Opus at 32 kb/s: 80 octets per 20 ms, 92 with the
+// RTP header. Returns false for another name.
+bool codec_profile(const std::string& name, TrafficProfile& p);
+// Set once, before any session command or FrameWriter is made.
+void set_traffic_profile(const TrafficProfile& p);
+const TrafficProfile& traffic_profile();
+
 // The SessionCreate command of session i (id i + 1).
 // police_kbps: both legs policed at that rate (0: not policed).
 dpif::Command create_command(uint32_t i, uint32_t police_kbps = 0);
@@ -69,7 +87,7 @@ class FrameWriter {
     FrameWriter(const uint8_t access_mac[6], const uint8_t core_mac[6]);
 
     // Writes the frame session i's peer sends in round `round` at `frame`
-    // (`room` octets writable; kHeaderRoom + kRtpSize + kTagLen suffice).
+    // (`room` octets writable; kHeaderRoom + kRtpSize + 16 suffice).
     // Returns its length, or 0 when it could not be made (room, protect).
     uint32_t write(Direction d, uint32_t i, uint64_t round, uint8_t* frame, uint32_t room);
 

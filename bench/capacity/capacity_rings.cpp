@@ -8,8 +8,10 @@
 // on two ring ports (access, core; relay_rig.hpp) with RX/TX rings of
 // --ring descriptors, as a NIC's. Call i is relay_traffic.hpp's session i:
 // the browser side sends SRTP (AES_CM_128_HMAC_SHA1_80, 172-octet G.711
-// RTP + 10-octet tag) to the access leg, the IMS side plain RTP to the core
-// leg, each 50 packets/s, so a call is 100 packets/s through the worker.
+// RTP + 10-octet tag; --suite aead_aes_128_gcm and --codec opus, 92-octet
+// Opus RTP at 32 kb/s, change them) to the access leg, the IMS side plain
+// RTP to the core leg, each 50 packets/s, so a call is 100 packets/s
+// through the worker.
 // Sessions are created through the worker's inbox as the main lcore does
 // (SessionCreate, SetNextHop for both legs).
 //
@@ -88,6 +90,8 @@ constexpr const char* kUsage =
     "  --ring N         descriptors per RX and TX ring (default 4096)\n"
     "  --lcores A,B     the load tool's lcore and the worker's (default 0,1)\n"
     "  --stop-after-fail N  stop after N failing runs in a row (default 2)\n"
+    "  --suite S        the browser side's SRTP: aes_cm_80 (default) or aead_aes_128_gcm\n"
+    "  --codec C        g711 (172-octet RTP, default) or opus (92 octets: 32 kb/s)\n"
     "  --json FILE      write the results there\n";
 
 struct CapacityOptions {
@@ -97,6 +101,8 @@ struct CapacityOptions {
     unsigned tool_lcore = 0, worker_lcore = 1;
     unsigned stop_after_fail = 2;
     std::string json;
+    std::string suite = "aes_cm_80", codec = "g711";
+    TrafficProfile profile;
 };
 
 uint64_t parse_u64(const std::string& s, const char* what) {
@@ -143,6 +149,17 @@ CapacityOptions parse_options(int argc, char** argv) {
             o.stop_after_fail = static_cast<unsigned>(parse_u64(value(), "count"));
         } else if (a == "--json") {
             o.json = value();
+        } else if (a == "--suite") {
+            o.suite = value();
+            if (o.suite == "aes_cm_80")
+                o.profile.suite = srtp::Suite::AesCm128HmacSha1_80;
+            else if (o.suite == "aead_aes_128_gcm")
+                o.profile.suite = srtp::Suite::AeadAes128Gcm;
+            else
+                die("--suite: aes_cm_80 or aead_aes_128_gcm");
+        } else if (a == "--codec") {
+            o.codec = value();
+            if (!codec_profile(o.codec, o.profile)) die("--codec: g711 or opus");
         } else {
             die("unknown argument '" + a + "'\n\n" + kUsage);
         }
@@ -415,8 +432,9 @@ void write_json(const std::string& path, const CapacityOptions& o, const std::ve
     if (f == nullptr) die("cannot write " + path);
     std::fprintf(f, "{\n  \"bench\": \"capacity-rings\",\n  \"seconds\": %.1f,\n  \"ring\": %u,\n",
                  o.seconds, o.ring);
-    std::fprintf(f, "  \"suite\": \"AES_CM_128_HMAC_SHA1_80\",\n  \"packet_rtp_octets\": %u,\n",
-                 kRtpSize);
+    std::fprintf(f, "  \"suite\": \"%s\",\n  \"codec\": \"%s\",\n  \"packet_rtp_octets\": %u,\n",
+                 std::string(srtp::suite_info(o.profile.suite).name).c_str(), o.codec.c_str(),
+                 o.profile.rtp_size);
     std::fprintf(f,
                  "  \"largest_passing_calls\": %u,\n  \"tool_could_not_offer_calls\": %u,\n"
                  "  \"runs\": [\n",
@@ -461,6 +479,7 @@ int main(int argc, char** argv) try {
     using isthmus::bench::FrameWriter;
     using isthmus::bench::Rig;
     const CapacityOptions o = parse_options(argc, argv);
+    isthmus::bench::set_traffic_profile(o.profile);
     const std::string lcores = std::to_string(o.tool_lcore) + "," + std::to_string(o.worker_lcore);
     const std::string prefix = "capacity" + std::to_string(getpid());
     std::vector<std::string> eal = {
@@ -501,9 +520,11 @@ int main(int argc, char** argv) try {
         unsigned failed_in_a_row = 0;
         std::printf(
             "capacity-rings: one worker (lcore %u), load tool on lcore %u, %.0f s per "
-            "run, RX/TX rings of %u, 172-octet G.711 RTP, browser side "
-            "AES_CM_128_HMAC_SHA1_80, 50 packets/s per direction per call\n\n",
-            o.worker_lcore, o.tool_lcore, o.seconds, o.ring);
+            "run, RX/TX rings of %u, %u-octet %s RTP, browser side "
+            "%s, 50 packets/s per direction per call\n\n",
+            o.worker_lcore, o.tool_lcore, o.seconds, o.ring, o.profile.rtp_size,
+            o.codec == "opus" ? "Opus" : "G.711",
+            std::string(isthmus::srtp::suite_info(o.profile.suite).name).c_str());
         print_header();
         for (const uint32_t calls : o.calls) {
             std::vector<uint32_t> more;
