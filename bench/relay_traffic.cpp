@@ -136,13 +136,11 @@ FrameWriter::FrameWriter(const uint8_t access_mac[6], const uint8_t core_mac[6])
     std::memcpy(mac_[0], access_mac, 6);
     std::memcpy(mac_[1], core_mac, 6);
     const dpif::SrtpKeys k = access_rx_keys();
-    const srtp::SetupStatus st =
-        browser_.init(engine_, g_profile.suite, {k.master_key, k.key_len},
-                      {k.master_salt, k.salt_len});
+    const srtp::SetupStatus st = browser_.init(engine_, g_profile.suite, {k.master_key, k.key_len},
+                                               {k.master_salt, k.salt_len});
     const dpif::SrtpKeys tk = keys(0x80);  // the access legs' sending keys
-    const srtp::SetupStatus rst =
-        browser_rx_.init(engine_, g_profile.suite, {tk.master_key, tk.key_len},
-                         {tk.master_salt, tk.salt_len});
+    const srtp::SetupStatus rst = browser_rx_.init(
+        engine_, g_profile.suite, {tk.master_key, tk.key_len}, {tk.master_salt, tk.salt_len});
     if (st != srtp::SetupStatus::Ok || rst != srtp::SetupStatus::Ok) {
         throw std::runtime_error(
             "browser SRTP context: " + std::string(srtp::setup_status_name(st)) + ", " +

@@ -61,7 +61,7 @@ inline constexpr uint8_t kImsRouterMac[6] = {0x02, 0, 0, 0, 0x1a, 0x01};
 
 struct TrafficProfile {
     srtp::Suite suite = srtp::Suite::AesCm128HmacSha1_80;  // the access legs', both ways
-    uint32_t rtp_size = kRtpSize;   // octets before protection, 12..kRtpSize
+    uint32_t rtp_size = kRtpSize;                          // octets before protection, 12..kRtpSize
     uint8_t payload_type = 0;       // 0 PCMU (G.711), 111 Opus as browsers number it
     uint32_t timestamp_step = 160;  // RTP clock per 20 ms: 160 at 8 kHz, 960 at 48 kHz
 };

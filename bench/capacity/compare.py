@@ -3,7 +3,7 @@
 same capacity-sockets load in the same run, side by side, with what bound
 each run, and (when given) the gateway's own limit on ring ports.
 
-    compare.py --isthmus DIR --rtpengine DIR [--rings FILE] [--title TEXT] > report.md
+    compare.py --isthmus DIR --rtpengine DIR [--rings FILE]... [--title TEXT] > report.md
 
 DIR holds isthmus.sh's / rtpengine.sh's JSON (<target>-<suite>.json, one per
 suite); FILE is capacity-rings --json. For every suite both ran and every
@@ -15,7 +15,7 @@ the run passed (loss < 0.01 %, p99 < 1 ms), and its bound: "gateway CPU"
 (the gateway used 95 % of its core or more), "load tool" (the tool used
 95 % of its core, or sent 1 ms late at p99: the load was not offered on
 time), "loss" or "latency" otherwise. Exits 2 naming the file when one is
-missing or not the bench's JSON.
+missing or not the bench's JSON (a run without the figures above too).
 """
 import argparse
 import glob
@@ -43,6 +43,20 @@ def load(path):
     return d
 
 
+SOCKET_KEYS = ("calls", "offered", "delivered", "lost", "loss_percent", "latency_ns", "gateway_cpu",
+               "tool", "passed")
+RINGS_KEYS = ("calls", "seconds", "offered", "loss_ratio", "latency_ns", "worker_busy", "pass")
+
+
+def check_runs(path, d, keys):
+    for n, r in enumerate(d["runs"]):
+        missing = [k for k in keys if not isinstance(r, dict) or k not in r]
+        if not missing and not all(k in r["latency_ns"] for k in ("p50", "p99", "p999")):
+            missing = ["latency_ns.p50/p99/p999"]
+        if missing:
+            fail(f"{path}: run {n} has no {', '.join(missing)}")
+
+
 def by_suite(directory, target):
     files = sorted(glob.glob(os.path.join(directory, f"{target}-*.json")))
     if not files:
@@ -50,6 +64,7 @@ def by_suite(directory, target):
     out = {}
     for path in files:
         d = load(path)
+        check_runs(path, d, SOCKET_KEYS)
         out[d.get("suite", os.path.basename(path))] = {r["calls"]: r for r in d["runs"]}
     return out
 
@@ -88,7 +103,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--isthmus", required=True)
     ap.add_argument("--rtpengine", required=True)
-    ap.add_argument("--rings")
+    ap.add_argument("--rings", action="append", default=[])
     ap.add_argument("--title", default="isthmus and rtpengine, the same load in the same run")
     a = ap.parse_args()
     isth, rtpe = by_suite(a.isthmus, "isthmus"), by_suite(a.rtpengine, "rtpengine")
@@ -120,8 +135,9 @@ def main():
               "the gateway or the load tool stopped it).\n")
     for suite in sorted(set(isth) ^ set(rtpe)):
         print(f"({suite}: run on one gateway only, not compared.)\n")
-    if a.rings:
-        d = load(a.rings)
+    for path in a.rings:
+        d = load(path)
+        check_runs(path, d, RINGS_KEYS)
         print("## The gateway's own limit: one worker on ring ports (capacity-rings)\n")
         print(f"{d.get('suite', '?')}, {d.get('codec', 'g711')} ({d.get('packet_rtp_octets', '?')}"
               " octets of RTP): no kernel packet path, the load tool in the same process.\n")
@@ -135,7 +151,7 @@ def main():
                   f"{'yes' if r['pass'] else 'no'} | {r.get('bound') or '—'} |")
         print(f"\nLargest N passing on ring ports: {d.get('largest_passing_calls', 0):,}"
               + (f"; the load tool could not offer {d['tool_could_not_offer_calls']:,} on time"
-                 if d.get("tool_could_not_offer_calls") else "") + ".")
+                 if d.get("tool_could_not_offer_calls") else "") + ".\n")
     return 0
 
 

@@ -67,6 +67,10 @@ echo '{"runs": ' > "$tmp/r/rtpengine-aes_cm_80.json"
 check "broken JSON exits 2 naming the file" \
   eval 'python3 "$cmp" --isthmus "$tmp/i" --rtpengine "$tmp/r" > /dev/null 2> "$tmp/err2";
         [ $? -eq 2 ] && grep -q "rtpengine-aes_cm_80.json" "$tmp/err2" && ! grep -q Traceback "$tmp/err2"'
+echo '{"runs": [{"calls": 250}]}' > "$tmp/r/rtpengine-aes_cm_80.json"
+check "a run without its figures exits 2 naming the file and what is missing" \
+  eval 'python3 "$cmp" --isthmus "$tmp/i" --rtpengine "$tmp/r" > /dev/null 2> "$tmp/err4";
+        [ $? -eq 2 ] && grep -q "rtpengine-aes_cm_80.json: run 0 has no offered" "$tmp/err4" && ! grep -q Traceback "$tmp/err4"'
 check "a directory without results exits 2 naming it" \
   eval 'mkdir -p "$tmp/empty"; python3 "$cmp" --isthmus "$tmp/empty" --rtpengine "$tmp/r" > /dev/null 2> "$tmp/err3";
         [ $? -eq 2 ] && grep -q "no isthmus-SUITE.json" "$tmp/err3"'

@@ -72,7 +72,9 @@ wic register
 check "alice registers through the eP-CSCF" \
   wait_event alice '.event == "state" and .registration == "registered"' 15
 
-# What every chat must show. LABEL UE: the UE's events in $tmp/UE.jsonl.
+# What every chat must show. LABEL UE BASE: the UE's events in
+# $tmp/UE.jsonl; BASE: how many messages the WIC sent in earlier chats
+# (as many as it received).
 # The large messages of both sides are 'A' + i mod 26, 100,000 octets.
 large_sha=$(python3 -c 'import hashlib; print(hashlib.sha256(bytes(65 + i % 26 for i in range(100000))).hexdigest())')
 chat_checks() {
@@ -81,9 +83,9 @@ chat_checks() {
   check "$l: the WIC's two messages were delivered (every chunk answered 200)" \
     wait_count alice ".event == \"message\" and .via == \"msrp\" and .direction == \"outgoing\" and .status == \"sent\"" $((base + 2)) 20
   check "$l: the WIC got bob's short message" \
-    wait_event alice '.event == "message" and .via == "msrp" and .direction == "incoming" and .text == "hello browser"' 20
+    wait_count alice '.event == "message" and .via == "msrp" and .direction == "incoming" and .text == "hello browser"' $((base / 2 + 1)) 20
   check "$l: the WIC got bob's 100,000 octets, digest equal" \
-    wait_event alice ".event == \"message\" and .via == \"msrp\" and .direction == \"incoming\" and .chars == 100000 and .sha == \"$large_sha\"" 20
+    wait_count alice ".event == \"message\" and .via == \"msrp\" and .direction == \"incoming\" and .chars == 100000 and .sha == \"$large_sha\"" $((base / 2 + 1)) 20
   check "$l: bob got the WIC's short message" \
     wait_event "$ue" '.event == "chat" and any(.got[]; .text == "hello IMS")' 30
   check "$l: bob got the WIC's 100,000 octets in more than one chunk, digest equal" \

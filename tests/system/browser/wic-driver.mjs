@@ -295,12 +295,12 @@ const COMMANDS = {
   async 'chat-large'(n) {
     const count = Number(n);
     if (!(count > 0)) throw new Error('chat-large N');
-    const id = await page.evaluate((k) => {
+    const r = await page.evaluate((k) => {
       let t = '';
       for (let i = 0; i < k; i += 1) t += String.fromCharCode(65 + (i % 26));
-      return window.wic.phone.sendChat(t);
+      return { id: window.wic.phone.sendChat(t), error: window.wic.state.lastError };
     }, count);
-    if (!id) throw new Error(`sendChat refused: ${state.lastError}`);
+    if (!r.id) throw new Error(`sendChat refused: ${r.error}`);
   },
   guest: () => click('guest'),
   logout: () => click('logout'),

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import {
-  MAX_MESSAGE, MsrpSession, frameRequest, frameResponse, parseFrame,
+  MAX_MESSAGE, MAX_STORED, MsrpSession, TRANSACTION_TIMEOUT, frameRequest, frameResponse, parseFrame,
 } from '../../../controlplane/wwsf/web/src/msrp.js';
 
 const enc = new TextEncoder();
@@ -136,13 +136,17 @@ test('chunks out of order, one sent twice, and ranges with * totals reassemble',
 test('every SEND is answered 200 along the reversed path; Failure-Report no and partial are honoured', () => {
   const sent = [];
   const s = new MsrpSession({ localPath: WIC, remotePath: GW, send: (f) => sent.push(parseFrame(f)) });
-  const send = (tid, extra) => s.receive(frameRequest({ tid, toPath: `${WIC} msrp://x.invalid/y;dc`,
+  const send = (tid, extra) => s.receive(frameRequest({ tid, toPath: WIC,
     fromPath: `${GW} msrp://ue.example:2855/u;tcp`, body: enc.encode('x'),
     headers: { 'Message-ID': tid, 'Byte-Range': '1-1/1', ...extra } }));
   send('tx000001', {});
   send('tx000002', { 'Failure-Report': 'no' });
   send('tx000003', { 'Failure-Report': 'partial' });
-  assert.equal(sent.length, 1);
+  // partial: errors are still sent (a second To-Path URI: not ours alone).
+  s.receive(frameRequest({ tid: 'tx000004', toPath: `${WIC} msrp://x.invalid/y;dc`, fromPath: GW,
+    body: enc.encode('x'), headers: { 'Message-ID': 'm4', 'Byte-Range': '1-1/1', 'Failure-Report': 'partial' } }));
+  assert.equal(sent.length, 2);
+  assert.equal(sent[1].status, 481);
   assert.equal(sent[0].status, 200);
   assert.equal(sent[0].tid, 'tx000001');
   assert.equal(sent[0].headers['to-path'], GW);
@@ -191,7 +195,108 @@ test('memory is bounded: an oversized message gets 413, and so do too many half-
   s.receive(req('tx200001', 'half3', '11-20/20', '$'));
   assert.equal(got.length, 1);
   assert.equal(got[0].id, 'half3');
-  assert.ok(MAX_MESSAGE >= 1 << 20);
+});
+
+test('chunks that overlap or repeat parts of others reassemble without holes', () => {
+  const s = new MsrpSession({ localPath: WIC, remotePath: GW, send: () => {} });
+  const got = [];
+  s.onmessage = (m) => got.push(m);
+  const text = enc.encode('ABCDEFGHIJ');
+  const chunk = (tid, from, to, flag) => frameRequest({ tid, toPath: WIC, fromPath: GW, flag,
+    headers: { 'Message-ID': 'ov', 'Byte-Range': `${from + 1}-${to}/10` }, body: text.subarray(from, to) });
+  s.receive(chunk('tx000001', 0, 6, '+'));
+  s.receive(chunk('tx000002', 2, 6, '+')); // inside what came: 4 more octets, none new
+  assert.equal(got.length, 0, 'no message from 6 of 10 octets');
+  s.receive(chunk('tx000003', 4, 8, '+')); // overlaps: 2 new
+  assert.equal(got.length, 0);
+  s.receive(chunk('tx000004', 8, 10, '$'));
+  assert.equal(got.length, 1);
+  assert.equal(got[0].text, 'ABCDEFGHIJ');
+  assert.equal(s.stored, 0);
+});
+
+test('a Byte-Range that does not match its body gets 400', () => {
+  const sent = [];
+  const s = new MsrpSession({ localPath: WIC, remotePath: GW, send: (f) => sent.push(parseFrame(f)) });
+  const req = (tid, range, n) => s.receive(frameRequest({ tid, toPath: WIC, fromPath: GW,
+    headers: { 'Message-ID': tid, 'Byte-Range': range }, body: enc.encode('z'.repeat(n)) }));
+  req('tx000001', '1-100/3', 3); //   end says 100 octets, the body has 3
+  req('tx000002', '2-4/3', 3); //     past the total
+  req('tx000003', '0-2/3', 3); //     ranges start at 1
+  assert.deepEqual(sent.map((f) => f.status), [400, 400, 400]);
+});
+
+test('a message that never ends cannot hold more than the bounds', () => {
+  const sent = [];
+  const s = new MsrpSession({ localPath: WIC, remotePath: GW, send: (f) => sent.push(parseFrame(f)), maxMessage: 1000 });
+  // total "*" and no "$": chunks at starts 1, 2, 3 ... overlap each other.
+  for (let i = 0; i < 100; i += 1) {
+    s.receive(frameRequest({ tid: `tx${String(i).padStart(6, '0')}`, toPath: WIC, fromPath: GW, flag: '+',
+      headers: { 'Message-ID': 'endless', 'Byte-Range': `${i * 10 + 1}-*/*` }, body: enc.encode('q'.repeat(20)) }));
+  }
+  assert.ok(s.stored <= 1000, `stored ${s.stored}`);
+  assert.equal(sent.filter((f) => f.status === 413).length >= 1, true);
+  assert.equal(s.incoming.size, 0, 'the message was dropped at the bound');
+  // The total over all messages is bounded too.
+  const t = new MsrpSession({ localPath: WIC, remotePath: GW, send: () => {} });
+  for (let i = 0; i < 6; i += 1) {
+    t.receive(frameRequest({ tid: `tx${String(i).padStart(6, '0')}`, toPath: WIC, fromPath: GW, flag: '+',
+      headers: { 'Message-ID': `m${i}`, 'Byte-Range': `1-${MAX_MESSAGE - 1}/${MAX_MESSAGE}` },
+      body: new Uint8Array(MAX_MESSAGE - 1) }));
+  }
+  assert.ok(t.stored <= MAX_STORED, `stored ${t.stored}`);
+  assert.equal(t.incoming.size, MAX_STORED / MAX_MESSAGE);
+});
+
+test('time: unanswered chunks fail the message with 408, idle half-messages go', () => {
+  let now = 0;
+  const wire = [];
+  const s = new MsrpSession({ localPath: WIC, remotePath: GW, send: (f) => wire.push(parseFrame(f)), now: () => now });
+  const reports = [];
+  s.onreport = (r) => reports.push(r);
+  const id = s.sendMessage('x'.repeat(10));
+  s.receive(frameRequest({ tid: 'tx000001', toPath: WIC, fromPath: GW, flag: '+',
+    headers: { 'Message-ID': 'half', 'Byte-Range': '1-5/10' }, body: enc.encode('hello') }));
+  now = TRANSACTION_TIMEOUT - 1;
+  s.tick();
+  assert.equal(reports.length, 0);
+  assert.equal(s.incoming.size, 1);
+  now = TRANSACTION_TIMEOUT + 1;
+  s.tick();
+  assert.deepEqual(reports, [{ id, status: 'failed', code: 408, reason: 'no response' }]);
+  assert.equal(s.incoming.size, 0);
+  assert.equal(s.stored, 0);
+  assert.equal(s.counters.expired, 1);
+  // Its late 200 changes nothing.
+  s.receive(frameResponse(wire[0], 200, 'OK'));
+  assert.equal(reports.length, 1);
+});
+
+test('close() fails what is outstanding; a channel that throws aborts the message', () => {
+  const s = new MsrpSession({ localPath: WIC, remotePath: GW, send: () => {} });
+  const reports = [];
+  s.onreport = (r) => reports.push(r);
+  const a = s.sendMessage('one');
+  s.close('hung up');
+  assert.deepEqual(reports, [{ id: a, status: 'failed', code: 0, reason: 'hung up' }]);
+  assert.throws(() => s.sendMessage('two'), /closed/);
+  s.receive(frameRequest({ tid: 'tx000001', toPath: WIC, fromPath: GW, headers: { 'Message-ID': 'm', 'Byte-Range': '1-1/1' }, body: enc.encode('x') }));
+  assert.equal(s.counters.received, 0);
+
+  const frames = [];
+  let calls = 0;
+  const t = new MsrpSession({ localPath: WIC, remotePath: GW, chunkSize: 100, send: (f) => {
+    calls += 1;
+    if (calls === 2) throw new Error('buffer full');
+    frames.push(parseFrame(f));
+  } });
+  const treports = [];
+  t.onreport = (r) => treports.push(r);
+  assert.throws(() => t.sendMessage('y'.repeat(300)), /buffer full/);
+  assert.equal(treports.length, 1);
+  assert.equal(treports[0].status, 'failed');
+  assert.deepEqual(frames.map((f) => f.flag), ['+', '#'], 'the first chunk, then the abort');
+  assert.equal(t.pending.size, 0);
 });
 
 test('100,000 octets each way in 16 KiB chunks, digests equal', () => {

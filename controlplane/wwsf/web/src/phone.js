@@ -33,7 +33,7 @@
 // received is a "message" event with `via: "msrp"`.
 
 import JsSIP from 'jssip';
-import { addChatAttributes, readChat } from './chat_sdp.js';
+import { addChatAttributes, isChatOnly, readChat } from './chat_sdp.js';
 import { MsrpSession, randomId } from './msrp.js';
 
 export const REGISTRATION = Object.freeze({
@@ -60,6 +60,9 @@ export const CALL = Object.freeze({
 // more than the far end's a=max-message-size allows.
 const CHAT_STREAM = 0;
 const CHAT_CHUNK = 16384;
+const CHAT_HEADROOM = 512; //    octets of MSRP headers a chunk may need
+const CHAT_TICK_MS = 5000; //    MSRP timers (msrp.js tick)
+const CHAT_GRACE_MS = 5000; //   a chat-only call whose channel closed is hung up after this
 
 const PC_CONFIG = {
   iceServers: [],
@@ -88,7 +91,8 @@ export class Phone extends EventTarget {
       dtmfSent: '', //        tones handed to RTCDTMFSender
       dtmfPlayed: '', //      tones RTCDTMFSender reported as played (tonechange)
       calls: 0,
-      chat: false, //         the call is a chat session (MSRP over a data channel)
+      chat: false, //         the call has a chat (MSRP over a data channel)
+      chatOnly: false, //     ... and nothing else (hold and DTMF are off)
       chatChannel: null, //   its channel: "connecting" | "open" | "closed"
       lastError: null,
     };
@@ -269,7 +273,7 @@ export class Phone extends EventTarget {
     this.chatSetup = null;
     this.set({ call: CALL.CALLING, direction: 'outgoing', peer: target, cause: null, status: null,
       video: Boolean(video), onHold: false, remoteHold: false, dtmfSent: '', dtmfPlayed: '',
-      chat: false, chatChannel: null });
+      chat: false, chatOnly: false, chatChannel: null });
     try {
       this.ua.call(target, this.mediaOptions(video));
     } catch (e) {
@@ -345,7 +349,7 @@ export class Phone extends EventTarget {
     this.chatSetup = { stream: CHAT_STREAM, path: chatUri(), remote: null, maxMessageSize: null };
     this.set({ call: CALL.CALLING, direction: 'outgoing', peer: target, cause: null, status: null,
       video: false, onHold: false, remoteHold: false, dtmfSent: '', dtmfPlayed: '',
-      chat: true, chatChannel: 'connecting' });
+      chat: true, chatOnly: true, chatChannel: 'connecting' });
     try {
       this.ua.call(target, {
         mediaConstraints: { audio: false, video: false },
@@ -372,7 +376,7 @@ export class Phone extends EventTarget {
     try {
       id = c.msrp.sendMessage(content, contentType);
     } catch (e) {
-      return this.refuse(`chat: ${e.message}`);
+      return this.refuse(`chat: ${e.message}`); // (a message it began is reported failed)
     }
     const text = typeof content === 'string' ? content : `(${content.length} octets of ${contentType})`;
     this.message({ id, direction: 'outgoing', peer: this.state.peer, text, via: 'msrp',
@@ -396,13 +400,19 @@ export class Phone extends EventTarget {
         this.error('chat: the channel opened but the far end gave no MSRP URI');
         return;
       }
-      const room = (c.maxMessageSize || 65536) - 1024;
+      // Chunks that fit the far end's a=max-message-size with their headers.
+      const chunk = Math.min(CHAT_CHUNK, (c.maxMessageSize || 65536) - CHAT_HEADROOM);
+      if (chunk < 256) {
+        this.endChat(c, `the far end's a=max-message-size (${c.maxMessageSize}) is too small for MSRP`);
+        return;
+      }
       c.msrp = new MsrpSession({
         localPath: c.path,
         remotePath: c.remote,
-        chunkSize: Math.max(1024, Math.min(CHAT_CHUNK, room)),
+        chunkSize: chunk,
         send: (frame) => dc.send(frame),
       });
+      c.timer = setInterval(() => c.msrp.tick(), CHAT_TICK_MS);
       c.msrp.onmessage = (m) => this.message({ id: m.id, direction: 'incoming', peer: this.state.peer,
         text: m.text ?? `(a ${m.contentType} message of ${m.body.length} octets)`, via: 'msrp',
         bytes: m.body.length, status: 'received' });
@@ -419,8 +429,29 @@ export class Phone extends EventTarget {
       if (this.chatSetup === c && c.msrp) c.msrp.receive(e.data);
     });
     dc.addEventListener('close', () => {
-      if (this.chatSetup === c) this.set({ chatChannel: 'closed' });
+      if (this.chatSetup !== c) return;
+      if (c.msrp) c.msrp.close('the chat channel closed');
+      this.set({ chatChannel: 'closed' });
+      // A chat-only call has nothing left: unless its BYE is on the way
+      // (the far end closed its MSRP connection first), it is hung up.
+      if (this.state.chatOnly) {
+        setTimeout(() => {
+          if (this.chatSetup === c) this.endChat(c, 'the chat channel closed');
+        }, CHAT_GRACE_MS);
+      }
     });
+  }
+
+  // A chat-only call whose chat cannot go on is ended (BYE, or CANCEL
+  // before the answer), saying why.
+  endChat(c, why) {
+    this.error(`chat: ${why}`);
+    if (this.chatSetup !== c || !this.state.chatOnly || !this.session || this.session.isEnded()) return;
+    try {
+      this.session.terminate({ cause: why });
+    } catch (e) {
+      this.log(`chat: ending the call: ${e.message}`);
+    }
   }
 
   // Every SDP of a chat session: ours gets the chat's a=dcmap / a=dcsa
@@ -434,11 +465,15 @@ export class Phone extends EventTarget {
       return;
     }
     const chat = readChat(e.sdp);
-    if (!chat) {
-      this.error('chat: the far end\'s SDP has no MSRP chat (refused?)');
+    if (!chat || chat.stream !== c.stream) {
+      // Refused (port 0, no MSRP a=dcmap) or moved to another stream: once
+      // the call is up, a chat-only call is ended.
+      c.refused = chat ? `the far end moved the chat to stream ${chat.stream}` : 'the far end refused the chat';
+      this.error(`chat: ${c.refused}`);
       return;
     }
     c.remote = chat.path;
+    if (c.msrp) c.msrp.remotePath = chat.path; // a re-offer may name another URI
     c.maxMessageSize = chat.maxMessageSize;
   }
 
@@ -457,7 +492,8 @@ export class Phone extends EventTarget {
         maxMessageSize: chat.maxMessageSize } : null;
       this.set({ call: CALL.RINGING, direction: 'incoming', peer: from, cause: null, status: null,
         video: /^m=video [1-9]/m.test(request.body || ''), onHold: false, remoteHold: false,
-        dtmfSent: '', dtmfPlayed: '', chat: Boolean(chat), chatChannel: chat ? 'connecting' : null });
+        dtmfSent: '', dtmfPlayed: '', chat: Boolean(chat), chatOnly: isChatOnly(request.body || ''),
+        chatChannel: chat ? 'connecting' : null });
       this.log(`incoming ${chat ? 'chat' : 'call'} from ${from}`);
       this.dispatchEvent(new CustomEvent('incoming', { detail: { from, chat: Boolean(chat) } }));
     }
@@ -478,6 +514,8 @@ export class Phone extends EventTarget {
     session.on('confirmed', () => {
       this.set({ call: CALL.CONFIRMED });
       this.log('call confirmed');
+      const c = this.chatSetup;
+      if (c && c.refused) this.endChat(c, c.refused);
     });
     session.on('hold', ({ originator: who }) => {
       if (who === 'local') this.set({ onHold: true });
@@ -532,7 +570,11 @@ export class Phone extends EventTarget {
     this.pc = null;
     const c = this.chatSetup;
     this.chatSetup = null;
-    if (c && c.channel && c.channel.readyState !== 'closed') c.channel.close();
+    if (c) {
+      clearInterval(c.timer);
+      if (c.msrp) c.msrp.close('the call ended');
+      if (c.channel && c.channel.readyState !== 'closed') c.channel.close();
+    }
     this.set({ call, cause, status, onHold: false, remoteHold: false,
       chatChannel: this.state.chat ? 'closed' : null });
   }

@@ -80,9 +80,9 @@ function render(s) {
   $('reject').disabled = s.call !== CALL.RINGING;
   $('hangup').disabled = !busy || s.call === CALL.RINGING;
   // Hold and the keypad are for a call's media; a chat session has none.
-  $('hold').disabled = !up || s.onHold || s.chat;
-  $('resume').disabled = !up || !s.onHold || s.chat;
-  for (const b of $('dtmf-pad').querySelectorAll('button')) b.disabled = !up || s.chat;
+  $('hold').disabled = !up || s.onHold || s.chatOnly;
+  $('resume').disabled = !up || !s.onHold || s.chatOnly;
+  for (const b of $('dtmf-pad').querySelectorAll('button')) b.disabled = !up || s.chatOnly;
 
   if (busy && !statsTimer) {
     showRows([['-', 'no media yet']]);
@@ -246,8 +246,17 @@ function onChatSend(ev) {
     $('chat-to').focus();
     return;
   }
-  const sent = chatOpen() && (!typed || targetUri(typed) === phone.state.peer)
-    ? phone.sendChat(text) : phone.sendMessage(targetUri(to), text);
+  const toPeer = !typed || targetUri(typed) === phone.state.peer;
+  const inCall = phone.state.call !== CALL.IDLE && phone.state.call !== CALL.ENDED && phone.state.call !== CALL.FAILED;
+  if (phone.state.chat && inCall && toPeer && !chatOpen()) {
+    log(`the chat session is not open (${phone.state.chatChannel}): not sent`);
+    return;
+  }
+  if (!(chatOpen() && toPeer) && text.length > 1000) {
+    log('a SIP MESSAGE takes 1,000 characters at most: start a chat session for longer texts');
+    return;
+  }
+  const sent = chatOpen() && toPeer ? phone.sendChat(text) : phone.sendMessage(targetUri(to), text);
   if (sent) $('chat-text').value = '';
 }
 
