@@ -40,6 +40,8 @@
 # pcscf_start               isthmus-pcscf in $gw with $tmp/isthmus.toml ($pcscf_pid),
 #                           log appended to $tmp/pcscf.log; returns once it has
 #                           attached to the dataplane (a new dataplane_attached line)
+# pcscf_stop                SIGTERM to it; its exit status in $rc, its final
+#                           stats line (event=stopped) in $final, echoed
 # media_start TIMEOUT       the dataplane and isthmus-pcscf on $tmp/isthmus.toml (each
 #                           checked; the test ends here if either is not up), the
 #                           browser's certificate, and $web: alice's arguments toward
@@ -259,6 +261,13 @@ pcscf_start() {
   done
   echo "    (isthmus-pcscf did not attach to the dataplane in 5 s)"
   return 1
+}
+pcscf_stop() {
+  kill -TERM "$pcscf_pid"
+  wait "$pcscf_pid"; rc=$?
+  pcscf_pid=""
+  final=$(grep 'event=stopped' "$tmp/pcscf.log")
+  echo "# $final"
 }
 media_start() {
   ns_gateway_start "$tmp/isthmus.toml"

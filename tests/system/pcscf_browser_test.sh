@@ -270,11 +270,7 @@ if grep -q '"event":"error"' "$tmp/alice.jsonl"; then grep '"event":"error"' "$t
 grep -E '^[a-z_]+=(worker0|slow_path|dtls)' "$tmp/counters.txt" | tr ' ' '\n' |
   grep -E '(dtls|stun|consent|srtp|drop|relayed)[a-z_]*=[1-9]' | tr '\n' ' ' | sed 's/^/# dataplane: /; s/ $/\n/'
 
-kill -TERM "$pcscf_pid"
-wait "$pcscf_pid"; rc=$?
-pcscf_pid=""
-final=$(grep 'event=stopped' "$tmp/pcscf.log")
-echo "# $final"
+pcscf_stop
 check "the P-CSCF stops cleanly (exit $rc) with no call and no session left" \
   eval '[ "$rc" -eq 0 ] && grep -q " calls=0 sessions=0 " <<< "$final"'
 check "it started 3 calls and ended 3, created 4 sessions and deleted 4" \

@@ -167,11 +167,7 @@ echo "# dataplane: $(tr ' ' '\n' <<< "$cnt" | grep -E '^(msrp|dtls_dc)_[a-z_]*=[
 ms() { sed -n "s/.* msrp_$1=\([0-9]*\).*/\1/p" <<< "$cnt" | head -n 1; }
 check "the slow path started 2 chats, matched 2 TCP connections, ended 2, holds none" \
   eval '[ "$(ms started)/$(ms tcp_up)/$(ms ended)/$(ms chats)" = 2/2/2/0 ]'
-kill -TERM "$pcscf_pid"
-wait "$pcscf_pid"; rc=$?
-pcscf_pid=""
-final=$(grep 'event=stopped' "$tmp/pcscf.log")
-echo "# $final"
+pcscf_stop
 check "the P-CSCF stops cleanly (exit $rc) with no call and no session left" \
   eval '[ "$rc" -eq 0 ] && grep -q " calls=0 sessions=0 " <<< "$final"'
 check "it started 2 calls and ended 2, created 2 sessions and deleted 2" \

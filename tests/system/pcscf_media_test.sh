@@ -197,11 +197,7 @@ check "the worker timed each of the 5 creates from its SIP answer (stamped comma
   is "$((${p100:-0} + ${p1ms:-0} + ${pslow:-0}))" 5
 
 # --- the P-CSCF's own count ---------------------------------------------------------
-kill -TERM "$pcscf_pid"
-wait "$pcscf_pid"; rc=$?
-pcscf_pid=""
-final=$(grep 'event=stopped' "$tmp/pcscf.log")
-echo "# $final"
+pcscf_stop
 check "the P-CSCF stops cleanly (exit $rc) with no call and no session left" \
   eval '[ "$rc" -eq 0 ] && grep -q " calls=0 sessions=0 " <<< "$final"'
 check "it started 6 calls and ended 6, created 5 sessions and deleted 5; one media timeout" \
