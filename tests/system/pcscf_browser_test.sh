@@ -46,22 +46,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/call_lib.sh"
 . "$here/browser/browser_lib.sh"
 media_test_init b "${1:?build dir}" PCSCF_BROWSER_KEEP
-web=$here/../../controlplane/wwsf/web
-driver=$here/browser/wic-driver.mjs
-chromium=${CHROMIUM:-/usr/bin/chromium}
-for tool in tshark "$chromium"; do
-  command -v "$tool" >/dev/null || { echo "$tool missing: run tools/lib/deps.sh"; exit 1; }
-done
-for d in "$here/browser" "$web"; do
-  [ -d "$d/node_modules" ] || { echo "$d/node_modules missing: run tools/lib/deps.sh"; exit 1; }
-done
+# The WIC, bundled from its sources into $tmp (the tree's dist/ is not
+# touched, so that parallel runs cannot race).
+wic_init tshark
 wic_pid="" cap_pid=""
 wic_events=alice shots=${PCSCF_BROWSER_SCREENSHOTS:-$tmp}
-
-# --- the WIC, bundled from its sources into $tmp (the tree's dist/ is not
-# touched, so that parallel runs cannot race) --------------------------------
-(cd "$web" && node build.mjs "$tmp/wic/wic.js") > "$tmp/wic-build.log" 2>&1 ||
-  { echo "bundling the WIC failed:"; cat "$tmp/wic-build.log"; exit 1; }
 
 # --- namespaces: media links (to the dataplane's ports), signalling links --
 media_topology || exit 1

@@ -37,18 +37,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/call_lib.sh"
 . "$here/browser/browser_lib.sh"
 media_test_init h "${1:?build dir}" PCSCF_CHAT_KEEP
-web=$here/../../controlplane/wwsf/web
-driver=$here/browser/wic-driver.mjs
-chromium=${CHROMIUM:-/usr/bin/chromium}
-command -v "$chromium" >/dev/null || { echo "$chromium missing: run tools/lib/deps.sh"; exit 1; }
-for d in "$here/browser" "$web"; do
-  [ -d "$d/node_modules" ] || { echo "$d/node_modules missing: run tools/lib/deps.sh"; exit 1; }
-done
+wic_init
 wic_events=alice shots=$tmp
 ue_chat=$here/ims_chat_ue.py
-
-(cd "$web" && node build.mjs "$tmp/wic/wic.js") > "$tmp/wic-build.log" 2>&1 ||
-  { echo "bundling the WIC failed:"; cat "$tmp/wic-build.log"; exit 1; }
 media_topology || exit 1
 ims_start "$ims" 198.18.24.2 "$tmp/kamailio.log" || { echo "Kamailio did not start"; exit 1; }
 check "bob registers directly at the IMS core" \

@@ -6,6 +6,10 @@
 # of the driver's event file, $tmp/$wic_events.jsonl), the driver's stdin
 # open on fd 8, and $shots (where screenshots go).
 #
+# wic_init [TOOL...]      $web, $driver, $chromium set; Chromium, the TOOLs and
+#                         the npm packages checked (exit 1 naming what is
+#                         missing); the WIC bundled from its sources into
+#                         $tmp/wic/wic.js (the tree's dist/ is not touched)
 # wic COMMAND...          one command to the driver (wic-driver.mjs lists them)
 # shot NAME               a screenshot of the page into $shots/wic-NAME.png
 # page_text ID JQ [S]     the text of element ID satisfies JQ (a jq filter on
@@ -18,6 +22,20 @@
 #                         labelled LABEL): ICE and DTLS up with the gateway
 #                         198.18.0.2, packets both ways rising, sound both ways
 
+wic_init() {
+  web=$here/../../controlplane/wwsf/web
+  driver=$here/browser/wic-driver.mjs
+  chromium=${CHROMIUM:-/usr/bin/chromium}
+  local t d
+  for t in "$@" "$chromium"; do
+    command -v "$t" >/dev/null || { echo "$t missing: run tools/lib/deps.sh"; exit 1; }
+  done
+  for d in "$here/browser" "$web"; do
+    [ -d "$d/node_modules" ] || { echo "$d/node_modules missing: run tools/lib/deps.sh"; exit 1; }
+  done
+  (cd "$web" && node build.mjs "$tmp/wic/wic.js") > "$tmp/wic-build.log" 2>&1 ||
+    { echo "bundling the WIC failed:"; cat "$tmp/wic-build.log"; exit 1; }
+}
 wic() { echo "$*" >&8; }
 shot() { wic screenshot "$shots/wic-$1.png"; }
 page_text() {
