@@ -50,14 +50,7 @@ check "the dataplane runs" wait_running "$ctl" "$region"
 check "the P-CSCF attached to the dataplane" pcscf_start
 [ "$failures" -eq 0 ] || { summary; exit 1; }
 
-mkfifo "$tmp/wic.in" && exec 8<>"$tmp/wic.in"
-mkdir -p "$tmp/chromium"
-ip netns exec "$ue" env TMPDIR="$tmp/chromium" HOME="$tmp/chromium" node "$driver" \
-  --ws-uri ws://198.18.25.1:5062 --uri sip:alice@ims.example.net --password alice-secret \
-  --web "$web" --bundle "$tmp/wic/wic.js" --chromium "$chromium" --timeout 200 \
-  <&8 > "$tmp/alice.jsonl" 2> "$tmp/alice.err" &
-wic_pid=$!
-bg+=("$wic_pid")
+wic_start_alice
 check "Chromium opens the WIC" wait_event alice '.event == "ready"' 30
 wic register
 check "alice registers through the eP-CSCF" \

@@ -10,6 +10,10 @@
 #                         the npm packages checked (exit 1 naming what is
 #                         missing); the WIC bundled from its sources into
 #                         $tmp/wic/wic.js (the tree's dist/ is not touched)
+# wic_start_alice         the driver for alice (the WIC in Chromium, in $ue,
+#                         toward the eP-CSCF at 198.18.25.1:5062), commands
+#                         from fd 8, events in $tmp/alice.jsonl ($wic_pid;
+#                         Chromium's profile in $tmp/chromium)
 # wic COMMAND...          one command to the driver (wic-driver.mjs lists them)
 # shot NAME               a screenshot of the page into $shots/wic-NAME.png
 # page_text ID JQ [S]     the text of element ID satisfies JQ (a jq filter on
@@ -35,6 +39,16 @@ wic_init() {
   done
   (cd "$web" && node build.mjs "$tmp/wic/wic.js") > "$tmp/wic-build.log" 2>&1 ||
     { echo "bundling the WIC failed:"; cat "$tmp/wic-build.log"; exit 1; }
+}
+wic_start_alice() {
+  mkfifo "$tmp/wic.in" && exec 8<>"$tmp/wic.in"
+  mkdir -p "$tmp/chromium"
+  ip netns exec "$ue" env TMPDIR="$tmp/chromium" HOME="$tmp/chromium" node "$driver" \
+    --ws-uri ws://198.18.25.1:5062 --uri sip:alice@ims.example.net --password alice-secret \
+    --web "$web" --bundle "$tmp/wic/wic.js" --chromium "$chromium" --timeout 200 \
+    <&8 > "$tmp/alice.jsonl" 2> "$tmp/alice.err" &
+  wic_pid=$!
+  bg+=("$wic_pid")
 }
 wic() { echo "$*" >&8; }
 shot() { wic screenshot "$shots/wic-$1.png"; }
