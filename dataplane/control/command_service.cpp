@@ -159,12 +159,18 @@ bool CommandService::msrp_op_of(const dpif::Command& cmd, std::string& why) {
 }
 
 bool CommandService::one_owner(const dpif::Command& cmd, uint16_t& worker, std::string& why) const {
-    worker = owner_of(cmd.access.local.port, workers_);
+    // A bundled m= line that is not its transport has no access endpoint
+    // of its own (dpif BundleSpec): its core port names the worker, which
+    // must be its transport's (the worker's table checks that).
+    const bool member = cmd.bundle.transport != 0 && cmd.bundle.transport != cmd.hdr.session_id &&
+                        cmd.access.local.family == 0;
+    const dpif::IpEndpoint& first = member ? cmd.core.local : cmd.access.local;
+    worker = owner_of(first.port, workers_);
     for (const dpif::IpEndpoint* e :
          {&cmd.core.local, &cmd.core.local_rtcp, &cmd.access.local_rtcp}) {
         if (e->family != 0 && owner_of(e->port, workers_) != worker) {
-            why = "local port " + std::to_string(e->port) +
-                  " belongs to another worker than access.local";
+            why = "local port " + std::to_string(e->port) + " belongs to another worker than " +
+                  (member ? "core.local" : "access.local");
             return false;
         }
     }

@@ -25,6 +25,52 @@ bool source_is(const pkt::Frame& f, const Endpoint& e) {
     return e.family == f.ip_version && e.port == f.src_port && std::memcmp(e.addr, f.src, n) == 0;
 }
 
+uint32_t load_be32(const uint8_t* p) {
+    return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+// BUNDLE (RFC 8843 9.2): the m= line of what the browser sent on a
+// transport, as the slot of its session. RTP by payload type (the
+// m= lines' payload types are disjoint: the control plane and the table
+// see to it), remembering its SSRC; RTCP (decrypted) by the sender's SSRC
+// when the browser's RTP of an m= line had it, else by the SSRC the first
+// report block or the feedback is about when the IMS side's RTP of an m=
+// line had it, else the transport's own m= line. kNoSlot: RTP whose
+// payload type no m= line has.
+uint32_t bundle_target(BundleGroup& g, const uint8_t* p, uint32_t len, bool rtcp) {
+    if (!rtcp) {
+        const uint8_t idx = g.pt_index[p[1] & 0x7F];
+        if (idx == BundleGroup::kNoIndex) return BundleGroup::kNoSlot;
+        const uint32_t ssrc = load_be32(p + 8);
+        if ((g.has_in & (1U << idx)) == 0 || g.ssrc_in[idx] != ssrc) {
+            g.ssrc_in[idx] = ssrc;
+            g.has_in = static_cast<uint8_t>(g.has_in | (1U << idx));
+        }
+        return g.member[idx];
+    }
+    const uint32_t sender = load_be32(p + 4);
+    for (std::size_t k = 0; k < dpif::kMaxBundleSessions; ++k)
+        if ((g.has_in & (1U << k)) != 0 && g.ssrc_in[k] == sender) return g.member[k];
+    // SR: report blocks after 28 octets; RR after 8; RTPFB/PSFB: the media
+    // source's SSRC at 8 (RFC 3550 6.4, RFC 4585 6.1).
+    const uint8_t pt = p[1];
+    const uint8_t count = p[0] & 0x1F;
+    uint32_t about = 0;
+    bool has = false;
+    if (pt == 200 && count != 0 && len >= 32) {
+        about = load_be32(p + 28);
+        has = true;
+    } else if ((pt == 201 && count != 0 && len >= 12) || ((pt == 205 || pt == 206) && len >= 12)) {
+        about = load_be32(p + 8);
+        has = true;
+    }
+    if (has) {
+        for (std::size_t k = 0; k < dpif::kMaxBundleSessions; ++k)
+            if ((g.has_out & (1U << k)) != 0 && g.ssrc_out[k] == about) return g.member[k];
+    }
+    return g.transport;
+}
+
 void learn_endpoint(Endpoint& e, const pkt::Frame& f) {
     e = Endpoint{};
     e.family = f.ip_version;
@@ -337,8 +383,8 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         if (!pend[i].live) continue;
         const pkt::Frame& f = frames[i];
         RelayPacket& p = pkts[i];
-        Session& s = table_.at(pend[i].slot);
-        Leg& in = s.leg[static_cast<std::size_t>(pend[i].side)];
+        const auto in_side = static_cast<std::size_t>(pend[i].side);
+        Leg& in = table_.at(pend[i].slot).leg[in_side];
         if (in.learn_remote) {
             Endpoint& e = pend[i].rtcp_port ? in.remote_rtcp : in.remote;
             if (!e.set()) learn_endpoint(e, f);
@@ -347,7 +393,34 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
             std::memcpy(in.next_hop_mac, p.data + 6, 6);  // Ethernet source
             in.mac_known = true;
         }
-        const Leg& out = s.leg[static_cast<std::size_t>(other(pend[i].side))];
+        uint8_t* const media = p.data + f.payload_offset;
+        if (in.bundle == kBundleTransport && pend[i].side == Side::Access) {
+            // Several m= lines on this transport: which one is it?
+            BundleGroup& g = table_.group(table_.at(pend[i].slot).bundle_group);
+            const uint32_t m = bundle_target(g, media, pend[i].payload_len, pend[i].rtcp);
+            if (m == BundleGroup::kNoSlot) {
+                drop(i, RelayDrop::BundleDemux);
+                continue;
+            }
+            pend[i].slot = m;
+        }
+        Session& s = table_.at(pend[i].slot);
+        if (s.leg[0].bundle != kBundleNone && pend[i].side == Side::Core && !pend[i].rtcp) {
+            // The IMS side's SSRC of this m= line, for the browser's RTCP.
+            BundleGroup& g = table_.group(s.bundle_group);
+            const uint32_t ssrc = load_be32(media + 8);
+            const uint8_t idx = s.bundle_index;
+            if ((g.has_out & (1U << idx)) == 0 || g.ssrc_out[idx] != ssrc) {
+                g.ssrc_out[idx] = ssrc;
+                g.has_out = static_cast<uint8_t>(g.has_out | (1U << idx));
+            }
+        }
+        const Leg* out_leg = table_.sending_leg(s, other(pend[i].side));
+        if (out_leg == nullptr) {  // a bundled m= line whose transport is gone
+            drop(i, RelayDrop::NoRemote);
+            continue;
+        }
+        const Leg& out = *out_leg;
         const bool own_rtcp = pend[i].rtcp && !out.rtcp_mux;
         if (!(own_rtcp ? out.remote_rtcp : out.remote).set()) {
             drop(i, RelayDrop::NoRemote);
@@ -363,8 +436,8 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         }
         // What the arrival leg may send us (issue 11): only authenticated
         // media spends its allowance, before any work is spent on it.
-        if (in.policed &&
-            !police_admit(s.police[static_cast<std::size_t>(pend[i].side)], now_ns_,
+        if (s.leg[in_side].policed &&
+            !police_admit(s.police[in_side], now_ns_,
                           static_cast<uint32_t>(f.payload_offset - f.l3_offset) + f.payload_len)) {
             drop(i, RelayDrop::Policed);
             continue;
@@ -373,10 +446,9 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
             if (out.security == dpif::LegSecurity::DtlsSrtp) drop(i, RelayDrop::NotKeyed);
             continue;
         }
-        uint8_t* payload = p.data + f.payload_offset;
         const uint8_t* end = p.data + p.len + p.tailroom;
-        const srtp::PacketOp op{out.tx, payload, pend[i].payload_len,
-                                static_cast<uint32_t>(end - payload), srtp::Status::Ok};
+        const srtp::PacketOp op{out.tx, media, pend[i].payload_len,
+                                static_cast<uint32_t>(end - media), srtp::Status::Ok};
         if (pend[i].rtcp) {
             out_rtcp_of[n_out_rtcp] = static_cast<uint8_t>(i);
             out_rtcp[n_out_rtcp++] = op;
@@ -405,7 +477,7 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         RelayPacket& p = pkts[i];
         Session& s = table_.at(pend[i].slot);
         const Side out_side = other(pend[i].side);
-        const Leg& out = s.leg[static_cast<std::size_t>(out_side)];
+        const Leg& out = *table_.sending_leg(s, out_side);  // step 3 saw it there
         const bool own_rtcp = pend[i].rtcp && !out.rtcp_mux;
         const Endpoint& src = own_rtcp ? out.local_rtcp : out.local;
         const Endpoint& dst = own_rtcp ? out.remote_rtcp : out.remote;

@@ -56,7 +56,8 @@ namespace isthmus::session {
     X(NotKeyed, "not_keyed")          /* to or from a DTLS-SRTP leg whose handshake is not up */  \
     X(SlowPathFull, "slow_path_full") /* DTLS datagram: the slow path's ring was full (I/O side)  \
                                        */                                                         \
-    X(Policed, "policed")             /* beyond what the arrival leg may send (policer.hpp) */
+    X(Policed, "policed")             /* beyond what the arrival leg may send (policer.hpp) */    \
+    X(BundleDemux, "bundle_demux")    /* RTP on a BUNDLE transport: no m= line has its PT */
 
 enum class RelayDrop : uint8_t {
 #define ISTHMUS_X(name, label) name,

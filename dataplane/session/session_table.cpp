@@ -127,20 +127,25 @@ SessionTable::SessionTable(srtp::Engine& engine, TableLimits limits)
       sessions_(limits_.max_sessions),
       contexts_(limits_.srtp_contexts),
       flows_(4 * limits_.max_sessions),
-      ids_(limits_.max_sessions) {
+      ids_(limits_.max_sessions),
+      groups_(std::max<uint32_t>(1, limits_.max_sessions / 2)) {
     free_slots_.reserve(limits_.max_sessions);
     for (uint32_t s = limits_.max_sessions; s-- > 0;)
         free_slots_.push_back(s);
     free_contexts_.reserve(limits_.srtp_contexts);
     for (uint32_t c = limits_.srtp_contexts; c-- > 0;)
         free_contexts_.push_back(c);
+    free_groups_.reserve(groups_.size());
+    for (auto g = static_cast<uint32_t>(groups_.size()); g-- > 0;)
+        free_groups_.push_back(g);
 }
 
 SessionTable::~SessionTable() = default;
 
 std::size_t SessionTable::memory_bytes() const {
     return sessions_.bytes() + contexts_.bytes() + flows_.memory_bytes() + ids_.memory_bytes() +
-           (free_slots_.capacity() + free_contexts_.capacity()) * 4;
+           groups_.size() * sizeof(BundleGroup) +
+           (free_slots_.capacity() + free_contexts_.capacity() + free_groups_.capacity()) * 4;
 }
 
 uint32_t SessionTable::slot_of(uint64_t id) const {
@@ -249,7 +254,28 @@ bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
             return false;
         }
     }
+    const uint64_t transport = cmd.bundle.transport;
+    if (transport != 0 && transport != cmd.hdr.session_id) {
+        // Another m= line of a BUNDLE: its access leg is the transport's.
+        static constexpr dpif::LegSpec kUnset{};
+        if (std::memcmp(&cmd.access, &kUnset, sizeof kUnset) != 0) {
+            detail =
+                "access: a bundled m= line sends on its transport's access leg (leave it "
+                "unset)";
+            return false;
+        }
+        plans[0] = LegPlan{};
+        if (cmd.core.security == LegSecurity::DtlsSctp) {
+            detail = "core.security: a data channel's leg is an access leg";
+            return false;
+        }
+        return plan_leg(cmd.core, Side::Core, plans[1], detail);
+    }
     if (!plan_leg(cmd.access, Side::Access, plans[0], detail)) return false;
+    if (transport != 0 && cmd.access.security == LegSecurity::DtlsSctp) {
+        detail = "bundle: a data channel cannot carry a BUNDLE transport (not supported yet)";
+        return false;
+    }
     if (cmd.access.security == LegSecurity::DtlsSctp) {
         // A data channel's session: its far side is the slow path's (MSRP
         // over TCP, docs/datachannel.md), not a UDP leg of the worker.
@@ -389,6 +415,9 @@ dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& det
     LegPlan plans[2];
     if (!plan_legs(cmd, plans, detail)) return ResultCode::BadParams;
     if (!endpoints_free(plans, kNoSlot, detail)) return ResultCode::PortInUse;
+    BundlePlan bundle;
+    if (const ResultCode rc = plan_bundle(cmd, kNoSlot, bundle, detail); rc != ResultCode::Ok)
+        return rc;
     std::size_t need = 0;
     for (const LegPlan& p : plans)
         if (p.leg.security != LegSecurity::Rtp) need += 2;
@@ -434,6 +463,7 @@ dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& det
     s.id = id;
     s.generation = cmd.hdr.generation;
     set_policing(s, cmd);
+    attach_bundle(slot, bundle, cmd.bundle);
     for (int i = 0; i < 2; ++i) {
         const Leg& leg = s.leg[i];
         const Side side = static_cast<Side>(i);
@@ -457,6 +487,9 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
     LegPlan plans[2];
     if (!plan_legs(cmd, plans, detail)) return ResultCode::BadParams;
     if (!endpoints_free(plans, slot, detail)) return ResultCode::PortInUse;
+    BundlePlan bundle;
+    if (const ResultCode rc = plan_bundle(cmd, slot, bundle, detail); rc != ResultCode::Ok)
+        return rc;
     Session& s = sessions_[slot];
     // Each direction of a leg keeps its context (and so its SRTP stream
     // state: ROC, replay window, SRTCP index) when its keys did not change
@@ -584,6 +617,7 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
     }
     s.generation = cmd.hdr.generation;
     set_policing(s, cmd);
+    attach_bundle(slot, bundle, cmd.bundle);
     for (int i = 0; i < 2; ++i) {
         const Leg& leg = s.leg[i];
         const Side side = static_cast<Side>(i);
@@ -593,6 +627,134 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
             flows_.insert(flow_key(leg.local_rtcp), FlowRef::encode(slot, side, true));
     }
     return ResultCode::Ok;
+}
+
+dpif::ResultCode SessionTable::plan_bundle(const dpif::Command& cmd, uint32_t own_slot,
+                                           BundlePlan& plan, std::string& detail) const {
+    plan = BundlePlan{};
+    const dpif::BundleSpec& b = cmd.bundle;
+    if (b.transport == 0) return ResultCode::Ok;
+    if (b.pt_count == 0 || b.pt_count > dpif::kMaxBundlePayloadTypes) {
+        detail = "bundle.pt_count: 1.." + std::to_string(dpif::kMaxBundlePayloadTypes);
+        return ResultCode::BadParams;
+    }
+    bool seen[128] = {};
+    for (uint8_t k = 0; k < b.pt_count; ++k) {
+        const uint8_t pt = b.payload_types[k];
+        if (pt > 127 || seen[pt]) {
+            detail = "bundle.payload_types: each 0..127, none twice";
+            return ResultCode::BadParams;
+        }
+        seen[pt] = true;
+    }
+    const Session* own = own_slot == kNoSlot ? nullptr : &sessions_[own_slot];
+    if (b.transport == cmd.hdr.session_id) {
+        plan.role = kBundleTransport;
+        const bool keeps = own != nullptr && own->bundle_group != kNoGroup &&
+                           groups_[own->bundle_group].transport == own_slot;
+        if (keeps) {
+            const BundleGroup& g = groups_[own->bundle_group];
+            for (uint8_t k = 0; k < b.pt_count; ++k) {
+                const uint8_t at = g.pt_index[b.payload_types[k]];
+                if (at != BundleGroup::kNoIndex && at != own->bundle_index) {
+                    detail = "bundle.payload_types: " + std::to_string(b.payload_types[k]) +
+                             " is another bundled m= line's";
+                    return ResultCode::BadParams;
+                }
+            }
+            plan.group = own->bundle_group;
+        } else if (free_groups_.empty()) {
+            detail = "no free BUNDLE group on this worker";
+            return ResultCode::TableFull;
+        }
+        return ResultCode::Ok;
+    }
+    plan.role = kBundleMember;
+    const uint32_t t = slot_of(b.transport);
+    if (t == kNoSlot || sessions_[t].leg[0].bundle != kBundleTransport) {
+        detail = "bundle.transport: session " + std::to_string(b.transport) +
+                 " is not a BUNDLE transport on this worker";
+        return ResultCode::BadParams;
+    }
+    plan.group = sessions_[t].bundle_group;
+    const BundleGroup& g = groups_[plan.group];
+    const bool in_group = own != nullptr && own->bundle_group == plan.group;
+    if (!in_group) {
+        bool room = false;
+        for (uint32_t m : g.member)
+            room = room || m == BundleGroup::kNoSlot;
+        if (!room) {
+            detail = "bundle: " + std::to_string(dpif::kMaxBundleSessions) +
+                     " m= lines share that transport already";
+            return ResultCode::BadParams;
+        }
+    }
+    for (uint8_t k = 0; k < b.pt_count; ++k) {
+        const uint8_t at = g.pt_index[b.payload_types[k]];
+        if (at != BundleGroup::kNoIndex && !(in_group && at == own->bundle_index)) {
+            detail = "bundle.payload_types: " + std::to_string(b.payload_types[k]) +
+                     " is another bundled m= line's";
+            return ResultCode::BadParams;
+        }
+    }
+    return ResultCode::Ok;
+}
+
+void SessionTable::detach_bundle(uint32_t slot) {
+    Session& s = sessions_[slot];
+    if (s.bundle_group == kNoGroup) return;
+    BundleGroup& g = groups_[s.bundle_group];
+    const uint8_t idx = s.bundle_index;
+    for (uint8_t& i : g.pt_index)
+        if (i == idx) i = BundleGroup::kNoIndex;
+    g.member[idx] = BundleGroup::kNoSlot;
+    g.has_in = static_cast<uint8_t>(g.has_in & ~(1U << idx));
+    g.has_out = static_cast<uint8_t>(g.has_out & ~(1U << idx));
+    if (g.transport == slot) g.transport = BundleGroup::kNoSlot;
+    if (--g.refs == 0) {
+        g = BundleGroup{};
+        free_groups_.push_back(s.bundle_group);
+    }
+    s.bundle_group = kNoGroup;
+    s.bundle_index = 0;
+    s.leg[0].bundle = kBundleNone;
+}
+
+void SessionTable::attach_bundle(uint32_t slot, const BundlePlan& plan,
+                                 const dpif::BundleSpec& spec) {
+    Session& s = sessions_[slot];
+    if (plan.role == kBundleNone) {
+        detach_bundle(slot);
+        return;
+    }
+    if (s.bundle_group != kNoGroup && s.bundle_group == plan.group) {
+        // Stays where it is (the transport keeps its group, a member its
+        // index): only its payload types change.
+        BundleGroup& g = groups_[s.bundle_group];
+        for (uint8_t& i : g.pt_index)
+            if (i == s.bundle_index) i = BundleGroup::kNoIndex;
+    } else {
+        detach_bundle(slot);
+        uint32_t gi = plan.group;
+        if (plan.role == kBundleTransport) {
+            gi = free_groups_.back();
+            free_groups_.pop_back();
+            groups_[gi] = BundleGroup{};
+            groups_[gi].transport = slot;
+        }
+        BundleGroup& g = groups_[gi];
+        uint8_t idx = 0;
+        while (g.member[idx] != BundleGroup::kNoSlot)
+            ++idx;  // plan_bundle saw a free index
+        g.member[idx] = slot;
+        ++g.refs;
+        s.bundle_group = gi;
+        s.bundle_index = idx;
+    }
+    BundleGroup& g = groups_[s.bundle_group];
+    for (uint8_t k = 0; k < spec.pt_count; ++k)
+        g.pt_index[spec.payload_types[k]] = s.bundle_index;
+    s.leg[0].bundle = plan.role;
 }
 
 void SessionTable::set_policing(Session& s, const dpif::Command& cmd) const {
@@ -660,6 +822,7 @@ bool SessionTable::remove(uint64_t id) {
     const uint32_t slot = slot_of(id);
     if (slot == kNoSlot) return false;
     uninstall_flows(slot);
+    detach_bundle(slot);
     Session& s = sessions_[slot];
     for (int i = 0; i < 2; ++i) {
         if (s.dtls[i].on) {  // its keys are in the reserved contexts

@@ -78,10 +78,18 @@ struct Leg {
     // only then does the relay read the session's fifth cache line.
     bool policed = false;
     uint8_t next_hop_mac[6] = {};  // link address toward remote (learned or resolved)
-    srtp::Context* rx = nullptr;   // Sdes: unprotects what arrives on this leg
-    srtp::Context* tx = nullptr;   // Sdes: protects what this leg sends
+    // BUNDLE (access legs; dpif BundleSpec): kBundleTransport on the
+    // transport session's leg (what arrives on it is given to the m= line
+    // its payload type or SSRC names), kBundleMember on the leg of another
+    // bundled m= line (unused: it sends on the transport's leg).
+    uint8_t bundle = 0;
+    srtp::Context* rx = nullptr;  // Sdes: unprotects what arrives on this leg
+    srtp::Context* tx = nullptr;  // Sdes: protects what this leg sends
 };
 static_assert(sizeof(Leg) == 112);
+inline constexpr uint8_t kBundleNone = 0;
+inline constexpr uint8_t kBundleTransport = 1;
+inline constexpr uint8_t kBundleMember = 2;
 
 // Hot first: what the relay reads and writes per packet (both legs and the
 // counters) fills the first four cache lines exactly; the policers start
@@ -137,6 +145,10 @@ struct alignas(64) Session {
     uint64_t idle_mark = 0;
     uint64_t idle_since_ns = 0;
     bool idle_reported = false;
+    // BUNDLE: the group this session's m= line is in (SessionTable::group),
+    // and its index there; kNoGroup: not bundled.
+    uint32_t bundle_group = UINT32_MAX;
+    uint8_t bundle_index = 0;
 };
 inline constexpr std::size_t kSessionHotBytes = 256;
 static_assert(offsetof(Session, police) == kSessionHotBytes);
@@ -152,6 +164,29 @@ struct FlowRef {
     }
     static FlowRef decode(uint32_t v) {
         return {v >> 2, static_cast<Side>((v >> 1) & 1U), (v & 1U) != 0};
+    }
+};
+
+// The m= lines of one BUNDLE transport (dpif BundleSpec), by index: index
+// of the transport session first. Only its worker touches it.
+struct BundleGroup {
+    static constexpr uint8_t kNoIndex = 0xFF;
+    static constexpr uint32_t kNoSlot = UINT32_MAX;
+    uint32_t transport = kNoSlot;  // the transport session's slot; kNoSlot once it is gone
+    uint32_t refs = 0;             // sessions in the group (0: the group is free)
+    uint32_t member[dpif::kMaxBundleSessions];    // slot per index (kNoSlot: free)
+    uint32_t ssrc_in[dpif::kMaxBundleSessions];   // the browser's RTP SSRC last seen per index
+    uint32_t ssrc_out[dpif::kMaxBundleSessions];  // the IMS side's RTP SSRC last seen
+    uint8_t has_in = 0;                           // bit per index: ssrc_in[index] seen
+    uint8_t has_out = 0;                          // bit per index: ssrc_out[index] seen
+    uint8_t pt_index[128];                        // payload type -> index (kNoIndex: none)
+    BundleGroup() {
+        for (uint32_t& m : member)
+            m = kNoSlot;
+        for (uint8_t& i : pt_index)
+            i = kNoIndex;
+        for (std::size_t k = 0; k < dpif::kMaxBundleSessions; ++k)
+            ssrc_in[k] = ssrc_out[k] = 0;
     }
 };
 
@@ -222,6 +257,23 @@ class SessionTable {
     const Session& at(uint32_t slot) const { return sessions_[slot]; }
     uint32_t capacity() const { return limits_.max_sessions; }
     uint32_t police_burst_ms() const { return limits_.police_burst_ms; }
+    static constexpr uint32_t kNoGroup = UINT32_MAX;
+    BundleGroup& group(uint32_t g) { return groups_[g]; }
+    const BundleGroup& group(uint32_t g) const { return groups_[g]; }
+    // BUNDLE groups in use, and how many the table holds (max_sessions / 2:
+    // a group has two m= lines or more, or the control plane sends none).
+    uint32_t groups_in_use() const {
+        return groups_capacity() - static_cast<uint32_t>(free_groups_.size());
+    }
+    uint32_t groups_capacity() const { return static_cast<uint32_t>(groups_.size()); }
+    // The leg a session's `side` sends on: its own, or a bundled m= line's
+    // transport's access leg; nullptr when that transport is gone.
+    const Leg* sending_leg(const Session& s, Side side) const {
+        const Leg& l = s.leg[static_cast<std::size_t>(side)];
+        if (l.bundle != kBundleMember) return &l;
+        const uint32_t t = groups_[s.bundle_group].transport;
+        return t == BundleGroup::kNoSlot ? nullptr : &sessions_[t].leg[0];
+    }
     uint32_t size() const { return live_; }
     const flow::FlowTable& flows() const { return flows_; }
     template <class F>
@@ -247,6 +299,18 @@ class SessionTable {
     // The policers of both legs from cmd.police_kbps (validated by
     // plan_legs) and the table's burst allowance.
     void set_policing(Session& s, const dpif::Command& cmd) const;
+    // BUNDLE: what a create/update's BundleSpec asks (checked against the
+    // table, nothing changed), then applied after the legs are in place.
+    struct BundlePlan {
+        uint8_t role = kBundleNone;
+        uint32_t group = kNoGroup;  // member: the transport's group
+    };
+    dpif::ResultCode plan_bundle(const dpif::Command& cmd, uint32_t own_slot, BundlePlan& plan,
+                                 std::string& detail) const;
+    // Takes the session out of its group (a transport leaves its members
+    // without one: they drop what they would send the browser).
+    void detach_bundle(uint32_t slot);
+    void attach_bundle(uint32_t slot, const BundlePlan& plan, const dpif::BundleSpec& spec);
     srtp::Context* take_context();
     void give_context(srtp::Context*& c);
 
@@ -265,6 +329,8 @@ class SessionTable {
     std::vector<uint32_t> free_contexts_;  // stack, reserved at construction
     flow::FlowTable flows_;                // local endpoint -> FlowRef
     flow::FlowTable ids_;                  // session id -> slot
+    std::vector<BundleGroup> groups_;      // BUNDLE groups, allocated at construction
+    std::vector<uint32_t> free_groups_;    // stack
     uint32_t live_ = 0;
     uint32_t next_dtls_serial_ = 1;
 };

@@ -2,7 +2,7 @@
 // pops from the command ring: the main lcore's CommandService, the owning
 // worker's SessionTable create / update / delete, the Results back through
 // the service and their log lines (dpif_fuzz_check.hpp). The input is one
-// or more 1024-octet Commands (the last padded with zeros), every field the
+// or more 1088-octet Commands (the last padded with zeros), every field the
 // input's. A broken property aborts with its description, so libFuzzer
 // saves the input.
 //

@@ -10,7 +10,7 @@
 // CommandService::on_worker_event, and its debug log line
 // (command_result_text).
 //
-// The input is one or more Commands: consecutive 1024-octet pieces, the last
+// The input is one or more Commands: consecutive 1088-octet pieces, the last
 // one padded with zeros (so every field is the input's: header version and
 // type, endpoints, keys, ICE strings with or without NUL, fingerprints). The
 // worker's dispatch (dataplane/worker.cpp Worker::handle and
@@ -287,6 +287,7 @@ inline std::string check_table(const SessionTable& t, std::set<uint64_t>& ids) {
     uint32_t live = 0;
     std::size_t flows = 0;
     std::set<const srtp::Context*> used;
+    uint32_t bundled_sessions = 0;
     for (uint32_t slot = 0; slot < t.capacity(); ++slot) {
         const session::Session& s = t.at(slot);
         if (s.id == 0) continue;
@@ -306,8 +307,12 @@ inline std::string check_table(const SessionTable& t, std::set<uint64_t>& ids) {
                     r.rtcp_port != (e == &leg.local_rtcp))
                     return who + "a local endpoint's flow is missing or wrong";
             }
-            if (side == session::Side::Access && !leg.local.set())
+            if (side == session::Side::Access && !leg.local.set() &&
+                leg.bundle != session::kBundleMember)
                 return who + "an access leg without a local endpoint";
+            if (side == session::Side::Access && leg.bundle == session::kBundleMember &&
+                (leg.local.set() || leg.security != dpif::LegSecurity::Rtp || s.dtls[0].on))
+                return who + "a bundled m= line with an access leg of its own";
             const bool sdes = leg.security == dpif::LegSecurity::Sdes;
             const bool dtls = s.dtls[i].on;
             if (leg.security == dpif::LegSecurity::DtlsSrtp && !dtls)
@@ -333,7 +338,35 @@ inline std::string check_table(const SessionTable& t, std::set<uint64_t>& ids) {
         }
         for (const srtp::Context* c : contexts_of(s))
             if (!used.insert(c).second) return who + "an SRTP context used twice";
+        // BUNDLE: the session and its group agree.
+        const bool bundled = s.leg[0].bundle != session::kBundleNone;
+        if (bundled != (s.bundle_group != SessionTable::kNoGroup))
+            return who + "its bundle flag and its group disagree";
+        if (bundled) {
+            if (s.bundle_group >= t.groups_capacity() || s.bundle_index >= dpif::kMaxBundleSessions)
+                return who + "a bundle group or index out of range";
+            const session::BundleGroup& g = t.group(s.bundle_group);
+            if (g.refs == 0 || g.member[s.bundle_index] != slot)
+                return who + "not in its bundle group";
+            if ((s.leg[0].bundle == session::kBundleTransport) != (g.transport == slot))
+                return who + "a bundle transport its group does not name";
+            ++bundled_sessions;
+        }
     }
+    uint32_t refs = 0, groups = 0;
+    for (uint32_t g = 0; g < t.groups_capacity(); ++g) {
+        const session::BundleGroup& bg = t.group(g);
+        if (bg.refs == 0) continue;
+        ++groups;
+        refs += bg.refs;
+        for (uint8_t idx : bg.pt_index)
+            if (idx != session::BundleGroup::kNoIndex &&
+                (idx >= dpif::kMaxBundleSessions ||
+                 bg.member[idx] == session::BundleGroup::kNoSlot))
+                return "a bundle group maps a payload type to no m= line";
+    }
+    if (refs != bundled_sessions || groups != t.groups_in_use())
+        return "bundle groups: their members are not the bundled sessions";
     if (used.size() > kLimits.srtp_contexts) return "more contexts in use than exist";
     if (live != t.size()) return "size() is not the number of live slots";
     if (flows != t.flows().size())
@@ -672,7 +705,7 @@ inline std::string set_up(Dataplane& dp) {
     return "";
 }
 
-// The input as Commands: 1024-octet pieces, the last padded with zeros.
+// The input as Commands: 1088-octet pieces, the last padded with zeros.
 inline std::vector<Command> commands_of(std::span<const uint8_t> data) {
     std::vector<Command> out;
     for (std::size_t at = 0; out.empty() || (at < data.size() && out.size() < kMaxCommands);

@@ -153,6 +153,30 @@ std::vector<std::pair<std::string, std::vector<Command>>> seeds() {
         up.msrp.tcp_remote = endpoint6(0x20, 2855);
         out.push_back({"datachannel_chat.dpif", {c, up, typed(c, MsgType::SessionDelete, 3)}});
     }
+    {
+        // BUNDLE (dpif BundleSpec): a DTLS transport (audio) and a video m=
+        // line on it, the video's payload types moved, the transport
+        // deleted first (the member orphaned), then the member.
+        Command t = dtls_create(27, 1, 40020, 50020);
+        t.bundle.transport = 27;
+        t.bundle.pt_count = 2;
+        t.bundle.payload_types[0] = 111;
+        t.bundle.payload_types[1] = 0;
+        Command m = command(MsgType::SessionCreate, 28, 1, 2);
+        m.core.local = endpoint6(3, 50024);
+        m.core.remote = endpoint6(0x20, 6002);
+        m.core.rtcp_mux = 1;
+        m.core.security = dpif::LegSecurity::Rtp;
+        m.bundle.transport = 27;
+        m.bundle.pt_count = 2;
+        m.bundle.payload_types[0] = 96;
+        m.bundle.payload_types[1] = 97;
+        Command mu = typed(m, MsgType::SessionUpdate, 3);
+        mu.bundle.payload_types[1] = 98;
+        out.push_back(
+            {"bundle_transport_and_member.dpif",
+             {t, m, mu, typed(t, MsgType::SessionDelete, 4), typed(m, MsgType::SessionDelete, 5)}});
+    }
     return out;
 }
 
@@ -220,6 +244,10 @@ std::vector<Field> fields() {
         {offsetof(Command, access.reserved), 1, false},
         {offsetof(Command, police_kbps[0]), 4, false},
         {offsetof(Command, police_kbps[1]), 4, false},
+        {offsetof(Command, bundle.transport), 8, false},
+        {offsetof(Command, bundle.pt_count), 1, false},
+        {offsetof(Command, bundle.payload_types), 1, false},
+        {offsetof(Command, bundle.payload_types) + 1, 1, false},
         {offsetof(Command, msrp.setup), 1, false},
         {offsetof(Command, msrp.channel_id), 2, false},
         {offsetof(Command, msrp.tcp_local.family), 1, false},

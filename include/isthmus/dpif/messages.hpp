@@ -17,7 +17,7 @@
 
 namespace isthmus::dpif {
 
-inline constexpr uint16_t kAbiVersion = 2;  // 2: the region holds the capture area
+inline constexpr uint16_t kAbiVersion = 3;  // 2: the region holds the capture area; 3: BundleSpec
 
 enum class MsgType : uint16_t {
     // control plane -> dataplane
@@ -173,6 +173,34 @@ struct MsrpSpec {
 };
 static_assert(sizeof(MsrpSpec) == 264);
 
+// BUNDLE (RFC 8843; issue 7): several m= lines of one call on one access
+// transport (one port, one ICE pair, one DTLS association, one SRTP
+// context each way), each with its own core leg toward the IMS (TS 23.228
+// Annex U: no multiplexing into the IMS). One dataplane session per m= line
+// in use, as without BUNDLE:
+//  - the transport's session (the BUNDLE-tagged m= line): transport = its
+//    own session id; its access leg is a full DtlsSrtp leg;
+//  - every other bundled m= line's session: transport = the transport
+//    session's id, a live session of the same worker; its access leg is
+//    left unset (all zero: it is the transport's), its core leg is its own.
+// payload_types: the RTP payload types of the m= line (both descriptions'
+// formats): RTP the browser sends with one of them is relayed to this
+// session's core leg. A payload type belongs to one m= line of a bundle.
+// The browser's RTCP goes to the session whose RTP it reports on (the
+// sender's SSRC, else the reported or fed-back SSRC), else the transport's.
+// What the core legs send the browser goes out on the transport.
+// transport == 0: not bundled (everything else ignored).
+inline constexpr std::size_t kMaxBundlePayloadTypes = 48;
+inline constexpr std::size_t kMaxBundleSessions = 8;  // m= lines in one bundle
+
+struct BundleSpec {
+    uint64_t transport;  // 0, or the session id of the bundle's transport
+    uint8_t pt_count;    // 1..kMaxBundlePayloadTypes when bundled
+    uint8_t reserved[7];
+    uint8_t payload_types[kMaxBundlePayloadTypes];  // 0..127 each
+};
+static_assert(sizeof(BundleSpec) == 64);
+
 // control plane -> dataplane
 struct Command {
     MsgHeader hdr;
@@ -194,9 +222,11 @@ struct Command {
     // command that leaves these zero, as before this field, polices
     // nothing); otherwise 8..10,000,000.
     uint32_t police_kbps[2];
+    BundleSpec bundle;  // ABI 3
 };
-static_assert(sizeof(Command) == 1024);
+static_assert(sizeof(Command) == 1088);
 static_assert(offsetof(Command, police_kbps) == 1016);
+static_assert(offsetof(Command, bundle) == 1024);
 static_assert(std::is_trivially_copyable_v<Command> && std::is_standard_layout_v<Command>);
 
 // dataplane -> control plane

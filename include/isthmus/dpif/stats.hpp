@@ -16,7 +16,7 @@
 namespace isthmus::dpif {
 
 inline constexpr uint32_t kMaxStatBlocks = 32;  // ports, workers, ...
-inline constexpr uint32_t kMaxStatCounters = 48;
+inline constexpr uint32_t kMaxStatCounters = 64;
 
 struct StatCounter {
     char name[40];   // NUL-terminated metric-style name, e.g. "drop_bad_ip_checksum"
