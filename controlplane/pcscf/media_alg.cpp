@@ -5,8 +5,10 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <iterator>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -93,6 +95,32 @@ void copy_text(char* dst, std::size_t size, std::string_view s) {
 
 bool is_rtp_media(const sdp::MediaDescription& m) {
     return m.m.port != 0 && (m.m.media == "audio" || m.m.media == "video");
+}
+
+// A payload type on two audio or video m= lines in use of an IMS offer: a
+// BUNDLE of them could not be told apart by payload type (its m= lines
+// have no a=mid the IMS side would write in its RTP).
+bool shared_payload_type(const sdp::SessionDescription& d) {
+    std::set<std::string> seen;
+    for (const sdp::MediaDescription& m : d.media) {
+        if (!is_rtp_media(m)) continue;
+        for (const std::string& f : m.m.formats)
+            if (!seen.insert(f).second) return true;
+    }
+    return false;
+}
+
+// The payload types of an m= line's formats (RTP: 0..127), at most `max`.
+std::vector<uint8_t> payload_types(const std::vector<std::string>& formats, std::size_t max) {
+    std::vector<uint8_t> out;
+    for (const std::string& f : formats) {
+        if (out.size() == max) break;
+        unsigned v = 0;
+        const auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+        if (ec != std::errc{} || end != f.data() + f.size() || v > 127) continue;
+        out.push_back(static_cast<uint8_t>(v));
+    }
+    return out;
 }
 
 // A browser's data channel carrying MSRP (an a=dcmap with subprotocol MSRP).
@@ -226,17 +254,25 @@ void MediaAlg::set_dataplane(std::optional<std::string> fingerprint, bool restar
     }
     count(MediaCounter::Resyncs);
     push(dpif::MsgType::ResyncBegin, 0, nullptr, nullptr);
-    for (auto& [k, call] : calls_) {
+    for (auto& [k, call] : calls_)
+        resync_call(call);
+    push(dpif::MsgType::ResyncEnd, 0, nullptr, nullptr);
+}
+
+void MediaAlg::resync_call(const Call& call) {
+    // BUNDLE transports (and sessions of their own) first, then the m=
+    // lines that send on them.
+    for (int pass = 0; pass < 2; ++pass) {
         for (std::size_t i = 0; i < call.slots.size(); ++i) {
             const Slot& s = call.slots[i];
-            if (s.programmed) {
-                // (A chat's data channel and MSRP parts too.)
-                push_session(dpif::MsgType::SessionCreate, call.id << 5 | i, s);
-                commands_.back().stamp_ns = kNoStamp;  // no SIP answer made it
-            }
+            const uint64_t id = call.id << 5 | i;
+            const bool member = s.bundle.transport != 0 && s.bundle.transport != id;
+            if (!s.programmed || member != (pass == 1)) continue;
+            // (A chat's data channel and MSRP parts too.)
+            push_session(dpif::MsgType::SessionCreate, id, s);
+            commands_.back().stamp_ns = kNoStamp;  // no SIP answer made it
         }
     }
-    push(dpif::MsgType::ResyncEnd, 0, nullptr, nullptr);
 }
 
 // --- requests ------------------------------------------------------------------
@@ -524,7 +560,7 @@ sdp::WebRtcSide MediaAlg::web_side(Call& call) const {
     w.ice = call.ice;
     w.fingerprint = {"sha-256", fingerprint_.value_or("")};
     w.dtls_role = call.dtls_role;
-    w.bundle = false;
+    w.bundle = true;  // offer() declines it for an IMS offer the browser could not demultiplex
     for (const Slot& s : call.slots) {
         w.ports.push_back(s.legs ? s.legs->access : 0);
         w.msrp_session_ids.push_back(s.msrp_sid);
@@ -538,7 +574,7 @@ sdp::ImsSide MediaAlg::ims_side(Call& call) const {
     s.address = core_connection_;
     s.srtp = config_.core_srtp;
     s.rtcp_mux = config_.core_rtcp_mux;
-    s.bundle = false;
+    s.bundle = true;
     for (const Slot& slot : call.slots) {
         sdp::CoreMedia m;
         m.port = slot.legs ? slot.legs->core : 0;
@@ -561,7 +597,12 @@ bool MediaAlg::allocate_for(Call& call, const sdp::SessionDescription& offer, Si
                               : md.m.port != 0 && sdp::iequals(md.m.media, "message") &&
                                     sdp::iequals(md.m.proto, "TCP/MSRP");
         if (s.legs || !(is_rtp_media(offer.media[i]) || chat)) continue;
-        s.legs = ports_.allocate();
+        // All of a call's m= lines on one worker (a BUNDLE's sessions must
+        // be; the others gain locality).
+        std::optional<uint32_t> worker;
+        for (const Slot& other : call.slots)
+            if (other.legs) worker = other.legs->worker;
+        s.legs = worker ? ports_.allocate_on(*worker) : ports_.allocate();
         if (!s.legs) return false;
         s.reserved_by_pending = true;
         if (chat) {
@@ -640,6 +681,16 @@ AlgVerdict MediaAlg::offer(Call& call, Side from, std::string_view body, uint64_
     } else {
         sdp::WebRtcSide web = web_side(call);
         web.origin.session_version = std::to_string(++call.web_version);
+        if (call.bundle_tag) {
+            // A re-offer in a call whose m= lines share a transport: every
+            // bundled one offered on the BUNDLE port (RFC 8843 7.5).
+            const Slot& tag = call.slots[*call.bundle_tag];
+            for (std::size_t i = 0; i < call.slots.size() && i < web.ports.size(); ++i)
+                if (call.slots[i].bundle.transport != 0 && tag.legs)
+                    web.ports[i] = tag.legs->access;
+        } else {
+            web.bundle = !shared_payload_type(parsed.description);
+        }
         r = sdp::ims_offer_to_webrtc(parsed.description, web);
     }
     if (!r.ok()) {
@@ -802,91 +853,151 @@ bool MediaAlg::chat_specs(const Call& call, std::size_t index, const sdp::MediaP
            text(msrp.ue_path, sizeof msrp.ue_path, c.ue_path);
 }
 
+std::vector<dpif::BundleSpec> MediaAlg::bundle_specs(
+    const Call& call, const std::vector<sdp::MediaPlan>& plans) const {
+    const std::size_t n = call.slots.size();
+    std::vector<dpif::BundleSpec> out(n);
+    const auto active = [&](std::size_t i) {
+        return i < plans.size() && plans[i].active && !plans[i].msrp &&
+               call.slots[i].legs.has_value();
+    };
+    // Which active m= lines share a transport, by its tag's index; a
+    // transport with one m= line is one of its own.
+    std::vector<std::optional<std::size_t>> tag(n);
+    std::vector<std::size_t> members(n, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!active(i) || !plans[i].access.bundle_transport) continue;
+        const std::size_t t = *plans[i].access.bundle_transport;
+        if (t >= n || !active(t)) continue;
+        tag[i] = t;
+        ++members[t];
+    }
+    // Payload types are claimed in m= line order: one the browser used on
+    // two bundled lines stays the first's (RFC 8843 9.1 lets that only with
+    // a=mid, which the IMS side does not have).
+    std::vector<std::set<uint8_t>> claimed(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!tag[i] || members[*tag[i]] < 2) continue;
+        dpif::BundleSpec& b = out[i];
+        b.transport = call.id << 5 | *tag[i];
+        for (uint8_t pt : payload_types(plans[i].formats, 128)) {
+            if (b.pt_count == dpif::kMaxBundlePayloadTypes) break;
+            if (!claimed[*tag[i]].insert(pt).second) continue;
+            b.payload_types[b.pt_count++] = pt;
+        }
+        if (b.pt_count == 0) b = dpif::BundleSpec{};  // nothing of it could be told apart
+    }
+    return out;
+}
+
 void MediaAlg::program(Call& call, const std::vector<sdp::MediaPlan>& plans) {
-    for (std::size_t i = 0; i < call.slots.size(); ++i) {
-        Slot& s = call.slots[i];
-        const bool active = i < plans.size() && plans[i].active && s.legs.has_value();
-        if (!active) {
-            if (s.programmed) delete_session(call, i);
-            continue;
+    static const sdp::MediaPlan kNone{};
+    const std::vector<dpif::BundleSpec> bundles = bundle_specs(call, plans);
+    call.bundle_tag.reset();
+    // BUNDLE transports and sessions of their own first, then the m= lines
+    // that send on a transport (the dataplane needs it first).
+    for (int pass = 0; pass < 2; ++pass) {
+        for (std::size_t i = 0; i < call.slots.size(); ++i) {
+            const uint64_t id = call.id << 5 | i;
+            const bool member = bundles[i].transport != 0 && bundles[i].transport != id;
+            if (member != (pass == 1)) continue;
+            if (bundles[i].transport == id) call.bundle_tag = i;
+            program_slot(call, i, i < plans.size() ? plans[i] : kNone, bundles[i]);
         }
-        if (plans[i].msrp) {
-            // A chat: its data channel's session, no UDP core leg.
-            dpif::LegSpec access{};
-            dpif::DataChannelSpec dc{};
-            dpif::MsrpSpec msrp{};
-            if (!chat_specs(call, i, plans[i], access, dc, msrp)) {
-                count(MediaCounter::BadRemote);
-                if (s.programmed) delete_session(call, i);
-                continue;
-            }
-            if (plans[i].access.dtls_role) call.dtls_role = plans[i].access.dtls_role;
-            const uint64_t session = call.id << 5 | i;
-            const bool changed = std::memcmp(&access, &s.access, sizeof access) != 0 ||
-                                 std::memcmp(&dc, &s.dc, sizeof dc) != 0 ||
-                                 std::memcmp(&msrp, &s.msrp, sizeof msrp) != 0;
-            s.access = access;
-            s.core = {};
-            s.dc = dc;
-            s.msrp = msrp;
-            s.police_kbps[0] = s.police_kbps[1] = 0;  // nothing of it is relayed by a worker
-            if (!s.programmed) {
-                s.programmed = true;
-                s.idle = false;
-                ++sessions_;
-                count(MediaCounter::SessionsCreated);
-                push_session(dpif::MsgType::SessionCreate, session, s);
-            } else if (changed) {
-                count(MediaCounter::SessionsUpdated);
-                push_session(dpif::MsgType::SessionUpdate, session, s);
-            }
-            continue;
-        }
+    }
+}
+
+void MediaAlg::program_slot(Call& call, std::size_t i, const sdp::MediaPlan& plan,
+                            const dpif::BundleSpec& bundle) {
+    Slot& s = call.slots[i];
+    const bool active = plan.active && s.legs.has_value();
+    if (!active) {
+        if (s.programmed) delete_session(call, i);
+        return;
+    }
+    if (plan.msrp) {
+        // A chat: its data channel's session, no UDP core leg.
         dpif::LegSpec access{};
-        dpif::LegSpec core{};
-        if (!leg_specs(call, i, plans[i], access, core)) {
+        dpif::DataChannelSpec dc{};
+        dpif::MsrpSpec msrp{};
+        if (!chat_specs(call, i, plan, access, dc, msrp)) {
             count(MediaCounter::BadRemote);
             if (s.programmed) delete_session(call, i);
-            continue;
+            return;
         }
-        // c=0.0.0.0 (RFC 2543 hold, RFC 3264 8.4): no new address; the leg
-        // keeps the one it had (the direction attributes say the rest).
-        const auto unspecified = [](const dpif::IpEndpoint& ep) {
-            return std::all_of(std::begin(ep.addr), std::end(ep.addr),
-                               [](uint8_t b) { return b == 0; });
-        };
-        if (unspecified(core.remote)) {
-            if (!s.programmed) {
-                count(MediaCounter::BadRemote);  // no address to send to yet
-                continue;
-            }
-            core.remote = s.core.remote;
-            core.remote_rtcp = s.core.remote_rtcp;
-        }
-        if (plans[i].access.dtls_role) call.dtls_role = plans[i].access.dtls_role;
+        if (plan.access.dtls_role) call.dtls_role = plan.access.dtls_role;
         const uint64_t session = call.id << 5 | i;
-        // What the browser may send is what the IMS side said it receives,
-        // and the other way round.
-        const uint32_t police[2] = {police_rate(plans[i].media, plans[i].core_as_kbps),
-                                    police_rate(plans[i].media, plans[i].access_as_kbps)};
+        const bool changed = std::memcmp(&access, &s.access, sizeof access) != 0 ||
+                             std::memcmp(&dc, &s.dc, sizeof dc) != 0 ||
+                             std::memcmp(&msrp, &s.msrp, sizeof msrp) != 0;
+        s.access = access;
+        s.core = {};
+        s.bundle = {};
+        s.dc = dc;
+        s.msrp = msrp;
+        s.police_kbps[0] = s.police_kbps[1] = 0;  // nothing of it is relayed by a worker
         if (!s.programmed) {
-            s.access = access;
-            s.core = core;
-            std::copy(std::begin(police), std::end(police), s.police_kbps);
             s.programmed = true;
             s.idle = false;
             ++sessions_;
             count(MediaCounter::SessionsCreated);
             push_session(dpif::MsgType::SessionCreate, session, s);
-        } else if (std::memcmp(&access, &s.access, sizeof access) != 0 ||
-                   std::memcmp(&core, &s.core, sizeof core) != 0 ||
-                   !std::equal(std::begin(police), std::end(police), s.police_kbps)) {
-            s.access = access;
-            s.core = core;
-            std::copy(std::begin(police), std::end(police), s.police_kbps);
+        } else if (changed) {
             count(MediaCounter::SessionsUpdated);
             push_session(dpif::MsgType::SessionUpdate, session, s);
         }
+        return;
+    }
+    dpif::LegSpec access{};
+    dpif::LegSpec core{};
+    if (!leg_specs(call, i, plan, access, core)) {
+        count(MediaCounter::BadRemote);
+        if (s.programmed) delete_session(call, i);
+        return;
+    }
+    // c=0.0.0.0 (RFC 2543 hold, RFC 3264 8.4): no new address; the leg
+    // keeps the one it had (the direction attributes say the rest).
+    const auto unspecified = [](const dpif::IpEndpoint& ep) {
+        return std::all_of(std::begin(ep.addr), std::end(ep.addr),
+                           [](uint8_t b) { return b == 0; });
+    };
+    if (unspecified(core.remote)) {
+        if (!s.programmed) {
+            count(MediaCounter::BadRemote);  // no address to send to yet
+            return;
+        }
+        core.remote = s.core.remote;
+        core.remote_rtcp = s.core.remote_rtcp;
+    }
+    if (plan.access.dtls_role) call.dtls_role = plan.access.dtls_role;
+    const uint64_t session = call.id << 5 | i;
+    // A bundled m= line other than the tagged one sends on its transport:
+    // no access leg of its own.
+    if (bundle.transport != 0 && bundle.transport != session) access = dpif::LegSpec{};
+    // What the browser may send is what the IMS side said it receives,
+    // and the other way round.
+    const uint32_t police[2] = {police_rate(plan.media, plan.core_as_kbps),
+                                police_rate(plan.media, plan.access_as_kbps)};
+    if (!s.programmed) {
+        s.access = access;
+        s.core = core;
+        s.bundle = bundle;
+        std::copy(std::begin(police), std::end(police), s.police_kbps);
+        s.programmed = true;
+        s.idle = false;
+        ++sessions_;
+        count(MediaCounter::SessionsCreated);
+        push_session(dpif::MsgType::SessionCreate, session, s);
+    } else if (std::memcmp(&access, &s.access, sizeof access) != 0 ||
+               std::memcmp(&core, &s.core, sizeof core) != 0 ||
+               std::memcmp(&bundle, &s.bundle, sizeof bundle) != 0 ||
+               !std::equal(std::begin(police), std::end(police), s.police_kbps)) {
+        s.access = access;
+        s.core = core;
+        s.bundle = bundle;
+        std::copy(std::begin(police), std::end(police), s.police_kbps);
+        count(MediaCounter::SessionsUpdated);
+        push_session(dpif::MsgType::SessionUpdate, session, s);
     }
 }
 
@@ -894,6 +1005,7 @@ void MediaAlg::delete_session(Call& call, std::size_t index) {
     Slot& s = call.slots[index];
     if (!s.programmed) return;
     s.programmed = false;
+    s.bundle = {};
     --sessions_;
     count(MediaCounter::SessionsDeleted);
     push(dpif::MsgType::SessionDelete, call.id << 5 | index, nullptr, nullptr);
@@ -1001,6 +1113,7 @@ void MediaAlg::push_session(dpif::MsgType type, uint64_t session, const Slot& s)
     c.msrp = s.msrp;
     c.police_kbps[0] = s.police_kbps[0];
     c.police_kbps[1] = s.police_kbps[1];
+    c.bundle = s.bundle;
 }
 
 uint32_t MediaAlg::police_rate(const std::string& media, uint32_t as_kbps) const {

@@ -44,9 +44,17 @@
 // learns our ports in the same message, so the command is on the ring before
 // either side can send media.
 //
-// BUNDLE is declined (the dataplane's sessions cannot share an access port
-// yet): every m= line has its own transport; a browser using max-bundle
-// has its bundle-only m= lines rejected. A browser's data channel whose
+// BUNDLE (RFC 8843): a browser's offer is answered with its BUNDLE group
+// (the m= lines the IMS accepted, on the BUNDLE-tagged line's port), and an
+// IMS offer goes to the browser with a group of every audio and video m=
+// line unless two of them use one payload type (a browser could not tell
+// them apart: the gateway demultiplexes by payload type, the IMS side's
+// m= lines having no a=mid). Each m= line keeps its own dataplane session
+// and core port pair toward the IMS (TS 23.228 Annex U); those of one
+// transport are tied by a dpif BundleSpec (the tagged line's session is
+// the transport, the others send on it), and all of a call's m= lines are
+// on one dataplane worker. A group of one m= line is an ordinary session.
+// A browser's data channel whose
 // a=dcmap names subprotocol MSRP (RFC 8873) goes to the IMS as m=message
 // TCP/MSRP (sdp/rewrite.hpp) and becomes a data channel session (a DtlsSctp
 // access leg with its MsrpSpec: the dataplane bridges it to the UE's TCP
@@ -293,6 +301,8 @@ class MediaAlg {
         // What each leg may send us (dpif Command::police_kbps; 0: not
         // policed): from the SDP's b=AS and [pcscf.media] police_*.
         uint32_t police_kbps[2] = {0, 0};
+        // Its BUNDLE transport and payload types (transport 0: none).
+        dpif::BundleSpec bundle{};
     };
     struct Exchange {
         Side offerer = Side::W2;
@@ -332,6 +342,9 @@ class MediaAlg {
         uint32_t ims_cseq = 0;                      // the highest the IMS party used
         std::string browser_contact;                // the browser's Contact URI
         std::optional<DialogRelease> release;       // once confirmed
+        // The BUNDLE-tagged m= line of the call's programmed bundle (two m=
+        // lines or more on one transport); nullopt: none.
+        std::optional<std::size_t> bundle_tag;
     };
 
     static std::string key(std::string_view call_id, uint64_t flow);
@@ -349,6 +362,15 @@ class MediaAlg {
     bool allocate_for(Call& call, const sdp::SessionDescription& offer, Side from);
     void rollback(Call& call);
     void program(Call& call, const std::vector<sdp::MediaPlan>& plans);
+    void program_slot(Call& call, std::size_t i, const sdp::MediaPlan& plan,
+                      const dpif::BundleSpec& bundle);
+    // The BundleSpec of each m= line of an answer's plans (transport 0:
+    // not bundled, or alone on its transport).
+    std::vector<dpif::BundleSpec> bundle_specs(const Call& call,
+                                               const std::vector<sdp::MediaPlan>& plans) const;
+    // A session's create for a resync (transports before the m= lines
+    // bundled on them).
+    void resync_call(const Call& call);
     bool leg_specs(const Call& call, std::size_t index, const sdp::MediaPlan& plan,
                    dpif::LegSpec& access, dpif::LegSpec& core);
     // The access leg alone (DtlsSrtp; a chat's caller makes it DtlsSctp).

@@ -84,6 +84,17 @@ class MediaPorts {
         return std::nullopt;
     }
 
+    // An access port and a core pair of worker `w` (the other m= lines of
+    // a call are on it: a BUNDLE's sessions must share their worker);
+    // nullopt when it has run out of either.
+    std::optional<MediaLegs> allocate_on(uint32_t w) {
+        if (w >= workers_ || access_[w].empty() || core_[w].empty()) return std::nullopt;
+        MediaLegs legs{access_[w].front(), core_[w].front(), w};
+        access_[w].pop_front();
+        core_[w].pop_front();
+        ++in_use_;
+        return legs;
+    }
     void release(const MediaLegs& legs) {
         access_[legs.worker].push_back(legs.access);
         core_[legs.worker].push_back(legs.core);

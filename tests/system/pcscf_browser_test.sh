@@ -29,8 +29,9 @@
 #     WIC: ICE, DTLS, media both ways, bob's voice heard; bob hangs up; no
 #     session left;
 #  3. a video call: alice calls bob with audio and video, bob echoes both
-#     (browser/uas_video.xml): two dataplane sessions and two transports (no
-#     BUNDLE), each DTLS connected; VP8 sent, echoed and decoded; hang-up,
+#     (browser/uas_video.xml): two dataplane sessions (a core leg each) on
+#     one transport (BUNDLE: the gateway demultiplexes by payload type),
+#     DTLS connected; VP8 sent, echoed and decoded; hang-up,
 #     no session left;
 # and the P-CSCF's final count. Addresses from 198.18.0.0/15; namespaces,
 # processes (Chromium too), the dpif region, the DPDK prefix and files are
@@ -215,14 +216,14 @@ wait_udp "$ims" 5070
 wic call sip:bob@ims.example.net video
 check "3: alice's video call to bob is confirmed" \
   wait_event alice '.event == "state" and .call == "confirmed" and .calls == 3' 20
-check "3: two sessions in the dataplane, one per m= line (no BUNDLE)" sessions_are 2
+check "3: two sessions in the dataplane, one per m= line" sessions_are 2
 n_up=$(count alice '.event == "media_up"')
 wic wait-media 15
 check "3: media up" wait_count alice '.event == "media_up"' $((n_up + 1)) 20
 sample c3 4
 echo "# c3: transports $(tail -n 1 "$tmp/c3.stats" | jq -c '.transports'), video sent $(tail -n 1 "$tmp/c3.stats" | jq -c '.video.out | {packetsSent, framesEncoded, frameWidth, frameHeight, codec}'), received $(tail -n 1 "$tmp/c3.stats" | jq -c '.video.in | {packetsReceived, framesDecoded, keyFramesDecoded, frameWidth, frameHeight, codec}')"
-check "3: two transports, each with DTLS connected and an SRTP cipher, each to 198.18.0.2" \
-  stat c3 '.[-1].transports | length == 2 and all(.[]; .dtlsState == "connected" and (.srtpCipher | type == "string") and (.pair | test(" -> 198[.]18[.]0[.]2:")))'
+check "3: one transport for both (BUNDLE), DTLS connected with an SRTP cipher, to 198.18.0.2" \
+  stat c3 '.[-1].transports | length == 1 and all(.[]; .dtlsState == "connected" and (.srtpCipher | type == "string") and (.pair | test(" -> 198[.]18[.]0[.]2:")))'
 check "3: video sent rises (20 or more packets), frames encoded" \
   stat c3 '(.[-1].video.out.packetsSent - .[0].video.out.packetsSent) >= 20 and .[-1].video.out.framesEncoded > 0'
 check "3: her video comes back through bob and is decoded (20 or more packets, frames decoded)" \

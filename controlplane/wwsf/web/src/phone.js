@@ -13,9 +13,11 @@
 //   A.3.3  the same with a guest identity and token leased from the WWSF.
 //
 // Media: audio (and video if asked) from getUserMedia, the eP-CSCF's
-// gateway answers ICE-lite with a=setup:passive and no BUNDLE, so the
-// connection uses bundlePolicy "balanced" (one transport per m-line) and
-// rtcp-mux. DTMF goes in the RTP stream (RFC 4733 telephone-event, through
+// gateway answers ICE-lite with a=setup:passive and takes part in BUNDLE
+// (audio and video on one transport). The connection uses bundlePolicy
+// "balanced": an IMS offer the gateway could not bundle (two m-lines with
+// one payload type) and a chat's data channel get transports of their own,
+// which "max-bundle" would refuse. rtcp-mux always. DTMF goes in the RTP stream (RFC 4733 telephone-event, through
 // RTCDTMFSender), not in SIP INFO.
 //
 // Events (EventTarget, CustomEvent with `detail`): "change" (state changed),

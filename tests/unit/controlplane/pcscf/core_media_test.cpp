@@ -269,7 +269,8 @@ TEST_F(CoreMediaTest, AnswerProgramsTheDataplaneAndTheBrowserGetsIceLiteAndOurFi
     EXPECT_EQ(attrs(m, "candidate"),
               (std::vector<std::string>{"1 1 udp 2130706431 198.18.7.1 " +
                                         std::to_string(m.m.port) + " typ host"}));
-    EXPECT_TRUE(attrs(web.session, "group").empty());  // BUNDLE declined
+    // The browser's BUNDLE group of one m= line, accepted (RFC 8843 7.3).
+    EXPECT_EQ(attrs(web.session, "group"), (std::vector<std::string>{"BUNDLE 0"}));
     const auto ufrag = attrs(m, "ice-ufrag");
     const auto pwd = attrs(m, "ice-pwd");
     ASSERT_EQ(ufrag.size(), 1u);
@@ -297,6 +298,7 @@ TEST_F(CoreMediaTest, AnswerProgramsTheDataplaneAndTheBrowserGetsIceLiteAndOurFi
     EXPECT_EQ(c.core.security, dpif::LegSecurity::Rtp);
     // Both legs on one worker (docs/dataplane.md "Ownership").
     EXPECT_EQ((c.access.local.port / 2) % 2, (c.core.local.port / 2) % 2);
+    EXPECT_EQ(c.bundle.transport, 0u);  // a transport of one m= line is an ordinary session
     // Neither side declared a bandwidth: both legs policed at the audio floor.
     EXPECT_EQ(c.police_kbps[0], 200u);
     EXPECT_EQ(c.police_kbps[1], 200u);
@@ -414,7 +416,7 @@ TEST_F(CoreMediaTest, ImsCallsTheBrowserGetsAWebRtcOfferAndItsAnswerGoesBackAsRt
     EXPECT_EQ(offer.media[0].m.proto, "UDP/TLS/RTP/SAVPF");
     EXPECT_EQ(attrs(offer.media[0], "setup"), (std::vector<std::string>{"actpass"}));
     EXPECT_EQ(attrs(offer.session, "ice-lite").size(), 1u);
-    EXPECT_TRUE(attrs(offer.session, "group").empty());
+    EXPECT_EQ(attrs(offer.session, "group"), (std::vector<std::string>{"BUNDLE 0"}));
     EXPECT_TRUE(commands().empty());
 
     Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_answer());
@@ -752,6 +754,155 @@ TEST_F(CoreMediaFailureTest, EventsForAnEndedCallAreIgnored) {
         event(dpif::MsgType::DtlsFailed, id, dpif::ResultCode::Ok, "access handshake timeout")
             .empty());
     EXPECT_EQ(alg().stats()[MediaCounter::MediaFailedCalls], 0u);
+}
+
+// A browser video m= line for BUNDLE tests (mid 1, VP8 96 and its RTX 97).
+std::string browser_video(std::string_view setup = "actpass") {
+    return wire(
+        "m=video 9 UDP/TLS/RTP/SAVPF 96 97\n"
+        "c=IN IP4 0.0.0.0\n"
+        "a=ice-ufrag:brws\n"
+        "a=ice-pwd:browserpassword0123456789\n"
+        "a=fingerprint:sha-256 " +
+        std::string(kBrowserFingerprint) +
+        "\n"
+        "a=setup:" +
+        std::string(setup) +
+        "\n"
+        "a=mid:1\n"
+        "a=sendrecv\n"
+        "a=rtcp-mux\n"
+        "a=rtpmap:96 VP8/90000\n"
+        "a=rtpmap:97 rtx/90000\n"
+        "a=fmtp:97 apt=96\n");
+}
+
+std::string with_group(std::string sdp, std::string_view group) {
+    const std::string from = "a=group:BUNDLE 0\r\n";
+    const auto at = sdp.find(from);
+    if (at == std::string::npos) throw std::logic_error("no group");
+    sdp.replace(at, from.size(), "a=group:" + std::string(group) + "\r\n");
+    return sdp;
+}
+
+std::string ims_video(uint16_t port = 40020, std::string_view formats = "96 97") {
+    return wire("m=video " + std::to_string(port) + " RTP/AVP " + std::string(formats) +
+                "\n"
+                "a=rtpmap:96 VP8/90000\n"
+                "a=rtpmap:97 rtx/90000\n"
+                "a=fmtp:97 apt=96\n"
+                "a=sendrecv\n");
+}
+
+std::vector<uint8_t> pts_of(const dpif::BundleSpec& b) {
+    return {b.payload_types, b.payload_types + b.pt_count};
+}
+
+TEST_F(CoreMediaTest, ABrowsersBundleIsAnsweredAndItsMLinesShareOneTransport) {
+    const std::string offer = with_group(browser_offer() + browser_video(), "BUNDLE 0 1");
+    const Message inv = main_output(feed(invite_from_browser(offer), browser())).msg;
+    const sdp::SessionDescription ims = sdp_of(inv);
+    ASSERT_EQ(ims.media.size(), 2u);
+    EXPECT_TRUE(attrs(ims.session, "group").empty());  // no BUNDLE into the IMS
+    EXPECT_NE(ims.media[0].m.port, ims.media[1].m.port);
+    // Both m= lines' ports on one worker.
+    EXPECT_EQ((ims.media[0].m.port / 2) % 2, (ims.media[1].m.port / 2) % 2);
+
+    const Message ok = answer_from_ims(inv, 200, "ims-tag", ims_sdp() + ims_video());
+    const sdp::SessionDescription web = sdp_of(ok);
+    ASSERT_EQ(web.media.size(), 2u);
+    EXPECT_EQ(attrs(web.session, "group"), (std::vector<std::string>{"BUNDLE 0 1"}));
+    EXPECT_EQ(web.media[0].m.port, web.media[1].m.port);  // the BUNDLE address
+    EXPECT_EQ(attrs(web.media[0], "candidate").size(), 1u);
+    EXPECT_TRUE(attrs(web.media[1], "candidate").empty());
+
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 2u);
+    const dpif::Command& t = cmds[0];
+    const dpif::Command& v = cmds[1];
+    EXPECT_EQ(t.hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_EQ(v.hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_EQ(t.bundle.transport, t.hdr.session_id);
+    EXPECT_EQ(pts_of(t.bundle), (std::vector<uint8_t>{0, 126}));
+    EXPECT_EQ(t.access.local.port, web.media[0].m.port);
+    EXPECT_EQ(t.access.security, dpif::LegSecurity::DtlsSrtp);
+    EXPECT_EQ(v.bundle.transport, t.hdr.session_id);
+    EXPECT_EQ(pts_of(v.bundle), (std::vector<uint8_t>{96, 97}));
+    static const dpif::LegSpec kUnset{};
+    EXPECT_EQ(std::memcmp(&v.access, &kUnset, sizeof kUnset), 0);  // the transport's
+    EXPECT_EQ(ip_of(v.core.local), "198.18.8.1:" + std::to_string(ims.media[1].m.port));
+    EXPECT_EQ(ip_of(v.core.remote), "198.18.5.20:40020");
+    EXPECT_EQ(alg().sessions(), 2u);
+
+    // The BYE deletes both.
+    main_output(feed(bye_from_browser(), browser()));
+    const auto dels = commands();
+    ASSERT_EQ(dels.size(), 2u);
+    EXPECT_EQ(dels[0].hdr.type, dpif::MsgType::SessionDelete);
+    EXPECT_EQ(dels[1].hdr.type, dpif::MsgType::SessionDelete);
+    EXPECT_EQ(alg().sessions(), 0u);
+}
+
+TEST_F(CoreMediaTest, TheTransportIsCreatedFirstWhateverItsIndexAndOnEveryResync) {
+    // The group names video first: its m= line is the BUNDLE-tagged one.
+    const std::string offer = with_group(browser_offer() + browser_video(), "BUNDLE 1 0");
+    const Message inv = main_output(feed(invite_from_browser(offer), browser())).msg;
+    const Message ok = answer_from_ims(inv, 200, "ims-tag", ims_sdp() + ims_video());
+    EXPECT_EQ(attrs(sdp_of(ok).session, "group"), (std::vector<std::string>{"BUNDLE 1 0"}));
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 2u);
+    const uint64_t video = cmds[0].hdr.session_id;
+    EXPECT_EQ(video & 31, 1u);
+    EXPECT_EQ(cmds[0].bundle.transport, video);
+    EXPECT_EQ(cmds[1].bundle.transport, video);
+    EXPECT_EQ(cmds[1].access.local.family, 0);
+    // A re-attachment re-sends them in the same order.
+    core->set_dataplane(std::string(kDataplaneFingerprint), at(now_ms));
+    const auto resync = commands();
+    ASSERT_EQ(resync.size(), 4u);  // ResyncBegin, two creates, ResyncEnd
+    EXPECT_EQ(resync[1].hdr.session_id, video);
+    EXPECT_EQ(resync[2].bundle.transport, video);
+    EXPECT_NE(resync[2].hdr.session_id, video);
+}
+
+TEST_F(CoreMediaTest, AnImsOfferGoesToTheBrowserBundledAndItsAnswerTiesTheSessions) {
+    const Sent to_browser = main_output(feed(invite_from_ims(ims_sdp() + ims_video()), scscf()));
+    const sdp::SessionDescription offer = sdp_of(to_browser.msg);
+    ASSERT_EQ(offer.media.size(), 2u);
+    EXPECT_EQ(attrs(offer.session, "group"), (std::vector<std::string>{"BUNDLE 0 1"}));
+    EXPECT_NE(offer.media[0].m.port, offer.media[1].m.port);  // RFC 8843 7.2: unique
+
+    // The browser bundles both on the first m= line's transport.
+    std::string answer = with_group(browser_answer() + browser_video("active"), "BUNDLE 0 1");
+    Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), answer);
+    ok.add("Contact", "<" + std::string(kContact) + ">");
+    only(feed(ok, browser()));
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 2u);
+    EXPECT_EQ(cmds[0].bundle.transport, cmds[0].hdr.session_id);
+    EXPECT_EQ(cmds[0].access.local.port, offer.media[0].m.port);
+    EXPECT_EQ(cmds[1].bundle.transport, cmds[0].hdr.session_id);
+    EXPECT_EQ(cmds[1].access.local.family, 0);
+    EXPECT_EQ(pts_of(cmds[1].bundle), (std::vector<uint8_t>{96, 97}));
+}
+
+TEST_F(CoreMediaTest, AnImsOfferWhoseMLinesShareAPayloadTypeIsNotBundled) {
+    // AMR-WB and H.264 both on 96, as two VoLTE UEs' defaults might be.
+    const std::string audio96 = wire(
+        "v=0\n"
+        "o=- 1 1 IN IP4 198.18.5.20\n"
+        "s=-\n"
+        "c=IN IP4 198.18.5.20\n"
+        "t=0 0\n"
+        "m=audio 40010 RTP/AVP 96\n"
+        "a=rtpmap:96 AMR-WB/16000\n");
+    const std::string video96 = wire(
+        "m=video 40020 RTP/AVP 96\n"
+        "a=rtpmap:96 H264/90000\n");
+    const Sent to_browser = main_output(feed(invite_from_ims(audio96 + video96), scscf()));
+    const sdp::SessionDescription offer = sdp_of(to_browser.msg);
+    ASSERT_EQ(offer.media.size(), 2u);
+    EXPECT_TRUE(attrs(offer.session, "group").empty());
 }
 
 TEST_F(CoreMediaTest, HoldByReInviteKeepsPortsAndTheSession) {
