@@ -75,9 +75,9 @@ alice c1 "${web[@]}" --candidate 198.18.0.1:5000 --call sip:bob@ims.example.net
 exec 7>&-
 check "1: alice's call to bob is confirmed" wait_event c1 '.event == "confirmed"'
 alice_media c1
-check "1: her answer is WebRTC: ice-lite, UDP/TLS/RTP/SAVPF, the gateway's candidate 198.18.0.2, a=setup:passive" \
+check "1: her answer is WebRTC: ice-lite, UDP/TLS/RTP/SAVPF, the gateway's candidate 198.18.0.2, a=setup:passive, her BUNDLE group kept" \
   event c1 '.event == "remote_sdp" and .kind == "answer" and .ice_lite and .proto == "UDP/TLS/RTP/SAVPF"
-            and .candidate_address == "198.18.0.2" and .setup == "passive" and .bundle == null'
+            and .candidate_address == "198.18.0.2" and .setup == "passive" and .bundle == ["0"]'
 check "1: ... with the dataplane's certificate fingerprint" is "$g_fp" "$fp_gw"
 check "1: bob got RTP/AVP at the gateway's core address (c=IN IP4 198.18.1.2), no ICE or DTLS" \
   eval 'sipp_has "$tmp/c1-bob.msg" received "^INVITE " "^m=audio 5[0-9]{4} RTP/AVP " &&

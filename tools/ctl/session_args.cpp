@@ -366,6 +366,7 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
     std::optional<std::string> sctp_port, remote_sctp_port, max_message_size, peer_max_message_size;
     std::optional<std::string> msrp_setup, msrp_local, msrp_remote, msrp_session_id,
         msrp_browser_path, msrp_ue_path, msrp_channel;
+    std::optional<std::string> bundle_transport, bundle_pts;
     struct Option {
         std::string name;
         std::optional<std::string>* value;  // options with a value
@@ -407,6 +408,8 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
         {"--msrp-browser-path", &msrp_browser_path, nullptr},
         {"--msrp-ue-path", &msrp_ue_path, nullptr},
         {"--msrp-channel", &msrp_channel, nullptr},
+        {"--bundle-transport", &bundle_transport, nullptr},
+        {"--bundle-pts", &bundle_pts, nullptr},
     };
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -455,6 +458,56 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
     if (!parse_session_id(*id_text, cmd.hdr.session_id, error)) {
         error = "--id: " + error;
         return false;
+    }
+    // BUNDLE (dpif BundleSpec): --bundle-transport names the transport's
+    // session (this one's own id: it is the transport), --bundle-pts the m=
+    // line's payload types.
+    if (bundle_transport.has_value() != bundle_pts.has_value()) {
+        error = "--bundle-transport and --bundle-pts go together";
+        return false;
+    }
+    bool member = false;
+    if (bundle_transport) {
+        if (datachannel) {
+            error = "--bundle-transport: a data channel cannot be bundled (not supported yet)";
+            return false;
+        }
+        if (!parse_session_id(*bundle_transport, cmd.bundle.transport, error)) {
+            error = "--bundle-transport: " + error;
+            return false;
+        }
+        std::string_view rest = *bundle_pts;
+        while (!rest.empty()) {
+            const std::size_t comma = rest.find(',');
+            const std::string item(rest.substr(0, comma));
+            const std::optional<uint64_t> pt = parse_decimal(item, 0, 127);
+            if (!pt || cmd.bundle.pt_count == dpif::kMaxBundlePayloadTypes) {
+                error = "--bundle-pts: up to " + std::to_string(dpif::kMaxBundlePayloadTypes) +
+                        " payload types 0..127 separated by commas, not '" + *bundle_pts + "'";
+                return false;
+            }
+            cmd.bundle.payload_types[cmd.bundle.pt_count++] = static_cast<uint8_t>(*pt);
+            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        }
+        if (cmd.bundle.pt_count == 0) {
+            error = "--bundle-pts: at least one payload type";
+            return false;
+        }
+        member = cmd.bundle.transport != cmd.hdr.session_id;
+    }
+    if (member) {
+        // Another m= line on the transport: no access leg of its own.
+        if (access.local || access.remote || access.rtcp_local || access.rtcp_remote ||
+            access.rtcp_mux || access.rx_key || access.tx_key || access.ice_ufrag ||
+            access.ice_pwd || access.remote_ufrag || access.dtls || access.fingerprint) {
+            error =
+                "--bundle-transport: a bundled m= line sends on its transport's access leg "
+                "(no --access-* options but --access-police-kbps)";
+            return false;
+        }
+        if (!build_leg(core, true, cmd.core, error)) return false;
+        out = cmd;
+        return true;
     }
     const bool sctp_options =
         sctp_port || remote_sctp_port || max_message_size || peer_max_message_size;

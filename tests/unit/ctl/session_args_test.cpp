@@ -305,6 +305,50 @@ TEST(SessionAdd, PolicingRates) {
     EXPECT_EQ(cmd.police_kbps[1], 96U);
 }
 
+TEST(SessionAdd, BundleTransportAndMember) {
+    dpif::Command cmd{};
+    std::string error;
+    // The transport: its own id, a full access leg.
+    ASSERT_TRUE(parse_session_add(
+        plus(minimal(), {"--bundle-transport", "7", "--bundle-pts", "0,8,126"}), cmd, error))
+        << error;
+    EXPECT_EQ(cmd.bundle.transport, 7u);
+    EXPECT_EQ(cmd.bundle.pt_count, 3u);
+    EXPECT_EQ(cmd.bundle.payload_types[2], 126u);
+    EXPECT_TRUE(same(cmd.access.local, v4(198, 18, 0, 2, 40000)));
+    // Another m= line on it: no access leg, its own core leg.
+    const Args member = {"--id",
+                         "8",
+                         "--core-local",
+                         "10.0.0.1:30002",
+                         "--core-remote",
+                         "10.0.0.2:20002",
+                         "--bundle-transport",
+                         "7",
+                         "--bundle-pts",
+                         "96,97"};
+    ASSERT_TRUE(parse_session_add(member, cmd, error)) << error;
+    EXPECT_EQ(cmd.hdr.session_id, 8u);
+    EXPECT_EQ(cmd.bundle.transport, 7u);
+    EXPECT_EQ(cmd.bundle.pt_count, 2u);
+    const dpif::LegSpec none{};
+    EXPECT_EQ(std::memcmp(&cmd.access, &none, sizeof none), 0);
+    EXPECT_TRUE(same(cmd.core.local, v4(10, 0, 0, 1, 30002)));
+    // Refusals, each with its reason.
+    const std::pair<Args, const char*> bad[] = {
+        {plus(minimal(), {"--bundle-transport", "7"}), "go together"},
+        {plus(minimal(), {"--bundle-pts", "0"}), "go together"},
+        {plus(member, {"--access-local", "198.18.0.2:40002"}), "no --access-* options"},
+        {with(member, "--bundle-pts", "96,x"), "payload types 0..127"},
+        {with(member, "--bundle-pts", "128"), "payload types 0..127"},
+        {with(member, "--bundle-transport", "0"), "--bundle-transport:"},
+    };
+    for (const auto& [args, want] : bad) {
+        EXPECT_FALSE(parse_session_add(args, cmd, error));
+        EXPECT_NE(error.find(want), std::string::npos) << error;
+    }
+}
+
 TEST(SessionAdd, Refusals) {
     const Args base = minimal();
     const std::pair<Args, const char*> bad[] = {
