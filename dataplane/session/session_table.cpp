@@ -672,8 +672,8 @@ dpif::ResultCode SessionTable::plan_bundle(const dpif::Command& cmd, uint32_t ow
     plan.role = kBundleMember;
     const uint32_t t = slot_of(b.transport);
     if (t == kNoSlot || sessions_[t].leg[0].bundle != kBundleTransport) {
-        detail = "bundle.transport: session " + std::to_string(b.transport) +
-                 " is not a BUNDLE transport on this worker";
+        detail = "bundle.transport: no BUNDLE transport " + std::to_string(b.transport) +
+                 " on this worker";
         return ResultCode::BadParams;
     }
     plan.group = sessions_[t].bundle_group;

@@ -120,13 +120,34 @@ check "session delete removes one" bash -c "'$ctl' --region '$region' session de
 out=$("$ctl" --region "$region" session delete 11 2>&1); rc=$?
 check "deleting it again is not_found" test "$rc" -eq 1 -a -n "$(grep -F 'not_found' <<< "$out")"
 check "one session is left" bash -c "test \$('$ctl' --region '$region' session list | wc -l) -eq 1"
+# BUNDLE (dpif BundleSpec): a transport and an m= line that sends on it.
+out=$("$ctl" --region "$region" session add --id 15 --access-local 198.18.0.2:40040 --access-rtcp-mux \
+  --access-rx-key "$key_a" --access-tx-key "$key_b" --core-local 198.18.1.2:50040 \
+  --core-remote 198.18.1.20:6000 --bundle-transport 15 --bundle-pts 0,8 2>&1); rc=$?
+check "a BUNDLE transport is accepted ($out)" test "$rc" -eq 0 -a -n "$(grep -F 'id=15 result=ok' <<< "$out")"
+member() {
+  "$ctl" --region "$region" session add --id "$1" --core-local "198.18.1.2:$2" \
+    --core-remote 198.18.1.20:6002 --bundle-transport "$3" --bundle-pts "$4"
+}
+out=$(member 16 50044 15 96,97 2>&1); rc=$?
+check "an m= line bundled on it is accepted, no access endpoint ($out)" \
+  test "$rc" -eq 0 -a -n "$(grep -F 'id=16 result=ok worker=0 access_local=- ' <<< "$out")"
+out=$(member 17 50048 15 8 2>&1); rc=$?
+check "a payload type another m= line has is refused ($out)" \
+  test "$rc" -eq 1 -a -n "$(grep -F 'bad_params' <<< "$out")"
+out=$(member 17 50048 12 100 2>&1); rc=$?
+check "bundling on a session that is no BUNDLE transport is refused ($out)" \
+  test "$rc" -eq 1 -a -n "$(grep -F 'no BUNDLE transport 12 on this worker' <<< "$out")"
+check "the transport and its m= line are deleted, the transport first" \
+  bash -c "'$ctl' --region '$region' session delete 15 | grep -q 'id=15 result=ok' &&
+           '$ctl' --region '$region' session delete 16 | grep -q 'id=16 result=ok'"
 sleep 0.1
 check "the worker counts one session" bash -c "'$ctl' --region '$region' counters | grep -q '^worker=worker0 sessions=1 '"
 kill -TERM "$pid"
 wait "$pid"; rc=$?
 pid=""
 check "SIGTERM stops it cleanly (exit $rc)" test "$rc" -eq 0
-check "it logged its stop with the commands served" grep -q 'event=stopping commands=1[0-9] ' "$tmp/dp.log"
+check "it logged its stop with the commands served" grep -qE 'event=stopping commands=[1-9][0-9] ' "$tmp/dp.log"
 check "the region is gone after the stop" test ! -e "/dev/shm${region}"
 
 summary
