@@ -33,6 +33,10 @@
 #     one transport (BUNDLE: the gateway demultiplexes by payload type),
 #     DTLS connected; VP8 sent, echoed and decoded; hang-up,
 #     no session left;
+#  4. bob calls alice with audio and video (browser/uac_video.xml, sipp
+#     echoing): the gateway's offer to the WIC has a BUNDLE group, her
+#     answer bundles both m= lines on one transport; her video and audio
+#     come back through bob; bob hangs up, no session left;
 # and the P-CSCF's final count. Addresses from 198.18.0.0/15; namespaces,
 # processes (Chromium too), the dpif region, the DPDK prefix and files are
 # removed on exit. Usage: pcscf_browser_test.sh BUILD_DIR (root; exit 77 =
@@ -240,6 +244,43 @@ check "3: bob got audio and video as RTP/AVP at the gateway's core address" \
         sipp_has "$tmp/c3-bob.msg" received "^INVITE " "^m=video 5[0-9]{4} RTP/AVP "'
 check "3: no session left" sessions_are 0
 
+# --- 4. bob calls alice with audio and video; she answers with both; bob echoes --
+# The gateway offers the WIC a BUNDLE group of both m= lines (their payload
+# types differ); her answer bundles them on the first one's transport.
+ip netns exec "$ims" sipp "$ims_addr:5060" -sf "$here/browser/uac_video.xml" \
+  -i "$bob_addr" -p 5072 -s alice -key from bob -mi "$bob_media" -mp 41004 -rtp_echo -d 12000 \
+  -m 1 -timeout 60 -timeout_error -max_recv_loops 100 -nostdin \
+  -trace_msg -message_file "$tmp/c4-bob.msg" -trace_err -error_file "$tmp/c4-bob.sipp-err" \
+  < /dev/null > "$tmp/c4-bob.out" 2>&1 &
+bob_pid=$!
+bg+=("$bob_pid")
+check "4: bob's video call rings in the WIC" \
+  wait_event alice '.event == "state" and .call == "ringing" and .direction == "incoming" and .calls == 3' 20
+wic answer video
+check "4: alice answers with video: the call is confirmed" \
+  wait_event alice '.event == "state" and .call == "confirmed" and .calls == 4' 20
+check "4: two sessions in the dataplane, one per m= line" sessions_are 2
+n_up=$(count alice '.event == "media_up"')
+wic wait-media 15
+check "4: media up" wait_count alice '.event == "media_up"' $((n_up + 1)) 20
+sample c4 4
+echo "# c4: transports $(tail -n 1 "$tmp/c4.stats" | jq -c '.transports'), video in $(tail -n 1 "$tmp/c4.stats" | jq -c '.video.in | {packetsReceived, framesDecoded, codec}')"
+check "4: one transport for both (her answer bundled them), DTLS connected" \
+  stat c4 '.[-1].transports | length == 1 and all(.[]; .dtlsState == "connected" and (.pair | test(" -> 198[.]18[.]0[.]2:")))'
+check "4: her video goes to bob and comes back decoded (20 or more packets)" \
+  stat c4 '(.[-1].video.out.packetsSent - .[0].video.out.packetsSent) >= 20 and
+           (.[-1].video.in.packetsReceived - .[0].video.in.packetsReceived) >= 20 and .[-1].video.in.framesDecoded > 0'
+check "4: audio both ways too" \
+  stat c4 '(.[-1].audio.out.packetsSent - .[0].audio.out.packetsSent) >= 50 and
+           (.[-1].audio.in.packetsReceived - .[0].audio.in.packetsReceived) >= 50'
+check "4: bob hangs up (sipp exits 0)" exited "$bob_pid" 0
+check "4: bob's INVITE answered with audio and video as RTP/AVP at 198.18.1.2" \
+  eval 'sipp_has "$tmp/c4-bob.msg" received "^SIP/2.0 200" "^m=audio 5[0-9]{4} RTP/AVP " &&
+        sipp_has "$tmp/c4-bob.msg" received "^SIP/2.0 200" "^m=video 5[0-9]{4} RTP/AVP "'
+check "4: the WIC shows the call ended by bob" \
+  wait_event alice '.event == "state" and .call == "ended" and .calls == 4' 10
+check "4: no session left" sessions_are 0
+
 # --- the end: alice unregisters, the browser closes --------------------------------
 wic unregister
 check "alice unregisters" wait_event alice '.event == "state" and .registration == "unregistered"' 10
@@ -255,7 +296,7 @@ grep -E '^[a-z_]+=(worker0|slow_path|dtls)' "$tmp/counters.txt" | tr ' ' '\n' |
 pcscf_stop
 check "the P-CSCF stops cleanly (exit $rc) with no call and no session left" \
   eval '[ "$rc" -eq 0 ] && grep -q " calls=0 sessions=0 " <<< "$final"'
-check "it started 3 calls and ended 3, created 4 sessions and deleted 4" \
-  eval 'grep -q "media_calls_started=3 media_calls_ended=3 " <<< "$final" &&
-        grep -q "media_sessions_created=4 media_sessions_deleted=4" <<< "$final"'
+check "it started 4 calls and ended 4, created 6 sessions and deleted 6" \
+  eval 'grep -q "media_calls_started=4 media_calls_ended=4 " <<< "$final" &&
+        grep -q "media_sessions_created=6 media_sessions_deleted=6" <<< "$final"'
 summary
