@@ -38,6 +38,10 @@ uint32_t load_be32(const uint8_t* p) {
 // line had it, else the transport's own m= line. kNoSlot: RTP whose
 // payload type no m= line has.
 uint32_t bundle_target(BundleGroup& g, const uint8_t* p, uint32_t len, bool rtcp) {
+    // (Unprotected SRTP is at least a header long; a plain RTP transport's
+    // packets need not be.)
+    if (!rtcp && len < 12) return BundleGroup::kNoSlot;
+    if (rtcp && len < 8) return g.transport;
     if (!rtcp) {
         const uint8_t idx = g.pt_index[p[1] & 0x7F];
         if (idx == BundleGroup::kNoIndex) return BundleGroup::kNoSlot;
@@ -405,7 +409,8 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
             pend[i].slot = m;
         }
         Session& s = table_.at(pend[i].slot);
-        if (s.leg[0].bundle != kBundleNone && pend[i].side == Side::Core && !pend[i].rtcp) {
+        if (s.leg[0].bundle != kBundleNone && pend[i].side == Side::Core && !pend[i].rtcp &&
+            pend[i].payload_len >= 12) {
             // The IMS side's SSRC of this m= line, for the browser's RTCP.
             BundleGroup& g = table_.group(s.bundle_group);
             const uint32_t ssrc = load_be32(media + 8);

@@ -634,8 +634,8 @@ dpif::ResultCode SessionTable::plan_bundle(const dpif::Command& cmd, uint32_t ow
     plan = BundlePlan{};
     const dpif::BundleSpec& b = cmd.bundle;
     if (b.transport == 0) return ResultCode::Ok;
-    if (b.pt_count == 0 || b.pt_count > dpif::kMaxBundlePayloadTypes) {
-        detail = "bundle.pt_count: 1.." + std::to_string(dpif::kMaxBundlePayloadTypes);
+    if (b.pt_count > dpif::kMaxBundlePayloadTypes) {
+        detail = "bundle.pt_count: 0.." + std::to_string(dpif::kMaxBundlePayloadTypes);
         return ResultCode::BadParams;
     }
     bool seen[128] = {};
@@ -649,6 +649,12 @@ dpif::ResultCode SessionTable::plan_bundle(const dpif::Command& cmd, uint32_t ow
     }
     const Session* own = own_slot == kNoSlot ? nullptr : &sessions_[own_slot];
     if (b.transport == cmd.hdr.session_id) {
+        // What arrives on a transport is told apart after it authenticated.
+        if (cmd.access.security != LegSecurity::DtlsSrtp &&
+            cmd.access.security != LegSecurity::Sdes) {
+            detail = "bundle: a BUNDLE transport's access leg is DTLS-SRTP or SDES-SRTP";
+            return ResultCode::BadParams;
+        }
         plan.role = kBundleTransport;
         const bool keeps = own != nullptr && own->bundle_group != kNoGroup &&
                            groups_[own->bundle_group].transport == own_slot;

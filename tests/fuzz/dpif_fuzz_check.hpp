@@ -646,7 +646,10 @@ inline std::string Dataplane::check_all() {
             if (ss.id == 0) continue;
             if (!service_.knows(ss.id))
                 return "session " + std::to_string(ss.id) + " unknown to the service";
-            if (session::owner_of(ss.leg[0].local.port, kWorkers) != w)
+            // (A bundled m= line has no access port: its core port names it.)
+            const uint16_t port = ss.leg[0].bundle == session::kBundleMember ? ss.leg[1].local.port
+                                                                             : ss.leg[0].local.port;
+            if (session::owner_of(port, kWorkers) != w)
                 return "session " + std::to_string(ss.id) + " on another worker than its port's";
         }
     }
@@ -663,6 +666,7 @@ inline std::string Dataplane::drain() {
         for (const uint64_t id : ids)
             if (!t->remove(id)) return "drain: a live session cannot be removed";
         if (t->size() != 0 || t->flows().size() != 0) return "drain: the table is not empty";
+        if (t->groups_in_use() != 0) return "drain: BUNDLE groups leaked";
         // Exactly as many sessions as contexts and slots allow.
         uint32_t made = 0;
         std::string detail;

@@ -183,9 +183,14 @@ static_assert(sizeof(MsrpSpec) == 264);
 //  - every other bundled m= line's session: transport = the transport
 //    session's id, a live session of the same worker; its access leg is
 //    left unset (all zero: it is the transport's), its core leg is its own.
-// payload_types: the RTP payload types of the m= line (both descriptions'
-// formats): RTP the browser sends with one of them is relayed to this
-// session's core leg. A payload type belongs to one m= line of a bundle.
+// The transport's access leg is DtlsSrtp (or Sdes): packets are told apart
+// after they authenticated.
+// payload_types: the RTP payload types of the m= line (the formats of the
+// description toward the browser that was agreed): RTP the browser sends
+// with one of them is relayed to this session's core leg. A payload type
+// belongs to one m= line of a bundle; an m= line may have none (then only
+// the browser's RTCP about its streams, and what its core leg receives,
+// reach it).
 // The browser's RTCP goes to the session whose RTP it reports on (the
 // sender's SSRC, else the reported or fed-back SSRC), else the transport's.
 // What the core legs send the browser goes out on the transport.
@@ -195,7 +200,7 @@ inline constexpr std::size_t kMaxBundleSessions = 8;  // m= lines in one bundle
 
 struct BundleSpec {
     uint64_t transport;  // 0, or the session id of the bundle's transport
-    uint8_t pt_count;    // 1..kMaxBundlePayloadTypes when bundled
+    uint8_t pt_count;    // 0..kMaxBundlePayloadTypes
     uint8_t reserved[7];
     uint8_t payload_types[kMaxBundlePayloadTypes];  // 0..127 each
 };

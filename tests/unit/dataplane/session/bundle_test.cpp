@@ -139,10 +139,7 @@ TEST_F(BundleTest, MembersAreRefusedWhatTheyCannotBe) {
     taken.bundle.payload_types[0] = 97;
     EXPECT_EQ(table_.create(taken, why), ResultCode::BadParams);
     EXPECT_NE(why.find("97"), std::string::npos) << why;
-    // No payload types, too many, one twice, one above 127.
-    dpif::Command none = c;
-    none.bundle.pt_count = 0;
-    EXPECT_EQ(table_.create(none, why), ResultCode::BadParams);
+    // Too many payload types, one twice, one above 127.
     dpif::Command many = c;
     many.bundle.pt_count = dpif::kMaxBundlePayloadTypes + 1;
     EXPECT_EQ(table_.create(many, why), ResultCode::BadParams);
@@ -157,6 +154,41 @@ TEST_F(BundleTest, MembersAreRefusedWhatTheyCannotBe) {
     EXPECT_EQ(table_.size(), 2U);
     EXPECT_EQ(table_.create(c, why), ResultCode::Ok) << why;
     EXPECT_EQ(table_.group(session(kAudio).bundle_group).refs, 3U);
+}
+
+TEST_F(BundleTest, ATransportIsAnSrtpLegAndAnMLineMayHaveNoPayloadType) {
+    std::string why;
+    dpif::Command plain = test::srtp_to_rtp_command(5);
+    plain.access.local.port = 40010;
+    plain.access.security = dpif::LegSecurity::Rtp;
+    plain.access.rx = plain.access.tx = dpif::SrtpKeys{};
+    plain.core.local.port = 50010;
+    plain.core.local_rtcp.port = 50011;
+    plain.bundle.transport = 5;
+    plain.bundle.pt_count = 1;
+    EXPECT_EQ(table_.create(plain, why), ResultCode::BadParams);
+    EXPECT_NE(why.find("DTLS-SRTP or SDES-SRTP"), std::string::npos) << why;
+    // An m= line with no payload type of its own (all another's): only what
+    // its core leg receives, and RTCP about it, reach it.
+    dpif::Command none = video_member();
+    none.hdr.session_id = 6;
+    none.core.local.port = 50012;
+    none.core.local_rtcp.port = 50013;
+    none.bundle.pt_count = 0;
+    ASSERT_EQ(table_.create(none, why), ResultCode::Ok) << why;
+    EXPECT_EQ(table_.group(session(kAudio).bundle_group).refs, 3U);
+}
+
+TEST_F(BundleTest, ShortPacketsAreNeitherDemultiplexedNorLearnedFrom) {
+    // A plain RTP core leg's packet of 4 octets: too short to protect
+    // (dropped as srtp_out), and its "SSRC" (octets past its end) never
+    // learned.
+    browser_sends(rtp_pt(0, 1, 0xA0D10), false);
+    Buffer b;
+    from_ims_video(b, Bytes{0x80, 96, 0, 1}, false);
+    EXPECT_EQ(run(b).action, Action::Drop);
+    EXPECT_EQ(b.pkt.drop, RelayDrop::SrtpOut);
+    EXPECT_EQ(table_.group(session(kAudio).bundle_group).has_out, 0U);
 }
 
 TEST_F(BundleTest, AGroupHoldsEightMLinesAtMost) {
@@ -315,7 +347,7 @@ TEST_F(BundleTest, TheBrowsersRtcpGoesToTheMLineItIsAbout) {
     EXPECT_EQ(s.payload, rtcp_sr(kV, kI));
     EXPECT_TRUE(to_audio(browser_sends(rtcp_sr(kA, kJ), true)));
     // A receive-only SSRC: by what it reports on, or asks a picture of.
-    EXPECT_TRUE(to_video(browser_sends(rtcp_rr(1), true)) == false);
+    EXPECT_TRUE(to_audio(browser_sends(rtcp_rr(1), true)));  // about 0x01010101: unknown
     Bytes rr = rtcp_rr(1);
     rr[8] = 0x00;
     rr[9] = 0x1A;
