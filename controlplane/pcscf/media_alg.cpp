@@ -110,6 +110,39 @@ bool shared_payload_type(const sdp::SessionDescription& d) {
     return false;
 }
 
+// A browser offer's bundled audio/video m= lines whose payload types
+// overlap an earlier one's of the same BUNDLE group (two video lines,
+// camera and screen, use the same ones): the gateway tells a bundle's m=
+// lines apart by payload type, so each such line is rejected (port 0, as
+// if the browser had; it reaches the IMS rejected and the answer rejects
+// it). Returns how many.
+std::size_t reject_shared_payload_types(sdp::SessionDescription& d) {
+    std::size_t rejected = 0;
+    for (const sdp::Group& g : sdp::bundle_groups(d.session)) {
+        std::set<std::string> seen;
+        for (const std::string& tag : g.mids) {
+            for (sdp::MediaDescription& m : d.media) {
+                const auto mid = sdp::mid(m);
+                if (!mid || *mid != tag) continue;
+                const bool used = m.m.port != 0 || m.has_attribute("bundle-only");
+                if (!used || !(m.m.media == "audio" || m.m.media == "video")) break;
+                bool shared = false;
+                for (const std::string& f : m.m.formats)
+                    shared = shared || seen.count(f) != 0;
+                if (shared) {
+                    m.m.port = 0;
+                    m.remove_attributes("bundle-only");
+                    ++rejected;
+                } else {
+                    seen.insert(m.m.formats.begin(), m.m.formats.end());
+                }
+                break;
+            }
+        }
+    }
+    return rejected;
+}
+
 // The payload types of an m= line's formats (RTP: 0..127), at most `max`.
 std::vector<uint8_t> payload_types(const std::vector<std::string>& formats, std::size_t max) {
     std::vector<uint8_t> out;
@@ -562,7 +595,11 @@ sdp::WebRtcSide MediaAlg::web_side(Call& call) const {
     w.dtls_role = call.dtls_role;
     w.bundle = true;  // offer() declines it for an IMS offer the browser could not demultiplex
     for (const Slot& s : call.slots) {
-        w.ports.push_back(s.legs ? s.legs->access : 0);
+        // A bundled m= line is on its transport's port (RFC 8843 7.5: the
+        // BUNDLE address, in re-offers and answers alike).
+        const std::size_t t = s.bundle.transport & 31;
+        const Slot& port_of = s.bundle.transport != 0 && t < call.slots.size() ? call.slots[t] : s;
+        w.ports.push_back(port_of.legs ? port_of.legs->access : 0);
         w.msrp_session_ids.push_back(s.msrp_sid);
     }
     return w;
@@ -668,6 +705,15 @@ AlgVerdict MediaAlg::offer(Call& call, Side from, std::string_view body, uint64_
         rtp_lines += is_rtp_media(md) ? 1U : 0U;
     if (parsed.description.media.size() > kMaxMediaLines || rtp_lines > kMaxRtpLines)
         return refuse(MediaCounter::RewriteFailed, 488, "Not Acceptable Here (too many m-lines)");
+    if (from == Side::W2) {
+        const std::size_t n = reject_shared_payload_types(parsed.description);
+        stats_.counters[static_cast<std::size_t>(MediaCounter::BundleRejected)] += n;
+    } else if (call.bundle_tag && shared_payload_type(parsed.description)) {
+        // A re-offer of the IMS in a bundled call that the browser could
+        // not demultiplex: the call stays as it was.
+        return refuse(MediaCounter::BundleRejected, 488,
+                      "Not Acceptable Here (a payload type on two bundled m-lines)");
+    }
     if (call.pending) rollback(call);  // a new offer replaces an unanswered one
     if (!allocate_for(call, parsed.description, from)) {
         rollback(call);
@@ -681,16 +727,9 @@ AlgVerdict MediaAlg::offer(Call& call, Side from, std::string_view body, uint64_
     } else {
         sdp::WebRtcSide web = web_side(call);
         web.origin.session_version = std::to_string(++call.web_version);
-        if (call.bundle_tag) {
-            // A re-offer in a call whose m= lines share a transport: every
-            // bundled one offered on the BUNDLE port (RFC 8843 7.5).
-            const Slot& tag = call.slots[*call.bundle_tag];
-            for (std::size_t i = 0; i < call.slots.size() && i < web.ports.size(); ++i)
-                if (call.slots[i].bundle.transport != 0 && tag.legs)
-                    web.ports[i] = tag.legs->access;
-        } else {
-            web.bundle = !shared_payload_type(parsed.description);
-        }
+        // A first offer whose m= lines the browser could not tell apart is
+        // not bundled (a re-offer of a bundled call was checked above).
+        if (!call.bundle_tag) web.bundle = !shared_payload_type(parsed.description);
         r = sdp::ims_offer_to_webrtc(parsed.description, web);
     }
     if (!r.ok()) {
@@ -853,8 +892,9 @@ bool MediaAlg::chat_specs(const Call& call, std::size_t index, const sdp::MediaP
            text(msrp.ue_path, sizeof msrp.ue_path, c.ue_path);
 }
 
-std::vector<dpif::BundleSpec> MediaAlg::bundle_specs(
-    const Call& call, const std::vector<sdp::MediaPlan>& plans) const {
+std::vector<dpif::BundleSpec> MediaAlg::bundle_specs(const Call& call,
+                                                     const std::vector<sdp::MediaPlan>& plans,
+                                                     std::size_t& conflicts) const {
     const std::size_t n = call.slots.size();
     std::vector<dpif::BundleSpec> out(n);
     const auto active = [&](std::size_t i) {
@@ -872,38 +912,64 @@ std::vector<dpif::BundleSpec> MediaAlg::bundle_specs(
         tag[i] = t;
         ++members[t];
     }
-    // Payload types are claimed in m= line order: one the browser used on
-    // two bundled lines stays the first's (RFC 8843 9.1 lets that only with
-    // a=mid, which the IMS side does not have).
+    // The dataplane's transport of a group: the one it has been (its port
+    // and DTLS association are what the browser uses, whichever m= line
+    // the SDP tags now), else the tagged line.
+    std::vector<std::size_t> transport(n);
+    for (std::size_t t = 0; t < n; ++t) {
+        transport[t] = t;
+        const std::optional<std::size_t> old = call.bundle_tag;
+        if (old && *old < n && tag[*old] == t) transport[t] = *old;
+    }
+    // Payload types are claimed in m= line order: one on two bundled lines
+    // stays the first's (RFC 8843 9.1 allows that only with a=mid, which
+    // IMS-side RTP lacks; offer() rejects such lines, so only an IMS
+    // answer that renumbers gets here), counted.
     std::vector<std::set<uint8_t>> claimed(n);
     for (std::size_t i = 0; i < n; ++i) {
         if (!tag[i] || members[*tag[i]] < 2) continue;
         dpif::BundleSpec& b = out[i];
-        b.transport = call.id << 5 | *tag[i];
+        b.transport = call.id << 5 | transport[*tag[i]];
         for (uint8_t pt : payload_types(plans[i].formats, 128)) {
             if (b.pt_count == dpif::kMaxBundlePayloadTypes) break;
-            if (!claimed[*tag[i]].insert(pt).second) continue;
+            if (!claimed[*tag[i]].insert(pt).second) {
+                ++conflicts;
+                continue;
+            }
             b.payload_types[b.pt_count++] = pt;
         }
-        if (b.pt_count == 0) b = dpif::BundleSpec{};  // nothing of it could be told apart
     }
     return out;
 }
 
 void MediaAlg::program(Call& call, const std::vector<sdp::MediaPlan>& plans) {
     static const sdp::MediaPlan kNone{};
-    const std::vector<dpif::BundleSpec> bundles = bundle_specs(call, plans);
+    std::size_t conflicts = 0;
+    const std::vector<dpif::BundleSpec> bundles = bundle_specs(call, plans, conflicts);
+    stats_.counters[static_cast<std::size_t>(MediaCounter::BundleConflicts)] += conflicts;
     call.bundle_tag.reset();
     // BUNDLE transports and sessions of their own first, then the m= lines
     // that send on a transport (the dataplane needs it first).
-    for (int pass = 0; pass < 2; ++pass) {
-        for (std::size_t i = 0; i < call.slots.size(); ++i) {
-            const uint64_t id = call.id << 5 | i;
-            const bool member = bundles[i].transport != 0 && bundles[i].transport != id;
-            if (member != (pass == 1)) continue;
-            if (bundles[i].transport == id) call.bundle_tag = i;
-            program_slot(call, i, i < plans.size() ? plans[i] : kNone, bundles[i]);
+    for (std::size_t i = 0; i < call.slots.size(); ++i) {
+        const uint64_t id = call.id << 5 | i;
+        if (bundles[i].transport != 0 && bundles[i].transport != id) continue;
+        program_slot(call, i, i < plans.size() ? plans[i] : kNone, bundles[i]);
+        if (bundles[i].transport == id && call.slots[i].programmed &&
+            call.slots[i].bundle.transport == id)
+            call.bundle_tag = i;
+    }
+    for (std::size_t i = 0; i < call.slots.size(); ++i) {
+        const uint64_t id = call.id << 5 | i;
+        if (bundles[i].transport == 0 || bundles[i].transport == id) continue;
+        const std::size_t t = bundles[i].transport & 31;
+        if (!call.bundle_tag || *call.bundle_tag != t) {
+            // Its transport could not be programmed: it has nothing to send
+            // on (and the dataplane would refuse it).
+            count(MediaCounter::BadRemote);
+            if (call.slots[i].programmed) delete_session(call, i);
+            continue;
         }
+        program_slot(call, i, i < plans.size() ? plans[i] : kNone, bundles[i]);
     }
 }
 
@@ -1039,6 +1105,8 @@ void MediaAlg::refused_create(uint64_t session_id) {
     if (index >= call.slots.size() || !call.slots[index].programmed) return;
     // Not in the dataplane: the next answer makes it again (no "repeat").
     call.slots[index].programmed = false;
+    call.slots[index].bundle = {};
+    if (call.bundle_tag && *call.bundle_tag == index) call.bundle_tag.reset();
     --sessions_;
     if (call.pending) call.pending->answer_in_bytes.clear();
     if (call.last) call.last->answer_in_bytes.clear();

@@ -198,7 +198,11 @@ struct AlgVerdict {
       "confirmed calls ended (BYE both ways): no session relayed media")                        \
     X(Resyncs, "resyncs", "dataplane (re)attachments whose sessions were re-sent")              \
     X(MediaFailedCalls, "media_failed_calls",                                                   \
-      "confirmed calls ended (BYE both ways) because their media could not flow")
+      "confirmed calls ended (BYE both ways) because their media could not flow")               \
+    X(BundleRejected, "bundle_rejected",                                                        \
+      "bundled m= lines rejected, or IMS re-offers refused: a payload type on two of them")     \
+    X(BundleConflicts, "bundle_conflicts",                                                      \
+      "payload types an IMS answer put on two bundled m= lines (the first one's kept)")
 
 enum class MediaCounter : uint8_t {
 #define ISTHMUS_X(name, label, doc) name,
@@ -366,8 +370,10 @@ class MediaAlg {
                       const dpif::BundleSpec& bundle);
     // The BundleSpec of each m= line of an answer's plans (transport 0:
     // not bundled, or alone on its transport).
+    // `conflicts`: payload types an m= line lost to an earlier one.
     std::vector<dpif::BundleSpec> bundle_specs(const Call& call,
-                                               const std::vector<sdp::MediaPlan>& plans) const;
+                                               const std::vector<sdp::MediaPlan>& plans,
+                                               std::size_t& conflicts) const;
     // A session's create for a resync (transports before the m= lines
     // bundled on them).
     void resync_call(const Call& call);

@@ -905,6 +905,109 @@ TEST_F(CoreMediaTest, AnImsOfferWhoseMLinesShareAPayloadTypeIsNotBundled) {
     EXPECT_TRUE(attrs(offer.session, "group").empty());
 }
 
+TEST_F(CoreMediaTest, ASecondBundledVideoLineWithTheSamePayloadTypesIsRejected) {
+    // Camera and screen: two video m= lines of one group, both VP8 96/97.
+    std::string screen = browser_video();
+    screen.replace(screen.find("a=mid:1"), 7, "a=mid:2");
+    const std::string offer =
+        with_group(browser_offer() + browser_video() + screen, "BUNDLE 0 1 2");
+    const Message inv = main_output(feed(invite_from_browser(offer), browser())).msg;
+    const sdp::SessionDescription ims = sdp_of(inv);
+    ASSERT_EQ(ims.media.size(), 3u);
+    EXPECT_NE(ims.media[1].m.port, 0);
+    EXPECT_EQ(ims.media[2].m.port, 0);  // rejected toward the IMS
+    EXPECT_EQ(alg().stats()[MediaCounter::BundleRejected], 1u);
+    const Message ok = answer_from_ims(inv, 200, "ims-tag",
+                                       ims_sdp() + ims_video() + wire("m=video 0 RTP/AVP 96\n"));
+    const sdp::SessionDescription web = sdp_of(ok);
+    ASSERT_EQ(web.media.size(), 3u);
+    EXPECT_EQ(web.media[2].m.port, 0);  // and in the answer
+    EXPECT_EQ(attrs(web.session, "group"), (std::vector<std::string>{"BUNDLE 0 1"}));
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 2u);
+    EXPECT_EQ(pts_of(cmds[1].bundle), (std::vector<uint8_t>{96, 97}));
+    EXPECT_EQ(alg().stats()[MediaCounter::BundleConflicts], 0u);
+}
+
+TEST_F(CoreMediaTest, AnImsReOfferInABundledCallKeepsTheTransportAndItsPort) {
+    // The browser tagged video (index 1): its session is the transport.
+    const std::string offer = with_group(browser_offer() + browser_video(), "BUNDLE 1 0");
+    const Message inv = main_output(feed(invite_from_browser(offer), browser())).msg;
+    const Message ok = answer_from_ims(inv, 200, "ims-tag", ims_sdp() + ims_video());
+    const uint16_t bundle_port = sdp_of(ok).media[1].m.port;
+    const auto created = commands();
+    ASSERT_EQ(created.size(), 2u);
+    const uint64_t transport = created[0].hdr.session_id;
+    EXPECT_EQ(transport & 31, 1u);
+    // bob holds: the IMS re-offers both m= lines sendonly.
+    std::string hold = ims_sdp("198.18.5.20", 40010, "2", "sendonly") + ims_video();
+    Message reinvite = invite_from_ims(hold);
+    reinvite.set("Call-ID", "call-1");
+    reinvite.set("From", "<sip:bob@ims.example.net>;tag=ims-tag");
+    reinvite.set("To", "<sip:alice@ims.example.net>;tag=ue-tag");
+    reinvite.set("Route", "<sip:198.18.0.1:5060;lr>");
+    reinvite.add("Route", w2_rr());
+    reinvite.remove("Record-Route");
+    const Sent re = main_output(feed(reinvite, scscf()));
+    const sdp::SessionDescription reoffer = sdp_of(re.msg);
+    ASSERT_EQ(reoffer.media.size(), 2u);
+    EXPECT_EQ(attrs(reoffer.session, "group"), (std::vector<std::string>{"BUNDLE 0 1"}));
+    // Both on the BUNDLE address the browser has (RFC 8843 7.5).
+    EXPECT_EQ(reoffer.media[0].m.port, bundle_port);
+    EXPECT_EQ(reoffer.media[1].m.port, bundle_port);
+    // Her answer tags audio now; the transport stays where it is.
+    std::string answer = with_group(browser_answer() + browser_video("active"), "BUNDLE 0 1");
+    Message ans = with_sdp(response_to(re.msg, 200, "OK", "ue-tag"), answer);
+    ans.add("Contact", "<" + std::string(kContact) + ">");
+    only(feed(ans, browser()));
+    for (const dpif::Command& c : commands()) {
+        EXPECT_NE(c.hdr.type, dpif::MsgType::SessionCreate);
+        EXPECT_NE(c.hdr.type, dpif::MsgType::SessionDelete);
+        EXPECT_EQ(c.bundle.transport, transport) << c.hdr.session_id;
+        if (c.hdr.session_id == transport) {
+            EXPECT_EQ(c.access.local.port, bundle_port);
+        }
+    }
+}
+
+TEST_F(CoreMediaTest, AnImsReOfferABundledCallCouldNotTellApartIsRefused) {
+    const std::string offer = with_group(browser_offer() + browser_video(), "BUNDLE 0 1");
+    const Message inv = main_output(feed(invite_from_browser(offer), browser())).msg;
+    answer_from_ims(inv, 200, "ims-tag", ims_sdp() + ims_video());
+    commands();
+    // The re-offer puts PCMU's 0 on the video line too.
+    Message reinvite =
+        invite_from_ims(ims_sdp("198.18.5.20", 40010, "2") + ims_video(40020, "96 0"));
+    reinvite.set("Call-ID", "call-1");
+    reinvite.set("From", "<sip:bob@ims.example.net>;tag=ims-tag");
+    reinvite.set("To", "<sip:alice@ims.example.net>;tag=ue-tag");
+    reinvite.set("Route", "<sip:198.18.0.1:5060;lr>");
+    reinvite.add("Route", w2_rr());
+    reinvite.remove("Record-Route");
+    const Sent r = main_output(feed(reinvite, scscf()));
+    EXPECT_EQ(r.msg.status_code, 488);
+    EXPECT_EQ(alg().stats()[MediaCounter::BundleRejected], 1u);
+    EXPECT_EQ(alg().calls(), 1u);  // the call goes on as it was
+    EXPECT_TRUE(commands().empty());
+}
+
+TEST_F(CoreMediaTest, MLinesWhoseTransportCannotBeProgrammedAreNot) {
+    // The tagged audio line's IMS address is a name, not an IP literal: its
+    // session cannot be made, so neither can the video's on it.
+    const std::string offer = with_group(browser_offer() + browser_video(), "BUNDLE 0 1");
+    const Message inv = main_output(feed(invite_from_browser(offer), browser())).msg;
+    std::string ims = ims_sdp() + wire(
+                                      "m=video 40020 RTP/AVP 96 97\n"
+                                      "c=IN IP4 198.18.5.21\n"
+                                      "a=rtpmap:96 VP8/90000\n"
+                                      "a=rtpmap:97 rtx/90000\n");
+    ims.replace(ims.find("c=IN IP4 198.18.5.20"), 20, "c=IN IP4 bob.example");
+    answer_from_ims(inv, 200, "ims-tag", ims);
+    EXPECT_TRUE(commands().empty());
+    EXPECT_EQ(alg().sessions(), 0u);
+    EXPECT_EQ(alg().stats()[MediaCounter::BadRemote], 2u);
+}
+
 TEST_F(CoreMediaTest, HoldByReInviteKeepsPortsAndTheSession) {
     const Message inv = call_out();
     const uint16_t core_port = sdp_of(inv).media[0].m.port;
