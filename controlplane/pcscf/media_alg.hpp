@@ -44,16 +44,19 @@
 // learns our ports in the same message, so the command is on the ring before
 // either side can send media.
 //
-// BUNDLE (RFC 8843): a browser's offer is answered with its BUNDLE group
-// (the m= lines the IMS accepted, on the BUNDLE-tagged line's port), and an
-// IMS offer goes to the browser with a group of every audio and video m=
-// line unless two of them use one payload type (a browser could not tell
-// them apart: the gateway demultiplexes by payload type, the IMS side's
-// m= lines having no a=mid). Each m= line keeps its own dataplane session
-// and core port pair toward the IMS (TS 23.228 Annex U); those of one
-// transport are tied by a dpif BundleSpec (the tagged line's session is
-// the transport, the others send on it), and all of a call's m= lines are
-// on one dataplane worker. A group of one m= line is an ordinary session.
+// BUNDLE (RFC 8843; docs/pcscf.md "BUNDLE"): a browser's offer is answered
+// with its BUNDLE group (the m= lines the IMS accepted, on the transport's
+// port), and an IMS offer goes to the browser with a group of every audio
+// and video m= line unless two of them use one payload type (the gateway
+// demultiplexes by payload type: IMS-side RTP has no a=mid). A browser's
+// bundled m= line sharing payload types with an earlier one is rejected;
+// an IMS re-offer of a bundled call that would share one gets 488. Each m=
+// line keeps its own dataplane session and core port pair toward the IMS
+// (TS 23.228 Annex U); those of one transport are tied by a dpif
+// BundleSpec (one session is the transport, the others send on it; it
+// stays the same session for the call, whichever line the SDP tags), and
+// all of a call's m= lines are on one dataplane worker. A group of one m=
+// line is an ordinary session.
 // A browser's data channel whose
 // a=dcmap names subprotocol MSRP (RFC 8873) goes to the IMS as m=message
 // TCP/MSRP (sdp/rewrite.hpp) and becomes a data channel session (a DtlsSctp
