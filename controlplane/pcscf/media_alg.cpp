@@ -110,37 +110,81 @@ bool shared_payload_type(const sdp::SessionDescription& d) {
     return false;
 }
 
-// A browser offer's bundled audio/video m= lines whose payload types
-// overlap an earlier one's of the same BUNDLE group (two video lines,
-// camera and screen, use the same ones): the gateway tells a bundle's m=
-// lines apart by payload type, so each such line is rejected (port 0, as
-// if the browser had; it reaches the IMS rejected and the answer rejects
-// it). Returns how many.
-std::size_t reject_shared_payload_types(sdp::SessionDescription& d) {
-    std::size_t rejected = 0;
+// An audio or video m= line an offer puts in use: a port, or bundle-only
+// in a BUNDLE group (RFC 8843 6: max-bundle offers' later lines).
+bool rtp_in_use(const sdp::SessionDescription& d, std::size_t i) {
+    const sdp::MediaDescription& m = d.media[i];
+    if (!(m.m.media == "audio" || m.m.media == "video")) return false;
+    if (m.m.port != 0) return true;
+    if (!m.has_attribute("bundle-only")) return false;
+    const auto mid = sdp::mid(m);
+    if (!mid) return false;
+    for (const sdp::Group& g : sdp::bundle_groups(d.session))
+        if (std::find(g.mids.begin(), g.mids.end(), *mid) != g.mids.end()) return true;
+    return false;
+}
+
+// The m= line indexes of each BUNDLE group of `d`, in the group's order.
+std::vector<std::vector<std::size_t>> bundle_indexes(const sdp::SessionDescription& d) {
+    std::vector<std::vector<std::size_t>> out;
     for (const sdp::Group& g : sdp::bundle_groups(d.session)) {
+        std::vector<std::size_t> idx;
+        for (const std::string& tag : g.mids)
+            for (std::size_t i = 0; i < d.media.size(); ++i)
+                if (const auto mid = sdp::mid(d.media[i]); mid && *mid == tag) idx.push_back(i);
+        out.push_back(std::move(idx));
+    }
+    return out;
+}
+
+// The audio/video m= lines in use of an offer whose payload types overlap
+// an earlier one's of the same group: the gateway tells a bundle's m=
+// lines apart by payload type (IMS-side RTP has no a=mid), so each such
+// line is rejected (port 0, bundle-only gone: as if its sender had; it
+// reaches the other side rejected and so does the answer). A browser's
+// second video line (camera and screen) is the usual case. Returns how
+// many.
+std::size_t reject_shared_payload_types(sdp::SessionDescription& d,
+                                        const std::vector<std::vector<std::size_t>>& groups) {
+    std::size_t rejected = 0;
+    for (const std::vector<std::size_t>& g : groups) {
         std::set<std::string> seen;
-        for (const std::string& tag : g.mids) {
-            for (sdp::MediaDescription& m : d.media) {
-                const auto mid = sdp::mid(m);
-                if (!mid || *mid != tag) continue;
-                const bool used = m.m.port != 0 || m.has_attribute("bundle-only");
-                if (!used || !(m.m.media == "audio" || m.m.media == "video")) break;
-                bool shared = false;
-                for (const std::string& f : m.m.formats)
-                    shared = shared || seen.count(f) != 0;
-                if (shared) {
-                    m.m.port = 0;
-                    m.remove_attributes("bundle-only");
-                    ++rejected;
-                } else {
-                    seen.insert(m.m.formats.begin(), m.m.formats.end());
-                }
-                break;
+        for (std::size_t i : g) {
+            if (!rtp_in_use(d, i)) continue;
+            sdp::MediaDescription& m = d.media[i];
+            bool shared = false;
+            for (const std::string& f : m.m.formats)
+                shared = shared || seen.count(f) != 0;
+            if (shared) {
+                m.m.port = 0;
+                m.remove_attributes("bundle-only");
+                ++rejected;
+            } else {
+                seen.insert(m.m.formats.begin(), m.m.formats.end());
             }
         }
     }
     return rejected;
+}
+
+// Rejects m= line `i` of an answer written toward the browser: port 0, out
+// of its BUNDLE group, no session for it.
+void reject_in_answer(sdp::RewriteResult& r, std::size_t i) {
+    r.media[i].active = false;
+    sdp::MediaDescription& m = r.description.media[i];
+    m.m.port = 0;
+    const auto mid = sdp::mid(m);
+    if (!mid) return;
+    std::vector<std::string> groups;
+    for (const sdp::Attribute& a : r.description.session.attributes("group")) {
+        auto g = a.value ? sdp::parse_group(*a.value) : std::nullopt;
+        if (!g) continue;
+        if (sdp::iequals(g->semantics, "BUNDLE")) std::erase(g->mids, std::string(*mid));
+        if (!g->mids.empty()) groups.push_back(sdp::to_string(*g));
+    }
+    r.description.session.remove_attributes("group");
+    for (const std::string& g : groups)
+        r.description.session.add_attribute("group", g);
 }
 
 // The payload types of an m= line's formats (RTP: 0..127), at most `max`.
@@ -280,8 +324,11 @@ void MediaAlg::set_dataplane(std::optional<std::string> fingerprint, bool restar
             for (Slot& s : call.slots) {
                 if (!s.programmed) continue;
                 s.programmed = false;
+                s.bundle = {};
+                s.stale = false;
                 --sessions_;
             }
+            call.bundle_transport.reset();
             if (call.release) fail_call(id << 5);
         }
     }
@@ -586,7 +633,7 @@ std::vector<DialogRelease> MediaAlg::on_flow_closed(uint64_t flow) {
 
 // --- offers and answers --------------------------------------------------------------
 
-sdp::WebRtcSide MediaAlg::web_side(Call& call) const {
+sdp::WebRtcSide MediaAlg::web_side(Call& call, const std::vector<bool>& on_transport) const {
     sdp::WebRtcSide w;
     w.origin = call.web_origin;
     w.address = access_connection_;
@@ -594,11 +641,12 @@ sdp::WebRtcSide MediaAlg::web_side(Call& call) const {
     w.fingerprint = {"sha-256", fingerprint_.value_or("")};
     w.dtls_role = call.dtls_role;
     w.bundle = true;  // offer() declines it for an IMS offer the browser could not demultiplex
-    for (const Slot& s : call.slots) {
-        // A bundled m= line is on its transport's port (RFC 8843 7.5: the
-        // BUNDLE address, in re-offers and answers alike).
-        const std::size_t t = s.bundle.transport & 31;
-        const Slot& port_of = s.bundle.transport != 0 && t < call.slots.size() ? call.slots[t] : s;
+    const Slot* transport = call.bundle_transport ? &call.slots[*call.bundle_transport] : nullptr;
+    for (std::size_t i = 0; i < call.slots.size(); ++i) {
+        const Slot& s = call.slots[i];
+        const bool shared =
+            transport != nullptr && transport->legs && i < on_transport.size() && on_transport[i];
+        const Slot& port_of = shared ? *transport : s;
         w.ports.push_back(port_of.legs ? port_of.legs->access : 0);
         w.msrp_session_ids.push_back(s.msrp_sid);
     }
@@ -633,7 +681,8 @@ bool MediaAlg::allocate_for(Call& call, const sdp::SessionDescription& offer, Si
                               ? is_chat_media(md)
                               : md.m.port != 0 && sdp::iequals(md.m.media, "message") &&
                                     sdp::iequals(md.m.proto, "TCP/MSRP");
-        if (s.legs || !(is_rtp_media(offer.media[i]) || chat)) continue;
+        const bool rtp = from == Side::W2 ? rtp_in_use(offer, i) : is_rtp_media(md);
+        if (s.legs || !(rtp || chat)) continue;
         // All of a call's m= lines on one worker (a BUNDLE's sessions must
         // be; the others gain locality).
         std::optional<uint32_t> worker;
@@ -701,18 +750,38 @@ AlgVerdict MediaAlg::offer(Call& call, Side from, std::string_view body, uint64_
         return refuse(MediaCounter::SdpUnparsable, 488,
                       "Not Acceptable Here (SDP " + parsed.reason + ")");
     std::size_t rtp_lines = 0;
-    for (const sdp::MediaDescription& md : parsed.description.media)
-        rtp_lines += is_rtp_media(md) ? 1U : 0U;
+    for (std::size_t i = 0; i < parsed.description.media.size(); ++i)
+        rtp_lines += rtp_in_use(parsed.description, i) ? 1U : 0U;
     if (parsed.description.media.size() > kMaxMediaLines || rtp_lines > kMaxRtpLines)
         return refuse(MediaCounter::RewriteFailed, 488, "Not Acceptable Here (too many m-lines)");
+    // m= lines a bundle could not tell apart are rejected: of a browser's
+    // groups, or of an IMS re-offer in a bundled call (its lines all go to
+    // the browser in one group).
+    std::vector<std::vector<std::size_t>> groups;
     if (from == Side::W2) {
-        const std::size_t n = reject_shared_payload_types(parsed.description);
-        stats_.counters[static_cast<std::size_t>(MediaCounter::BundleRejected)] += n;
-    } else if (call.bundle_tag && shared_payload_type(parsed.description)) {
-        // A re-offer of the IMS in a bundled call that the browser could
-        // not demultiplex: the call stays as it was.
-        return refuse(MediaCounter::BundleRejected, 488,
-                      "Not Acceptable Here (a payload type on two bundled m-lines)");
+        groups = bundle_indexes(parsed.description);
+    } else if (call.bundle_transport) {
+        groups.emplace_back();
+        for (std::size_t i = 0; i < parsed.description.media.size(); ++i)
+            groups.back().push_back(i);
+    }
+    stats_.counters[static_cast<std::size_t>(MediaCounter::BundleRejected)] +=
+        reject_shared_payload_types(parsed.description, groups);
+    // The m= line that carries a bundle's transport cannot go while others
+    // of its group stay: they would need a transport the browser does not
+    // have (its DTLS association is that line's session's).
+    if (call.bundle_transport && *call.bundle_transport < parsed.description.media.size()) {
+        const std::size_t t = *call.bundle_transport;
+        const bool gone = from == Side::W2 ? !rtp_in_use(parsed.description, t)
+                                           : !is_rtp_media(parsed.description.media[t]);
+        bool others = false;
+        for (std::size_t i = 0; i < call.slots.size() && i < parsed.description.media.size(); ++i)
+            others = others || (i != t && call.slots[i].bundle.transport != 0 &&
+                                (from == Side::W2 ? rtp_in_use(parsed.description, i)
+                                                  : is_rtp_media(parsed.description.media[i])));
+        if (gone && others)
+            return refuse(MediaCounter::BundleRejected, 488,
+                          "Not Acceptable Here (the m-line of the BUNDLE transport removed)");
     }
     if (call.pending) rollback(call);  // a new offer replaces an unanswered one
     if (!allocate_for(call, parsed.description, from)) {
@@ -725,11 +794,17 @@ AlgVerdict MediaAlg::offer(Call& call, Side from, std::string_view body, uint64_
         ims.origin.session_version = std::to_string(++call.ims_version);
         r = sdp::webrtc_offer_to_ims(parsed.description, ims);
     } else {
-        sdp::WebRtcSide web = web_side(call);
+        // A re-offer of a bundled call: every audio/video line on the
+        // transport's port (RFC 8843 7.5: the BUNDLE address).
+        std::vector<bool> on_transport(call.slots.size(), call.bundle_transport.has_value());
+        for (std::size_t i = 0; i < on_transport.size(); ++i)
+            on_transport[i] = on_transport[i] && i < parsed.description.media.size() &&
+                              is_rtp_media(parsed.description.media[i]);
+        sdp::WebRtcSide web = web_side(call, on_transport);
         web.origin.session_version = std::to_string(++call.web_version);
         // A first offer whose m= lines the browser could not tell apart is
-        // not bundled (a re-offer of a bundled call was checked above).
-        if (!call.bundle_tag) web.bundle = !shared_payload_type(parsed.description);
+        // not bundled (a re-offer's were rejected above).
+        if (!call.bundle_transport) web.bundle = !shared_payload_type(parsed.description);
         r = sdp::ims_offer_to_webrtc(parsed.description, web);
     }
     if (!r.ok()) {
@@ -768,9 +843,20 @@ bool MediaAlg::answer(Call& call, Exchange& e, Side from, std::string_view body,
     }
     sdp::RewriteResult r;
     if (from == Side::Mw) {
-        sdp::WebRtcSide web = web_side(call);
+        // The browser's offer: the lines of the group its transport's line
+        // is in are answered on the transport's port.
+        std::vector<bool> on_transport(call.slots.size(), false);
+        if (call.bundle_transport) {
+            for (const std::vector<std::size_t>& g : bundle_indexes(e.offer_in)) {
+                if (std::find(g.begin(), g.end(), *call.bundle_transport) == g.end()) continue;
+                for (std::size_t i : g)
+                    if (i < on_transport.size()) on_transport[i] = true;
+            }
+        }
+        sdp::WebRtcSide web = web_side(call, on_transport);
         web.origin.session_version = std::to_string(++call.web_version);
         r = sdp::ims_answer_to_webrtc(e.offer_in, e.offer_out, parsed.description, web);
+        if (r.ok()) reject_renumbered(r);
     } else {
         sdp::ImsSide ims = ims_side(call);
         ims.origin.session_version = std::to_string(++call.ims_version);
@@ -892,6 +978,27 @@ bool MediaAlg::chat_specs(const Call& call, std::size_t index, const sdp::MediaP
            text(msrp.ue_path, sizeof msrp.ue_path, c.ue_path);
 }
 
+void MediaAlg::reject_renumbered(sdp::RewriteResult& r) {
+    // An IMS answer may renumber (RFC 3264 6.1): a payload type on two
+    // bundled lines toward the browser could not be told apart, either way.
+    std::vector<std::set<std::string>> seen(r.media.size());
+    for (std::size_t i = 0; i < r.media.size(); ++i) {
+        const sdp::MediaPlan& p = r.media[i];
+        if (!p.active || p.msrp || !p.access.bundle_transport) continue;
+        const std::size_t t = *p.access.bundle_transport;
+        if (t >= seen.size()) continue;
+        bool shared = false;
+        for (const std::string& f : p.formats)
+            shared = shared || seen[t].count(f) != 0;
+        if (shared) {
+            reject_in_answer(r, i);
+            count(MediaCounter::BundleConflicts);
+            continue;
+        }
+        seen[t].insert(p.formats.begin(), p.formats.end());
+    }
+}
+
 std::vector<dpif::BundleSpec> MediaAlg::bundle_specs(const Call& call,
                                                      const std::vector<sdp::MediaPlan>& plans,
                                                      std::size_t& conflicts) const {
@@ -918,7 +1025,7 @@ std::vector<dpif::BundleSpec> MediaAlg::bundle_specs(const Call& call,
     std::vector<std::size_t> transport(n);
     for (std::size_t t = 0; t < n; ++t) {
         transport[t] = t;
-        const std::optional<std::size_t> old = call.bundle_tag;
+        const std::optional<std::size_t> old = call.bundle_transport;
         if (old && *old < n && tag[*old] == t) transport[t] = *old;
     }
     // Payload types are claimed in m= line order: one on two bundled lines
@@ -947,7 +1054,7 @@ void MediaAlg::program(Call& call, const std::vector<sdp::MediaPlan>& plans) {
     std::size_t conflicts = 0;
     const std::vector<dpif::BundleSpec> bundles = bundle_specs(call, plans, conflicts);
     stats_.counters[static_cast<std::size_t>(MediaCounter::BundleConflicts)] += conflicts;
-    call.bundle_tag.reset();
+    call.bundle_transport.reset();
     // BUNDLE transports and sessions of their own first, then the m= lines
     // that send on a transport (the dataplane needs it first).
     for (std::size_t i = 0; i < call.slots.size(); ++i) {
@@ -955,17 +1062,17 @@ void MediaAlg::program(Call& call, const std::vector<sdp::MediaPlan>& plans) {
         if (bundles[i].transport != 0 && bundles[i].transport != id) continue;
         program_slot(call, i, i < plans.size() ? plans[i] : kNone, bundles[i]);
         if (bundles[i].transport == id && call.slots[i].programmed &&
-            call.slots[i].bundle.transport == id)
-            call.bundle_tag = i;
+            call.slots[i].bundle.transport == id && !call.bundle_transport)
+            call.bundle_transport = i;  // (of a browser's first group, if it has several)
     }
     for (std::size_t i = 0; i < call.slots.size(); ++i) {
         const uint64_t id = call.id << 5 | i;
         if (bundles[i].transport == 0 || bundles[i].transport == id) continue;
         const std::size_t t = bundles[i].transport & 31;
-        if (!call.bundle_tag || *call.bundle_tag != t) {
+        if (!call.slots[t].programmed || call.slots[t].bundle.transport != bundles[i].transport) {
             // Its transport could not be programmed: it has nothing to send
             // on (and the dataplane would refuse it).
-            count(MediaCounter::BadRemote);
+            count(MediaCounter::BundleTransportLost);
             if (call.slots[i].programmed) delete_session(call, i);
             continue;
         }
@@ -1054,13 +1161,14 @@ void MediaAlg::program_slot(Call& call, std::size_t i, const sdp::MediaPlan& pla
         ++sessions_;
         count(MediaCounter::SessionsCreated);
         push_session(dpif::MsgType::SessionCreate, session, s);
-    } else if (std::memcmp(&access, &s.access, sizeof access) != 0 ||
+    } else if (s.stale || std::memcmp(&access, &s.access, sizeof access) != 0 ||
                std::memcmp(&core, &s.core, sizeof core) != 0 ||
                std::memcmp(&bundle, &s.bundle, sizeof bundle) != 0 ||
                !std::equal(std::begin(police), std::end(police), s.police_kbps)) {
         s.access = access;
         s.core = core;
         s.bundle = bundle;
+        s.stale = false;
         std::copy(std::begin(police), std::end(police), s.police_kbps);
         count(MediaCounter::SessionsUpdated);
         push_session(dpif::MsgType::SessionUpdate, session, s);
@@ -1072,6 +1180,8 @@ void MediaAlg::delete_session(Call& call, std::size_t index) {
     if (!s.programmed) return;
     s.programmed = false;
     s.bundle = {};
+    s.stale = false;
+    if (call.bundle_transport && *call.bundle_transport == index) call.bundle_transport.reset();
     --sessions_;
     count(MediaCounter::SessionsDeleted);
     push(dpif::MsgType::SessionDelete, call.id << 5 | index, nullptr, nullptr);
@@ -1097,6 +1207,18 @@ void MediaAlg::end_call(const std::string& k) {
     count(MediaCounter::CallsEnded);
 }
 
+// The dataplane kept the session as it was: what was sent is not what it
+// has, so the next answer sends its update again.
+void MediaAlg::refused_update(uint64_t session_id) {
+    const auto it = by_id_.find(session_id >> 5);
+    if (it == by_id_.end()) return;
+    Call& call = calls_.at(it->second);
+    const std::size_t index = session_id & 31;
+    if (index < call.slots.size()) call.slots[index].stale = true;
+    if (call.pending) call.pending->answer_in_bytes.clear();
+    if (call.last) call.last->answer_in_bytes.clear();
+}
+
 void MediaAlg::refused_create(uint64_t session_id) {
     const auto it = by_id_.find(session_id >> 5);
     if (it == by_id_.end()) return;
@@ -1106,7 +1228,7 @@ void MediaAlg::refused_create(uint64_t session_id) {
     // Not in the dataplane: the next answer makes it again (no "repeat").
     call.slots[index].programmed = false;
     call.slots[index].bundle = {};
-    if (call.bundle_tag && *call.bundle_tag == index) call.bundle_tag.reset();
+    if (call.bundle_transport && *call.bundle_transport == index) call.bundle_transport.reset();
     --sessions_;
     if (call.pending) call.pending->answer_in_bytes.clear();
     if (call.last) call.last->answer_in_bytes.clear();
@@ -1207,6 +1329,7 @@ void MediaAlg::on_event(const dpif::Event& ev) {
             if (ev.result == dpif::ResultCode::Ok) return;
             if (of == dpif::MsgType::SessionUpdate) {
                 count(MediaCounter::DataplaneRefused);  // the session as it was still works
+                refused_update(ev.hdr.session_id);
             } else if (of == dpif::MsgType::SessionCreate) {
                 count(MediaCounter::DataplaneRefused);
                 refused_create(ev.hdr.session_id);

@@ -48,9 +48,11 @@
 // with its BUNDLE group (the m= lines the IMS accepted, on the transport's
 // port), and an IMS offer goes to the browser with a group of every audio
 // and video m= line unless two of them use one payload type (the gateway
-// demultiplexes by payload type: IMS-side RTP has no a=mid). A browser's
-// bundled m= line sharing payload types with an earlier one is rejected;
-// an IMS re-offer of a bundled call that would share one gets 488. Each m=
+// demultiplexes by payload type: IMS-side RTP has no a=mid). An m= line
+// sharing payload types with an earlier one of its group is rejected (in a
+// browser's offer, an IMS re-offer of a bundled call, or renumbered by an
+// IMS answer); an offer removing the transport's line while others of its
+// group stay gets 488. Each m=
 // line keeps its own dataplane session and core port pair toward the IMS
 // (TS 23.228 Annex U); those of one transport are tied by a dpif
 // BundleSpec (one session is the transport, the others send on it; it
@@ -205,7 +207,9 @@ struct AlgVerdict {
     X(BundleRejected, "bundle_rejected",                                                        \
       "bundled m= lines rejected, or IMS re-offers refused: a payload type on two of them")     \
     X(BundleConflicts, "bundle_conflicts",                                                      \
-      "payload types an IMS answer put on two bundled m= lines (the first one's kept)")
+      "bundled m= lines an IMS answer renumbered onto another's payload type (rejected)")       \
+    X(BundleTransportLost, "bundle_transport_lost",                                             \
+      "bundled m= lines not programmed: their transport's session could not be, or went")
 
 enum class MediaCounter : uint8_t {
 #define ISTHMUS_X(name, label, doc) name,
@@ -310,6 +314,8 @@ class MediaAlg {
         uint32_t police_kbps[2] = {0, 0};
         // Its BUNDLE transport and payload types (transport 0: none).
         dpif::BundleSpec bundle{};
+        // The dataplane refused the last update: send it again.
+        bool stale = false;
     };
     struct Exchange {
         Side offerer = Side::W2;
@@ -349,9 +355,9 @@ class MediaAlg {
         uint32_t ims_cseq = 0;                      // the highest the IMS party used
         std::string browser_contact;                // the browser's Contact URI
         std::optional<DialogRelease> release;       // once confirmed
-        // The BUNDLE-tagged m= line of the call's programmed bundle (two m=
-        // lines or more on one transport); nullopt: none.
-        std::optional<std::size_t> bundle_tag;
+        // The m= line whose session is the call's BUNDLE transport (two m=
+        // lines or more on it), whichever line the SDP tags; nullopt: none.
+        std::optional<std::size_t> bundle_transport;
     };
 
     static std::string key(std::string_view call_id, uint64_t flow);
@@ -408,7 +414,13 @@ class MediaAlg {
     // `media` whose receiving side declared `as_kbps` (0: nothing).
     uint32_t police_rate(const std::string& media, uint32_t as_kbps) const;
     void count(MediaCounter c) { ++stats_.counters[static_cast<std::size_t>(c)]; }
-    sdp::WebRtcSide web_side(Call& call) const;
+    // `on_transport`: m= lines put on the bundle transport's port (the
+    // BUNDLE address) rather than their own.
+    sdp::WebRtcSide web_side(Call& call, const std::vector<bool>& on_transport = {}) const;
+    // An IMS answer's lines that would share a payload type with an
+    // earlier line of their bundle are rejected toward the browser.
+    void reject_renumbered(sdp::RewriteResult& r);
+    void refused_update(uint64_t session_id);
     sdp::ImsSide ims_side(Call& call) const;
     void secret(uint8_t* out, std::size_t n);
     std::string ice_string(std::size_t n);

@@ -476,7 +476,8 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
             error = "--bundle-transport: " + error;
             return false;
         }
-        std::string_view rest = *bundle_pts;
+        // "none": an m= line with no payload type of its own.
+        std::string_view rest = *bundle_pts == "none" ? std::string_view() : *bundle_pts;
         while (!rest.empty()) {
             const std::size_t comma = rest.find(',');
             const std::string item(rest.substr(0, comma));
@@ -488,10 +489,6 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
             }
             cmd.bundle.payload_types[cmd.bundle.pt_count++] = static_cast<uint8_t>(*pt);
             rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-        }
-        if (cmd.bundle.pt_count == 0) {
-            error = "--bundle-pts: at least one payload type";
-            return false;
         }
         member = cmd.bundle.transport != cmd.hdr.session_id;
     }

@@ -334,6 +334,8 @@ TEST(SessionAdd, BundleTransportAndMember) {
     const dpif::LegSpec none{};
     EXPECT_EQ(std::memcmp(&cmd.access, &none, sizeof none), 0);
     EXPECT_TRUE(same(cmd.core.local, v4(10, 0, 0, 1, 30002)));
+    ASSERT_TRUE(parse_session_add(with(member, "--bundle-pts", "none"), cmd, error)) << error;
+    EXPECT_EQ(cmd.bundle.pt_count, 0u);
     // Refusals, each with its reason.
     const std::pair<Args, const char*> bad[] = {
         {plus(minimal(), {"--bundle-transport", "7"}), "go together"},

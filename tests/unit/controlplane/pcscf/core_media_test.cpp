@@ -222,6 +222,17 @@ class CoreMediaTest : public CoreFixture {
         m.add("Route", "<sip:198.18.0.11:5060;lr>");
         return m;
     }
+    // An IMS re-INVITE of the browser's call (call-1, to-tag ue-tag).
+    Message ims_reinvite(std::string body) {
+        Message m = invite_from_ims(std::move(body));
+        m.set("Call-ID", "call-1");
+        m.set("From", "<sip:bob@ims.example.net>;tag=ims-tag");
+        m.set("To", "<sip:alice@ims.example.net>;tag=ue-tag");
+        m.set("Route", "<sip:198.18.0.1:5060;lr>");
+        m.add("Route", w2_rr());
+        m.remove("Record-Route");
+        return m;
+    }
     // A BYE for the browser's call from the browser.
     Message bye_from_browser(std::string_view to_tag = "ims-tag") {
         Message m = browser_request("BYE", "z9hG4bK-bye1", 2, "call-1");
@@ -940,15 +951,8 @@ TEST_F(CoreMediaTest, AnImsReOfferInABundledCallKeepsTheTransportAndItsPort) {
     const uint64_t transport = created[0].hdr.session_id;
     EXPECT_EQ(transport & 31, 1u);
     // bob holds: the IMS re-offers both m= lines sendonly.
-    std::string hold = ims_sdp("198.18.5.20", 40010, "2", "sendonly") + ims_video();
-    Message reinvite = invite_from_ims(hold);
-    reinvite.set("Call-ID", "call-1");
-    reinvite.set("From", "<sip:bob@ims.example.net>;tag=ims-tag");
-    reinvite.set("To", "<sip:alice@ims.example.net>;tag=ue-tag");
-    reinvite.set("Route", "<sip:198.18.0.1:5060;lr>");
-    reinvite.add("Route", w2_rr());
-    reinvite.remove("Record-Route");
-    const Sent re = main_output(feed(reinvite, scscf()));
+    const Sent re = main_output(
+        feed(ims_reinvite(ims_sdp("198.18.5.20", 40010, "2", "sendonly") + ims_video()), scscf()));
     const sdp::SessionDescription reoffer = sdp_of(re.msg);
     ASSERT_EQ(reoffer.media.size(), 2u);
     EXPECT_EQ(attrs(reoffer.session, "group"), (std::vector<std::string>{"BUNDLE 0 1"}));
@@ -970,25 +974,70 @@ TEST_F(CoreMediaTest, AnImsReOfferInABundledCallKeepsTheTransportAndItsPort) {
     }
 }
 
-TEST_F(CoreMediaTest, AnImsReOfferABundledCallCouldNotTellApartIsRefused) {
+TEST_F(CoreMediaTest, AnImsReOfferLineABundleCouldNotTellApartIsRejected) {
     const std::string offer = with_group(browser_offer() + browser_video(), "BUNDLE 0 1");
     const Message inv = main_output(feed(invite_from_browser(offer), browser())).msg;
     answer_from_ims(inv, 200, "ims-tag", ims_sdp() + ims_video());
     commands();
-    // The re-offer puts PCMU's 0 on the video line too.
-    Message reinvite =
-        invite_from_ims(ims_sdp("198.18.5.20", 40010, "2") + ims_video(40020, "96 0"));
-    reinvite.set("Call-ID", "call-1");
-    reinvite.set("From", "<sip:bob@ims.example.net>;tag=ims-tag");
-    reinvite.set("To", "<sip:alice@ims.example.net>;tag=ue-tag");
-    reinvite.set("Route", "<sip:198.18.0.1:5060;lr>");
-    reinvite.add("Route", w2_rr());
-    reinvite.remove("Record-Route");
-    const Sent r = main_output(feed(reinvite, scscf()));
+    // The re-offer puts PCMU's 0 on the video line too: the video line goes
+    // to the browser rejected, the call goes on.
+    const Sent r = main_output(
+        feed(ims_reinvite(ims_sdp("198.18.5.20", 40010, "2") + ims_video(40020, "96 0")), scscf()));
+    ASSERT_EQ(r.msg.method, "INVITE");
+    const sdp::SessionDescription reoffer = sdp_of(r.msg);
+    ASSERT_EQ(reoffer.media.size(), 2u);
+    EXPECT_NE(reoffer.media[0].m.port, 0);
+    EXPECT_EQ(reoffer.media[1].m.port, 0);
+    EXPECT_EQ(alg().stats()[MediaCounter::BundleRejected], 1u);
+    EXPECT_EQ(alg().calls(), 1u);
+}
+
+TEST_F(CoreMediaTest, ABrowserReOfferDroppingTheTransportsLineIsRefused) {
+    const std::string offer = with_group(browser_offer() + browser_video(), "BUNDLE 0 1");
+    const Message inv = main_output(feed(invite_from_browser(offer), browser())).msg;
+    answer_from_ims(inv, 200, "ims-tag", ims_sdp() + ims_video());
+    commands();
+    // Audio (the transport's line) stopped, video kept.
+    std::string reoffer = with_group(browser_offer() + browser_video(), "BUNDLE 1");
+    reoffer.replace(reoffer.find("m=audio 9 "), 10, "m=audio 0 ");
+    const Sent r = main_output(feed(reinvite_from_browser(reoffer), browser()));
     EXPECT_EQ(r.msg.status_code, 488);
     EXPECT_EQ(alg().stats()[MediaCounter::BundleRejected], 1u);
-    EXPECT_EQ(alg().calls(), 1u);  // the call goes on as it was
     EXPECT_TRUE(commands().empty());
+    EXPECT_EQ(alg().sessions(), 2u);
+}
+
+TEST_F(CoreMediaTest, AnImsAnswerRenumberingOntoAnotherLinesPayloadTypeLosesThatLine) {
+    const std::string offer = with_group(browser_offer() + browser_video(), "BUNDLE 0 1");
+    const Message inv = main_output(feed(invite_from_browser(offer), browser())).msg;
+    // The IMS answers video with PT 0 (renumbered; PCMU's on the audio line).
+    const Message ok = answer_from_ims(inv, 200, "ims-tag",
+                                       ims_sdp() + wire("m=video 40020 RTP/AVP 0\n"
+                                                        "a=rtpmap:0 VP8/90000\n"));
+    const sdp::SessionDescription web = sdp_of(ok);
+    ASSERT_EQ(web.media.size(), 2u);
+    EXPECT_EQ(web.media[1].m.port, 0);
+    EXPECT_EQ(attrs(web.session, "group"), (std::vector<std::string>{"BUNDLE 0"}));
+    EXPECT_EQ(alg().stats()[MediaCounter::BundleConflicts], 1u);
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].bundle.transport, 0u);  // audio alone: an ordinary session
+}
+
+TEST_F(CoreMediaTest, ABundleOnlyLineGetsItsPortsAndIsBundled) {
+    // max-bundle (RFC 8843 6): the later line with port 0 and bundle-only.
+    std::string video = browser_video();
+    video.replace(video.find("m=video 9 "), 10, "m=video 0 ");
+    video += "a=bundle-only\r\n";
+    const std::string offer = with_group(browser_offer() + video, "BUNDLE 0 1");
+    const Message inv = main_output(feed(invite_from_browser(offer), browser())).msg;
+    const sdp::SessionDescription ims = sdp_of(inv);
+    ASSERT_EQ(ims.media.size(), 2u);
+    EXPECT_NE(ims.media[1].m.port, 0);
+    answer_from_ims(inv, 200, "ims-tag", ims_sdp() + ims_video());
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 2u);
+    EXPECT_EQ(cmds[1].bundle.transport, cmds[0].hdr.session_id);
 }
 
 TEST_F(CoreMediaTest, MLinesWhoseTransportCannotBeProgrammedAreNot) {
@@ -1005,7 +1054,8 @@ TEST_F(CoreMediaTest, MLinesWhoseTransportCannotBeProgrammedAreNot) {
     answer_from_ims(inv, 200, "ims-tag", ims);
     EXPECT_TRUE(commands().empty());
     EXPECT_EQ(alg().sessions(), 0u);
-    EXPECT_EQ(alg().stats()[MediaCounter::BadRemote], 2u);
+    EXPECT_EQ(alg().stats()[MediaCounter::BadRemote], 1u);
+    EXPECT_EQ(alg().stats()[MediaCounter::BundleTransportLost], 1u);
 }
 
 TEST_F(CoreMediaTest, HoldByReInviteKeepsPortsAndTheSession) {
