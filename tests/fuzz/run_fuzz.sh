@@ -87,7 +87,7 @@ msrp_sources() {
 }
 dpif_sources() {
   # The main lcore's command service and what the workers run for commands.
-  for f in control/command_service control/command_log session/session_table flow/flow_table \
+  for f in control/command_service control/command_log session/session_table session/session_bundle flow/flow_table \
            ice/integrity srtp/suite srtp/kdf srtp/engine srtp/context srtp/transform; do
     echo "dataplane/$f.cpp"
   done
