@@ -209,6 +209,28 @@ check "2: the WIC shows the call ended by bob" \
   wait_event alice '.event == "state" and .call == "ended" and .calls == 2' 10
 check "2: no session left" sessions_are 0
 
+# An audio and video call through the gateway (cases 3 and 4): N and the
+# stats name. Two sessions (a core leg each) on one browser transport
+# (BUNDLE), her video out and echoed back decoded, audio both ways.
+bundled_video_checks() {
+  local n=$1 c=$2 up
+  check "$n: two sessions in the dataplane, one per m= line" sessions_are 2
+  up=$(count alice '.event == "media_up"')
+  wic wait-media 15
+  check "$n: media up" wait_count alice '.event == "media_up"' $((up + 1)) 20
+  sample "$c" 4
+  echo "# $c: transports $(tail -n 1 "$tmp/$c.stats" | jq -c '.transports'), video sent $(tail -n 1 "$tmp/$c.stats" | jq -c '.video.out | {packetsSent, framesEncoded, frameWidth, frameHeight, codec}'), received $(tail -n 1 "$tmp/$c.stats" | jq -c '.video.in | {packetsReceived, framesDecoded, keyFramesDecoded, frameWidth, frameHeight, codec}')"
+  check "$n: one transport for both (BUNDLE), DTLS connected with an SRTP cipher, to 198.18.0.2" \
+    stat "$c" '.[-1].transports | length == 1 and all(.[]; .dtlsState == "connected" and (.srtpCipher | type == "string") and (.pair | test(" -> 198[.]18[.]0[.]2:")))'
+  check "$n: video sent rises (20 or more packets), frames encoded" \
+    stat "$c" '(.[-1].video.out.packetsSent - .[0].video.out.packetsSent) >= 20 and .[-1].video.out.framesEncoded > 0'
+  check "$n: her video comes back through bob and is decoded (20 or more packets, frames decoded)" \
+    stat "$c" '(.[-1].video.in.packetsReceived - .[0].video.in.packetsReceived) >= 20 and .[-1].video.in.framesDecoded > 0'
+  check "$n: audio both ways too" \
+    stat "$c" '(.[-1].audio.out.packetsSent - .[0].audio.out.packetsSent) >= 50 and
+             (.[-1].audio.in.packetsReceived - .[0].audio.in.packetsReceived) >= 50'
+}
+
 # --- 3. a video call: alice calls bob with audio and video; bob echoes both --
 ip netns exec "$ims" sipp -sf "$here/browser/uas_video.xml" -i "$bob_addr" -p 5070 \
   -mi "$bob_media" -mp 41000 -rtp_echo -m 1 -timeout 60 -timeout_error -max_recv_loops 100 -nostdin \
@@ -220,21 +242,7 @@ wait_udp "$ims" 5070
 wic call sip:bob@ims.example.net video
 check "3: alice's video call to bob is confirmed" \
   wait_event alice '.event == "state" and .call == "confirmed" and .calls == 3' 20
-check "3: two sessions in the dataplane, one per m= line" sessions_are 2
-n_up=$(count alice '.event == "media_up"')
-wic wait-media 15
-check "3: media up" wait_count alice '.event == "media_up"' $((n_up + 1)) 20
-sample c3 4
-echo "# c3: transports $(tail -n 1 "$tmp/c3.stats" | jq -c '.transports'), video sent $(tail -n 1 "$tmp/c3.stats" | jq -c '.video.out | {packetsSent, framesEncoded, frameWidth, frameHeight, codec}'), received $(tail -n 1 "$tmp/c3.stats" | jq -c '.video.in | {packetsReceived, framesDecoded, keyFramesDecoded, frameWidth, frameHeight, codec}')"
-check "3: one transport for both (BUNDLE), DTLS connected with an SRTP cipher, to 198.18.0.2" \
-  stat c3 '.[-1].transports | length == 1 and all(.[]; .dtlsState == "connected" and (.srtpCipher | type == "string") and (.pair | test(" -> 198[.]18[.]0[.]2:")))'
-check "3: video sent rises (20 or more packets), frames encoded" \
-  stat c3 '(.[-1].video.out.packetsSent - .[0].video.out.packetsSent) >= 20 and .[-1].video.out.framesEncoded > 0'
-check "3: her video comes back through bob and is decoded (20 or more packets, frames decoded)" \
-  stat c3 '(.[-1].video.in.packetsReceived - .[0].video.in.packetsReceived) >= 20 and .[-1].video.in.framesDecoded > 0'
-check "3: audio both ways too" \
-  stat c3 '(.[-1].audio.out.packetsSent - .[0].audio.out.packetsSent) >= 50 and
-           (.[-1].audio.in.packetsReceived - .[0].audio.in.packetsReceived) >= 50'
+bundled_video_checks 3 c3
 shot video-call
 wic hangup
 check "3: alice hangs up" wait_event alice '.event == "state" and .call == "ended" and .calls == 3' 10
@@ -259,20 +267,7 @@ check "4: bob's video call rings in the WIC" \
 wic answer video
 check "4: alice answers with video: the call is confirmed" \
   wait_event alice '.event == "state" and .call == "confirmed" and .calls == 4' 20
-check "4: two sessions in the dataplane, one per m= line" sessions_are 2
-n_up=$(count alice '.event == "media_up"')
-wic wait-media 15
-check "4: media up" wait_count alice '.event == "media_up"' $((n_up + 1)) 20
-sample c4 4
-echo "# c4: transports $(tail -n 1 "$tmp/c4.stats" | jq -c '.transports'), video in $(tail -n 1 "$tmp/c4.stats" | jq -c '.video.in | {packetsReceived, framesDecoded, codec}')"
-check "4: one transport for both (her answer bundled them), DTLS connected" \
-  stat c4 '.[-1].transports | length == 1 and all(.[]; .dtlsState == "connected" and (.pair | test(" -> 198[.]18[.]0[.]2:")))'
-check "4: her video goes to bob and comes back decoded (20 or more packets)" \
-  stat c4 '(.[-1].video.out.packetsSent - .[0].video.out.packetsSent) >= 20 and
-           (.[-1].video.in.packetsReceived - .[0].video.in.packetsReceived) >= 20 and .[-1].video.in.framesDecoded > 0'
-check "4: audio both ways too" \
-  stat c4 '(.[-1].audio.out.packetsSent - .[0].audio.out.packetsSent) >= 50 and
-           (.[-1].audio.in.packetsReceived - .[0].audio.in.packetsReceived) >= 50'
+bundled_video_checks 4 c4
 check "4: bob hangs up (sipp exits 0)" exited "$bob_pid" 0
 check "4: bob's INVITE answered with audio and video as RTP/AVP at 198.18.1.2" \
   eval 'sipp_has "$tmp/c4-bob.msg" received "^SIP/2.0 200" "^m=audio 5[0-9]{4} RTP/AVP " &&

@@ -122,6 +122,48 @@ std::string ip_of(const dpif::IpEndpoint& ep) {
     return std::string(buf) + ":" + std::to_string(ep.port);
 }
 
+// A browser video m= line for BUNDLE tests (mid 1, VP8 96 and its RTX 97).
+std::string browser_video(std::string_view setup = "actpass") {
+    return wire(
+        "m=video 9 UDP/TLS/RTP/SAVPF 96 97\n"
+        "c=IN IP4 0.0.0.0\n"
+        "a=ice-ufrag:brws\n"
+        "a=ice-pwd:browserpassword0123456789\n"
+        "a=fingerprint:sha-256 " +
+        std::string(kBrowserFingerprint) +
+        "\n"
+        "a=setup:" +
+        std::string(setup) +
+        "\n"
+        "a=mid:1\n"
+        "a=sendrecv\n"
+        "a=rtcp-mux\n"
+        "a=rtpmap:96 VP8/90000\n"
+        "a=rtpmap:97 rtx/90000\n"
+        "a=fmtp:97 apt=96\n");
+}
+
+std::string with_group(std::string sdp, std::string_view group) {
+    const std::string from = "a=group:BUNDLE 0\r\n";
+    const auto at = sdp.find(from);
+    if (at == std::string::npos) throw std::logic_error("no group");
+    sdp.replace(at, from.size(), "a=group:" + std::string(group) + "\r\n");
+    return sdp;
+}
+
+std::string ims_video(uint16_t port = 40020, std::string_view formats = "96 97") {
+    return wire("m=video " + std::to_string(port) + " RTP/AVP " + std::string(formats) +
+                "\n"
+                "a=rtpmap:96 VP8/90000\n"
+                "a=rtpmap:97 rtx/90000\n"
+                "a=fmtp:97 apt=96\n"
+                "a=sendrecv\n");
+}
+
+std::vector<uint8_t> pts_of(const dpif::BundleSpec& b) {
+    return {b.payload_types, b.payload_types + b.pt_count};
+}
+
 class CoreMediaTest : public CoreFixture {
   protected:
     CoreMediaTest() {
@@ -707,28 +749,12 @@ TEST_F(CoreMediaFailureTest, AConfirmedCallWhoseOnlySessionIsIdleEnds) {
 }
 
 TEST_F(CoreMediaFailureTest, ACallEndsOnlyWhenAllItsSessionsAreIdle) {
-    // Audio and video: two m= lines, two sessions.
-    const std::string video =
-        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
-        "c=IN IP4 0.0.0.0\r\n"
-        "a=ice-ufrag:brws\r\n"
-        "a=ice-pwd:browserpassword0123456789\r\n"
-        "a=fingerprint:sha-256 " +
-        std::string(kBrowserFingerprint) +
-        "\r\n"
-        "a=setup:actpass\r\n"
-        "a=mid:1\r\n"
-        "a=sendrecv\r\n"
-        "a=rtcp-mux\r\n"
-        "a=rtpmap:96 VP8/90000\r\n";
+    // Audio and video: two m= lines (video not in the BUNDLE group), two sessions.
+    const std::string video = browser_video();
     const Message inv =
         main_output(feed(invite_from_browser(browser_offer() + video), browser())).msg;
     ASSERT_EQ(sdp_of(inv).media.size(), 2u);
-    const std::string ims_video =
-        "m=video 40020 RTP/AVP 96\r\n"
-        "a=rtpmap:96 VP8/90000\r\n"
-        "a=sendrecv\r\n";
-    Message ok = with_sdp(response_to(inv, 200, "OK"), ims_sdp() + ims_video);
+    Message ok = with_sdp(response_to(inv, 200, "OK"), ims_sdp() + ims_video(40020, "96"));
     ok.add("Contact", "<sip:bob@198.18.5.20:5070>");
     ok.add("Record-Route", "<sip:198.18.0.11:5060;lr>");
     for (std::string_view rr : inv.headers("Record-Route"))
@@ -765,48 +791,6 @@ TEST_F(CoreMediaFailureTest, EventsForAnEndedCallAreIgnored) {
         event(dpif::MsgType::DtlsFailed, id, dpif::ResultCode::Ok, "access handshake timeout")
             .empty());
     EXPECT_EQ(alg().stats()[MediaCounter::MediaFailedCalls], 0u);
-}
-
-// A browser video m= line for BUNDLE tests (mid 1, VP8 96 and its RTX 97).
-std::string browser_video(std::string_view setup = "actpass") {
-    return wire(
-        "m=video 9 UDP/TLS/RTP/SAVPF 96 97\n"
-        "c=IN IP4 0.0.0.0\n"
-        "a=ice-ufrag:brws\n"
-        "a=ice-pwd:browserpassword0123456789\n"
-        "a=fingerprint:sha-256 " +
-        std::string(kBrowserFingerprint) +
-        "\n"
-        "a=setup:" +
-        std::string(setup) +
-        "\n"
-        "a=mid:1\n"
-        "a=sendrecv\n"
-        "a=rtcp-mux\n"
-        "a=rtpmap:96 VP8/90000\n"
-        "a=rtpmap:97 rtx/90000\n"
-        "a=fmtp:97 apt=96\n");
-}
-
-std::string with_group(std::string sdp, std::string_view group) {
-    const std::string from = "a=group:BUNDLE 0\r\n";
-    const auto at = sdp.find(from);
-    if (at == std::string::npos) throw std::logic_error("no group");
-    sdp.replace(at, from.size(), "a=group:" + std::string(group) + "\r\n");
-    return sdp;
-}
-
-std::string ims_video(uint16_t port = 40020, std::string_view formats = "96 97") {
-    return wire("m=video " + std::to_string(port) + " RTP/AVP " + std::string(formats) +
-                "\n"
-                "a=rtpmap:96 VP8/90000\n"
-                "a=rtpmap:97 rtx/90000\n"
-                "a=fmtp:97 apt=96\n"
-                "a=sendrecv\n");
-}
-
-std::vector<uint8_t> pts_of(const dpif::BundleSpec& b) {
-    return {b.payload_types, b.payload_types + b.pt_count};
 }
 
 TEST_F(CoreMediaTest, ABrowsersBundleIsAnsweredAndItsMLinesShareOneTransport) {
