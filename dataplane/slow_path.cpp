@@ -139,6 +139,7 @@ void SlowPath::handle(unsigned worker, SlowMsg& m, uint64_t now_ns) {
             p.role = m.active != 0 ? dtls::Role::Active : dtls::Role::Passive;
             std::memcpy(p.remote.data(), m.fingerprint, 32);
             p.app_data = m.datachannel != 0;
+            p.srtp = m.srtp != 0;
             service_.open(p);
             // A re-made leg starts over: its old endpoint goes (an abort).
             if (const auto old = dc_.find(dc_key(m.session_id, m.side)); old != dc_.end()) {
@@ -168,6 +169,31 @@ void SlowPath::handle(unsigned worker, SlowMsg& m, uint64_t now_ns) {
         case SlowMsg::Kind::Generation:
             service_.set_generation(leg, m.generation);
             return;
+        case SlowMsg::Kind::Modes: {
+            // The association stays; a data channel joined or left it.
+            service_.set_modes(leg, m.srtp != 0, m.datachannel != 0);
+            const uint64_t key = dc_key(m.session_id, m.side);
+            const auto it = dc_.find(key);
+            if (m.datachannel == 0) {
+                if (it != dc_.end() && it->second.ref == leg) {
+                    drop_endpoint(it->second);
+                    dc_.erase(it);
+                }
+                return;
+            }
+            if (it != dc_.end() && it->second.ref == leg) return;  // it has one
+            if (it != dc_.end()) {
+                drop_endpoint(it->second);
+                dc_.erase(it);
+            }
+            DcLeg& d = dc_[key];
+            d.ref = leg;
+            d.spec = m.sctp;
+            d.dtls_client = m.active != 0;
+            // Up already: the browser's SCTP comes now, on this association.
+            if (service_.is_up(leg)) make_endpoint(key, d);
+            return;
+        }
         case SlowMsg::Kind::Datagram: {
             rte_mbuf* mb = m.mbuf;
             pkt::Frame f{};
@@ -263,73 +289,7 @@ void SlowPath::datachannel_events(uint64_t now_ns) {
             drop_endpoint(d);
             continue;
         }
-        if (sctp_ == nullptr) {
-            own_sctp_ = std::make_unique<datachannel::SctpStack>();
-            sctp_ = own_sctp_.get();
-        }
-        datachannel::EndpointOptions o;
-        o.dtls_client = d.dtls_client;
-        o.sctp.local_port = d.spec.local_sctp_port != 0 ? d.spec.local_sctp_port : 5000;
-        o.sctp.remote_port = d.spec.remote_sctp_port != 0 ? d.spec.remote_sctp_port : 5000;
-        if (d.spec.max_message_size != 0) o.sctp.max_message_size = d.spec.max_message_size;
-        o.sctp.peer_max_message_size =
-            d.spec.peer_max_message_size != 0 ? d.spec.peer_max_message_size : 65536;
-        const dtls::LegRef ref = d.ref;
-        const uint64_t key = it->first;
-        datachannel::EndpointCallbacks cb;
-        cb.send_packet = [this, ref](std::span<const uint8_t> packet) {
-            service_.send_app_data(ref, packet);
-        };
-        // The browser's MSRP channel (RFC 8873: protocol "MSRP", opened with
-        // DCEP, or the stream the spec's a=dcmap names) carries the session's
-        // chat; other channels' messages are counted.
-        cb.on_open = [this, key](const datachannel::DataChannel& ch) {
-            ++counters_.dc_channels;
-            const auto leg = dc_.find(key);
-            if (leg == dc_.end() || leg->second.msrp_channel >= 0 ||
-                !is_msrp_protocol(ch.params.protocol))
-                return;
-            const auto spec = msrp_specs_.find(key >> 1);
-            if (spec == msrp_specs_.end()) {
-                ++counters_.msrp_no_spec;
-                return;
-            }
-            if (spec->second.spec.channel_id != dpif::kMsrpAnyChannel &&
-                spec->second.spec.channel_id != ch.id)
-                return;  // the spec names another stream (a=dcmap)
-            leg->second.msrp_channel = ch.id;
-            chats_->channel_writable(key);  // what the UE sent so far
-        };
-        cb.on_message = [this, key](uint16_t id, datachannel::MessageKind kind,
-                                    std::span<const uint8_t> data) {
-            ++counters_.dc_messages_in;
-            const auto leg = dc_.find(key);
-            if (leg == dc_.end() || leg->second.msrp_channel != id || !chats_->has(key)) {
-                ++counters_.dc_unrouted;
-                return;
-            }
-            leg->second.kind = kind;
-            chats_->from_channel(key, data);
-        };
-        cb.on_close = [this, key](uint16_t id) {
-            const auto leg = dc_.find(key);
-            if (leg == dc_.end() || leg->second.msrp_channel != id) return;
-            leg->second.msrp_channel = -1;
-            chats_->channel_closed(key);
-        };
-        cb.on_writable = [this, key] { chats_->channel_writable(key); };
-        cb.on_state = [this, key](datachannel::SctpState st) {
-            if (st == datachannel::SctpState::Up) {
-                chats_->channel_writable(key);  // a negotiated channel can send now
-            } else if (st == datachannel::SctpState::Failed ||
-                       st == datachannel::SctpState::Closed) {
-                ++counters_.dc_failed;
-            }
-        };
-        d.ep = std::make_unique<datachannel::DataChannelEndpoint>(*sctp_, o, std::move(cb));
-        add_negotiated_chat(d);
-        d.ep->connect();
-        ++counters_.dc_legs_up;
+        make_endpoint(it->first, d);
     }
     for (dtls::AppData& a : service_.app_data()) {
         const auto it = dc_.find(dc_key(a.leg.session_id, a.leg.side));
@@ -341,6 +301,76 @@ void SlowPath::datachannel_events(uint64_t now_ns) {
     }
     service_.app_data().clear();
     if (sctp_ != nullptr && !dc_.empty()) sctp_->tick(now_ns / 1000000);
+}
+
+// The SCTP endpoint of a data channel's leg whose DTLS is up: our DTLS role
+// picks the stream-id parity (RFC 8832 6).
+void SlowPath::make_endpoint(uint64_t key, DcLeg& d) {
+    if (sctp_ == nullptr) {
+        own_sctp_ = std::make_unique<datachannel::SctpStack>();
+        sctp_ = own_sctp_.get();
+    }
+    datachannel::EndpointOptions o;
+    o.dtls_client = d.dtls_client;
+    o.sctp.local_port = d.spec.local_sctp_port != 0 ? d.spec.local_sctp_port : 5000;
+    o.sctp.remote_port = d.spec.remote_sctp_port != 0 ? d.spec.remote_sctp_port : 5000;
+    if (d.spec.max_message_size != 0) o.sctp.max_message_size = d.spec.max_message_size;
+    o.sctp.peer_max_message_size =
+        d.spec.peer_max_message_size != 0 ? d.spec.peer_max_message_size : 65536;
+    const dtls::LegRef ref = d.ref;
+    datachannel::EndpointCallbacks cb;
+    cb.send_packet = [this, ref](std::span<const uint8_t> packet) {
+        service_.send_app_data(ref, packet);
+    };
+    // The browser's MSRP channel (RFC 8873: protocol "MSRP", opened with
+    // DCEP, or the stream the spec's a=dcmap names) carries the session's
+    // chat; other channels' messages are counted.
+    cb.on_open = [this, key](const datachannel::DataChannel& ch) {
+        ++counters_.dc_channels;
+        const auto leg = dc_.find(key);
+        if (leg == dc_.end() || leg->second.msrp_channel >= 0 ||
+            !is_msrp_protocol(ch.params.protocol))
+            return;
+        const auto spec = msrp_specs_.find(key >> 1);
+        if (spec == msrp_specs_.end()) {
+            ++counters_.msrp_no_spec;
+            return;
+        }
+        if (spec->second.spec.channel_id != dpif::kMsrpAnyChannel &&
+            spec->second.spec.channel_id != ch.id)
+            return;  // the spec names another stream (a=dcmap)
+        leg->second.msrp_channel = ch.id;
+        chats_->channel_writable(key);  // what the UE sent so far
+    };
+    cb.on_message = [this, key](uint16_t id, datachannel::MessageKind kind,
+                                std::span<const uint8_t> data) {
+        ++counters_.dc_messages_in;
+        const auto leg = dc_.find(key);
+        if (leg == dc_.end() || leg->second.msrp_channel != id || !chats_->has(key)) {
+            ++counters_.dc_unrouted;
+            return;
+        }
+        leg->second.kind = kind;
+        chats_->from_channel(key, data);
+    };
+    cb.on_close = [this, key](uint16_t id) {
+        const auto leg = dc_.find(key);
+        if (leg == dc_.end() || leg->second.msrp_channel != id) return;
+        leg->second.msrp_channel = -1;
+        chats_->channel_closed(key);
+    };
+    cb.on_writable = [this, key] { chats_->channel_writable(key); };
+    cb.on_state = [this, key](datachannel::SctpState st) {
+        if (st == datachannel::SctpState::Up) {
+            chats_->channel_writable(key);  // a negotiated channel can send now
+        } else if (st == datachannel::SctpState::Failed || st == datachannel::SctpState::Closed) {
+            ++counters_.dc_failed;
+        }
+    };
+    d.ep = std::make_unique<datachannel::DataChannelEndpoint>(*sctp_, o, std::move(cb));
+    add_negotiated_chat(d);
+    d.ep->connect();
+    ++counters_.dc_legs_up;
 }
 
 void SlowPath::drop_endpoint(DcLeg& d) {

@@ -143,6 +143,8 @@ class SlowPath {
     void add_negotiated_chat(DcLeg& d);
     // The leg's endpoint goes (closed, failed, re-made): its chat ends first.
     void drop_endpoint(DcLeg& d);
+    // Its endpoint, once its DTLS is up (`key`: dc_key of the leg).
+    void make_endpoint(uint64_t key, DcLeg& d);
     void handle(unsigned worker, SlowMsg& m, uint64_t now_ns);
     void flush();
     bool send(const dtls::Outgoing& o);

@@ -22,18 +22,20 @@ struct SlowMsg {
         Path,        // ICE nominated the browser's address: send there
         Datagram,    // a DTLS datagram arrived on the leg: `mbuf` (the slow path frees it)
         Generation,  // the session moved to `generation`, the association stays
+        Modes,       // the association stays and now carries `srtp`, `datachannel` or both
     };
     Kind kind;
     uint8_t side;         // session::Side
-    uint8_t active;       // Open: our DTLS role is client (a=setup:active)
-    uint8_t datachannel;  // Open: a data channel's leg (SCTP in the DTLS; `sctp`)
+    uint8_t active;       // Open, Modes: our DTLS role is client (a=setup:active)
+    uint8_t datachannel;  // Open, Modes: a data channel's leg (SCTP in the DTLS; `sctp`)
+    uint8_t srtp;         // Open, Modes: the worker wants SRTP keys (not DtlsSctp)
     uint32_t serial;      // the leg's association (session::Session::Dtls::serial)
     uint64_t session_id;
     uint64_t generation;         // Open: the session's, for events
     rte_mbuf* mbuf;              // Datagram
     pkt::UdpEgress path;         // Path: our address and port on the leg -> the remote
     uint8_t fingerprint[32];     // Open
-    dpif::DataChannelSpec sctp;  // Open of a data channel's leg
+    dpif::DataChannelSpec sctp;  // Open, Modes of a data channel's leg
 };
 
 // Slow path -> worker.

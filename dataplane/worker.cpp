@@ -253,13 +253,16 @@ void Worker::info(const session::Session& s, const dpif::MsgHeader& hdr, ResultC
 
 void Worker::handle(const WorkerMsg& m) {
     std::string detail;
-    uint32_t before[2] = {0, 0};
-    uint64_t before_generation = 0;
+    DtlsBefore before;
     if (const uint32_t slot = table_.slot_of(m.cmd.hdr.session_id);
         m.kind == WorkerMsg::Kind::Command && slot != session::SessionTable::kNoSlot) {
-        before[0] = table_.at(slot).dtls[0].serial;
-        before[1] = table_.at(slot).dtls[1].serial;
-        before_generation = table_.at(slot).generation;
+        const session::Session& s = table_.at(slot);
+        for (int i = 0; i < 2; ++i) {
+            before.serial[i] = s.dtls[i].serial;
+            before.datachannel[i] = s.dtls[i].datachannel;
+            before.srtp[i] = s.dtls[i].srtp;
+        }
+        before.generation = s.generation;
     }
     switch (m.kind) {
         case WorkerMsg::Kind::SetNextHop:
@@ -280,13 +283,13 @@ void Worker::handle(const WorkerMsg& m) {
             const ResultCode rc = table_.create(cmd, detail);
             if (rc == ResultCode::Ok && cmd.stamp_ns != 0) count_program_latency(cmd.stamp_ns);
             answer(cmd, rc, detail);
-            if (rc == ResultCode::Ok) tell_slow_path(cmd.hdr.session_id, before, before_generation);
+            if (rc == ResultCode::Ok) tell_slow_path(cmd.hdr.session_id, before);
             return;
         }
         case MsgType::SessionUpdate: {
             const ResultCode rc = table_.update(cmd, detail);
             answer(cmd, rc, detail);
-            if (rc == ResultCode::Ok) tell_slow_path(cmd.hdr.session_id, before, before_generation);
+            if (rc == ResultCode::Ok) tell_slow_path(cmd.hdr.session_id, before);
             return;
         }
         case MsgType::SessionDelete: {

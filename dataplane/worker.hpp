@@ -147,9 +147,16 @@ class alignas(64) Worker {
     void publish();
     void count_program_latency(uint64_t stamp_ns);
     void continue_listing();
-    // DTLS legs a command or a release changed: Close for the serials that
-    // went, Open for the new ones (before[side]: the serials before).
-    void tell_slow_path(uint64_t id, const uint32_t (&before)[2], uint64_t before_generation);
+    // A session's DTLS legs before a command (serial 0: none).
+    struct DtlsBefore {
+        uint32_t serial[2] = {0, 0};
+        bool datachannel[2] = {false, false};
+        bool srtp[2] = {false, false};
+        uint64_t generation = 0;
+    };
+    // DTLS legs a command changed: Close for the serials that went, Open
+    // for the new ones; Generation and Modes for an association kept.
+    void tell_slow_path(uint64_t id, const DtlsBefore& before);
     void close_dtls(const session::Session& s);
     // Tells the slow path where the leg's peer is (and so whether it got it:
     // Session::Dtls::path_sent is const-cast; only this worker writes it).

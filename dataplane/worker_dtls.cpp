@@ -42,12 +42,12 @@ void Worker::close_dtls(const session::Session& s) {
     }
 }
 
-void Worker::tell_slow_path(uint64_t id, const uint32_t (&before)[2], uint64_t before_generation) {
+void Worker::tell_slow_path(uint64_t id, const DtlsBefore& before) {
     const uint32_t slot = table_.slot_of(id);
     for (std::size_t i = 0; i < 2; ++i) {
         session::Session* s = slot != session::SessionTable::kNoSlot ? &table_.at(slot) : nullptr;
         const uint32_t now = s != nullptr ? s->dtls[i].serial : 0;
-        if (now != 0 && now == before[i] && s->generation != before_generation) {
+        if (now != 0 && now == before.serial[i] && s->generation != before.generation) {
             // The association stays; its events now belong to this generation.
             SlowMsg g{};
             g.kind = SlowMsg::Kind::Generation;
@@ -57,13 +57,29 @@ void Worker::tell_slow_path(uint64_t id, const uint32_t (&before)[2], uint64_t b
             g.generation = s->generation;
             if (!to_slow.try_push(g)) ++slow_msgs_lost_;
         }
-        if (now == before[i]) continue;
+        if (now != 0 && now == before.serial[i] &&
+            (s->dtls[i].datachannel != before.datachannel[i] ||
+             s->dtls[i].srtp != before.srtp[i])) {
+            // The association stays and now carries SRTP, SCTP or both (a
+            // data channel joined or left its BUNDLE).
+            SlowMsg c{};
+            c.kind = SlowMsg::Kind::Modes;
+            c.side = static_cast<uint8_t>(i);
+            c.serial = now;
+            c.session_id = id;
+            c.active = s->dtls[i].active ? 1 : 0;
+            c.datachannel = s->dtls[i].datachannel ? 1 : 0;
+            c.srtp = s->dtls[i].srtp ? 1 : 0;
+            c.sctp = s->dtls[i].sctp;
+            if (!to_slow.try_push(c)) ++slow_msgs_lost_;
+        }
+        if (now == before.serial[i]) continue;
         SlowMsg m{};
         m.side = static_cast<uint8_t>(i);
         m.session_id = id;
-        if (before[i] != 0) {
+        if (before.serial[i] != 0) {
             m.kind = SlowMsg::Kind::Close;
-            m.serial = before[i];
+            m.serial = before.serial[i];
             if (!to_slow.try_push(m)) ++slow_msgs_lost_;
         }
         if (now != 0) {
@@ -72,6 +88,7 @@ void Worker::tell_slow_path(uint64_t id, const uint32_t (&before)[2], uint64_t b
             m.generation = s->generation;
             m.active = s->dtls[i].active ? 1 : 0;
             m.datachannel = s->dtls[i].datachannel ? 1 : 0;
+            m.srtp = s->dtls[i].srtp ? 1 : 0;
             m.sctp = s->dtls[i].sctp;
             std::memcpy(m.fingerprint, s->dtls[i].fingerprint, 32);
             if (!to_slow.try_push(m)) ++slow_msgs_lost_;

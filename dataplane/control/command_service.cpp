@@ -145,8 +145,10 @@ bool CommandService::msrp_op_of(const dpif::Command& cmd, std::string& why) {
         if (with_msrp_.count(cmd.hdr.session_id) == 0) return true;  // nothing to clear
         op.kind = MsrpOp::Kind::Clear;
     } else {
-        if (cmd.access.security != dpif::LegSecurity::DtlsSctp) {
-            why = "msrp: only on a data channel's session (access security DtlsSctp)";
+        if (!dpif::carries_sctp(cmd.access.security)) {
+            why =
+                "msrp: only on a data channel's session (access security DtlsSctp or "
+                "DtlsSrtpSctp)";
             return false;
         }
         if (!msrp::chat_legs(cmd.msrp, cmd.access.local, &why)) return false;

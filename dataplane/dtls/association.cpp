@@ -252,31 +252,39 @@ void Association::finish_handshake() {
         fail("no common use_srtp profile");
         return;
     }
-    const srtp::SuiteInfo info = srtp::suite_info(prof->suite);
+    profile_ = prof;
+    if (!export_keys(keys_)) {
+        profile_.reset();
+        fail("key export: " + openssl_errors());
+        return;
+    }
+    state_ = State::Up;
+}
+
+bool Association::export_keys(KeyMaterial& out) const {
+    if (!profile_) return false;
+    const srtp::SuiteInfo info = srtp::suite_info(profile_->suite);
     const std::size_t k = info.master_key_len, s = info.master_salt_len;
     uint8_t material[2 * (32 + 14)];
     static constexpr char kLabel[] = "EXTRACTOR-dtls_srtp";
     if (SSL_export_keying_material(ssl_, material, 2 * (k + s), kLabel, sizeof kLabel - 1, nullptr,
-                                   0, 0) != 1) {
-        fail("key export: " + openssl_errors());
-        return;
-    }
+                                   0, 0) != 1)
+        return false;
     // RFC 5764 4.2: client_key | server_key | client_salt | server_salt.
     const uint8_t* client_key = material;
     const uint8_t* server_key = material + k;
     const uint8_t* client_salt = material + 2 * k;
     const uint8_t* server_salt = material + 2 * k + s;
     const bool client = role_ == Role::Active;
-    keys_.profile = *prof;
-    keys_.key_len = static_cast<uint8_t>(k);
-    keys_.salt_len = static_cast<uint8_t>(s);
-    std::memcpy(keys_.local_key, client ? client_key : server_key, k);
-    std::memcpy(keys_.local_salt, client ? client_salt : server_salt, s);
-    std::memcpy(keys_.remote_key, client ? server_key : client_key, k);
-    std::memcpy(keys_.remote_salt, client ? server_salt : client_salt, s);
+    out.profile = *profile_;
+    out.key_len = static_cast<uint8_t>(k);
+    out.salt_len = static_cast<uint8_t>(s);
+    std::memcpy(out.local_key, client ? client_key : server_key, k);
+    std::memcpy(out.local_salt, client ? client_salt : server_salt, s);
+    std::memcpy(out.remote_key, client ? server_key : client_key, k);
+    std::memcpy(out.remote_salt, client ? server_salt : client_salt, s);
     OPENSSL_cleanse(material, sizeof material);
-    profile_ = prof;
-    state_ = State::Up;
+    return true;
 }
 
 Input Association::on_datagram(std::span<const uint8_t> datagram) {

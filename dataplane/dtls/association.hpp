@@ -128,6 +128,11 @@ class Association {
     // Once after the handshake: the keys, moved out (false if not up or
     // already taken).
     bool take_keys(KeyMaterial& out);
+    // The negotiated profile's keys exported again (RFC 5764 4.2; the same
+    // keys take_keys gave, or would have): for an association that starts
+    // carrying SRTP after it came up (a DtlsSctp leg whose BUNDLE gained
+    // media). False without a profile.
+    bool export_keys(KeyMaterial& out) const;
     const std::optional<SrtpProfile>& profile() const { return profile_; }
 
     // Datagrams to send, oldest first; the caller sends and clears them.

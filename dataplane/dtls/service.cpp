@@ -31,6 +31,7 @@ void Service::open(const OpenParams& p) {
     leg.role = p.role;
     leg.remote = p.remote;
     leg.app_data = p.app_data;
+    leg.srtp = p.srtp;
 }
 
 void Service::withdraw(const Leg& leg) {
@@ -49,6 +50,28 @@ void Service::finish(Leg& leg) {
 
 void Service::set_generation(const LegRef& ref, uint64_t generation) {
     if (Leg* leg = find(ref)) leg->generation = generation;
+}
+
+void Service::set_modes(const LegRef& ref, bool srtp, bool app_data) {
+    Leg* leg = find(ref);
+    if (leg == nullptr) return;
+    const bool was_srtp = leg->srtp;
+    leg->srtp = srtp;
+    leg->app_data = app_data;
+    if (!leg->up || leg->ended || !leg->assoc || srtp == was_srtp) return;
+    if (!srtp) {
+        withdraw(*leg);
+        return;
+    }
+    KeyDelivery kd;
+    kd.leg = leg->ref;
+    kd.install = leg->assoc->export_keys(kd.keys);
+    if (kd.install) keys_.push_back(std::move(kd));
+}
+
+bool Service::is_up(const LegRef& ref) const {
+    const auto it = legs_.find(key_of(ref));
+    return it != legs_.end() && it->second.ref == ref && it->second.up && !it->second.ended;
 }
 
 void Service::close(const LegRef& ref) {
@@ -72,7 +95,8 @@ bool Service::begin(Leg& leg, uint64_t now_ns) {
         return false;
     }
     try {
-        leg.assoc = std::make_unique<Association>(ctx_, leg.role, leg.remote, !leg.app_data);
+        leg.assoc =
+            std::make_unique<Association>(ctx_, leg.role, leg.remote, leg.srtp && !leg.app_data);
     } catch (const std::exception&) {
         // Out of memory (OpenSSL's or ours): this ClientHello is lost, the
         // browser retransmits; nothing else is touched.
@@ -107,9 +131,9 @@ void Service::after(Leg& leg) {
             KeyDelivery kd;
             kd.leg = leg.ref;
             kd.install = a.take_keys(kd.keys);
-            // A data channel's leg relays no SRTP: its keys (if the peer
-            // negotiated a profile) are wiped here, never handed out.
-            if (kd.install && !leg.app_data) keys_.push_back(std::move(kd));
+            // A data channel's leg alone relays no SRTP: its keys (if the
+            // peer negotiated a profile) are wiped here, never handed out.
+            if (kd.install && leg.srtp) keys_.push_back(std::move(kd));
             ++counters_.handshakes_up;
             // A data channel's association may have no SRTP profile.
             events_.push_back({ServiceEvent::Kind::Up, leg.ref, leg.generation,

@@ -46,6 +46,10 @@ struct OpenParams {
     // A data-channel leg (SCTP over DTLS, RFC 8261): its application data
     // is handed out (app_data()); on other legs it is counted and dropped.
     bool app_data = false;
+    // The worker relays SRTP on the leg: its keys are delivered (keys()).
+    // Required to come up unless app_data (then a handshake without a
+    // use_srtp profile comes up too, without keys).
+    bool srtp = true;
 };
 
 // Application data (an SCTP packet) that arrived on a data-channel leg.
@@ -130,6 +134,14 @@ class Service {
     // The session moved to another control-plane generation (an update or a
     // resync adopted it) and the association stays: later events carry it.
     void set_generation(const LegRef& leg, uint64_t generation);
+    // The association stays and now carries SRTP, application data or both
+    // (a data channel joined or left the leg's BUNDLE). SRTP turned on for
+    // an association that is up: its keys are delivered now (none
+    // negotiated: nothing, the worker's leg stays unkeyed and drops its
+    // media as not_keyed); turned off: withdrawn.
+    void set_modes(const LegRef& leg, bool srtp, bool app_data);
+    // The leg's association is up (its handshake done, not ended).
+    bool is_up(const LegRef& leg) const;
 
     // Produced by the calls above; the caller sends / delivers and clears.
     std::vector<Outgoing>& outgoing() { return out_; }
@@ -164,6 +176,7 @@ class Service {
         Role role = Role::Passive;
         Fingerprint remote{};
         bool app_data = false;               // OpenParams::app_data
+        bool srtp = true;                    // OpenParams::srtp
         std::unique_ptr<Association> assoc;  // from the first datagram / path on
         bool has_path = false;
         pkt::UdpEgress path{};

@@ -33,8 +33,11 @@ dpif::ResultCode SessionTable::plan_bundle(const dpif::Command& cmd, uint32_t ow
     if (b.transport == cmd.hdr.session_id) {
         // What arrives on a transport is told apart after it authenticated.
         if (cmd.access.security != LegSecurity::DtlsSrtp &&
+            cmd.access.security != LegSecurity::DtlsSrtpSctp &&
             cmd.access.security != LegSecurity::Sdes) {
-            detail = "bundle: a BUNDLE transport's access leg is DTLS-SRTP or SDES-SRTP";
+            detail =
+                "bundle: a BUNDLE transport's access leg is DTLS-SRTP (with or without SCTP) or "
+                "SDES-SRTP";
             return ResultCode::BadParams;
         }
         plan.role = kBundleTransport;

@@ -8,6 +8,8 @@
 
 namespace isthmus::session {
 
+using dpif::carries_sctp;
+
 using dpif::LegSecurity;
 using dpif::ResultCode;
 
@@ -265,7 +267,7 @@ bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
             return false;
         }
         plans[0] = LegPlan{};
-        if (cmd.core.security == LegSecurity::DtlsSctp) {
+        if (carries_sctp(cmd.core.security)) {
             detail = "core.security: a data channel's leg is an access leg";
             return false;
         }
@@ -273,8 +275,20 @@ bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
     }
     if (!plan_leg(cmd.access, Side::Access, plans[0], detail)) return false;
     if (transport != 0 && cmd.access.security == LegSecurity::DtlsSctp) {
-        detail = "bundle: a data channel cannot carry a BUNDLE transport (not supported yet)";
+        detail =
+            "bundle: a data channel alone cannot carry a BUNDLE transport (DtlsSrtpSctp carries "
+            "both)";
         return false;
+    }
+    if (carries_sctp(cmd.access.security)) {
+        const dpif::DataChannelSpec& d = cmd.datachannel;
+        if (d.max_message_size != 0 && d.max_message_size < 1024) {
+            detail = "datachannel.max_message_size: at least 1024 (or 0: the default)";
+            return false;
+        }
+        plans[0].dtls.sctp = d;
+        if (plans[0].dtls.sctp.local_sctp_port == 0) plans[0].dtls.sctp.local_sctp_port = 5000;
+        if (plans[0].dtls.sctp.remote_sctp_port == 0) plans[0].dtls.sctp.remote_sctp_port = 5000;
     }
     if (cmd.access.security == LegSecurity::DtlsSctp) {
         // A data channel's session: its far side is the slow path's (MSRP
@@ -285,17 +299,9 @@ bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
             return false;
         }
         plans[1] = LegPlan{};
-        const dpif::DataChannelSpec& d = cmd.datachannel;
-        if (d.max_message_size != 0 && d.max_message_size < 1024) {
-            detail = "datachannel.max_message_size: at least 1024 (or 0: the default)";
-            return false;
-        }
-        plans[0].dtls.sctp = d;
-        if (plans[0].dtls.sctp.local_sctp_port == 0) plans[0].dtls.sctp.local_sctp_port = 5000;
-        if (plans[0].dtls.sctp.remote_sctp_port == 0) plans[0].dtls.sctp.remote_sctp_port = 5000;
         return true;
     }
-    if (cmd.core.security == LegSecurity::DtlsSctp) {
+    if (carries_sctp(cmd.core.security)) {
         detail = "core.security: a data channel's leg is an access leg";
         return false;
     }
@@ -316,14 +322,15 @@ bool SessionTable::check_security(const Leg& leg, const dpif::LegSpec& spec, Leg
             plan.tx = spec.tx;
             break;
         case LegSecurity::DtlsSrtp:
-        case LegSecurity::DtlsSctp: {
+        case LegSecurity::DtlsSctp:
+        case LegSecurity::DtlsSrtpSctp: {
             // The browser's address comes from ICE (RFC 8842 5: DTLS runs on
             // the nominated pair), so a DTLS leg is an ICE leg.
             if (!leg.ice) {
                 detail = where + ": DTLS legs need ICE credentials (ice_ufrag, ice_pwd)";
                 return false;
             }
-            if (leg.security == LegSecurity::DtlsSctp && !leg.rtcp_mux) {
+            if (carries_sctp(leg.security) && !leg.rtcp_mux) {
                 detail = where + ": a data channel's leg has one port (set rtcp_mux)";
                 return false;
             }
@@ -333,9 +340,14 @@ bool SessionTable::check_security(const Leg& leg, const dpif::LegSpec& spec, Leg
                 return false;
             }
             plan.dtls.on = true;
-            plan.dtls.datachannel = leg.security == LegSecurity::DtlsSctp;
+            plan.dtls.datachannel = carries_sctp(leg.security);
+            plan.dtls.srtp = leg.security != LegSecurity::DtlsSctp;
             plan.dtls.active = spec.dtls_active != 0;
             std::memcpy(plan.dtls.fingerprint, spec.remote_fingerprint, 32);
+            // Its media is relayed as a DtlsSrtp leg's; the SCTP is the
+            // slow path's (dtls.datachannel).
+            if (plan.leg.security == LegSecurity::DtlsSrtpSctp)
+                plan.leg.security = LegSecurity::DtlsSrtp;
             break;
         }
         default:
@@ -499,13 +511,15 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
     bool keep_rx[2] = {false, false}, keep_tx[2] = {false, false};
     // A DTLS leg keeps its association (and keys) when the offer/answer
     // keeps its role, the peer's fingerprint and the ICE session (no ICE
-    // restart); otherwise it gets a new one (a new serial, keys wiped).
+    // restart); otherwise it gets a new one (a new serial, keys wiped). What
+    // it carries (SRTP, SCTP or both: a data channel joining or leaving a
+    // BUNDLE) may change on a kept association (the worker tells the slow
+    // path, Worker::tell_slow_path).
     bool keep_dtls[2] = {false, false};
     std::size_t need = 0, freed = 0;
     for (int i = 0; i < 2; ++i) {
         const bool old_dtls = s.dtls[i].on, new_dtls = plans[i].dtls.on;
         keep_dtls[i] = old_dtls && new_dtls && s.dtls[i].active == plans[i].dtls.active &&
-                       s.dtls[i].datachannel == plans[i].dtls.datachannel &&
                        std::memcmp(s.dtls[i].fingerprint, plans[i].dtls.fingerprint, 32) == 0 &&
                        std::strcmp(s.ice[i].local_ufrag, plans[i].ice.local_ufrag) == 0;
         if (!old_dtls && new_dtls) need += 2;
@@ -561,9 +575,10 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
             Endpoint remote, remote_rtcp;
             bool mac_known;
             bool hold_early;
+            bool consent_lost;
             uint8_t next_hop_mac[6];
-        } old{leg.rx,          leg.tx,        leg.learn_remote, leg.remote,
-              leg.remote_rtcp, leg.mac_known, leg.hold_early,   {}};
+        } old{leg.rx,        leg.tx,         leg.learn_remote, leg.remote, leg.remote_rtcp,
+              leg.mac_known, leg.hold_early, leg.consent_lost, {}};
         std::memcpy(old.next_hop_mac, leg.next_hop_mac, 6);
         leg = plans[i].leg;
         leg.rx = old.rx;
@@ -586,13 +601,27 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
         }
         s.keys[i][0] = plans[i].rx;
         s.keys[i][1] = plans[i].tx;
+        // Consent (RFC 7675) belongs to the ICE session and its pair: an
+        // update that keeps both keeps it (its last check, and whether it
+        // was lost), or media toward the browser would stop at the next
+        // consent scan, until its next check.
+        const bool same_ice =
+            leg.ice && std::strcmp(s.ice[i].local_ufrag, plans[i].ice.local_ufrag) == 0;
+        const uint64_t last_check_ns = s.ice[i].last_check_ns;
         s.ice[i] = plans[i].ice;
+        if (same_ice && old.remote.set() && same_addr(leg.remote, old.remote)) {
+            s.ice[i].last_check_ns = last_check_ns;
+            leg.consent_lost = old.consent_lost;
+        }
         if (plans[i].dtls.on) {
             Session::Dtls& d = s.dtls[i];
             if (keep_dtls[i]) {
                 leg.rx = dtls_keyed[i][0];
                 leg.tx = dtls_keyed[i][1];
                 leg.hold_early = old.hold_early;
+                d.datachannel = plans[i].dtls.datachannel;
+                d.srtp = plans[i].dtls.srtp;
+                d.sctp = plans[i].dtls.sctp;
                 continue;
             }
             srtp::Context* reserved[2] = {d.reserved[0], d.reserved[1]};

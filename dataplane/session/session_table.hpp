@@ -135,8 +135,11 @@ struct alignas(64) Session {
         // A data channel's leg (LegSecurity::DtlsSctp, issue 9): SCTP in the
         // DTLS, terminated by the slow path; no keys ever come to the worker
         // (the two reserved contexts stay unused, so that both kinds of DTLS
-        // leg count alike).
+        // leg count alike). DtlsSrtpSctp (a BUNDLE transport with the
+        // call's data channel): both, datachannel and srtp (its Leg's
+        // security reads DtlsSrtp: the relay sees an SRTP leg).
         bool datachannel = false;
+        bool srtp = true;  // the worker wants its SRTP keys (not DtlsSctp)
         dpif::DataChannelSpec sctp{};
     } dtls[2];
     // Media inactivity (Relay::check_consent's scan): relayed[0] +

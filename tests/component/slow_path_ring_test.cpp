@@ -585,6 +585,224 @@ TEST_P(SlowPathRingTest, DataChannelComesUpThroughTheRings) {
     slow_.reset();  // its endpoints before the stack
 }
 
+// BUNDLE with a data channel (issues 7 and 9): the transport's DTLS carries
+// SRTP and SCTP. A DtlsSrtp leg comes up with SRTP; an update to
+// DtlsSrtpSctp (the browser's re-offer added a data channel to its bundle)
+// keeps the association (no second handshake), the slow path makes the
+// SCTP endpoint on it at once, a DCEP channel opens, and media still flows
+// under the same keys; an update back to DtlsSrtp takes the endpoint away
+// and media flows on. A create as DtlsSrtpSctp gets both from its one
+// handshake.
+TEST_P(SlowPathRingTest, BundleTransportCarriesSrtpAndTheDataChannel) {
+    datachannel::SctpStack stack;
+    {
+        DtlsPorts& d = dtls_ports();
+        SlowPathSetup ss;
+        ss.workers = {worker_.get()};
+        for (int s = 0; s < 2; ++s) {
+            ss.ports[s].present = true;
+            ss.ports[s].port = d.port[s];
+            std::memcpy(ss.ports[s].mac, d.mac[s], 6);
+            ss.tx_queue[s] = GetParam() ? 1 : -1;
+        }
+        ss.pool = g_dpdk->pool;
+        ss.sctp = &stack;
+        slow_ = std::make_unique<SlowPath>(ss, gateway_identity());
+    }
+    const auto command = [&](dpif::MsgType type, dpif::LegSecurity security, uint64_t id,
+                             uint16_t access_port, uint16_t core_port) {
+        dpif::Command c = cmd_;
+        c.hdr.type = type;
+        c.hdr.session_id = id;
+        c.access.security = security;
+        c.access.rtcp_mux = 1;
+        c.access.local_rtcp = {};
+        c.access.local.port = access_port;
+        c.core.local.port = core_port;
+        c.core.local_rtcp.port = static_cast<uint16_t>(core_port + 1);
+        if (dpif::carries_sctp(security)) c.datachannel.max_message_size = 65536;
+        WorkerMsg wm{};
+        wm.kind = WorkerMsg::Kind::Command;
+        wm.cmd = c;
+        EXPECT_TRUE(worker_->inbox.try_push(wm));
+        WorkerMsg hop{};
+        hop.kind = WorkerMsg::Kind::SetNextHop;
+        hop.session_id = id;
+        hop.side = 1;
+        std::memcpy(hop.mac, kImsMac, 6);
+        EXPECT_TRUE(worker_->inbox.try_push(hop));
+        pump();
+        dpif::Event ev{};
+        ResultCode rc = ResultCode::BadType;  // (none came)
+        while (worker_->outbox.try_pop(ev))
+            if (ev.hdr.type == dpif::MsgType::Result && ev.hdr.session_id == id) rc = ev.result;
+        return rc;
+    };
+    // (Session 5's Open went to the slow path SetUp made: sessions of their own.)
+    ASSERT_EQ(command(dpif::MsgType::SessionCreate, dpif::LegSecurity::DtlsSrtp, 8, 46006, 56006),
+              ResultCode::Ok);
+
+    // One browser: its DTLS (use_srtp offered), its SRTP and its SCTP.
+    struct Browser {
+        dpif::IpEndpoint gw;
+        std::unique_ptr<dtls::test::OpenSslPeer> dtls;
+        std::unique_ptr<LibSrtp> tx, rx;
+        std::vector<Bytes> sctp_out;
+        std::unique_ptr<datachannel::DataChannelEndpoint> sctp;
+        int acks = 0;
+        std::vector<Bytes> media;  // SRTP the gateway sent it
+    };
+    const auto shuttle = [&](Browser& b) {
+        for (int round = 0; round < 20; ++round) {
+            bool moved = false;
+            for (const Bytes& p : b.sctp_out) {
+                b.dtls->write(std::string(p.begin(), p.end()));
+                moved = true;
+            }
+            b.sctp_out.clear();
+            b.dtls->step();
+            for (auto d = b.dtls->drain(); !d.empty(); d = b.dtls->drain()) {
+                inject(Side::Access, frame(kBrowserMac, dtls_ports().mac[0], browser_, b.gw, d));
+                moved = true;
+            }
+            pump();
+            for (const Frame& f : sent(Side::Access)) {
+                EXPECT_EQ(f.out.f.src_port, b.gw.port);
+                if (f.out.payload[0] >= 20 && f.out.payload[0] <= 63)
+                    b.dtls->feed(f.out.payload);
+                else
+                    b.media.push_back(f.out.payload);
+                moved = true;
+            }
+            if (b.sctp) {
+                for (std::string r = b.dtls->read_data(); !r.empty(); r = b.dtls->read_data())
+                    b.sctp->receive_packet(
+                        std::span(reinterpret_cast<const uint8_t*>(r.data()), r.size()));
+            }
+            stack.tick(now_ / 1000000);
+            if (!moved && b.sctp_out.empty()) break;
+        }
+    };
+    const auto handshake = [&](Browser& b, const char* ufrag) {
+        inject(Side::Access, frame(kBrowserMac, dtls_ports().mac[0], browser_, b.gw,
+                                   test::binding_request((std::string(ufrag) + ":brws").c_str(),
+                                                         kIcePwd, true, 5)));
+        pump();
+        ASSERT_EQ(sent(Side::Access).size(), 1U) << "the ICE check is answered";
+        b.dtls = std::make_unique<dtls::test::OpenSslPeer>(browser_identity(), /*client=*/true,
+                                                           "SRTP_AEAD_AES_128_GCM");
+        shuttle(b);
+        {
+            std::string why;
+            dpif::Event ev{};
+            while (slow_->outbox.try_pop(ev))
+                why += std::string(ev.detail) + "; ";
+            ASSERT_EQ(b.dtls->step(), 1)
+                << "the browser's handshake completed: " << why << " started "
+                << slow_->counters().handshakes_started << " in " << slow_->counters().datagrams_in
+                << " unknown " << slow_->counters().unknown_leg;
+        }
+        const auto m = b.dtls->export_material(16, 12);
+        dpif::SrtpKeys client{}, server{};
+        client.suite = server.suite = static_cast<uint8_t>(srtp::Suite::AeadAes128Gcm);
+        client.key_len = server.key_len = 16;
+        client.salt_len = server.salt_len = 12;
+        std::memcpy(client.master_key, m.data(), 16);
+        std::memcpy(server.master_key, m.data() + 16, 16);
+        std::memcpy(client.master_salt, m.data() + 32, 12);
+        std::memcpy(server.master_salt, m.data() + 44, 12);
+        b.tx = std::make_unique<LibSrtp>(client, false);
+        b.rx = std::make_unique<LibSrtp>(server, true);
+    };
+    const auto media_flows = [&](Browser& b, uint16_t core_port, uint16_t seq) {
+        inject(Side::Access,
+               frame(kBrowserMac, dtls_ports().mac[0], browser_, b.gw, b.tx->protect(rtp(seq))));
+        pump();
+        const auto to_ims = sent(Side::Core);
+        ASSERT_EQ(to_ims.size(), 1U) << "browser SRTP relayed (seq " << seq << ")";
+        EXPECT_EQ(to_ims[0].out.payload, rtp(seq));
+        dpif::IpEndpoint core_local = cmd_.core.local;
+        core_local.port = core_port;
+        inject(Side::Core, frame(kImsMac, dtls_ports().mac[1], cmd_.core.remote, core_local,
+                                 rtp(static_cast<uint16_t>(seq + 1000))));
+        pump();
+        b.media.clear();
+        for (const Frame& f : sent(Side::Access))
+            b.media.push_back(f.out.payload);
+        std::string drops;
+        for (std::size_t k = 0; k < worker_->counters().drops.size(); ++k)
+            if (worker_->counters().drops[k] != 0)
+                drops +=
+                    std::to_string(k) + "=" + std::to_string(worker_->counters().drops[k]) + " ";
+        ASSERT_EQ(b.media.size(), 1U) << "IMS RTP relayed (seq " << seq << ") " << drops;
+        ASSERT_TRUE(b.rx->unprotect(b.media[0]));
+        EXPECT_EQ(b.media[0], rtp(static_cast<uint16_t>(seq + 1000)));
+    };
+    const auto open_channel = [&](Browser& b) {
+        datachannel::EndpointOptions bo;
+        bo.dtls_client = true;
+        datachannel::EndpointCallbacks bc;
+        bc.send_packet = [&b](std::span<const uint8_t> p) {
+            b.sctp_out.emplace_back(p.begin(), p.end());
+        };
+        bc.on_ack = [&b](uint16_t) { ++b.acks; };
+        b.sctp = std::make_unique<datachannel::DataChannelEndpoint>(stack, bo, std::move(bc));
+        b.sctp->connect();
+        shuttle(b);
+        ASSERT_EQ(b.sctp->state(), datachannel::SctpState::Up);
+        datachannel::OpenMessage open;
+        open.label = "chat";
+        ASSERT_EQ(b.sctp->open(open).result, datachannel::SendResult::Ok);
+        shuttle(b);
+        EXPECT_EQ(b.acks, 1) << "the gateway's DCEP ACK came back on the same DTLS";
+    };
+
+    Browser a;
+    a.gw = cmd_.access.local;
+    a.gw.port = 46006;
+    ASSERT_NO_FATAL_FAILURE(handshake(a, "gwuf"));
+    ASSERT_NO_FATAL_FAILURE(media_flows(a, 56006, 1));
+    EXPECT_EQ(slow_->data_channel(8, 0), nullptr);
+
+    // The data channel joins the bundle: same association, an endpoint now.
+    ASSERT_EQ(
+        command(dpif::MsgType::SessionUpdate, dpif::LegSecurity::DtlsSrtpSctp, 8, 46006, 56006),
+        ResultCode::Ok);
+    EXPECT_EQ(slow_->counters().handshakes_started, 1U) << "no second handshake";
+    ASSERT_NE(slow_->data_channel(8, 0), nullptr) << "the endpoint is made on the up association";
+    ASSERT_NO_FATAL_FAILURE(open_channel(a));
+    EXPECT_EQ(slow_->own_counters().dc_channels, 1U);
+    ASSERT_NO_FATAL_FAILURE(media_flows(a, 56006, 2));
+
+    // ... and leaves it: the endpoint goes, the media stays.
+    ASSERT_EQ(command(dpif::MsgType::SessionUpdate, dpif::LegSecurity::DtlsSrtp, 8, 46006, 56006),
+              ResultCode::Ok);
+    EXPECT_EQ(slow_->data_channel(8, 0), nullptr);
+    EXPECT_EQ(slow_->counters().handshakes_started, 1U);
+    ASSERT_NO_FATAL_FAILURE(media_flows(a, 56006, 3));
+    a.sctp.reset();
+
+    // Created as DtlsSrtpSctp: one handshake keys the worker and makes the
+    // endpoint.
+    ASSERT_EQ(
+        command(dpif::MsgType::SessionCreate, dpif::LegSecurity::DtlsSrtpSctp, 7, 46004, 56004),
+        ResultCode::Ok);
+    Browser b;
+    b.gw = cmd_.access.local;
+    b.gw.port = 46004;
+    ASSERT_NO_FATAL_FAILURE(handshake(b, "gwuf"));
+    EXPECT_EQ(slow_->counters().handshakes_up, 2U);
+    ASSERT_NE(slow_->data_channel(7, 0), nullptr);
+    ASSERT_NO_FATAL_FAILURE(media_flows(b, 56004, 4));
+    ASSERT_NO_FATAL_FAILURE(open_channel(b));
+    ASSERT_NO_FATAL_FAILURE(media_flows(b, 56004, 5));
+    EXPECT_EQ(slow_->own_counters().dc_no_leg, 0U);
+    EXPECT_EQ(slow_->counters().app_data_dropped, 0U);
+
+    b.sctp.reset();
+    slow_.reset();  // its endpoints before the stack
+}
+
 INSTANTIATE_TEST_SUITE_P(OwnQueueOrWorkerRing, SlowPathActiveTest, ::testing::Bool());
 
 INSTANTIATE_TEST_SUITE_P(OwnQueueOrWorkerRing, SlowPathRingTest, ::testing::Bool());

@@ -154,6 +154,25 @@ std::vector<std::pair<std::string, std::vector<Command>>> seeds() {
         out.push_back({"datachannel_chat.dpif", {c, up, typed(c, MsgType::SessionDelete, 3)}});
     }
     {
+        // A BUNDLE transport carrying the call's data channel (DtlsSrtpSctp:
+        // SRTP to its core leg and SCTP with its MSRP chat on one DTLS),
+        // then the data channel gone (DtlsSrtp, the association kept),
+        // then the session.
+        Command c = dtls_create(28, 1, 40016, 50016);
+        c.access.security = dpif::LegSecurity::DtlsSrtpSctp;
+        c.bundle.transport = 28;
+        c.msrp.setup = dpif::kMsrpPassive;
+        c.msrp.tcp_local = endpoint6(3, 2856);
+        c.msrp.channel_id = dpif::kMsrpAnyChannel;
+        set_text(c.msrp.session_id, sizeof c.msrp.session_id, "gwchat28");
+        set_text(c.msrp.browser_path, sizeof c.msrp.browser_path, "msrp://b.invalid:9/b28;dc");
+        set_text(c.msrp.ue_path, sizeof c.msrp.ue_path, "msrp://[2001:db8::20]:2855/u28;tcp");
+        Command up = typed(c, MsgType::SessionUpdate, 2);
+        up.access.security = dpif::LegSecurity::DtlsSrtp;
+        up.msrp = dpif::MsrpSpec{};
+        out.push_back({"bundle_datachannel.dpif", {c, up, typed(c, MsgType::SessionDelete, 3)}});
+    }
+    {
         // BUNDLE (dpif BundleSpec): a DTLS transport (audio) and a video m=
         // line on it, the video's payload types moved, the transport
         // deleted first (the member orphaned), then the member.

@@ -525,14 +525,10 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
         return true;
     }
     // A data channel's session (issue 9): a DTLS access leg carrying SCTP,
-    // one port, no core leg.
-    if (core.local || core.remote || core.rtcp_local || core.rtcp_remote || core.rtcp_mux ||
-        core.rx_key || core.tx_key) {
-        error =
-            "--access-datachannel: a data channel's session has no core leg (no --core-* "
-            "options)";
-        return false;
-    }
+    // one port, no core leg; or, with a core leg, a BUNDLE transport whose
+    // DTLS carries SRTP and the data channel (DtlsSrtpSctp).
+    const bool with_core = core.local || core.remote || core.rtcp_local || core.rtcp_remote ||
+                           core.rtcp_mux || core.rx_key || core.tx_key;
     if (!access.dtls) {
         error =
             "--access-datachannel needs --access-dtls ROLE and --access-fingerprint FP "
@@ -542,6 +538,10 @@ bool parse_session_add(const std::vector<std::string>& args, dpif::Command& out,
     access.rtcp_mux = true;
     if (!build_leg(access, false, cmd.access, error)) return false;
     cmd.access.security = dpif::LegSecurity::DtlsSctp;
+    if (with_core) {
+        if (!build_leg(core, true, cmd.core, error)) return false;
+        cmd.access.security = dpif::LegSecurity::DtlsSrtpSctp;
+    }
     const auto number = [&](const std::optional<std::string>& v, const char* name, uint64_t lo,
                             uint64_t hi, auto& dst) {
         if (!v) return true;

@@ -92,7 +92,21 @@ enum class LegSecurity : uint8_t {
     // (Command::datachannel); no RTP/RTCP. Its session has no UDP core
     // leg (core.local unset).
     DtlsSctp = 3,
+    // Both on one DTLS association (access only; a BUNDLE transport whose
+    // group has a data channel, RFC 8843 + RFC 8841): SRTP media relayed
+    // as DtlsSrtp to and from the session's core leg (and its bundled m=
+    // lines'), and SCTP for the data channel as DtlsSctp
+    // (Command::datachannel, Command::msrp). An update between DtlsSrtp,
+    // DtlsSctp and DtlsSrtpSctp that keeps the role, fingerprint and ICE
+    // credentials keeps the association: the browser does not handshake
+    // again when a data channel joins or leaves its bundle.
+    DtlsSrtpSctp = 4,
 };
+
+// A leg whose DTLS carries a data channel (SCTP).
+constexpr bool carries_sctp(LegSecurity s) {
+    return s == LegSecurity::DtlsSctp || s == LegSecurity::DtlsSrtpSctp;
+}
 
 // SRTP master key and salt of one direction (SDES legs only).
 struct SrtpKeys {
@@ -133,7 +147,8 @@ struct MsgHeader {
 };
 static_assert(sizeof(MsgHeader) == 32);
 
-// A data-channel leg's SCTP parameters (LegSecurity::DtlsSctp; RFC 8841).
+// A data-channel leg's SCTP parameters (LegSecurity::DtlsSctp or
+// DtlsSrtpSctp; RFC 8841).
 struct DataChannelSpec {
     uint16_t local_sctp_port;        // our a=sctp-port (0: 5000)
     uint16_t remote_sctp_port;       // the browser's a=sctp-port (0: 5000)
@@ -183,7 +198,8 @@ static_assert(sizeof(MsrpSpec) == 264);
 //  - every other bundled m= line's session: transport = the transport
 //    session's id, a live session of the same worker; its access leg is
 //    left unset (all zero: it is the transport's), its core leg is its own.
-// The transport's access leg is DtlsSrtp (or Sdes): packets are told apart
+// The transport's access leg is DtlsSrtp, DtlsSrtpSctp (the group's data
+// channel rides on the transport's DTLS) or Sdes: packets are told apart
 // after they authenticated.
 // payload_types: the RTP payload types of the m= line (the formats of the
 // description toward the browser that was agreed): RTP the browser sends
@@ -216,8 +232,8 @@ struct Command {
     // The worker counts the time from it to a created session installed
     // (its program_* counters): the answer-to-forwarding latency.
     uint64_t stamp_ns;
-    DataChannelSpec datachannel;  // access.security == DtlsSctp only
-    MsrpSpec msrp;                // access.security == DtlsSctp only
+    DataChannelSpec datachannel;  // access.security DtlsSctp or DtlsSrtpSctp only
+    MsrpSpec msrp;                // access.security DtlsSctp or DtlsSrtpSctp only
     // What each leg may send us (issue 11, docs/dataplane.md "Policing"):
     // kb/s (1,000 bits) of IP packets arriving on the access leg [0]
     // (browser -> IMS) and on the core leg [1] (IMS -> browser), IP, UDP

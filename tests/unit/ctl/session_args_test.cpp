@@ -616,9 +616,17 @@ TEST(SessionAdd, DataChannelSession) {
         EXPECT_FALSE(parse_session_add(a, c, e)) << why;
         EXPECT_NE(e.find(why), std::string::npos) << e;
     };
+    // With a core leg: a BUNDLE transport's leg, SRTP and SCTP on one DTLS.
     Args with_core = base;
-    with_core.insert(with_core.end(), {"--core-local", "198.18.1.2:50000"});
-    refused(with_core, "no core leg");
+    with_core.insert(with_core.end(), {"--core-local", "198.18.1.2:50000", "--core-remote",
+                                       "198.18.1.20:6000", "--core-rtcp-mux"});
+    ASSERT_TRUE(parse_session_add(with_core, cmd, err)) << err;
+    EXPECT_EQ(cmd.access.security, dpif::LegSecurity::DtlsSrtpSctp);
+    EXPECT_EQ(cmd.core.local.port, 50000);
+    EXPECT_EQ(cmd.core.security, dpif::LegSecurity::Rtp);
+    Args half_core = base;
+    half_core.insert(half_core.end(), {"--core-local", "198.18.1.2:50000"});
+    refused(half_core, "core");
     Args no_dtls = {"--id", "9", "--access-datachannel", "--access-local", "198.18.0.2:40010"};
     refused(no_dtls, "needs --access-dtls");
     Args small = base;

@@ -104,6 +104,7 @@ TEST(DtlsService, DataChannelLegCarriesApplicationDataBothWays) {
     Service svc(ctx);
     auto p = params(8, 1, Role::Passive, browser().fingerprint());
     p.app_data = true;
+    p.srtp = false;  // a DtlsSctp leg
     svc.open(p);
     auto q = params(9, 1, Role::Passive, browser().fingerprint());
     svc.open(q);
@@ -151,6 +152,7 @@ TEST(DtlsService, DataChannelLegNeedsNoSrtpProfile) {
     Service svc(ctx);
     auto p = params(10, 1, Role::Passive, browser().fingerprint());
     p.app_data = true;
+    p.srtp = false;  // a DtlsSctp leg
     svc.open(p);
     const auto q = params(11, 1, Role::Passive, browser().fingerprint());
     svc.open(q);
@@ -167,6 +169,58 @@ TEST(DtlsService, DataChannelLegNeedsNoSrtpProfile) {
     data_only.write("sctp");
     svc.on_datagram(p.leg, path_to(1), data_only.drain(), 2);
     ASSERT_EQ(svc.app_data().size(), 1U);
+}
+
+// A kept association whose leg starts or stops carrying SRTP or SCTP (a
+// data channel joining or leaving a BUNDLE): SRTP turned on delivers the
+// keys the handshake negotiated, the same ones a media leg would have got
+// (none if it negotiated no profile); turned off withdraws them; SCTP
+// turned off drops application data from then on.
+TEST(DtlsService, ModesChangeOnAKeptAssociation) {
+    Context ctx(ours());
+    Service svc(ctx);
+    auto p = params(12, 1, Role::Passive, browser().fingerprint());
+    p.app_data = true;
+    p.srtp = false;
+    svc.open(p);
+    OpenSslPeer peer(browser(), true, "SRTP_AES128_CM_SHA1_80");
+    EXPECT_FALSE(svc.is_up(p.leg));
+    run(svc, p.leg, peer);
+    ASSERT_TRUE(svc.is_up(p.leg));
+    EXPECT_TRUE(svc.keys().empty());
+    svc.set_modes(p.leg, /*srtp=*/true, /*app_data=*/true);
+    ASSERT_EQ(svc.keys().size(), 1U);
+    ASSERT_TRUE(svc.keys()[0].install);
+    EXPECT_EQ(svc.keys()[0].leg, p.leg);
+    // RFC 5764 4.2 from the browser's side: client write key first.
+    const auto m = peer.export_material(16, 14);
+    EXPECT_EQ(0, std::memcmp(svc.keys()[0].keys.remote_key, m.data(), 16)) << "the client's";
+    EXPECT_EQ(0, std::memcmp(svc.keys()[0].keys.local_key, m.data() + 16, 16)) << "ours";
+    svc.keys().clear();
+    svc.set_modes(p.leg, true, true);  // no change: nothing
+    EXPECT_TRUE(svc.keys().empty());
+    svc.set_modes(p.leg, false, false);
+    ASSERT_EQ(svc.keys().size(), 1U);
+    EXPECT_FALSE(svc.keys()[0].install);
+    peer.write("sctp");
+    svc.on_datagram(p.leg, path_to(1), peer.drain(), 2);
+    EXPECT_TRUE(svc.app_data().empty());
+    EXPECT_EQ(svc.counters().app_data_dropped, 1U);
+
+    // Without a negotiated profile there is nothing to deliver.
+    auto q = params(13, 1, Role::Passive, browser().fingerprint());
+    q.app_data = true;
+    q.srtp = false;
+    svc.open(q);
+    OpenSslPeer data_only(browser(), true, "SRTP_AES128_CM_SHA1_80", false);
+    run(svc, q.leg, data_only);
+    svc.keys().clear();
+    svc.set_modes(q.leg, true, true);
+    EXPECT_TRUE(svc.keys().empty());
+    // Unknown legs are counted, nothing else.
+    const uint64_t unknown = svc.counters().unknown_leg;
+    svc.set_modes({77, 0, 1, 1}, true, true);
+    EXPECT_EQ(svc.counters().unknown_leg, unknown + 1);
 }
 
 TEST(DtlsService, ActiveLegStartsOnItsPath) {

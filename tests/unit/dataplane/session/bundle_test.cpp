@@ -167,7 +167,7 @@ TEST_F(BundleTest, ATransportIsAnSrtpLegAndAnMLineMayHaveNoPayloadType) {
     plain.bundle.transport = 5;
     plain.bundle.pt_count = 1;
     EXPECT_EQ(table_.create(plain, why), ResultCode::BadParams);
-    EXPECT_NE(why.find("DTLS-SRTP or SDES-SRTP"), std::string::npos) << why;
+    EXPECT_NE(why.find("or SDES-SRTP"), std::string::npos) << why;
     // An m= line with no payload type of its own (all another's): only what
     // its core leg receives, and RTCP about it, reach it.
     dpif::Command none = video_member();

@@ -140,6 +140,35 @@ TEST_F(IceRelayTest, ConsentExpiresThirtySecondsAfterTheLastValidCheckAndComesBa
     EXPECT_EQ(toward_browser(5).action, Action::ToAccess);
 }
 
+// An update that keeps the ICE session and its pair (a re-INVITE for hold,
+// a data channel joining the bundle) keeps consent: the scan after it does
+// not stop media toward the browser. One that restarts ICE (a new ufrag)
+// starts over without a pair, so no consent question arises.
+TEST_F(IceRelayTest, AnUpdateKeepingTheIceSessionKeepsConsent) {
+    constexpr uint64_t kSec = 1000000000ULL;
+    relay_.set_now(1000 * kSec);
+    Buffer nominate;
+    from(nominate, "198.18.0.10", 5000, check("gwuf:brws", kPwd, true));
+    ASSERT_EQ(run(nominate).action, Action::ToAccess);
+    dpif::Command u = ice_cmd_;
+    u.hdr.type = dpif::MsgType::SessionUpdate;
+    u.police_kbps[0] = 200;  // something changes
+    std::string why;
+    ASSERT_EQ(table_.update(u, why), ResultCode::Ok) << why;
+    relay_.set_now(1010 * kSec);
+    relay_.check_consent(16);
+    EXPECT_TRUE(relay_.events().empty()) << "consent was not lost by the update";
+    Buffer b;
+    frame_into(b, Side::Core, kImsMac, kCoreMac, ice_cmd_.core.remote, ice_cmd_.core.local, rtp(1));
+    relay_.process(std::span(&b.pkt, 1));
+    EXPECT_EQ(b.pkt.action, Action::ToAccess) << relay_drop_name(b.pkt.drop);
+    // It still expires 30 s after the last check, not after the update.
+    relay_.set_now(1031 * kSec);
+    relay_.check_consent(16);
+    ASSERT_EQ(relay_.events().size(), 1U);
+    EXPECT_EQ(relay_.events()[0].kind, RelayEvent::Kind::ConsentLost);
+}
+
 // Media inactivity ([dataplane] media_timeout_s): a session that relays
 // nothing either way for the timeout is reported idle once, and active
 // again when media comes back (fake clock; the scan's own slices).

@@ -168,13 +168,39 @@ TEST_F(SessionTableTest, DataChannelSessionsHaveNoCoreLeg) {
     EXPECT_EQ(s.dtls[0].sctp.remote_sctp_port, 5000);
     EXPECT_FALSE(s.leg[1].local.set());
     EXPECT_EQ(t.flows().size(), 1U) << "the access port only";
-    // An update to a media leg starts a new association.
+    EXPECT_FALSE(s.dtls[0].srtp);
+    // An update to a media leg (a data channel alone, then audio in its
+    // bundle and the data channel gone) keeps the association: the same
+    // DTLS, now carrying SRTP (and SCTP while both are there).
     const uint32_t serial = s.dtls[0].serial;
-    c.access.security = dpif::LegSecurity::DtlsSrtp;
+    c.access.security = dpif::LegSecurity::DtlsSrtpSctp;
     c.core = test::srtp_to_rtp_command(3).core;
     ASSERT_EQ(t.update(c, why), ResultCode::Ok) << why;
+    EXPECT_TRUE(t.at(t.slot_of(3)).dtls[0].datachannel);
+    EXPECT_TRUE(t.at(t.slot_of(3)).dtls[0].srtp);
+    EXPECT_EQ(t.at(t.slot_of(3)).leg[0].security, dpif::LegSecurity::DtlsSrtp)
+        << "the relay sees an SRTP leg";
+    EXPECT_TRUE(t.at(t.slot_of(3)).leg[1].local.set());
+    c.access.security = dpif::LegSecurity::DtlsSrtp;
+    ASSERT_EQ(t.update(c, why), ResultCode::Ok) << why;
     EXPECT_FALSE(t.at(t.slot_of(3)).dtls[0].datachannel);
+    EXPECT_EQ(t.at(t.slot_of(3)).dtls[0].serial, serial);
+    // A new fingerprint (another DTLS) does start over.
+    c.access.remote_fingerprint[0] ^= 1;
+    ASSERT_EQ(t.update(c, why), ResultCode::Ok) << why;
     EXPECT_NE(t.at(t.slot_of(3)).dtls[0].serial, serial);
+    // SCTP on the core leg, or a DtlsSrtpSctp leg without mux: refused.
+    dpif::Command bad = c;
+    bad.core.security = dpif::LegSecurity::DtlsSrtpSctp;
+    EXPECT_EQ(t.update(bad, why), ResultCode::BadParams);
+    EXPECT_NE(why.find("access leg"), std::string::npos) << why;
+    bad = c;
+    bad.access.security = dpif::LegSecurity::DtlsSrtpSctp;
+    bad.access.rtcp_mux = 0;
+    bad.access.local_rtcp = bad.access.local;
+    bad.access.local_rtcp.port = static_cast<uint16_t>(bad.access.local.port + 1);
+    EXPECT_EQ(t.update(bad, why), ResultCode::BadParams);
+    EXPECT_NE(why.find("one port"), std::string::npos) << why;
     EXPECT_TRUE(t.remove(3));
     EXPECT_EQ(t.flows().size(), 0U);
 }
