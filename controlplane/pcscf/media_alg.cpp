@@ -775,10 +775,14 @@ AlgVerdict MediaAlg::offer(Call& call, Side from, std::string_view body, uint64_
         const bool gone = from == Side::W2 ? !rtp_in_use(parsed.description, t)
                                            : !is_rtp_media(parsed.description.media[t]);
         bool others = false;
-        for (std::size_t i = 0; i < call.slots.size() && i < parsed.description.media.size(); ++i)
-            others = others || (i != t && call.slots[i].bundle.transport != 0 &&
-                                (from == Side::W2 ? rtp_in_use(parsed.description, i)
-                                                  : is_rtp_media(parsed.description.media[i])));
+        for (std::size_t i = 0; i < call.slots.size() && i < parsed.description.media.size(); ++i) {
+            const sdp::MediaDescription& md = parsed.description.media[i];
+            others = others ||
+                     (i != t && call.slots[i].bundle.transport != 0 &&
+                      (from == Side::W2 ? rtp_in_use(parsed.description, i) : is_rtp_media(md)));
+            // Its chat's data channel is on that DTLS too.
+            others = others || (i != t && call.slots[i].riding && md.m.port != 0);
+        }
         if (gone && others)
             return refuse(MediaCounter::BundleRejected, 488,
                           "Not Acceptable Here (the m-line of the BUNDLE transport removed)");
@@ -799,8 +803,12 @@ AlgVerdict MediaAlg::offer(Call& call, Side from, std::string_view body, uint64_
         std::vector<bool> on_transport(call.slots.size(), call.bundle_transport.has_value());
         for (std::size_t i = 0; i < on_transport.size(); ++i)
             on_transport[i] = on_transport[i] && i < parsed.description.media.size() &&
-                              is_rtp_media(parsed.description.media[i]);
+                              (is_rtp_media(parsed.description.media[i]) || call.slots[i].riding);
         sdp::WebRtcSide web = web_side(call, on_transport);
+        // A chat whose data channel is in the bundle stays there (a chat
+        // the IMS adds gets a transport of its own: docs/pcscf.md "BUNDLE").
+        for (std::size_t i = 0; i < call.slots.size(); ++i)
+            web.chats_in_bundle.push_back(on_transport[i] && call.slots[i].riding);
         web.origin.session_version = std::to_string(++call.web_version);
         // A first offer whose m= lines the browser could not tell apart is
         // not bundled (a re-offer's were rejected above).
@@ -1055,15 +1063,49 @@ void MediaAlg::program(Call& call, const std::vector<sdp::MediaPlan>& plans) {
     const std::vector<dpif::BundleSpec> bundles = bundle_specs(call, plans, conflicts);
     stats_.counters[static_cast<std::size_t>(MediaCounter::BundleConflicts)] += conflicts;
     call.bundle_transport.reset();
+    // A chat in a BUNDLE with audio or video: its data channel is on the
+    // transport's DTLS, so its specs ride on that session (one chat per
+    // transport: a browser has one m=application line per bundle).
+    const std::size_t n = call.slots.size();
+    std::vector<std::optional<std::size_t>> carried(n);  // transport -> its chat
+    for (std::size_t c = 0; c < n; ++c) {
+        Slot& chat = call.slots[c];
+        chat.riding = false;
+        if (c >= plans.size() || !plans[c].active || !plans[c].msrp || !chat.legs ||
+            !plans[c].access.bundle_transport)
+            continue;
+        const std::size_t t = *plans[c].access.bundle_transport;
+        if (t >= n || t >= plans.size() || !plans[t].active || plans[t].msrp || !call.slots[t].legs)
+            continue;
+        const std::size_t dt =
+            bundles[t].transport != 0 ? static_cast<std::size_t>(bundles[t].transport & 31) : t;
+        if (dt >= n || carried[dt]) continue;
+        carried[dt] = c;
+        chat.riding = true;
+        if (chat.programmed) delete_session(call, c);  // it had a transport of its own
+    }
     // BUNDLE transports and sessions of their own first, then the m= lines
     // that send on a transport (the dataplane needs it first).
-    for (std::size_t i = 0; i < call.slots.size(); ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
         const uint64_t id = call.id << 5 | i;
         if (bundles[i].transport != 0 && bundles[i].transport != id) continue;
-        program_slot(call, i, i < plans.size() ? plans[i] : kNone, bundles[i]);
-        if (bundles[i].transport == id && call.slots[i].programmed &&
-            call.slots[i].bundle.transport == id && !call.bundle_transport)
+        if (call.slots[i].riding) continue;
+        program_slot(call, i, i < plans.size() ? plans[i] : kNone, bundles[i], carried[i],
+                     carried[i] ? &plans[*carried[i]] : nullptr);
+        const bool transport =
+            (bundles[i].transport == id && call.slots[i].bundle.transport == id) ||
+            carried[i].has_value();
+        if (transport && call.slots[i].programmed && !call.bundle_transport)
             call.bundle_transport = i;  // (of a browser's first group, if it has several)
+    }
+    for (std::size_t c = 0; c < n; ++c) {
+        if (!call.slots[c].riding) continue;
+        // Its transport could not be programmed: the chat has no session.
+        bool on = false;
+        for (std::size_t t = 0; t < n; ++t)
+            on = on ||
+                 (carried[t] == c && call.slots[t].programmed && call.slots[t].msrp.setup != 0);
+        if (!on) count(MediaCounter::BundleTransportLost);
     }
     for (std::size_t i = 0; i < call.slots.size(); ++i) {
         const uint64_t id = call.id << 5 | i;
@@ -1081,7 +1123,8 @@ void MediaAlg::program(Call& call, const std::vector<sdp::MediaPlan>& plans) {
 }
 
 void MediaAlg::program_slot(Call& call, std::size_t i, const sdp::MediaPlan& plan,
-                            const dpif::BundleSpec& bundle) {
+                            const dpif::BundleSpec& bundle, std::optional<std::size_t> chat,
+                            const sdp::MediaPlan* chat_plan) {
     Slot& s = call.slots[i];
     const bool active = plan.active && s.legs.has_value();
     if (!active) {
@@ -1147,6 +1190,19 @@ void MediaAlg::program_slot(Call& call, std::size_t i, const sdp::MediaPlan& pla
     // A bundled m= line other than the tagged one sends on its transport:
     // no access leg of its own.
     if (bundle.transport != 0 && bundle.transport != session) access = dpif::LegSpec{};
+    // The chat of its bundle: SCTP on the same DTLS (DtlsSrtpSctp).
+    dpif::DataChannelSpec dc{};
+    dpif::MsrpSpec msrp{};
+    if (chat && chat_plan != nullptr && access.security == dpif::LegSecurity::DtlsSrtp) {
+        dpif::LegSpec chat_access{};
+        if (chat_specs(call, *chat, *chat_plan, chat_access, dc, msrp)) {
+            access.security = dpif::LegSecurity::DtlsSrtpSctp;
+        } else {
+            count(MediaCounter::BadRemote);
+            dc = {};
+            msrp = {};
+        }
+    }
     // What the browser may send is what the IMS side said it receives,
     // and the other way round.
     const uint32_t police[2] = {police_rate(plan.media, plan.core_as_kbps),
@@ -1155,6 +1211,8 @@ void MediaAlg::program_slot(Call& call, std::size_t i, const sdp::MediaPlan& pla
         s.access = access;
         s.core = core;
         s.bundle = bundle;
+        s.dc = dc;
+        s.msrp = msrp;
         std::copy(std::begin(police), std::end(police), s.police_kbps);
         s.programmed = true;
         s.idle = false;
@@ -1164,10 +1222,14 @@ void MediaAlg::program_slot(Call& call, std::size_t i, const sdp::MediaPlan& pla
     } else if (s.stale || std::memcmp(&access, &s.access, sizeof access) != 0 ||
                std::memcmp(&core, &s.core, sizeof core) != 0 ||
                std::memcmp(&bundle, &s.bundle, sizeof bundle) != 0 ||
+               std::memcmp(&dc, &s.dc, sizeof dc) != 0 ||
+               std::memcmp(&msrp, &s.msrp, sizeof msrp) != 0 ||
                !std::equal(std::begin(police), std::end(police), s.police_kbps)) {
         s.access = access;
         s.core = core;
         s.bundle = bundle;
+        s.dc = dc;
+        s.msrp = msrp;
         s.stale = false;
         std::copy(std::begin(police), std::end(police), s.police_kbps);
         count(MediaCounter::SessionsUpdated);

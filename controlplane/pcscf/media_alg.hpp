@@ -316,6 +316,10 @@ class MediaAlg {
         dpif::BundleSpec bundle{};
         // The dataplane refused the last update: send it again.
         bool stale = false;
+        // A chat whose data channel is in a BUNDLE with audio or video: it
+        // has no session of its own; its SCTP and MSRP specs ride on the
+        // transport's (DtlsSrtpSctp).
+        bool riding = false;
     };
     struct Exchange {
         Side offerer = Side::W2;
@@ -375,8 +379,11 @@ class MediaAlg {
     bool allocate_for(Call& call, const sdp::SessionDescription& offer, Side from);
     void rollback(Call& call);
     void program(Call& call, const std::vector<sdp::MediaPlan>& plans);
+    // `chat`: the m= line of a chat whose data channel rides on this
+    // line's transport (its plan in `chat_plan`), or none.
     void program_slot(Call& call, std::size_t i, const sdp::MediaPlan& plan,
-                      const dpif::BundleSpec& bundle);
+                      const dpif::BundleSpec& bundle, std::optional<std::size_t> chat = {},
+                      const sdp::MediaPlan* chat_plan = nullptr);
     // The BundleSpec of each m= line of an answer's plans (transport 0:
     // not bundled, or alone on its transport).
     // `conflicts`: payload types an m= line lost to an earlier one.

@@ -221,6 +221,11 @@ struct WebRtcSide {
     // CoreMedia::msrp_session_id; step 4 must get the same one there).
     // Empty or missing: the line is rejected toward the browser.
     std::vector<std::string> msrp_session_ids;
+    // An IMS offer's chat line whose data channel is in the browser's
+    // BUNDLE already (its port in `ports` is the transport's): offered in
+    // the group, by m= line index. Missing or false: offered on its own
+    // transport, outside the group.
+    std::vector<bool> chats_in_bundle;
     // Our a=max-message-size on a data channel's m= line (RFC 8841 6): the
     // largest message the dataplane takes from the browser (one MSRP chunk,
     // RFC 8873 6, within the MSRP parser's 64 KiB body limit).

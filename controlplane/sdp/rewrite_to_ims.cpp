@@ -68,12 +68,16 @@ std::optional<SdesChoice> choose_crypto(const MediaDescription& offer, const Cor
 // Step 4 for a chat the IMS offered: the browser's answer to our data
 // channel -> m=message TCP/MSRP on our core port, our ;tcp a=path, the TCP
 // role step 3 took (from the IMS offer's a=setup, again).
+// `tag`: the audio/video line of the answer's BUNDLE whose transport its
+// data channel shares (nullopt: its own).
 std::optional<MediaDescription> answer_chat(const SessionDescription& ims_offer,
                                             const SessionDescription& webrtc_offer,
                                             const SessionDescription& answer, const ImsSide& ims,
-                                            std::size_t i, MediaPlan& p, Failure& f) {
+                                            std::size_t i, std::optional<std::size_t> tag,
+                                            MediaPlan& p, Failure& f) {
     const MediaDescription& in = answer.media[i];
-    const auto transport = read_browser_transport(answer, i, i, f, /*need_mux=*/false);
+    const auto transport =
+        read_browser_transport(answer, i, tag.value_or(i), f, /*need_mux=*/false);
     if (!transport) return std::nullopt;
     const auto role = offerer_role(transport->setup);
     if (!role) {
@@ -101,7 +105,8 @@ std::optional<MediaDescription> answer_chat(const SessionDescription& ims_offer,
     p.formats = {"*"};
     p.access = access_plan(*transport, *role);
     p.access.rtcp_mux = true;
-    p.access.local_port = webrtc_offer.media[i].m.port;
+    p.access.local_port = webrtc_offer.media[tag.value_or(i)].m.port;
+    p.access.bundle_transport = tag;
     MsrpPlan c;
     c.session_id = res.msrp_session_id;
     c.stream_id = chat->map.stream_id;
@@ -143,7 +148,20 @@ RewriteResult webrtc_offer_to_ims(const SessionDescription& offer, const ImsSide
             // An MSRP data channel the caller bridges: m=message toward the IMS.
             const auto chat = read_browser_chat(in, i, f);
             if (!chat) return fail(f);
-            const auto transport = read_browser_transport(offer, i, i, f, /*need_mux=*/false);
+            // In a BUNDLE with audio or video: its data channel shares the
+            // transport of the group's first of those (as they do).
+            std::optional<std::size_t> tag;
+            if (bundle->group_of[i]) {
+                for (std::size_t member : bundle->groups[*bundle->group_of[i]]) {
+                    if (in_use(offer, *bundle, member) &&
+                        !is_data_channel_proto(offer.media[member].m.proto)) {
+                        tag = member;
+                        break;
+                    }
+                }
+            }
+            const auto transport =
+                read_browser_transport(offer, i, tag.value_or(i), f, /*need_mux=*/false);
             if (!transport) return fail(f);
             const auto role = answerer_role(transport->setup, std::nullopt);
             if (!role)
@@ -157,7 +175,8 @@ RewriteResult webrtc_offer_to_ims(const SessionDescription& offer, const ImsSide
             p.active = true;
             p.formats = {"*"};
             p.access = access_plan(*transport, *role);
-            p.access.rtcp_mux = true;  // one port: the data channel's DTLS only
+            p.access.rtcp_mux = true;  // one port
+            p.access.bundle_transport = tag;
             MsrpPlan chat_plan;
             chat_plan.session_id = res.msrp_session_id;
             chat_plan.stream_id = chat->map.stream_id;
@@ -281,16 +300,36 @@ RewriteResult webrtc_answer_to_ims(const SessionDescription& ims_offer,
             return fail(RewriteError::AnswerMismatch,
                         where(i, in) + ": proto " + in.m.proto + " answers " + ours.m.proto);
         if (is_ims_chat_line(off) && is_data_channel_proto(ours.m.proto)) {
-            auto m = answer_chat(ims_offer, webrtc_offer, answer, ims, i, p, f);
+            std::optional<std::size_t> tag;
+            if (bundle->group_of[i]) {
+                for (std::size_t member : bundle->groups[*bundle->group_of[i]]) {
+                    if (member != i && webrtc_offer.media[member].m.port != 0 &&
+                        answer.media[member].m.port != 0 &&
+                        !is_data_channel_proto(answer.media[member].m.proto)) {
+                        tag = member;
+                        break;
+                    }
+                }
+            }
+            auto m = answer_chat(ims_offer, webrtc_offer, answer, ims, i, tag, p, f);
             if (!m) return fail(f);
             r.description.media.push_back(std::move(*m));
             r.media.push_back(std::move(p));
             continue;
         }
         // The answerer-tagged m= line: the first of the answer's group (RFC
-        // 8843 7.3.1); its port in our offer is the BUNDLE address.
-        const std::size_t tag =
-            bundle->group_of[i] ? bundle->groups[*bundle->group_of[i]].front() : i;
+        // 8843 7.3.1); its port in our offer is the BUNDLE address. A chat
+        // listed first shares that port; the dataplane's transport is the
+        // group's first audio or video line.
+        std::size_t tag = i;
+        if (bundle->group_of[i]) {
+            for (std::size_t member : bundle->groups[*bundle->group_of[i]]) {
+                if (!is_data_channel_proto(answer.media[member].m.proto)) {
+                    tag = member;
+                    break;
+                }
+            }
+        }
         const auto transport = read_browser_transport(answer, i, tag, f);
         if (!transport) return fail(f);
         const auto role = offerer_role(transport->setup);

@@ -92,15 +92,20 @@ std::string our_session_id(const MediaDescription& our_offer) {
 // Step 2 for a bridged MSRP data channel (rewrite_msrp.cpp): the browser's
 // m=application line answered with our transport, its a=dcmap, our ;dc URI
 // as its a=dcsa path and the IMS side's MSRP attributes as a=dcsa lines.
+// `tag`: the audio/video line whose transport it shares in the BUNDLE (its
+// port, the browser's ICE and DTLS), nullopt: its own; `candidate`: ours
+// goes on it (its own transport, or the first line of the answer's group).
 std::optional<MediaDescription> answer_chat(const SessionDescription& webrtc_offer,
                                             const SessionDescription& ims_offer,
                                             const SessionDescription& ims_answer,
-                                            const WebRtcSide& web, std::size_t i, MediaPlan& p,
-                                            Failure& f) {
+                                            const WebRtcSide& web, std::size_t i,
+                                            std::optional<std::size_t> tag, bool candidate,
+                                            MediaPlan& p, Failure& f) {
     const MediaDescription& bo = webrtc_offer.media[i];
-    const auto port = access_port(web, i, bo, f);
+    const std::size_t t = tag.value_or(i);
+    const auto port = access_port(web, t, webrtc_offer.media[t], f);
     if (!port) return std::nullopt;
-    const auto transport = read_browser_transport(webrtc_offer, i, i, f, /*need_mux=*/false);
+    const auto transport = read_browser_transport(webrtc_offer, i, t, f, /*need_mux=*/false);
     if (!transport) return std::nullopt;
     const auto role = answerer_role(transport->setup, web.dtls_role);
     if (!role) {
@@ -132,7 +137,8 @@ std::optional<MediaDescription> answer_chat(const SessionDescription& webrtc_off
     m.m.port = *port;
     m.m.proto = bo.m.proto;
     m.m.formats = bo.m.formats;
-    for (Line& l : webrtc_transport_lines(web, transport->mid, *role, *port))
+    for (Line& l : webrtc_transport_lines(web, transport->mid, *role,
+                                          candidate ? port : std::optional<uint16_t>()))
         if (!l.is_attribute("rtcp-mux")) m.lines.push_back(std::move(l));
     add_chat_lines(m, chat->map, msrp_uri(web.address, *port, sid, "dc"), ue->attributes,
                    web.max_message_size);
@@ -140,6 +146,7 @@ std::optional<MediaDescription> answer_chat(const SessionDescription& webrtc_off
     p.active = true;
     p.formats = m.m.formats;
     p.access.local_port = *port;
+    p.access.bundle_transport = tag;
     p.access.remote_ice = transport->ice;
     p.access.remote_fingerprint = transport->fingerprint;
     p.access.dtls_role = *role;
@@ -242,21 +249,32 @@ RewriteResult ims_answer_to_webrtc(const SessionDescription& webrtc_offer,
                         where(i, ia) + ": proto " + ia.m.proto + " answers " + io.m.proto);
     }
 
-    // Each offered group keeps the m= lines the IMS accepted, in the offer's
-    // order; the first is the BUNDLE-tagged one (RFC 8843 7.3.1) and lends
-    // its port to the others.
+    // Each offered group keeps the m= lines the IMS accepted (and its
+    // bridged chat: the data channel shares the transport's DTLS), in the
+    // offer's order, if one of them is audio or video: the first of those
+    // (tag_of) is the dataplane's transport and lends its port to the
+    // others; the first line listed is the answerer-tagged one (RFC 8843
+    // 7.3.1) and carries our candidate.
     std::vector<std::optional<std::size_t>> tag_of(n);
+    std::vector<bool> candidate(n, true);
     std::vector<std::string> groups;
     for (const std::vector<std::size_t>& members : bundle->groups) {
-        std::string g = "BUNDLE";
         std::optional<std::size_t> tag;
         for (std::size_t m : members) {
-            if (!accepted[m]) continue;
-            if (!tag) tag = m;
+            if (accepted[m]) {
+                tag = m;
+                break;
+            }
+        }
+        if (!tag) continue;
+        std::string g = "BUNDLE";
+        for (std::size_t m : members) {
+            if (!accepted[m] && !chat[m]) continue;
+            candidate[m] = g == "BUNDLE";
             tag_of[m] = tag;
             g += ' ' + mid_of(webrtc_offer.media[m]);
         }
-        if (tag) groups.push_back(std::move(g));
+        groups.push_back(std::move(g));
     }
 
     RewriteResult r;
@@ -269,7 +287,8 @@ RewriteResult ims_answer_to_webrtc(const SessionDescription& webrtc_offer,
         p.media = bo.m.media;
         p.access.mid = mid_of(bo);
         if (chat[i]) {
-            auto m = answer_chat(webrtc_offer, ims_offer, ims_answer, web, i, p, f);
+            auto m = answer_chat(webrtc_offer, ims_offer, ims_answer, web, i, tag_of[i],
+                                 candidate[i], p, f);
             if (!m) return fail(f);
             r.description.media.push_back(std::move(*m));
             r.media.push_back(std::move(p));
@@ -308,7 +327,8 @@ RewriteResult ims_answer_to_webrtc(const SessionDescription& webrtc_offer,
             core->rx = keys->theirs;
         }
 
-        const std::optional<uint16_t> candidate_port = tag == i ? port : std::optional<uint16_t>();
+        const std::optional<uint16_t> candidate_port =
+            candidate[i] ? port : std::optional<uint16_t>();
         MediaDescription m =
             webrtc_media(ims_answer, i, bo.m.proto, *port,
                          webrtc_transport_lines(web, transport->mid, *role, candidate_port));
@@ -345,10 +365,15 @@ RewriteResult ims_offer_to_webrtc(const SessionDescription& ims_offer, const Web
     std::vector<bool> usable(n);
     std::vector<bool> chat(n);
     std::string group = "BUNDLE";
+    std::size_t rtp_grouped = 0;
     for (std::size_t i = 0; i < n; ++i) {
         const MediaDescription& io = ims_offer.media[i];
         chat[i] = is_ims_chat_line(io) && i < web.msrp_session_ids.size() &&
                   !web.msrp_session_ids[i].empty();
+        if (chat[i] && i < web.chats_in_bundle.size() && web.chats_in_bundle[i]) {
+            // Its data channel is on the bundle's transport already.
+            group += ' ' + std::to_string(i);
+        }
         usable[i] = io.m.port != 0 && is_ims_rtp_proto(io.m.proto) &&
                     (iequals(io.m.media, "audio") || iequals(io.m.media, "video"));
         if (!usable[i]) continue;
@@ -363,10 +388,12 @@ RewriteResult ims_offer_to_webrtc(const SessionDescription& ims_offer, const Web
                                 "no MKI, no session parameters)");
         }
         group += ' ' + std::to_string(i);
+        ++rtp_grouped;
     }
     const bool any_chat = std::find(chat.begin(), chat.end(), true) != chat.end();
-    if (group == "BUNDLE" && !any_chat)
+    if (rtp_grouped == 0 && !any_chat)
         return fail(RewriteError::NoMedia, "no audio or video m-line over RTP in use");
+    if (rtp_grouped == 0) group = "BUNDLE";  // a chat alone: its own transport
 
     RewriteResult r;
     r.description.session =

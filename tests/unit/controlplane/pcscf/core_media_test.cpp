@@ -255,10 +255,11 @@ class CoreMediaTest : public CoreFixture {
     }
     // A re-INVITE of the browser's confirmed call (to-tag ims-tag), routed
     // as its route set says.
-    Message reinvite_from_browser(std::string body) {
-        Message m = invite_from_browser(std::move(body), "z9hG4bK-reinv");
+    Message reinvite_from_browser(std::string body, std::string_view branch = "z9hG4bK-reinv",
+                                  uint32_t cseq = 2) {
+        Message m = invite_from_browser(std::move(body), branch);
         m.set("To", "<sip:bob@ims.example.net>;tag=ims-tag");
-        m.set("CSeq", "2 INVITE");
+        m.set("CSeq", std::to_string(cseq) + " INVITE");
         m.add("Route", "<sip:" + token() + "@pcscf.example.net:443;transport=ws;lr>");
         m.add("Route", "<sip:198.18.0.1:5060;lr>");
         m.add("Route", "<sip:198.18.0.11:5060;lr>");
@@ -1588,6 +1589,140 @@ TEST_F(CoreMediaTest, BrowserChatBecomesMessageLineAndADataChannelSession) {
     for (const dpif::Command& c : commands())
         deletes += c.hdr.type == dpif::MsgType::SessionDelete ? 1 : 0;
     EXPECT_EQ(deletes, 2u);
+    EXPECT_EQ(alg().sessions(), 0u);
+    EXPECT_EQ(alg().ports().in_use(), 0u);
+}
+
+// A browser's chat in its BUNDLE with audio (Chrome with max-bundle, or
+// any offer grouping them): the data channel shares the audio's transport.
+// The answer groups both on the audio's port (the candidate on the first
+// line), the chat's ;dc URI names that port, and one session carries both
+// (DtlsSrtpSctp: audio's core leg, the chat's SCTP and MSRP specs). A
+// re-offer keeping both changes nothing; one dropping the chat updates
+// the session to DtlsSrtp without its chat (the DTLS stays); one dropping
+// the audio while the chat stays is refused (its transport would go).
+TEST_F(CoreMediaTest, ABundledChatRidesOnTheAudioTransport) {
+    const std::string offer = with_group(browser_chat_offer(), "BUNDLE 0 1");
+    const Sent fwd = main_output(feed(invite_from_browser(offer), browser()));
+    const sdp::SessionDescription ims = sdp_of(fwd.msg);
+    ASSERT_EQ(ims.media.size(), 2u);
+    EXPECT_EQ(ims.media[1].m.proto, "TCP/MSRP");
+    const uint16_t tcp_port = ims.media[1].m.port;
+    const Message ok = answer_from_ims(fwd.msg, 200, "ims-tag", ims_chat_answer("active"));
+    const sdp::SessionDescription web = sdp_of(ok);
+    ASSERT_EQ(web.media.size(), 2u);
+    const uint16_t port = web.media[0].m.port;
+    EXPECT_NE(port, 0);
+    EXPECT_EQ(web.media[1].m.port, port) << "the chat is on the audio's transport";
+    EXPECT_EQ(attrs(web.media[0], "candidate").size(), 1u);
+    EXPECT_TRUE(attrs(web.media[1], "candidate").empty());
+    EXPECT_EQ(attrs(web.session, "group"), (std::vector<std::string>{"BUNDLE 0 1"}));
+    const auto dcsa = attrs(web.media[1], "dcsa");
+    ASSERT_FALSE(dcsa.empty());
+    EXPECT_EQ(dcsa[0].rfind("2 path:msrp://198.18.7.1:" + std::to_string(port) + "/", 0), 0u)
+        << dcsa[0];
+
+    auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u) << "one session for both m= lines";
+    const dpif::Command created = cmds[0];
+    EXPECT_EQ(created.hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_EQ(created.hdr.session_id & 31, 0u) << "the audio line's session";
+    EXPECT_EQ(created.access.security, dpif::LegSecurity::DtlsSrtpSctp);
+    EXPECT_EQ(ip_of(created.access.local), "198.18.7.1:" + std::to_string(port));
+    EXPECT_EQ(created.core.local.family, 4);  // the audio's core leg
+    EXPECT_EQ(created.datachannel.peer_max_message_size, 262144u);
+    EXPECT_EQ(created.msrp.setup, dpif::kMsrpPassive);
+    EXPECT_EQ(ip_of(created.msrp.tcp_local), "198.18.8.1:" + std::to_string(tcp_port));
+    EXPECT_EQ(std::string(created.msrp.browser_path), "msrp://wic.invalid:9/wicsid;dc");
+    EXPECT_EQ(created.bundle.transport, 0u) << "one RTP line: no payload-type demultiplexing";
+    EXPECT_EQ(alg().sessions(), 1u);
+
+    // A dataplane restart gets the same session back, chat included.
+    core->set_dataplane(std::string(kDataplaneFingerprint), at(now_ms));
+    bool again = false;
+    for (const dpif::Command& c : commands())
+        again = again || (c.hdr.type == dpif::MsgType::SessionCreate &&
+                          std::memcmp(&c.msrp, &created.msrp, sizeof c.msrp) == 0 &&
+                          c.access.security == dpif::LegSecurity::DtlsSrtpSctp);
+    EXPECT_TRUE(again);
+
+    // bob re-offers (hold): the chat stays in the group on the transport's
+    // port, with the same ;dc URI; the browser's answer keeps the session.
+    const Sent held =
+        main_output(feed(ims_reinvite(ims_sdp("198.18.5.20", 40010, "2", "sendonly") +
+                                      wire("m=message 2855 TCP/MSRP *\n"
+                                           "a=accept-types:text/plain\n"
+                                           "a=path:msrp://198.18.5.20:2855/uesid;tcp\n"
+                                           "a=setup:active\n")),
+                         scscf()));
+    const sdp::SessionDescription reoffer = sdp_of(held.msg);
+    ASSERT_EQ(reoffer.media.size(), 2u);
+    EXPECT_EQ(attrs(reoffer.session, "group"), (std::vector<std::string>{"BUNDLE 0 1"}));
+    EXPECT_EQ(reoffer.media[0].m.port, port);
+    EXPECT_EQ(reoffer.media[1].m.port, port);
+    const auto redcsa = attrs(reoffer.media[1], "dcsa");
+    ASSERT_FALSE(redcsa.empty());
+    EXPECT_NE(redcsa[0].find("msrp://198.18.7.1:" + std::to_string(port) + "/"), std::string::npos)
+        << redcsa[0];
+    commands();
+    std::string answer = with_group(browser_answer("active"), "BUNDLE 0 1");
+    answer += wire(
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\n"
+        "c=IN IP4 0.0.0.0\n"
+        "a=ice-ufrag:brws\n"
+        "a=ice-pwd:browserpassword0123456789\n"
+        "a=fingerprint:sha-256 " +
+        std::string(kBrowserFingerprint) +
+        "\n"
+        "a=setup:active\n"
+        "a=mid:1\n"
+        "a=sctp-port:5000\n"
+        "a=max-message-size:262144\n" +
+        redcsa[0].substr(0, redcsa[0].find(' ')).insert(0, "a=dcmap:") +
+        " label=\"msrp\";subprotocol=\"MSRP\"\n"
+        "a=dcsa:" +
+        redcsa[0].substr(0, redcsa[0].find(' ')) + " path:msrp://wic.invalid:9/wicsid;dc\n");
+    Message ans = with_sdp(response_to(held.msg, 200, "OK", "ue-tag"), answer);
+    ans.add("Contact", "<" + std::string(kContact) + ">");
+    only(feed(ans, browser()));
+    for (const dpif::Command& c : commands()) {
+        EXPECT_NE(c.hdr.type, dpif::MsgType::SessionCreate) << c.hdr.session_id;
+        EXPECT_NE(c.hdr.type, dpif::MsgType::SessionDelete) << c.hdr.session_id;
+        EXPECT_EQ(c.hdr.session_id, created.hdr.session_id);
+        EXPECT_EQ(c.access.security, dpif::LegSecurity::DtlsSrtpSctp);
+        EXPECT_EQ(c.access.local.port, port);
+    }
+    EXPECT_EQ(alg().sessions(), 1u);
+
+    // The audio's line dropped, the chat kept: refused.
+    std::string no_audio = browser_chat_offer();
+    no_audio.replace(no_audio.find("m=audio 9 "), 10, "m=audio 0 ");
+    no_audio = with_group(no_audio, "BUNDLE 1");
+    EXPECT_EQ(main_output(feed(reinvite_from_browser(no_audio), browser())).msg.status_code, 488);
+    EXPECT_TRUE(commands().empty());
+
+    // The chat dropped: the session goes on as audio alone on the same DTLS.
+    std::string no_chat = browser_chat_offer();  // (group: BUNDLE 0)
+    no_chat.replace(no_chat.find("m=application 9 "), 16, "m=application 0 ");
+    const Sent re =
+        main_output(feed(reinvite_from_browser(no_chat, "z9hG4bK-reinv2", 3), browser()));
+    ASSERT_EQ(re.msg.method, "INVITE");
+    Message ok2 = with_sdp(response_to(re.msg, 200, "OK"),
+                           ims_sdp("198.18.5.20", 40010, "2") +
+                               "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n");
+    feed(ok2, scscf());
+    cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionUpdate);
+    EXPECT_EQ(cmds[0].hdr.session_id, created.hdr.session_id);
+    EXPECT_EQ(cmds[0].access.security, dpif::LegSecurity::DtlsSrtp);
+    EXPECT_EQ(cmds[0].msrp.setup, dpif::kMsrpNone);
+    EXPECT_EQ(alg().sessions(), 1u);
+
+    feed(bye_from_browser(), browser());
+    cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionDelete);
     EXPECT_EQ(alg().sessions(), 0u);
     EXPECT_EQ(alg().ports().in_use(), 0u);
 }
