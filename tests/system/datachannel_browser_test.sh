@@ -25,7 +25,13 @@
 # "msrp-dcmap" does the same with the channel negotiated in SDP (RFC 8864
 # a=dcmap, stream 2; no DCEP: Chromium's negotiated channel, the gateway's
 # --msrp-channel 2).
-# Usage: datachannel_browser_test.sh BUILD_DIR [msrp|msrp-dcmap]  (root; exit 77 = skipped)
+# "bundle" (issues 7 and 9): Chromium offers Opus audio (mid 0) and the
+# channel (mid 1) on one transport (max-bundle); the session is a BUNDLE
+# transport carrying both (isthmus-ctl --access-datachannel with a core
+# leg: LegSecurity::DtlsSrtpSctp): one ICE pair, one DTLS handshake, whose
+# SRTP keys the worker uses for the audio (relayed as RTP to a UDP echo in
+# the IMS namespace and back) while the slow path runs the channel's SCTP.
+# Usage: datachannel_browser_test.sh BUILD_DIR [msrp|msrp-dcmap|bundle]  (root; exit 77 = skipped)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../component/lib.sh"
@@ -57,6 +63,7 @@ ue_pid=""
 cleanup() {
   [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   [ -n "$ue_pid" ] && kill -KILL "$ue_pid" 2>/dev/null && wait "$ue_pid" 2>/dev/null
+  [ -n "${echo_pid:-}" ] && kill -KILL "$echo_pid" 2>/dev/null && wait "$echo_pid" 2>/dev/null
   ip netns del "$gw" 2>/dev/null
   ip netns del "$browser" 2>/dev/null
   ip netns del "$ims" 2>/dev/null
@@ -84,6 +91,33 @@ ue_uri="msrp://198.18.1.1:2855/ue21;tcp"
 driver_args=(--messages 5 --large 100000)
 [ "$mode" = msrp ] && driver_args=(--large 100000 --msrp-to "$gw_dc_uri" --msrp-from "$browser_uri")
 [ ${#chat_channel[@]} -gt 0 ] && driver_args+=(--negotiated 2)
+[ "$mode" = bundle ] && driver_args+=(--audio)
+echo_pid=""
+if [ "$mode" = bundle ]; then
+  # The IMS side of the audio: echoes every datagram to where it came from,
+  # counts the RTP ones (version 2, Opus's payload type 111) it saw.
+  cat > "$tmp/echo.py" <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.1.1", 6000))
+s.settimeout(0.5)
+seen = {"datagrams": 0, "rtp_opus": 0}
+end = time.time() + float(sys.argv[2])
+while time.time() < end:
+    try:
+        data, peer = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    seen["datagrams"] += 1
+    if len(data) >= 12 and data[0] >> 6 == 2 and data[1] & 0x7F == 111:
+        seen["rtp_opus"] += 1
+    s.sendto(data, peer)
+    with open(sys.argv[1], "w") as f:
+        json.dump(seen, f)
+PY
+  ip netns exec "$ims" python3 "$tmp/echo.py" "$tmp/echo.json" 60 &
+  echo_pid=$!
+fi
 ip netns exec "$browser" env TMPDIR="$tmp/chromium" HOME="$tmp/chromium" node "$driver" \
   --chromium "$chromium" --dir "$tmp" "${driver_args[@]}" > "$tmp/driver.out" \
   2> "$tmp/driver.err" &
@@ -100,11 +134,16 @@ chat_args=()
 [ "$mode" = msrp ] && chat_args=(--msrp-setup passive --msrp-local 198.18.1.2:2855
   --msrp-session-id gwchat21 --msrp-browser-path "$browser_uri" --msrp-ue-path "$ue_uri"
   "${chat_channel[@]}")
+[ "$mode" = bundle ] && chat_args=(--core-local 198.18.1.2:30000 --core-remote 198.18.1.1:6000
+  --core-rtcp-mux)
 out=$("$ctl" --region "$region" session add --id 21 --access-datachannel \
   --access-local 198.18.0.2:40010 --access-ice-ufrag gwdc --access-ice-pwd "$pwd_gw" \
   --access-remote-ufrag "$ufrag" --access-dtls passive --access-fingerprint "$fp_br" \
   --max-message-size 262144 "${chat_args[@]}" 2>&1)
-check "isthmus-ctl session add --access-datachannel ${chat_args[*]:+(with a chat) }($out)" \
+what=""
+[ "$mode" = msrp ] && what="(with a chat) "
+[ "$mode" = bundle ] && what="(with a core leg: DtlsSrtpSctp) "
+check "isthmus-ctl session add --access-datachannel $what($out)" \
   grep -q '^id=21 result=ok ' <<< "$out"
 if [ "$mode" = msrp ]; then
   # The UE connects once the channel opened the chat (it retries until then).
@@ -112,12 +151,25 @@ if [ "$mode" = msrp ]; then
     --from "$ue_uri" --large 100000 --timeout 40 --linger 30 > "$tmp/ue.out" 2> "$tmp/ue.err" &
   ue_pid=$!
 fi
-printf '%s\r\n' "v=0" "o=- 1 1 IN IP4 198.18.0.2" "s=-" "t=0 0" "a=ice-lite" \
-  "m=application 40010 UDP/DTLS/SCTP webrtc-datachannel" "c=IN IP4 198.18.0.2" \
-  "a=mid:$mid" "a=ice-ufrag:gwdc" "a=ice-pwd:$pwd_gw" "a=fingerprint:sha-256 $fp_gw" \
-  "a=setup:passive" "a=sctp-port:5000" "a=max-message-size:262144" \
-  "a=candidate:1 1 udp 2130706431 198.18.0.2 40010 typ host" "a=end-of-candidates" \
-  > "$tmp/answer.tmp"
+transport=("a=ice-ufrag:gwdc" "a=ice-pwd:$pwd_gw" "a=fingerprint:sha-256 $fp_gw" "a=setup:passive")
+if [ "$mode" = bundle ]; then
+  mids=$(sed -n 's/^a=mid:\(.*\)$/\1/p' "$tmp/offer.sdp" | tr -d '\r' | tr '\n' ' ')
+  check "Chromium offers audio then the channel, one BUNDLE group (mids $mids)" \
+    grep -q "^a=group:BUNDLE 0 1" "$tmp/offer.sdp"
+  printf '%s\r\n' "v=0" "o=- 1 1 IN IP4 198.18.0.2" "s=-" "t=0 0" "a=ice-lite" \
+    "a=group:BUNDLE 0 1" \
+    "m=audio 40010 UDP/TLS/RTP/SAVPF 111" "c=IN IP4 198.18.0.2" "a=mid:0" "${transport[@]}" \
+    "a=rtcp-mux" "a=sendrecv" "a=rtpmap:111 opus/48000/2" \
+    "a=candidate:1 1 udp 2130706431 198.18.0.2 40010 typ host" "a=end-of-candidates" \
+    "m=application 40010 UDP/DTLS/SCTP webrtc-datachannel" "c=IN IP4 198.18.0.2" "a=mid:1" \
+    "${transport[@]}" "a=sctp-port:5000" "a=max-message-size:262144" > "$tmp/answer.tmp"
+else
+  printf '%s\r\n' "v=0" "o=- 1 1 IN IP4 198.18.0.2" "s=-" "t=0 0" "a=ice-lite" \
+    "m=application 40010 UDP/DTLS/SCTP webrtc-datachannel" "c=IN IP4 198.18.0.2" \
+    "a=mid:$mid" "${transport[@]}" "a=sctp-port:5000" "a=max-message-size:262144" \
+    "a=candidate:1 1 udp 2130706431 198.18.0.2 40010 typ host" "a=end-of-candidates" \
+    > "$tmp/answer.tmp"
+fi
 mv "$tmp/answer.tmp" "$tmp/answer.sdp"
 
 jq_field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))" "$1" "$2" 2>/dev/null; }
@@ -154,6 +206,16 @@ check "its SCTP transport is connected, everything sent left its buffer" \
   grep -q '"buffered":0,"sctp":"connected"' <<< "$res"
 check "Chromium sees our a=max-message-size" grep -q '"max_message_size":262144' <<< "$res"
 fi
+if [ "$mode" = bundle ]; then
+  echo "  IMS echo: $(cat "$tmp/echo.json" 2>/dev/null)"
+  check "Chromium sent audio on the bundle" test "$(jq_field "$res" "d['audio']['sent']")" -gt 20
+  check "the IMS side got it as plain RTP (Opus, PT 111), decrypted under the DTLS keys" \
+    test "$(jq_field "$(cat "$tmp/echo.json")" "d['rtp_opus']")" -gt 20
+  check "and Chromium received the echo, encrypted under the same keys" \
+    test "$(jq_field "$res" "d['audio']['received']")" -gt 20
+  check "one transport for the audio and the channel" \
+    test "$(jq_field "$res" "d['audio']['transports']")" = 1
+fi
 check "and the channel stays open" grep -q '"still_open":true' <<< "$res"
 sleep 0.3  # a heartbeat: the slow path publishes its counters
 cnt=$("$ctl" --region "$region" counters | grep '^slow_path=')
@@ -161,6 +223,8 @@ dc() { sed -n "s/.* dtls_$1=\([0-9]*\).*/\1/p" <<< "$cnt"; }
 ms() { sed -n "s/.* msrp_$1=\([0-9]*\).*/\1/p" <<< "$cnt"; }
 echo "  slow path: dc_legs_up=$(dc dc_legs_up) dc_channels=$(dc dc_channels) dc_messages_in=$(dc dc_messages_in) dc_unrouted=$(dc dc_unrouted) dc_failed=$(dc dc_failed) dc_no_leg=$(dc dc_no_leg)"
 check "the gateway's slow path made the SCTP endpoint" test "$(dc dc_legs_up)" = 1
+[ "$mode" = bundle ] && check "on the one DTLS association both use (handshakes_up=$(dc handshakes_up))" \
+  test "$(dc handshakes_up)/$(dc handshakes_started)" = 1/1
 if [ ${#chat_channel[@]} -gt 0 ]; then
   check "no DCEP OPEN: the channel was negotiated in SDP (stream 2)" \
     test "$(dc dc_channels)/$(jq_field "$res" "d['id']")" = 0/2

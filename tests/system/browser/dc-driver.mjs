@@ -8,6 +8,9 @@
 // protocol "MSRP"), waits up to 20 s for DIR/answer.sdp, applies it, waits for the
 // channel to open, sends N small text messages and one of BYTES octets,
 // waits for them to leave (bufferedAmount 0), and prints one JSON line:
+// (with --audio an Opus track is offered first, bundled with the channel on
+// one transport (max-bundle), and the line has "audio":{"sent","received",
+// "transports"} from getStats 3 s later)
 // {"open":true,"sctp":"connected","sent":N+1,"id":0,...}; exit 0 when the
 // channel opened, 1 otherwise.
 //
@@ -33,6 +36,7 @@ const { values: args } = parseArgs({
     'msrp-from': { type: 'string' },
     expect: { type: 'string', default: '2' },
     negotiated: { type: 'string' },
+    audio: { type: 'boolean', default: false },
   },
 });
 
@@ -40,14 +44,25 @@ const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 const browser = await chromium.launch({
   executablePath: args.chromium,
   headless: true,
-  args: ['--no-sandbox'],
+  args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'],
 });
 let result = { open: false };
 try {
   const page = await (await browser.newContext()).newPage();
-  const offer = await page.evaluate(async (negotiated) => {
-    const pc = new RTCPeerConnection({ bundlePolicy: 'balanced' });
+  const offer = await page.evaluate(async ({ negotiated, audio }) => {
+    // --audio: an Opus track first (mid 0), the channel beside it, one
+    // transport for both (max-bundle: BUNDLE with a data channel).
+    const pc = new RTCPeerConnection({ bundlePolicy: audio ? 'max-bundle' : 'balanced' });
     window.pc = pc;
+    if (audio) {
+      const ac = new AudioContext();
+      const osc = ac.createOscillator();
+      const dst = ac.createMediaStreamDestination();
+      osc.connect(dst);
+      osc.start();
+      window.tone = { ac, osc };
+      pc.addTrack(dst.stream.getAudioTracks()[0], dst.stream);
+    }
     // --negotiated N: the channel agreed in SDP (a=dcmap), no DCEP.
     window.dc = negotiated === undefined
       ? pc.createDataChannel('chat', { protocol: 'msrp' })
@@ -93,7 +108,7 @@ try {
       setTimeout(ok, 3000);
     });
     return pc.localDescription.sdp;
-  }, args.negotiated);
+  }, { negotiated: args.negotiated, audio: args.audio });
   writeFileSync(`${args.dir}/offer.sdp`, offer);
   for (let i = 0; i < 200 && !existsSync(`${args.dir}/answer.sdp`); i++) await sleep(100);
   const answer = readFileSync(`${args.dir}/answer.sdp`, 'utf8');
@@ -148,7 +163,7 @@ try {
     }
   } else {
   result = await page.evaluate(
-    async ({ answer, n, large }) => {
+    async ({ answer, n, large, audio }) => {
       await window.pc.setRemoteDescription({ type: 'answer', sdp: answer });
       const open = await Promise.race([window.opened, new Promise((ok) => setTimeout(() => ok(false), 15000))]);
       const out = { open, id: window.dc.id, protocol: window.dc.protocol, sent: 0 };
@@ -167,11 +182,20 @@ try {
       out.buffered = window.dc.bufferedAmount;
       out.sctp = window.pc.sctp.state;
       out.max_message_size = window.pc.sctp.maxMessageSize;
-      await new Promise((ok) => setTimeout(ok, 500));
+      await new Promise((ok) => setTimeout(ok, audio ? 3000 : 500));
       out.still_open = window.dc.readyState === 'open';
+      if (audio) {
+        // The audio on the same transport: sent, and echoed back to us.
+        out.audio = { sent: 0, received: 0, transports: 0 };
+        (await window.pc.getStats()).forEach((r) => {
+          if (r.type === 'outbound-rtp' && r.kind === 'audio') out.audio.sent += r.packetsSent;
+          if (r.type === 'inbound-rtp' && r.kind === 'audio') out.audio.received += r.packetsReceived;
+          if (r.type === 'transport') out.audio.transports++;
+        });
+      }
       return out;
     },
-    { answer, n: Number(args.messages), large: Number(args.large) },
+    { answer, n: Number(args.messages), large: Number(args.large), audio: args.audio },
   );
   }
 } catch (e) {
