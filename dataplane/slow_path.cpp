@@ -171,7 +171,7 @@ void SlowPath::handle(unsigned worker, SlowMsg& m, uint64_t now_ns) {
             return;
         case SlowMsg::Kind::Modes: {
             // The association stays; a data channel joined or left it.
-            service_.set_modes(leg, m.srtp != 0, m.datachannel != 0);
+            if (!service_.set_modes(leg, m.srtp != 0, m.datachannel != 0)) return;  // (counted)
             const uint64_t key = dc_key(m.session_id, m.side);
             const auto it = dc_.find(key);
             if (m.datachannel == 0) {
@@ -306,6 +306,9 @@ void SlowPath::datachannel_events(uint64_t now_ns) {
 // The SCTP endpoint of a data channel's leg whose DTLS is up: our DTLS role
 // picks the stream-id parity (RFC 8832 6).
 void SlowPath::make_endpoint(uint64_t key, DcLeg& d) {
+    // Made once per association: a Modes message that found it up and the
+    // Up event of the same poll both get here.
+    if (d.ep) return;
     if (sctp_ == nullptr) {
         own_sctp_ = std::make_unique<datachannel::SctpStack>();
         sctp_ = own_sctp_.get();

@@ -649,6 +649,7 @@ sdp::WebRtcSide MediaAlg::web_side(Call& call, const std::vector<bool>& on_trans
         const Slot& port_of = shared ? *transport : s;
         w.ports.push_back(port_of.legs ? port_of.legs->access : 0);
         w.msrp_session_ids.push_back(s.msrp_sid);
+        w.chat_streams.push_back(s.chat_stream);
     }
     return w;
 }
@@ -731,6 +732,7 @@ void MediaAlg::rollback(Call& call) {
             s.legs.reset();
             s.keys.clear();
             s.msrp_sid.clear();
+            s.chat_stream = -1;
         }
         s.reserved_by_pending = false;
     }
@@ -875,6 +877,15 @@ bool MediaAlg::answer(Call& call, Exchange& e, Side from, std::string_view body,
         count(MediaCounter::RewriteFailed);
         return false;
     }
+    // A chat whose data channel rode on a transport whose line is gone now
+    // (rejected by either side): its port and its MSRP URI name the
+    // transport's, which no session would have any more. Rejected.
+    for (std::size_t i = 0; i < r.media.size() && i < call.slots.size(); ++i) {
+        const sdp::MediaPlan& p = r.media[i];
+        if (!call.slots[i].riding || !p.active || !p.msrp || p.access.bundle_transport) continue;
+        reject_in_answer(r, i);
+        count(MediaCounter::BundleTransportLost);
+    }
     count(from == Side::W2 ? MediaCounter::AnswersFromBrowser : MediaCounter::AnswersFromIms);
     if (program_media) program(call, r.media);
     e.answered = true;
@@ -892,6 +903,7 @@ bool MediaAlg::answer(Call& call, Exchange& e, Side from, std::string_view body,
             s.legs.reset();
             s.keys.clear();
             s.msrp_sid.clear();
+            s.chat_stream = -1;
         }
     }
     return true;
@@ -1071,6 +1083,8 @@ void MediaAlg::program(Call& call, const std::vector<sdp::MediaPlan>& plans) {
     for (std::size_t c = 0; c < n; ++c) {
         Slot& chat = call.slots[c];
         chat.riding = false;
+        if (c < plans.size() && plans[c].active && plans[c].msrp)
+            chat.chat_stream = plans[c].msrp->stream_id;
         if (c >= plans.size() || !plans[c].active || !plans[c].msrp || !chat.legs ||
             !plans[c].access.bundle_transport)
             continue;

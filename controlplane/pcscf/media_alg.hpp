@@ -320,6 +320,9 @@ class MediaAlg {
         // has no session of its own; its SCTP and MSRP specs ride on the
         // transport's (DtlsSrtpSctp).
         bool riding = false;
+        // A chat's a=dcmap stream with the browser once an answer agreed it
+        // (-1: none yet): an IMS re-offer keeps it.
+        int32_t chat_stream = -1;
     };
     struct Exchange {
         Side offerer = Side::W2;

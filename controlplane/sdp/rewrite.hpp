@@ -226,6 +226,10 @@ struct WebRtcSide {
     // the group, by m= line index. Missing or false: offered on its own
     // transport, outside the group.
     std::vector<bool> chats_in_bundle;
+    // The a=dcmap stream an IMS offer's chat line already has with the
+    // browser (a re-offer keeps it: a new one would be a new channel), by m=
+    // line index; missing or negative: a new chat (stream 2 x index + 2).
+    std::vector<int32_t> chat_streams;
     // Our a=max-message-size on a data channel's m= line (RFC 8841 6): the
     // largest message the dataplane takes from the browser (one MSRP chunk,
     // RFC 8873 6, within the MSRP parser's 64 KiB body limit).

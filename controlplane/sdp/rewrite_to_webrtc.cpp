@@ -185,7 +185,10 @@ std::optional<MediaDescription> offer_chat(const SessionDescription& ims_offer,
     const SetupRole tcp = ue->setup == SetupRole::Passive ? SetupRole::Active : SetupRole::Passive;
     const std::string& sid = web.msrp_session_ids[i];
     DcMap map;
-    map.stream_id = static_cast<uint16_t>(2 * i + 2);
+    map.stream_id =
+        i < web.chat_streams.size() && web.chat_streams[i] >= 0 && web.chat_streams[i] < 65535
+            ? static_cast<uint16_t>(web.chat_streams[i])
+            : static_cast<uint16_t>(2 * i + 2);
     map.label = "msrp";
     map.subprotocol = "MSRP";
 

@@ -52,21 +52,20 @@ void Service::set_generation(const LegRef& ref, uint64_t generation) {
     if (Leg* leg = find(ref)) leg->generation = generation;
 }
 
-void Service::set_modes(const LegRef& ref, bool srtp, bool app_data) {
+bool Service::set_modes(const LegRef& ref, bool srtp, bool app_data) {
     Leg* leg = find(ref);
-    if (leg == nullptr) return;
-    const bool was_srtp = leg->srtp;
+    if (leg == nullptr) return false;
     leg->srtp = srtp;
     leg->app_data = app_data;
-    if (!leg->up || leg->ended || !leg->assoc || srtp == was_srtp) return;
-    if (!srtp) {
-        withdraw(*leg);
-        return;
-    }
+    if (!srtp || leg->keys_delivered || !leg->up || leg->ended || !leg->assoc) return true;
     KeyDelivery kd;
     kd.leg = leg->ref;
     kd.install = leg->assoc->export_keys(kd.keys);
-    if (kd.install) keys_.push_back(std::move(kd));
+    if (kd.install) {
+        keys_.push_back(std::move(kd));
+        leg->keys_delivered = true;
+    }
+    return true;
 }
 
 bool Service::is_up(const LegRef& ref) const {
@@ -133,7 +132,10 @@ void Service::after(Leg& leg) {
             kd.install = a.take_keys(kd.keys);
             // A data channel's leg alone relays no SRTP: its keys (if the
             // peer negotiated a profile) are wiped here, never handed out.
-            if (kd.install && leg.srtp) keys_.push_back(std::move(kd));
+            if (kd.install && leg.srtp) {
+                keys_.push_back(std::move(kd));
+                leg.keys_delivered = true;
+            }
             ++counters_.handshakes_up;
             // A data channel's association may have no SRTP profile.
             events_.push_back({ServiceEvent::Kind::Up, leg.ref, leg.generation,

@@ -136,10 +136,15 @@ class Service {
     void set_generation(const LegRef& leg, uint64_t generation);
     // The association stays and now carries SRTP, application data or both
     // (a data channel joined or left the leg's BUNDLE). SRTP turned on for
-    // an association that is up: its keys are delivered now (none
-    // negotiated: nothing, the worker's leg stays unkeyed and drops its
-    // media as not_keyed); turned off: withdrawn.
-    void set_modes(const LegRef& leg, bool srtp, bool app_data);
+    // an association that is up and whose keys were never delivered: they
+    // are now (none negotiated: nothing, the worker's leg stays unkeyed and
+    // drops its media as not_keyed). Keys once delivered are never
+    // delivered again (fresh contexts under the same master key would
+    // restart their indexes: keystream reuse) nor withdrawn when SRTP is
+    // turned off (the worker keeps its contexts, unused on a leg that
+    // relays no RTP, and uses them again when it does). False: no such leg
+    // (counted unknown_leg).
+    bool set_modes(const LegRef& leg, bool srtp, bool app_data);
     // The leg's association is up (its handshake done, not ended).
     bool is_up(const LegRef& leg) const;
 
@@ -177,6 +182,7 @@ class Service {
         Fingerprint remote{};
         bool app_data = false;               // OpenParams::app_data
         bool srtp = true;                    // OpenParams::srtp
+        bool keys_delivered = false;         // its keys went to the worker once
         std::unique_ptr<Association> assoc;  // from the first datagram / path on
         bool has_path = false;
         pkt::UdpEgress path{};
