@@ -128,6 +128,8 @@ class alignas(64) Worker {
 
     const session::SessionTable& table() const { return table_; }
     const session::RelayCounters& counters() const { return relay_.counters(); }
+    // DTLS-SRTP keys the slow path delivered and a leg took.
+    uint64_t dtls_keys_installed() const { return dtls_keys_installed_; }
     uint64_t events_dropped() const { return events_dropped_; }
     // The kernel's frames sent on the ports / dropped on a full TX queue
     // (read by the main lcore at exit only).

@@ -799,7 +799,57 @@ TEST_P(SlowPathRingTest, BundleTransportCarriesSrtpAndTheDataChannel) {
     EXPECT_EQ(slow_->own_counters().dc_no_leg, 0U);
     EXPECT_EQ(slow_->counters().app_data_dropped, 0U);
 
+    // A data channel alone first (DtlsSctp, no core leg), then audio joins
+    // its bundle: the keys its handshake negotiated reach the worker then,
+    // with no second handshake; the channel stays. The audio leaves and
+    // comes back: the worker keeps the contexts it had (never re-keyed
+    // under the same master key), and media flows on under them.
+    const auto chat_alone = [&](dpif::MsgType type) {
+        dpif::Command c{};
+        c.hdr = cmd_.hdr;
+        c.hdr.type = type;
+        c.hdr.session_id = 9;
+        c.access = cmd_.access;
+        c.access.security = dpif::LegSecurity::DtlsSctp;
+        c.access.rtcp_mux = 1;
+        c.access.local_rtcp = {};
+        c.access.local.port = 46008;
+        c.datachannel.max_message_size = 65536;
+        WorkerMsg wm{};
+        wm.kind = WorkerMsg::Kind::Command;
+        wm.cmd = c;
+        EXPECT_TRUE(worker_->inbox.try_push(wm));
+        pump();
+        dpif::Event ev{};
+        ResultCode rc = ResultCode::BadType;
+        while (worker_->outbox.try_pop(ev))
+            if (ev.hdr.type == dpif::MsgType::Result && ev.hdr.session_id == 9) rc = ev.result;
+        return rc;
+    };
+    ASSERT_EQ(chat_alone(dpif::MsgType::SessionCreate), ResultCode::Ok);
+    Browser c;
+    c.gw = cmd_.access.local;
+    c.gw.port = 46008;
+    ASSERT_NO_FATAL_FAILURE(handshake(c, "gwuf"));
+    ASSERT_NO_FATAL_FAILURE(open_channel(c));
+    const uint64_t installed = worker_->dtls_keys_installed();
+    ASSERT_EQ(
+        command(dpif::MsgType::SessionUpdate, dpif::LegSecurity::DtlsSrtpSctp, 9, 46008, 56008),
+        ResultCode::Ok);
+    EXPECT_EQ(slow_->counters().handshakes_started, 3U) << "no new handshake";
+    EXPECT_EQ(worker_->dtls_keys_installed(), installed + 1) << "the keys came now";
+    ASSERT_NO_FATAL_FAILURE(media_flows(c, 56008, 6));
+    ASSERT_EQ(chat_alone(dpif::MsgType::SessionUpdate), ResultCode::Ok);
+    EXPECT_NE(slow_->data_channel(9, 0), nullptr) << "the channel stays";
+    ASSERT_EQ(
+        command(dpif::MsgType::SessionUpdate, dpif::LegSecurity::DtlsSrtpSctp, 9, 46008, 56008),
+        ResultCode::Ok);
+    EXPECT_EQ(worker_->dtls_keys_installed(), installed + 1) << "not keyed again";
+    ASSERT_NO_FATAL_FAILURE(media_flows(c, 56008, 7));
+    EXPECT_EQ(slow_->counters().handshakes_started, 3U);
+
     b.sctp.reset();
+    c.sctp.reset();
     slow_.reset();  // its endpoints before the stack
 }
 
