@@ -4,6 +4,7 @@ MSRP session-mode chat over TCP (RFC 4975), against Kamailio and the gateway.
 
     ims_chat_ue.py answer --sip ADDR:PORT --msrp-addr IP [--msrp-port 2856]
         [--large N] [--expect N] [--timeout S] [--linger S] [--hangup-after S]
+        [--audio-port N]
     ims_chat_ue.py call --sip ADDR:PORT --proxy HOST:PORT --target URI --from URI
         --msrp-addr IP [--msrp-port 2856] [same chat options] [--hangup-after S]
 
@@ -17,6 +18,9 @@ then msrp_ue.run_chat's exchange. Then a BYE: the far end's (200), or ours
 --hangup-after s after the chat (call mode default 1; answer mode without
 it waits for the far end's). In the dialog OPTIONS and re-INVITEs get 200,
 others 501; a CANCEL before our 200 gets 200, the INVITE 487 (exit 1).
+answer --audio-port N: an offer's m=audio is answered on the --msrp-addr and
+that port (its formats, RTP/AVP) and what arrives there is echoed back;
+"audio" (packets: the RTP ones) when the call ends.
 One JSON line per event: invite|answered (with "sdp"), confirmed, msrp
 (role, to, from), chat (run_chat's result, before any --linger), msrp_closed
 (eof: the far end closed the MSRP connection within --linger), bye (by,
@@ -113,7 +117,8 @@ def via_dest(via, src):
 
 
 def parse_sdp(body):
-    """The first m=message ... TCP/MSRP section's chat attributes, or None."""
+    """The first m=message ... TCP/MSRP section's chat attributes (and every
+    m= line, "media"), or None."""
     secs = re.split(r"\r?\n(?=m=)", body.strip())
 
     def attr(sec, name):
@@ -123,14 +128,54 @@ def parse_sdp(body):
         if re.match(r"m=message \d+ TCP/MSRP\b", sec):
             return {"m": sec.splitlines()[0][2:].strip(), "path": attr(sec, "path"),
                     "setup": attr(sec, "setup") or attr(secs[0], "setup"),
-                    "accept_types": attr(sec, "accept-types")}
+                    "accept_types": attr(sec, "accept-types"),
+                    "media": [x.splitlines()[0][2:].strip() for x in secs[1:]]}
     return None
 
 
-def make_sdp(addr, port, path, setup, sess):
-    return "\r\n".join(["v=0", f"o=bob {sess} {sess} IN IP4 {addr}", "s=-", f"c=IN IP4 {addr}",
-                        "t=0 0", f"m=message {port} TCP/MSRP *", f"a=path:{path}",
-                        "a=accept-types:text/plain", f"a=setup:{setup}"]) + "\r\n"
+def make_sdp(addr, port, path, setup, sess, offer_body=None, audio_port=None):
+    """Our SDP: the chat; answering an offer, one m= line per offered one in
+    its order: the chat, audio on audio_port (the offer's formats and
+    rtpmap/fmtp lines, RTP/AVP) when given, anything else rejected."""
+    chat = [f"m=message {port} TCP/MSRP *", f"a=path:{path}", "a=accept-types:text/plain",
+            f"a=setup:{setup}"]
+    lines = ["v=0", f"o=bob {sess} {sess} IN IP4 {addr}", "s=-", f"c=IN IP4 {addr}", "t=0 0"]
+    if offer_body is None:
+        return "\r\n".join(lines + chat) + "\r\n"
+    for sec in re.split(r"\r?\n(?=m=)", offer_body.strip())[1:]:
+        first = sec.splitlines()[0]
+        media, _, proto, *fmts = first[2:].split()
+        if media == "message" and not any(x.startswith("m=message") for x in lines):
+            lines += chat
+        elif media == "audio" and audio_port:
+            lines.append(f"m=audio {audio_port} {proto} {' '.join(fmts)}")
+            lines += [x.strip() for x in sec.splitlines()[1:]
+                      if x.startswith(("a=rtpmap:", "a=fmtp:"))]
+        else:
+            lines.append(f"m={media} 0 {proto} {' '.join(fmts)}")
+    return "\r\n".join(lines) + "\r\n"
+
+
+class Echo:
+    """--audio-port: RTP echoed to where it came from, counted."""
+
+    def __init__(self, addr, port):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((addr, port))
+        self.sock.settimeout(0.2)
+        self.packets = 0
+        self.stop = threading.Event()
+        threading.Thread(daemon=True, target=self.loop).start()
+
+    def loop(self):
+        while not self.stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(2048)
+            except OSError:
+                continue
+            if len(data) >= 12 and data[0] >> 6 == 2:
+                self.packets += 1
+            self.sock.sendto(data, peer)
 
 
 def finish(h, body):
@@ -273,6 +318,16 @@ class UA:
 
 def chat_and_hangup(ua, a, overall, far_path, our_path, active, lsock):
     emit("confirmed")
+    try:
+        return chat_then_bye(ua, a, overall, far_path, our_path, active, lsock)
+    finally:
+        echo = getattr(ua, "echo", None)
+        if echo:  # the audio echoed during the call
+            emit("audio", packets=echo.packets)
+            echo.stop.set()
+
+
+def chat_then_bye(ua, a, overall, far_path, our_path, active, lsock):
     budget = min(a.timeout, overall - time.monotonic() - a.linger - 6)  # time left for the BYE
     chat_end = time.monotonic() + max(1.0, budget)
     emit("msrp", role="active" if active else "passive", to=far_path, **{"from": our_path})
@@ -324,7 +379,10 @@ def answer(ua, a, overall):
         return reject(488, "Not Acceptable Here", "no m=message TCP/MSRP in the offer: 488")
     setup = "active" if offer["setup"] in ("actpass", "passive") else "passive"
     our_path = f"msrp://{a.msrp_addr}:{a.msrp_port}/{rand(12)};tcp"
-    ua.sdp = make_sdp(a.msrp_addr, a.msrp_port, our_path, setup, random.randint(1, 1 << 30))
+    echo = Echo(a.msrp_addr, a.audio_port) if a.audio_port else None
+    ua.echo = echo
+    ua.sdp = make_sdp(a.msrp_addr, a.msrp_port, our_path, setup, random.randint(1, 1 << 30),
+                      inv.body, a.audio_port)
     ua.local, ua.remote = inv.get("to"), inv.get("from")
     ua.target, ua.routes = uri_of(inv.get("contact") or inv.get("from")), inv.all("record-route")
     try:
@@ -397,7 +455,8 @@ def main():
     ap.add_argument("--from", dest="frm")
     for name, conv, default in [("--msrp-port", int, 2856), ("--large", int, 100000),
                                 ("--expect", int, 2), ("--timeout", float, 60),
-                                ("--linger", float, 0), ("--hangup-after", float, None)]:
+                                ("--linger", float, 0), ("--hangup-after", float, None),
+                                ("--audio-port", int, None)]:
         ap.add_argument(name, type=conv, default=default)
     a = ap.parse_args()
     if a.mode == "call" and not (a.proxy and a.target and a.frm):

@@ -25,6 +25,10 @@
 #  2. bob starts a chat with alice (his INVITE offers m=message, actpass):
 #     the WIC rings as a chat, alice answers, the gateway listens and bob
 #     connects; the same messages each way; bob hangs up; no session left;
+#  3. alice starts a chat with audio beside it ("with audio"): her offer
+#     bundles audio and the data channel, the IMS-ALG answers both on one
+#     transport, one dataplane session (DtlsSrtpSctp) carries the audio
+#     (bob echoes it) and the chat (the same messages each way);
 # and the P-CSCF's and the dataplane's counts at the end. Addresses from
 # 198.18.0.0/15; namespaces, processes (Chromium too), the dpif region and
 # files are removed on exit.
@@ -139,6 +143,43 @@ check "2: the WIC shows the chat ended by bob" \
   wait_event alice '.event == "state" and .call == "ended" and .calls == 2' 10
 check "2: no session left" sessions_are 0
 
+# --- 3. alice chats with bob beside audio, on one transport -------------------------
+ip netns exec "$ims" python3 "$ue_chat" answer --sip "$bob_addr:5070" --msrp-addr "$bob_media" \
+  --msrp-port 2858 --audio-port 6002 --large 100000 --expect 2 --timeout 60 --linger 30 \
+  > "$tmp/c3-bob.jsonl" 2> "$tmp/c3-bob.err" &
+bob_pid=$!
+bg+=("$bob_pid")
+wait_udp "$ims" 5070
+n_open=$(count alice '.event == "state" and .chatChannel == "open"')
+wic chat-start sip:bob@ims.example.net audio
+check "3: the call with audio and a chat is confirmed in the WIC" \
+  wait_event alice '.event == "state" and .call == "confirmed" and .chat == true and .chatOnly == false and .calls == 3' 20
+check "3: bob was offered m=audio and m=message (the gateway's core address in a=path)" \
+  event c3-bob '.event == "invite" and (.sdp.media | length) == 2 and (.sdp.media[0] | test("^audio [0-9]+ RTP/AVP")) and
+                (.sdp.media[1] | test("^message [0-9]+ TCP/MSRP")) and
+                (.sdp.path | test("^msrp://198[.]18[.]1[.]2:5[0-9]{4}/[^/]+;tcp$"))'
+check "3: the dataplane holds one session for both (the BUNDLE transport carries the chat)" sessions_are 1
+check "3: the WIC's channel opened" \
+  wait_count alice '.event == "state" and .chatChannel == "open"' $((n_open + 1)) 20
+check "3: bob connected to the gateway (active)" wait_event c3-bob '.event == "msrp" and .role == "active"' 20
+wic wait-media 20
+check "3: audio flows both ways (bob echoes it)" wait_event alice '.event == "media_up"' 25
+wic stats
+check "3: over one transport, audio and the channel alike" \
+  wait_event alice '.event == "stats" and (.transports | length) == 1 and .transports[0].dtlsState == "connected"' 10
+wic chat - hello IMS
+wic chat-large 100000
+chat_checks 3 c3-bob 4
+wic hangup
+check "3: alice hangs up: the call and its chat end" \
+  wait_event alice '.event == "state" and .call == "ended" and .calls == 3 and .chatChannel == "closed"' 10
+check "3: bob took her BYE and finished (exit 0)" exited "$bob_pid" 0
+check "3: bob echoed her audio (RTP from the gateway's core leg)" \
+  event c3-bob '.event == "audio" and .packets > 5'
+check "3: the chat's end closed bob's MSRP connection" \
+  event c3-bob '.event == "msrp_closed" and .eof == true'
+check "3: no session left" sessions_are 0
+
 # --- the end -----------------------------------------------------------------------
 wic unregister
 check "alice unregisters" wait_event alice '.event == "state" and .registration == "unregistered"' 10
@@ -149,12 +190,12 @@ if grep -q '"event":"error"' "$tmp/alice.jsonl"; then grep '"event":"error"' "$t
 cnt=$("$ctl" --region "$region" counters 2>&1)
 echo "# dataplane: $(tr ' ' '\n' <<< "$cnt" | grep -E '^(msrp|dtls_dc)_[a-z_]*=[1-9]' | tr '\n' ' ')"
 ms() { sed -n "s/.* msrp_$1=\([0-9]*\).*/\1/p" <<< "$cnt" | head -n 1; }
-check "the slow path started 2 chats, matched 2 TCP connections, ended 2, holds none" \
-  eval '[ "$(ms started)/$(ms tcp_up)/$(ms ended)/$(ms chats)" = 2/2/2/0 ]'
+check "the slow path started 3 chats, matched 3 TCP connections, ended 3, holds none" \
+  eval '[ "$(ms started)/$(ms tcp_up)/$(ms ended)/$(ms chats)" = 3/3/3/0 ]'
 pcscf_stop
 check "the P-CSCF stops cleanly (exit $rc) with no call and no session left" \
   eval '[ "$rc" -eq 0 ] && grep -q " calls=0 sessions=0 " <<< "$final"'
-check "it started 2 calls and ended 2, created 2 sessions and deleted 2" \
-  eval 'grep -q "media_calls_started=2 media_calls_ended=2 " <<< "$final" &&
-        grep -q "media_sessions_created=2 media_sessions_deleted=2" <<< "$final"'
+check "it started 3 calls and ended 3, created 3 sessions and deleted 3" \
+  eval 'grep -q "media_calls_started=3 media_calls_ended=3 " <<< "$final" &&
+        grep -q "media_sessions_created=3 media_sessions_deleted=3" <<< "$final"'
 summary

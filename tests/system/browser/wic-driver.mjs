@@ -23,8 +23,9 @@
 //                           (via "msrp" for a chat session's; a text over 64
 //                           characters is given as {chars, sha} (SHA-256 of
 //                           its UTF-8) and its first 40 characters)
-//   chat-start TO           the chat panel's "Start chat session" (TO in its
+//   chat-start TO [audio]   the chat panel's "Start chat session" (TO in its
 //                           field): an INVITE with an MSRP data channel
+//                           (and audio beside it with "audio")
 //   chat-large N            N characters ('A' + i mod 26) sent on the open
 //                           chat session through window.wic.phone.sendChat
 //                           (the page's input holds 64 KiB at most)
@@ -287,9 +288,10 @@ const COMMANDS = {
     await page.fill('#chat-text', words.join(' '));
     await click('chat-send');
   },
-  async 'chat-start'(to) {
-    if (!to) throw new Error('chat-start TO');
+  async 'chat-start'(to, audio) {
+    if (!to) throw new Error('chat-start TO [audio]');
     await page.fill('#chat-to', to);
+    await page.setChecked('#chat-audio', audio === 'audio');
     await click('chat-start');
   },
   async 'chat-large'(n) {

@@ -14,10 +14,11 @@
 //
 // Media: audio (and video if asked) from getUserMedia, the eP-CSCF's
 // gateway answers ICE-lite with a=setup:passive and takes part in BUNDLE
-// (audio and video on one transport). The connection uses bundlePolicy
-// "balanced": an IMS offer the gateway could not bundle (two m-lines with
-// one payload type) and a chat's data channel get transports of their own,
-// which "max-bundle" would refuse. rtcp-mux always. DTMF goes in the RTP stream (RFC 4733 telephone-event, through
+// (audio and video on one transport, and a chat's data channel the WIC
+// offers beside them). The connection uses bundlePolicy "balanced": an IMS
+// offer the gateway could not bundle (two m-lines with one payload type) and
+// a chat the IMS offers get transports of their own, which "max-bundle"
+// would refuse. rtcp-mux always. DTMF goes in the RTP stream (RFC 4733 telephone-event, through
 // RTCDTMFSender), not in SIP INFO.
 //
 // Events (EventTarget, CustomEvent with `detail`): "change" (state changed),
@@ -344,17 +345,19 @@ export class Phone extends EventTarget {
 
   // --- chat sessions (MSRP over a data channel, RFC 8873)
 
-  // A chat session with target: an INVITE with only a data channel.
-  chat(target) {
+  // A chat session with target: an INVITE with only a data channel, or
+  // with audio beside it (audio: true; the gateway bundles both on one
+  // transport).
+  chat(target, { audio = false } = {}) {
     if (!this.ua || !this.ua.isRegistered()) return this.refuse('chat: not registered');
     if (this.session) return this.refuse('chat: already in a call');
     this.chatSetup = { stream: CHAT_STREAM, path: chatUri(), remote: null, maxMessageSize: null };
     this.set({ call: CALL.CALLING, direction: 'outgoing', peer: target, cause: null, status: null,
       video: false, onHold: false, remoteHold: false, dtmfSent: '', dtmfPlayed: '',
-      chat: true, chatOnly: true, chatChannel: 'connecting' });
+      chat: true, chatOnly: !audio, chatChannel: 'connecting' });
     try {
       this.ua.call(target, {
-        mediaConstraints: { audio: false, video: false },
+        mediaConstraints: { audio: Boolean(audio), video: false },
         pcConfig: PC_CONFIG,
         // Before the offer is made, so that it has the m=application line.
         eventHandlers: { peerconnection: ({ peerconnection }) => this.openChatChannel(peerconnection) },

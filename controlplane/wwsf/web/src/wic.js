@@ -15,7 +15,7 @@
 // Element ids are stable hooks too: ws-uri, sip-uri, password, token,
 // register, unregister, dial-uri, call, answer, reject, hangup, hold,
 // resume, dtmf-<tone>, reg-state, call-state, stats-body, log, chat-to,
-// chat-text, chat-send, chat-start, chat-log.
+// chat-text, chat-send, chat-start, chat-audio, chat-log.
 
 import { CALL, Phone, REGISTRATION } from './phone.js';
 import { statsRows, summarizeStats } from './stats.js';
@@ -268,7 +268,7 @@ function onChatStart() {
     $('chat-to').focus();
     return;
   }
-  phone.chat(targetUri(to));
+  phone.chat(targetUri(to), { audio: $('chat-audio').checked });
 }
 
 function showMessage(m) {
