@@ -124,6 +124,18 @@ std::optional<MediaDescription> answer_chat(const SessionDescription& ims_offer,
     return m;
 }
 
+// The audio/video m= line in use whose transport the lines of i's BUNDLE
+// group share (the group's first such, RFC 8843 7.2): the dataplane's
+// transport, even where a chat is listed first. nullopt: no group, or none.
+std::optional<std::size_t> rtp_transport_of(const SessionDescription& offer, const Bundle& bundle,
+                                            std::size_t i) {
+    if (!bundle.group_of[i]) return std::nullopt;
+    for (std::size_t member : bundle.groups[*bundle.group_of[i]])
+        if (in_use(offer, bundle, member) && !is_data_channel_proto(offer.media[member].m.proto))
+            return member;
+    return std::nullopt;
+}
+
 }  // namespace
 
 RewriteResult webrtc_offer_to_ims(const SessionDescription& offer, const ImsSide& ims) {
@@ -150,16 +162,7 @@ RewriteResult webrtc_offer_to_ims(const SessionDescription& offer, const ImsSide
             if (!chat) return fail(f);
             // In a BUNDLE with audio or video: its data channel shares the
             // transport of the group's first of those (as they do).
-            std::optional<std::size_t> tag;
-            if (bundle->group_of[i]) {
-                for (std::size_t member : bundle->groups[*bundle->group_of[i]]) {
-                    if (in_use(offer, *bundle, member) &&
-                        !is_data_channel_proto(offer.media[member].m.proto)) {
-                        tag = member;
-                        break;
-                    }
-                }
-            }
+            const std::optional<std::size_t> tag = rtp_transport_of(offer, *bundle, i);
             const auto transport =
                 read_browser_transport(offer, i, tag.value_or(i), f, /*need_mux=*/false);
             if (!transport) return fail(f);
@@ -205,16 +208,7 @@ RewriteResult webrtc_offer_to_ims(const SessionDescription& offer, const ImsSide
                             " (we relay UDP/TLS/RTP/SAVPF and reject data channels)");
         // A bundled m= line shares its group's first m= line in use (the
         // offerer-tagged one, RFC 8843 7.2).
-        std::size_t tag = i;
-        if (bundle->group_of[i]) {
-            for (std::size_t member : bundle->groups[*bundle->group_of[i]]) {
-                if (in_use(offer, *bundle, member) &&
-                    !is_data_channel_proto(offer.media[member].m.proto)) {
-                    tag = member;
-                    break;
-                }
-            }
-        }
+        const std::size_t tag = rtp_transport_of(offer, *bundle, i).value_or(i);
         const auto transport = read_browser_transport(offer, i, tag, f);
         if (!transport) return fail(f);
         const auto role = answerer_role(transport->setup, std::nullopt);

@@ -188,6 +188,22 @@ class SlowPathRingTest : public ::testing::TestWithParam<bool> {  // own TX queu
         return frame(kBrowserMac, dtls_ports().mac[0], browser_, cmd_.access.local, payload);
     }
     static Bytes ice_check() { return test::binding_request("gwuf:brws", kIcePwd, true, 5); }
+    // A slow path on the test's SCTP stack (data channels), in place of
+    // SetUp's (which has session 5's DTLS leg: later sessions only).
+    void remake_slow_path(datachannel::SctpStack& stack) {
+        DtlsPorts& d = dtls_ports();
+        SlowPathSetup ss;
+        ss.workers = {worker_.get()};
+        for (int s = 0; s < 2; ++s) {
+            ss.ports[s].present = true;
+            ss.ports[s].port = d.port[s];
+            std::memcpy(ss.ports[s].mac, d.mac[s], 6);
+            ss.tx_queue[s] = GetParam() ? 1 : -1;
+        }
+        ss.pool = g_dpdk->pool;
+        ss.sctp = &stack;
+        slow_ = std::make_unique<SlowPath>(ss, gateway_identity());
+    }
 
     std::unique_ptr<Worker> worker_;
     std::unique_ptr<SlowPath> slow_;
@@ -348,20 +364,7 @@ TEST_P(SlowPathActiveTest, TheBrowsersFirstMediaWaitsForTheKeysNotDropped) {
 // a delete takes the endpoint away.
 TEST_P(SlowPathRingTest, DataChannelComesUpThroughTheRings) {
     datachannel::SctpStack stack;  // the slow path's and the browser's associations
-    {
-        DtlsPorts& d = dtls_ports();
-        SlowPathSetup ss;
-        ss.workers = {worker_.get()};
-        for (int s = 0; s < 2; ++s) {
-            ss.ports[s].present = true;
-            ss.ports[s].port = d.port[s];
-            std::memcpy(ss.ports[s].mac, d.mac[s], 6);
-            ss.tx_queue[s] = GetParam() ? 1 : -1;
-        }
-        ss.pool = g_dpdk->pool;
-        ss.sctp = &stack;
-        slow_ = std::make_unique<SlowPath>(ss, gateway_identity());
-    }
+    remake_slow_path(stack);
     dpif::Command dc{};
     dc.hdr.version = dpif::kAbiVersion;
     dc.hdr.type = dpif::MsgType::SessionCreate;
@@ -595,20 +598,7 @@ TEST_P(SlowPathRingTest, DataChannelComesUpThroughTheRings) {
 // handshake.
 TEST_P(SlowPathRingTest, BundleTransportCarriesSrtpAndTheDataChannel) {
     datachannel::SctpStack stack;
-    {
-        DtlsPorts& d = dtls_ports();
-        SlowPathSetup ss;
-        ss.workers = {worker_.get()};
-        for (int s = 0; s < 2; ++s) {
-            ss.ports[s].present = true;
-            ss.ports[s].port = d.port[s];
-            std::memcpy(ss.ports[s].mac, d.mac[s], 6);
-            ss.tx_queue[s] = GetParam() ? 1 : -1;
-        }
-        ss.pool = g_dpdk->pool;
-        ss.sctp = &stack;
-        slow_ = std::make_unique<SlowPath>(ss, gateway_identity());
-    }
+    remake_slow_path(stack);
     const auto command = [&](dpif::MsgType type, dpif::LegSecurity security, uint64_t id,
                              uint16_t access_port, uint16_t core_port) {
         dpif::Command c = cmd_;
