@@ -281,7 +281,12 @@ RewriteResult webrtc_answer_to_ims(const SessionDescription& ims_offer,
                         where(i, in) + ": answers an offered " + ours.m.media + " m-line");
         MediaPlan p;
         p.media = off.m.media;
-        if (ours.m.port == 0 || in.m.port == 0) {
+        // A line we offered bundle-only (a chat beside audio) has port 0 in
+        // our offer, and may have it in the answer too where it is bundled
+        // (RFC 8843 7.3.1): in the answer's group, it is taken.
+        const bool offered = ours.m.port != 0 || ours.has_attribute("bundle-only");
+        const bool taken = in.m.port != 0 || (bundle->group_of[i] && offered);
+        if (!offered || !taken) {
             // Rejected toward the browser (we could not take it) or by it.
             r.description.media.push_back(rejected(off.m.media, off.m.proto, off.m.formats));
             p.formats = off.m.formats;

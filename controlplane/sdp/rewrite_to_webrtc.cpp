@@ -167,13 +167,19 @@ std::optional<MediaDescription> answer_chat(const SessionDescription& webrtc_off
     return m;
 }
 
-// Step 3 for a chat the IMS offers: a data channel toward the browser on its
-// own transport, negotiated in SDP (a=dcmap, no DCEP).
+// Step 3 for a chat the IMS offers: a data channel toward the browser,
+// negotiated in SDP (a=dcmap, no DCEP). `tag`: the audio/video line whose
+// transport it is to share in the BUNDLE (its port names our MSRP URI);
+// `bundle_only`: offered with port 0 and a=bundle-only (RFC 8843 6: only
+// bundled, so that the URI's port is the one its data channel will use);
+// nullopt: on a transport of its own.
 std::optional<MediaDescription> offer_chat(const SessionDescription& ims_offer,
-                                           const WebRtcSide& web, std::size_t i, MediaPlan& p,
-                                           Failure& f) {
+                                           const WebRtcSide& web, std::size_t i,
+                                           std::optional<std::size_t> tag, bool bundle_only,
+                                           MediaPlan& p, Failure& f) {
     const MediaDescription& io = ims_offer.media[i];
-    const auto port = access_port(web, i, io, f);
+    const std::size_t t = tag.value_or(i);
+    const auto port = access_port(web, t, ims_offer.media[t], f);
     if (!port) return std::nullopt;
     const auto ue = read_ue_chat(ims_offer, i, f);
     if (!ue) return std::nullopt;
@@ -194,11 +200,13 @@ std::optional<MediaDescription> offer_chat(const SessionDescription& ims_offer,
 
     MediaDescription m;
     m.m.media = "application";
-    m.m.port = *port;
+    m.m.port = bundle_only ? 0 : *port;
     m.m.proto = "UDP/DTLS/SCTP";
     m.m.formats = {"webrtc-datachannel"};
-    for (Line& l : webrtc_transport_lines(web, p.access.mid, SetupRole::ActPass, *port))
+    for (Line& l : webrtc_transport_lines(web, p.access.mid, SetupRole::ActPass,
+                                          bundle_only ? std::optional<uint16_t>() : port))
         if (!l.is_attribute("rtcp-mux")) m.lines.push_back(std::move(l));
+    if (bundle_only) m.add_attribute("bundle-only");
     add_chat_lines(m, map, msrp_uri(web.address, *port, sid, "dc"), ue->attributes,
                    web.max_message_size);
 
@@ -369,14 +377,11 @@ RewriteResult ims_offer_to_webrtc(const SessionDescription& ims_offer, const Web
     std::vector<bool> chat(n);
     std::string group = "BUNDLE";
     std::size_t rtp_grouped = 0;
+    std::optional<std::size_t> first_rtp;  // the group's transport (and its first mid)
     for (std::size_t i = 0; i < n; ++i) {
         const MediaDescription& io = ims_offer.media[i];
         chat[i] = is_ims_chat_line(io) && i < web.msrp_session_ids.size() &&
                   !web.msrp_session_ids[i].empty();
-        if (chat[i] && i < web.chats_in_bundle.size() && web.chats_in_bundle[i]) {
-            // Its data channel is on the bundle's transport already.
-            group += ' ' + std::to_string(i);
-        }
         usable[i] = io.m.port != 0 && is_ims_rtp_proto(io.m.proto) &&
                     (iequals(io.m.media, "audio") || iequals(io.m.media, "video"));
         if (!usable[i]) continue;
@@ -392,11 +397,21 @@ RewriteResult ims_offer_to_webrtc(const SessionDescription& ims_offer, const Web
         }
         group += ' ' + std::to_string(i);
         ++rtp_grouped;
+        if (!first_rtp) first_rtp = i;
     }
     const bool any_chat = std::find(chat.begin(), chat.end(), true) != chat.end();
     if (rtp_grouped == 0 && !any_chat)
         return fail(RewriteError::NoMedia, "no audio or video m-line over RTP in use");
-    if (rtp_grouped == 0) group = "BUNDLE";  // a chat alone: its own transport
+    // Chats join the group after its audio/video lines (the offerer-tagged
+    // line is never bundle-only, RFC 8843 6): one already on the bundle's
+    // transport on its port, a new one bundle-only.
+    std::vector<bool> bundle_only(n, false);
+    const bool chats_bundled = web.bundle && first_rtp.has_value();
+    for (std::size_t i = 0; i < n && chats_bundled; ++i) {
+        if (!chat[i]) continue;
+        group += ' ' + std::to_string(i);
+        bundle_only[i] = !(i < web.chats_in_bundle.size() && web.chats_in_bundle[i]);
+    }
 
     RewriteResult r;
     r.description.session =
@@ -409,7 +424,8 @@ RewriteResult ims_offer_to_webrtc(const SessionDescription& ims_offer, const Web
         p.media = io.m.media;
         p.access.mid = std::to_string(i);
         if (chat[i]) {
-            auto m = offer_chat(ims_offer, web, i, p, f);
+            auto m = offer_chat(ims_offer, web, i, chats_bundled ? first_rtp : std::nullopt,
+                                bundle_only[i], p, f);
             if (!m) return fail(f);
             r.description.media.push_back(std::move(*m));
             r.media.push_back(std::move(p));

@@ -18,9 +18,10 @@ then msrp_ue.run_chat's exchange. Then a BYE: the far end's (200), or ours
 --hangup-after s after the chat (call mode default 1; answer mode without
 it waits for the far end's). In the dialog OPTIONS and re-INVITEs get 200,
 others 501; a CANCEL before our 200 gets 200, the INVITE 487 (exit 1).
-answer --audio-port N: an offer's m=audio is answered on the --msrp-addr and
-that port (its formats, RTP/AVP) and what arrives there is echoed back;
-"audio" (packets: the RTP ones) when the call ends.
+--audio-port N: answer takes an offer's m=audio on the --msrp-addr and that
+port (its formats, RTP/AVP), call offers m=audio (PCMU) there before the
+chat; what arrives there is echoed back; "audio" (packets: the RTP ones)
+when the call ends.
 One JSON line per event: invite|answered (with "sdp"), confirmed, msrp
 (role, to, from), chat (run_chat's result, before any --linger), msrp_closed
 (eof: the far end closed the MSRP connection within --linger), bye (by,
@@ -140,8 +141,9 @@ def make_sdp(addr, port, path, setup, sess, offer_body=None, audio_port=None):
     chat = [f"m=message {port} TCP/MSRP *", f"a=path:{path}", "a=accept-types:text/plain",
             f"a=setup:{setup}"]
     lines = ["v=0", f"o=bob {sess} {sess} IN IP4 {addr}", "s=-", f"c=IN IP4 {addr}", "t=0 0"]
-    if offer_body is None:
-        return "\r\n".join(lines + chat) + "\r\n"
+    if offer_body is None:  # our offer: audio first (on audio_port, PCMU), then the chat
+        audio = [f"m=audio {audio_port} RTP/AVP 0", "a=rtpmap:0 PCMU/8000"] if audio_port else []
+        return "\r\n".join(lines + audio + chat) + "\r\n"
     for sec in re.split(r"\r?\n(?=m=)", offer_body.strip())[1:]:
         first = sec.splitlines()[0]
         media, _, proto, *fmts = first[2:].split()
@@ -415,7 +417,9 @@ def call(ua, a, overall):
         return emit("error", error=f"MSRP listen: {e}") or 1
     ua.call_id, ua.local, ua.remote = f"{rand(16)}@{ua.host}", f"<{a.frm}>", f"<{a.target}>"
     our_path = f"msrp://{a.msrp_addr}:{a.msrp_port}/{rand(12)};tcp"
-    ua.sdp = make_sdp(a.msrp_addr, a.msrp_port, our_path, "actpass", random.randint(1, 1 << 30))
+    ua.echo = Echo(a.msrp_addr, a.audio_port) if a.audio_port else None
+    ua.sdp = make_sdp(a.msrp_addr, a.msrp_port, our_path, "actpass", random.randint(1, 1 << 30),
+                      audio_port=a.audio_port)
     routes, branch, ua.inv_cseq = [f"<sip:orig@{a.proxy};lr>"], "z9hG4bK" + rand(), 1
     proxy = hostport(a.proxy)
     data = ua.request("INVITE", a.target, routes, 1, branch, body=ua.sdp)

@@ -29,6 +29,9 @@
 #     bundles audio and the data channel, the IMS-ALG answers both on one
 #     transport, one dataplane session (DtlsSrtpSctp) carries the audio
 #     (bob echoes it) and the chat (the same messages each way);
+#  4. bob calls alice with audio and a chat: the WIC is offered the data
+#     channel bundle-only in the audio's group, her answer bundles it, one
+#     session carries both; the same messages each way; bob hangs up;
 # and the P-CSCF's and the dataplane's counts at the end. Addresses from
 # 198.18.0.0/15; namespaces, processes (Chromium too), the dpif region and
 # files are removed on exit.
@@ -180,6 +183,41 @@ check "3: the chat's end closed bob's MSRP connection" \
   event c3-bob '.event == "msrp_closed" and .eof == true'
 check "3: no session left" sessions_are 0
 
+# --- 4. bob calls alice with audio and a chat: one transport -----------------------
+ip netns exec "$ims" python3 "$ue_chat" call --sip "$bob_addr:5071" --proxy 198.18.24.2:5060 \
+  --target sip:alice@ims.example.net --from sip:bob@ims.example.net --msrp-addr "$bob_media" \
+  --msrp-port 2859 --audio-port 6004 --large 100000 --expect 2 --timeout 60 --hangup-after 2 \
+  > "$tmp/c4-bob.jsonl" 2> "$tmp/c4-bob.err" &
+bob_pid=$!
+bg+=("$bob_pid")
+check "4: bob's audio + chat rings in the WIC as a chat beside audio" \
+  wait_event alice '.event == "state" and .call == "ringing" and .chat == true and .chatOnly == false and .calls == 4' 20
+n_open=$(count alice '.event == "state" and .chatChannel == "open"')
+wic answer
+check "4: alice answers: confirmed" \
+  wait_event alice '.event == "state" and .call == "confirmed" and .chat == true and .calls == 4' 20
+check "4: bob's answer: audio and m=message with the gateway's core address" \
+  wait_event c4-bob '.event == "answered" and .status == 200 and (.sdp.media | length) == 2 and
+                     (.sdp.media[0] | test("^audio [1-9][0-9]* RTP/AVP")) and
+                     (.sdp.path | test("^msrp://198[.]18[.]1[.]2:5[0-9]{4}/[^/]+;tcp$"))' 10
+check "4: the dataplane holds one session for both (her answer bundled the chat)" sessions_are 1
+check "4: the WIC's channel opened" \
+  wait_count alice '.event == "state" and .chatChannel == "open"' $((n_open + 1)) 20
+wic wait-media 20
+check "4: audio flows both ways (bob echoes it)" wait_count alice '.event == "media_up"' 2 25
+wic stats
+check "4: over one transport" \
+  wait_count alice '.event == "stats" and (.transports | length) == 1 and .transports[0].dtlsState == "connected"' 2 10
+wic chat - hello IMS
+wic chat-large 100000
+chat_checks 4 c4-bob 6
+check "4: bob hangs up (exit 0, his BYE answered 200)" exited "$bob_pid" 0
+check "4: the BYE was bob's" event c4-bob '.event == "bye" and .by == "local" and .status == 200'
+check "4: bob echoed her audio" event c4-bob '.event == "audio" and .packets > 5'
+check "4: the WIC shows the call ended by bob" \
+  wait_event alice '.event == "state" and .call == "ended" and .calls == 4' 10
+check "4: no session left" sessions_are 0
+
 # --- the end -----------------------------------------------------------------------
 wic unregister
 check "alice unregisters" wait_event alice '.event == "state" and .registration == "unregistered"' 10
@@ -190,12 +228,12 @@ if grep -q '"event":"error"' "$tmp/alice.jsonl"; then grep '"event":"error"' "$t
 cnt=$("$ctl" --region "$region" counters 2>&1)
 echo "# dataplane: $(tr ' ' '\n' <<< "$cnt" | grep -E '^(msrp|dtls_dc)_[a-z_]*=[1-9]' | tr '\n' ' ')"
 ms() { sed -n "s/.* msrp_$1=\([0-9]*\).*/\1/p" <<< "$cnt" | head -n 1; }
-check "the slow path started 3 chats, matched 3 TCP connections, ended 3, holds none" \
-  eval '[ "$(ms started)/$(ms tcp_up)/$(ms ended)/$(ms chats)" = 3/3/3/0 ]'
+check "the slow path started 4 chats, matched 4 TCP connections, ended 4, holds none" \
+  eval '[ "$(ms started)/$(ms tcp_up)/$(ms ended)/$(ms chats)" = 4/4/4/0 ]'
 pcscf_stop
 check "the P-CSCF stops cleanly (exit $rc) with no call and no session left" \
   eval '[ "$rc" -eq 0 ] && grep -q " calls=0 sessions=0 " <<< "$final"'
-check "it started 3 calls and ended 3, created 3 sessions and deleted 3" \
-  eval 'grep -q "media_calls_started=3 media_calls_ended=3 " <<< "$final" &&
-        grep -q "media_sessions_created=3 media_sessions_deleted=3" <<< "$final"'
+check "it started 4 calls and ended 4, created 4 sessions and deleted 4" \
+  eval 'grep -q "media_calls_started=4 media_calls_ended=4 " <<< "$final" &&
+        grep -q "media_sessions_created=4 media_sessions_deleted=4" <<< "$final"'
 summary

@@ -40,8 +40,8 @@ export function addChatAttributes(sdp, { stream, path, label = 'chat', acceptTyp
 
 // The MSRP chat of an SDP: the first data channel m= line with an a=dcmap
 // whose subprotocol is MSRP -> {stream, label, path, acceptTypes,
-// maxMessageSize, port}; null when there is none or it was refused (port 0)
-// or it names no MSRP URI.
+// maxMessageSize, port}; null when there is none or it was refused (port 0
+// without a=bundle-only) or it names no MSRP URI.
 export function readChat(sdp) {
   const { lines, sections: ms } = sections(sdp);
   for (const s of ms) {
@@ -57,7 +57,10 @@ export function readChat(sdp) {
       break;
     }
     if (!chat) continue;
-    if (chat.port === 0 || chat.stream > 65534) return null;
+    // Port 0 is a refused line, unless bundle-only (RFC 8843 6: offered
+    // only inside the BUNDLE, on the transport of the group's first line).
+    const bundleOnly = body.some((x) => /^a=bundle-only\s*$/.test(x));
+    if ((chat.port === 0 && !bundleOnly) || chat.stream > 65534) return null;
     const dcsa = (name) => {
       const prefix = `a=dcsa:${chat.stream} ${name}:`;
       const l = body.find((x) => x.startsWith(prefix));

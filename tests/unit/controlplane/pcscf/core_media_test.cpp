@@ -1759,9 +1759,12 @@ TEST_F(CoreMediaTest, ChatWithAPassiveUeMakesUsConnect) {
     EXPECT_EQ(ip_of(chat->msrp.tcp_remote), "198.18.5.20:2855");
 }
 
-// The IMS calls with a chat (m=message TCP/MSRP): the browser gets a data
-// channel negotiated in SDP; its answer programs the chat's session and the
-// IMS gets m=message on our core port.
+// The IMS calls with audio and a chat (m=message TCP/MSRP): the browser
+// gets a data channel negotiated in SDP (a=dcmap) in the audio's BUNDLE,
+// bundle-only (port 0: its MSRP URI names the audio's port, the transport
+// it will share); her answer bundling both programs one session carrying
+// the audio and the chat (DtlsSrtpSctp), and the IMS gets m=message on our
+// core port. An answer that does not bundle it leaves the chat rejected.
 TEST_F(CoreMediaTest, ImsChatReachesTheBrowserAndItsAnswerMakesTheSession) {
     const std::string offer_sdp = ims_sdp() + wire(
                                                   "m=message 2855 TCP/MSRP *\n"
@@ -1770,50 +1773,85 @@ TEST_F(CoreMediaTest, ImsChatReachesTheBrowserAndItsAnswerMakesTheSession) {
     const Sent to_browser = main_output(feed(invite_from_ims(offer_sdp), scscf()));
     const sdp::SessionDescription offer = sdp_of(to_browser.msg);
     ASSERT_EQ(offer.media.size(), 2u);
+    EXPECT_EQ(attrs(offer.session, "group"), (std::vector<std::string>{"BUNDLE 0 1"}));
+    const uint16_t audio_port = offer.media[0].m.port;
+    ASSERT_NE(audio_port, 0);
     const auto& dc = offer.media[1];
     EXPECT_EQ(dc.m.proto, "UDP/DTLS/SCTP");
-    ASSERT_NE(dc.m.port, 0);
+    EXPECT_EQ(dc.m.port, 0) << "bundle-only";
+    EXPECT_TRUE(dc.has_attribute("bundle-only"));
+    EXPECT_TRUE(attrs(dc, "candidate").empty());
     EXPECT_EQ(attrs(dc, "dcmap"),
               (std::vector<std::string>{"4 label=\"msrp\";subprotocol=\"MSRP\""}));
     const auto dcsa = attrs(dc, "dcsa");
     ASSERT_EQ(dcsa.size(), 2u);
-    EXPECT_EQ(dcsa[0].rfind("4 path:msrp://198.18.7.1:" + std::to_string(dc.m.port) + "/", 0), 0u);
+    EXPECT_EQ(dcsa[0].rfind("4 path:msrp://198.18.7.1:" + std::to_string(audio_port) + "/", 0), 0u)
+        << dcsa[0];
     EXPECT_TRUE(commands().empty());
 
+    const auto chat_answer = [](std::string_view group) {
+        return with_group(browser_answer(), group) +
+               wire(
+                   "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\n"
+                   "c=IN IP4 0.0.0.0\n"
+                   "a=ice-ufrag:brws\n"
+                   "a=ice-pwd:browserpassword0123456789\n"
+                   "a=fingerprint:sha-256 " +
+                   std::string(kBrowserFingerprint) +
+                   "\n"
+                   "a=setup:active\n"
+                   "a=mid:1\n"
+                   "a=sctp-port:5000\n"
+                   "a=dcmap:4 label=\"msrp\";subprotocol=\"MSRP\"\n"
+                   "a=dcsa:4 path:msrp://wic.invalid:9/wicsid;dc\n");
+    };
+    Message ok =
+        with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), chat_answer("BUNDLE 0 1"));
+    ok.add("Contact", "<" + std::string(kContact) + ">");
+    const Sent to_ims = only(feed(ok, browser()));
+    const sdp::SessionDescription ans = sdp_of(to_ims.msg);
+    ASSERT_EQ(ans.media.size(), 2u);
+    EXPECT_NE(ans.media[0].m.port, 0);
+    EXPECT_EQ(ans.media[1].m.proto, "TCP/MSRP");
+    const uint16_t tcp_port = ans.media[1].m.port;
+    EXPECT_NE(tcp_port, 0);
+    EXPECT_EQ(attrs(ans.media[1], "setup"), (std::vector<std::string>{"passive"}));
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u) << "one session: the audio's, carrying the chat";
+    const dpif::Command& c = cmds[0];
+    EXPECT_EQ(c.access.security, dpif::LegSecurity::DtlsSrtpSctp);
+    EXPECT_EQ(c.msrp.setup, dpif::kMsrpPassive);  // the UE offered: it connects
+    EXPECT_EQ(ip_of(c.msrp.tcp_local), "198.18.8.1:" + std::to_string(tcp_port));
+    EXPECT_EQ(c.msrp.channel_id, 4);
+    EXPECT_EQ(std::string(c.msrp.browser_path), "msrp://wic.invalid:9/wicsid;dc");
+    EXPECT_EQ(std::string(c.msrp.ue_path), "msrp://198.18.5.20:2855/uesid;tcp");
+    EXPECT_EQ(c.access.dtls_active, 0);  // the browser is the DTLS client
+    EXPECT_EQ(ip_of(c.access.local), "198.18.7.1:" + std::to_string(audio_port));
+    EXPECT_NE(c.core.local.family, 0);  // the audio's core leg
+}
+
+// The same offer answered without BUNDLE (the browser takes the audio
+// alone): the bundle-only chat is rejected, toward the IMS too.
+TEST_F(CoreMediaTest, AnImsChatTheBrowserDoesNotBundleIsRejected) {
+    const std::string offer_sdp = ims_sdp() + wire(
+                                                  "m=message 2855 TCP/MSRP *\n"
+                                                  "a=accept-types:text/plain\n"
+                                                  "a=path:msrp://198.18.5.20:2855/uesid;tcp\n");
+    const Sent to_browser = main_output(feed(invite_from_ims(offer_sdp), scscf()));
     std::string answer = browser_answer();
-    answer += wire(
-        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\n"
-        "c=IN IP4 0.0.0.0\n"
-        "a=ice-ufrag:brdc\n"
-        "a=ice-pwd:browserdcpassword0123456\n"
-        "a=fingerprint:sha-256 " +
-        std::string(kBrowserFingerprint) +
-        "\n"
-        "a=setup:active\n"
-        "a=mid:1\n"
-        "a=sctp-port:5000\n"
-        "a=dcmap:4 label=\"msrp\";subprotocol=\"MSRP\"\n"
-        "a=dcsa:4 path:msrp://wic.invalid:9/wicsid;dc\n");
+    answer.replace(answer.find("a=group:BUNDLE 0\r\n"), 18, "");
+    answer += wire("m=application 0 UDP/DTLS/SCTP webrtc-datachannel\n");
     Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), answer);
     ok.add("Contact", "<" + std::string(kContact) + ">");
     const Sent to_ims = only(feed(ok, browser()));
     const sdp::SessionDescription ans = sdp_of(to_ims.msg);
     ASSERT_EQ(ans.media.size(), 2u);
-    EXPECT_EQ(ans.media[1].m.proto, "TCP/MSRP");
-    const uint16_t tcp_port = ans.media[1].m.port;
-    EXPECT_EQ(attrs(ans.media[1], "setup"), (std::vector<std::string>{"passive"}));
-    const dpif::Command* chat = nullptr;
+    EXPECT_NE(ans.media[0].m.port, 0);
+    EXPECT_EQ(ans.media[1].m.port, 0);
     const auto cmds = commands();
-    for (const dpif::Command& c : cmds)
-        if (c.access.security == dpif::LegSecurity::DtlsSctp) chat = &c;
-    ASSERT_NE(chat, nullptr);
-    EXPECT_EQ(chat->msrp.setup, dpif::kMsrpPassive);  // the UE offered: it connects
-    EXPECT_EQ(ip_of(chat->msrp.tcp_local), "198.18.8.1:" + std::to_string(tcp_port));
-    EXPECT_EQ(chat->msrp.channel_id, 4);
-    EXPECT_EQ(std::string(chat->msrp.browser_path), "msrp://wic.invalid:9/wicsid;dc");
-    EXPECT_EQ(std::string(chat->msrp.ue_path), "msrp://198.18.5.20:2855/uesid;tcp");
-    EXPECT_EQ(chat->access.dtls_active, 0);  // the browser is the DTLS client
-    EXPECT_EQ(ip_of(chat->access.local), "198.18.7.1:" + std::to_string(dc.m.port));
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].access.security, dpif::LegSecurity::DtlsSrtp);
+    EXPECT_EQ(cmds[0].msrp.setup, dpif::kMsrpNone);
 }
 
 }  // namespace
