@@ -807,8 +807,9 @@ AlgVerdict MediaAlg::offer(Call& call, Side from, std::string_view body, uint64_
             on_transport[i] = on_transport[i] && i < parsed.description.media.size() &&
                               (is_rtp_media(parsed.description.media[i]) || call.slots[i].riding);
         sdp::WebRtcSide web = web_side(call, on_transport);
-        // A chat whose data channel is in the bundle stays there (a chat
-        // the IMS adds gets a transport of its own: docs/pcscf.md "BUNDLE").
+        // A chat whose data channel is in the bundle stays there; a new one
+        // is offered bundle-only beside audio/video; one on a transport of
+        // its own stays there (docs/pcscf.md "BUNDLE").
         for (std::size_t i = 0; i < call.slots.size(); ++i)
             web.chats_in_bundle.push_back(on_transport[i] && call.slots[i].riding);
         web.origin.session_version = std::to_string(++call.web_version);
@@ -898,7 +899,9 @@ bool MediaAlg::answer(Call& call, Exchange& e, Side from, std::string_view body,
         Slot& s = call.slots[i];
         s.reserved_by_pending = false;
         const bool active = i < r.media.size() && r.media[i].active;
-        if (!active && !s.programmed && s.legs) {
+        // (A riding chat has no session of its own, and may be in use: an
+        // answer that programs nothing, another fork's, frees nothing.)
+        if (!active && !s.programmed && !(s.riding && !program_media) && s.legs) {
             ports_.release(*s.legs);
             s.legs.reset();
             s.keys.clear();

@@ -107,7 +107,9 @@
 //    we listen; passive or none: we connect to its c= and port).
 //  - a chat the IMS offers (step 3: m=message TCP/MSRP with an a=path, and
 //    WebRtcSide::msrp_session_ids names it): a data channel toward the
-//    browser on its own transport, its stream negotiated in SDP (a=dcmap
+//    browser (beside audio/video: in their BUNDLE group, bundle-only when
+//    new; alone or already on a transport of its own: on its own
+//    transport), its stream negotiated in SDP (a=dcmap
 //    <2 * index + 2> label="msrp";subprotocol="MSRP", RFC 8864; no DCEP),
 //    our ;dc URI as a=dcsa path and the UE's accept-types; we take the TCP
 //    role the UE leaves us (its a=setup active or actpass or none, RFC 4975
@@ -223,8 +225,9 @@ struct WebRtcSide {
     std::vector<std::string> msrp_session_ids;
     // An IMS offer's chat line whose data channel is in the browser's
     // BUNDLE already (its port in `ports` is the transport's): offered in
-    // the group, by m= line index. Missing or false: offered on its own
-    // transport, outside the group.
+    // the group on that port, by m= line index. Missing or false: a new
+    // chat (no chat_streams entry) beside audio/video is offered in the
+    // group bundle-only; an existing one on its own transport, outside it.
     std::vector<bool> chats_in_bundle;
     // The a=dcmap stream an IMS offer's chat line already has with the
     // browser (a re-offer keeps it: a new one would be a new channel), by m=

@@ -136,6 +136,20 @@ std::optional<std::size_t> rtp_transport_of(const SessionDescription& offer, con
     return std::nullopt;
 }
 
+// The port of the first m= line of the BUNDLE group our offer put line i
+// in (the BUNDLE address a bundle-only line shares); 0: in none.
+uint16_t offered_bundle_port(const SessionDescription& our_offer, std::size_t i) {
+    const auto id = mid(our_offer.media[i]);
+    if (!id) return 0;
+    for (const Group& g : bundle_groups(our_offer.session)) {
+        if (g.mids.empty() || std::find(g.mids.begin(), g.mids.end(), *id) == g.mids.end())
+            continue;
+        for (const MediaDescription& m : our_offer.media)
+            if (const auto first = mid(m); first && *first == g.mids.front()) return m.m.port;
+    }
+    return 0;
+}
+
 }  // namespace
 
 RewriteResult webrtc_offer_to_ims(const SessionDescription& offer, const ImsSide& ims) {
@@ -193,9 +207,17 @@ RewriteResult webrtc_offer_to_ims(const SessionDescription& offer, const ImsSide
             continue;
         }
         if (!in_use(offer, *bundle, i) || is_data_channel_proto(in.m.proto)) {
-            // Rejected by the browser, or a data channel: port 0 toward the IMS.
-            r.description.media.push_back(
-                rejected(in.m.media, rtp ? proto : std::string_view(in.m.proto), in.m.formats));
+            // Rejected by the browser, or a data channel: port 0 toward the
+            // IMS. A chat's line (its session-id is still ours) stays the
+            // m=message it was toward the IMS (RFC 3264 8: an m= line keeps
+            // its media type).
+            const bool was_chat = is_data_channel_proto(in.m.proto) && i < ims.media.size() &&
+                                  !ims.media[i].msrp_session_id.empty();
+            if (was_chat)
+                r.description.media.push_back(rejected("message", "TCP/MSRP", {"*"}));
+            else
+                r.description.media.push_back(
+                    rejected(in.m.media, rtp ? proto : std::string_view(in.m.proto), in.m.formats));
             p.formats = in.m.formats;
             p.direction = Direction::Inactive;
             if (const auto id = mid(in)) p.access.mid = std::string(*id);
@@ -284,8 +306,9 @@ RewriteResult webrtc_answer_to_ims(const SessionDescription& ims_offer,
         // A line we offered bundle-only (a chat beside audio) has port 0 in
         // our offer, and may have it in the answer too where it is bundled
         // (RFC 8843 7.3.1): in the answer's group, it is taken.
-        const bool offered = ours.m.port != 0 || ours.has_attribute("bundle-only");
-        const bool taken = in.m.port != 0 || (bundle->group_of[i] && offered);
+        const bool bundle_only = ours.has_attribute("bundle-only");
+        const bool offered = ours.m.port != 0 || bundle_only;
+        const bool taken = in.m.port != 0 || (bundle->group_of[i] && bundle_only);
         if (!offered || !taken) {
             // Rejected toward the browser (we could not take it) or by it.
             r.description.media.push_back(rejected(off.m.media, off.m.proto, off.m.formats));
@@ -309,6 +332,17 @@ RewriteResult webrtc_answer_to_ims(const SessionDescription& ims_offer,
                         break;
                     }
                 }
+            }
+            // Offered bundle-only, its MSRP URI named the port of our
+            // group's first line: taken only bundled on a transport there.
+            if (bundle_only &&
+                (!tag || webrtc_offer.media[*tag].m.port != offered_bundle_port(webrtc_offer, i))) {
+                r.description.media.push_back(rejected(off.m.media, off.m.proto, off.m.formats));
+                p.formats = off.m.formats;
+                p.direction = Direction::Inactive;
+                if (const auto id = mid(in)) p.access.mid = std::string(*id);
+                r.media.push_back(std::move(p));
+                continue;
             }
             auto m = answer_chat(ims_offer, webrtc_offer, answer, ims, i, tag, p, f);
             if (!m) return fail(f);

@@ -404,13 +404,18 @@ RewriteResult ims_offer_to_webrtc(const SessionDescription& ims_offer, const Web
         return fail(RewriteError::NoMedia, "no audio or video m-line over RTP in use");
     // Chats join the group after its audio/video lines (the offerer-tagged
     // line is never bundle-only, RFC 8843 6): one already on the bundle's
-    // transport on its port, a new one bundle-only.
+    // transport on its port, a new one bundle-only; one the browser has on
+    // a transport of its own stays there, outside the group.
     std::vector<bool> bundle_only(n, false);
-    const bool chats_bundled = web.bundle && first_rtp.has_value();
-    for (std::size_t i = 0; i < n && chats_bundled; ++i) {
+    std::vector<bool> grouped_chat(n, false);
+    for (std::size_t i = 0; i < n && web.bundle && first_rtp.has_value(); ++i) {
         if (!chat[i]) continue;
+        const bool riding = i < web.chats_in_bundle.size() && web.chats_in_bundle[i];
+        const bool fresh = i >= web.chat_streams.size() || web.chat_streams[i] < 0;
+        if (!riding && !fresh) continue;
         group += ' ' + std::to_string(i);
-        bundle_only[i] = !(i < web.chats_in_bundle.size() && web.chats_in_bundle[i]);
+        grouped_chat[i] = true;
+        bundle_only[i] = !riding;
     }
 
     RewriteResult r;
@@ -424,7 +429,7 @@ RewriteResult ims_offer_to_webrtc(const SessionDescription& ims_offer, const Web
         p.media = io.m.media;
         p.access.mid = std::to_string(i);
         if (chat[i]) {
-            auto m = offer_chat(ims_offer, web, i, chats_bundled ? first_rtp : std::nullopt,
+            auto m = offer_chat(ims_offer, web, i, grouped_chat[i] ? first_rtp : std::nullopt,
                                 bundle_only[i], p, f);
             if (!m) return fail(f);
             r.description.media.push_back(std::move(*m));

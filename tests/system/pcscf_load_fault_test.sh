@@ -105,9 +105,12 @@ else
   # (its INVITE forwarded just before) loses its SDP, by design (no
   # dataplane to program, and the next one has another certificate): the
   # browser ends that call itself. Those, and only those, are not WebRTC.
+  # A moment's worth (the answers of INVITEs forwarded just before the
+  # P-CSCF gave up): a systematic failure strips far more. (Such an answer
+  # counts as a rewrite failure too: no certificate to offer the browser.)
   stripped=$(field media_body_stripped "$stopped"); stripped=${stripped:-0}
-  check "every answer a WebRTC one, but those the P-CSCF stripped while detached ($bad_sdp = $stripped)" \
-    test "${bad_sdp:-1}" = "${stripped:-0}"
+  check "every answer a WebRTC one, but the few the P-CSCF stripped while detached ($bad_sdp = $stripped <= 3)" \
+    test "${bad_sdp:-1}" = "$stripped" -a "$stripped" -le 3
 fi
 check "no request from the network refused" test "${refused:-1}" = 0
 

@@ -74,9 +74,12 @@ test('a chat offered bundle-only (port 0 and a=bundle-only, beside audio) is a c
   const audio = 'm=audio 40010 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n';
   const offer = GW_ANSWER.replace('a=ice-lite\r\n', 'a=ice-lite\r\na=group:BUNDLE 0 1\r\n' + audio)
     .replace('m=application 40002', 'm=application 0')
-    .replace('a=setup:passive', 'a=setup:actpass\r\na=bundle-only');
+    .replace('a=setup:passive', 'a=setup:actpass\r\na=mid:1\r\na=bundle-only');
   const chat = readChat(offer);
   assert.equal(chat.port, 0);
   assert.equal(chat.path, 'msrp://198.18.0.2:40002/gwsid01;dc');
   assert.equal(isChatOnly(offer), false);
+  // bundle-only outside a group (or without a mid) is no chat: port 0 refused.
+  assert.equal(readChat(offer.replace('a=group:BUNDLE 0 1', 'a=group:BUNDLE 0')), null);
+  assert.equal(readChat(offer.replace('a=group:BUNDLE 0 1\r\n', '')), null);
 });

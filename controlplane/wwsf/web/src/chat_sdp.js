@@ -57,9 +57,13 @@ export function readChat(sdp) {
       break;
     }
     if (!chat) continue;
-    // Port 0 is a refused line, unless bundle-only (RFC 8843 6: offered
-    // only inside the BUNDLE, on the transport of the group's first line).
-    const bundleOnly = body.some((x) => /^a=bundle-only\s*$/.test(x));
+    // Port 0 is a refused line, unless bundle-only in a BUNDLE group (RFC
+    // 8843 6: offered only inside it, on the transport of its first line).
+    const midLine = body.find((x) => x.startsWith('a=mid:'));
+    const mid = midLine ? midLine.slice(6).trim() : null;
+    const grouped = mid !== null && lines.slice(0, ms[0].start).some((x) =>
+      /^a=group:BUNDLE /.test(x) && x.slice(15).trim().split(/\s+/).includes(mid));
+    const bundleOnly = grouped && body.some((x) => /^a=bundle-only\s*$/.test(x));
     if ((chat.port === 0 && !bundleOnly) || chat.stream > 65534) return null;
     const dcsa = (name) => {
       const prefix = `a=dcsa:${chat.stream} ${name}:`;

@@ -1703,9 +1703,13 @@ TEST_F(CoreMediaTest, ABundledChatRidesOnTheAudioTransport) {
     const Sent re =
         main_output(feed(reinvite_from_browser(no_chat, "z9hG4bK-reinv2", 3), browser()));
     ASSERT_EQ(re.msg.method, "INVITE");
+    // The line stays m=message toward the IMS (RFC 3264 8), rejected.
+    const sdp::SessionDescription re_ims = sdp_of(re.msg);
+    ASSERT_EQ(re_ims.media.size(), 2u);
+    EXPECT_EQ(re_ims.media[1].m.media, "message");
+    EXPECT_EQ(re_ims.media[1].m.port, 0);
     Message ok2 = with_sdp(response_to(re.msg, 200, "OK"),
-                           ims_sdp("198.18.5.20", 40010, "2") +
-                               "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n");
+                           ims_sdp("198.18.5.20", 40010, "2") + "m=message 0 TCP/MSRP *\r\n");
     feed(ok2, scscf());
     cmds = commands();
     ASSERT_EQ(cmds.size(), 1u);
@@ -1852,6 +1856,56 @@ TEST_F(CoreMediaTest, AnImsChatTheBrowserDoesNotBundleIsRejected) {
     ASSERT_EQ(cmds.size(), 1u);
     EXPECT_EQ(cmds[0].access.security, dpif::LegSecurity::DtlsSrtp);
     EXPECT_EQ(cmds[0].msrp.setup, dpif::kMsrpNone);
+}
+
+// A bundle-only chat the browser takes off the bundle (a port of its own,
+// no group), or bundles while rejecting the audio whose port its URI
+// names: no transport where its URI points, rejected toward the IMS.
+TEST_F(CoreMediaTest, ABundleOnlyChatOffTheBundleIsRejected) {
+    const std::string offer_sdp = ims_sdp() + wire(
+                                                  "m=message 2855 TCP/MSRP *\n"
+                                                  "a=accept-types:text/plain\n"
+                                                  "a=path:msrp://198.18.5.20:2855/uesid;tcp\n");
+    const std::string chat = wire(
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\n"
+        "c=IN IP4 0.0.0.0\n"
+        "a=ice-ufrag:brws\n"
+        "a=ice-pwd:browserpassword0123456789\n"
+        "a=fingerprint:sha-256 " +
+        std::string(kBrowserFingerprint) +
+        "\n"
+        "a=setup:active\n"
+        "a=mid:1\n"
+        "a=sctp-port:5000\n"
+        "a=dcmap:4 label=\"msrp\";subprotocol=\"MSRP\"\n"
+        "a=dcsa:4 path:msrp://wic.invalid:9/wicsid;dc\n");
+    for (int variant = 0; variant < 2; ++variant) {
+        SCOPED_TRACE(variant == 0 ? "own port, no group" : "audio rejected, chat bundled");
+        Message inv = invite_from_ims(offer_sdp);
+        inv.set("Call-ID", "call-bo" + std::to_string(variant));
+        // Another transaction: its own branch.
+        std::string via = std::string(text(inv, "Via"));
+        via.replace(via.find("z9hG4bK-ims-inv1"), 16,
+                    "z9hG4bK-ims-bo" + std::to_string(variant) + "x");
+        inv.set("Via", via);
+        const Sent to_browser = main_output(feed(inv, scscf()));
+        std::string answer = browser_answer();
+        if (variant == 0) {
+            answer.replace(answer.find("a=group:BUNDLE 0\r\n"), 18, "");
+        } else {
+            answer = with_group(answer, "BUNDLE 1");
+            answer.replace(answer.find("m=audio 9 "), 10, "m=audio 0 ");
+        }
+        Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), answer + chat);
+        ok.add("Contact", "<" + std::string(kContact) + ">");
+        const Sent to_ims = only(feed(ok, browser()));
+        const sdp::SessionDescription ans = sdp_of(to_ims.msg);
+        ASSERT_EQ(ans.media.size(), 2u);
+        EXPECT_EQ(ans.media[1].m.media, "message");
+        EXPECT_EQ(ans.media[1].m.port, 0) << "the chat is not taken";
+        for (const dpif::Command& c : commands())
+            EXPECT_EQ(c.msrp.setup, dpif::kMsrpNone) << "no chat programmed";
+    }
 }
 
 }  // namespace
