@@ -309,13 +309,15 @@ RewriteResult webrtc_answer_to_ims(const SessionDescription& ims_offer,
         const bool bundle_only = ours.has_attribute("bundle-only");
         const bool offered = ours.m.port != 0 || bundle_only;
         const bool taken = in.m.port != 0 || (bundle->group_of[i] && bundle_only);
-        if (!offered || !taken) {
-            // Rejected toward the browser (we could not take it) or by it.
+        const auto reject = [&] {
             r.description.media.push_back(rejected(off.m.media, off.m.proto, off.m.formats));
             p.formats = off.m.formats;
             p.direction = Direction::Inactive;
             if (const auto id = mid(in)) p.access.mid = std::string(*id);
             r.media.push_back(std::move(p));
+        };
+        if (!offered || !taken) {
+            reject();  // toward the browser (we could not take it) or by it
             continue;
         }
         if (!iequals(in.m.proto, ours.m.proto))
@@ -337,11 +339,7 @@ RewriteResult webrtc_answer_to_ims(const SessionDescription& ims_offer,
             // group's first line: taken only bundled on a transport there.
             if (bundle_only &&
                 (!tag || webrtc_offer.media[*tag].m.port != offered_bundle_port(webrtc_offer, i))) {
-                r.description.media.push_back(rejected(off.m.media, off.m.proto, off.m.formats));
-                p.formats = off.m.formats;
-                p.direction = Direction::Inactive;
-                if (const auto id = mid(in)) p.access.mid = std::string(*id);
-                r.media.push_back(std::move(p));
+                reject();
                 continue;
             }
             auto m = answer_chat(ims_offer, webrtc_offer, answer, ims, i, tag, p, f);

@@ -1763,6 +1763,24 @@ TEST_F(CoreMediaTest, ChatWithAPassiveUeMakesUsConnect) {
     EXPECT_EQ(ip_of(chat->msrp.tcp_remote), "198.18.5.20:2855");
 }
 
+// The browser's answer line for a chat the IMS offered on stream 4 (its
+// data channel, negotiated in SDP).
+std::string browser_chat_answer_line() {
+    return wire(
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\n"
+        "c=IN IP4 0.0.0.0\n"
+        "a=ice-ufrag:brws\n"
+        "a=ice-pwd:browserpassword0123456789\n"
+        "a=fingerprint:sha-256 " +
+        std::string(kBrowserFingerprint) +
+        "\n"
+        "a=setup:active\n"
+        "a=mid:1\n"
+        "a=sctp-port:5000\n"
+        "a=dcmap:4 label=\"msrp\";subprotocol=\"MSRP\"\n"
+        "a=dcsa:4 path:msrp://wic.invalid:9/wicsid;dc\n");
+}
+
 // The IMS calls with audio and a chat (m=message TCP/MSRP): the browser
 // gets a data channel negotiated in SDP (a=dcmap) in the audio's BUNDLE,
 // bundle-only (port 0: its MSRP URI names the audio's port, the transport
@@ -1793,24 +1811,8 @@ TEST_F(CoreMediaTest, ImsChatReachesTheBrowserAndItsAnswerMakesTheSession) {
         << dcsa[0];
     EXPECT_TRUE(commands().empty());
 
-    const auto chat_answer = [](std::string_view group) {
-        return with_group(browser_answer(), group) +
-               wire(
-                   "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\n"
-                   "c=IN IP4 0.0.0.0\n"
-                   "a=ice-ufrag:brws\n"
-                   "a=ice-pwd:browserpassword0123456789\n"
-                   "a=fingerprint:sha-256 " +
-                   std::string(kBrowserFingerprint) +
-                   "\n"
-                   "a=setup:active\n"
-                   "a=mid:1\n"
-                   "a=sctp-port:5000\n"
-                   "a=dcmap:4 label=\"msrp\";subprotocol=\"MSRP\"\n"
-                   "a=dcsa:4 path:msrp://wic.invalid:9/wicsid;dc\n");
-    };
-    Message ok =
-        with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), chat_answer("BUNDLE 0 1"));
+    Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"),
+                          with_group(browser_answer(), "BUNDLE 0 1") + browser_chat_answer_line());
     ok.add("Contact", "<" + std::string(kContact) + ">");
     const Sent to_ims = only(feed(ok, browser()));
     const sdp::SessionDescription ans = sdp_of(to_ims.msg);
@@ -1866,19 +1868,7 @@ TEST_F(CoreMediaTest, ABundleOnlyChatOffTheBundleIsRejected) {
                                                   "m=message 2855 TCP/MSRP *\n"
                                                   "a=accept-types:text/plain\n"
                                                   "a=path:msrp://198.18.5.20:2855/uesid;tcp\n");
-    const std::string chat = wire(
-        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\n"
-        "c=IN IP4 0.0.0.0\n"
-        "a=ice-ufrag:brws\n"
-        "a=ice-pwd:browserpassword0123456789\n"
-        "a=fingerprint:sha-256 " +
-        std::string(kBrowserFingerprint) +
-        "\n"
-        "a=setup:active\n"
-        "a=mid:1\n"
-        "a=sctp-port:5000\n"
-        "a=dcmap:4 label=\"msrp\";subprotocol=\"MSRP\"\n"
-        "a=dcsa:4 path:msrp://wic.invalid:9/wicsid;dc\n");
+    const std::string chat = browser_chat_answer_line();
     for (int variant = 0; variant < 2; ++variant) {
         SCOPED_TRACE(variant == 0 ? "own port, no group" : "audio rejected, chat bundled");
         Message inv = invite_from_ims(offer_sdp);
