@@ -82,6 +82,24 @@ struct Frame {
     Out out;
 };
 
+// The SRTP keys of an AEAD_AES_128_GCM association as the browser (the DTLS
+// client) derives them (RFC 5764 4.2: client key, server key, salts).
+struct GcmKeys {
+    dpif::SrtpKeys client{}, server{};
+};
+GcmKeys gcm_keys(dtls::test::OpenSslPeer& peer) {
+    const auto m = peer.export_material(16, 12);
+    GcmKeys k;
+    k.client.suite = k.server.suite = static_cast<uint8_t>(srtp::Suite::AeadAes128Gcm);
+    k.client.key_len = k.server.key_len = 16;
+    k.client.salt_len = k.server.salt_len = 12;
+    std::memcpy(k.client.master_key, m.data(), 16);
+    std::memcpy(k.server.master_key, m.data() + 16, 16);
+    std::memcpy(k.client.master_salt, m.data() + 32, 12);
+    std::memcpy(k.server.master_salt, m.data() + 44, 12);
+    return k;
+}
+
 class SlowPathRingTest : public ::testing::TestWithParam<bool> {  // own TX queue?
   protected:
     void SetUp() override {
@@ -257,17 +275,9 @@ TEST_P(SlowPathRingTest, HandshakeThroughTheRingsKeysTheWorkerAndMediaFlows) {
     EXPECT_EQ(slow_->counters().handshakes_up, 1U);
 
     // Media under the exported keys: the browser writes with the client's.
-    const auto m = peer.export_material(16, 12);
-    dpif::SrtpKeys client{}, server{};
-    client.suite = server.suite = static_cast<uint8_t>(srtp::Suite::AeadAes128Gcm);
-    client.key_len = server.key_len = 16;
-    client.salt_len = server.salt_len = 12;
-    std::memcpy(client.master_key, m.data(), 16);
-    std::memcpy(server.master_key, m.data() + 16, 16);
-    std::memcpy(client.master_salt, m.data() + 32, 12);
-    std::memcpy(server.master_salt, m.data() + 44, 12);
-    LibSrtp browser_tx(client, false);
-    LibSrtp browser_rx(server, true);
+    const GcmKeys k = gcm_keys(peer);
+    LibSrtp browser_tx(k.client, false);
+    LibSrtp browser_rx(k.server, true);
     inject(Side::Access, from_browser(browser_tx.protect(rtp(1))));
     pump();
     const auto to_ims = sent(Side::Core);
@@ -692,17 +702,9 @@ TEST_P(SlowPathRingTest, BundleTransportCarriesSrtpAndTheDataChannel) {
                 << slow_->counters().handshakes_started << " in " << slow_->counters().datagrams_in
                 << " unknown " << slow_->counters().unknown_leg;
         }
-        const auto m = b.dtls->export_material(16, 12);
-        dpif::SrtpKeys client{}, server{};
-        client.suite = server.suite = static_cast<uint8_t>(srtp::Suite::AeadAes128Gcm);
-        client.key_len = server.key_len = 16;
-        client.salt_len = server.salt_len = 12;
-        std::memcpy(client.master_key, m.data(), 16);
-        std::memcpy(server.master_key, m.data() + 16, 16);
-        std::memcpy(client.master_salt, m.data() + 32, 12);
-        std::memcpy(server.master_salt, m.data() + 44, 12);
-        b.tx = std::make_unique<LibSrtp>(client, false);
-        b.rx = std::make_unique<LibSrtp>(server, true);
+        const GcmKeys k = gcm_keys(*b.dtls);
+        b.tx = std::make_unique<LibSrtp>(k.client, false);
+        b.rx = std::make_unique<LibSrtp>(k.server, true);
     };
     const auto media_flows = [&](Browser& b, uint16_t core_port, uint16_t seq) {
         inject(Side::Access,

@@ -1763,6 +1763,14 @@ TEST_F(CoreMediaTest, ChatWithAPassiveUeMakesUsConnect) {
     EXPECT_EQ(ip_of(chat->msrp.tcp_remote), "198.18.5.20:2855");
 }
 
+// The IMS's audio + chat offer (the UE's MSRP URI on port 2855).
+std::string ims_chat_offer() {
+    return ims_sdp() + wire(
+                           "m=message 2855 TCP/MSRP *\n"
+                           "a=accept-types:text/plain\n"
+                           "a=path:msrp://198.18.5.20:2855/uesid;tcp\n");
+}
+
 // The browser's answer line for a chat the IMS offered on stream 4 (its
 // data channel, negotiated in SDP).
 std::string browser_chat_answer_line() {
@@ -1788,10 +1796,7 @@ std::string browser_chat_answer_line() {
 // the audio and the chat (DtlsSrtpSctp), and the IMS gets m=message on our
 // core port. An answer that does not bundle it leaves the chat rejected.
 TEST_F(CoreMediaTest, ImsChatReachesTheBrowserAndItsAnswerMakesTheSession) {
-    const std::string offer_sdp = ims_sdp() + wire(
-                                                  "m=message 2855 TCP/MSRP *\n"
-                                                  "a=accept-types:text/plain\n"
-                                                  "a=path:msrp://198.18.5.20:2855/uesid;tcp\n");
+    const std::string offer_sdp = ims_chat_offer();
     const Sent to_browser = main_output(feed(invite_from_ims(offer_sdp), scscf()));
     const sdp::SessionDescription offer = sdp_of(to_browser.msg);
     ASSERT_EQ(offer.media.size(), 2u);
@@ -1839,10 +1844,7 @@ TEST_F(CoreMediaTest, ImsChatReachesTheBrowserAndItsAnswerMakesTheSession) {
 // The same offer answered without BUNDLE (the browser takes the audio
 // alone): the bundle-only chat is rejected, toward the IMS too.
 TEST_F(CoreMediaTest, AnImsChatTheBrowserDoesNotBundleIsRejected) {
-    const std::string offer_sdp = ims_sdp() + wire(
-                                                  "m=message 2855 TCP/MSRP *\n"
-                                                  "a=accept-types:text/plain\n"
-                                                  "a=path:msrp://198.18.5.20:2855/uesid;tcp\n");
+    const std::string offer_sdp = ims_chat_offer();
     const Sent to_browser = main_output(feed(invite_from_ims(offer_sdp), scscf()));
     std::string answer = browser_answer();
     answer.replace(answer.find("a=group:BUNDLE 0\r\n"), 18, "");
@@ -1864,10 +1866,7 @@ TEST_F(CoreMediaTest, AnImsChatTheBrowserDoesNotBundleIsRejected) {
 // no group), or bundles while rejecting the audio whose port its URI
 // names: no transport where its URI points, rejected toward the IMS.
 TEST_F(CoreMediaTest, ABundleOnlyChatOffTheBundleIsRejected) {
-    const std::string offer_sdp = ims_sdp() + wire(
-                                                  "m=message 2855 TCP/MSRP *\n"
-                                                  "a=accept-types:text/plain\n"
-                                                  "a=path:msrp://198.18.5.20:2855/uesid;tcp\n");
+    const std::string offer_sdp = ims_chat_offer();
     const std::string chat = browser_chat_answer_line();
     for (int variant = 0; variant < 2; ++variant) {
         SCOPED_TRACE(variant == 0 ? "own port, no group" : "audio rejected, chat bundled");
