@@ -1502,6 +1502,28 @@ std::string browser_chat_offer() {
                        "a=dcsa:2 accept-types:text/plain\n");
 }
 
+// The browser's answer line for a chat negotiated in SDP on `stream` (its
+// data channel, bundled or on its own transport: the same credentials).
+std::string browser_chat_answer_line(int stream = 4) {
+    const std::string id = std::to_string(stream);
+    return wire(
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\n"
+        "c=IN IP4 0.0.0.0\n"
+        "a=ice-ufrag:brws\n"
+        "a=ice-pwd:browserpassword0123456789\n"
+        "a=fingerprint:sha-256 " +
+        std::string(kBrowserFingerprint) +
+        "\n"
+        "a=setup:active\n"
+        "a=mid:1\n"
+        "a=sctp-port:5000\n"
+        "a=dcmap:" +
+        id +
+        " label=\"msrp\";subprotocol=\"MSRP\"\n"
+        "a=dcsa:" +
+        id + " path:msrp://wic.invalid:9/wicsid;dc\n");
+}
+
 std::string ims_chat_answer(std::string_view setup) {
     return ims_sdp() + wire(
                            "m=message 2855 TCP/MSRP *\n"
@@ -1667,23 +1689,9 @@ TEST_F(CoreMediaTest, ABundledChatRidesOnTheAudioTransport) {
     EXPECT_EQ(redcsa[0].rfind("2 path:msrp://198.18.7.1:" + std::to_string(port) + "/", 0), 0u)
         << redcsa[0];
     commands();
-    std::string answer = with_group(browser_answer("active"), "BUNDLE 0 1");
-    answer += wire(
-        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\n"
-        "c=IN IP4 0.0.0.0\n"
-        "a=ice-ufrag:brws\n"
-        "a=ice-pwd:browserpassword0123456789\n"
-        "a=fingerprint:sha-256 " +
-        std::string(kBrowserFingerprint) +
-        "\n"
-        "a=setup:active\n"
-        "a=mid:1\n"
-        "a=sctp-port:5000\n"
-        "a=max-message-size:262144\n" +
-        redcsa[0].substr(0, redcsa[0].find(' ')).insert(0, "a=dcmap:") +
-        " label=\"msrp\";subprotocol=\"MSRP\"\n"
-        "a=dcsa:" +
-        redcsa[0].substr(0, redcsa[0].find(' ')) + " path:msrp://wic.invalid:9/wicsid;dc\n");
+    // Her answer keeps the channel on stream 2.
+    const std::string answer =
+        with_group(browser_answer("active"), "BUNDLE 0 1") + browser_chat_answer_line(2);
     Message ans = with_sdp(response_to(held.msg, 200, "OK", "ue-tag"), answer);
     ans.add("Contact", "<" + std::string(kContact) + ">");
     only(feed(ans, browser()));
@@ -1769,24 +1777,6 @@ std::string ims_chat_offer() {
                            "m=message 2855 TCP/MSRP *\n"
                            "a=accept-types:text/plain\n"
                            "a=path:msrp://198.18.5.20:2855/uesid;tcp\n");
-}
-
-// The browser's answer line for a chat the IMS offered on stream 4 (its
-// data channel, negotiated in SDP).
-std::string browser_chat_answer_line() {
-    return wire(
-        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\n"
-        "c=IN IP4 0.0.0.0\n"
-        "a=ice-ufrag:brws\n"
-        "a=ice-pwd:browserpassword0123456789\n"
-        "a=fingerprint:sha-256 " +
-        std::string(kBrowserFingerprint) +
-        "\n"
-        "a=setup:active\n"
-        "a=mid:1\n"
-        "a=sctp-port:5000\n"
-        "a=dcmap:4 label=\"msrp\";subprotocol=\"MSRP\"\n"
-        "a=dcsa:4 path:msrp://wic.invalid:9/wicsid;dc\n");
 }
 
 // The IMS calls with audio and a chat (m=message TCP/MSRP): the browser
