@@ -44,6 +44,7 @@ constexpr const char* kFixedNames[] = {
     "stun_responses",
     "stun_unauthenticated",
     "ice_selected",
+    "ice_media_other_pair",
     "dtls_to_slow_path",
     "dtls_keys_installed",
     "dtls_held_for_keys",
@@ -149,6 +150,7 @@ void Worker::publish() {
             c.stun[static_cast<std::size_t>(ice::Verdict::NoIntegrity)] +
             c.stun[static_cast<std::size_t>(ice::Verdict::NoUsername)],
         c.ice_selected,
+        c.media_other_pair,
         c.to_slow_path,
         dtls_keys_installed_,
         c.held_for_keys,

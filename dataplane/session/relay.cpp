@@ -82,6 +82,21 @@ void learn_endpoint(Endpoint& e, const pkt::Frame& f) {
     std::memcpy(e.addr, f.src, f.ip_version == 6 ? 16 : 4);
 }
 
+// Whether f comes from one of the leg's valid pairs (Session::Ice::valid).
+bool from_valid_pair(const Session::Ice& ic, const pkt::Frame& f) {
+    for (const Endpoint& e : ic.valid)
+        if (e.set() && source_is(f, e)) return true;
+    return false;
+}
+
+// Remembers f's source as a valid pair's (an authenticated check came from
+// it), replacing the oldest entry when all are taken.
+void remember_valid_pair(Session::Ice& ic, const pkt::Frame& f) {
+    if (from_valid_pair(ic, f)) return;
+    learn_endpoint(ic.valid[ic.next_valid], f);
+    ic.next_valid = static_cast<uint8_t>((ic.next_valid + 1) % Session::Ice::kValidSources);
+}
+
 }  // namespace
 
 Relay::Relay(SessionTable& table, srtp::Engine& engine, const uint8_t access_mac[6],
@@ -112,6 +127,7 @@ void Relay::answer_stun(RelayPacket& p, const pkt::Frame& f, const FlowRef& ref)
                                                      static_cast<std::size_t>(buf_end - payload));
     ++counters_.stun[static_cast<std::size_t>(r.verdict)];
     Session::Ice& consent = s.ice[side];
+    if (r.verdict == ice::Verdict::Ok && !ref.rtcp_port) remember_valid_pair(consent, f);
     if (r.authenticated && leg.remote.set() && source_is(f, leg.remote)) {
         // RFC 7675: a valid check from the remote renews consent.
         consent.last_check_ns = now_ns_;
@@ -307,8 +323,14 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         }
         const Endpoint& expect = ref.rtcp_port ? leg.remote_rtcp : leg.remote;
         if (expect.set() ? !source_is(f, expect) : !leg.learn_remote) {
-            drop(i, RelayDrop::WrongSource);
-            continue;
+            // An ICE leg's media may come from any of the far end's valid
+            // pairs (RFC 8445 12.1); DTLS only from the nominated one.
+            if (!leg.ice || ref.rtcp_port || kind == pkt::Demux::Dtls ||
+                !from_valid_pair(table_.at(ref.slot).ice[static_cast<std::size_t>(ref.side)], f)) {
+                drop(i, RelayDrop::WrongSource);
+                continue;
+            }
+            ++counters_.media_other_pair;
         }
         const bool dtls_leg = leg.security == dpif::LegSecurity::DtlsSrtp ||
                               leg.security == dpif::LegSecurity::DtlsSctp;

@@ -607,8 +607,13 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
         // consent scan, until its next check.
         const bool same_ice =
             leg.ice && std::strcmp(s.ice[i].local_ufrag, plans[i].ice.local_ufrag) == 0;
-        const uint64_t last_check_ns = s.ice[i].last_check_ns;
+        const Session::Ice kept = s.ice[i];
         s.ice[i] = plans[i].ice;
+        if (same_ice) {  // the far end's valid pairs stay valid in its ICE session
+            std::copy(std::begin(kept.valid), std::end(kept.valid), std::begin(s.ice[i].valid));
+            s.ice[i].next_valid = kept.next_valid;
+        }
+        const uint64_t last_check_ns = kept.last_check_ns;
         if (same_ice && old.remote.set() && same_addr(leg.remote, old.remote)) {
             s.ice[i].last_check_ns = last_check_ns;
             leg.consent_lost = old.consent_lost;

@@ -116,6 +116,16 @@ struct alignas(64) Session {
         char remote_ufrag[33] = {};
         ice::IntegrityKey key;
         uint64_t last_check_ns = 0;  // last authenticated check from the remote
+        // The last kValidSources transport addresses whose checks passed in
+        // this ICE session (RFC 8445 7.3: the far end's valid pairs). A
+        // full agent may send media on any valid pair, and moves to another
+        // before it nominates it (Chrome does, when a better pair succeeds
+        // after the first nomination): media (not DTLS) is accepted from
+        // each of them; it is sent only to the nominated remote. Read only
+        // when a packet's source is not the remote (Relay::process_chunk).
+        static constexpr std::size_t kValidSources = 4;
+        Endpoint valid[kValidSources];
+        uint8_t next_valid = 0;  // the entry the next new address replaces
     } ice[2];
     // DTLS-SRTP legs (issue 5): the association's parameters and the two
     // contexts reserved for its keys at create (so that a handshake that

@@ -241,6 +241,15 @@ media_ok() {  # NAME COUNT: ICE, DTLS, all COUNT packets back intact
   grep -Eq "^ice=ok dtls=ok profile=SRTP_[A-Z0-9_]+ sent=$2 received=$2 ok=$2 bad=0 srtp_fail=0" \
     "$tmp/$1.media"
 }
+# dp_figures LABEL: the worker's drops, STUN and relay counters so far, on
+# one "# LABEL: ..." line (figures, not checks: a case's drops show by
+# difference with the line before).
+dp_figures() {
+  "$ctl" --region "$region" counters 2>/dev/null | grep -E '^[a-z_]+=worker0' | tr ' ' '\n' |
+    grep -E '^(drop|stun|ice|relayed_access_to_core|relayed_core_to_access)[a-z_]*=[1-9]' | tr '\n' ' ' |
+    sed "s/^/# $1: worker0 so far: /; s/ $//"
+  echo
+}
 relayed_both_ways() {  # N: the worker's counters show N or more each way (published per heartbeat)
   for _ in $(seq 1 40); do
     a2c=$(counter worker0 relayed_access_to_core) c2a=$(counter worker0 relayed_core_to_access)

@@ -37,7 +37,9 @@
 #     echoing): the gateway's offer to the WIC has a BUNDLE group, her
 #     answer bundles both m= lines on one transport; her video and audio
 #     come back through bob; bob hangs up, no session left;
-# and the P-CSCF's final count. Addresses from 198.18.0.0/15; namespaces,
+# after each case, that the gateway took her media from every pair she
+# checked (Chromium checks from two candidates here and sends on a better
+# pair before nominating it: few_wrong_source); and the P-CSCF's final count. Addresses from 198.18.0.0/15; namespaces,
 # processes (Chromium too), the dpif region, the DPDK prefix and files are
 # removed on exit. Usage: pcscf_browser_test.sh BUILD_DIR (root; exit 77 =
 # skipped). PCSCF_BROWSER_KEEP=1 keeps the directory of logs (with
@@ -95,6 +97,22 @@ capture_stop() { kill -INT "$cap_pid" 2>/dev/null; wait "$cap_pid" 2>/dev/null; 
 rtp_to_bob() {
   tshark -r "$tmp/$1.pcap" -d "udp.port==$2,rtp" -Y "rtp and udp.dstport == $2" \
     -T fields -e rtp.p_type -e rtp.payload 2>/dev/null | awk '{ print $1, substr($2, 1, 2) }'
+}
+
+# few_wrong_source N: the case's media all came from addresses that passed
+# a check. Chromium checks from each of its candidates (198.18.0.1 and its
+# signalling address here) and sends on a better pair before it nominates
+# it; the gateway takes media from every valid pair (RFC 8445 12.1). Before
+# it did, an incoming call lost the first second of her media (58-94
+# drops). What is left is a DTLS flight sent before the nomination, which
+# she sends again.
+wrong_before=0
+few_wrong_source() {
+  local now
+  now=$(counter worker0 drop_wrong_source)
+  check "$1: the gateway took her media from every pair she checked (wrong-source drops +$((${now:-0} - wrong_before)), 10 at most)" \
+    eval "[ $((${now:-0} - wrong_before)) -le 10 ]"
+  wrong_before=${now:-0}
 }
 
 # --- 1. alice calls bob, who echoes; DTMF; hold and resume; she hangs up --------
@@ -164,6 +182,8 @@ check "1: bob took both re-INVITEs, a=sendonly then a=sendrecv" \
         sipp_nth "$tmp/c1-bob.msg" received "^INVITE " 2 | grep "^a=sendonly" >/dev/null &&
         sipp_nth "$tmp/c1-bob.msg" received "^INVITE " 3 | grep "^a=sendrecv" >/dev/null'
 check "1: no session left" sessions_are 0
+dp_figures "after case 1"
+few_wrong_source 1
 capture_stop
 rtp_to_bob c1 41000 > "$tmp/c1.rtp"
 echo "# 1: bob received $(grep -c '^0 ' "$tmp/c1.rtp") PCMU packets and $(grep -c "^$te_pt " "$tmp/c1.rtp") telephone-events (PT $te_pt): $(awk -v pt="$te_pt" '$1 == pt { print $2 }' "$tmp/c1.rtp" | uniq | tr '\n' ' ')"
@@ -208,6 +228,8 @@ check "2: bob's INVITE answered with RTP/AVP at 198.18.1.2" \
 check "2: the WIC shows the call ended by bob" \
   wait_event alice '.event == "state" and .call == "ended" and .calls == 2' 10
 check "2: no session left" sessions_are 0
+dp_figures "after case 2"
+few_wrong_source 2
 
 # An audio and video call through the gateway (cases 3 and 4): N and the
 # stats name. Two sessions (a core leg each) on one browser transport
@@ -251,6 +273,8 @@ check "3: bob got audio and video as RTP/AVP at the gateway's core address" \
   eval 'sipp_has "$tmp/c3-bob.msg" received "^INVITE " "^m=audio 5[0-9]{4} RTP/AVP " &&
         sipp_has "$tmp/c3-bob.msg" received "^INVITE " "^m=video 5[0-9]{4} RTP/AVP "'
 check "3: no session left" sessions_are 0
+dp_figures "after case 3"
+few_wrong_source 3
 
 # --- 4. bob calls alice with audio and video; she answers with both; bob echoes --
 # The gateway offers the WIC a BUNDLE group of both m= lines (their payload
@@ -275,6 +299,8 @@ check "4: bob's INVITE answered with audio and video as RTP/AVP at 198.18.1.2" \
 check "4: the WIC shows the call ended by bob" \
   wait_event alice '.event == "state" and .call == "ended" and .calls == 4' 10
 check "4: no session left" sessions_are 0
+dp_figures "after case 4"
+few_wrong_source 4
 
 # --- the end: alice unregisters, the browser closes --------------------------------
 wic unregister

@@ -169,6 +169,98 @@ TEST_F(IceRelayTest, AnUpdateKeepingTheIceSessionKeepsConsent) {
     EXPECT_EQ(relay_.events()[0].kind, RelayEvent::Kind::ConsentLost);
 }
 
+// RFC 8445 12.1: a full agent may send media on any valid pair, and
+// Chrome moves to a better one as soon as its check succeeds, nominating it
+// only with its next check (a second of the browser's media was lost at
+// every incoming call with two candidates). Media from an address whose
+// check passed in this ICE session is taken, before a nomination too; DTLS
+// is not, nor media from an address never checked or checked with a wrong
+// password; what goes to the browser stays on the nominated pair. An ICE
+// restart forgets them, an update keeping the ICE session keeps them.
+TEST_F(IceRelayTest, MediaFromAnotherValidPairIsTakenAndSentOnlyToTheNominatedOne) {
+    Buffer check20;  // a valid pair before any nomination: its media is taken
+    from(check20, "198.18.0.20", 5002, check("gwuf:brws", kPwd, false));
+    ASSERT_EQ(run(check20).action, Action::ToAccess);
+    Buffer early;
+    from(early, "198.18.0.20", 5002, browser_tx_.protect(rtp(1), false));
+    EXPECT_EQ(run(early).action, Action::ToCore) << relay_drop_name(early.pkt.drop);
+    EXPECT_EQ(relay_.counters().media_other_pair, 1U);
+
+    Buffer nominate;  // .10 is nominated; .20 stays valid
+    from(nominate, "198.18.0.10", 5000, check("gwuf:brws", kPwd, true));
+    ASSERT_EQ(run(nominate).action, Action::ToAccess);
+    Buffer moved;
+    from(moved, "198.18.0.20", 5002, browser_tx_.protect(rtp(2), false));
+    EXPECT_EQ(run(moved).action, Action::ToCore) << relay_drop_name(moved.pkt.drop);
+    Buffer toward;  // the browser's media goes to the nominated pair only
+    frame_into(toward, Side::Core, kImsMac, kCoreMac, ice_cmd_.core.remote, ice_cmd_.core.local,
+               rtp(3));
+    ASSERT_EQ(run(toward).action, Action::ToAccess);
+    EXPECT_TRUE(is_endpoint(parse_sent(toward.pkt).f, false, endpoint4("198.18.0.10", 5000)));
+
+    Buffer dtls;  // DTLS only from the nominated remote
+    Bytes hello(60, 0);
+    hello[0] = 22;
+    hello[1] = 0xfe;
+    hello[2] = 0xfd;
+    from(dtls, "198.18.0.20", 5002, hello);
+    EXPECT_EQ(run(dtls).drop, RelayDrop::WrongSource);
+    Buffer unchecked;
+    from(unchecked, "198.18.0.30", 5004, browser_tx_.protect(rtp(4), false));
+    EXPECT_EQ(run(unchecked).drop, RelayDrop::WrongSource);
+    Buffer forged, after_forged;  // a check that fails validates nothing
+    from(forged, "198.18.0.40", 5006, check("gwuf:brws", "not-the-password-at-all!", false));
+    run(forged);
+    from(after_forged, "198.18.0.40", 5006, browser_tx_.protect(rtp(5), false));
+    EXPECT_EQ(run(after_forged).drop, RelayDrop::WrongSource);
+    Buffer other_port;  // the pair is the transport address, port included
+    from(other_port, "198.18.0.20", 5003, browser_tx_.protect(rtp(6), false));
+    EXPECT_EQ(run(other_port).drop, RelayDrop::WrongSource);
+
+    // An update keeping the ICE session keeps .20 valid.
+    dpif::Command u = ice_cmd_;
+    u.hdr.type = dpif::MsgType::SessionUpdate;
+    u.police_kbps[0] = 200;
+    std::string why;
+    ASSERT_EQ(table_.update(u, why), ResultCode::Ok) << why;
+    Buffer kept;
+    from(kept, "198.18.0.20", 5002, browser_tx_.protect(rtp(7), false));
+    EXPECT_EQ(run(kept).action, Action::ToCore) << relay_drop_name(kept.pkt.drop);
+    EXPECT_EQ(relay_.counters().media_other_pair, 3U);
+
+    // An ICE restart (our new ufrag) forgets every pair of the old session.
+    std::snprintf(u.access.ice_ufrag, sizeof u.access.ice_ufrag, "gwu2");
+    ASSERT_EQ(table_.update(u, why), ResultCode::Ok) << why;
+    Buffer forgotten;
+    from(forgotten, "198.18.0.20", 5002, browser_tx_.protect(rtp(8), false));
+    EXPECT_EQ(run(forgotten).drop, RelayDrop::WrongSource);
+}
+
+// The set is bounded (Session::Ice::kValidSources): a fifth address
+// replaces the oldest.
+TEST_F(IceRelayTest, TheValidPairsKeptAreTheLastFour) {
+    const char* ips[] = {"198.18.0.21", "198.18.0.22", "198.18.0.23", "198.18.0.24", "198.18.0.25"};
+    for (const char* ip : ips) {
+        Buffer c;
+        from(c, ip, 6000, check("gwuf:brws", kPwd, false));
+        ASSERT_EQ(run(c).action, Action::ToAccess);
+    }
+    uint16_t seq = 1;
+    for (const char* ip : ips) {
+        Buffer m;
+        from(m, ip, 6000, browser_tx_.protect(rtp(seq++), false));
+        const bool oldest = std::strcmp(ip, "198.18.0.21") == 0;
+        EXPECT_EQ(run(m).action, oldest ? Action::Drop : Action::ToCore) << ip;
+    }
+    // A check from a known address does not push another out.
+    Buffer again;
+    from(again, "198.18.0.25", 6000, check("gwuf:brws", kPwd, false));
+    run(again);
+    Buffer m22;
+    from(m22, "198.18.0.22", 6000, browser_tx_.protect(rtp(seq++), false));
+    EXPECT_EQ(run(m22).action, Action::ToCore);
+}
+
 // Media inactivity ([dataplane] media_timeout_s): a session that relays
 // nothing either way for the timeout is reported idle once, and active
 // again when media comes back (fake clock; the scan's own slices).
