@@ -1,8 +1,12 @@
 #include "exception_path.hpp"
 
+#include <rte_flow.h>
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+
+#include "session/session_table.hpp"
 
 namespace isthmus::dataplane {
 
@@ -21,11 +25,18 @@ uint16_t find_port(const std::string& device) {
     return id;
 }
 
-// Starts a device with `rx` RX and `tx` TX queues (the TAP: one of each).
+// Starts a device with `rx` RX and `tx` TX queues (the TAP: one of each);
+// `rss_hf` non-zero: spread received frames over the RX queues by RSS on
+// those fields.
 void start_port(uint16_t id, const std::string& device, rte_mempool* pool, uint16_t rx, uint16_t tx,
-                uint64_t tx_offloads = 0) {
+                uint64_t tx_offloads = 0, uint64_t rss_hf = 0) {
     rte_eth_conf conf{};
     conf.txmode.offloads = tx_offloads;
+    if (rss_hf != 0) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_key = nullptr;  // the device's default key
+        conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
+    }
     auto fail = [&](const char* what, int rc) {
         throw std::runtime_error("port \"" + device + "\": " + what + ": " + rte_strerror(-rc));
     };
@@ -48,6 +59,53 @@ void start_port(uint16_t id, const std::string& device, rte_mempool* pool, uint1
     rte_eth_promiscuous_enable(id);
 }
 
+// rte_flow steering: one rule per worker and IP family sending the UDP
+// destination ports it owns (session::owner_port_mask) to its RX queue, so
+// that no frame needs the hand-off. Returns "" when every rule is in place,
+// else why not (the rules made are removed: RSS and the hand-off carry on).
+rte_be16_t be16(uint16_t v) {
+    return static_cast<rte_be16_t>(((v & 0xffU) << 8) | (v >> 8));
+}
+
+std::string steer_by_owner(uint16_t id, uint16_t workers) {
+    const uint16_t mask = session::owner_port_mask(workers);
+    if (mask == 0) return "workers_not_a_power_of_two";
+    for (const bool v6 : {false, true}) {
+        for (uint16_t k = 0; k < workers; ++k) {
+            rte_flow_attr attr{};
+            attr.ingress = 1;
+            rte_flow_item_udp spec{}, match{};
+            spec.hdr.dst_port = be16(session::owner_port_value(k));
+            match.hdr.dst_port = be16(mask);
+            rte_flow_item pattern[4]{};
+            pattern[0].type = RTE_FLOW_ITEM_TYPE_ETH;
+            pattern[1].type = v6 ? RTE_FLOW_ITEM_TYPE_IPV6 : RTE_FLOW_ITEM_TYPE_IPV4;
+            pattern[2].type = RTE_FLOW_ITEM_TYPE_UDP;
+            pattern[2].spec = &spec;
+            pattern[2].mask = &match;
+            pattern[3].type = RTE_FLOW_ITEM_TYPE_END;
+            rte_flow_action_queue queue{};
+            queue.index = k;
+            rte_flow_action actions[2]{};
+            actions[0].type = RTE_FLOW_ACTION_TYPE_QUEUE;
+            actions[0].conf = &queue;
+            actions[1].type = RTE_FLOW_ACTION_TYPE_END;
+            rte_flow_error err{};
+            int rc = rte_flow_validate(id, &attr, pattern, actions, &err);
+            if (rc == 0 && rte_flow_create(id, &attr, pattern, actions, &err) == nullptr)
+                rc = -rte_errno;
+            if (rc != 0) {
+                std::string why = err.message != nullptr ? err.message : rte_strerror(-rc);
+                std::replace(why.begin(), why.end(), ' ', '_');
+                rte_flow_error ignored{};
+                rte_flow_flush(id, &ignored);
+                return why.empty() ? "refused" : why;
+            }
+        }
+    }
+    return {};
+}
+
 }  // namespace
 
 PortPair::PortPair(std::string name, const std::string& device, const std::string& exception,
@@ -66,13 +124,30 @@ PortPair::PortPair(std::string name, const std::string& device, const std::strin
     // As many RX queues as workers where the device has them (RSS, or
     // net_af_packet's fanout), else fewer: the hand-off sorts frames out.
     rx_queues_ = std::max<uint16_t>(1, std::min<uint16_t>(workers, info.max_rx_queues));
+    // Several RX queues: RSS on addresses and UDP ports where the device
+    // hashes them (a NIC left in mq_mode none delivers everything to queue
+    // 0, leaving worker 0 to hand every frame off). RSS knows nothing of
+    // owners: each worker hands on what is not its own (worker.hpp). A
+    // device with several queues and no RSS (net_af_packet's fanout)
+    // spreads them itself.
+    uint64_t rss_hf = 0;
+    if (rx_queues_ > 1) {
+        rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+        rx_spread_ = rss_hf != 0 ? RxSpread::Rss : RxSpread::Device;
+    }
     constexpr uint64_t kCsum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
     tx_csum_offload_ = tx_checksum_offload && (info.tx_offload_capa & kCsum) == kCsum;
     // One more TX queue for the slow path where the device has it; else
     // the slow path sends through worker 0 (slow_path.hpp).
     const uint16_t tx = info.max_tx_queues > workers ? static_cast<uint16_t>(workers + 1) : workers;
     slow_tx_queue_ = tx > workers ? static_cast<int>(workers) : -1;
-    start_port(port_, device, pool, rx_queues_, tx, tx_csum_offload_ ? kCsum : 0);
+    start_port(port_, device, pool, rx_queues_, tx, tx_csum_offload_ ? kCsum : 0, rss_hf);
+    // Each worker's ports to its own queue where the device takes rte_flow
+    // rules (RSS stays for the rest: ICMP, ARP, other UDP).
+    if (rx_queues_ == workers && workers > 1) {
+        steering_note_ = steer_by_owner(port_, workers);
+        if (steering_note_.empty()) rx_spread_ = RxSpread::Flow;
+    }
     start_port(exception_, exception, pool, 1, 1);
     // One link address for the gateway on this port: the kernel behind the
     // TAP answers ARP/ND with the port's MAC, the same one relayed media and
@@ -97,6 +172,10 @@ void PortPair::mac(uint8_t out[6]) const {
 PortPair::~PortPair() {
     // Close, not only stop: closing frees the mbufs still in the queues,
     // which must happen before their mempool goes (found by the hugepage test).
+    if (rx_spread_ == RxSpread::Flow) {
+        rte_flow_error ignored{};
+        rte_flow_flush(port_, &ignored);
+    }
     rte_eth_dev_stop(port_);
     rte_eth_dev_stop(exception_);
     rte_eth_dev_close(port_);

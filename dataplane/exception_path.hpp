@@ -26,6 +26,30 @@ struct PortPairCounters {
 
 using MbufRing = dpif::SpscRing<rte_mbuf*, 1024>;
 
+// How a port's received frames are spread over its RX queues (one per
+// worker where the device has them).
+enum class RxSpread : uint8_t {
+    OneQueue,  // a single RX queue: worker 0 polls it and hands off
+    Rss,       // RSS on IP addresses and UDP ports
+    Device,    // several queues, spread by the device itself (no RSS:
+               // net_af_packet's PACKET_FANOUT)
+    Flow,      // rte_flow rules send each worker's UDP ports to its queue
+               // (RSS for the rest): no hand-off
+};
+constexpr const char* rx_spread_name(RxSpread s) {
+    switch (s) {
+        case RxSpread::Rss:
+            return "rss";
+        case RxSpread::Device:
+            return "device";
+        case RxSpread::Flow:
+            return "flow";
+        case RxSpread::OneQueue:
+            break;
+    }
+    return "one_queue";
+}
+
 class PortPair {
   public:
     // Sets up both devices (mbufs from `pool`) and starts them. Throws
@@ -54,6 +78,10 @@ class PortPair {
     uint16_t port_id() const { return port_; }
     uint16_t exception_id() const { return exception_; }
     uint16_t rx_queues() const { return rx_queues_; }
+    RxSpread rx_spread() const { return rx_spread_; }
+    // Why rte_flow steering is not in place (several queues, not Flow): the
+    // device's or rte_flow's reason, one word; "" otherwise.
+    const std::string& steering_note() const { return steering_note_; }
     // The slow path's own TX queue (index `workers`), or -1 where the device
     // had no queue to spare.
     int slow_tx_queue() const { return slow_tx_queue_; }
@@ -73,6 +101,8 @@ class PortPair {
     uint16_t port_ = 0;
     uint16_t exception_ = 0;
     uint16_t rx_queues_ = 1;
+    RxSpread rx_spread_ = RxSpread::OneQueue;
+    std::string steering_note_;
     int slow_tx_queue_ = -1;
     bool tx_csum_offload_ = false;
     PortPairCounters counters_;

@@ -231,8 +231,13 @@ int main(int argc, char** argv) {
                     pc.checksums == "no-ipv4-udp" ? isthmus::pkt::Checksums::NoUdpOnIpv4
                     : pair->tx_checksum_offload() ? isthmus::pkt::Checksums::Offload
                                                   : isthmus::pkt::Checksums::Software;
-                log.writef(Level::Info, "event=port_ready port=%s rx_queues=%u tx_checksums=%s",
+                const std::string steering = pair->steering_note().empty()
+                                                 ? ""
+                                                 : " no_flow_steering=" + pair->steering_note();
+                log.writef(Level::Info,
+                           "event=port_ready port=%s rx_queues=%u rx_spread=%s%s tx_checksums=%s",
                            pair->name().c_str(), pair->rx_queues(),
+                           isthmus::dataplane::rx_spread_name(pair->rx_spread()), steering.c_str(),
                            ws.ports[side].checksums == isthmus::pkt::Checksums::Offload ? "offload"
                            : ws.ports[side].checksums == isthmus::pkt::Checksums::Software
                                ? "software"

@@ -14,8 +14,8 @@
 // ports (session::owner_of); a frame received by another worker is handed
 // to its owner through an SPSC mbuf ring (handoff_out -> the owner's
 // handoff_in), so single-queue ports and RSS that knows nothing of owners
-// both work. rte_flow steering would make the hand-off idle; no port here
-// offers it (docs/dataplane.md).
+// both work. Where the port took rte_flow rules per owner (PortPair,
+// rx_spread=flow) the hand-off stays idle (docs/dataplane.md).
 //
 // The exception TAPs are the main lcore's (net_tap makes a system call per
 // burst): frames for the kernel go to it through `to_kernel`, and what the

@@ -40,6 +40,18 @@ enum class Side : uint8_t { Access = 0, Core = 1 };
 constexpr uint16_t owner_of(uint16_t local_port, uint16_t workers) {
     return static_cast<uint16_t>((local_port >> 1) % workers);
 }
+// rte_flow steering (docs/dataplane.md, "Ownership and steering"): with a
+// power-of-two number of workers, owner_of is bits 1..log2(N) of the port,
+// so one masked match on the UDP destination port per worker, value
+// owner_port_value(k) under owner_port_mask(N), names exactly worker k's
+// ports. 0: no such mask (one worker, or N not a power of two).
+constexpr uint16_t owner_port_mask(uint16_t workers) {
+    if (workers < 2 || (workers & (workers - 1)) != 0) return 0;
+    return static_cast<uint16_t>((workers - 1) << 1);
+}
+constexpr uint16_t owner_port_value(uint16_t worker) {
+    return static_cast<uint16_t>(worker << 1);
+}
 constexpr Side other(Side s) {
     return s == Side::Access ? Side::Core : Side::Access;
 }

@@ -388,5 +388,27 @@ TEST_F(SessionTableTest, IceCredentialsAreChecked) {
     EXPECT_FALSE(s.ice[0].key.empty());
 }
 
+// rte_flow steering's rules (one masked UDP destination port match per
+// worker) send every port to its owner, and only there, for each
+// power-of-two worker count; other counts have no mask (RSS + hand-off).
+TEST(OwnerSteering, OneMaskedMatchPerWorkerNamesExactlyItsPorts) {
+    for (const uint16_t n : std::initializer_list<uint16_t>{2, 4, 8, 16}) {
+        const uint16_t mask = owner_port_mask(n);
+        ASSERT_NE(mask, 0) << n;
+        for (uint32_t port = 0; port <= 0xffff; ++port) {
+            const auto p = static_cast<uint16_t>(port);
+            unsigned matches = 0;
+            for (uint16_t k = 0; k < n; ++k) {
+                if ((p & mask) != owner_port_value(k)) continue;
+                ++matches;
+                EXPECT_EQ(k, owner_of(p, n)) << "port " << port << ", " << n << " workers";
+            }
+            ASSERT_EQ(matches, 1U) << "port " << port << ", " << n << " workers";
+        }
+    }
+    for (const uint16_t n : std::initializer_list<uint16_t>{1, 3, 5, 6, 7, 12})
+        EXPECT_EQ(owner_port_mask(n), 0) << n;
+}
+
 }  // namespace
 }  // namespace isthmus::session
