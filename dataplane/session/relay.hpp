@@ -121,7 +121,7 @@ struct RelayCounters {
     std::array<uint64_t, ice::kVerdictCount> stun{};    // STUN on ICE legs, by verdict
     uint64_t stun_responses = 0;                        // binding responses sent
     uint64_t ice_selected = 0;                          // pairs nominated (or re-nominated)
-    uint64_t media_other_pair = 0;  // media taken from a valid pair not nominated (Session::Ice)
+    uint64_t media_other_pair = 0;  // let through the source check from a valid pair not nominated
     uint64_t to_slow_path = 0;      // DTLS datagrams for the slow path
     uint64_t held_for_keys = 0;     // SRTP held until a DTLS leg's keys
     uint64_t events_dropped = 0;    // more events than one call holds

@@ -607,13 +607,22 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
         // consent scan, until its next check.
         const bool same_ice =
             leg.ice && std::strcmp(s.ice[i].local_ufrag, plans[i].ice.local_ufrag) == 0;
-        const Session::Ice kept = s.ice[i];
+        // The far end's valid pairs stay valid while neither side restarts
+        // ICE (RFC 8445 9: a new ufrag on either side).
+        const bool same_pairs =
+            same_ice && std::strcmp(s.ice[i].remote_ufrag, plans[i].ice.remote_ufrag) == 0;
+        Endpoint valid[Session::Ice::kValidSources];
+        uint64_t valid_ns[Session::Ice::kValidSources];
+        std::copy(std::begin(s.ice[i].valid), std::end(s.ice[i].valid), std::begin(valid));
+        std::copy(std::begin(s.ice[i].valid_ns), std::end(s.ice[i].valid_ns), std::begin(valid_ns));
+        const uint8_t next_valid = s.ice[i].next_valid;
+        const uint64_t last_check_ns = s.ice[i].last_check_ns;
         s.ice[i] = plans[i].ice;
-        if (same_ice) {  // the far end's valid pairs stay valid in its ICE session
-            std::copy(std::begin(kept.valid), std::end(kept.valid), std::begin(s.ice[i].valid));
-            s.ice[i].next_valid = kept.next_valid;
+        if (same_pairs) {
+            std::copy(std::begin(valid), std::end(valid), std::begin(s.ice[i].valid));
+            std::copy(std::begin(valid_ns), std::end(valid_ns), std::begin(s.ice[i].valid_ns));
+            s.ice[i].next_valid = next_valid;
         }
-        const uint64_t last_check_ns = kept.last_check_ns;
         if (same_ice && old.remote.set() && same_addr(leg.remote, old.remote)) {
             s.ice[i].last_check_ns = last_check_ns;
             leg.consent_lost = old.consent_lost;

@@ -129,14 +129,17 @@ struct alignas(64) Session {
         ice::IntegrityKey key;
         uint64_t last_check_ns = 0;  // last authenticated check from the remote
         // The last kValidSources transport addresses whose checks passed in
-        // this ICE session (RFC 8445 7.3: the far end's valid pairs). A
-        // full agent may send media on any valid pair, and moves to another
-        // before it nominates it (Chrome does, when a better pair succeeds
-        // after the first nomination): media (not DTLS) is accepted from
-        // each of them; it is sent only to the nominated remote. Read only
-        // when a packet's source is not the remote (Relay::process_chunk).
+        // this ICE session (RFC 8445 7.3: the far end's valid pairs), and
+        // when each last did. A full agent may send media on any valid
+        // pair, and moves to another before it nominates it (Chrome does,
+        // when a better pair succeeds after the first nomination): on an
+        // SRTP leg, media (not DTLS) is let through the source check from
+        // each whose last check is under kConsentTimeoutNs old; it is sent
+        // only to the nominated remote. Read only when a packet's source is
+        // not the remote (Relay::process_chunk).
         static constexpr std::size_t kValidSources = 4;
         Endpoint valid[kValidSources];
+        uint64_t valid_ns[kValidSources] = {};
         uint8_t next_valid = 0;  // the entry the next new address replaces
     } ice[2];
     // DTLS-SRTP legs (issue 5): the association's parameters and the two

@@ -105,12 +105,14 @@ rtp_to_bob() {
 # it; the gateway takes media from every valid pair (RFC 8445 12.1). Before
 # it did, an incoming call lost the first second of her media (58-94
 # drops). What is left is a DTLS flight sent before the nomination, which
-# she sends again.
+# she sends again. Whether Chromium moves pairs at all varies from run to
+# run (ice_media_other_pair, printed by dp_figures, is 0 when it does not),
+# so only the drops are checked.
 wrong_before=0
 few_wrong_source() {
   local now
   now=$(counter worker0 drop_wrong_source)
-  check "$1: the gateway took her media from every pair she checked (wrong-source drops +$((${now:-0} - wrong_before)), 10 at most)" \
+  check "$1: at most 10 of her frames dropped as from an unchecked source (+$((${now:-0} - wrong_before)); media from her other valid pairs taken)" \
     eval "[ $((${now:-0} - wrong_before)) -le 10 ]"
   wrong_before=${now:-0}
 }

@@ -228,12 +228,77 @@ TEST_F(IceRelayTest, MediaFromAnotherValidPairIsTakenAndSentOnlyToTheNominatedOn
     EXPECT_EQ(run(kept).action, Action::ToCore) << relay_drop_name(kept.pkt.drop);
     EXPECT_EQ(relay_.counters().media_other_pair, 3U);
 
-    // An ICE restart (our new ufrag) forgets every pair of the old session.
-    std::snprintf(u.access.ice_ufrag, sizeof u.access.ice_ufrag, "gwu2");
+    // An ICE restart by the browser (its new ufrag) forgets every pair of
+    // the old session, and so does one of ours.
+    std::snprintf(u.access.remote_ufrag, sizeof u.access.remote_ufrag, "brw2");
     ASSERT_EQ(table_.update(u, why), ResultCode::Ok) << why;
     Buffer forgotten;
     from(forgotten, "198.18.0.20", 5002, browser_tx_.protect(rtp(8), false));
     EXPECT_EQ(run(forgotten).drop, RelayDrop::WrongSource);
+    Buffer check20b;
+    from(check20b, "198.18.0.20", 5002, check("gwuf:brw2", kPwd, false));
+    ASSERT_EQ(run(check20b).action, Action::ToAccess);
+    Buffer again;
+    from(again, "198.18.0.20", 5002, browser_tx_.protect(rtp(9), false));
+    EXPECT_EQ(run(again).action, Action::ToCore) << relay_drop_name(again.pkt.drop);
+    std::snprintf(u.access.ice_ufrag, sizeof u.access.ice_ufrag, "gwu2");
+    ASSERT_EQ(table_.update(u, why), ResultCode::Ok) << why;
+    Buffer forgotten2;
+    from(forgotten2, "198.18.0.20", 5002, browser_tx_.protect(rtp(10), false));
+    EXPECT_EQ(run(forgotten2).drop, RelayDrop::WrongSource);
+}
+
+// A valid pair's media is taken while its last check is under 30 s old
+// (RFC 7675's window); the next check makes it fresh again.
+TEST_F(IceRelayTest, AValidPairGoesStaleThirtySecondsAfterItsLastCheck) {
+    constexpr uint64_t kSec = 1000000000ULL;
+    relay_.set_now(500 * kSec);
+    Buffer c;
+    from(c, "198.18.0.20", 5002, check("gwuf:brws", kPwd, false));
+    ASSERT_EQ(run(c).action, Action::ToAccess);
+    relay_.set_now(529 * kSec);
+    Buffer fresh;
+    from(fresh, "198.18.0.20", 5002, browser_tx_.protect(rtp(1), false));
+    EXPECT_EQ(run(fresh).action, Action::ToCore) << relay_drop_name(fresh.pkt.drop);
+    relay_.set_now(531 * kSec);
+    Buffer stale;
+    from(stale, "198.18.0.20", 5002, browser_tx_.protect(rtp(2), false));
+    EXPECT_EQ(run(stale).drop, RelayDrop::WrongSource);
+    Buffer c2;
+    from(c2, "198.18.0.20", 5002, check("gwuf:brws", kPwd, false));
+    ASSERT_EQ(run(c2).action, Action::ToAccess);
+    Buffer back;
+    from(back, "198.18.0.20", 5002, browser_tx_.protect(rtp(3), false));
+    EXPECT_EQ(run(back).action, Action::ToCore) << relay_drop_name(back.pkt.drop);
+}
+
+// A plain RTP leg cannot authenticate what it takes: with ICE, it takes
+// media from its nominated remote alone, never from another valid pair.
+TEST_F(IceRelayTest, APlainRtpIceLegTakesNoOtherPair) {
+    dpif::Command c = ice_cmd_;
+    c.hdr.session_id = 8;
+    c.access.security = dpif::LegSecurity::Rtp;
+    c.access.local.port = 44010;
+    c.core.local.port = 54010;
+    c.core.local_rtcp.port = 54011;
+    std::string why;
+    ASSERT_EQ(table_.create(c, why), ResultCode::Ok) << why;
+    ASSERT_TRUE(table_.set_next_hop(8, Side::Core, kImsMac));
+    const auto to_plain = [&](Buffer& b, const char* ip, const Bytes& payload) {
+        frame_into(b, Side::Access, kBrowserMac, kAccessMac, endpoint4(ip, 5000), c.access.local,
+                   payload);
+    };
+    Buffer nominate, other, media_nominated, media_other;
+    to_plain(nominate, "198.18.0.10", check("gwuf:brws", kPwd, true));
+    ASSERT_EQ(run(nominate).action, Action::ToAccess);
+    to_plain(other, "198.18.0.20", check("gwuf:brws", kPwd, false));
+    ASSERT_EQ(run(other).action, Action::ToAccess);
+    to_plain(media_nominated, "198.18.0.10", rtp(1));
+    EXPECT_EQ(run(media_nominated).action, Action::ToCore)
+        << relay_drop_name(media_nominated.pkt.drop);
+    to_plain(media_other, "198.18.0.20", rtp(2));
+    EXPECT_EQ(run(media_other).drop, RelayDrop::WrongSource);
+    EXPECT_EQ(relay_.counters().media_other_pair, 0U);
 }
 
 // The set is bounded (Session::Ice::kValidSources): a fifth address
