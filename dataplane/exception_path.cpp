@@ -1,8 +1,11 @@
 #include "exception_path.hpp"
 
+#include <arpa/inet.h>
 #include <rte_flow.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -27,9 +30,11 @@ uint16_t find_port(const std::string& device) {
 
 // Starts a device with `rx` RX and `tx` TX queues (the TAP: one of each);
 // `rss_hf` non-zero: spread received frames over the RX queues by RSS on
-// those fields.
+// those fields. A device that refuses that configuration is configured
+// again without RSS (some drivers allow RSS only with certain queue
+// counts): `rss_hf` is then set to 0.
 void start_port(uint16_t id, const std::string& device, rte_mempool* pool, uint16_t rx, uint16_t tx,
-                uint64_t tx_offloads = 0, uint64_t rss_hf = 0) {
+                uint64_t tx_offloads, uint64_t& rss_hf) {
     rte_eth_conf conf{};
     conf.txmode.offloads = tx_offloads;
     if (rss_hf != 0) {
@@ -40,7 +45,14 @@ void start_port(uint16_t id, const std::string& device, rte_mempool* pool, uint1
     auto fail = [&](const char* what, int rc) {
         throw std::runtime_error("port \"" + device + "\": " + what + ": " + rte_strerror(-rc));
     };
-    if (int rc = rte_eth_dev_configure(id, rx, tx, &conf); rc != 0) fail("configure", rc);
+    int configured = rte_eth_dev_configure(id, rx, tx, &conf);
+    if (configured != 0 && rss_hf != 0) {
+        rss_hf = 0;
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+        conf.rx_adv_conf.rss_conf = {};
+        configured = rte_eth_dev_configure(id, rx, tx, &conf);
+    }
+    if (configured != 0) fail("configure", configured);
     uint16_t rxd = kRxDesc, txd = kTxDesc;
     if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &rxd, &txd); rc != 0) fail("descriptors", rc);
     const int socket = rte_eth_dev_socket_id(id);
@@ -59,14 +71,20 @@ void start_port(uint16_t id, const std::string& device, rte_mempool* pool, uint1
     rte_eth_promiscuous_enable(id);
 }
 
-// rte_flow steering: one rule per worker and IP family sending the UDP
-// destination ports it owns (session::owner_port_mask) to its RX queue, so
-// that no frame needs the hand-off. Returns "" when every rule is in place,
-// else why not (the rules made are removed: RSS and the hand-off carry on).
-rte_be16_t be16(uint16_t v) {
-    return static_cast<rte_be16_t>(((v & 0xffU) << 8) | (v >> 8));
+// A reason as one log token: letters, digits and '_' only.
+std::string log_token(std::string s) {
+    for (char& c : s)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    return s.empty() ? "refused" : s;
 }
 
+// rte_flow steering: one rule per worker and IP family sending the UDP
+// destination ports it owns (session::owner_port_mask) to its RX queue, so
+// that no frame needs the hand-off (UDP fragments after the first and IPv6
+// with extension headers do not match: RSS and the hand-off take them).
+// Returns "" when every rule is in place, else why not; then every rule of
+// the port is removed (the dataplane makes no other): RSS and the hand-off
+// carry on.
 std::string steer_by_owner(uint16_t id, uint16_t workers) {
     const uint16_t mask = session::owner_port_mask(workers);
     if (mask == 0) return "workers_not_a_power_of_two";
@@ -75,8 +93,8 @@ std::string steer_by_owner(uint16_t id, uint16_t workers) {
             rte_flow_attr attr{};
             attr.ingress = 1;
             rte_flow_item_udp spec{}, match{};
-            spec.hdr.dst_port = be16(session::owner_port_value(k));
-            match.hdr.dst_port = be16(mask);
+            spec.hdr.dst_port = htons(session::owner_port_value(k));
+            match.hdr.dst_port = htons(mask);
             rte_flow_item pattern[4]{};
             pattern[0].type = RTE_FLOW_ITEM_TYPE_ETH;
             pattern[1].type = v6 ? RTE_FLOW_ITEM_TYPE_IPV6 : RTE_FLOW_ITEM_TYPE_IPV4;
@@ -93,13 +111,11 @@ std::string steer_by_owner(uint16_t id, uint16_t workers) {
             rte_flow_error err{};
             int rc = rte_flow_validate(id, &attr, pattern, actions, &err);
             if (rc == 0 && rte_flow_create(id, &attr, pattern, actions, &err) == nullptr)
-                rc = -rte_errno;
+                rc = rte_errno != 0 ? -rte_errno : -EINVAL;
             if (rc != 0) {
-                std::string why = err.message != nullptr ? err.message : rte_strerror(-rc);
-                std::replace(why.begin(), why.end(), ' ', '_');
                 rte_flow_error ignored{};
                 rte_flow_flush(id, &ignored);
-                return why.empty() ? "refused" : why;
+                return log_token(err.message != nullptr ? err.message : rte_strerror(-rc));
             }
         }
     }
@@ -142,13 +158,12 @@ PortPair::PortPair(std::string name, const std::string& device, const std::strin
     const uint16_t tx = info.max_tx_queues > workers ? static_cast<uint16_t>(workers + 1) : workers;
     slow_tx_queue_ = tx > workers ? static_cast<int>(workers) : -1;
     start_port(port_, device, pool, rx_queues_, tx, tx_csum_offload_ ? kCsum : 0, rss_hf);
-    // Each worker's ports to its own queue where the device takes rte_flow
-    // rules (RSS stays for the rest: ICMP, ARP, other UDP).
-    if (rx_queues_ == workers && workers > 1) {
-        steering_note_ = steer_by_owner(port_, workers);
-        if (steering_note_.empty()) rx_spread_ = RxSpread::Flow;
+    if (rx_queues_ > 1 && rss_hf == 0 && rx_spread_ == RxSpread::Rss) {
+        rx_spread_ = RxSpread::Device;
+        steering_note_ = "rss_refused";
     }
-    start_port(exception_, exception, pool, 1, 1);
+    uint64_t no_rss = 0;
+    start_port(exception_, exception, pool, 1, 1, 0, no_rss);
     // One link address for the gateway on this port: the kernel behind the
     // TAP answers ARP/ND with the port's MAC, the same one relayed media and
     // the dataplane's own ARP requests carry, so hosts never learn a second
@@ -160,6 +175,18 @@ PortPair::PortPair(std::string name, const std::string& device, const std::strin
     if (int rc = rte_eth_dev_default_mac_addr_set(exception_, &mac); rc != 0) {
         throw std::runtime_error("exception port \"" + exception +
                                  "\": cannot take the port's MAC address: " + rte_strerror(-rc));
+    }
+    // Last, once nothing here can throw: each worker's ports to its own
+    // queue where the device takes rte_flow rules (RSS stays for the rest:
+    // other protocols, UDP fragments; ARP goes to the device's default queue).
+    if (rx_queues_ == workers && workers > 1) {
+        const std::string why = steer_by_owner(port_, workers);
+        if (why.empty()) {
+            rx_spread_ = RxSpread::Flow;
+            steering_note_.clear();
+        } else if (steering_note_.empty()) {
+            steering_note_ = why;
+        }
     }
 }
 
