@@ -37,6 +37,27 @@ class IceRelayTest : public RelayTest {
         frame_into(b, Side::Access, kBrowserMac, kAccessMac, endpoint4(ip, port),
                    ice_cmd_.access.local, payload);
     }
+    // A check from ip:port answered with a success response.
+    bool checked(const char* ip, uint16_t port, bool nominate = false,
+                 const char* username = "gwuf:brws", const char* pwd = kPwd) {
+        Buffer b;
+        from(b, ip, port, check(username, pwd, nominate));
+        const RelayPacket& p = run(b);
+        if (p.action != Action::ToAccess) return false;
+        ice::Message m;
+        const Sent s = parse_sent(p);
+        return ice::parse_message(s.payload.data(), s.payload.size(), m) == ice::Verdict::Ok &&
+               m.cls == ice::MessageClass::SuccessResponse;
+    }
+    // The browser's SRTP packet `seq` from ip:port: None when relayed to
+    // the core, else why it was dropped.
+    RelayDrop media_from(const char* ip, uint16_t port, uint16_t seq) {
+        Buffer b;
+        from(b, ip, port, browser_tx_.protect(rtp(seq), false));
+        const RelayPacket& p = run(b);
+        if (p.action == Action::ToCore) return RelayDrop::None;
+        return p.action == Action::Drop ? p.drop : RelayDrop::Malformed;
+    }
     dpif::Command ice_cmd_{};
 };
 
@@ -176,46 +197,33 @@ TEST_F(IceRelayTest, AnUpdateKeepingTheIceSessionKeepsConsent) {
 // check passed in this ICE session is taken, before a nomination too; DTLS
 // is not, nor media from an address never checked or checked with a wrong
 // password; what goes to the browser stays on the nominated pair. An ICE
-// restart forgets them, an update keeping the ICE session keeps them.
+// restart of either side forgets them, an update keeping the ICE session
+// keeps them.
 TEST_F(IceRelayTest, MediaFromAnotherValidPairIsTakenAndSentOnlyToTheNominatedOne) {
-    Buffer check20;  // a valid pair before any nomination: its media is taken
-    from(check20, "198.18.0.20", 5002, check("gwuf:brws", kPwd, false));
-    ASSERT_EQ(run(check20).action, Action::ToAccess);
-    Buffer early;
-    from(early, "198.18.0.20", 5002, browser_tx_.protect(rtp(1), false));
-    EXPECT_EQ(run(early).action, Action::ToCore) << relay_drop_name(early.pkt.drop);
+    ASSERT_TRUE(checked("198.18.0.20", 5002));  // valid before any nomination
+    EXPECT_EQ(media_from("198.18.0.20", 5002, 1), RelayDrop::None);
     EXPECT_EQ(relay_.counters().media_other_pair, 1U);
 
-    Buffer nominate;  // .10 is nominated; .20 stays valid
-    from(nominate, "198.18.0.10", 5000, check("gwuf:brws", kPwd, true));
-    ASSERT_EQ(run(nominate).action, Action::ToAccess);
-    Buffer moved;
-    from(moved, "198.18.0.20", 5002, browser_tx_.protect(rtp(2), false));
-    EXPECT_EQ(run(moved).action, Action::ToCore) << relay_drop_name(moved.pkt.drop);
+    ASSERT_TRUE(checked("198.18.0.10", 5000, true));  // .10 nominated; .20 stays valid
+    EXPECT_EQ(media_from("198.18.0.20", 5002, 2), RelayDrop::None);
     Buffer toward;  // the browser's media goes to the nominated pair only
     frame_into(toward, Side::Core, kImsMac, kCoreMac, ice_cmd_.core.remote, ice_cmd_.core.local,
                rtp(3));
     ASSERT_EQ(run(toward).action, Action::ToAccess);
     EXPECT_TRUE(is_endpoint(parse_sent(toward.pkt).f, false, endpoint4("198.18.0.10", 5000)));
 
-    Buffer dtls;  // DTLS only from the nominated remote
-    Bytes hello(60, 0);
+    Bytes hello(60, 0);  // DTLS only from the nominated remote
     hello[0] = 22;
     hello[1] = 0xfe;
     hello[2] = 0xfd;
+    Buffer dtls;
     from(dtls, "198.18.0.20", 5002, hello);
     EXPECT_EQ(run(dtls).drop, RelayDrop::WrongSource);
-    Buffer unchecked;
-    from(unchecked, "198.18.0.30", 5004, browser_tx_.protect(rtp(4), false));
-    EXPECT_EQ(run(unchecked).drop, RelayDrop::WrongSource);
-    Buffer forged, after_forged;  // a check that fails validates nothing
-    from(forged, "198.18.0.40", 5006, check("gwuf:brws", "not-the-password-at-all!", false));
-    run(forged);
-    from(after_forged, "198.18.0.40", 5006, browser_tx_.protect(rtp(5), false));
-    EXPECT_EQ(run(after_forged).drop, RelayDrop::WrongSource);
-    Buffer other_port;  // the pair is the transport address, port included
-    from(other_port, "198.18.0.20", 5003, browser_tx_.protect(rtp(6), false));
-    EXPECT_EQ(run(other_port).drop, RelayDrop::WrongSource);
+    EXPECT_EQ(media_from("198.18.0.30", 5004, 4), RelayDrop::WrongSource);  // never checked
+    EXPECT_FALSE(checked("198.18.0.40", 5006, false, "gwuf:brws", "not-the-password-at-all!"));
+    EXPECT_EQ(media_from("198.18.0.40", 5006, 5), RelayDrop::WrongSource);
+    // The pair is the transport address, port included.
+    EXPECT_EQ(media_from("198.18.0.20", 5003, 6), RelayDrop::WrongSource);
 
     // An update keeping the ICE session keeps .20 valid.
     dpif::Command u = ice_cmd_;
@@ -223,29 +231,19 @@ TEST_F(IceRelayTest, MediaFromAnotherValidPairIsTakenAndSentOnlyToTheNominatedOn
     u.police_kbps[0] = 200;
     std::string why;
     ASSERT_EQ(table_.update(u, why), ResultCode::Ok) << why;
-    Buffer kept;
-    from(kept, "198.18.0.20", 5002, browser_tx_.protect(rtp(7), false));
-    EXPECT_EQ(run(kept).action, Action::ToCore) << relay_drop_name(kept.pkt.drop);
+    EXPECT_EQ(media_from("198.18.0.20", 5002, 7), RelayDrop::None);
     EXPECT_EQ(relay_.counters().media_other_pair, 3U);
 
     // An ICE restart by the browser (its new ufrag) forgets every pair of
     // the old session, and so does one of ours.
     std::snprintf(u.access.remote_ufrag, sizeof u.access.remote_ufrag, "brw2");
     ASSERT_EQ(table_.update(u, why), ResultCode::Ok) << why;
-    Buffer forgotten;
-    from(forgotten, "198.18.0.20", 5002, browser_tx_.protect(rtp(8), false));
-    EXPECT_EQ(run(forgotten).drop, RelayDrop::WrongSource);
-    Buffer check20b;
-    from(check20b, "198.18.0.20", 5002, check("gwuf:brw2", kPwd, false));
-    ASSERT_EQ(run(check20b).action, Action::ToAccess);
-    Buffer again;
-    from(again, "198.18.0.20", 5002, browser_tx_.protect(rtp(9), false));
-    EXPECT_EQ(run(again).action, Action::ToCore) << relay_drop_name(again.pkt.drop);
+    EXPECT_EQ(media_from("198.18.0.20", 5002, 8), RelayDrop::WrongSource);
+    ASSERT_TRUE(checked("198.18.0.20", 5002, false, "gwuf:brw2"));
+    EXPECT_EQ(media_from("198.18.0.20", 5002, 9), RelayDrop::None);
     std::snprintf(u.access.ice_ufrag, sizeof u.access.ice_ufrag, "gwu2");
     ASSERT_EQ(table_.update(u, why), ResultCode::Ok) << why;
-    Buffer forgotten2;
-    from(forgotten2, "198.18.0.20", 5002, browser_tx_.protect(rtp(10), false));
-    EXPECT_EQ(run(forgotten2).drop, RelayDrop::WrongSource);
+    EXPECT_EQ(media_from("198.18.0.20", 5002, 10), RelayDrop::WrongSource);
 }
 
 // A valid pair's media is taken while its last check is under 30 s old
@@ -253,23 +251,13 @@ TEST_F(IceRelayTest, MediaFromAnotherValidPairIsTakenAndSentOnlyToTheNominatedOn
 TEST_F(IceRelayTest, AValidPairGoesStaleThirtySecondsAfterItsLastCheck) {
     constexpr uint64_t kSec = 1000000000ULL;
     relay_.set_now(500 * kSec);
-    Buffer c;
-    from(c, "198.18.0.20", 5002, check("gwuf:brws", kPwd, false));
-    ASSERT_EQ(run(c).action, Action::ToAccess);
+    ASSERT_TRUE(checked("198.18.0.20", 5002));
     relay_.set_now(529 * kSec);
-    Buffer fresh;
-    from(fresh, "198.18.0.20", 5002, browser_tx_.protect(rtp(1), false));
-    EXPECT_EQ(run(fresh).action, Action::ToCore) << relay_drop_name(fresh.pkt.drop);
+    EXPECT_EQ(media_from("198.18.0.20", 5002, 1), RelayDrop::None);
     relay_.set_now(531 * kSec);
-    Buffer stale;
-    from(stale, "198.18.0.20", 5002, browser_tx_.protect(rtp(2), false));
-    EXPECT_EQ(run(stale).drop, RelayDrop::WrongSource);
-    Buffer c2;
-    from(c2, "198.18.0.20", 5002, check("gwuf:brws", kPwd, false));
-    ASSERT_EQ(run(c2).action, Action::ToAccess);
-    Buffer back;
-    from(back, "198.18.0.20", 5002, browser_tx_.protect(rtp(3), false));
-    EXPECT_EQ(run(back).action, Action::ToCore) << relay_drop_name(back.pkt.drop);
+    EXPECT_EQ(media_from("198.18.0.20", 5002, 2), RelayDrop::WrongSource);
+    ASSERT_TRUE(checked("198.18.0.20", 5002));
+    EXPECT_EQ(media_from("198.18.0.20", 5002, 3), RelayDrop::None);
 }
 
 // A plain RTP leg cannot authenticate what it takes: with ICE, it takes
@@ -284,20 +272,17 @@ TEST_F(IceRelayTest, APlainRtpIceLegTakesNoOtherPair) {
     std::string why;
     ASSERT_EQ(table_.create(c, why), ResultCode::Ok) << why;
     ASSERT_TRUE(table_.set_next_hop(8, Side::Core, kImsMac));
-    const auto to_plain = [&](Buffer& b, const char* ip, const Bytes& payload) {
+    const auto to_plain = [&](const char* ip, const Bytes& payload) {
+        Buffer b;
         frame_into(b, Side::Access, kBrowserMac, kAccessMac, endpoint4(ip, 5000), c.access.local,
                    payload);
+        const RelayPacket& p = run(b);
+        return p.action == Action::Drop ? p.drop : RelayDrop::None;
     };
-    Buffer nominate, other, media_nominated, media_other;
-    to_plain(nominate, "198.18.0.10", check("gwuf:brws", kPwd, true));
-    ASSERT_EQ(run(nominate).action, Action::ToAccess);
-    to_plain(other, "198.18.0.20", check("gwuf:brws", kPwd, false));
-    ASSERT_EQ(run(other).action, Action::ToAccess);
-    to_plain(media_nominated, "198.18.0.10", rtp(1));
-    EXPECT_EQ(run(media_nominated).action, Action::ToCore)
-        << relay_drop_name(media_nominated.pkt.drop);
-    to_plain(media_other, "198.18.0.20", rtp(2));
-    EXPECT_EQ(run(media_other).drop, RelayDrop::WrongSource);
+    ASSERT_EQ(to_plain("198.18.0.10", check("gwuf:brws", kPwd, true)), RelayDrop::None);
+    ASSERT_EQ(to_plain("198.18.0.20", check("gwuf:brws", kPwd, false)), RelayDrop::None);
+    EXPECT_EQ(to_plain("198.18.0.10", rtp(1)), RelayDrop::None);
+    EXPECT_EQ(to_plain("198.18.0.20", rtp(2)), RelayDrop::WrongSource);
     EXPECT_EQ(relay_.counters().media_other_pair, 0U);
 }
 
@@ -305,25 +290,17 @@ TEST_F(IceRelayTest, APlainRtpIceLegTakesNoOtherPair) {
 // replaces the oldest.
 TEST_F(IceRelayTest, TheValidPairsKeptAreTheLastFour) {
     const char* ips[] = {"198.18.0.21", "198.18.0.22", "198.18.0.23", "198.18.0.24", "198.18.0.25"};
-    for (const char* ip : ips) {
-        Buffer c;
-        from(c, ip, 6000, check("gwuf:brws", kPwd, false));
-        ASSERT_EQ(run(c).action, Action::ToAccess);
-    }
+    for (const char* ip : ips)
+        ASSERT_TRUE(checked(ip, 6000)) << ip;
     uint16_t seq = 1;
     for (const char* ip : ips) {
-        Buffer m;
-        from(m, ip, 6000, browser_tx_.protect(rtp(seq++), false));
         const bool oldest = std::strcmp(ip, "198.18.0.21") == 0;
-        EXPECT_EQ(run(m).action, oldest ? Action::Drop : Action::ToCore) << ip;
+        EXPECT_EQ(media_from(ip, 6000, seq++), oldest ? RelayDrop::WrongSource : RelayDrop::None)
+            << ip;
     }
     // A check from a known address does not push another out.
-    Buffer again;
-    from(again, "198.18.0.25", 6000, check("gwuf:brws", kPwd, false));
-    run(again);
-    Buffer m22;
-    from(m22, "198.18.0.22", 6000, browser_tx_.protect(rtp(seq++), false));
-    EXPECT_EQ(run(m22).action, Action::ToCore);
+    ASSERT_TRUE(checked("198.18.0.25", 6000));
+    EXPECT_EQ(media_from("198.18.0.22", 6000, seq++), RelayDrop::None);
 }
 
 // Media inactivity ([dataplane] media_timeout_s): a session that relays
