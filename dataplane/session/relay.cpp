@@ -83,29 +83,29 @@ void learn_endpoint(Endpoint& e, const pkt::Frame& f) {
 }
 
 // The entry of Session::Ice::valid that is f's source, or kValidSources.
-std::size_t valid_pair_of(const Session::Ice& ic, const pkt::Frame& f) {
+std::size_t valid_pair_of(const Session::Ice::ValidPairs& v, const pkt::Frame& f) {
     for (std::size_t k = 0; k < Session::Ice::kValidSources; ++k)
-        if (ic.valid[k].set() && source_is(f, ic.valid[k])) return k;
+        if (v.addr[k].set() && source_is(f, v.addr[k])) return k;
     return Session::Ice::kValidSources;
 }
 
 // Whether f comes from one of the leg's valid pairs whose last check is
 // fresh (RFC 7675's 30 s).
-bool from_valid_pair(const Session::Ice& ic, const pkt::Frame& f, uint64_t now_ns) {
-    const std::size_t k = valid_pair_of(ic, f);
-    return k < Session::Ice::kValidSources && now_ns - ic.valid_ns[k] <= kConsentTimeoutNs;
+bool from_valid_pair(const Session::Ice::ValidPairs& v, const pkt::Frame& f, uint64_t now_ns) {
+    const std::size_t k = valid_pair_of(v, f);
+    return k < Session::Ice::kValidSources && now_ns - v.last_check_ns[k] <= kConsentTimeoutNs;
 }
 
 // Remembers f's source as a valid pair's (a check from it passed now),
 // replacing the oldest entry when all are taken.
-void remember_valid_pair(Session::Ice& ic, const pkt::Frame& f, uint64_t now_ns) {
-    std::size_t k = valid_pair_of(ic, f);
+void remember_valid_pair(Session::Ice::ValidPairs& v, const pkt::Frame& f, uint64_t now_ns) {
+    std::size_t k = valid_pair_of(v, f);
     if (k == Session::Ice::kValidSources) {
-        k = ic.next_valid;
-        learn_endpoint(ic.valid[k], f);
-        ic.next_valid = static_cast<uint8_t>((k + 1) % Session::Ice::kValidSources);
+        k = v.next;
+        learn_endpoint(v.addr[k], f);
+        v.next = static_cast<uint8_t>((k + 1) % Session::Ice::kValidSources);
     }
-    ic.valid_ns[k] = now_ns;
+    v.last_check_ns[k] = now_ns;
 }
 
 }  // namespace
@@ -138,7 +138,8 @@ void Relay::answer_stun(RelayPacket& p, const pkt::Frame& f, const FlowRef& ref)
                                                      static_cast<std::size_t>(buf_end - payload));
     ++counters_.stun[static_cast<std::size_t>(r.verdict)];
     Session::Ice& consent = s.ice[side];
-    if (r.verdict == ice::Verdict::Ok && !ref.rtcp_port) remember_valid_pair(consent, f, now_ns_);
+    if (r.verdict == ice::Verdict::Ok && !ref.rtcp_port)
+        remember_valid_pair(consent.valid, f, now_ns_);
     if (r.authenticated && leg.remote.set() && source_is(f, leg.remote)) {
         // RFC 7675: a valid check from the remote renews consent.
         consent.last_check_ns = now_ns_;
@@ -339,8 +340,8 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
             // from the nominated one; nothing of a plain RTP leg.
             if (!leg.ice || ref.rtcp_port || kind == pkt::Demux::Dtls ||
                 leg.security == dpif::LegSecurity::Rtp ||
-                !from_valid_pair(table_.at(ref.slot).ice[static_cast<std::size_t>(ref.side)], f,
-                                 now_ns_)) {
+                !from_valid_pair(table_.at(ref.slot).ice[static_cast<std::size_t>(ref.side)].valid,
+                                 f, now_ns_)) {
                 drop(i, RelayDrop::WrongSource);
                 continue;
             }

@@ -611,18 +611,10 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
         // ICE (RFC 8445 9: a new ufrag on either side).
         const bool same_pairs =
             same_ice && std::strcmp(s.ice[i].remote_ufrag, plans[i].ice.remote_ufrag) == 0;
-        Endpoint valid[Session::Ice::kValidSources];
-        uint64_t valid_ns[Session::Ice::kValidSources];
-        std::copy(std::begin(s.ice[i].valid), std::end(s.ice[i].valid), std::begin(valid));
-        std::copy(std::begin(s.ice[i].valid_ns), std::end(s.ice[i].valid_ns), std::begin(valid_ns));
-        const uint8_t next_valid = s.ice[i].next_valid;
+        const Session::Ice::ValidPairs valid = s.ice[i].valid;
         const uint64_t last_check_ns = s.ice[i].last_check_ns;
         s.ice[i] = plans[i].ice;
-        if (same_pairs) {
-            std::copy(std::begin(valid), std::end(valid), std::begin(s.ice[i].valid));
-            std::copy(std::begin(valid_ns), std::end(valid_ns), std::begin(s.ice[i].valid_ns));
-            s.ice[i].next_valid = next_valid;
-        }
+        if (same_pairs) s.ice[i].valid = valid;
         if (same_ice && old.remote.set() && same_addr(leg.remote, old.remote)) {
             s.ice[i].last_check_ns = last_check_ns;
             leg.consent_lost = old.consent_lost;

@@ -138,9 +138,11 @@ struct alignas(64) Session {
         // only to the nominated remote. Read only when a packet's source is
         // not the remote (Relay::process_chunk).
         static constexpr std::size_t kValidSources = 4;
-        Endpoint valid[kValidSources];
-        uint64_t valid_ns[kValidSources] = {};
-        uint8_t next_valid = 0;  // the entry the next new address replaces
+        struct ValidPairs {
+            Endpoint addr[kValidSources];
+            uint64_t last_check_ns[kValidSources] = {};
+            uint8_t next = 0;  // the entry the next new address replaces
+        } valid;
     } ice[2];
     // DTLS-SRTP legs (issue 5): the association's parameters and the two
     // contexts reserved for its keys at create (so that a handshake that

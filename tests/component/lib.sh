@@ -60,18 +60,20 @@ wait_udp() {
   return 1
 }
 
-# ns_gateway_toml LCORE_ARGS ACC_DEVICE ACC_DEVARGS CORE_DEVICE CORE_DEVARGS: the
-# dataplane's configuration for the two-veth topology on stdout (LCORE_ARGS as
-# TOML list items, e.g. "\"-l\", \"0,1\""; uses $region, $prefix, $tap_acc, $tap_core).
+# ns_gateway_toml LCORE_ARGS ACC_DEVICE ACC_DEVARGS CORE_DEVICE CORE_DEVARGS [KEYS]:
+# the dataplane's configuration for the two-veth topology on stdout (LCORE_ARGS
+# as TOML list items, e.g. "\"-l\", \"0,1\""; empty DEVARGS: none; KEYS: more
+# [dataplane] lines, e.g. "workers = 2"; uses $region, $prefix, $tap_acc, $tap_core).
 ns_gateway_toml() {
   cat <<TOML
 [dataplane]
 region = "$region"
 eal = [$1, "--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--no-telemetry",
        "--file-prefix", "$prefix",
-       "--vdev", "$2,$3", "--vdev", "net_tap0,iface=$tap_acc",
-       "--vdev", "$4,$5", "--vdev", "net_tap1,iface=$tap_core"]
+       "--vdev", "$2${3:+,$3}", "--vdev", "net_tap0,iface=$tap_acc",
+       "--vdev", "$4${5:+,$5}", "--vdev", "net_tap1,iface=$tap_core"]
 heartbeat_ms = 20
+${6:-}
 [[dataplane.port]]
 name = "access"
 device = "$2"

@@ -36,33 +36,17 @@ ip -n "$ns" link add "rsa$S" type veth peer name "rsb$S" || exit 1
 ip -n "$ns" link set "rsa$S" up
 ip -n "$ns" link set "rsb$S" up
 
-# run NAME ACCESS_VDEV CORE_VDEV: the dataplane with two workers on those
-# devices (named net_x0 / net_x1 in their vdev strings), its log in $tmp/NAME.log.
+# run NAME ACCESS_DEVICE ACCESS_ARGS CORE_DEVICE CORE_ARGS: the dataplane
+# with two workers on those devices, its log in $tmp/NAME.log.
+region=/isthmus-rs-$S prefix=isthrs$S tap_acc=rst0$S tap_core=rst1$S
 run() {
-  local name=$1 access=$2 core=$3 a_dev c_dev
-  a_dev=${access%%,*} c_dev=${core%%,*}
-  cat > "$tmp/$name.toml" <<TOML
-[dataplane]
-region = "/isthmus-rs-$S"
-eal = ["--lcores", "0@0,1@$((1 % $(nproc))),2@$((2 % $(nproc)))", "--no-huge", "--no-pci",
-       "-m", "512", "--no-shconf", "--no-telemetry", "--file-prefix", "isthrs$S",
-       "--vdev", "$access", "--vdev", "net_tap0,iface=rst0$S",
-       "--vdev", "$core", "--vdev", "net_tap1,iface=rst1$S"]
-workers = 2
-sessions_per_worker = 256
-heartbeat_ms = 20
-[[dataplane.port]]
-name = "access"
-device = "$a_dev"
-exception = "net_tap0"
-[[dataplane.port]]
-name = "core"
-device = "$c_dev"
-exception = "net_tap1"
-TOML
+  local name=$1
+  ns_gateway_toml "\"--lcores\", \"0@0,1@$((1 % $(nproc))),2@$((2 % $(nproc)))\"" \
+    "$2" "$3" "$4" "$5" "workers = 2
+sessions_per_worker = 256" > "$tmp/$name.toml"
   ip netns exec "$ns" "$dp" --config "$tmp/$name.toml" > "$tmp/$name.log" 2>&1 &
   pid=$!
-  check "$name: the dataplane runs with two workers" wait_running "$ctl" "/isthmus-rs-$S"
+  check "$name: the dataplane runs with two workers" wait_running "$ctl" "$region"
   kill -TERM "$pid"
   wait "$pid"
   local rc=$?
@@ -74,7 +58,7 @@ ready() {  # NAME PORT QUEUES SPREAD
   grep -q "event=port_ready port=$2 rx_queues=$3 rx_spread=$4 " "$tmp/$1.log"
 }
 
-run null net_null0 net_null1
+run null net_null0 "" net_null1 ""
 check "null: access port, two RX queues spread by RSS" ready null access 2 rss
 check "null: core port, two RX queues spread by RSS" ready null core 2 rss
 # The dataplane tries rte_flow rules per owner first (two workers: a power
@@ -82,11 +66,11 @@ check "null: core port, two RX queues spread by RSS" ready null core 2 rss
 check "null: no rte_flow on net_null: the reason is logged, RSS kept" \
   grep -q "event=port_ready port=access rx_queues=2 rx_spread=rss no_flow_steering=[A-Za-z_]" "$tmp/null.log"
 
-run af_packet "net_af_packet0,iface=rsa$S,qpairs=2" "net_af_packet1,iface=rsb$S,qpairs=2"
+run af_packet net_af_packet0 "iface=rsa$S,qpairs=2" net_af_packet1 "iface=rsb$S,qpairs=2"
 check "af_packet: two RX queues spread by the kernel's fanout, no RSS" ready af_packet access 2 device
 check "af_packet: the core port likewise" ready af_packet core 2 device
 
-run pcap "net_pcap0,rx_iface=rsa$S,tx_iface=rsa$S,tx_iface=rsa$S" "net_null1"
+run pcap net_pcap0 "rx_iface=rsa$S,tx_iface=rsa$S,tx_iface=rsa$S" net_null1 ""
 check "pcap: one RX queue on the pcap port (worker 0 hands off)" ready pcap access 1 one_queue
 check "pcap: RSS on the other port" ready pcap core 2 rss
 
