@@ -283,13 +283,23 @@ void Worker::handle(const WorkerMsg& m) {
     switch (cmd.hdr.type) {
         case MsgType::SessionCreate: {
             const ResultCode rc = table_.create(cmd, detail);
-            if (rc == ResultCode::Ok && cmd.stamp_ns != 0) count_program_latency(cmd.stamp_ns);
+            // (A session awaiting the browser's answer is timed when that
+            // answer's update completes it.)
+            if (rc == ResultCode::Ok && cmd.stamp_ns != 0 &&
+                !table_.awaits_answer(cmd.hdr.session_id))
+                count_program_latency(cmd.stamp_ns);
             answer(cmd, rc, detail);
             if (rc == ResultCode::Ok) tell_slow_path(cmd.hdr.session_id, before);
             return;
         }
         case MsgType::SessionUpdate: {
+            // The browser's answer completing a leg that awaited it: the
+            // answer-to-forwarding time, as a create's.
+            const bool completes = table_.awaits_answer(cmd.hdr.session_id);
             const ResultCode rc = table_.update(cmd, detail);
+            if (rc == ResultCode::Ok && completes && cmd.stamp_ns != 0 &&
+                !table_.awaits_answer(cmd.hdr.session_id))
+                count_program_latency(cmd.stamp_ns);
             answer(cmd, rc, detail);
             if (rc == ResultCode::Ok) tell_slow_path(cmd.hdr.session_id, before);
             return;

@@ -350,6 +350,12 @@ void Relay::process_chunk(std::span<RelayPacket> pkts) {
         const bool dtls_leg = leg.security == dpif::LegSecurity::DtlsSrtp ||
                               leg.security == dpif::LegSecurity::DtlsSctp;
         if (kind == pkt::Demux::Dtls && dtls_leg) {
+            // A leg awaiting the browser's answer has no association yet
+            // (the browser sends its flight again).
+            if (!table_.at(ref.slot).dtls[static_cast<std::size_t>(ref.side)].on) {
+                drop(i, RelayDrop::NotKeyed);
+                continue;
+            }
             // RFC 7983 / RFC 5764 5.1.2: from the leg's verified remote only.
             p.action = Action::ToSlowPath;
             p.slot = ref.slot;

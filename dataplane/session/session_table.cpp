@@ -52,6 +52,9 @@ struct SessionTable::LegPlan {
     dpif::SrtpKeys tx{};
     Session::Ice ice{};
     Session::Dtls dtls{};  // on, active, fingerprint (serial and contexts: install)
+    // An access leg awaiting the browser's answer (dpif LegSpec): ICE
+    // only; its security's DTLS starts with the update that completes it.
+    bool awaiting = false;
 };
 
 namespace {
@@ -167,6 +170,16 @@ bool SessionTable::plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan,
     leg.remote_rtcp = to_endpoint(spec.remote_rtcp);
     leg.rtcp_mux = spec.rtcp_mux != 0;
     leg.security = spec.security;
+    if (spec.awaiting_answer > 1) {
+        detail = where + ".awaiting_answer: 0 or 1";
+        return false;
+    }
+    plan.awaiting = spec.awaiting_answer != 0;
+    if (plan.awaiting && (side != Side::Access || spec.security == LegSecurity::Rtp ||
+                          spec.security == LegSecurity::Sdes)) {
+        detail = where + ".awaiting_answer: only an access leg with a DTLS security awaits one";
+        return false;
+    }
     // ICE-lite (RFC 8445 5.3: ufrag 4..256, pwd 22..256 ice-chars; the
     // dpif carries up to 31 and 63).
     const std::string_view ufrag(spec.ice_ufrag, strnlen(spec.ice_ufrag, sizeof spec.ice_ufrag));
@@ -274,6 +287,18 @@ bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
         return plan_leg(cmd.core, Side::Core, plans[1], detail);
     }
     if (!plan_leg(cmd.access, Side::Access, plans[0], detail)) return false;
+    if (plans[0].awaiting) {
+        // The IMS side is not programmed before the browser answered.
+        if (transport != 0) {
+            detail = "bundle: a leg awaiting the answer is not bundled yet";
+            return false;
+        }
+        if (cmd.core.local.family != 0 || cmd.core.remote.family != 0 ||
+            cmd.core.local_rtcp.family != 0 || cmd.core.remote_rtcp.family != 0) {
+            detail = "core: unset while the access leg awaits the answer";
+            return false;
+        }
+    }
     if (transport != 0 && cmd.access.security == LegSecurity::DtlsSctp) {
         detail =
             "bundle: a data channel alone cannot carry a BUNDLE transport (DtlsSrtpSctp carries "
@@ -289,6 +314,10 @@ bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
         plans[0].dtls.sctp = d;
         if (plans[0].dtls.sctp.local_sctp_port == 0) plans[0].dtls.sctp.local_sctp_port = 5000;
         if (plans[0].dtls.sctp.remote_sctp_port == 0) plans[0].dtls.sctp.remote_sctp_port = 5000;
+    }
+    if (plans[0].awaiting) {
+        plans[1] = LegPlan{};
+        return true;
     }
     if (cmd.access.security == LegSecurity::DtlsSctp) {
         // A data channel's session: its far side is the slow path's (MSRP
@@ -335,6 +364,19 @@ bool SessionTable::check_security(const Leg& leg, const dpif::LegSpec& spec, Leg
                 return false;
             }
             static constexpr uint8_t kZero[32] = {};
+            if (plan.awaiting) {
+                // ICE only until the answer: no association yet.
+                if (std::memcmp(spec.remote_fingerprint, kZero, sizeof kZero) != 0 ||
+                    spec.remote_ufrag[0] != '\0' || leg.remote.set()) {
+                    detail = where +
+                             ": a leg awaiting the answer has no remote_fingerprint, "
+                             "remote_ufrag or remote yet";
+                    return false;
+                }
+                if (plan.leg.security == LegSecurity::DtlsSrtpSctp)
+                    plan.leg.security = LegSecurity::DtlsSrtp;
+                break;
+            }
             if (std::memcmp(spec.remote_fingerprint, kZero, sizeof kZero) == 0) {
                 detail = where + ".remote_fingerprint: the peer's SHA-256 fingerprint is required";
                 return false;
@@ -474,6 +516,7 @@ dpif::ResultCode SessionTable::create(const dpif::Command& cmd, std::string& det
     }
     s.id = id;
     s.generation = cmd.hdr.generation;
+    s.awaiting_answer = plans[0].awaiting;
     set_policing(s, cmd);
     attach_bundle(slot, bundle, cmd.bundle);
     for (int i = 0; i < 2; ++i) {
@@ -609,8 +652,11 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
             leg.ice && std::strcmp(s.ice[i].local_ufrag, plans[i].ice.local_ufrag) == 0;
         // The far end's valid pairs stay valid while neither side restarts
         // ICE (RFC 8445 9: a new ufrag on either side).
+        // (A leg awaiting the answer took checks with any remote ufrag:
+        // the browser's, which the answer now names.)
         const bool same_pairs =
-            same_ice && std::strcmp(s.ice[i].remote_ufrag, plans[i].ice.remote_ufrag) == 0;
+            same_ice && (std::strcmp(s.ice[i].remote_ufrag, plans[i].ice.remote_ufrag) == 0 ||
+                         (i == 0 && s.awaiting_answer));
         const Session::Ice::ValidPairs valid = s.ice[i].valid;
         const uint64_t last_check_ns = s.ice[i].last_check_ns;
         s.ice[i] = plans[i].ice;
@@ -651,6 +697,7 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
         }
     }
     s.generation = cmd.hdr.generation;
+    s.awaiting_answer = plans[0].awaiting;
     set_policing(s, cmd);
     attach_bundle(slot, bundle, cmd.bundle);
     for (int i = 0; i < 2; ++i) {

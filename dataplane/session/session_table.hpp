@@ -175,6 +175,9 @@ struct alignas(64) Session {
     uint64_t idle_mark = 0;
     uint64_t idle_since_ns = 0;
     bool idle_reported = false;
+    // Its access leg awaits the browser's answer (dpif
+    // LegSpec::awaiting_answer): ICE only, no core leg yet.
+    bool awaiting_answer = false;
     // BUNDLE: the group this session's m= line is in (SessionTable::group),
     // and its index there; kNoGroup: not bundled.
     uint32_t bundle_group = UINT32_MAX;
@@ -279,6 +282,12 @@ class SessionTable {
     // wiped and its media dropped until a new association. False when the
     // serial is not the leg's.
     bool withdraw_dtls_keys(uint64_t id, Side side, uint32_t serial);
+
+    // A live session whose access leg awaits the browser's answer.
+    bool awaits_answer(uint64_t id) const {
+        const uint32_t slot = slot_of(id);
+        return slot != kNoSlot && sessions_[slot].awaiting_answer;
+    }
 
     // The slot of a live session id, or kNoSlot.
     static constexpr uint32_t kNoSlot = UINT32_MAX;

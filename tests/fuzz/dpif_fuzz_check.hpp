@@ -48,8 +48,8 @@
 // empty and take exactly as many SDES and plain sessions as they have
 // contexts and slots (nothing leaked).
 //
-// Bits of the access leg's padding octet (LegSpec::reserved, which the
-// dataplane ignores) let the input do what the slow path would after a handshake:
+// Bits of a padding octet (BundleSpec::reserved[0], which the dataplane
+// ignores) let the input do what the slow path would after a handshake:
 // bit 0 installs DTLS-SRTP keys on the DTLS legs of a session the command
 // created or updated.
 //
@@ -85,7 +85,7 @@ using session::SessionTable;
 inline constexpr uint16_t kWorkers = 2;
 inline constexpr session::TableLimits kLimits{4, 8};
 inline constexpr std::size_t kMaxCommands = 8;
-inline constexpr uint8_t kInstallDtlsKeys = 0x01;  // access.reserved
+inline constexpr uint8_t kInstallDtlsKeys = 0x01;  // bundle.reserved[0]
 
 // --- Commands, for the setup, the seeds and the leak check ---
 
@@ -315,8 +315,14 @@ inline std::string check_table(const SessionTable& t, std::set<uint64_t>& ids) {
                 return who + "a bundled m= line with an access leg of its own";
             const bool sdes = leg.security == dpif::LegSecurity::Sdes;
             const bool dtls = s.dtls[i].on;
-            if (leg.security == dpif::LegSecurity::DtlsSrtp && !dtls)
+            if (leg.security == dpif::LegSecurity::DtlsSrtp && !dtls &&
+                !(side == session::Side::Access && s.awaiting_answer))
                 return who + "a DTLS-SRTP leg without its association";
+            if (s.awaiting_answer && side == session::Side::Access &&
+                (dtls || leg.rx != nullptr || leg.remote_rtcp.set() || !leg.ice))
+                return who + "a leg awaiting the answer with DTLS, keys or no ICE";
+            if (s.awaiting_answer && side == session::Side::Core && leg.local.set())
+                return who + "a core leg before the browser answered";
             if (dtls && (sdes || leg.security == dpif::LegSecurity::Rtp))
                 return who + "a DTLS association on an RTP or SDES leg";
             if (sdes && (leg.rx == nullptr || leg.tx == nullptr || !leg.rx->ready() ||
@@ -569,7 +575,7 @@ inline std::string Dataplane::on_worker(uint16_t w, const Command& cmd) {
                 return what + "accepted, a leg not policed at the command's rate";
         }
     }
-    if (rc == ResultCode::Ok && (cmd.access.reserved & kInstallDtlsKeys) != 0 &&
+    if (rc == ResultCode::Ok && (cmd.bundle.reserved[0] & kInstallDtlsKeys) != 0 &&
         (cmd.hdr.type == MsgType::SessionCreate || cmd.hdr.type == MsgType::SessionUpdate)) {
         const std::string err = install_dtls_keys(w, id);
         if (!err.empty()) return what + err;

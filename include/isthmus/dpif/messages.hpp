@@ -17,7 +17,8 @@
 
 namespace isthmus::dpif {
 
-inline constexpr uint16_t kAbiVersion = 3;  // 2: the region holds the capture area; 3: BundleSpec
+// 2: the region holds the capture area; 3: BundleSpec; 4: LegSpec::awaiting_answer
+inline constexpr uint16_t kAbiVersion = 4;
 
 enum class MsgType : uint16_t {
     // control plane -> dataplane
@@ -127,7 +128,16 @@ struct LegSpec {
     LegSecurity security;
     uint8_t rtcp_mux;     // 1: RTP and RTCP on one port (RFC 5761)
     uint8_t dtls_active;  // DTLS role, 1 active / 0 passive (a=setup)
-    uint8_t reserved;
+    // 1: an access leg offered to the browser whose answer has not come
+    // (an IMS offer, issue 7): ICE checks to it are answered (RFC 8445 7.3:
+    // they may come before the answer), with any remote ufrag, and a check
+    // with USE-CANDIDATE nominates its pair; no DTLS and no media yet. An
+    // update with the answer (remote_ufrag, remote_fingerprint, role; the
+    // core leg) completes it and keeps the nominated pair, the valid pairs
+    // and consent. Needs ICE credentials, a DTLS security, remote_ufrag
+    // and remote_fingerprint unset, no BUNDLE; the session's core leg is
+    // unset (its endpoints all zero) until then. 0: a complete leg.
+    uint8_t awaiting_answer;
     SrtpKeys rx;         // Sdes: keys of packets we receive on this leg
     SrtpKeys tx;         // Sdes: keys of packets we send on this leg
     char ice_ufrag[32];  // local ICE credentials (DtlsSrtp legs), NUL padded

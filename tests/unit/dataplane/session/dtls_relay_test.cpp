@@ -210,6 +210,122 @@ TEST_F(DtlsRelayTest, DtlsLegsNeedIceAndAFingerprint) {
     EXPECT_EQ(table_.slot_of(30), SessionTable::kNoSlot);
 }
 
+// An IMS offer's session (issue 7): made when the offer goes to the
+// browser, whose checks may come before its answer (RFC 8445 7.3).
+dpif::Command awaiting_command(uint64_t id, uint16_t access_port) {
+    dpif::Command c = dtls_command(id, access_port, 57100);
+    c.access.awaiting_answer = 1;
+    std::memset(c.access.remote_ufrag, 0, sizeof c.access.remote_ufrag);
+    std::memset(c.access.remote_fingerprint, 0, sizeof c.access.remote_fingerprint);
+    c.core = {};
+    return c;
+}
+
+TEST_F(DtlsRelayTest, ALegAwaitingTheAnswerTakesChecksAndTheAnswerStartsDtlsOnItsPair) {
+    constexpr uint64_t kEarly = 12;
+    const dpif::Command early = awaiting_command(kEarly, 47000);
+    std::string why;
+    ASSERT_EQ(table_.create(early, why), ResultCode::Ok) << why;
+    const Session& s = table_.at(table_.slot_of(kEarly));
+    EXPECT_TRUE(s.awaiting_answer);
+    EXPECT_TRUE(table_.awaits_answer(kEarly));
+    EXPECT_FALSE(s.dtls[0].on) << "no association before the fingerprint";
+    EXPECT_FALSE(s.leg[1].local.set()) << "no core leg before the answer";
+    const auto send = [&](const char* ip, uint16_t port, const Bytes& payload) {
+        Buffer b;
+        frame_into(b, Side::Access, kBrowserMac, kAccessMac, endpoint4(ip, port),
+                   early.access.local, payload);
+        relay_.process(std::span(&b.pkt, 1));
+        last_ = b;
+        return b.pkt;
+    };
+    const auto success = [&](const RelayPacket& p) {
+        if (p.action != Action::ToAccess) return false;
+        const Sent sent = parse_sent(p);
+        ice::Message m;
+        return ice::parse_message(sent.payload.data(), sent.payload.size(), m) ==
+                   ice::Verdict::Ok &&
+               m.cls == ice::MessageClass::SuccessResponse;
+    };
+    // Any remote ufrag (the browser's is not known yet), our password.
+    EXPECT_TRUE(
+        success(send("198.18.0.10", 5000, test::binding_request("gwuf:x7Qp", kPwd, false))));
+    EXPECT_FALSE(
+        success(send("198.18.0.10", 5000,
+                     test::binding_request("gwuf:x7Qp", "not-our-password-0123456", true))));
+    EXPECT_FALSE(table_.at(table_.slot_of(kEarly)).leg[0].remote.set());
+    EXPECT_EQ(send("198.18.0.11", 5000, test::binding_request("gwuf:x7Qp", kPwd, false)).action,
+              Action::ToAccess);
+    EXPECT_EQ(send("198.18.0.10", 5000, test::binding_request("gwuf:x7Qp", kPwd, true, 3)).action,
+              Action::ToAccess);
+    ASSERT_EQ(relay_.events().size(), 1U);
+    EXPECT_EQ(relay_.events()[0].kind, RelayEvent::Kind::IceSelected);
+    EXPECT_EQ(relay_.events()[0].session_id, kEarly);
+    // Nothing but checks until the answer.
+    EXPECT_EQ(send("198.18.0.10", 5000, dtls_record()).drop, RelayDrop::NotKeyed);
+    EXPECT_EQ(send("198.18.0.10", 5000, gcm_browser_tx_.protect(rtp(1), false)).drop,
+              RelayDrop::NotKeyed);
+    Buffer to_core_port;
+    frame_into(to_core_port, Side::Core, kImsMac, kCoreMac, cmd9_.core.remote,
+               dtls_command(kEarly, 47000, 57100).core.local, rtp(1));
+    EXPECT_EQ(run(to_core_port).action, Action::ToKernel);
+    const uint64_t checked_at = table_.at(table_.slot_of(kEarly)).ice[0].last_check_ns;
+
+    // The answer: the browser's ufrag and fingerprint, the IMS side.
+    dpif::Command done = dtls_command(kEarly, 47000, 57100);
+    done.hdr.type = dpif::MsgType::SessionUpdate;
+    ASSERT_EQ(table_.update(done, why), ResultCode::Ok) << why;
+    const Session& t = table_.at(table_.slot_of(kEarly));
+    EXPECT_FALSE(t.awaiting_answer);
+    EXPECT_FALSE(table_.awaits_answer(kEarly));
+    EXPECT_TRUE(t.dtls[0].on);
+    EXPECT_NE(t.dtls[0].serial, 0U);
+    EXPECT_TRUE(t.leg[1].local.set());
+    EXPECT_EQ(t.leg[0].remote.port, 5000) << "the pair nominated before the answer stays";
+    EXPECT_TRUE(t.leg[0].mac_known);
+    EXPECT_EQ(t.ice[0].last_check_ns, checked_at) << "and its consent";
+    EXPECT_EQ(send("198.18.0.10", 5000, dtls_record()).action, Action::ToSlowPath);
+    // The other valid pair stays valid: its media passes the source check
+    // (and waits for the keys like the nominated pair's).
+    EXPECT_EQ(send("198.18.0.11", 5000, gcm_browser_tx_.protect(rtp(2), false)).action,
+              Action::HoldForKeys);
+    EXPECT_EQ(send("198.18.0.12", 5000, gcm_browser_tx_.protect(rtp(3), false)).drop,
+              RelayDrop::WrongSource);
+}
+
+TEST_F(DtlsRelayTest, OnlyADtlsAccessLegWithoutItsAnswerAwaitsIt) {
+    std::string why;
+    const dpif::Command ok = awaiting_command(31, 47200);
+    const auto refused = [&](dpif::Command c, const char* says) {
+        why.clear();
+        EXPECT_EQ(table_.create(c, why), ResultCode::BadParams) << says;
+        EXPECT_NE(why.find(says), std::string::npos) << why;
+        EXPECT_EQ(table_.slot_of(31), SessionTable::kNoSlot);
+    };
+    dpif::Command core = ok;
+    core.core = dtls_command(31, 47200, 57200).core;
+    refused(core, "core: unset");
+    dpif::Command fp = ok;
+    fp.access.remote_fingerprint[0] = 1;
+    refused(fp, "no remote_fingerprint");
+    dpif::Command uf = ok;
+    std::snprintf(uf.access.remote_ufrag, sizeof uf.access.remote_ufrag, "brws");
+    refused(uf, "no remote_fingerprint");
+    dpif::Command sdes = ok;
+    sdes.access.security = dpif::LegSecurity::Sdes;
+    refused(sdes, "awaiting_answer");
+    dpif::Command two = ok;
+    two.access.awaiting_answer = 2;
+    refused(two, "awaiting_answer: 0 or 1");
+    dpif::Command bundled = ok;
+    bundled.bundle.transport = 31;
+    refused(bundled, "not bundled yet");
+    dpif::Command on_core = dtls_command(31, 47200, 57200);
+    on_core.core.awaiting_answer = 1;
+    refused(on_core, "core.awaiting_answer");
+    ASSERT_EQ(table_.create(ok, why), ResultCode::Ok) << why;
+}
+
 TEST(DtlsTable, ContextsAreCountedReservedAndGivenBack) {
     srtp::Engine engine{srtp::ImbArch::Auto};
     SessionTable t(engine, {4, 3});  // 3 contexts: one DTLS leg (2) fits, two do not
