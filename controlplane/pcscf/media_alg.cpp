@@ -324,6 +324,7 @@ void MediaAlg::set_dataplane(std::optional<std::string> fingerprint, bool restar
             for (Slot& s : call.slots) {
                 if (!s.programmed) continue;
                 s.programmed = false;
+                s.early = Slot::Early::No;
                 s.bundle = {};
                 s.stale = false;
                 --sessions_;
@@ -726,7 +727,10 @@ bool MediaAlg::allocate_for(Call& call, const sdp::SessionDescription& offer, Si
 }
 
 void MediaAlg::rollback(Call& call) {
-    for (Slot& s : call.slots) {
+    for (std::size_t i = 0; i < call.slots.size(); ++i) {
+        Slot& s = call.slots[i];
+        // The offer's sessions that awaited the browser's answer go with it.
+        if (s.reserved_by_pending && s.early != Slot::Early::No) delete_session(call, i);
         if (s.reserved_by_pending && !s.programmed && s.legs) {
             ports_.release(*s.legs);
             s.legs.reset();
@@ -837,7 +841,42 @@ AlgVerdict MediaAlg::offer(Call& call, Side from, std::string_view body, uint64_
     e.offer_out_bytes = sdp::serialize(e.offer_out);
     out = e.offer_out_bytes;
     call.pending = std::move(e);
+    if (from == Side::Mw) await_answer(call);
     return {};
+}
+
+void MediaAlg::await_answer(Call& call) {
+    // A re-offer of a bundled call: the browser checks the transport it has.
+    if (call.bundle_transport || !call.pending) return;
+    const sdp::SessionDescription& out = call.pending->offer_out;
+    for (std::size_t i = 0; i < call.slots.size() && i < out.media.size(); ++i) {
+        Slot& s = call.slots[i];
+        // New audio/video lines offered to the browser (a chat's session
+        // is made with the answer).
+        if (!s.legs || s.programmed || !s.reserved_by_pending || !s.msrp_sid.empty() ||
+            out.media[i].m.port == 0)
+            continue;
+        dpif::LegSpec access{};
+        access.local = access_ip_;
+        access.local.port = s.legs->access;
+        access.security = dpif::LegSecurity::DtlsSrtp;
+        access.rtcp_mux = 1;
+        access.awaiting_answer = 1;
+        copy_text(access.ice_ufrag, sizeof access.ice_ufrag, call.ice.ufrag);
+        copy_text(access.ice_pwd, sizeof access.ice_pwd, call.ice.pwd);
+        s.access = access;
+        s.core = {};
+        s.bundle = {};
+        s.dc = {};
+        s.msrp = {};
+        s.police_kbps[0] = s.police_kbps[1] = 0;  // nothing is relayed before the answer
+        s.programmed = true;
+        s.early = Slot::Early::Awaiting;
+        s.idle = false;
+        ++sessions_;
+        count(MediaCounter::SessionsCreated);
+        push_session(dpif::MsgType::SessionCreate, call.id << 5 | i, s);
+    }
 }
 
 bool MediaAlg::answer(Call& call, Exchange& e, Side from, std::string_view body, std::string& out,
@@ -1195,8 +1234,9 @@ void MediaAlg::program_slot(Call& call, std::size_t i, const sdp::MediaPlan& pla
                            [](uint8_t b) { return b == 0; });
     };
     if (unspecified(core.remote)) {
-        if (!s.programmed) {
+        if (!s.programmed || s.early != Slot::Early::No) {
             count(MediaCounter::BadRemote);  // no address to send to yet
+            if (s.programmed) delete_session(call, i);
             return;
         }
         core.remote = s.core.remote;
@@ -1249,6 +1289,7 @@ void MediaAlg::program_slot(Call& call, std::size_t i, const sdp::MediaPlan& pla
         s.msrp = msrp;
         s.stale = false;
         std::copy(std::begin(police), std::end(police), s.police_kbps);
+        if (s.early == Slot::Early::Awaiting) s.early = Slot::Early::Completing;
         count(MediaCounter::SessionsUpdated);
         push_session(dpif::MsgType::SessionUpdate, session, s);
     }
@@ -1258,6 +1299,7 @@ void MediaAlg::delete_session(Call& call, std::size_t index) {
     Slot& s = call.slots[index];
     if (!s.programmed) return;
     s.programmed = false;
+    s.early = Slot::Early::No;
     s.bundle = {};
     s.stale = false;
     if (call.bundle_transport && *call.bundle_transport == index) call.bundle_transport.reset();
@@ -1286,6 +1328,17 @@ void MediaAlg::end_call(const std::string& k) {
     count(MediaCounter::CallsEnded);
 }
 
+// The dataplane took an update: a session that awaited the browser's answer
+// is complete.
+void MediaAlg::completed(uint64_t session_id) {
+    const auto it = by_id_.find(session_id >> 5);
+    if (it == by_id_.end()) return;
+    Call& call = calls_.at(it->second);
+    const std::size_t index = session_id & 31;
+    if (index < call.slots.size() && call.slots[index].early == Slot::Early::Completing)
+        call.slots[index].early = Slot::Early::No;
+}
+
 // The dataplane kept the session as it was: what was sent is not what it
 // has, so the next answer sends its update again.
 void MediaAlg::refused_update(uint64_t session_id) {
@@ -1293,6 +1346,17 @@ void MediaAlg::refused_update(uint64_t session_id) {
     if (it == by_id_.end()) return;
     Call& call = calls_.at(it->second);
     const std::size_t index = session_id & 31;
+    if (index < call.slots.size() && call.slots[index].programmed &&
+        call.slots[index].early == Slot::Early::Completing) {
+        // The leg still awaits an answer it will never get: no media can
+        // flow on it. Gone, and made again by the next answer; a confirmed
+        // call is ended, as when a create is refused.
+        delete_session(call, index);
+        if (call.pending) call.pending->answer_in_bytes.clear();
+        if (call.last) call.last->answer_in_bytes.clear();
+        if (call.release) fail_call(session_id);
+        return;
+    }
     if (index < call.slots.size()) call.slots[index].stale = true;
     if (call.pending) call.pending->answer_in_bytes.clear();
     if (call.last) call.last->answer_in_bytes.clear();
@@ -1306,6 +1370,7 @@ void MediaAlg::refused_create(uint64_t session_id) {
     if (index >= call.slots.size() || !call.slots[index].programmed) return;
     // Not in the dataplane: the next answer makes it again (no "repeat").
     call.slots[index].programmed = false;
+    call.slots[index].early = Slot::Early::No;
     call.slots[index].bundle = {};
     if (call.bundle_transport && *call.bundle_transport == index) call.bundle_transport.reset();
     --sessions_;
@@ -1405,7 +1470,10 @@ void MediaAlg::on_event(const dpif::Event& ev) {
     switch (ev.hdr.type) {
         case dpif::MsgType::Result: {
             const auto of = static_cast<dpif::MsgType>(ev.hdr.reserved);
-            if (ev.result == dpif::ResultCode::Ok) return;
+            if (ev.result == dpif::ResultCode::Ok) {
+                if (of == dpif::MsgType::SessionUpdate) completed(ev.hdr.session_id);
+                return;
+            }
             if (of == dpif::MsgType::SessionUpdate) {
                 count(MediaCounter::DataplaneRefused);  // the session as it was still works
                 refused_update(ev.hdr.session_id);

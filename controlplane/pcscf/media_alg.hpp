@@ -35,14 +35,21 @@
 // leaves the call as it was and frees what the offer had reserved.
 //
 // Each m= line in use gets an access port and a core port pair of one
-// dataplane worker (MediaPorts) when it is first offered; the session is
-// created when the first answer is known (both legs are complete only then:
-// the browser's ICE credentials and fingerprint, the IMS's address), updated
+// dataplane worker (MediaPorts) when it is first offered. Its session is
+// complete when the first answer is known (both legs are only then: the
+// browser's ICE credentials and fingerprint, the IMS's address), updated
 // when a later answer changes a leg, and deleted when the m= line is
-// rejected or the call ends. The browser cannot reach the gateway before it
-// has our answer (or offer), whose candidate it needs, and the IMS side
-// learns our ports in the same message, so the command is on the ring before
-// either side can send media.
+// rejected or the call ends. When the browser offers, the session is
+// created with the IMS's answer: the browser cannot reach the gateway before
+// it has our answer, whose candidate it needs, and the IMS side learns our
+// ports in the same message, so the command is on the ring before either
+// side can send media. When the IMS offers, the browser has our candidate
+// with the offer and checks it while it makes its answer (RFC 8445 7.3), so
+// each new m= line's session is created with the offer, its access leg
+// awaiting the answer (dpif LegSpec::awaiting_answer: ICE only, no core
+// leg), and the answer's update completes it on the pair already checked;
+// an offer that fails deletes it. (Not for a re-offer of a bundled call:
+// its lines are on the transport the browser has.)
 //
 // BUNDLE (RFC 8843; docs/pcscf.md "BUNDLE"): a browser's offer is answered
 // with its BUNDLE group (the m= lines the IMS accepted, on the transport's
@@ -323,6 +330,11 @@ class MediaAlg {
         // A chat's a=dcmap stream with the browser once an answer agreed it
         // (-1: none yet): an IMS re-offer keeps it.
         int32_t chat_stream = -1;
+        // An IMS offer's session made with the offer: its access leg awaits
+        // the browser's answer (Awaiting), then the update completing it is
+        // on the ring (Completing) until the dataplane takes it.
+        enum class Early : uint8_t { No, Awaiting, Completing };
+        Early early = Early::No;
     };
     struct Exchange {
         Side offerer = Side::W2;
@@ -379,6 +391,9 @@ class MediaAlg {
     bool answer(Call& call, Exchange& e, Side from, std::string_view body, std::string& out,
                 bool program_media = true);
     void close_exchange(Call& call);
+    // An IMS offer sent to the browser: sessions for its new m= lines,
+    // their access legs awaiting the answer.
+    void await_answer(Call& call);
     bool allocate_for(Call& call, const sdp::SessionDescription& offer, Side from);
     void rollback(Call& call);
     void program(Call& call, const std::vector<sdp::MediaPlan>& plans);
@@ -431,6 +446,7 @@ class MediaAlg {
     // earlier line of their bundle are rejected toward the browser.
     void reject_renumbered(sdp::RewriteResult& r);
     void refused_update(uint64_t session_id);
+    void completed(uint64_t session_id);
     sdp::ImsSide ims_side(Call& call) const;
     void secret(uint8_t* out, std::size_t n);
     std::string ice_string(std::size_t n);

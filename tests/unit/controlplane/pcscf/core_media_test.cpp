@@ -266,6 +266,15 @@ class CoreMediaTest : public CoreFixture {
         return m;
     }
     // An IMS re-INVITE of the browser's call (call-1, to-tag ue-tag).
+    // invite_from_ims as call `n` of a test (its own Call-ID and branch).
+    Message nth_invite_from_ims(int n, std::string body) {
+        Message m = invite_from_ims(std::move(body));
+        m.set("Call-ID", "ims-call-n" + std::to_string(n));
+        std::string via = std::string(text(m, "Via"));
+        via.replace(via.find("z9hG4bK-ims-inv1"), 16, "z9hG4bK-ims-n" + std::to_string(n) + "xx");
+        m.set("Via", via);
+        return m;
+    }
     Message ims_reinvite(std::string body) {
         Message m = invite_from_ims(std::move(body));
         m.set("Call-ID", "call-1");
@@ -471,7 +480,19 @@ TEST_F(CoreMediaTest, ImsCallsTheBrowserGetsAWebRtcOfferAndItsAnswerGoesBackAsRt
     EXPECT_EQ(attrs(offer.media[0], "setup"), (std::vector<std::string>{"actpass"}));
     EXPECT_EQ(attrs(offer.session, "ice-lite").size(), 1u);
     EXPECT_EQ(attrs(offer.session, "group"), (std::vector<std::string>{"BUNDLE 0"}));
-    EXPECT_TRUE(commands().empty());
+    // The session comes with the offer: the browser checks our candidate
+    // while it makes its answer. Its access leg awaits that answer.
+    auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_EQ(cmds[0].access.awaiting_answer, 1);
+    EXPECT_EQ(cmds[0].access.security, dpif::LegSecurity::DtlsSrtp);
+    EXPECT_EQ(ip_of(cmds[0].access.local), "198.18.7.1:" + std::to_string(offer.media[0].m.port));
+    EXPECT_EQ(std::string(cmds[0].access.ice_ufrag), attrs(offer.media[0], "ice-ufrag").at(0));
+    EXPECT_EQ(std::string(cmds[0].access.ice_pwd), attrs(offer.media[0], "ice-pwd").at(0));
+    EXPECT_EQ(cmds[0].access.remote_ufrag[0], '\0');
+    EXPECT_EQ(cmds[0].core.local.family, 0) << "no core leg before the answer";
+    EXPECT_EQ(alg().sessions(), 1u);
 
     Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_answer());
     ok.add("Contact", "<" + std::string(kContact) + ">");
@@ -482,13 +503,70 @@ TEST_F(CoreMediaTest, ImsCallsTheBrowserGetsAWebRtcOfferAndItsAnswerGoesBackAsRt
     EXPECT_EQ(ans.session.find('c')->value, "IN IP4 198.18.8.1");
     EXPECT_TRUE(attrs(ans.media[0], "ice-ufrag").empty());
 
-    const auto cmds = commands();
+    // The answer completes it.
+    cmds = commands();
     ASSERT_EQ(cmds.size(), 1u);
-    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionUpdate);
+    EXPECT_EQ(cmds[0].access.awaiting_answer, 0);
+    EXPECT_NE(cmds[0].access.remote_ufrag[0], '\0');
     EXPECT_EQ(cmds[0].access.dtls_active, 0);  // the browser is active
     EXPECT_EQ(ip_of(cmds[0].core.remote), "198.18.5.20:40010");
     EXPECT_EQ(ip_of(cmds[0].core.local), "198.18.8.1:" + std::to_string(ans.media[0].m.port));
     EXPECT_EQ(ip_of(cmds[0].access.local), "198.18.7.1:" + std::to_string(offer.media[0].m.port));
+    EXPECT_EQ(alg().sessions(), 1u);
+}
+
+// The sessions made with an IMS offer go with it: the browser refuses the
+// call, or its WebSocket closes before it answers.
+TEST_F(CoreMediaTest, SessionsAwaitingTheBrowsersAnswerGoWhenItNeverComes) {
+    for (int variant = 0; variant < 2; ++variant) {
+        SCOPED_TRACE(variant == 0 ? "486 from the browser" : "WebSocket closed");
+        const Sent to_browser = main_output(feed(nth_invite_from_ims(variant, ims_sdp()), scscf()));
+        auto cmds = commands();
+        ASSERT_EQ(cmds.size(), 1u);
+        ASSERT_EQ(cmds[0].access.awaiting_answer, 1);
+        const uint64_t id = cmds[0].hdr.session_id;
+        if (variant == 0) {
+            feed(response_to(to_browser.msg, 486, "Busy Here", "ue-tag2"), browser());
+        } else {
+            close_flow(42);
+        }
+        cmds = commands();
+        ASSERT_EQ(cmds.size(), 1u);
+        EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionDelete);
+        EXPECT_EQ(cmds[0].hdr.session_id, id);
+        EXPECT_EQ(alg().calls(), 0u);
+        EXPECT_EQ(alg().sessions(), 0u);
+        EXPECT_EQ(alg().ports().in_use(), 0u);
+        if (variant == 0) drain();
+    }
+}
+
+// An IMS re-offer adding video to an audio call: the new line's session
+// awaits the browser's answer on its own port; refused, it goes, and the
+// audio's stays as it was.
+TEST_F(CoreMediaTest, AnImsReOfferAddingALineAwaitsTheAnswerForThatLineOnly) {
+    answer_from_ims(call_out());
+    const auto created = commands();
+    ASSERT_EQ(created.size(), 1u);
+    const Sent re =
+        main_output(feed(ims_reinvite(ims_sdp("198.18.5.20", 40010, "2") + ims_video()), scscf()));
+    const sdp::SessionDescription reoffer = sdp_of(re.msg);
+    ASSERT_EQ(reoffer.media.size(), 2u);
+    auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_EQ(cmds[0].hdr.session_id, created[0].hdr.session_id + 1);
+    EXPECT_EQ(cmds[0].access.awaiting_answer, 1);
+    EXPECT_EQ(cmds[0].access.local.port, reoffer.media[1].m.port);
+    EXPECT_EQ(alg().sessions(), 2u);
+    feed(response_to(re.msg, 488, "Not Acceptable Here", "ue-tag"), browser());
+    cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionDelete);
+    EXPECT_EQ(cmds[0].hdr.session_id, created[0].hdr.session_id + 1);
+    EXPECT_EQ(alg().sessions(), 1u);
+    EXPECT_EQ(alg().calls(), 1u);
 }
 
 TEST_F(CoreMediaTest, BrowserAnsweringPassiveMakesTheDataplaneActive) {
@@ -497,8 +575,9 @@ TEST_F(CoreMediaTest, BrowserAnsweringPassiveMakesTheDataplaneActive) {
         with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_answer("passive"));
     only(feed(ok, browser()));
     const auto cmds = commands();
-    ASSERT_EQ(cmds.size(), 1u);
-    EXPECT_EQ(cmds[0].access.dtls_active, 1);
+    ASSERT_EQ(cmds.size(), 2u);  // created with the offer, completed by the answer
+    EXPECT_EQ(cmds[1].hdr.type, dpif::MsgType::SessionUpdate);
+    EXPECT_EQ(cmds[1].access.dtls_active, 1);
 }
 
 TEST_F(CoreMediaTest, CancelledCallEndsWithoutSessions) {
@@ -676,6 +755,48 @@ TEST_F(CoreMediaFailureTest, RefusedUpdateKeepsTheCall) {
                     .empty());
     EXPECT_EQ(alg().calls(), 1u);
     EXPECT_EQ(alg().sessions(), 1u);
+}
+
+// The browser answered an IMS offer, but the dataplane refused the update
+// completing the session that awaited it (no SRTP context left): that leg
+// can carry no media, so the confirmed call ends (BYEs both ways). Once an
+// update was taken, a later refusal leaves the call as it was.
+TEST_F(CoreMediaFailureTest, ARefusedCompletionEndsTheCallAnAcceptedOneDoesNot) {
+    int n = 0;
+    for (const dpif::ResultCode first : {dpif::ResultCode::TableFull, dpif::ResultCode::Ok}) {
+        SCOPED_TRACE(dpif::result_name(first));
+        const Sent to_browser = main_output(feed(nth_invite_from_ims(n++, ims_sdp()), scscf()));
+        Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_answer());
+        ok.add("Contact", "<" + std::string(kContact) + ">");
+        only(feed(ok, browser()));
+        const auto cmds = commands();
+        ASSERT_EQ(cmds.size(), 2u);
+        ASSERT_EQ(cmds[1].hdr.type, dpif::MsgType::SessionUpdate);
+        const uint64_t id = cmds[1].hdr.session_id;
+        std::vector<Sent> out =
+            event(dpif::MsgType::Result, id, first, "", dpif::MsgType::SessionUpdate);
+        if (first == dpif::ResultCode::Ok) {
+            EXPECT_TRUE(out.empty());
+            out = event(dpif::MsgType::Result, id, dpif::ResultCode::BadParams, "",
+                        dpif::MsgType::SessionUpdate);
+            EXPECT_TRUE(out.empty());
+            EXPECT_TRUE(commands().empty());
+            EXPECT_EQ(alg().calls(), 1u);
+            EXPECT_EQ(alg().sessions(), 1u);
+            continue;
+        }
+        std::size_t byes = 0;
+        for (const Sent& s : out)
+            byes += s.msg.method == "BYE" ? 1U : 0U;
+        EXPECT_EQ(byes, 2u);
+        const auto deleted = commands();
+        ASSERT_EQ(deleted.size(), 1u);
+        EXPECT_EQ(deleted[0].hdr.type, dpif::MsgType::SessionDelete);
+        EXPECT_EQ(deleted[0].hdr.session_id, id);
+        EXPECT_EQ(alg().calls(), 0u);
+        EXPECT_EQ(alg().sessions(), 0u);
+        EXPECT_EQ(alg().stats()[MediaCounter::MediaFailedCalls], 1u);
+    }
 }
 
 // Early media refused: the 200 with the same SDP makes the session again.
@@ -867,14 +988,27 @@ TEST_F(CoreMediaTest, AnImsOfferGoesToTheBrowserBundledAndItsAnswerTiesTheSessio
     ASSERT_EQ(offer.media.size(), 2u);
     EXPECT_EQ(attrs(offer.session, "group"), (std::vector<std::string>{"BUNDLE 0 1"}));
     EXPECT_NE(offer.media[0].m.port, offer.media[1].m.port);  // RFC 8843 7.2: unique
+    // Each m= line's session awaits the answer on its own port (the
+    // browser may check either before it answers).
+    auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 2u);
+    for (std::size_t i = 0; i < 2; ++i) {
+        EXPECT_EQ(cmds[i].hdr.type, dpif::MsgType::SessionCreate);
+        EXPECT_EQ(cmds[i].access.awaiting_answer, 1);
+        EXPECT_EQ(cmds[i].access.local.port, offer.media[i].m.port);
+        EXPECT_EQ(cmds[i].bundle.transport, 0u);
+    }
 
     // The browser bundles both on the first m= line's transport.
     std::string answer = with_group(browser_answer() + browser_video("active"), "BUNDLE 0 1");
     Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), answer);
     ok.add("Contact", "<" + std::string(kContact) + ">");
     only(feed(ok, browser()));
-    const auto cmds = commands();
+    cmds = commands();
     ASSERT_EQ(cmds.size(), 2u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionUpdate);
+    EXPECT_EQ(cmds[1].hdr.type, dpif::MsgType::SessionUpdate);
+    EXPECT_EQ(cmds[0].access.awaiting_answer, 0);
     EXPECT_EQ(cmds[0].bundle.transport, cmds[0].hdr.session_id);
     EXPECT_EQ(cmds[0].access.local.port, offer.media[0].m.port);
     EXPECT_EQ(cmds[1].bundle.transport, cmds[0].hdr.session_id);
@@ -1804,7 +1938,11 @@ TEST_F(CoreMediaTest, ImsChatReachesTheBrowserAndItsAnswerMakesTheSession) {
     ASSERT_EQ(dcsa.size(), 2u);
     EXPECT_EQ(dcsa[0].rfind("4 path:msrp://198.18.7.1:" + std::to_string(audio_port) + "/", 0), 0u)
         << dcsa[0];
-    EXPECT_TRUE(commands().empty());
+    // The audio's session awaits the answer (the chat's is made with it).
+    auto early = commands();
+    ASSERT_EQ(early.size(), 1u);
+    EXPECT_EQ(early[0].access.awaiting_answer, 1);
+    EXPECT_EQ(early[0].access.local.port, audio_port);
 
     Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"),
                           with_group(browser_answer(), "BUNDLE 0 1") + browser_chat_answer_line());
@@ -1820,6 +1958,8 @@ TEST_F(CoreMediaTest, ImsChatReachesTheBrowserAndItsAnswerMakesTheSession) {
     const auto cmds = commands();
     ASSERT_EQ(cmds.size(), 1u) << "one session: the audio's, carrying the chat";
     const dpif::Command& c = cmds[0];
+    EXPECT_EQ(c.hdr.type, dpif::MsgType::SessionUpdate);
+    EXPECT_EQ(c.hdr.session_id, early[0].hdr.session_id);
     EXPECT_EQ(c.access.security, dpif::LegSecurity::DtlsSrtpSctp);
     EXPECT_EQ(c.msrp.setup, dpif::kMsrpPassive);  // the UE offered: it connects
     EXPECT_EQ(ip_of(c.msrp.tcp_local), "198.18.8.1:" + std::to_string(tcp_port));
@@ -1847,9 +1987,10 @@ TEST_F(CoreMediaTest, AnImsChatTheBrowserDoesNotBundleIsRejected) {
     EXPECT_NE(ans.media[0].m.port, 0);
     EXPECT_EQ(ans.media[1].m.port, 0);
     const auto cmds = commands();
-    ASSERT_EQ(cmds.size(), 1u);
-    EXPECT_EQ(cmds[0].access.security, dpif::LegSecurity::DtlsSrtp);
-    EXPECT_EQ(cmds[0].msrp.setup, dpif::kMsrpNone);
+    ASSERT_EQ(cmds.size(), 2u);  // the audio's, created with the offer, completed
+    EXPECT_EQ(cmds[1].hdr.type, dpif::MsgType::SessionUpdate);
+    EXPECT_EQ(cmds[1].access.security, dpif::LegSecurity::DtlsSrtp);
+    EXPECT_EQ(cmds[1].msrp.setup, dpif::kMsrpNone);
 }
 
 // A bundle-only chat the browser takes off the bundle (a port of its own,
