@@ -221,6 +221,15 @@ check "2: media up: DTLS connected, packets both ways" wait_count alice '.event 
 echo "# 2: media up (wait-media: $(field alice '.event == "media_up"' .ms) ms)"
 sample c2 4
 media_checks 2 c2
+# Her checks began with bob's offer, before her answer reached the P-CSCF:
+# the session made with the offer answered them (without it they went to
+# the kernel, unanswered, until the answer made one).
+echo "# 2: her checks to the gateway: $(tail -n 1 "$tmp/c2.stats" | jq -r '[.pairs[] |
+  select(.remote | startswith("198.18.0.2:")) |
+  "\(.local) sent \(.requestsSent), answered \(.responsesReceived)"] | join("; ")')"
+check "2: every check she sent the gateway answered, her first ones too (at most one in flight)" \
+  stat c2 '[.[-1].pairs[] | select(.remote | startswith("198.18.0.2:")) |
+            .requestsSent - .responsesReceived] | add <= 1'
 check "2: what she hears is bob's own voice (his SSRC, PCMA)" \
   stat c2 '.[-1].audio.in.ssrc != .[-1].audio.out.ssrc and (.[-1].audio.in.codec | startswith("audio/PCMA/8000"))'
 check "2: bob hangs up (sipp exits 0)" exited "$bob_pid" 0
@@ -319,7 +328,7 @@ grep -E '^[a-z_]+=(worker0|slow_path|dtls)' "$tmp/counters.txt" | tr ' ' '\n' |
 pcscf_stop
 check "the P-CSCF stops cleanly (exit $rc) with no call and no session left" \
   eval '[ "$rc" -eq 0 ] && grep -q " calls=0 sessions=0 " <<< "$final"'
-check "it started 4 calls and ended 4, created 6 sessions and deleted 6" \
+check "it started 4 calls and ended 4, created 6 sessions (3 with bob's offers, completed by her answers) and deleted 6" \
   eval 'grep -q "media_calls_started=4 media_calls_ended=4 " <<< "$final" &&
-        grep -q "media_sessions_created=6 media_sessions_deleted=6" <<< "$final"'
+        grep -q "media_sessions_created=6 media_sessions_updated=3 media_sessions_deleted=6" <<< "$final"'
 summary

@@ -11,7 +11,8 @@
 //   pair: { state, nominated, local: {address, port, protocol, type},
 //           remote: {...}, rtt, requestsSent, responsesReceived,
 //           bytesSent, bytesReceived } | null      the selected pair
-//   pairs: [{ state, nominated, local: "a:p", remote: "a:p" }]   every pair
+//   pairs: [{ state, nominated, local: "a:p", remote: "a:p", requestsSent,
+//            responsesReceived }]   every pair (its connectivity checks)
 //   transports: [{ dtlsState, iceState, srtpCipher, bytesSent, bytesReceived,
 //                  pair: "a:p -> a:p" }]   every transport (one per m-line)
 // }
@@ -90,6 +91,8 @@ export function summarizeStats(report) {
         nominated: Boolean(s.nominated),
         local: l ? `${l.address ?? l.ip}:${l.port}/${l.protocol}` : null,
         remote: r ? `${r.address ?? r.ip}:${r.port}/${r.protocol}` : null,
+        requestsSent: s.requestsSent ?? 0,
+        responsesReceived: s.responsesReceived ?? 0,
       });
     }
   }
