@@ -333,6 +333,11 @@ void MediaAlg::set_dataplane(std::optional<std::string> fingerprint, bool restar
             if (call.release) fail_call(id << 5);
         }
     }
+    // The resync creates each session as the ALG has it: a completion on
+    // the ring is re-sent whole.
+    for (auto& [k, call] : calls_)
+        for (Slot& s : call.slots)
+            if (s.early == Slot::Early::Completing) s.early = Slot::Early::No;
     count(MediaCounter::Resyncs);
     push(dpif::MsgType::ResyncBegin, 0, nullptr, nullptr);
     for (auto& [k, call] : calls_)

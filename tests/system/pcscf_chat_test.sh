@@ -233,7 +233,7 @@ check "the slow path started 4 chats, matched 4 TCP connections, ended 4, holds 
 pcscf_stop
 check "the P-CSCF stops cleanly (exit $rc) with no call and no session left" \
   eval '[ "$rc" -eq 0 ] && grep -q " calls=0 sessions=0 " <<< "$final"'
-check "it started 4 calls and ended 4, created 4 sessions and deleted 4" \
+check "it started 4 calls and ended 4, created 4 sessions (case 4's audio with bob's offer, completed by her answer) and deleted 4" \
   eval 'grep -q "media_calls_started=4 media_calls_ended=4 " <<< "$final" &&
-        grep -q "media_sessions_created=4 media_sessions_deleted=4" <<< "$final"'
+        grep -q "media_sessions_created=4 media_sessions_updated=1 media_sessions_deleted=4" <<< "$final"'
 summary

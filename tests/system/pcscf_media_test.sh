@@ -200,8 +200,8 @@ check "the worker timed each of the 5 creates from its SIP answer (stamped comma
 pcscf_stop
 check "the P-CSCF stops cleanly (exit $rc) with no call and no session left" \
   eval '[ "$rc" -eq 0 ] && grep -q " calls=0 sessions=0 " <<< "$final"'
-check "it started 6 calls and ended 6, created 5 sessions and deleted 5; one media timeout" \
+check "it started 6 calls and ended 6, created 5 sessions (bob's with his offer, completed by her answer) and deleted 5; one media timeout" \
   eval 'grep -q "media_calls_started=6 media_calls_ended=6 " <<< "$final" &&
-        grep -q "media_sessions_created=5 media_sessions_deleted=5" <<< "$final" &&
+        grep -q "media_sessions_created=5 media_sessions_updated=1 media_sessions_deleted=5" <<< "$final" &&
         grep -q " media_sessions_idle=1 media_media_timeouts=1" <<< "$final"'
 summary

@@ -799,6 +799,31 @@ TEST_F(CoreMediaFailureTest, ARefusedCompletionEndsTheCallAnAcceptedOneDoesNot) 
     }
 }
 
+// A resync while the completion is on the ring re-creates the session
+// whole: a later refusal of an update is an ordinary one.
+TEST_F(CoreMediaFailureTest, AResyncSendsACompletionWhole) {
+    const Sent to_browser = main_output(feed(invite_from_ims(ims_sdp()), scscf()));
+    Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_answer());
+    ok.add("Contact", "<" + std::string(kContact) + ">");
+    only(feed(ok, browser()));
+    const auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 2u);
+    const uint64_t id = cmds[1].hdr.session_id;
+    core->set_dataplane(std::string(kDataplaneFingerprint), at(now_ms));
+    drain();
+    const auto resync = commands();
+    ASSERT_EQ(resync.size(), 3u);
+    EXPECT_EQ(resync[1].hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_EQ(resync[1].hdr.session_id, id);
+    EXPECT_EQ(resync[1].access.awaiting_answer, 0);
+    EXPECT_NE(resync[1].core.local.family, 0);
+    EXPECT_TRUE(event(dpif::MsgType::Result, id, dpif::ResultCode::BadParams, "",
+                      dpif::MsgType::SessionUpdate)
+                    .empty());
+    EXPECT_TRUE(commands().empty());
+    EXPECT_EQ(alg().calls(), 1u);
+}
+
 // Early media refused: the 200 with the same SDP makes the session again.
 TEST_F(CoreMediaFailureTest, EarlySessionRefusedIsMadeAgainByTheNextAnswer) {
     const Message inv = call_out();
