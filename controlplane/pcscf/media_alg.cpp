@@ -307,6 +307,8 @@ AlgVerdict MediaAlg::refuse(MediaCounter c, uint16_t status, std::string reason)
 
 void MediaAlg::set_dataplane(std::optional<std::string> fingerprint, bool restarted) {
     fingerprint_ = std::move(fingerprint);
+    // Results of what the last attachment was sent may never come.
+    creates_in_flight_.clear();
     if (!fingerprint_) return;
     if (restarted) {
         std::vector<uint64_t> ids;
@@ -533,8 +535,11 @@ void MediaAlg::on_response(sip::Message& m, Side from, uint64_t flow, uint64_t t
         Exchange* p = call->pending && call->pending->txn == txn ? &*call->pending : nullptr;
         Exchange* closed = call->last && call->last->txn == txn ? &*call->last : nullptr;
         // A 2xx of another fork than the confirmed dialog: rewritten for the
-        // browser (which will ACK and BYE it), never programmed.
-        const bool other_fork = method == "INVITE" && !call->confirmed_tag.empty() &&
+        // browser (which will ACK and BYE it), never programmed. (Only the
+        // initial INVITE forks: a re-INVITE's answer is the dialog's, whose
+        // To tag is the browser's when the IMS sent it.)
+        const bool other_fork = method == "INVITE" && txn == call->initial_txn &&
+                                !call->confirmed_tag.empty() &&
                                 tag_of(m, "To") != call->confirmed_tag;
         bool ok = false;
         if (p != nullptr && p->offerer != from && !p->in_response) {
@@ -1239,7 +1244,7 @@ void MediaAlg::program_slot(Call& call, std::size_t i, const sdp::MediaPlan& pla
                            [](uint8_t b) { return b == 0; });
     };
     if (unspecified(core.remote)) {
-        if (!s.programmed || s.early != Slot::Early::No) {
+        if (!s.programmed || s.early == Slot::Early::Awaiting) {
             count(MediaCounter::BadRemote);  // no address to send to yet
             if (s.programmed) delete_session(call, i);
             return;
@@ -1321,6 +1326,8 @@ void MediaAlg::end_call(const std::string& k) {
         delete_session(call, i);
         if (call.slots[i].legs) ports_.release(*call.slots[i].legs);
     }
+    for (std::size_t i = 0; i < call.slots.size(); ++i)
+        creates_in_flight_.erase(call.id << 5 | i);  // ids are not used again
     by_id_.erase(call.id);
     const auto [first, last] = by_flow_.equal_range(call.flow);
     for (auto f = first; f != last; ++f) {
@@ -1443,6 +1450,7 @@ void MediaAlg::push(dpif::MsgType type, uint64_t session, const dpif::LegSpec* a
     if (access != nullptr) c.access = *access;
     if (core != nullptr) c.core = *core;
     commands_.push_back(c);
+    if (type == dpif::MsgType::SessionCreate) ++creates_in_flight_[session];
 }
 
 void MediaAlg::push_session(dpif::MsgType type, uint64_t session, const Slot& s) {
@@ -1475,6 +1483,14 @@ void MediaAlg::on_event(const dpif::Event& ev) {
     switch (ev.hdr.type) {
         case dpif::MsgType::Result: {
             const auto of = static_cast<dpif::MsgType>(ev.hdr.reserved);
+            bool latest = true;
+            if (of == dpif::MsgType::SessionCreate) {
+                const auto f = creates_in_flight_.find(ev.hdr.session_id);
+                if (f != creates_in_flight_.end()) {
+                    latest = f->second == 1;
+                    if (--f->second == 0) creates_in_flight_.erase(f);
+                }
+            }
             if (ev.result == dpif::ResultCode::Ok) {
                 if (of == dpif::MsgType::SessionUpdate) completed(ev.hdr.session_id);
                 return;
@@ -1484,6 +1500,8 @@ void MediaAlg::on_event(const dpif::Event& ev) {
                 refused_update(ev.hdr.session_id);
             } else if (of == dpif::MsgType::SessionCreate) {
                 count(MediaCounter::DataplaneRefused);
+                // (An earlier create of this id, its session deleted since.)
+                if (!latest) return;
                 refused_create(ev.hdr.session_id);
             }
             return;

@@ -195,8 +195,10 @@ struct AlgVerdict {
     X(CallsFull, "calls_full", "a new call refused: max_calls")                                 \
     X(Glare, "glare", "an offer refused with 491: the other side's is unanswered")              \
     X(Merged, "merged", "an initial INVITE for a Call-ID already a call on its flow")           \
-    X(SessionsCreated, "sessions_created", "SessionCreate commands")                            \
-    X(SessionsUpdated, "sessions_updated", "SessionUpdate commands")                            \
+    X(SessionsCreated, "sessions_created",                                                      \
+      "SessionCreate commands (an IMS offer's with the offer, whether or not it is answered)")  \
+    X(SessionsUpdated, "sessions_updated",                                                      \
+      "SessionUpdate commands (the answer's completion of an IMS offer's included)")            \
     X(SessionsDeleted, "sessions_deleted", "SessionDelete commands")                            \
     X(DataplaneRefused, "dataplane_refused", "a create/update the dataplane answered non-ok")   \
     X(BadRemote, "bad_remote", "an m= line whose IMS address is not an IP literal")             \
@@ -466,6 +468,11 @@ class MediaAlg {
     // per-flow bound and a flow's close without a walk over every call.
     std::unordered_multimap<uint64_t, std::string> by_flow_;
     std::deque<dpif::Command> commands_;
+    // SessionCreates sent whose Result has not come, by session id: a
+    // refusal is the latest create's only when it is the last one out (an
+    // offer replaced or failed deletes its session, and the next one
+    // creates the same id again).
+    std::unordered_map<uint64_t, uint32_t> creates_in_flight_;
     std::vector<DialogRelease> releases_;
     MediaStats stats_;
 };

@@ -217,7 +217,9 @@ void Relay::check_consent(uint32_t max_slots) {
         }
         // A data channel relays nothing here (its messages go through the
         // slow path): it is never idle by the media's measure.
-        if (idle_timeout_ns_ == 0 || s.dtls[0].datachannel) continue;
+        // Nor is a session awaiting the browser's answer (a call ringing):
+        // its idle clock starts with the answer.
+        if (idle_timeout_ns_ == 0 || s.dtls[0].datachannel || s.awaiting_answer) continue;
         // Media inactivity: the per-packet counters, compared once a pass
         // (nothing on the packet path). An event that finds the buffer
         // full is tried again on the next pass.

@@ -175,9 +175,9 @@ bool SessionTable::plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan,
         return false;
     }
     plan.awaiting = spec.awaiting_answer != 0;
-    if (plan.awaiting && (side != Side::Access || spec.security == LegSecurity::Rtp ||
-                          spec.security == LegSecurity::Sdes)) {
-        detail = where + ".awaiting_answer: only an access leg with a DTLS security awaits one";
+    if (plan.awaiting && (side != Side::Access || spec.security != LegSecurity::DtlsSrtp)) {
+        // (A chat is made with the answer: nothing of it before.)
+        detail = where + ".awaiting_answer: only a DTLS-SRTP access leg awaits one";
         return false;
     }
     // ICE-lite (RFC 8445 5.3: ufrag 4..256, pwd 22..256 ice-chars; the
@@ -298,6 +298,8 @@ bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
             detail = "core: unset while the access leg awaits the answer";
             return false;
         }
+        plans[1] = LegPlan{};
+        return true;
     }
     if (transport != 0 && cmd.access.security == LegSecurity::DtlsSctp) {
         detail =
@@ -314,10 +316,6 @@ bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
         plans[0].dtls.sctp = d;
         if (plans[0].dtls.sctp.local_sctp_port == 0) plans[0].dtls.sctp.local_sctp_port = 5000;
         if (plans[0].dtls.sctp.remote_sctp_port == 0) plans[0].dtls.sctp.remote_sctp_port = 5000;
-    }
-    if (plans[0].awaiting) {
-        plans[1] = LegPlan{};
-        return true;
     }
     if (cmd.access.security == LegSecurity::DtlsSctp) {
         // A data channel's session: its far side is the slow path's (MSRP
@@ -373,8 +371,6 @@ bool SessionTable::check_security(const Leg& leg, const dpif::LegSpec& spec, Leg
                              "remote_ufrag or remote yet";
                     return false;
                 }
-                if (plan.leg.security == LegSecurity::DtlsSrtpSctp)
-                    plan.leg.security = LegSecurity::DtlsSrtp;
                 break;
             }
             if (std::memcmp(spec.remote_fingerprint, kZero, sizeof kZero) == 0) {
@@ -541,6 +537,12 @@ dpif::ResultCode SessionTable::update(const dpif::Command& cmd, std::string& det
     }
     LegPlan plans[2];
     if (!plan_legs(cmd, plans, detail)) return ResultCode::BadParams;
+    if (plans[0].awaiting && !sessions_[slot].awaiting_answer) {
+        // Its association and core leg would go, and the valid pairs stay
+        // whatever ufrag made them.
+        detail = "access.awaiting_answer: a complete leg does not await an answer again";
+        return ResultCode::BadParams;
+    }
     if (!endpoints_free(plans, slot, detail)) return ResultCode::PortInUse;
     BundlePlan bundle;
     if (const ResultCode rc = plan_bundle(cmd, slot, bundle, detail); rc != ResultCode::Ok)

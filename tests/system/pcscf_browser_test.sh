@@ -229,7 +229,7 @@ echo "# 2: her checks to the gateway: $(tail -n 1 "$tmp/c2.stats" | jq -r '[.pai
   "\(.local) sent \(.requestsSent), answered \(.responsesReceived)"] | join("; ")')"
 check "2: every check she sent the gateway answered, her first ones too (at most one in flight)" \
   stat c2 '[.[-1].pairs[] | select(.remote | startswith("198.18.0.2:")) |
-            .requestsSent - .responsesReceived] | add <= 1'
+            .requestsSent - .responsesReceived] | length > 0 and add <= 1'
 check "2: what she hears is bob's own voice (his SSRC, PCMA)" \
   stat c2 '.[-1].audio.in.ssrc != .[-1].audio.out.ssrc and (.[-1].audio.in.codec | startswith("audio/PCMA/8000"))'
 check "2: bob hangs up (sipp exits 0)" exited "$bob_pid" 0

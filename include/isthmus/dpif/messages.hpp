@@ -134,9 +134,10 @@ struct LegSpec {
     // with USE-CANDIDATE nominates its pair; no DTLS and no media yet. An
     // update with the answer (remote_ufrag, remote_fingerprint, role; the
     // core leg) completes it and keeps the nominated pair, the valid pairs
-    // and consent. Needs ICE credentials, a DTLS security, remote_ufrag
+    // and consent. Needs ICE credentials, security DtlsSrtp, remote_ufrag
     // and remote_fingerprint unset, no BUNDLE; the session's core leg is
-    // unset (its endpoints all zero) until then. 0: a complete leg.
+    // unset (its endpoints all zero) until then; a create, or an update of
+    // a session still awaiting. 0: a complete leg.
     uint8_t awaiting_answer;
     SrtpKeys rx;         // Sdes: keys of packets we receive on this leg
     SrtpKeys tx;         // Sdes: keys of packets we send on this leg

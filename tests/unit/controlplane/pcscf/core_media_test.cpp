@@ -569,6 +569,36 @@ TEST_F(CoreMediaTest, AnImsReOfferAddingALineAwaitsTheAnswerForThatLineOnly) {
     EXPECT_EQ(alg().calls(), 1u);
 }
 
+// The same re-offer answered: her 200 (the dialog's, with her To tag)
+// completes the video line's session.
+TEST_F(CoreMediaTest, AnImsReOfferAddingALineIsCompletedByHerAnswer) {
+    answer_from_ims(call_out());
+    const auto created = commands();
+    ASSERT_EQ(created.size(), 1u);
+    const uint64_t video = created[0].hdr.session_id + 1;
+    const Sent re =
+        main_output(feed(ims_reinvite(ims_sdp("198.18.5.20", 40010, "2") + ims_video()), scscf()));
+    ASSERT_EQ(commands().size(), 1u);  // the video's, awaiting
+    Message ok = with_sdp(response_to(re.msg, 200, "OK", "ue-tag"),
+                          browser_answer() + browser_video("active"));
+    ok.add("Contact", "<" + std::string(kContact) + ">");
+    only(feed(ok, browser()));
+    const auto cmds = commands();
+    bool completed = false;
+    for (const dpif::Command& c : cmds) {
+        EXPECT_NE(c.hdr.type, dpif::MsgType::SessionCreate);
+        EXPECT_NE(c.hdr.type, dpif::MsgType::SessionDelete);
+        if (c.hdr.session_id != video) continue;
+        EXPECT_EQ(c.hdr.type, dpif::MsgType::SessionUpdate);
+        EXPECT_EQ(c.access.awaiting_answer, 0);
+        EXPECT_NE(c.access.remote_ufrag[0], '\0');
+        EXPECT_EQ(ip_of(c.core.remote), "198.18.5.20:40020");
+        completed = true;
+    }
+    EXPECT_TRUE(completed) << cmds.size() << " commands";
+    EXPECT_EQ(alg().sessions(), 2u);
+}
+
 TEST_F(CoreMediaTest, BrowserAnsweringPassiveMakesTheDataplaneActive) {
     const Sent to_browser = main_output(feed(invite_from_ims(ims_sdp()), scscf()));
     Message ok =
@@ -797,6 +827,47 @@ TEST_F(CoreMediaFailureTest, ARefusedCompletionEndsTheCallAnAcceptedOneDoesNot) 
         EXPECT_EQ(alg().sessions(), 0u);
         EXPECT_EQ(alg().stats()[MediaCounter::MediaFailedCalls], 1u);
     }
+}
+
+// An IMS re-offer adds video, fails, and adds it again: the same session id
+// created twice. The first create's refusal, come late, is not the second
+// one's: the call still deletes that session at its end.
+TEST_F(CoreMediaFailureTest, ALateRefusalOfAnEarlierCreateLeavesTheLatestAlone) {
+    const uint64_t audio = confirmed_call();
+    const uint64_t video = audio + 1;
+    const auto reoffer = [&](int n) {
+        Message m =
+            ims_reinvite(ims_sdp("198.18.5.20", 40010, std::to_string(2 + n)) + ims_video());
+        std::string via = std::string(text(m, "Via"));
+        via.replace(via.find("z9hG4bK-ims-inv1"), 16, "z9hG4bK-ims-re" + std::to_string(n) + "x");
+        m.set("Via", via);
+        m.set("CSeq", std::to_string(8 + n) + " INVITE");
+        return main_output(feed(m, scscf())).msg;
+    };
+    const Message first = reoffer(0);
+    auto cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.session_id, video);
+    feed(response_to(first, 488, "Not Acceptable Here", "ue-tag"), browser());
+    drain();
+    ASSERT_EQ(commands().size(), 1u);  // its delete
+    reoffer(1);
+    cmds = commands();
+    ASSERT_EQ(cmds.size(), 1u);
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionCreate);
+    EXPECT_EQ(cmds[0].hdr.session_id, video);
+    // The first create's refusal comes now.
+    EXPECT_TRUE(event(dpif::MsgType::Result, video, dpif::ResultCode::TableFull, "",
+                      dpif::MsgType::SessionCreate)
+                    .empty());
+    EXPECT_EQ(alg().sessions(), 2u);
+    only(feed(bye_from_browser(), browser()));
+    cmds = commands();
+    ASSERT_EQ(cmds.size(), 2u) << "both sessions deleted";
+    EXPECT_EQ(cmds[0].hdr.type, dpif::MsgType::SessionDelete);
+    EXPECT_EQ(cmds[1].hdr.type, dpif::MsgType::SessionDelete);
+    EXPECT_EQ(cmds[1].hdr.session_id, video);
+    EXPECT_EQ(alg().sessions(), 0u);
 }
 
 // A resync while the completion is on the ring re-creates the session
@@ -1848,9 +1919,9 @@ TEST_F(CoreMediaTest, ABundledChatRidesOnTheAudioTransport) {
     EXPECT_EQ(redcsa[0].rfind("2 path:msrp://198.18.7.1:" + std::to_string(port) + "/", 0), 0u)
         << redcsa[0];
     commands();
-    // Her answer keeps the channel on stream 2.
-    const std::string answer =
-        with_group(browser_answer("active"), "BUNDLE 0 1") + browser_chat_answer_line(2);
+    // Her answer keeps the channel on stream 2 (and her message size).
+    const std::string answer = with_group(browser_answer("active"), "BUNDLE 0 1") +
+                               browser_chat_answer_line(2) + wire("a=max-message-size:262144\n");
     Message ans = with_sdp(response_to(held.msg, 200, "OK", "ue-tag"), answer);
     ans.add("Contact", "<" + std::string(kContact) + ">");
     only(feed(ans, browser()));

@@ -293,6 +293,32 @@ TEST_F(DtlsRelayTest, ALegAwaitingTheAnswerTakesChecksAndTheAnswerStartsDtlsOnIt
               RelayDrop::WrongSource);
 }
 
+// A call ringing longer than the media timeout is not idle: the clock
+// starts with the answer.
+TEST_F(DtlsRelayTest, ASessionAwaitingTheAnswerIsNeverIdle) {
+    constexpr uint64_t kSec = 1000000000ULL;
+    constexpr uint64_t kEarly = 13;
+    std::string why;
+    ASSERT_EQ(table_.create(awaiting_command(kEarly, 47300), why), ResultCode::Ok) << why;
+    relay_.set_idle_timeout(60 * kSec);
+    const auto idle_at = [&](uint64_t sec) {
+        relay_.set_now(sec * kSec);
+        relay_.check_consent(table_.capacity());
+        for (const RelayEvent& e : relay_.events())
+            if (e.session_id == kEarly && e.kind == RelayEvent::Kind::Idle) return true;
+        return false;
+    };
+    EXPECT_FALSE(idle_at(100));
+    EXPECT_FALSE(idle_at(200));
+    EXPECT_FALSE(idle_at(300));
+    dpif::Command done = dtls_command(kEarly, 47300, 57300);
+    done.hdr.type = dpif::MsgType::SessionUpdate;
+    ASSERT_EQ(table_.update(done, why), ResultCode::Ok) << why;
+    EXPECT_FALSE(idle_at(310));  // answered at 300: its clock starts
+    EXPECT_FALSE(idle_at(360));
+    EXPECT_TRUE(idle_at(371)) << "idle 61 s after the first scan since the answer";
+}
+
 TEST_F(DtlsRelayTest, OnlyADtlsAccessLegWithoutItsAnswerAwaitsIt) {
     std::string why;
     const dpif::Command ok = awaiting_command(31, 47200);
@@ -314,6 +340,9 @@ TEST_F(DtlsRelayTest, OnlyADtlsAccessLegWithoutItsAnswerAwaitsIt) {
     dpif::Command sdes = ok;
     sdes.access.security = dpif::LegSecurity::Sdes;
     refused(sdes, "awaiting_answer");
+    dpif::Command chat = ok;  // a chat is made with the answer
+    chat.access.security = dpif::LegSecurity::DtlsSctp;
+    refused(chat, "only a DTLS-SRTP access leg");
     dpif::Command two = ok;
     two.access.awaiting_answer = 2;
     refused(two, "awaiting_answer: 0 or 1");
@@ -324,6 +353,17 @@ TEST_F(DtlsRelayTest, OnlyADtlsAccessLegWithoutItsAnswerAwaitsIt) {
     on_core.core.awaiting_answer = 1;
     refused(on_core, "core.awaiting_answer");
     ASSERT_EQ(table_.create(ok, why), ResultCode::Ok) << why;
+    // A complete leg does not go back to awaiting one (its association and
+    // core leg would go).
+    dpif::Command done = dtls_command(31, 47200, 57200);
+    done.hdr.type = dpif::MsgType::SessionUpdate;
+    ASSERT_EQ(table_.update(done, why), ResultCode::Ok) << why;
+    dpif::Command back = ok;
+    back.hdr.type = dpif::MsgType::SessionUpdate;
+    why.clear();
+    EXPECT_EQ(table_.update(back, why), ResultCode::BadParams);
+    EXPECT_NE(why.find("does not await an answer again"), std::string::npos) << why;
+    EXPECT_TRUE(table_.at(table_.slot_of(31)).dtls[0].on);
 }
 
 TEST(DtlsTable, ContextsAreCountedReservedAndGivenBack) {
