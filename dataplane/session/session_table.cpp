@@ -256,6 +256,19 @@ bool SessionTable::plan_leg(const dpif::LegSpec& spec, Side side, LegPlan& plan,
     return check_security(leg, spec, plan, where, detail);
 }
 
+// A session without a core leg (a data channel's, or one awaiting the
+// browser's answer): its core endpoints must be unset.
+bool SessionTable::no_core_leg(const dpif::Command& cmd, const char* why, LegPlan (&plans)[2],
+                               std::string& detail) {
+    if (cmd.core.local.family != 0 || cmd.core.remote.family != 0 ||
+        cmd.core.local_rtcp.family != 0 || cmd.core.remote_rtcp.family != 0) {
+        detail = why;
+        return false;
+    }
+    plans[1] = LegPlan{};
+    return true;
+}
+
 bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
                              std::string& detail) const {
     for (int i = 0; i < 2; ++i) {
@@ -293,13 +306,8 @@ bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
             detail = "bundle: a leg awaiting the answer is not bundled yet";
             return false;
         }
-        if (cmd.core.local.family != 0 || cmd.core.remote.family != 0 ||
-            cmd.core.local_rtcp.family != 0 || cmd.core.remote_rtcp.family != 0) {
-            detail = "core: unset while the access leg awaits the answer";
-            return false;
-        }
-        plans[1] = LegPlan{};
-        return true;
+        return no_core_leg(cmd, "core: unset while the access leg awaits the answer", plans,
+                           detail);
     }
     if (transport != 0 && cmd.access.security == LegSecurity::DtlsSctp) {
         detail =
@@ -320,13 +328,9 @@ bool SessionTable::plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2],
     if (cmd.access.security == LegSecurity::DtlsSctp) {
         // A data channel's session: its far side is the slow path's (MSRP
         // over TCP, docs/datachannel.md), not a UDP leg of the worker.
-        if (cmd.core.local.family != 0 || cmd.core.remote.family != 0 ||
-            cmd.core.local_rtcp.family != 0 || cmd.core.remote_rtcp.family != 0) {
-            detail = "core: a data channel's session has no core leg (leave its endpoints unset)";
-            return false;
-        }
-        plans[1] = LegPlan{};
-        return true;
+        return no_core_leg(
+            cmd, "core: a data channel's session has no core leg (leave its endpoints unset)",
+            plans, detail);
     }
     if (carries_sctp(cmd.core.security)) {
         detail = "core.security: a data channel's leg is an access leg";

@@ -330,6 +330,8 @@ class SessionTable {
     // Both legs of a create/update: a data channel's session (access
     // DtlsSctp) has no core leg.
     bool plan_legs(const dpif::Command& cmd, LegPlan (&plans)[2], std::string& detail) const;
+    static bool no_core_leg(const dpif::Command& cmd, const char* why, LegPlan (&plans)[2],
+                            std::string& detail);
     static bool check_security(const Leg& leg, const dpif::LegSpec& spec, LegPlan& plan,
                                const std::string& where, std::string& detail);
     bool endpoints_free(const LegPlan (&plans)[2], uint32_t own_slot, std::string& detail) const;
