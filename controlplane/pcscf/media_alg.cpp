@@ -866,14 +866,11 @@ void MediaAlg::await_answer(Call& call) {
         if (!s.legs || s.programmed || !s.reserved_by_pending || !s.msrp_sid.empty() ||
             out.media[i].m.port == 0)
             continue;
+        // The access leg as an answer would make it, less what only the
+        // answer tells (the browser's ufrag, fingerprint and our role).
         dpif::LegSpec access{};
-        access.local = access_ip_;
-        access.local.port = s.legs->access;
-        access.security = dpif::LegSecurity::DtlsSrtp;
-        access.rtcp_mux = 1;
+        leg_specs_access(call, i, sdp::MediaPlan{}, access);
         access.awaiting_answer = 1;
-        copy_text(access.ice_ufrag, sizeof access.ice_ufrag, call.ice.ufrag);
-        copy_text(access.ice_pwd, sizeof access.ice_pwd, call.ice.pwd);
         s.access = access;
         s.core = {};
         s.bundle = {};

@@ -266,6 +266,13 @@ class CoreMediaTest : public CoreFixture {
         return m;
     }
     // An IMS re-INVITE of the browser's call (call-1, to-tag ue-tag).
+    // The browser's 200 (browser_answer(), her Contact) to an INVITE the
+    // IMS sent her: what reached the IMS.
+    Sent browser_answers(const Message& invite) {
+        Message ok = with_sdp(response_to(invite, 200, "OK", "ue-tag2"), browser_answer());
+        ok.add("Contact", "<" + std::string(kContact) + ">");
+        return only(feed(ok, browser()));
+    }
     // invite_from_ims as call `n` of a test (its own Call-ID and branch).
     Message nth_invite_from_ims(int n, std::string body) {
         Message m = invite_from_ims(std::move(body));
@@ -494,9 +501,7 @@ TEST_F(CoreMediaTest, ImsCallsTheBrowserGetsAWebRtcOfferAndItsAnswerGoesBackAsRt
     EXPECT_EQ(cmds[0].core.local.family, 0) << "no core leg before the answer";
     EXPECT_EQ(alg().sessions(), 1u);
 
-    Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_answer());
-    ok.add("Contact", "<" + std::string(kContact) + ">");
-    const Sent to_ims = only(feed(ok, browser()));
+    const Sent to_ims = browser_answers(to_browser.msg);
     const sdp::SessionDescription ans = sdp_of(to_ims.msg);
     ASSERT_EQ(ans.media.size(), 1u);
     EXPECT_EQ(ans.media[0].m.proto, "RTP/AVP");
@@ -686,9 +691,7 @@ TEST_F(CoreMediaTest, ClosedWebSocketByesTheImsSideOfAnOriginatingCall) {
 
 TEST_F(CoreMediaTest, ClosedWebSocketByesTheImsSideOfATerminatingCall) {
     const Sent to_browser = main_output(feed(invite_from_ims(ims_sdp()), scscf()));
-    Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_answer());
-    ok.add("Contact", "<" + std::string(kContact) + ">");
-    only(feed(ok, browser()));
+    browser_answers(to_browser.msg);
     const auto out = close_flow(42);
     std::vector<Sent> byes;
     for (const Sent& s : out)
@@ -796,9 +799,7 @@ TEST_F(CoreMediaFailureTest, ARefusedCompletionEndsTheCallAnAcceptedOneDoesNot) 
     for (const dpif::ResultCode first : {dpif::ResultCode::TableFull, dpif::ResultCode::Ok}) {
         SCOPED_TRACE(dpif::result_name(first));
         const Sent to_browser = main_output(feed(nth_invite_from_ims(n++, ims_sdp()), scscf()));
-        Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_answer());
-        ok.add("Contact", "<" + std::string(kContact) + ">");
-        only(feed(ok, browser()));
+        browser_answers(to_browser.msg);
         const auto cmds = commands();
         ASSERT_EQ(cmds.size(), 2u);
         ASSERT_EQ(cmds[1].hdr.type, dpif::MsgType::SessionUpdate);
@@ -874,9 +875,7 @@ TEST_F(CoreMediaFailureTest, ALateRefusalOfAnEarlierCreateLeavesTheLatestAlone) 
 // whole: a later refusal of an update is an ordinary one.
 TEST_F(CoreMediaFailureTest, AResyncSendsACompletionWhole) {
     const Sent to_browser = main_output(feed(invite_from_ims(ims_sdp()), scscf()));
-    Message ok = with_sdp(response_to(to_browser.msg, 200, "OK", "ue-tag2"), browser_answer());
-    ok.add("Contact", "<" + std::string(kContact) + ">");
-    only(feed(ok, browser()));
+    browser_answers(to_browser.msg);
     const auto cmds = commands();
     ASSERT_EQ(cmds.size(), 2u);
     const uint64_t id = cmds[1].hdr.session_id;
