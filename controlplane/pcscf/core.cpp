@@ -166,8 +166,8 @@ void PcscfCore::on_flow_closed(uint64_t flow, TimePoint now) {
     // Client transactions toward the flow cannot complete: end them now
     // (TransportError), which answers their requests 430 (on_client_failed).
     std::vector<uint64_t> clients;
-    const auto [first, last] = toward_flow_.equal_range(flow);
-    for (auto it = first; it != last; ++it)
+    for (auto it = toward_flow_.lower_bound({flow, 0});
+         it != toward_flow_.end() && it->first == flow; ++it)
         clients.push_back(it->second);
     for (uint64_t id : clients) {
         layer_.on_transport_error(sip::TransactionId{id}, now_);
@@ -176,8 +176,8 @@ void PcscfCore::on_flow_closed(uint64_t flow, TimePoint now) {
     // Nobody is left to answer or CANCEL the flow's own INVITEs: do it for
     // it, so the IMS stops alerting the callee.
     std::vector<uint64_t> invites;
-    const auto [ifirst, ilast] = invites_from_.equal_range(flow);
-    for (auto it = ifirst; it != ilast; ++it)
+    for (auto it = invites_from_.lower_bound({flow, 0});
+         it != invites_from_.end() && it->first == flow; ++it)
         invites.push_back(it->second);
     for (uint64_t server : invites) {
         const auto it = contexts_.find(server);

@@ -293,10 +293,15 @@ class PcscfCore {
     TimePoint now_{};
     uint64_t counter_ = 0;  // icid-values and branches
 
-    std::unordered_map<uint64_t, Context> contexts_;            // by server transaction
-    std::unordered_map<uint64_t, uint64_t> by_client_;          // client -> server transaction
-    std::unordered_multimap<uint64_t, uint64_t> toward_flow_;   // W2 flow -> client transaction
-    std::unordered_multimap<uint64_t, uint64_t> invites_from_;  // W2 flow -> its INVITEs' servers
+    std::unordered_map<uint64_t, Context> contexts_;    // by server transaction
+    std::unordered_map<uint64_t, uint64_t> by_client_;  // client -> server transaction
+    // (W2 flow, transaction) pairs, ordered so that one is found and erased
+    // in O(log n) and a flow's are a range: a flow may hold hundreds (each
+    // lingers 32 s after its final response), and a multimap keyed by flow
+    // scanned them all at every transaction's end.
+    using FlowIndex = std::set<std::pair<uint64_t, uint64_t>>;
+    FlowIndex toward_flow_;   // (W2 flow, client transaction toward it)
+    FlowIndex invites_from_;  // (W2 flow, server transaction of an INVITE from it)
     std::unordered_set<uint64_t> own_clients_;          // our CANCELs: answered here, never relayed
     std::set<std::pair<TimePoint, uint64_t>> timer_c_;  // (deadline, server transaction)
     std::size_t reserved_registrations_ = 0;            // REGISTERs in flight for new (flow, AOR)s

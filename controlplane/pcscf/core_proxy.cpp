@@ -240,19 +240,7 @@ void PcscfCore::on_client_failed(sip::TransactionId client, sip::ActionKind kind
 
 void PcscfCore::on_terminated(sip::TransactionId id) {
     if (own_clients_.erase(id.value) != 0) return;
-    auto erase_pair = [](std::unordered_multimap<uint64_t, uint64_t>& index, uint64_t flow,
-                         uint64_t value) {
-        const auto [first, last] = index.equal_range(flow);
-        for (auto it = first; it != last; ++it) {
-            if (it->second == value) {
-                index.erase(it);
-                return;
-            }
-        }
-    };
-    auto erase_toward = [&](uint64_t flow, uint64_t client) {
-        erase_pair(toward_flow_, flow, client);
-    };
+    auto erase_toward = [&](uint64_t flow, uint64_t client) { toward_flow_.erase({flow, client}); };
     if (const auto bc = by_client_.find(id.value); bc != by_client_.end()) {
         const auto it = contexts_.find(bc->second);
         by_client_.erase(bc);
@@ -271,7 +259,7 @@ void PcscfCore::on_terminated(sip::TransactionId id) {
         by_client_.erase(ctx.client.value);
         if (ctx.from == Side::Mw) erase_toward(ctx.w2_flow, ctx.client.value);
     }
-    if (ctx.invite && ctx.from == Side::W2) erase_pair(invites_from_, ctx.w2_flow, id.value);
+    if (ctx.invite && ctx.from == Side::W2) invites_from_.erase({ctx.w2_flow, id.value});
     contexts_.erase(it);
 }
 
