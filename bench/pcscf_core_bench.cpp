@@ -34,7 +34,14 @@
 // daemon. Fake time advances 1/RATE s per call (RATE calls per second:
 // transactions linger 32 s after a 2xx, so the tables hold what they hold
 // at that rate) and the core's deadlines are served every 10 ms of it, as
-// the daemon's timer grid does. Untimed warm-up: 40 fake seconds of calls.
+// the daemon's timer grid does. Untimed warm-up: WARMUP (40) fake seconds
+// of calls, so that the lingering transactions are all there.
+//
+// The host's noise moves the figure by up to 2x from run to run on a shared
+// VM; for an A/B of a change, count instructions instead, which do not move:
+//   valgrind --tool=callgrind --callgrind-out-file=cg.out
+//       build/bench/pcscf_core_bench --mode orig --rate 400 --calls 2000 --rounds 1
+//   callgrind_annotate --inclusive=yes cg.out | head -60
 //
 // The clock is split: "core" adds up only the time inside the core's calls
 // (on_message, poll, poll_command, on_dataplane_event, advance) - what the
@@ -605,12 +612,14 @@ struct Options {
     unsigned rounds = 5;
     unsigned rate = 2000;
     unsigned flows = 200;
+    unsigned warmup = 40;  // fake seconds
     std::string mode = "all";
 };
 
 [[noreturn]] void usage(int status) {
     std::fputs(
         "usage: pcscf_core_bench [--calls N] [--rounds R] [--rate CALLS_PER_S] [--flows F]\n"
+        "                        [--warmup FAKE_SECONDS (40)]\n"
         "                        [--mode all|orig|term|orig-nomedia|term-nomedia]\n",
         status == 0 ? stdout : stderr);
     std::exit(status);
@@ -639,6 +648,8 @@ int main(int argc, char** argv) {
             o.rate = number(argv[++i]);
         else if (a == "--flows")
             o.flows = number(argv[++i]);
+        else if (a == "--warmup")
+            o.warmup = number(argv[++i]);
         else if (a == "--mode")
             o.mode = argv[++i];
         else
@@ -657,7 +668,7 @@ int main(int argc, char** argv) {
         std::vector<std::unique_ptr<Rig>> rigs;
         for (const Mode& m : modes) {
             rigs.push_back(std::make_unique<Rig>(m, o.flows, o.rate));
-            for (unsigned i = 0; i < 40 * o.rate; ++i) {  // 40 fake seconds: the tables full
+            for (unsigned i = 0; i < o.warmup * o.rate; ++i) {  // the tables full
                 try {
                     rigs.back()->call();
                 } catch (const std::exception& e) {
@@ -686,7 +697,7 @@ int main(int argc, char** argv) {
             std::sort(v.begin(), v.end());
             const double med = v[v.size() / 2];
             const Rig& rig = *rigs[k];
-            const double calls = static_cast<double>(40 * o.rate + per * o.rounds);
+            const double calls = static_cast<double>(o.warmup * o.rate + per * o.rounds);
             std::printf(
                 "| %s | %s | %u | %.1f | %.1f-%.1f | %.0f | %.0f%% | %.1f / %.1f | %.1f |\n",
                 modes[k].direction == Direction::Orig ? "originating" : "terminating",

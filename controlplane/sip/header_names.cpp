@@ -134,24 +134,35 @@ constexpr KnownHeader kKnownHeaders[] = {
 constexpr std::size_t kKnownCount = std::size(kKnownHeaders);
 constexpr std::size_t kMaxNameLength = 32;
 
-// Lookups happen several times per header of every message: index the table
-// by name length (a handful of names share one) and compact forms by letter,
-// both built at compile time.
+// Lookups happen several times per header of every message (parse,
+// serialize, every header()/add()/remove()): full names go through an
+// open-addressing table keyed by a case-insensitive hash of the length and
+// three letters, built at compile time, so that a lookup compares about one
+// name; compact forms are indexed by letter.
+constexpr std::size_t kSlots = 512;  // a power of two, over 4x kKnownCount
+
+constexpr std::size_t name_hash(std::string_view name) {
+    const auto at = [&](std::size_t i) {
+        return static_cast<std::size_t>(static_cast<unsigned char>(ascii_lower(name[i])));
+    };
+    const std::size_t n = name.size();
+    return (n * 0x9E37u ^ at(0) * 0x2F1u ^ at(n - 1) * 0x61u ^ at(n / 2) * 0x3B9u ^ at(n * 3 / 4)) &
+           (kSlots - 1);
+}
+
 struct Index {
-    std::array<uint8_t, kKnownCount> by_length{};     // table indexes sorted by length
-    std::array<uint8_t, kMaxNameLength + 2> start{};  // [length] -> first in by_length
-    std::array<uint8_t, 26> compact{};                // letter -> table index + 1, 0: none
+    std::array<uint8_t, kSlots> slot{};  // table index + 1, 0: empty
+    std::array<uint8_t, 26> compact{};   // letter -> table index + 1, 0: none
 };
 
 constexpr Index make_index() {
     Index ix;
-    std::size_t n = 0;
-    for (std::size_t len = 0; len <= kMaxNameLength; ++len) {
-        ix.start[len] = static_cast<uint8_t>(n);
-        for (std::size_t i = 0; i < kKnownCount; ++i)
-            if (kKnownHeaders[i].name.size() == len) ix.by_length[n++] = static_cast<uint8_t>(i);
+    for (std::size_t i = 0; i < kKnownCount; ++i) {
+        std::size_t h = name_hash(kKnownHeaders[i].name);
+        while (ix.slot[h] != 0)
+            h = (h + 1) & (kSlots - 1);
+        ix.slot[h] = static_cast<uint8_t>(i + 1);
     }
-    ix.start[kMaxNameLength + 1] = static_cast<uint8_t>(n);
     for (std::size_t i = 0; i < kKnownCount; ++i)
         if (kKnownHeaders[i].compact != 0)
             ix.compact[static_cast<std::size_t>(kKnownHeaders[i].compact - 'a')] =
@@ -160,8 +171,14 @@ constexpr Index make_index() {
 }
 
 constexpr Index kIndex = make_index();
-static_assert(kIndex.start[kMaxNameLength + 1] == kKnownCount, "a name longer than 32");
-static_assert(kKnownCount < 255);
+static_assert(kKnownCount < 255 && kKnownCount * 4 < kSlots);
+
+constexpr bool all_names_short() {
+    for (const KnownHeader& h : kKnownHeaders)
+        if (h.name.size() < 2 || h.name.size() > kMaxNameLength) return false;
+    return true;
+}
+static_assert(all_names_short(), "a full name of 1 or more than 32 characters");
 
 const KnownHeader* find_known(std::string_view name) {
     if (name.size() == 1) {
@@ -170,12 +187,13 @@ const KnownHeader* find_known(std::string_view name) {
         const uint8_t i = kIndex.compact[static_cast<std::size_t>(c - 'a')];
         return i == 0 ? nullptr : &kKnownHeaders[i - 1];
     }
-    if (name.size() > kMaxNameLength) return nullptr;
-    for (std::size_t k = kIndex.start[name.size()]; k < kIndex.start[name.size() + 1]; ++k) {
-        const KnownHeader& h = kKnownHeaders[kIndex.by_length[k]];
-        if (iequals(h.name, name)) return &h;
+    if (name.empty() || name.size() > kMaxNameLength) return nullptr;
+    for (std::size_t h = name_hash(name);; h = (h + 1) & (kSlots - 1)) {
+        const uint8_t i = kIndex.slot[h];
+        if (i == 0) return nullptr;
+        const KnownHeader& k = kKnownHeaders[i - 1];
+        if (k.name.size() == name.size() && iequals(k.name, name)) return &k;
     }
-    return nullptr;
 }
 
 }  // namespace
