@@ -146,32 +146,10 @@ std::string unescape(std::string_view s) {
 
 std::vector<std::string_view> split_list(std::string_view value) {
     std::vector<std::string_view> out;
-    auto element = [&out](std::string_view e) {
-        e = trim_lws(e);
-        if (!e.empty()) out.push_back(e);
-    };
-    std::size_t start = 0;
-    bool in_quotes = false;
-    int angle = 0;
-    for (std::size_t i = 0; i < value.size(); ++i) {
-        const char c = value[i];
-        if (in_quotes) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                in_quotes = false;
-        } else if (c == '"') {
-            in_quotes = true;
-        } else if (c == '<') {
-            ++angle;
-        } else if (c == '>') {
-            if (angle > 0) --angle;
-        } else if (c == ',' && angle == 0) {
-            element(value.substr(start, i - start));
-            start = i + 1;
-        }
-    }
-    if (start < value.size()) element(value.substr(start));
+    for_each_list_element(value, [&out](std::string_view e) {
+        out.push_back(e);
+        return true;
+    });
     return out;
 }
 

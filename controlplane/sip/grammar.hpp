@@ -108,4 +108,38 @@ using text::parse_uint;  // text/decimal.hpp
 // such a field). The views point into `value`.
 std::vector<std::string_view> split_list(std::string_view value);
 
+// The same elements, in order, given one by one to `element` (a callable
+// taking a std::string_view and returning true to go on, false to stop),
+// without building a vector: for the lookups that run several times per
+// message. Returns false when `element` stopped it.
+template <typename F>
+bool for_each_list_element(std::string_view value, F&& element) {
+    const auto give = [&](std::string_view e) {
+        e = trim_lws(e);
+        return e.empty() || element(e);
+    };
+    std::size_t start = 0;
+    bool in_quotes = false;
+    int angle = 0;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const char c = value[i];
+        if (in_quotes) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_quotes = false;
+        } else if (c == '"') {
+            in_quotes = true;
+        } else if (c == '<') {
+            ++angle;
+        } else if (c == '>') {
+            if (angle > 0) --angle;
+        } else if (c == ',' && angle == 0) {
+            if (!give(value.substr(start, i - start))) return false;
+            start = i + 1;
+        }
+    }
+    return start >= value.size() || give(value.substr(start));
+}
+
 }  // namespace isthmus::sip

@@ -21,8 +21,12 @@ std::optional<std::string_view> Message::header(std::string_view name) const {
     for (const HeaderField& f : fields) {
         if (!same_header(f, canonical)) continue;
         if (!list) return std::string_view(f.value);
-        const auto values = split_list(f.value);
-        if (!values.empty()) return values.front();
+        std::optional<std::string_view> first;
+        for_each_list_element(f.value, [&first](std::string_view e) {
+            first = e;
+            return false;
+        });
+        if (first) return first;
     }
     return std::nullopt;
 }
@@ -37,8 +41,10 @@ std::vector<std::string_view> Message::headers(std::string_view name) const {
             out.emplace_back(f.value);
             continue;
         }
-        const auto values = split_list(f.value);
-        out.insert(out.end(), values.begin(), values.end());
+        for_each_list_element(f.value, [&out](std::string_view e) {
+            out.push_back(e);
+            return true;
+        });
     }
     return out;
 }
@@ -96,15 +102,21 @@ bool Message::remove_first_value(std::string_view name) {
             fields.erase(it);
             return true;
         }
-        const auto values = split_list(it->value);
-        if (values.empty()) continue;
-        if (values.size() == 1) {
+        // The first two elements: the second, if any, is where the rest
+        // starts (the views point into it->value: the offset is taken
+        // before assigning).
+        std::string_view two[2];
+        std::size_t n = 0;
+        for_each_list_element(it->value, [&](std::string_view e) {
+            two[n++] = e;
+            return n < 2;
+        });
+        if (n == 0) continue;
+        if (n == 1) {
             fields.erase(it);
             return true;
         }
-        // Keep the text after the first separating comma (the views point
-        // into it->value: compute the offset before assigning).
-        const auto rest = static_cast<std::size_t>(values[1].data() - it->value.data());
+        const auto rest = static_cast<std::size_t>(two[1].data() - it->value.data());
         it->value = it->value.substr(rest);
         return true;
     }

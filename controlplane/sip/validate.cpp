@@ -132,13 +132,15 @@ Defect check_common(const Message& m, bool request) {
             tally.bad = tally.bad || !rule.valid(f.value);
             continue;
         }
-        const auto elements = split_list(f.value);
-        tally.values += elements.size();
-        tally.bad = tally.bad || elements.empty();
-        for (std::string_view v : elements) {
+        std::size_t elements = 0;
+        for_each_list_element(f.value, [&](std::string_view v) {
+            ++elements;
             tally.bad = tally.bad || !rule.valid(v);
             if (s == kContact && is_star(v)) tally.star = true;
-        }
+            return true;
+        });
+        tally.values += elements;
+        tally.bad = tally.bad || elements == 0;
     }
     const auto verdict = [&](Slot s, bool required) -> Defect {
         const Rule& rule = kRules[s];
