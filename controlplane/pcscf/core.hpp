@@ -126,6 +126,13 @@ class PcscfCore {
     std::size_t invites_in_setup() const { return invites_in_setup_; }
     const sip::TransactionStats& transaction_stats() const { return layer_.stats(); }
     std::size_t transactions() const { return layer_.size(); }
+    // The proxy's own entries about transactions (contexts and the indexes
+    // by client transaction and by flow, our CANCELs): 0 once every
+    // transaction has ended, or one was left behind.
+    std::size_t proxy_entries() const {
+        return contexts_.size() + by_client_.size() + toward_flow_.size() + invites_from_.size() +
+               own_clients_.size();
+    }
     // Of those, the ones only absorbing retransmissions (not bounded by
     // max_transactions: LayerConfig).
     std::size_t lingering_transactions() const { return layer_.lingering(); }
@@ -295,10 +302,11 @@ class PcscfCore {
 
     std::unordered_map<uint64_t, Context> contexts_;    // by server transaction
     std::unordered_map<uint64_t, uint64_t> by_client_;  // client -> server transaction
-    // (W2 flow, transaction) pairs, ordered so that one is found and erased
-    // in O(log n) and a flow's are a range: a flow may hold hundreds (each
-    // lingers 32 s after its final response), and a multimap keyed by flow
-    // scanned them all at every transaction's end.
+    // (W2 flow, transaction) pairs, ordered: one is erased in O(log n)
+    // however many its flow holds (each lingers 32 s after its final
+    // response, so a flow calling 10 times a second holds 320), and a flow's
+    // are a range for when it closes (docs/performance.md, "The eP-CSCF
+    // core alone").
     using FlowIndex = std::set<std::pair<uint64_t, uint64_t>>;
     FlowIndex toward_flow_;   // (W2 flow, client transaction toward it)
     FlowIndex invites_from_;  // (W2 flow, server transaction of an INVITE from it)

@@ -1,5 +1,6 @@
 #include "sip/header_names.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <iterator>
@@ -137,8 +138,9 @@ constexpr std::size_t kMaxNameLength = 32;
 // Lookups happen several times per header of every message (parse,
 // serialize, every header()/add()/remove()): full names go through an
 // open-addressing table keyed by a case-insensitive hash of the length and
-// three letters, built at compile time, so that a lookup compares about one
-// name; compact forms are indexed by letter.
+// four of the characters, built at compile time, so that a lookup compares
+// one or two names (kMaxProbes at most, checked below); compact forms are
+// indexed by letter.
 constexpr std::size_t kSlots = 512;  // a power of two, over 4x kKnownCount
 
 constexpr std::size_t name_hash(std::string_view name) {
@@ -173,12 +175,27 @@ constexpr Index make_index() {
 constexpr Index kIndex = make_index();
 static_assert(kKnownCount < 255 && kKnownCount * 4 < kSlots);
 
-constexpr bool all_names_short() {
+// The longest run of slots a known name's lookup walks before finding it.
+constexpr std::size_t longest_probe() {
+    std::size_t longest = 0;
+    for (std::size_t i = 0; i < kKnownCount; ++i) {
+        std::size_t n = 1;
+        for (std::size_t h = name_hash(kKnownHeaders[i].name); kIndex.slot[h] != i + 1;
+             h = (h + 1) & (kSlots - 1))
+            ++n;
+        longest = std::max(longest, n);
+    }
+    return longest;
+}
+constexpr std::size_t kMaxProbes = 3;
+static_assert(longest_probe() <= kMaxProbes, "the name hash clusters: change its constants");
+
+constexpr bool name_lengths_valid() {
     for (const KnownHeader& h : kKnownHeaders)
         if (h.name.size() < 2 || h.name.size() > kMaxNameLength) return false;
     return true;
 }
-static_assert(all_names_short(), "a full name of 1 or more than 32 characters");
+static_assert(name_lengths_valid(), "a full name of 1 or more than 32 characters");
 
 const KnownHeader* find_known(std::string_view name) {
     if (name.size() == 1) {
@@ -192,7 +209,7 @@ const KnownHeader* find_known(std::string_view name) {
         const uint8_t i = kIndex.slot[h];
         if (i == 0) return nullptr;
         const KnownHeader& k = kKnownHeaders[i - 1];
-        if (k.name.size() == name.size() && iequals(k.name, name)) return &k;
+        if (iequals(k.name, name)) return &k;
     }
 }
 
