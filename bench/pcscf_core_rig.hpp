@@ -47,6 +47,19 @@ inline std::string crlf(std::string_view text) {
     return out;
 }
 
+// The browser's transport lines of its audio m= line (one host candidate).
+inline std::string browser_transport(std::string_view setup) {
+    return "c=IN IP4 0.0.0.0\n"
+           "a=rtcp:9 IN IP4 0.0.0.0\n"
+           "a=candidate:3574069562 1 udp 2122260223 198.51.100.7 50123 typ host generation 0 "
+           "network-id 1\n"
+           "a=ice-ufrag:Hx3c\n"
+           "a=ice-pwd:y1Xk2Zq4bq6Q0m9yE1fE0c7h\n"
+           "a=ice-options:trickle\n"
+           "a=fingerprint:sha-256 " +
+           std::string(kFingerprint) + "\na=setup:" + std::string(setup) + "\n";
+}
+
 // Chrome 120's audio offer, as the load tool sends it.
 inline const std::string kBrowserOffer = crlf(
     "v=0\n"
@@ -56,18 +69,8 @@ inline const std::string kBrowserOffer = crlf(
     "a=group:BUNDLE 0\n"
     "a=extmap-allow-mixed\n"
     "a=msid-semantic: WMS 3b0e4f2c\n"
-    "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 126\n"
-    "c=IN IP4 0.0.0.0\n"
-    "a=rtcp:9 IN IP4 0.0.0.0\n"
-    "a=candidate:3574069562 1 udp 2122260223 198.51.100.7 50123 typ host generation 0 "
-    "network-id 1\n"
-    "a=ice-ufrag:Hx3c\n"
-    "a=ice-pwd:y1Xk2Zq4bq6Q0m9yE1fE0c7h\n"
-    "a=ice-options:trickle\n"
-    "a=fingerprint:sha-256 " +
-    std::string(kFingerprint) +
-    "\n"
-    "a=setup:actpass\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 126\n" +
+    browser_transport("actpass") +
     "a=mid:0\n"
     "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\n"
     "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\n"
@@ -90,18 +93,8 @@ inline const std::string kBrowserAnswer = crlf(
     "t=0 0\n"
     "a=group:BUNDLE 0\n"
     "a=msid-semantic: WMS 3b0e4f2c\n"
-    "m=audio 9 UDP/TLS/RTP/SAVPF 0 126\n"
-    "c=IN IP4 0.0.0.0\n"
-    "a=rtcp:9 IN IP4 0.0.0.0\n"
-    "a=candidate:3574069562 1 udp 2122260223 198.51.100.7 50123 typ host generation 0 "
-    "network-id 1\n"
-    "a=ice-ufrag:Hx3c\n"
-    "a=ice-pwd:y1Xk2Zq4bq6Q0m9yE1fE0c7h\n"
-    "a=ice-options:trickle\n"
-    "a=fingerprint:sha-256 " +
-    std::string(kFingerprint) +
-    "\n"
-    "a=setup:active\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 0 126\n" +
+    browser_transport("active") +
     "a=mid:0\n"
     "a=sendrecv\n"
     "a=msid:3b0e4f2c 9a3f2b1c\n"
