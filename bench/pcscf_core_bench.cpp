@@ -49,11 +49,11 @@
 // median round (the mean of the middle two for an even count). Every
 // message is checked: the one it makes goes to the peer it must (the
 // browser's flow, the S-CSCF, the I-CSCF for REGISTER) and nothing else is
-// sent but a 100 Trying to the sender; the IMS's 100 is sent nowhere; the
+// sent but a 100 Trying to an INVITE's sender; the IMS's 100 is sent nowhere; the
 // browser's 200 carries an ice-lite answer, the IMS's INVITE an RTP/AVP
 // offer; the dpif commands are the ones named above. At the end, once every
-// transaction's time is up, no transaction, proxy entry, call or session is
-// left. A failure is printed and makes the exit status 1.
+// transaction's time is up, no transaction, proxy entry, call or dpif
+// command is left. A failure is printed and makes the exit status 1.
 //
 // The host's noise moves the figure by up to 2x from run to run on a shared
 // VM; for an A/B of a change, count instructions instead, which do not move:

@@ -127,11 +127,11 @@ class PcscfCore {
     const sip::TransactionStats& transaction_stats() const { return layer_.stats(); }
     std::size_t transactions() const { return layer_.size(); }
     // The proxy's own entries about transactions (contexts and the indexes
-    // by client transaction and by flow, our CANCELs): 0 once every
+    // by client transaction and by flow, our CANCELs, Timer C): 0 once every
     // transaction has ended, or one was left behind.
     std::size_t proxy_entries() const {
         return contexts_.size() + by_client_.size() + toward_flow_.size() + invites_from_.size() +
-               own_clients_.size();
+               own_clients_.size() + timer_c_.size();
     }
     // Of those, the ones only absorbing retransmissions (not bounded by
     // max_transactions: LayerConfig).

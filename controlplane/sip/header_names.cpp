@@ -139,9 +139,16 @@ constexpr std::size_t kMaxNameLength = 32;
 // serialize, every header()/add()/remove()): full names go through an
 // open-addressing table keyed by a case-insensitive hash of the length and
 // four of the characters, built at compile time, so that a lookup compares
-// one or two names (kMaxProbes at most, checked below); compact forms are
-// indexed by letter.
+// at most kMaxProbes (4) names, a known one or not (checked below); compact
+// forms are indexed by letter.
 constexpr std::size_t kSlots = 512;  // a power of two, over 4x kKnownCount
+
+constexpr bool name_lengths_valid() {
+    for (const KnownHeader& h : kKnownHeaders)
+        if (h.name.size() < 2 || h.name.size() > kMaxNameLength) return false;
+    return true;
+}
+static_assert(name_lengths_valid(), "a full name of 1 or more than 32 characters");
 
 constexpr std::size_t name_hash(std::string_view name) {
     const auto at = [&](std::size_t i) {
@@ -187,15 +194,20 @@ constexpr std::size_t longest_probe() {
     }
     return longest;
 }
-constexpr std::size_t kMaxProbes = 3;
-static_assert(longest_probe() <= kMaxProbes, "the name hash clusters: change its constants");
-
-constexpr bool name_lengths_valid() {
-    for (const KnownHeader& h : kKnownHeaders)
-        if (h.name.size() < 2 || h.name.size() > kMaxNameLength) return false;
-    return true;
+// The longest run of occupied slots: an unknown name's lookup walks at
+// most that many before an empty one.
+constexpr std::size_t longest_run() {
+    std::size_t longest = 0;
+    std::size_t run = 0;
+    for (std::size_t k = 0; k < 2 * kSlots; ++k) {  // twice round: a run may wrap
+        run = kIndex.slot[k & (kSlots - 1)] != 0 ? run + 1 : 0;
+        longest = std::max(longest, run);
+    }
+    return longest;
 }
-static_assert(name_lengths_valid(), "a full name of 1 or more than 32 characters");
+constexpr std::size_t kMaxProbes = 4;
+static_assert(longest_probe() <= kMaxProbes && longest_run() <= kMaxProbes,
+              "the name hash clusters: change its constants");
 
 const KnownHeader* find_known(std::string_view name) {
     if (name.size() == 1) {

@@ -257,6 +257,26 @@ TEST(Grammar, SplitListRespectsQuotesAndBrackets) {
     EXPECT_EQ(split_list("\"a\\\",b\",c").size(), 2U);  // escaped quote inside quotes
 }
 
+TEST(Grammar, ListElementsWalkStopsWhenAsked) {
+    const std::string_view value = " a , ,\"b, c\" ,<d,e>, f";
+    std::vector<std::string_view> seen;
+    const auto take = [&](std::size_t stop_after) {
+        seen.clear();
+        return for_each_list_element(value, [&](std::string_view e) {
+            seen.push_back(e);
+            return seen.size() < stop_after;
+        });
+    };
+    EXPECT_TRUE(take(99));  // every element given, in order, as split_list gives them
+    EXPECT_EQ(seen, split_list(value));
+    EXPECT_EQ(seen, (std::vector<std::string_view>{"a", "\"b, c\"", "<d,e>", "f"}));
+    EXPECT_FALSE(take(2));  // stopped after the second: nothing more given
+    EXPECT_EQ(seen, (std::vector<std::string_view>{"a", "\"b, c\""}));
+    EXPECT_FALSE(take(4));  // stopped on the last element is still a stop
+    EXPECT_EQ(seen.size(), 4U);
+    EXPECT_TRUE(for_each_list_element(" , ,", [](std::string_view) { return false; }));
+}
+
 TEST(Grammar, QuotedStrings) {
     const std::string_view s = "\"a\\\"b\" rest";
     EXPECT_EQ(scan_quoted(s, 0), 6U);
