@@ -6,6 +6,7 @@
 // Every scanner stops at the end of its input: none reads past a view.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -17,47 +18,80 @@
 
 namespace isthmus::sip {
 
+// A set of octets made at compile time and tested with one load: the
+// character classes below are read for every octet of every header, so a
+// search through a list of characters per octet would cost more than the
+// parse around it.
+class CharSet {
+    std::array<bool, 256> in_{};
+
+  public:
+    constexpr CharSet() = default;
+    constexpr explicit CharSet(std::string_view chars) {
+        for (char c : chars)
+            in_[static_cast<unsigned char>(c)] = true;
+    }
+    static constexpr CharSet range(char first, char last) {
+        CharSet r;
+        for (int c = static_cast<unsigned char>(first); c <= static_cast<unsigned char>(last); ++c)
+            r.in_[static_cast<std::size_t>(c)] = true;
+        return r;
+    }
+    constexpr CharSet operator|(const CharSet& o) const {
+        CharSet r;
+        for (std::size_t i = 0; i < in_.size(); ++i)
+            r.in_[i] = in_[i] || o.in_[i];
+        return r;
+    }
+    constexpr bool operator()(char c) const { return in_[static_cast<unsigned char>(c)]; }
+};
+
+namespace charset {
+inline constexpr CharSet kAlpha = CharSet::range('a', 'z') | CharSet::range('A', 'Z');
+inline constexpr CharSet kDigit = CharSet::range('0', '9');
+inline constexpr CharSet kAlnum = kAlpha | kDigit;
+inline constexpr CharSet kHex = kDigit | CharSet::range('a', 'f') | CharSet::range('A', 'F');
+// mark = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")"
+inline constexpr CharSet kUnreserved = kAlnum | CharSet("-_.!~*'()");
+// reserved = ";" / "/" / "?" / ":" / "@" / "&" / "=" / "+" / "$" / ","
+inline constexpr CharSet kReserved = CharSet(";/?:@&=+$,");
+// token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+inline constexpr CharSet kToken = kAlnum | CharSet("-.!%*_+`'~");
+// word (Call-ID, RFC 3261 25.1): token characters plus ( ) < > : \ " / [ ] ? { }
+inline constexpr CharSet kWord = kToken | CharSet("()<>:\\\"/[]?{}");
+}  // namespace charset
+
 constexpr bool is_alpha(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return charset::kAlpha(c);
 }
 constexpr bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 constexpr bool is_alnum(char c) {
-    return is_alpha(c) || is_digit(c);
+    return charset::kAlnum(c);
 }
 constexpr bool is_hex(char c) {
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    return charset::kHex(c);
 }
 // WSP: the SP / HTAB that LWS is made of once folding is undone (RFC 3261 25.1).
 constexpr bool is_wsp(char c) {
     return c == ' ' || c == '\t';
 }
 
-// mark = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")"
-constexpr bool is_mark(char c) {
-    return std::string_view("-_.!~*'()").find(c) != std::string_view::npos;
-}
 constexpr bool is_unreserved(char c) {
-    return is_alnum(c) || is_mark(c);
+    return charset::kUnreserved(c);
 }
-
-// reserved = ";" / "/" / "?" / ":" / "@" / "&" / "=" / "+" / "$" / ","
 constexpr bool is_reserved(char c) {
-    return std::string_view(";/?:@&=+$,").find(c) != std::string_view::npos;
+    return charset::kReserved(c);
 }
-
-// token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
 constexpr bool is_token_char(char c) {
-    return is_alnum(c) || std::string_view("-.!%*_+`'~").find(c) != std::string_view::npos;
+    return charset::kToken(c);
 }
 // Non-empty and made of token characters only.
 bool is_token(std::string_view s);
 
-// word (Call-ID, RFC 3261 25.1): token characters plus ( ) < > : \ " / [ ] ? { }
 constexpr bool is_word_char(char c) {
-    return is_token_char(c) ||
-           std::string_view("()<>:\\\"/[]?{}").find(c) != std::string_view::npos;
+    return charset::kWord(c);
 }
 
 constexpr char ascii_lower(char c) {

@@ -9,13 +9,15 @@ namespace isthmus::sip {
 namespace {
 
 // The display name and '<' of a name-addr: `pos` is at the first byte of the
-// value; on success it is just past the '<'.
-bool parse_display_name(std::string_view s, std::size_t& pos, NameAddr& na) {
+// value; on success it is just past the '<'. Stored in `na` unless it is null.
+bool parse_display_name(std::string_view s, std::size_t& pos, NameAddr* na) {
     if (s[pos] == '"') {
         const std::size_t end = scan_quoted(s, pos);
         if (end == std::string_view::npos) return false;
-        na.display_name = std::string(s.substr(pos + 1, end - pos - 2));
-        na.display_name_quoted = true;
+        if (na) {
+            na->display_name = std::string(s.substr(pos + 1, end - pos - 2));
+            na->display_name_quoted = true;
+        }
         pos = skip_wsp(s, end);
         if (pos >= s.size() || s[pos] != '<') return false;
         ++pos;
@@ -28,9 +30,9 @@ bool parse_display_name(std::string_view s, std::size_t& pos, NameAddr& na) {
         const std::size_t start = i;
         while (i < s.size() && is_token_char(s[i]))
             ++i;
-        if (i > start) {
-            if (!na.display_name.empty()) na.display_name.push_back(' ');
-            na.display_name.append(s.substr(start, i - start));
+        if (i > start && na) {
+            if (!na->display_name.empty()) na->display_name.push_back(' ');
+            na->display_name.append(s.substr(start, i - start));
         }
         i = skip_wsp(s, i);
         if (i >= s.size() || s[i] == '<') break;
@@ -39,6 +41,112 @@ bool parse_display_name(std::string_view s, std::size_t& pos, NameAddr& na) {
     if (i >= s.size()) return false;
     pos = i + 1;
     return true;
+}
+
+// name-addr / addr-spec and its header parameters, stored in `na` unless it
+// is null (a check alone, allocating nothing).
+bool scan_name_addr(std::string_view value, NameAddr* na) {
+    const std::string_view s = trim_lws(value);
+    if (s.empty()) return false;
+    std::size_t pos = 0;
+    Uri* uri = na ? &na->uri : nullptr;
+    // name-addr when a quoted display name or a '<' comes first (before the
+    // ':' of an addr-spec's scheme); else addr-spec.
+    const std::size_t lt = s.find('<');
+    const std::size_t colon = s.find(':');
+    if (s[0] == '"' || (lt != std::string_view::npos && lt < colon)) {
+        if (!parse_display_name(s, pos, na)) return false;
+        const std::size_t gt = s.find('>', pos);
+        if (gt == std::string_view::npos) return false;
+        if (!scan_uri(s.substr(pos, gt - pos), uri)) return false;
+        pos = gt + 1;
+    } else {
+        // addr-spec: the URI runs to the first ';' (then header parameters).
+        if (na) na->angle_brackets = false;
+        std::size_t end = s.find(';');
+        if (end == std::string_view::npos) end = s.size();
+        const std::string_view text = trim_lws(s.substr(0, end));
+        if (text.find_first_of(",?") != std::string_view::npos) return false;
+        if (!scan_uri(text, uri)) return false;
+        pos = end;
+    }
+    const bool params = na ? parse_generic_params(s, pos, na->params)
+                           : scan_generic_params(s, pos, [](const ParamView&) { return true; });
+    return params && pos == s.size();
+}
+
+// The parameters RFC 3261 20.42 and RFC 3581 give a grammar.
+bool via_param_ok(const ParamView& p) {
+    const std::string_view v = p.value.value_or(std::string_view());
+    if (iequals(p.name, "branch")) return p.value && !p.quoted && is_token(v);
+    if (iequals(p.name, "ttl")) return p.value && !p.quoted && v.size() <= 3 && parse_uint(v, 255);
+    if (iequals(p.name, "received")) {
+        std::array<uint8_t, 4> v4{};
+        std::array<uint8_t, 16> v6{};
+        const std::string_view bare =
+            v.size() >= 2 && v.front() == '[' && v.back() == ']' ? v.substr(1, v.size() - 2) : v;
+        return p.value && !p.quoted && (parse_ipv4(v, v4) || parse_ipv6(bare, v6));
+    }
+    if (iequals(p.name, "maddr")) return p.value && !p.quoted && classify_host(v);
+    if (iequals(p.name, "rport")) return !p.value || (!p.quoted && parse_uint(v, 65535));
+    return true;
+}
+
+// A Via value, stored in `via` unless it is null (a check alone).
+bool scan_via(std::string_view value, Via* via) {
+    const std::string_view s = trim_lws(value);
+    std::size_t pos = 0;
+    // sent-protocol = protocol-name SLASH protocol-version SLASH transport
+    const std::array<std::string*, 3> parts = {via ? &via->protocol_name : nullptr,
+                                               via ? &via->protocol_version : nullptr,
+                                               via ? &via->transport : nullptr};
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+        if (k > 0) {
+            pos = skip_wsp(s, pos);
+            if (pos >= s.size() || s[pos] != '/') return false;
+            pos = skip_wsp(s, pos + 1);
+        }
+        const std::size_t start = pos;
+        while (pos < s.size() && is_token_char(s[pos]))
+            ++pos;
+        if (pos == start) return false;
+        if (parts[k]) *parts[k] = std::string(s.substr(start, pos - start));
+    }
+    // LWS sent-by
+    const std::size_t host_start = skip_wsp(s, pos);
+    if (host_start == pos) return false;
+    const std::size_t host_end = scan_host(s, host_start);
+    if (host_end == std::string_view::npos) return false;
+    const std::string_view host = s.substr(host_start, host_end - host_start);
+    const auto kind = classify_host(host);
+    if (!kind) return false;
+    if (via) {
+        via->host = std::string(host);
+        via->host_kind = *kind;
+    }
+    pos = skip_wsp(s, host_end);
+    if (pos < s.size() && s[pos] == ':') {  // COLON = SWS ":" SWS
+        const std::size_t start = skip_wsp(s, pos + 1);
+        std::size_t end = start;
+        while (end < s.size() && is_digit(s[end]))
+            ++end;
+        const auto port = parse_uint(s.substr(start, end - start), 65535);
+        if (!port) return false;
+        if (via) via->port = static_cast<uint16_t>(*port);
+        pos = end;
+    }
+    const bool params = scan_generic_params(s, pos, [via](const ParamView& p) {
+        if (!via_param_ok(p)) return false;
+        if (via) {
+            Param kept;
+            kept.name = std::string(p.name);
+            if (p.value) kept.value = std::string(*p.value);
+            kept.quoted = p.quoted;
+            via->params.push_back(std::move(kept));
+        }
+        return true;
+    });
+    return params && pos == s.size();
 }
 
 }  // namespace
@@ -54,36 +162,13 @@ bool is_star(std::string_view value) {
 }
 
 std::optional<NameAddr> parse_name_addr(std::string_view value) {
-    const std::string_view s = trim_lws(value);
-    if (s.empty()) return std::nullopt;
-    NameAddr na;
-    std::size_t pos = 0;
-    // name-addr when a quoted display name or a '<' comes first (before the
-    // ':' of an addr-spec's scheme); else addr-spec.
-    const std::size_t lt = s.find('<');
-    const std::size_t colon = s.find(':');
-    if (s[0] == '"' || (lt != std::string_view::npos && lt < colon)) {
-        if (!parse_display_name(s, pos, na)) return std::nullopt;
-        const std::size_t gt = s.find('>', pos);
-        if (gt == std::string_view::npos) return std::nullopt;
-        auto uri = parse_uri(s.substr(pos, gt - pos));
-        if (!uri) return std::nullopt;
-        na.uri = std::move(*uri);
-        pos = gt + 1;
-    } else {
-        // addr-spec: the URI runs to the first ';' (then header parameters).
-        na.angle_brackets = false;
-        std::size_t end = s.find(';');
-        if (end == std::string_view::npos) end = s.size();
-        const std::string_view text = trim_lws(s.substr(0, end));
-        if (text.find_first_of(",?") != std::string_view::npos) return std::nullopt;
-        auto uri = parse_uri(text);
-        if (!uri) return std::nullopt;
-        na.uri = std::move(*uri);
-        pos = end;
-    }
-    if (!parse_generic_params(s, pos, na.params) || pos != s.size()) return std::nullopt;
+    std::optional<NameAddr> na(std::in_place);
+    if (!scan_name_addr(value, &*na)) return std::nullopt;
     return na;
+}
+
+bool valid_name_addr(std::string_view value) {
+    return scan_name_addr(value, nullptr);
 }
 
 std::string to_string(const NameAddr& na) {
@@ -120,69 +205,13 @@ std::optional<uint16_t> Via::rport() const {
 }
 
 std::optional<Via> parse_via(std::string_view value) {
-    const std::string_view s = trim_lws(value);
-    Via via;
-    std::size_t pos = 0;
-    // sent-protocol = protocol-name SLASH protocol-version SLASH transport
-    const std::array<std::string*, 3> parts = {&via.protocol_name, &via.protocol_version,
-                                               &via.transport};
-    for (std::size_t k = 0; k < parts.size(); ++k) {
-        if (k > 0) {
-            pos = skip_wsp(s, pos);
-            if (pos >= s.size() || s[pos] != '/') return std::nullopt;
-            pos = skip_wsp(s, pos + 1);
-        }
-        const std::size_t start = pos;
-        while (pos < s.size() && is_token_char(s[pos]))
-            ++pos;
-        if (pos == start) return std::nullopt;
-        *parts[k] = std::string(s.substr(start, pos - start));
-    }
-    // LWS sent-by
-    const std::size_t host_start = skip_wsp(s, pos);
-    if (host_start == pos) return std::nullopt;
-    const std::size_t host_end = scan_host(s, host_start);
-    if (host_end == std::string_view::npos) return std::nullopt;
-    const std::string_view host = s.substr(host_start, host_end - host_start);
-    const auto kind = classify_host(host);
-    if (!kind) return std::nullopt;
-    via.host = std::string(host);
-    via.host_kind = *kind;
-    pos = skip_wsp(s, host_end);
-    if (pos < s.size() && s[pos] == ':') {  // COLON = SWS ":" SWS
-        const std::size_t start = skip_wsp(s, pos + 1);
-        std::size_t end = start;
-        while (end < s.size() && is_digit(s[end]))
-            ++end;
-        const auto port = parse_uint(s.substr(start, end - start), 65535);
-        if (!port) return std::nullopt;
-        via.port = static_cast<uint16_t>(*port);
-        pos = end;
-    }
-    if (!parse_generic_params(s, pos, via.params) || pos != s.size()) return std::nullopt;
-
-    // The parameters RFC 3261 20.42 and RFC 3581 give a grammar.
-    for (const Param& p : via.params) {
-        const std::string_view v = p.value ? std::string_view(*p.value) : std::string_view();
-        if (iequals(p.name, "branch")) {
-            if (!p.value || p.quoted || !is_token(v)) return std::nullopt;
-        } else if (iequals(p.name, "ttl")) {
-            if (!p.value || p.quoted || v.size() > 3 || !parse_uint(v, 255)) return std::nullopt;
-        } else if (iequals(p.name, "received")) {
-            std::array<uint8_t, 4> v4{};
-            std::array<uint8_t, 16> v6{};
-            const std::string_view bare = v.size() >= 2 && v.front() == '[' && v.back() == ']'
-                                              ? v.substr(1, v.size() - 2)
-                                              : v;
-            if (!p.value || p.quoted || !(parse_ipv4(v, v4) || parse_ipv6(bare, v6)))
-                return std::nullopt;
-        } else if (iequals(p.name, "maddr")) {
-            if (!p.value || p.quoted || !classify_host(v)) return std::nullopt;
-        } else if (iequals(p.name, "rport")) {
-            if (p.value && (p.quoted || !parse_uint(v, 65535))) return std::nullopt;
-        }
-    }
+    std::optional<Via> via(std::in_place);
+    if (!scan_via(value, &*via)) return std::nullopt;
     return via;
+}
+
+bool valid_via(std::string_view value) {
+    return scan_via(value, nullptr);
 }
 
 std::string to_string(const Via& via) {

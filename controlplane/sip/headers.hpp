@@ -52,6 +52,8 @@ struct NameAddr {
 // need <...>, RFC 3261 20; RFC 4475 regbadct); a malformed parameter;
 // anything left over. `*` (Contact: *) is not a name-addr: see is_star().
 std::optional<NameAddr> parse_name_addr(std::string_view value);
+// parse_name_addr(value).has_value(), allocating nothing (validation).
+bool valid_name_addr(std::string_view value);
 std::string to_string(const NameAddr& na);
 // The value of `Contact: *` (RFC 3261 10.2.2), LWS around it allowed.
 bool is_star(std::string_view value);
@@ -81,6 +83,8 @@ struct Via {
 // a non-empty token; ttl not 0..255; received not an IPv4 or IPv6 address;
 // maddr not a host; rport with a value that is not a port; anything left.
 std::optional<Via> parse_via(std::string_view value);
+// parse_via(value).has_value(), allocating nothing (validation).
+bool valid_via(std::string_view value);
 std::string to_string(const Via& via);
 
 // CSeq = 1*DIGIT LWS Method (RFC 3261 20.16), the number at most 2**32 - 1

@@ -116,8 +116,9 @@ std::optional<HostKind> classify_host(std::string_view host) {
         if (!parse_ipv6(host.substr(1, host.size() - 2), v6)) return std::nullopt;
         return HostKind::IPv6;
     }
+    // An IPv4address starts with a digit; most hosts are names and skip it.
     std::array<uint8_t, 4> v4{};
-    if (parse_ipv4(host, v4)) return HostKind::IPv4;
+    if (is_digit(host.front()) && parse_ipv4(host, v4)) return HostKind::IPv4;
     if (valid_hostname(host)) return HostKind::Name;
     return std::nullopt;
 }

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sip/grammar.hpp"
+
 namespace isthmus::sip {
 
 struct Param {
@@ -36,6 +38,58 @@ const Param* find_param(const std::vector<Param>& params, std::string_view name)
 // a ';' without a name (";;"), '=' without a value, an unterminated
 // quoted-string, a value with characters outside token and host.
 bool parse_generic_params(std::string_view s, std::size_t& pos, std::vector<Param>& out);
+
+// One parameter as scan_generic_params sees it: views into the scanned text.
+struct ParamView {
+    std::string_view name;
+    std::optional<std::string_view> value;  // quoted: between the quotes, quoted-pairs kept
+    bool quoted = false;
+};
+
+// gen-value = token / host: token characters plus what a host adds
+// (':' '[' ']' of IPv6, RFC 3261 25.1; received=2001:db8::9 has no brackets).
+constexpr bool is_gen_value_char(char c) {
+    return is_token_char(c) || c == ':' || c == '[' || c == ']';
+}
+
+// The grammar of parse_generic_params without storing anything: each
+// parameter goes to `each(const ParamView&)`, whose false makes the list
+// malformed. What validation uses, so that checking a header allocates
+// nothing; parse_generic_params is this with a push_back.
+template <typename Each>
+bool scan_generic_params(std::string_view s, std::size_t& pos, Each&& each) {
+    std::size_t i = skip_wsp(s, pos);
+    while (i < s.size() && s[i] == ';') {
+        i = skip_wsp(s, i + 1);
+        const std::size_t name_start = i;
+        while (i < s.size() && is_token_char(s[i]))
+            ++i;
+        if (i == name_start) return false;
+        ParamView p;
+        p.name = s.substr(name_start, i - name_start);
+        i = skip_wsp(s, i);
+        if (i < s.size() && s[i] == '=') {
+            i = skip_wsp(s, i + 1);
+            if (i < s.size() && s[i] == '"') {
+                const std::size_t end = scan_quoted(s, i);
+                if (end == std::string_view::npos) return false;
+                p.value = s.substr(i + 1, end - i - 2);
+                p.quoted = true;
+                i = end;
+            } else {
+                const std::size_t value_start = i;
+                while (i < s.size() && is_gen_value_char(s[i]))
+                    ++i;
+                if (i == value_start) return false;
+                p.value = s.substr(value_start, i - value_start);
+            }
+            i = skip_wsp(s, i);
+        }
+        if (!each(static_cast<const ParamView&>(p))) return false;
+    }
+    pos = i;
+    return true;
+}
 
 // Appends ";name", ";name=value" or ";name=\"value\"" for each parameter.
 void append_params(std::string& out, const std::vector<Param>& params);

@@ -1,5 +1,6 @@
 #include "sip/parser.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "sip/grammar.hpp"
@@ -131,6 +132,9 @@ ParseResult parse_message(std::string_view bytes, Framing framing, const ParseLi
     }
 
     Message& m = r.message;
+    // Room for the fields of a usual request or response and what a proxy
+    // adds to it, without growing the vector field by field.
+    m.fields.reserve(std::min<std::size_t>(limits.max_headers, 32));
     std::size_t line_start = pos;
     std::size_t line_no = 0;
     std::size_t field_lines = 0;

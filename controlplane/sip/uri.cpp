@@ -10,33 +10,19 @@ namespace {
 
 // user = 1*( unreserved / escaped / user-unreserved ),
 // user-unreserved = "&" / "=" / "+" / "$" / "," / ";" / "?" / "/"
-bool is_user_char(char c) {
-    return is_unreserved(c) || c == '%' ||
-           std::string_view("&=+$,;?/").find(c) != std::string_view::npos;
-}
+constexpr CharSet kUser = charset::kUnreserved | CharSet("%&=+$,;?/");
 // password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," )
-bool is_password_char(char c) {
-    return is_unreserved(c) || c == '%' ||
-           std::string_view("&=+$,").find(c) != std::string_view::npos;
-}
+constexpr CharSet kPassword = charset::kUnreserved | CharSet("%&=+$,");
 // paramchar = param-unreserved / unreserved / escaped,
 // param-unreserved = "[" / "]" / "/" / ":" / "&" / "+" / "$"
-bool is_paramchar(char c) {
-    return is_unreserved(c) || c == '%' ||
-           std::string_view("[]/:&+$").find(c) != std::string_view::npos;
-}
+constexpr CharSet kParamchar = charset::kUnreserved | CharSet("%[]/:&+$");
 // hnv-unreserved = "[" / "]" / "/" / "?" / ":" / "+" / "$"
-bool is_hnv_char(char c) {
-    return is_unreserved(c) || c == '%' ||
-           std::string_view("[]/?:+$").find(c) != std::string_view::npos;
-}
+constexpr CharSet kHnv = charset::kUnreserved | CharSet("%[]/?:+$");
 // uric = reserved / unreserved / escaped (RFC 2396), plus '[' ']' (RFC 2732).
-bool is_uric(char c) {
-    return is_reserved(c) || is_unreserved(c) || c == '%' || c == '[' || c == ']';
-}
+constexpr CharSet kUric = charset::kReserved | charset::kUnreserved | CharSet("%[]");
 
-bool all_of(std::string_view s, bool (*pred)(char)) {
-    return std::all_of(s.begin(), s.end(), pred) && valid_escapes(s);
+bool all_of(std::string_view s, const CharSet& set) {
+    return std::all_of(s.begin(), s.end(), set) && valid_escapes(s);
 }
 
 bool valid_scheme(std::string_view s) {
@@ -46,31 +32,35 @@ bool valid_scheme(std::string_view s) {
     return true;
 }
 
-// uri-parameters at s[pos] == ';' up to '?' or the end.
-bool parse_uri_params(std::string_view s, std::size_t& pos, std::vector<Param>& out) {
+// uri-parameters at s[pos] == ';' up to '?' or the end; stored in `out`
+// unless it is null (a check only).
+bool parse_uri_params(std::string_view s, std::size_t& pos, std::vector<Param>* out) {
     while (pos < s.size() && s[pos] == ';') {
         std::size_t end = pos + 1;
         while (end < s.size() && s[end] != ';' && s[end] != '?')
             ++end;
         const std::string_view item = s.substr(pos + 1, end - pos - 1);
         const std::size_t eq = item.find('=');
-        Param p;
         const std::string_view name = item.substr(0, eq);
-        if (name.empty() || !all_of(name, is_paramchar)) return false;
-        p.name = std::string(name);
+        if (name.empty() || !all_of(name, kParamchar)) return false;
+        std::optional<std::string_view> value;
         if (eq != std::string_view::npos) {
-            const std::string_view value = item.substr(eq + 1);
-            if (value.empty() || !all_of(value, is_paramchar)) return false;
-            p.value = std::string(value);
+            value = item.substr(eq + 1);
+            if (value->empty() || !all_of(*value, kParamchar)) return false;
         }
-        out.push_back(std::move(p));
+        if (out) {
+            Param p;
+            p.name = std::string(name);
+            if (value) p.value = std::string(*value);
+            out->push_back(std::move(p));
+        }
         pos = end;
     }
     return true;
 }
 
 // headers = "?" header *( "&" header ), header = hname "=" hvalue
-bool parse_uri_headers(std::string_view s, std::vector<UriHeader>& out) {
+bool parse_uri_headers(std::string_view s, std::vector<UriHeader>* out) {
     for (;;) {
         const std::size_t amp = s.find('&');
         const std::string_view item = s.substr(0, amp);
@@ -78,55 +68,56 @@ bool parse_uri_headers(std::string_view s, std::vector<UriHeader>& out) {
         if (eq == std::string_view::npos) return false;
         const std::string_view name = item.substr(0, eq);
         const std::string_view value = item.substr(eq + 1);
-        if (name.empty() || !all_of(name, is_hnv_char) || !all_of(value, is_hnv_char)) return false;
-        out.push_back({std::string(name), std::string(value)});
+        if (name.empty() || !all_of(name, kHnv) || !all_of(value, kHnv)) return false;
+        if (out) out->push_back({std::string(name), std::string(value)});
         if (amp == std::string_view::npos) return true;
         s.remove_prefix(amp + 1);
     }
 }
 
-std::optional<Uri> parse_sip_uri(UriScheme scheme, std::string_view s) {
-    Uri u;
-    u.scheme = scheme;
+// The rest of a sip: or sips: URI; its parts stored in `u` unless it is null.
+bool scan_sip_uri(UriScheme scheme, std::string_view s, Uri* u) {
+    if (u) u->scheme = scheme;
     // '@' appears nowhere after the userinfo (not in host, paramchar or hvalue).
     const std::size_t at = s.find('@');
     if (at != std::string_view::npos) {
         const std::string_view userinfo = s.substr(0, at);
         const std::size_t colon = userinfo.find(':');
         const std::string_view user = userinfo.substr(0, colon);
-        if (user.empty() || !all_of(user, is_user_char)) return std::nullopt;
-        u.user = std::string(user);
+        if (user.empty() || !all_of(user, kUser)) return false;
+        if (u) u->user = std::string(user);
         if (colon != std::string_view::npos) {
             const std::string_view password = userinfo.substr(colon + 1);
-            if (!all_of(password, is_password_char)) return std::nullopt;
-            u.password = std::string(password);
+            if (!all_of(password, kPassword)) return false;
+            if (u) u->password = std::string(password);
         }
         s.remove_prefix(at + 1);
     }
     const std::size_t host_end = scan_host(s, 0);
-    if (host_end == std::string_view::npos) return std::nullopt;
+    if (host_end == std::string_view::npos) return false;
     const std::string_view host = s.substr(0, host_end);
     const auto kind = classify_host(host);
-    if (!kind) return std::nullopt;
-    u.host = std::string(host);
-    u.host_kind = *kind;
+    if (!kind) return false;
+    if (u) {
+        u->host = std::string(host);
+        u->host_kind = *kind;
+    }
     std::size_t pos = host_end;
     if (pos < s.size() && s[pos] == ':') {
         std::size_t end = pos + 1;
         while (end < s.size() && is_digit(s[end]))
             ++end;
         const auto port = parse_uint(s.substr(pos + 1, end - pos - 1), 65535);
-        if (!port) return std::nullopt;
-        u.port = static_cast<uint16_t>(*port);
+        if (!port) return false;
+        if (u) u->port = static_cast<uint16_t>(*port);
         pos = end;
     }
-    if (!parse_uri_params(s, pos, u.params)) return std::nullopt;
+    if (!parse_uri_params(s, pos, u ? &u->params : nullptr)) return false;
     if (pos < s.size() && s[pos] == '?') {
-        if (!parse_uri_headers(s.substr(pos + 1), u.headers)) return std::nullopt;
+        if (!parse_uri_headers(s.substr(pos + 1), u ? &u->headers : nullptr)) return false;
         pos = s.size();
     }
-    if (pos != s.size()) return std::nullopt;
-    return u;
+    return pos == s.size();
 }
 
 // Parameter values of RFC 3261 19.1.4: case-insensitive, escapes decoded.
@@ -150,24 +141,34 @@ const Param* Uri::param(std::string_view name) const {
     return nullptr;
 }
 
-std::optional<Uri> parse_uri(std::string_view text) {
+bool scan_uri(std::string_view text, Uri* u) {
     const std::size_t colon = text.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;
+    if (colon == std::string_view::npos) return false;
     const std::string_view scheme = text.substr(0, colon);
-    if (!valid_scheme(scheme)) return std::nullopt;
+    if (!valid_scheme(scheme)) return false;
     const std::string_view rest = text.substr(colon + 1);
-    if (iequals(scheme, "sip")) return parse_sip_uri(UriScheme::Sip, rest);
-    if (iequals(scheme, "sips")) return parse_sip_uri(UriScheme::Sips, rest);
-    if (rest.empty() || !all_of(rest, is_uric)) return std::nullopt;
-    Uri u;
+    if (iequals(scheme, "sip")) return scan_sip_uri(UriScheme::Sip, rest, u);
+    if (iequals(scheme, "sips")) return scan_sip_uri(UriScheme::Sips, rest, u);
+    if (rest.empty() || !all_of(rest, kUric)) return false;
+    if (!u) return true;
     if (iequals(scheme, "tel")) {
-        u.scheme = UriScheme::Tel;
+        u->scheme = UriScheme::Tel;
     } else {
-        u.scheme = UriScheme::Other;
-        u.other_scheme = to_lower(scheme);
+        u->scheme = UriScheme::Other;
+        u->other_scheme = to_lower(scheme);
     }
-    u.opaque = std::string(rest);
+    u->opaque = std::string(rest);
+    return true;
+}
+
+std::optional<Uri> parse_uri(std::string_view text) {
+    std::optional<Uri> u(std::in_place);
+    if (!scan_uri(text, &*u)) return std::nullopt;
     return u;
+}
+
+bool valid_uri(std::string_view text) {
+    return scan_uri(text, nullptr);
 }
 
 std::string to_string(const Uri& u) {

@@ -11,7 +11,8 @@
 // Comparison follows RFC 3261 19.1.4 (uri_equivalent); operator== is plain
 // structural equality, for tests and round trips.
 //
-// Pure functions; no allocation beyond the result; thread-safety: any thread.
+// Pure functions; no allocation beyond the result (none for a check alone:
+// valid_uri); thread-safety: any thread.
 #pragma once
 
 #include <cstdint>
@@ -75,6 +76,13 @@ struct Uri {
 // escape, an empty user before '@', a bad host or port, an empty parameter
 // name, a header without '=', an unknown character.
 std::optional<Uri> parse_uri(std::string_view text);
+
+// parse_uri's grammar with the parts written into *out, or, when `out` is
+// null, a check alone that allocates nothing (what validation uses). On
+// false *out is left partly written.
+bool scan_uri(std::string_view text, Uri* out);
+// parse_uri(text).has_value(), without allocating.
+bool valid_uri(std::string_view text);
 
 // The URI as text; parse_uri(to_string(u)) == u for every parsed u.
 std::string to_string(const Uri& uri);

@@ -24,10 +24,10 @@ Defect malformed(std::string_view name) {
 }
 
 bool name_addr_ok(std::string_view v) {
-    return parse_name_addr(v).has_value();
+    return valid_name_addr(v);
 }
 bool via_ok(std::string_view v) {
-    return parse_via(v).has_value();
+    return valid_via(v);
 }
 bool cseq_ok(std::string_view v) {
     return parse_cseq(v).has_value();

@@ -10,6 +10,8 @@
 //    Max-Forwards, Content-Length, the Request-URI) that parses survives
 //    to_string -> parse unchanged;
 //  - uri_equivalent is reflexive on every URI that parses;
+//  - the allocation-free checks agree with the parsers: valid_via,
+//    valid_name_addr and valid_uri say yes exactly when parse_* does;
 //  - the proxy operations keep order: remove_first_value() drops exactly
 //    the first value of Via / Route, prepend() adds one on top;
 //  - validate_request / validate_response run without trouble.
@@ -62,12 +64,30 @@ inline std::string check_typed_values(const Message& m) {
         if (!uri_equivalent(m.request_uri, m.request_uri))
             note("Request-URI not equivalent to itself: [" + uri + "]");
     }
-    for (std::string_view v : m.headers("Via"))
+    // The check alone must accept exactly what the parser accepts.
+    auto agree = [&note](std::string_view what, std::string_view v, bool check, bool parsed) {
+        if (check != parsed)
+            note(std::string(what) + ": the check says " + (check ? "valid" : "invalid") +
+                 ", the parser " + (parsed ? "parses it" : "refuses it") + ": [" + std::string(v) +
+                 "]");
+    };
+    for (std::string_view v : m.headers("Via")) {
         note(check_typed<Via>("Via", v, parse_via));
+        agree("Via", v, valid_via(v), parse_via(v).has_value());
+        // A Via value read as a URI and a name-addr: text of another shape.
+        agree("Via as URI", v, valid_uri(v), parse_uri(v).has_value());
+        agree("Via as name-addr", v, valid_name_addr(v), parse_name_addr(v).has_value());
+    }
+    for (const HeaderField& f : m.fields) {
+        agree("field as name-addr", f.value, valid_name_addr(f.value),
+              parse_name_addr(f.value).has_value());
+        agree("field as Via", f.value, valid_via(f.value), parse_via(f.value).has_value());
+    }
     for (const char* name : {"To", "From", "Contact", "Route", "Record-Route", "Path",
                              "Service-Route", "P-Asserted-Identity", "P-Associated-URI"}) {
         for (std::string_view v : m.headers(name)) {
             note(check_typed<NameAddr>(name, v, parse_name_addr));
+            agree(name, v, valid_name_addr(v), parse_name_addr(v).has_value());
             const auto na = parse_name_addr(v);
             if (na && !uri_equivalent(na->uri, na->uri))
                 note(std::string(name) + " URI not equivalent to itself: [" + std::string(v) + "]");

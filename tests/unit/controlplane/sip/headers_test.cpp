@@ -16,6 +16,7 @@ namespace {
 NameAddr must_name_addr(std::string_view text) {
     auto na = parse_name_addr(text);
     EXPECT_TRUE(na) << text;
+    EXPECT_TRUE(valid_name_addr(text)) << text;  // the check alone agrees
     if (!na) return {};
     // to_string gives a value that parses to the same thing.
     EXPECT_EQ(parse_name_addr(to_string(*na)), na) << text << " -> " << to_string(*na);
@@ -25,6 +26,7 @@ NameAddr must_name_addr(std::string_view text) {
 Via must_via(std::string_view text) {
     auto via = parse_via(text);
     EXPECT_TRUE(via) << text;
+    EXPECT_TRUE(valid_via(text)) << text;
     if (!via) return {};
     EXPECT_EQ(parse_via(to_string(*via)), via) << text << " -> " << to_string(*via);
     return *via;
@@ -122,6 +124,7 @@ TEST(NameAddr, Rejected) {
              "name <not a uri>",             // bad URI
          }) {
         EXPECT_FALSE(parse_name_addr(bad)) << bad;
+        EXPECT_FALSE(valid_name_addr(bad)) << bad;
     }
     EXPECT_TRUE(is_star(" * "));
     EXPECT_FALSE(is_star("**"));
@@ -190,6 +193,7 @@ TEST(Via, Rejected) {
              "SIP/2.0/UDP host, SIP/2.0/UDP other",     // two values: split first
          }) {
         EXPECT_FALSE(parse_via(bad)) << bad;
+        EXPECT_FALSE(valid_via(bad)) << bad;
     }
 }
 
@@ -275,6 +279,29 @@ TEST(Grammar, ListElementsWalkStopsWhenAsked) {
     EXPECT_FALSE(take(4));  // stopped on the last element is still a stop
     EXPECT_EQ(seen.size(), 4U);
     EXPECT_TRUE(for_each_list_element(" , ,", [](std::string_view) { return false; }));
+}
+
+// The compile-time character tables against RFC 3261 25.1 written out
+// (ALPHA, DIGIT, HEXDIG ranges; mark, reserved, token and word punctuation),
+// for every octet: a table edited wrong changes what every parser accepts.
+TEST(Grammar, CharacterClassesAreTheRfcSets) {
+    const auto in = [](std::string_view set, char c) { return set.find(c) != set.npos; };
+    for (int i = 0; i < 256; ++i) {
+        const char c = static_cast<char>(i);
+        const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        const bool digit = c >= '0' && c <= '9';
+        const bool alnum = alpha || digit;
+        const bool token = alnum || in("-.!%*_+`'~", c);
+        EXPECT_EQ(is_alpha(c), alpha) << i;
+        EXPECT_EQ(is_digit(c), digit) << i;
+        EXPECT_EQ(is_alnum(c), alnum) << i;
+        EXPECT_EQ(is_hex(c), digit || in("abcdefABCDEF", c)) << i;
+        EXPECT_EQ(is_unreserved(c), alnum || in("-_.!~*'()", c)) << i;
+        EXPECT_EQ(is_reserved(c), in(";/?:@&=+$,", c)) << i;
+        EXPECT_EQ(is_token_char(c), token) << i;
+        EXPECT_EQ(is_word_char(c), token || in("()<>:\\\"/[]?{}", c)) << i;
+        EXPECT_EQ(is_wsp(c), c == ' ' || c == '\t') << i;
+    }
 }
 
 TEST(Grammar, QuotedStrings) {

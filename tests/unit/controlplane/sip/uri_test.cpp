@@ -16,6 +16,7 @@ namespace {
 Uri must_parse(std::string_view text) {
     auto u = parse_uri(text);
     EXPECT_TRUE(u) << text;
+    EXPECT_TRUE(valid_uri(text)) << text;  // the check alone agrees
     return u ? *u : Uri{};
 }
 
@@ -135,6 +136,40 @@ TEST(Uri, Rejected) {
              "foo:a\"b",                      // '"' is no URI character
          }) {
         EXPECT_FALSE(parse_uri(bad)) << bad;
+        EXPECT_FALSE(valid_uri(bad)) << bad;
+    }
+}
+
+// Each octet in each part of a SIP URI, against the part's character set
+// written out from RFC 3261 25.1 ('%' left out: it starts an escape).
+TEST(Uri, EachOctetInEachPart) {
+    const auto in = [](std::string_view set, char c) { return set.find(c) != set.npos; };
+    for (int i = 0; i < 256; ++i) {
+        const char c = static_cast<char>(i);
+        if (c == '%') continue;
+        const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || in("-_.!~*'()", c);
+        const std::string o(1, c);
+        // user (a ':' starts the password, '@' ends the user)
+        if (c != ':' && c != '@') {
+            EXPECT_EQ(valid_uri("sip:u" + o + "@h"), unreserved || in("&=+$,;?/", c)) << i;
+        }
+        if (c != '@') {
+            EXPECT_EQ(valid_uri("sip:u:p" + o + "@h"), unreserved || in("&=+$,", c)) << i;
+        }
+        // a parameter's name and value (';' ends one, '?' starts the headers, '=' splits)
+        if (c != ';' && c != '?' && c != '=' && c != '@') {
+            EXPECT_EQ(valid_uri("sip:h;p" + o), unreserved || in("[]/:&+$", c)) << i;
+            EXPECT_EQ(valid_uri("sip:h;p=v" + o), unreserved || in("[]/:&+$", c)) << i;
+        }
+        // a header's name and value ('&' ends one, '=' splits)
+        if (c != '&' && c != '=' && c != '@') {
+            EXPECT_EQ(valid_uri("sip:h?n" + o + "=v"), unreserved || in("[]/?:+$", c)) << i;
+            EXPECT_EQ(valid_uri("sip:h?n=v" + o), unreserved || in("[]/?:+$", c)) << i;
+        }
+        // another scheme's opaque part: uric, and '[' ']'
+        EXPECT_EQ(valid_uri("foo:x" + o), unreserved || in(";/?:@&=+$,[]", c)) << i;
+        EXPECT_EQ(parse_uri("foo:x" + o).has_value(), valid_uri("foo:x" + o)) << i;
     }
 }
 
