@@ -25,36 +25,11 @@ bool is_token(std::string_view s) {
     return true;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    // Most comparisons are of a name with its own canonical spelling.
-    if (a == b) return true;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (a[i] != b[i] && ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    return true;
-}
-
 std::string to_lower(std::string_view s) {
     std::string out(s);
     for (char& c : out)
         c = ascii_lower(c);
     return out;
-}
-
-std::string_view trim_lws(std::string_view s) {
-    std::size_t b = 0;
-    std::size_t e = s.size();
-    while (b < e && is_wsp(s[b]))
-        ++b;
-    while (e > b && is_wsp(s[e - 1]))
-        --e;
-    return s.substr(b, e - b);
-}
-
-std::size_t skip_wsp(std::string_view s, std::size_t pos) {
-    while (pos < s.size() && is_wsp(s[pos]))
-        ++pos;
-    return pos;
 }
 
 std::size_t scan_quoted(std::string_view s, std::size_t pos) {

@@ -59,6 +59,8 @@ inline constexpr CharSet kReserved = CharSet(";/?:@&=+$,");
 inline constexpr CharSet kToken = kAlnum | CharSet("-.!%*_+`'~");
 // word (Call-ID, RFC 3261 25.1): token characters plus ( ) < > : \ " / [ ] ? { }
 inline constexpr CharSet kWord = kToken | CharSet("()<>:\\\"/[]?{}");
+// What the list walk below looks at: quotes, escapes, angle brackets, commas.
+inline constexpr CharSet kListSpecial = CharSet("\"\\<>,");
 }  // namespace charset
 
 constexpr bool is_alpha(char c) {
@@ -98,13 +100,32 @@ constexpr char ascii_lower(char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 // ASCII case-insensitive equality (names, schemes, hosts, tokens).
-bool iequals(std::string_view a, std::string_view b);
+// Inline: called for every name compared, mostly with a literal whose
+// length then settles most mismatches at once.
+inline bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] != b[i] && ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    return true;
+}
 std::string to_lower(std::string_view s);
 
 // `s` without leading and trailing SP / HTAB.
-std::string_view trim_lws(std::string_view s);
+inline std::string_view trim_lws(std::string_view s) {
+    std::size_t b = 0;
+    std::size_t e = s.size();
+    while (b < e && is_wsp(s[b]))
+        ++b;
+    while (e > b && is_wsp(s[e - 1]))
+        --e;
+    return s.substr(b, e - b);
+}
 // First index at or after `pos` that is not SP / HTAB (s.size() at the end).
-std::size_t skip_wsp(std::string_view s, std::size_t pos);
+inline std::size_t skip_wsp(std::string_view s, std::size_t pos) {
+    while (pos < s.size() && is_wsp(s[pos]))
+        ++pos;
+    return pos;
+}
 
 // A quoted-string starting at s[pos] == '"' (RFC 3261 25.1: qdtext and
 // quoted-pair). Result: the index just past the closing quote, or npos when
@@ -157,6 +178,7 @@ bool for_each_list_element(std::string_view value, F&& element) {
     int angle = 0;
     for (std::size_t i = 0; i < value.size(); ++i) {
         const char c = value[i];
+        if (!charset::kListSpecial(c)) continue;  // most octets
         if (in_quotes) {
             if (c == '\\')
                 ++i;

@@ -92,14 +92,12 @@ bool via_param_ok(const ParamView& p) {
     return true;
 }
 
-// A Via value, stored in `via` unless it is null (a check alone).
-bool scan_via(std::string_view value, Via* via) {
+// A Via value, its parts put in `via` unless it is null (a check alone).
+bool scan_via(std::string_view value, ViaView* via) {
     const std::string_view s = trim_lws(value);
     std::size_t pos = 0;
     // sent-protocol = protocol-name SLASH protocol-version SLASH transport
-    const std::array<std::string*, 3> parts = {via ? &via->protocol_name : nullptr,
-                                               via ? &via->protocol_version : nullptr,
-                                               via ? &via->transport : nullptr};
+    std::array<std::string_view, 3> parts;
     for (std::size_t k = 0; k < parts.size(); ++k) {
         if (k > 0) {
             pos = skip_wsp(s, pos);
@@ -110,7 +108,7 @@ bool scan_via(std::string_view value, Via* via) {
         while (pos < s.size() && is_token_char(s[pos]))
             ++pos;
         if (pos == start) return false;
-        if (parts[k]) *parts[k] = std::string(s.substr(start, pos - start));
+        parts[k] = s.substr(start, pos - start);
     }
     // LWS sent-by
     const std::size_t host_start = skip_wsp(s, pos);
@@ -120,33 +118,30 @@ bool scan_via(std::string_view value, Via* via) {
     const std::string_view host = s.substr(host_start, host_end - host_start);
     const auto kind = classify_host(host);
     if (!kind) return false;
-    if (via) {
-        via->host = std::string(host);
-        via->host_kind = *kind;
-    }
+    std::optional<uint16_t> port;
     pos = skip_wsp(s, host_end);
     if (pos < s.size() && s[pos] == ':') {  // COLON = SWS ":" SWS
         const std::size_t start = skip_wsp(s, pos + 1);
         std::size_t end = start;
         while (end < s.size() && is_digit(s[end]))
             ++end;
-        const auto port = parse_uint(s.substr(start, end - start), 65535);
-        if (!port) return false;
-        if (via) via->port = static_cast<uint16_t>(*port);
+        const auto number = parse_uint(s.substr(start, end - start), 65535);
+        if (!number) return false;
+        port = static_cast<uint16_t>(*number);
         pos = end;
     }
-    const bool params = scan_generic_params(s, pos, [via](const ParamView& p) {
-        if (!via_param_ok(p)) return false;
-        if (via) {
-            Param kept;
-            kept.name = std::string(p.name);
-            if (p.value) kept.value = std::string(*p.value);
-            kept.quoted = p.quoted;
-            via->params.push_back(std::move(kept));
-        }
-        return true;
-    });
-    return params && pos == s.size();
+    const std::size_t params_start = pos;
+    if (!scan_generic_params(s, pos, via_param_ok) || pos != s.size()) return false;
+    if (via) {
+        via->protocol_name = parts[0];
+        via->protocol_version = parts[1];
+        via->transport = parts[2];
+        via->host = host;
+        via->host_kind = *kind;
+        via->port = port;
+        via->params = trim_lws(s.substr(params_start));
+    }
+    return true;
 }
 
 }  // namespace
@@ -204,14 +199,57 @@ std::optional<uint16_t> Via::rport() const {
     return v ? std::optional<uint16_t>(static_cast<uint16_t>(*v)) : std::nullopt;
 }
 
-std::optional<Via> parse_via(std::string_view value) {
-    std::optional<Via> via(std::in_place);
-    if (!scan_via(value, &*via)) return std::nullopt;
+std::optional<ViaView> parse_via_view(std::string_view value) {
+    std::optional<ViaView> view(std::in_place);
+    if (!scan_via(value, &*view)) return std::nullopt;
+    return view;
+}
+
+Via to_via(const ViaView& view) {
+    Via via;
+    via.protocol_name = std::string(view.protocol_name);
+    via.protocol_version = std::string(view.protocol_version);
+    via.transport = std::string(view.transport);
+    via.host = std::string(view.host);
+    via.host_kind = view.host_kind;
+    via.port = view.port;
+    std::size_t pos = 0;
+    parse_generic_params(view.params, pos, via.params);  // checked by scan_via
     return via;
+}
+
+std::optional<Via> parse_via(std::string_view value) {
+    const auto view = parse_via_view(value);
+    if (!view) return std::nullopt;
+    return to_via(*view);
 }
 
 bool valid_via(std::string_view value) {
     return scan_via(value, nullptr);
+}
+
+std::optional<ParamView> ViaView::param(std::string_view name) const {
+    std::optional<ParamView> found;
+    std::size_t pos = 0;
+    scan_generic_params(params, pos, [&](const ParamView& p) {
+        if (iequals(p.name, name)) found = p;
+        return !found;  // stop at the first
+    });
+    return found;
+}
+
+std::optional<std::string_view> ViaView::branch() const {
+    const auto p = param("branch");
+    if (!p || !p->value) return std::nullopt;
+    return *p->value;
+}
+
+std::optional<uint16_t> ViaView::rport() const {
+    const auto p = param("rport");
+    if (!p) return std::nullopt;
+    if (!p->value) return uint16_t{0};
+    const auto v = parse_uint(*p->value, 65535);
+    return v ? std::optional<uint16_t>(static_cast<uint16_t>(*v)) : std::nullopt;
 }
 
 std::string to_string(const Via& via) {

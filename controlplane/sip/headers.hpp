@@ -83,6 +83,29 @@ struct Via {
 // a non-empty token; ttl not 0..255; received not an IPv4 or IPv6 address;
 // maddr not a host; rport with a value that is not a port; anything left.
 std::optional<Via> parse_via(std::string_view value);
+
+// A Via value read in place: views into the text given to parse_via_view,
+// valid while it lives; what the transaction layer and the proxy read from
+// every message's top Via, without allocating.
+struct ViaView {
+    std::string_view protocol_name;
+    std::string_view protocol_version;
+    std::string_view transport;
+    std::string_view host;  // as written; IPv6 with brackets
+    HostKind host_kind = HostKind::Name;
+    std::optional<uint16_t> port;
+    std::string_view params;  // ";branch=...;rport" as written, checked; empty: none
+
+    // The first parameter called `name` (case-insensitive).
+    std::optional<ParamView> param(std::string_view name) const;
+    std::optional<std::string_view> branch() const;
+    // As Via::rport: nullopt if absent; 0 if present without a value.
+    std::optional<uint16_t> rport() const;
+};
+// The same grammar as parse_via (one accepts what the other does).
+std::optional<ViaView> parse_via_view(std::string_view value);
+// The owning Via of a view.
+Via to_via(const ViaView& view);
 // parse_via(value).has_value(), allocating nothing (validation).
 bool valid_via(std::string_view value);
 std::string to_string(const Via& via);

@@ -165,9 +165,10 @@ SendResult TransactionLayer::send_request(Message request, const Peer& peer, Tim
         do {
             branch = make_branch(next_random(), ++branch_counter_);
         } while (client_index_.count(client_key(branch, request.method)) != 0);
-        top.via.params.push_back(Param{"branch", branch, false});
+        Via with_branch = to_via(top.via);  // top.via views the field replaced here
+        with_branch.params.push_back(Param{"branch", branch, false});
         request.remove_first_value("Via");
-        request.prepend("Via", to_string(top.via));
+        request.prepend("Via", to_string(with_branch));
     }
     const TransactionKind kind = request.method == "INVITE" ? TransactionKind::InviteClient
                                                             : TransactionKind::NonInviteClient;

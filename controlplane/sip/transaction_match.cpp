@@ -50,12 +50,12 @@ TopVia top_via(const Message& m) {
         out.reject = Reject::MissingVia;
         return out;
     }
-    std::optional<Via> via = parse_via(*value);
+    const std::optional<ViaView> via = parse_via_view(*value);
     if (!via) {
         out.reject = Reject::MalformedVia;
         return out;
     }
-    out.via = std::move(*via);
+    out.via = *via;
     return out;
 }
 
@@ -68,7 +68,7 @@ std::string client_key(std::string_view branch, std::string_view cseq_method) {
     return key;
 }
 
-std::string normalized_sent_by(const Via& via) {
+std::string normalized_sent_by(const ViaView& via) {
     std::string out;
     switch (via.host_kind) {
         case HostKind::IPv4: {
@@ -83,7 +83,7 @@ std::string normalized_sent_by(const Via& via) {
         }
         case HostKind::IPv6: {
             std::array<uint8_t, 16> a{};
-            const std::string_view h(via.host);
+            const std::string_view h = via.host;
             if (h.size() > 2 && parse_ipv6(h.substr(1, h.size() - 2), a)) {
                 out.push_back('[');
                 for (uint8_t b : a)
@@ -105,7 +105,7 @@ std::string normalized_sent_by(const Via& via) {
     return out;
 }
 
-std::string server_key(const Via& top, std::string_view method) {
+std::string server_key(const ViaView& top, std::string_view method) {
     const std::string_view branch = top.branch().value_or(std::string_view());
     const std::string_view matched = method == "ACK" ? std::string_view("INVITE") : method;
     std::string key(branch);

@@ -45,9 +45,10 @@ std::string make_branch(uint64_t random, uint64_t counter);
 
 // The top Via of a message, parsed; reject is MissingVia or MalformedVia
 // when there is none to use (then `via` is unspecified).
+// `via` views the message's field: valid while the message is unchanged.
 struct TopVia {
     Reject reject = Reject::None;
-    Via via;
+    ViaView via;
 };
 TopVia top_via(const Message& m);
 
@@ -60,13 +61,13 @@ std::string client_key(std::string_view branch, std::string_view cseq_method);
 // equivalent: names in lower case, IPv4 and IPv6 addresses in one canonical
 // spelling (so [2001:DB8::1] and [2001:db8:0::1] agree), no port and an
 // explicit one differ (17.2.3 compares them as written).
-std::string normalized_sent_by(const Via& via);
+std::string normalized_sent_by(const ViaView& via);
 
 // The key of a server transaction (17.2.3): the top Via's branch and
 // sent-by, and the method with ACK counted as INVITE. `method` is the
 // request's; pass "INVITE" to find the INVITE a CANCEL cancels (9.2).
 // Expects has_magic_cookie(branch).
-std::string server_key(const Via& top, std::string_view method);
+std::string server_key(const ViaView& top, std::string_view method);
 
 // A response to `request` (8.2.6.2): its Via fields in order, From, To
 // (as they are: add a tag yourself for anything but 100), Call-ID, CSeq,

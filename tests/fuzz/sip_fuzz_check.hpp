@@ -11,7 +11,8 @@
 //    to_string -> parse unchanged;
 //  - uri_equivalent is reflexive on every URI that parses;
 //  - the allocation-free checks agree with the parsers: valid_via,
-//    valid_name_addr and valid_uri say yes exactly when parse_* does;
+//    valid_name_addr and valid_uri say yes exactly when parse_* does, and
+//    parse_via_view reads the parts parse_via does;
 //  - the proxy operations keep order: remove_first_value() drops exactly
 //    the first value of Via / Route, prepend() adds one on top;
 //  - validate_request / validate_response run without trouble.
@@ -73,7 +74,14 @@ inline std::string check_typed_values(const Message& m) {
     };
     for (std::string_view v : m.headers("Via")) {
         note(check_typed<Via>("Via", v, parse_via));
-        agree("Via", v, valid_via(v), parse_via(v).has_value());
+        const auto via = parse_via(v);
+        const auto view = parse_via_view(v);
+        agree("Via", v, valid_via(v), via.has_value());
+        agree("Via view", v, view.has_value(), via.has_value());
+        if (via && view &&
+            (!(to_via(*view) == *via) || view->branch() != via->branch() ||
+             view->rport() != via->rport()))
+            note("Via view reads other parts than parse_via: [" + std::string(v) + "]");
         // A Via value read as a URI and a name-addr: text of another shape.
         agree("Via as URI", v, valid_uri(v), parse_uri(v).has_value());
         agree("Via as name-addr", v, valid_name_addr(v), parse_name_addr(v).has_value());

@@ -27,6 +27,16 @@ Via must_via(std::string_view text) {
     auto via = parse_via(text);
     EXPECT_TRUE(via) << text;
     EXPECT_TRUE(valid_via(text)) << text;
+    // The view in place reads the same parts.
+    const auto view = parse_via_view(text);
+    EXPECT_TRUE(view) << text;
+    if (via && view) {
+        EXPECT_EQ(to_via(*view), *via) << text;
+        EXPECT_EQ(view->branch(), via->branch()) << text;
+        EXPECT_EQ(view->rport(), via->rport()) << text;
+        EXPECT_EQ(view->host, via->host) << text;
+        EXPECT_EQ(view->port, via->port) << text;
+    }
     if (!via) return {};
     EXPECT_EQ(parse_via(to_string(*via)), via) << text << " -> " << to_string(*via);
     return *via;
@@ -194,6 +204,7 @@ TEST(Via, Rejected) {
          }) {
         EXPECT_FALSE(parse_via(bad)) << bad;
         EXPECT_FALSE(valid_via(bad)) << bad;
+        EXPECT_FALSE(parse_via_view(bad)) << bad;
     }
 }
 
