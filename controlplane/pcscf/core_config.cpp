@@ -24,16 +24,16 @@ std::string hostport(std::string_view host, uint16_t port) {
     return out;
 }
 
-bool same_host(const sip::Uri& uri, std::string_view host, uint16_t port) {
-    if (!sip::classify_host(uri.host) || !sip::host_equivalent(uri.host, host)) return false;
+bool same_host(const sip::Uri& uri, const sip::HostMatcher& host, uint16_t port) {
+    if (!host.matches(uri.host)) return false;
     return !uri.port || port == 0 || *uri.port == port;
 }
 
 // Mw: a URI without a port names the default one (RFC 3263: 5060, 5061 for
 // sips), so an IMS node on our host but another port is not us (its
 // Record-Route <sip:HOST;lr> must stay in the route set).
-bool same_mw(const sip::Uri& uri, std::string_view host, uint16_t port) {
-    if (!sip::classify_host(uri.host) || !sip::host_equivalent(uri.host, host)) return false;
+bool same_mw(const sip::Uri& uri, const sip::HostMatcher& host, uint16_t port) {
+    if (!host.matches(uri.host)) return false;
     const uint16_t written =
         uri.port ? *uri.port : (uri.scheme == sip::UriScheme::Sips ? 5061 : 5060);
     return written == port;

@@ -152,9 +152,9 @@ class LocalUris {
     std::string w2_hostport_;
     std::string mw_hostport_;
     std::string mw_uri_params_;  // ";transport=tcp" or ""
-    std::string w2_host_;
+    sip::HostMatcher w2_host_;
     uint16_t w2_port_ = 0;
-    std::string mw_host_;
+    sip::HostMatcher mw_host_;
     uint16_t mw_port_ = 0;
     Peer default_hop_;
     std::vector<StaticRoute> routes_;

@@ -85,8 +85,8 @@ struct Via {
 std::optional<Via> parse_via(std::string_view value);
 
 // A Via value read in place: views into the text given to parse_via_view,
-// valid while it lives; what the transaction layer and the proxy read from
-// every message's top Via, without allocating.
+// valid while it lives; what the transaction layer reads from every
+// message's top Via, without allocating.
 struct ViaView {
     std::string_view protocol_name;
     std::string_view protocol_version;
@@ -104,7 +104,8 @@ struct ViaView {
 };
 // The same grammar as parse_via (one accepts what the other does).
 std::optional<ViaView> parse_via_view(std::string_view value);
-// The owning Via of a view.
+// The owning Via of a view made by parse_via_view (whose params are
+// checked: a hand-made view with malformed params loses them).
 Via to_via(const ViaView& view);
 // parse_via(value).has_value(), allocating nothing (validation).
 bool valid_via(std::string_view value);

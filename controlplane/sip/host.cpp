@@ -1,5 +1,7 @@
 #include "sip/host.hpp"
 
+#include <algorithm>
+
 #include "sip/grammar.hpp"
 
 namespace isthmus::sip {
@@ -152,6 +154,34 @@ bool host_equivalent(std::string_view a, std::string_view b) {
         return parse_ipv4(a, va) && parse_ipv4(b, vb) && va == vb;
     }
     return iequals(a, b);
+}
+
+HostMatcher::HostMatcher(std::string_view host) : host_(host), kind_(classify_host(host)) {
+    std::array<uint8_t, 4> v4{};
+    if (kind_ == HostKind::IPv4 && parse_ipv4(host_, v4)) {
+        std::copy(v4.begin(), v4.end(), address_.begin());
+    } else if (kind_ == HostKind::IPv6) {
+        parse_ipv6(std::string_view(host_).substr(1, host_.size() - 2), address_);
+    }
+}
+
+bool HostMatcher::matches(std::string_view host) const {
+    if (!kind_ || host.empty()) return false;
+    switch (*kind_) {
+        case HostKind::Name:
+            // Equal but for case to a valid name is a valid name.
+            return iequals(host_, host);
+        case HostKind::IPv4: {
+            std::array<uint8_t, 4> v4{};
+            return parse_ipv4(host, v4) && std::equal(v4.begin(), v4.end(), address_.begin());
+        }
+        case HostKind::IPv6: {
+            std::array<uint8_t, 16> v6{};
+            return host.size() > 2 && host.front() == '[' && host.back() == ']' &&
+                   parse_ipv6(host.substr(1, host.size() - 2), v6) && v6 == address_;
+        }
+    }
+    return false;
 }
 
 }  // namespace isthmus::sip

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace isthmus::sip {
@@ -39,5 +40,19 @@ std::size_t scan_host(std::string_view s, std::size_t pos);
 // ignored), IPv4 and IPv6 addresses by value; a name never equals an address.
 // Both arguments must be valid hosts (classify_host).
 bool host_equivalent(std::string_view a, std::string_view b);
+
+// One host known in advance (our own, from configuration) compared with many:
+// classified and parsed once, so that each match reads only the other side.
+// matches(h) == classify_host(h) && host_equivalent(host, h).
+class HostMatcher {
+  public:
+    explicit HostMatcher(std::string_view host);
+    bool matches(std::string_view host) const;
+
+  private:
+    std::string host_;
+    std::optional<HostKind> kind_;
+    std::array<uint8_t, 16> address_{};  // IPv4: the first 4
+};
 
 }  // namespace isthmus::sip

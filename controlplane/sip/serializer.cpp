@@ -13,6 +13,8 @@ namespace {
 void append_line_text(std::string& out, std::string_view s) {
     const std::size_t at = out.size();
     out += s;
+    // Values parsed off the wire hold neither: two memchr scans, then done.
+    if (s.find('\r') == std::string_view::npos && s.find('\n') == std::string_view::npos) return;
     for (std::size_t i = at; i < out.size(); ++i)
         if (out[i] == '\r' || out[i] == '\n') out[i] = ' ';
 }
@@ -20,6 +22,10 @@ void append_line_text(std::string& out, std::string_view s) {
 // Appends a header name with any character outside token as '-', so that a
 // name set by code always makes one well-formed field line.
 void append_name(std::string& out, std::string_view name) {
+    if (is_token(name)) {
+        out += name;
+        return;
+    }
     for (char c : name)
         out.push_back(is_token_char(c) ? c : '-');
 }

@@ -51,6 +51,7 @@ struct TopVia {
     ViaView via;
 };
 TopVia top_via(const Message& m);
+TopVia top_via(Message&&) = delete;  // the view would outlive its message
 
 // The key of a client transaction (17.1.3): the branch of the top Via of
 // the request and the CSeq method. A response matches the transaction whose

@@ -22,7 +22,7 @@ constexpr CharSet kHnv = charset::kUnreserved | CharSet("%[]/?:+$");
 constexpr CharSet kUric = charset::kReserved | charset::kUnreserved | CharSet("%[]");
 
 bool all_of(std::string_view s, const CharSet& set) {
-    return std::all_of(s.begin(), s.end(), set) && valid_escapes(s);
+    return std::all_of(s.begin(), s.end(), [&set](char c) { return set(c); }) && valid_escapes(s);
 }
 
 bool valid_scheme(std::string_view s) {

@@ -11,8 +11,9 @@
 //    to_string -> parse unchanged;
 //  - uri_equivalent is reflexive on every URI that parses;
 //  - the allocation-free checks agree with the parsers: valid_via,
-//    valid_name_addr and valid_uri say yes exactly when parse_* does, and
-//    parse_via_view reads the parts parse_via does;
+//    valid_name_addr and valid_uri say yes exactly when parse_* does (one
+//    grammar with and without output: this keeps them from drifting apart),
+//    and the view's parameter lookup finds what Via's does;
 //  - the proxy operations keep order: remove_first_value() drops exactly
 //    the first value of Via / Route, prepend() adds one on top;
 //  - validate_request / validate_response run without trouble.
@@ -77,11 +78,10 @@ inline std::string check_typed_values(const Message& m) {
         const auto via = parse_via(v);
         const auto view = parse_via_view(v);
         agree("Via", v, valid_via(v), via.has_value());
-        agree("Via view", v, view.has_value(), via.has_value());
-        if (via && view &&
-            (!(to_via(*view) == *via) || view->branch() != via->branch() ||
-             view->rport() != via->rport()))
-            note("Via view reads other parts than parse_via: [" + std::string(v) + "]");
+        // parse_via is the view made owning: what can differ is the view's
+        // own parameter lookup.
+        if (via && view && (view->branch() != via->branch() || view->rport() != via->rport()))
+            note("Via view reads other parameters than parse_via: [" + std::string(v) + "]");
         // A Via value read as a URI and a name-addr: text of another shape.
         agree("Via as URI", v, valid_uri(v), parse_uri(v).has_value());
         agree("Via as name-addr", v, valid_name_addr(v), parse_name_addr(v).has_value());

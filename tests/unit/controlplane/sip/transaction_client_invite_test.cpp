@@ -33,6 +33,21 @@ TEST_F(InviteClientTransaction, CallingSendsTheRequestWithAFreshBranch) {
     EXPECT_EQ(out.header("Route"), "<sip:scscf.ims.example.net;lr>");
 }
 
+// A top Via without a branch gets one added after its other parameters,
+// which stay as they were.
+TEST_F(InviteClientTransaction, AGeneratedBranchKeepsTheRestOfTheVia) {
+    const SendResult r =
+        layer->send_request(outgoing_request("INVITE", ";rport;keep=\"q\""), udp_peer(), at(0));
+    ASSERT_EQ(r.status, SendStatus::Ok);
+    const auto actions = drain();
+    ASSERT_EQ(actions.size(), 1u);
+    const Message out = parse_bytes(*actions[0].bytes);
+    const auto vias = out.headers("Via");
+    ASSERT_EQ(vias.size(), 2u);
+    EXPECT_EQ(vias[0], "SIP/2.0/UDP pcscf.example.net:5060;rport;keep=\"q\";branch=" + r.branch);
+    EXPECT_EQ(vias[1], "SIP/2.0/WSS ue.invalid;branch=z9hG4bK-ue-0;received=198.51.100.7");
+}
+
 TEST_F(InviteClientTransaction, TimerADoublesWithoutBoundUntilTimerB) {
     const TransactionId id = start_client(outgoing_request("INVITE"), udp_peer());
     const auto events = run_until(100000);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "sip/grammar.hpp"
 #include "sip/host.hpp"
@@ -289,6 +290,38 @@ TEST(Host, Classify) {
                             "[::1.2.3.256]",
                             "[::g]"})
         EXPECT_FALSE(classify_host(bad)) << bad;
+}
+
+// HostMatcher (our own host, parsed once) says what classify_host and
+// host_equivalent say together, for every pair of a set of hosts.
+TEST(Host, MatcherIsHostEquivalent) {
+    const std::vector<std::string> hosts = {"pcscf.example.net",
+                                            "PCSCF.Example.NET",
+                                            "pcscf.example.net.",
+                                            "other.example.net",
+                                            "198.18.0.1",
+                                            "198.18.000.001",
+                                            "198.18.0.2",
+                                            "[2001:db8::1]",
+                                            "[2001:DB8:0::1]",
+                                            "[2001:db8::2]",
+                                            "[::ffff:198.18.0.1]",
+                                            "bad_host",
+                                            "",
+                                            "[2001:db8::1",
+                                            "1.2.3.4.5",
+                                            "-x.example"};
+    for (const std::string& ours : hosts) {
+        const HostMatcher matcher(ours);
+        for (const std::string& theirs : hosts) {
+            const bool expected =
+                classify_host(ours) && classify_host(theirs) && host_equivalent(ours, theirs);
+            EXPECT_EQ(matcher.matches(theirs), expected) << ours << " vs " << theirs;
+        }
+    }
+    EXPECT_TRUE(HostMatcher("PCSCF.example.net").matches("pcscf.EXAMPLE.net"));
+    EXPECT_TRUE(HostMatcher("[2001:db8::1]").matches("[2001:DB8:0:0::1]"));
+    EXPECT_FALSE(HostMatcher("198.18.0.1").matches("[::ffff:198.18.0.1]"));
 }
 
 TEST(Host, Ipv6Bytes) {
