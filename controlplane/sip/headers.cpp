@@ -92,6 +92,13 @@ bool via_param_ok(const ParamView& p) {
     return true;
 }
 
+// The port an rport parameter that is present says: 0 without a value.
+std::optional<uint16_t> rport_value(std::optional<std::string_view> value) {
+    if (!value) return uint16_t{0};
+    const auto v = parse_uint(*value, 65535);
+    return v ? std::optional<uint16_t>(static_cast<uint16_t>(*v)) : std::nullopt;
+}
+
 // A Via value, its parts put in `via` unless it is null (a check alone).
 bool scan_via(std::string_view value, ViaView* via) {
     const std::string_view s = trim_lws(value);
@@ -194,9 +201,7 @@ std::optional<std::string_view> Via::branch() const {
 std::optional<uint16_t> Via::rport() const {
     const Param* p = param("rport");
     if (!p) return std::nullopt;
-    if (!p->value) return uint16_t{0};
-    const auto v = parse_uint(*p->value, 65535);
-    return v ? std::optional<uint16_t>(static_cast<uint16_t>(*v)) : std::nullopt;
+    return rport_value(p->value ? std::optional<std::string_view>(*p->value) : std::nullopt);
 }
 
 std::optional<ViaView> parse_via_view(std::string_view value) {
@@ -247,9 +252,7 @@ std::optional<std::string_view> ViaView::branch() const {
 std::optional<uint16_t> ViaView::rport() const {
     const auto p = param("rport");
     if (!p) return std::nullopt;
-    if (!p->value) return uint16_t{0};
-    const auto v = parse_uint(*p->value, 65535);
-    return v ? std::optional<uint16_t>(static_cast<uint16_t>(*v)) : std::nullopt;
+    return rport_value(p->value);
 }
 
 std::string to_string(const Via& via) {
