@@ -151,7 +151,7 @@ CXX="${CXX:-clang++}"
 work="${FUZZ_WORK_DIR:-$(mktemp -d "/tmp/$target-fuzz.XXXXXX")}"
 mkdir -p "$work"
 echo "$target-fuzz: building in $work"
-flags=(-std=c++20 -g -O1 -march=x86-64-v2 -fno-sanitize-recover=undefined
+flags=(-std=c++20 -gline-tables-only -O1 -march=x86-64-v2 -fno-sanitize-recover=undefined
        "-DISTHMUS_FUZZ_DIR=\"$repo/tests/fuzz\"" "${includes[@]}")
 # Kept objects are only reused with the same compiler and flags (every
 # target has the same: they share the directory).
