@@ -29,7 +29,10 @@
 namespace isthmus::sip {
 
 struct HeaderField {
-    std::string name;   // canonical (see canonical_header_name)
+    // Canonical (see canonical_header_name): the parser and Message's
+    // members store it so, and code that pushes a field itself must too
+    // (the serializer writes the name as stored).
+    std::string name;
     std::string value;  // trimmed; never contains CR or LF when parsed
     bool operator==(const HeaderField&) const = default;
 };

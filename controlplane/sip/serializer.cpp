@@ -3,7 +3,6 @@
 #include <string_view>
 
 #include "sip/grammar.hpp"
-#include "sip/header_names.hpp"
 
 namespace isthmus::sip {
 
@@ -37,6 +36,12 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
     out += "\r\n";
 }
 
+// Content-Length in any case, or its compact form "l".
+bool is_content_length(std::string_view name) {
+    if (name.size() == 1) return name[0] == 'l' || name[0] == 'L';
+    return iequals(name, "Content-Length");
+}
+
 }  // namespace
 
 std::string serialize(const Message& m) {
@@ -67,13 +72,15 @@ std::string serialize(const Message& m) {
     const std::string length = std::to_string(m.body.size());
     bool length_written = false;
     for (const HeaderField& f : m.fields) {
-        const std::string_view name = canonical_header_name(f.name);
-        if (name == "Content-Length") {
-            if (!length_written) append_field(out, name, length);
+        // Names are written as stored: canonical when they came through the
+        // parser or Message's members. The length is ours whatever spelling
+        // a field pushed by hand gave its name.
+        if (is_content_length(f.name)) {
+            if (!length_written) append_field(out, "Content-Length", length);
             length_written = true;
             continue;
         }
-        append_field(out, name, f.value);
+        append_field(out, f.name, f.value);
     }
     if (!length_written) append_field(out, "Content-Length", length);
     out += "\r\n";

@@ -322,6 +322,40 @@ TEST(Grammar, ListElementsWalkStopsWhenAsked) {
     EXPECT_TRUE(for_each_list_element(" , ,", [](std::string_view) { return false; }));
 }
 
+// iequals against a plain octet-by-octet definition, over every length up
+// to 20 and a case or value change at every position (its first part
+// compares eight octets at a time).
+TEST(Grammar, IequalsIsCaseInsensitiveEqualityAtEveryLength) {
+    const auto reference = [](std::string_view a, std::string_view b) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            const auto lower = [](char c) {
+                return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
+            };
+            if (lower(a[i]) != lower(b[i])) return false;
+        }
+        return true;
+    };
+    const std::string base = "Content-Length-Xy-7";
+    for (std::size_t n = 0; n <= base.size(); ++n) {
+        const std::string a = base.substr(0, n);
+        EXPECT_TRUE(iequals(a, a));
+        for (std::size_t i = 0; i < n; ++i) {
+            std::string flipped = a;  // a letter's case changed: still equal
+            std::string changed = a;  // another octet: not equal
+            flipped[i] = static_cast<char>(flipped[i] ^ 0x20);
+            changed[i] = static_cast<char>(changed[i] == 'z' ? 'y' : changed[i] + 1);
+            EXPECT_EQ(iequals(a, flipped), reference(a, flipped)) << a << " " << i;
+            EXPECT_FALSE(iequals(a, changed)) << a << " " << i;
+            EXPECT_FALSE(iequals(changed, a)) << a << " " << i;
+        }
+        EXPECT_FALSE(iequals(a, a + "x"));
+    }
+    EXPECT_TRUE(iequals("CONTENT-LENGTH", "content-length"));
+    EXPECT_FALSE(iequals("Content-Length", "Content-Lengti"));
+    EXPECT_FALSE(iequals("@", "`"));  // 0x40 and 0x60 differ by case's bit only
+}
+
 // The compile-time character tables against RFC 3261 25.1 written out
 // (ALPHA, DIGIT, HEXDIG ranges; mark, reserved, token and word punctuation),
 // for every octet: a table edited wrong changes what every parser accepts.

@@ -68,6 +68,29 @@ TEST(Serializer, ContentLengthFromBodyWrittenOnce) {
               "To: <sip:b@example.com>\r\n\r\nhi");
 }
 
+TEST(Serializer, ContentLengthPushedByHandInAnySpellingIsOurs) {
+    // Fields pushed without Message's members keep their names as written;
+    // the length is still the body's, once, whatever the spelling.
+    for (const char* name : {"l", "L", "content-length", "CONTENT-LENGTH"}) {
+        Message m = make_request("MESSAGE", *parse_uri("sip:b@example.com"));
+        m.fields.push_back({"X-Before", "1"});
+        m.fields.push_back({name, "999"});
+        m.fields.push_back({"content-length", "7"});
+        m.body = "hey";
+        EXPECT_EQ(serialize(m),
+                  "MESSAGE sip:b@example.com SIP/2.0\r\nX-Before: 1\r\nContent-Length: 3\r\n"
+                  "\r\nhey")
+            << name;
+    }
+    // A name that only looks like one is left alone.
+    Message m = make_request("MESSAGE", *parse_uri("sip:b@example.com"));
+    m.fields.push_back({"Content-Lengths", "9"});
+    m.fields.push_back({"m", "<sip:c@example.com>"});
+    EXPECT_EQ(serialize(m),
+              "MESSAGE sip:b@example.com SIP/2.0\r\nContent-Lengths: 9\r\n"
+              "m: <sip:c@example.com>\r\nContent-Length: 0\r\n\r\n");
+}
+
 TEST(Serializer, NoHeaderInjection) {
     Message m = make_request("OPTIONS", *parse_uri("sip:b@example.com"));
     m.add("Subject", "hello\r\nVia: SIP/2.0/UDP evil.example");
