@@ -32,7 +32,10 @@ std::string_view trim_wsp(std::string_view s) {
 }
 
 std::vector<std::string_view> split_words(std::string_view s) {
+    // Room for the words of most lines at once, not one allocation per
+    // doubling (counting them first costs more than it saves).
     std::vector<std::string_view> out;
+    out.reserve(8);
     std::size_t i = 0;
     while (i < s.size()) {
         while (i < s.size() && is_wsp(s[i]))

@@ -179,12 +179,18 @@ std::string to_string(const Uri& u) {
         case UriScheme::Other:
             return u.other_scheme + ":" + u.opaque;
         case UriScheme::Sips:
-            out = "sips:";
-            break;
         case UriScheme::Sip:
-            out = "sip:";
             break;
     }
+    // One allocation: the length is known but for the port's digits.
+    std::size_t size = 5 + u.user.size() + 1 + u.host.size() + 6;
+    if (u.password) size += 1 + u.password->size();
+    for (const Param& p : u.params)
+        size += 1 + p.name.size() + (p.value ? 1 + p.value->size() : 0);
+    for (const auto& h : u.headers)
+        size += 2 + h.name.size() + h.value.size();
+    out.reserve(size);
+    out = u.scheme == UriScheme::Sips ? "sips:" : "sip:";
     if (!u.user.empty()) {
         out += u.user;
         if (u.password) {
