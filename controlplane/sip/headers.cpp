@@ -120,11 +120,10 @@ bool scan_via(std::string_view value, ViaView* via) {
     // LWS sent-by
     const std::size_t host_start = skip_wsp(s, pos);
     if (host_start == pos) return false;
-    const std::size_t host_end = scan_host(s, host_start);
+    HostKind kind{};
+    const std::size_t host_end = scan_valid_host(s, host_start, kind);
     if (host_end == std::string_view::npos) return false;
     const std::string_view host = s.substr(host_start, host_end - host_start);
-    const auto kind = classify_host(host);
-    if (!kind) return false;
     std::optional<uint16_t> port;
     pos = skip_wsp(s, host_end);
     if (pos < s.size() && s[pos] == ':') {  // COLON = SWS ":" SWS
@@ -144,7 +143,7 @@ bool scan_via(std::string_view value, ViaView* via) {
         via->protocol_version = parts[1];
         via->transport = parts[2];
         via->host = host;
-        via->host_kind = *kind;
+        via->host_kind = kind;
         via->port = port;
         via->params = trim_lws(s.substr(params_start));
     }

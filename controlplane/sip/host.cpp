@@ -125,6 +125,60 @@ std::optional<HostKind> classify_host(std::string_view host) {
     return std::nullopt;
 }
 
+std::size_t scan_valid_host(std::string_view s, std::size_t pos, HostKind& kind) {
+    constexpr std::size_t npos = std::string_view::npos;
+    if (pos < s.size() && s[pos] == '[') {
+        const std::size_t end = scan_host(s, pos);
+        if (end == npos) return npos;
+        const std::optional<HostKind> k = classify_host(s.substr(pos, end - pos));
+        if (!k) return npos;
+        kind = *k;
+        return end;
+    }
+    // The labels as they go (valid_hostname's rules): each starts and ends
+    // alphanumeric and holds only alphanumerics and '-'; the top label (the
+    // last, or the one before a single trailing '.') starts with a letter.
+    const std::size_t start = pos;
+    bool digits_and_dots = true;
+    std::size_t label_length = 0;
+    char label_first = 0;
+    char closed_first = 0;  // the first octet of the last label a '.' closed
+    char prev = 0;
+    for (; pos < s.size(); ++pos) {
+        const char c = s[pos];
+        if (c == ':' || c == ';' || c == '?' || c == ',' || is_wsp(c)) break;
+        if (c == '.') {
+            if (label_length == 0 || !is_alnum(prev)) return npos;
+            closed_first = label_first;
+            label_length = 0;
+        } else if (is_alnum(c) || c == '-') {
+            if (label_length == 0) {
+                if (c == '-') return npos;
+                label_first = c;
+            }
+            ++label_length;
+            digits_and_dots = digits_and_dots && is_digit(c);
+        } else {
+            return npos;  // in no host but an IPv6 reference
+        }
+        prev = c;
+    }
+    if (pos == start) return npos;
+    const std::string_view host = s.substr(start, pos - start);
+    if (digits_and_dots) {
+        // No name: its top label would start with a digit.
+        std::array<uint8_t, 4> v4{};
+        if (!parse_ipv4(host, v4)) return npos;
+        kind = HostKind::IPv4;
+        return pos;
+    }
+    const char top_first = label_length != 0 ? label_first : closed_first;
+    if (label_length != 0 && !is_alnum(prev)) return npos;
+    if (!is_alpha(top_first)) return npos;
+    kind = HostKind::Name;
+    return pos;
+}
+
 std::size_t scan_host(std::string_view s, std::size_t pos) {
     if (pos < s.size() && s[pos] == '[') {
         const std::size_t close = s.find(']', pos);

@@ -36,6 +36,11 @@ bool parse_ipv4(std::string_view text, std::array<uint8_t, 4>& out);
 // SP, HTAB or the end. Delimits only; classify_host() validates.
 std::size_t scan_host(std::string_view s, std::size_t pos);
 
+// scan_host() and classify_host() of what it delimits, in one pass for a
+// name or an IPv4 address: the end, with `kind` set, or npos when either
+// would fail (`kind` is then unspecified).
+std::size_t scan_valid_host(std::string_view s, std::size_t pos, HostKind& kind);
+
 // RFC 3261 19.1.4: names compare case-insensitively (a trailing '.' is not
 // ignored), IPv4 and IPv6 addresses by value; a name never equals an address.
 // Both arguments must be valid hosts (classify_host).

@@ -93,14 +93,12 @@ bool scan_sip_uri(UriScheme scheme, std::string_view s, Uri* u) {
         }
         s.remove_prefix(at + 1);
     }
-    const std::size_t host_end = scan_host(s, 0);
+    HostKind kind{};
+    const std::size_t host_end = scan_valid_host(s, 0, kind);
     if (host_end == std::string_view::npos) return false;
-    const std::string_view host = s.substr(0, host_end);
-    const auto kind = classify_host(host);
-    if (!kind) return false;
     if (u) {
-        u->host = std::string(host);
-        u->host_kind = *kind;
+        u->host = std::string(s.substr(0, host_end));
+        u->host_kind = kind;
     }
     std::size_t pos = host_end;
     if (pos < s.size() && s[pos] == ':') {

@@ -292,6 +292,70 @@ TEST(Host, Classify) {
         EXPECT_FALSE(classify_host(bad)) << bad;
 }
 
+// scan_valid_host (one pass) says what scan_host and classify_host say
+// together: over every string of up to 5 octets from an alphabet of label
+// octets, dots, delimiters and others, at offsets 0 and 1, and over longer
+// cases (addresses near the bounds, ports and parameters after the host).
+TEST(Host, ScanValidHostIsScanThenClassify) {
+    const auto both = [](std::string_view s, std::size_t pos) {
+        const std::size_t end = scan_host(s, pos);
+        if (end == std::string_view::npos) return std::pair{end, HostKind::Name};
+        const auto kind = classify_host(s.substr(pos, end - pos));
+        return kind ? std::pair{end, *kind} : std::pair{std::string_view::npos, HostKind::Name};
+    };
+    const auto check = [&](std::string_view s, std::size_t pos) {
+        HostKind kind = HostKind::Name;
+        const std::size_t end = scan_valid_host(s, pos, kind);
+        const auto [want_end, want_kind] = both(s, pos);
+        ASSERT_EQ(end, want_end) << "'" << s << "' at " << pos;
+        if (end != std::string_view::npos) {
+            ASSERT_EQ(kind, want_kind) << "'" << s << "'";
+        }
+    };
+    const std::string alphabet = "aZ09-.:;[]_ ,?";
+    std::vector<std::string> level = {""};
+    std::size_t checked = 0;
+    for (int length = 1; length <= 5; ++length) {
+        std::vector<std::string> next;
+        for (const std::string& prefix : level)
+            for (char c : alphabet)
+                next.push_back(prefix + c);
+        for (const std::string& s : next) {
+            check(s, 0);
+            check(s, 1);
+            ++checked;
+        }
+        level = std::move(next);
+    }
+    EXPECT_GT(checked, 500'000U);
+    for (const char* s : {"example.com",
+                          "example.com.",
+                          "example.com..",
+                          "a-b.c-d.example:5060",
+                          "0.0.0.0",
+                          "255.255.255.255",
+                          "256.1.1.1",
+                          "1.2.3.4.",
+                          "01.2.3.4",
+                          "1.2.3.4;lr",
+                          "1.2.3.04",
+                          "1.2.3",
+                          "1a.example",
+                          "a.1b",
+                          "a.b1",
+                          "a.-b",
+                          "a-.b",
+                          "[::1]:5060",
+                          "[::1]x",
+                          "[::1",
+                          "[1:2:3:4:5:6:1.2.3.4];x",
+                          "x.invalid?h=1",
+                          "host name",
+                          "a\tb"}) {
+        check(s, 0);
+    }
+}
+
 // HostMatcher (our own host, parsed once) says what classify_host and
 // host_equivalent say together, for every pair of a set of hosts.
 TEST(Host, MatcherIsHostEquivalent) {
