@@ -36,10 +36,18 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
     out += "\r\n";
 }
 
-// Content-Length in any case, or its compact form "l".
+// Content-Length in any case, or its compact form "l", as append_name
+// would write it (an octet outside token becomes '-': "Content Length" is
+// written "Content-Length" and must be ours too).
 bool is_content_length(std::string_view name) {
     if (name.size() == 1) return name[0] == 'l' || name[0] == 'L';
-    return iequals(name, "Content-Length");
+    constexpr std::string_view kName = "content-length";
+    if (name.size() != kName.size()) return false;
+    for (std::size_t i = 0; i < kName.size(); ++i) {
+        const char c = is_token_char(name[i]) ? ascii_lower(name[i]) : '-';
+        if (c != kName[i]) return false;
+    }
+    return true;
 }
 
 }  // namespace

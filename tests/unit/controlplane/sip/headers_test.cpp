@@ -350,6 +350,16 @@ TEST(Grammar, IequalsIsCaseInsensitiveEqualityAtEveryLength) {
             EXPECT_FALSE(iequals(changed, a)) << a << " " << i;
         }
         EXPECT_FALSE(iequals(a, a + "x"));
+        // A case change in one place and a value change later, in the same
+        // eight-octet block or another: never equal.
+        for (std::size_t i = 0; i < n; ++i) {
+            for (std::size_t j = i + 1; j < n; ++j) {
+                std::string both = a;
+                both[i] = static_cast<char>(both[i] ^ 0x20);
+                both[j] = static_cast<char>(both[j] == 'z' ? 'y' : both[j] + 1);
+                EXPECT_FALSE(iequals(a, both)) << a << " " << i << " " << j;
+            }
+        }
     }
     EXPECT_TRUE(iequals("CONTENT-LENGTH", "content-length"));
     EXPECT_FALSE(iequals("Content-Length", "Content-Lengti"));
