@@ -17,8 +17,10 @@ void append_hex(std::string& out, uint64_t v, int digits) {
     }
 }
 
-// Room reserved in a message built here for the fields that are not copied.
-constexpr std::size_t kRoomForAdded = 8;
+// Fields reserved in a response or ACK built here: the copied ones (a Via or
+// two, From, To, Call-ID, CSeq, a Route set) and those a caller adds
+// (Contact, Record-Route, Server...) in one allocation; more grow it once.
+constexpr std::size_t kFieldsReserved = 16;
 
 // Copies every field called `name` (canonical) from `from` to the end of `to`.
 void copy_fields(const Message& from, Message& to, std::string_view name) {
@@ -121,20 +123,9 @@ std::string server_key(const ViaView& top, std::string_view method) {
 
 Message make_response_to(const Message& request, uint16_t status_code,
                          std::string_view reason_phrase) {
-    static constexpr std::string_view kCopied[] = {"Via",     "From", "To",
-                                                   "Call-ID", "CSeq", "Timestamp"};
     Message r = make_response(status_code, reason_phrase);
-    // One allocation for the copied fields and the few a caller adds (a
-    // To tag's rewrite, Contact, Record-Route, Server...).
-    std::size_t copied = 0;
-    for (const HeaderField& f : request.fields)
-        for (std::string_view name : kCopied)
-            if (iequals(f.name, name)) {
-                ++copied;
-                break;
-            }
-    r.fields.reserve(copied + kRoomForAdded);
-    for (std::string_view name : kCopied) {
+    r.fields.reserve(kFieldsReserved);
+    for (std::string_view name : {"Via", "From", "To", "Call-ID", "CSeq", "Timestamp"}) {
         copy_fields(request, r, name);
     }
     return r;
@@ -142,7 +133,7 @@ Message make_response_to(const Message& request, uint16_t status_code,
 
 Message make_ack_for(const Message& invite, const Message& response) {
     Message ack = make_request("ACK", invite.request_uri);
-    ack.fields.reserve(invite.field_count("Route") + kRoomForAdded);
+    ack.fields.reserve(kFieldsReserved);
     if (const auto via = invite.header("Via")) ack.add("Via", *via);
     const auto max_forwards = invite.header("Max-Forwards");
     ack.add("Max-Forwards", max_forwards ? *max_forwards : std::string_view("70"));

@@ -180,7 +180,7 @@ std::string to_string(const Uri& u) {
         case UriScheme::Sip:
             break;
     }
-    // One allocation: the length is known but for the port's digits.
+    // One allocation: an upper bound of the length (the port at its longest).
     std::size_t size = 5 + u.user.size() + 1 + u.host.size() + 6;
     if (u.password) size += 1 + u.password->size();
     for (const Param& p : u.params)
